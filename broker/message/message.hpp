@@ -1,0 +1,187 @@
+// The broker's message model: plain value types for Sektorbro's native envelope
+// (`urn:sektorbro:messaging:1`), modelled on MedCom's classic OIOXML Emessage (domain.md §2).
+// No I/O and no XML here: the codec turns bytes into these values and back.
+//
+// An Envelope carries one or more Letters. Every letter names its sender and receiver (as in
+// MedCom); the codec's validation requires all letters of one envelope to share sender and
+// receiver, so an envelope is the unit of routing and delivery.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "broker/core/time.hpp"
+
+namespace sektorbro {
+
+inline constexpr std::string_view kNamespace = "urn:sektorbro:messaging:1";
+
+enum class LetterType {
+  kCertificateRequest,
+  kCertificate,
+  kDischargeNotice,
+  kMentorResponse,
+  kReminder,
+  kPositiveReceipt,
+  kNegativeReceipt,
+};
+inline constexpr LetterType kAllLetterTypes[] = {
+    LetterType::kCertificateRequest, LetterType::kCertificate,     LetterType::kDischargeNotice,
+    LetterType::kMentorResponse,     LetterType::kReminder,        LetterType::kPositiveReceipt,
+    LetterType::kNegativeReceipt};
+std::string_view to_string(LetterType t);  // "CertificateRequest", ...
+std::optional<LetterType> parse_letter_type(std::string_view s);
+inline bool is_receipt(LetterType t) {
+  return t == LetterType::kPositiveReceipt || t == LetterType::kNegativeReceipt;
+}
+
+// MedCom StatusCode values.
+enum class LetterStatus { kNew, kCorrected, kCancelled };
+std::string_view to_string(LetterStatus s);  // "nytbrev", "rettetbrev", "annulleretbrev"
+std::optional<LetterStatus> parse_letter_status(std::string_view s);
+
+// MedCom RefuseCode values (domain.md §3).
+enum class RefuseCode {
+  kUnspecified,        // ikke_specificeret
+  kUnknownLocation,    // ukendt_lokationsnummer
+  kReceiverIdProblem,  // problem_med_modtagerID
+  kVersionProblem,     // problem_med_version
+  kSyntaxError,        // syntaksfejl
+};
+std::string_view to_string(RefuseCode c);
+std::optional<RefuseCode> parse_refuse_code(std::string_view s);
+
+// An organisational unit: GLN (routing key) + SOR code, optionally a MedCom identifier code.
+struct Party {
+  std::string gln;              // 13 digits, GS1 check digit
+  std::string sor;              // SOR code, digits
+  std::string identifier_code;  // optional: kommunenummer, sygehusafdelingsnummer, sorkode, ...
+  std::string identifier;       // optional: the identifier the code qualifies
+  std::string name;             // optional display name
+  bool operator==(const Party&) const = default;
+};
+
+struct Patient {
+  std::string cpr;  // 10 digits DDMMYYSSSS — special-category data: never log it
+  bool operator==(const Patient&) const = default;
+};
+
+// Jobcenter → psychiatry: please answer form `form` (e.g. "LÆ285").
+struct CertificateRequest {
+  std::string form;                     // "LÆ125", "LÆ135", ... (see codec's list of forms)
+  std::string case_reference;           // the jobcenter's case number
+  std::vector<std::string> questions;   // at least one
+  std::optional<Date> reply_deadline;   // required for LÆ285 (≥ 8 days out), absent otherwise
+  bool operator==(const CertificateRequest&) const = default;
+};
+
+// Psychiatry → jobcenter: the answer to a request, or a decline where the form allows one.
+struct Certificate {
+  std::string form;
+  std::string request_letter_id;  // the CertificateRequest's letter id (same sender pair)
+  bool declined = false;
+  std::string decline_reason;     // required when declined
+  std::string text;               // the certificate body (health content)
+  bool operator==(const Certificate&) const = default;
+};
+
+// Psychiatry → jobcenter: a citizen on benefits is being discharged (LAB § 31 b).
+struct DischargeNotice {
+  Date admission_date;
+  Date discharge_date;
+  bool mentor_entitled = false;
+  bool consent = false;        // consent to share information with the jobcenter
+  std::string department;      // optional free text
+  bool operator==(const DischargeNotice&) const = default;
+};
+
+enum class MentorOutcome { kOffered, kAccepted, kDeclined, kNotReached };
+std::string_view to_string(MentorOutcome o);  // "offered", "accepted", "declined", "not-reached"
+std::optional<MentorOutcome> parse_mentor_outcome(std::string_view s);
+
+// Jobcenter → psychiatry: whether a discharge mentor was offered/assigned.
+struct MentorResponse {
+  std::string notice_letter_id;  // the DischargeNotice's letter id
+  MentorOutcome outcome = MentorOutcome::kOffered;
+  std::string mentor_name;       // optional
+  std::string mentor_phone;      // optional
+  bool operator==(const MentorResponse&) const = default;
+};
+
+// Written by the broker to the unit that owes a reply.
+struct Reminder {
+  std::string original_letter_id;  // the request/notice whose reply is owed
+  LetterType owed = LetterType::kCertificate;
+  Date due;
+  int step = 1;                    // 1-based reminder step in the schedule
+  std::string text;
+  bool operator==(const Reminder&) const = default;
+};
+
+// Points back at what is being receipted (MedCom OriginalEmessage).
+struct ReceiptReference {
+  std::string original_envelope_id;
+  std::vector<std::string> original_letter_ids;  // at least one
+  bool operator==(const ReceiptReference&) const = default;
+};
+
+struct PositiveReceipt {
+  ReceiptReference original;
+  bool operator==(const PositiveReceipt&) const = default;
+};
+
+// kNetwork is written by the broker itself (like MedCom XCTL01); kApplication by the receiving
+// system (XCTL02).
+enum class ReceiptLevel { kNetwork, kApplication };
+std::string_view to_string(ReceiptLevel l);  // "network", "application"
+std::optional<ReceiptLevel> parse_receipt_level(std::string_view s);
+
+struct NegativeReceipt {
+  ReceiptReference original;
+  ReceiptLevel level = ReceiptLevel::kApplication;
+  RefuseCode code = RefuseCode::kUnspecified;
+  std::string text;  // never contains CPR numbers
+  bool operator==(const NegativeReceipt&) const = default;
+};
+
+using LetterBody = std::variant<CertificateRequest, Certificate, DischargeNotice, MentorResponse,
+                                Reminder, PositiveReceipt, NegativeReceipt>;
+
+struct Letter {
+  std::string id;  // 1–14 chars, stable across resends; unique per sender
+  LetterStatus status = LetterStatus::kNew;
+  TimePoint authorised{};  // when the author signed it off
+  Party sender;
+  Party receiver;
+  std::optional<Patient> patient;  // required except on receipts and reminders
+  LetterBody body;
+
+  LetterType type() const { return static_cast<LetterType>(body.index()); }
+  bool operator==(const Letter&) const = default;
+};
+
+struct Envelope {
+  std::string id;                  // 1–14 chars, new for every send (resends get a new one)
+  TimePoint sent{};
+  bool positive_receipt_requested = false;  // MedCom pluspositivkvitt
+  std::vector<Letter> letters;              // at least one
+
+  // Valid only after validation (all letters share these).
+  const Party& sender() const { return letters.front().sender; }
+  const Party& receiver() const { return letters.front().receiver; }
+  bool operator==(const Envelope&) const = default;
+};
+
+// The broker's answer to an accepted POST: which envelope and letters it took.
+struct Acceptance {
+  std::string envelope_id;
+  std::string sender_gln;
+  std::vector<std::string> letter_ids;
+  TimePoint accepted_at{};
+  bool operator==(const Acceptance&) const = default;
+};
+
+}  // namespace sektorbro

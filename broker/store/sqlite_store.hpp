@@ -1,0 +1,49 @@
+// SqliteStore: the embedded Store. One SQLite file in WAL mode with synchronous=FULL, so a
+// commit returns only after fsync. Two connections: one for the writer thread, one for reads.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "broker/store/store.hpp"
+
+struct sqlite3;
+
+namespace sektorbro {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database at `path` and migrates the schema.
+  // Start-up errors come back as kStorage with a one-line reason.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  ~SqliteStore() override;
+
+  Result<void> begin_batch() override;
+  Result<void> commit_batch() override;
+  void rollback_batch() override;
+  Result<AcceptOutcome> accept(const NewMessage& message) override;
+  Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
+                               TimePoint next_attempt_at, const std::string& last_error,
+                               const MessageEvent& event) override;
+  Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
+                           const MessageEvent& event) override;
+  Result<void> append_event(const MessageEvent& event) override;
+  Result<void> requeue(std::int64_t message_id, TimePoint now) override;
+  Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) override;
+
+  Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
+                                                    const std::string& letter_id) override;
+  Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) override;
+  Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
+  Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
+  Result<std::vector<PendingDelivery>> pending_deliveries() override;
+
+ private:
+  SqliteStore(sqlite3* writer, sqlite3* reader);
+  sqlite3* writer_;
+  sqlite3* reader_;
+  std::mutex read_mu_;
+};
+
+}  // namespace sektorbro
