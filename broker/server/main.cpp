@@ -1,0 +1,100 @@
+// sektorbro: the broker daemon.
+//
+//   sektorbro --config FILE [--port-file FILE]
+//
+// Checks the configuration, opens the store, resumes pending deliveries and serves HTTP until
+// SIGINT or SIGTERM. Prints "listening on http://ADDRESS:PORT" on stdout once it accepts
+// connections (and writes the port to --port-file, if given, for scripts and tests).
+// Start-up failures print one line and exit non-zero.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "broker/config/config.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/core/log.hpp"
+#include "broker/delivery/curl_transport.hpp"
+#include "broker/http/http_server.hpp"
+#include "broker/server/broker.hpp"
+#include "broker/store/group_commit_writer.hpp"
+#include "broker/store/sqlite_store.hpp"
+
+namespace {
+
+int usage() {
+  std::cerr << "usage: sektorbro --config FILE [--port-file FILE]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace sektorbro;
+  std::string config_path;
+  std::string port_file;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--port-file" && i + 1 < argc) {
+      port_file = argv[++i];
+    } else {
+      return usage();
+    }
+  }
+  if (config_path.empty()) return usage();
+
+  auto config = load_config(config_path);
+  if (!config) {
+    std::cerr << "sektorbro: " << config.error().detail << "\n";
+    return 2;
+  }
+  auto store = SqliteStore::open(config->store.path);
+  if (!store) {
+    std::cerr << "sektorbro: cannot open store " << config->store.path << ": "
+              << store.error().detail << "\n";
+    return 1;
+  }
+
+  asio::io_context io{1};
+  SystemClock clock;
+  CurlTransport transport;
+  GroupCommitWriter writer(**store, config->store.group_commit_max);
+  Broker broker(io, *config, **store, writer, transport, clock);
+  HttpLimits limits;
+  limits.max_body_bytes = config->limits.max_body_bytes;
+  HttpServer server(io, limits, [&broker](HttpRequest request) {
+    return broker.handle(std::move(request));
+  });
+
+  if (auto started = broker.start(); !started) {
+    std::cerr << "sektorbro: cannot resume deliveries: " << started.error().detail << "\n";
+    return 1;
+  }
+  auto port = server.listen(config->listen.address, config->listen.port);
+  if (!port) {
+    std::cerr << "sektorbro: " << port.error().detail << "\n";
+    return 1;
+  }
+  if (!port_file.empty()) {
+    const std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << *port << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+  std::cout << "listening on http://" << config->listen.address << ":" << *port << std::endl;
+  log_info("sektorbro listening on " + config->listen.address + ":" + std::to_string(*port) +
+           ", store " + config->store.path);
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log_info("shutting down");
+    server.stop();
+    broker.stop();
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
