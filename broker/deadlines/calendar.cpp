@@ -94,7 +94,7 @@ bool is_weekend(DayNumber n) {
 
 constexpr bool is_public_holiday(NamedDay n) { return n != kNone && n < kGrundlovsdag; }
 
-// The named day on date `d` of year `y`, computed from the rules without the table.
+// The named day on day n, computed from the rules without the table.
 NamedDay named_day_direct(DayNumber n) {
   const Date d = to_date(n);
   const DayNumber offset = n - to_day_number(easter_sunday(d.year()));
