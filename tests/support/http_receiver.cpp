@@ -1,0 +1,149 @@
+#include "tests/support/http_receiver.hpp"
+
+// clang-format off
+#include <utility>  // before Asio: Boost 1.74's awaitable uses std::exchange without it
+// clang-format on
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace sektorbro::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Large enough for any body a broker test sends, including over-limit ones.
+constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
+
+}  // namespace
+
+struct HttpReceiver::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  unsigned short port = 0;
+  std::thread thread;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  Handler handler;                        // guarded by mu
+  std::vector<ReceivedRequest> received;  // guarded by mu
+
+  ReplyPlan plan_for(const ReceivedRequest& request) {
+    Handler h;
+    {
+      std::lock_guard lock(mu);
+      received.push_back(request);
+      h = handler;
+    }
+    cv.notify_all();
+    if (!h) return ReplyPlan{};
+    try {
+      return h(request);
+    } catch (...) {
+      return ReplyPlan{500, "handler threw", "text/plain", std::chrono::milliseconds{0}};
+    }
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    try {
+      for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(kBodyLimit);
+        co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+        http::request<http::string_body> request = parser.release();
+
+        ReceivedRequest received_request{
+            std::string(request.method_string()), std::string(request.target()),
+            std::string(request[http::field::content_type]), std::move(request.body())};
+        const ReplyPlan plan = plan_for(received_request);
+        if (plan.delay.count() > 0) {
+          asio::steady_timer timer(stream.get_executor(), plan.delay);
+          co_await timer.async_wait(asio::use_awaitable);
+        }
+
+        http::response<http::string_body> response;
+        response.version(request.version());
+        response.result(static_cast<unsigned>(plan.status));
+        response.set(http::field::server, "sektorbro-test-receiver");
+        if (!plan.content_type.empty()) response.set(http::field::content_type, plan.content_type);
+        response.keep_alive(request.keep_alive());
+        response.body() = plan.body;
+        response.prepare_payload();
+        co_await http::async_write(stream, response, asio::use_awaitable);
+        if (!response.keep_alive()) break;
+      }
+    } catch (const std::exception&) {
+      // The peer closed or sent garbage: this connection ends, the server goes on.
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    try {
+      for (;;) {
+        tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
+        asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+      }
+    } catch (const std::exception&) {
+      // The acceptor failed or was closed: no new connections.
+    }
+  }
+};
+
+HttpReceiver::HttpReceiver(Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->handler = std::move(handler);
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
+  impl_->acceptor.open(endpoint.protocol());
+  impl_->acceptor.bind(endpoint);
+  impl_->acceptor.listen();
+  impl_->port = impl_->acceptor.local_endpoint().port();
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
+}
+
+HttpReceiver::~HttpReceiver() {
+  impl_->io.stop();
+  impl_->thread.join();
+  // Coroutine frames still suspended (open connections, pending delays) are destroyed with the
+  // io_context, after the thread has stopped.
+}
+
+unsigned short HttpReceiver::port() const { return impl_->port; }
+
+std::string HttpReceiver::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port()) + path;
+}
+
+void HttpReceiver::set_handler(Handler handler) {
+  std::lock_guard lock(impl_->mu);
+  impl_->handler = std::move(handler);
+}
+
+std::vector<ReceivedRequest> HttpReceiver::received() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->received;
+}
+
+bool HttpReceiver::wait_until(const std::function<bool(const std::vector<ReceivedRequest>&)>& pred,
+                              std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] { return pred(impl_->received); });
+}
+
+}  // namespace sektorbro::testing

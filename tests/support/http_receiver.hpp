@@ -1,0 +1,65 @@
+// HttpReceiver: a real HTTP/1.1 server on 127.0.0.1 (a free port) that stands in for a
+// jobcenter or psychiatry system in tests. It records every request and answers as its handler
+// says, optionally after a server-side delay (a slow endpoint), with keep-alive.
+//
+// Thread rules: the server runs on an io_context thread of its own; the handler runs on that
+// thread. Every public member is safe to call from any thread. The destructor stops the server
+// and joins its thread; connections still open are dropped.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sektorbro::testing {
+
+struct ReceivedRequest {
+  std::string method;        // "POST"
+  std::string target;        // "/inbox"
+  std::string content_type;  // the Content-Type header, as sent
+  std::string body;
+};
+
+struct ReplyPlan {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/xml; charset=utf-8";
+  // Waited on an asio timer before the reply is written: simulates a slow endpoint without
+  // blocking the server's thread.
+  std::chrono::milliseconds delay{0};
+};
+
+class HttpReceiver {
+ public:
+  using Handler = std::function<ReplyPlan(const ReceivedRequest&)>;
+
+  // Binds 127.0.0.1 port 0 and starts serving. An empty handler answers 200 with no body.
+  // A handler that throws makes the receiver answer 500.
+  explicit HttpReceiver(Handler handler = {});
+  ~HttpReceiver();
+  HttpReceiver(const HttpReceiver&) = delete;
+  HttpReceiver& operator=(const HttpReceiver&) = delete;
+
+  unsigned short port() const;
+  // "http://127.0.0.1:<port><path>"
+  std::string url(const std::string& path = "/inbox") const;
+
+  // Replaces the handler for requests that arrive from now on.
+  void set_handler(Handler handler);
+
+  // Every request received so far, in arrival order (recorded before the handler runs).
+  std::vector<ReceivedRequest> received() const;
+
+  // Waits until pred(received()) holds or the timeout passes; false on timeout. Woken by each
+  // arriving request, never by polling.
+  bool wait_until(const std::function<bool(const std::vector<ReceivedRequest>&)>& pred,
+                  std::chrono::milliseconds timeout) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sektorbro::testing
