@@ -12,6 +12,8 @@ struct sqlite3;
 
 namespace sektorbro {
 
+class StatementCache;  // the prepared statements of one connection (sqlite_store.cpp)
+
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) the database at `path` and migrates the schema.
@@ -43,6 +45,9 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite3* writer, sqlite3* reader);
   sqlite3* writer_;
   sqlite3* reader_;
+  std::unique_ptr<StatementCache> write_stmts_;  // writer thread only
+  std::unique_ptr<StatementCache> read_stmts_;   // guarded by read_mu_
+  bool in_batch_ = false;                        // writer thread only
   std::mutex read_mu_;
 };
 

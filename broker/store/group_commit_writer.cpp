@@ -1,0 +1,92 @@
+#include "broker/store/group_commit_writer.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+namespace sektorbro {
+
+GroupCommitWriter::GroupCommitWriter(Store& store, std::size_t max_batch)
+    : store_(store), max_batch_(std::max<std::size_t>(max_batch, 1)), thread_([this] { run(); }) {}
+
+GroupCommitWriter::~GroupCommitWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void GroupCommitWriter::submit(Job job) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+}
+
+std::uint64_t GroupCommitWriter::batches_committed() const {
+  std::lock_guard lock(mu_);
+  return batches_;
+}
+
+std::uint64_t GroupCommitWriter::jobs_committed() const {
+  std::lock_guard lock(mu_);
+  return jobs_;
+}
+
+void GroupCommitWriter::run() {
+  std::vector<Job> batch;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      // Stop only once the queue is drained: every submitted job gets its `done`.
+      if (queue_.empty()) return;
+      const std::size_t n = std::min(queue_.size(), max_batch_);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+
+    Result<void> result = store_.begin_batch();
+    if (result) {
+      // A job that throws has broken its own contract; its writes may be half done, so the
+      // whole batch is dropped and nobody is told "durable".
+      bool threw = false;
+      for (auto& job : batch) {
+        try {
+          if (job.apply) job.apply(store_);
+        } catch (...) {
+          threw = true;
+          break;
+        }
+      }
+      if (threw) {
+        store_.rollback_batch();
+        result = make_error(Errc::kStorage, "store: a job failed inside the batch; rolled back");
+      } else {
+        result = store_.commit_batch();
+        if (!result) store_.rollback_batch();
+      }
+    }
+
+    if (result) {
+      std::lock_guard lock(mu_);
+      ++batches_;
+      jobs_ += batch.size();
+    }
+    for (auto& job : batch) {
+      try {
+        if (job.done) job.done(result);
+      } catch (...) {
+        // `done` must not throw; the writer thread carries on for the other jobs.
+      }
+    }
+  }
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,785 @@
+#include "broker/store/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <filesystem>
+#include <iterator>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+
+namespace sektorbro {
+namespace {
+
+// The schema version this code reads and writes; kept in PRAGMA user_version
+// (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
+constexpr int kSchemaVersion = 1;
+constexpr int kBusyTimeoutMs = 5000;
+
+constexpr const char* kMigrations[] = {
+    // 0 → 1: the initial schema.
+    R"sql(
+CREATE TABLE messages (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  envelope_id       TEXT    NOT NULL,
+  sender_gln        TEXT    NOT NULL,
+  receiver_gln      TEXT    NOT NULL,
+  sender_endpoint   TEXT    NOT NULL,
+  receiver_endpoint TEXT    NOT NULL,
+  body              BLOB    NOT NULL,
+  acceptance        BLOB    NOT NULL,
+  receipt_requested INTEGER NOT NULL CHECK (receipt_requested IN (0, 1)),
+  contains_cpr      INTEGER NOT NULL CHECK (contains_cpr IN (0, 1)),
+  received_at       INTEGER NOT NULL,
+  state             TEXT    NOT NULL
+                    CHECK (state IN ('pending', 'delivered', 'refused', 'dead-lettered')),
+  attempts          INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_at   INTEGER NOT NULL,
+  last_error        TEXT    NOT NULL DEFAULT '',
+  receipt           TEXT    NOT NULL DEFAULT 'none'
+                    CHECK (receipt IN ('none', 'positive', 'negative'))
+);
+CREATE INDEX messages_pending ON messages (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX messages_state ON messages (state, id);
+CREATE INDEX messages_sender_endpoint ON messages (sender_endpoint, id);
+CREATE INDEX messages_receiver_endpoint ON messages (receiver_endpoint, id);
+
+CREATE TABLE letters (
+  sender_gln   TEXT    NOT NULL,
+  letter_id    TEXT    NOT NULL,
+  message_id   INTEGER NOT NULL REFERENCES messages (id),
+  position     INTEGER NOT NULL,
+  type         TEXT    NOT NULL,
+  content_hash TEXT    NOT NULL,
+  PRIMARY KEY (sender_gln, letter_id)
+) WITHOUT ROWID;
+CREATE INDEX letters_message ON letters (message_id, position);
+
+CREATE TABLE events (
+  id         INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages (id),
+  at         INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  detail     TEXT    NOT NULL
+);
+CREATE INDEX events_message ON events (message_id, id);
+
+CREATE TABLE audit (
+  id     INTEGER PRIMARY KEY,
+  at     INTEGER NOT NULL,
+  kind   TEXT    NOT NULL,
+  detail TEXT    NOT NULL
+);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+// Every statement the store runs. All values are bound parameters; the SQL text is constant.
+enum class Sql {
+  kBeginImmediate,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRelease,
+  kRollbackTo,
+  kBeginRead,
+  kFindLetterForAccept,
+  kSelectAcceptance,
+  kInsertMessage,
+  kInsertLetter,
+  kInsertEvent,
+  kUpdateDelivery,
+  kUpdateReceipt,
+  kSelectState,
+  kRequeue,
+  kInsertAudit,
+  kFindLetter,
+  kSelectMessage,
+  kSelectLetters,
+  kSelectEvents,
+  kListAll,
+  kListByState,
+  kListByEndpoint,
+  kListByStateAndEndpoint,
+  kPending,
+  kCount,
+};
+
+#define SB_MESSAGE_COLUMNS                                                                \
+  "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, body, " \
+  "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
+  "next_attempt_at, last_error, receipt"
+
+// Indexed by Sql. Paging statements: ?1 after_id, ?2 limit, ?3 state, ?4 endpoint. The endpoint
+// lists take at most `limit` ids from each endpoint index, so they stay cheap on a large table.
+constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT op",
+    "RELEASE op",
+    "ROLLBACK TO op",
+    "BEGIN",
+    "SELECT message_id, content_hash FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
+    "SELECT acceptance FROM messages WHERE id = ?1",
+    "INSERT INTO messages (envelope_id, sender_gln, receiver_gln, sender_endpoint, "
+    "receiver_endpoint, body, acceptance, receipt_requested, contains_cpr, received_at, state, "
+    "attempts, next_attempt_at, last_error, receipt) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', 0, ?10, '', 'none')",
+    "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+    "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
+    "WHERE id = ?1",
+    "UPDATE messages SET receipt = ?2 WHERE id = ?1",
+    "SELECT state FROM messages WHERE id = ?1",
+    "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
+    "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
+    "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln FROM letters l "
+    "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = ?1 AND l.letter_id = ?2",
+    "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id = ?1",
+    "SELECT letter_id, type, content_hash FROM letters WHERE message_id = ?1 ORDER BY position",
+    "SELECT message_id, at, kind, detail FROM events WHERE message_id = ?1 ORDER BY id",
+    "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
+    "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE state = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
+    "SELECT " SB_MESSAGE_COLUMNS
+    " FROM messages WHERE id IN ("
+    "SELECT id FROM (SELECT id FROM messages WHERE sender_endpoint = ?4 AND id > ?1 "
+    "ORDER BY id LIMIT ?2) UNION ALL "
+    "SELECT id FROM (SELECT id FROM messages WHERE receiver_endpoint = ?4 AND id > ?1 "
+    "ORDER BY id LIMIT ?2)) ORDER BY id LIMIT ?2",
+    "SELECT " SB_MESSAGE_COLUMNS
+    " FROM messages WHERE id IN ("
+    "SELECT id FROM (SELECT id FROM messages WHERE sender_endpoint = ?4 AND state = ?3 "
+    "AND id > ?1 ORDER BY id LIMIT ?2) UNION ALL "
+    "SELECT id FROM (SELECT id FROM messages WHERE receiver_endpoint = ?4 AND state = ?3 "
+    "AND id > ?1 ORDER BY id LIMIT ?2)) ORDER BY id LIMIT ?2",
+    // INDEXED BY: without ANALYZE statistics the planner prefers messages_state and sorts.
+    "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at "
+    "FROM messages INDEXED BY messages_pending WHERE state = 'pending' "
+    "ORDER BY next_attempt_at, id",
+};
+
+#undef SB_MESSAGE_COLUMNS
+
+Error storage_error(std::string detail) { return make_error(Errc::kStorage, std::move(detail)); }
+
+// SQLite's messages name tables and columns, never bound values, so they carry no CPR.
+Error db_error(sqlite3* db, std::string_view what) {
+  return storage_error("store: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+// One bound execution of a cached statement; resets it and clears the bindings when it goes out
+// of scope, so no statement keeps a read transaction open between calls.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Query() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(int i, std::int64_t v) { return note(sqlite3_bind_int64(stmt_, i, v)); }
+  Query& bind(int i, TimePoint t) { return bind(i, to_millis(t)); }
+  // Text is copied by SQLite, so temporaries are safe to bind.
+  Query& bind(int i, std::string_view text) {
+    return note(sqlite3_bind_text(stmt_, i, text.data() ? text.data() : "",
+                                  static_cast<int>(text.size()), SQLITE_TRANSIENT));
+  }
+  // Bytes are not copied: they must outlive this Query (bodies can be large).
+  Query& bind_blob(int i, std::string_view bytes) {
+    return note(sqlite3_bind_blob(stmt_, i, bytes.data() ? bytes.data() : "",
+                                  static_cast<int>(bytes.size()), SQLITE_STATIC));
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code (a failed bind is reported here).
+  int step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(stmt_); }
+  Result<void> run(std::string_view what) {
+    if (step() != SQLITE_DONE) return db_error(db_, what);
+    return {};
+  }
+
+  std::int64_t int64_at(int col) const { return sqlite3_column_int64(stmt_, col); }
+  TimePoint time_at(int col) const { return from_millis(int64_at(col)); }
+  std::string text_at(int col) const {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string();
+  }
+  std::string blob_at(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    const int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string();
+  }
+
+ private:
+  Query& note(int rc) {
+    if (bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+    return *this;
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  int bind_rc_ = SQLITE_OK;
+};
+
+AcceptOutcome outcome(AcceptOutcome::Kind kind, std::int64_t message_id = 0,
+                      std::string acceptance = {}, std::string conflicting_letter_id = {}) {
+  return AcceptOutcome{kind, message_id, std::move(acceptance), std::move(conflicting_letter_id)};
+}
+
+std::optional<ReceiptState> parse_receipt_state(std::string_view s) {
+  for (const auto r : {ReceiptState::kNone, ReceiptState::kPositive, ReceiptState::kNegative})
+    if (to_string(r) == s) return r;
+  return std::nullopt;
+}
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using DbHandle = std::unique_ptr<sqlite3, DbCloser>;
+
+// Runs constant SQL (set-up and migrations only; no values).
+Result<void> exec(sqlite3* db, const char* sql, std::string_view what) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) return db_error(db, what);
+  return {};
+}
+
+Result<std::int64_t> query_int(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return db_error(db, sql);
+  Result<std::int64_t> out = storage_error(std::string("no result from ") + sql);
+  if (sqlite3_step(stmt) == SQLITE_ROW)
+    out = sqlite3_column_int64(stmt, 0);
+  else
+    out = db_error(db, sql);
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+Result<std::string> query_text(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return db_error(db, sql);
+  Result<std::string> out = storage_error(std::string("no result from ") + sql);
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* p = sqlite3_column_text(stmt, 0);
+    out = std::string(p ? reinterpret_cast<const char*>(p) : "");
+  } else {
+    out = db_error(db, sql);
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+Result<DbHandle> open_connection(const std::string& path, int flags) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw,
+                                 flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
+  DbHandle db(raw);
+  if (rc != SQLITE_OK) return storage_error(db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc));
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  return db;
+}
+
+// Brings the schema to kSchemaVersion in one transaction. Refuses a newer database: this code
+// would not know what the newer columns mean.
+Result<void> migrate(sqlite3* db) {
+  if (auto r = exec(db, "BEGIN IMMEDIATE", "begin migration"); !r) return r;
+  auto version = query_int(db, "PRAGMA user_version");
+  auto fail = [&](Error e) -> Result<void> {
+    (void)exec(db, "ROLLBACK", "rollback migration");
+    return e;
+  };
+  if (!version) return fail(version.error());
+  if (*version > kSchemaVersion || *version < 0)
+    return fail(storage_error("schema version " + std::to_string(*version) +
+                              " is newer than this broker supports (" +
+                              std::to_string(kSchemaVersion) + ")"));
+  for (auto v = *version; v < kSchemaVersion; ++v)
+    if (auto r = exec(db, kMigrations[v], "migrate schema"); !r) return fail(r.error());
+  if (*version != kSchemaVersion) {
+    // PRAGMA takes no bound parameters; the number is our own constant.
+    const std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+    if (auto r = exec(db, set.c_str(), "set schema version"); !r) return fail(r.error());
+  }
+  return exec(db, "COMMIT", "commit migration");
+}
+
+}  // namespace
+
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() {
+    for (auto* s : stmts_) sqlite3_finalize(s);
+  }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  // Prepares every statement once, so a schema mismatch shows at open and never mid-batch.
+  Result<void> prepare_all() {
+    for (std::size_t i = 0; i < kSql.size(); ++i)
+      if (sqlite3_prepare_v3(db_, kSql[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts_[i], nullptr) !=
+          SQLITE_OK)
+        return db_error(db_, "prepare");
+    return {};
+  }
+  Query operator[](Sql id) { return Query(db_, stmts_[static_cast<std::size_t>(id)]); }
+  sqlite3* db() const { return db_; }
+
+ private:
+  sqlite3* db_;
+  std::array<sqlite3_stmt*, kSql.size()> stmts_{};
+};
+
+namespace {
+
+// Wraps one write operation in a savepoint, so that a failed operation leaves no trace and the
+// rest of the batch still commits. Outside a batch the savepoint is its own transaction.
+template <typename T, typename Op>
+Result<T> atomically(sqlite3* db, StatementCache& stmts, bool in_batch, Op&& op) {
+  // SQLite rolls a whole transaction back by itself after some errors (disk full, I/O). Running
+  // on would commit each later operation alone, outside the batch the caller believes in.
+  if (in_batch && sqlite3_get_autocommit(db))
+    return storage_error("store: the batch was rolled back after an earlier failure");
+  if (auto r = stmts[Sql::kSavepoint].run("savepoint"); !r) return r.error();
+  Result<T> result = op();
+  if (result) {
+    if (auto r = stmts[Sql::kRelease].run("release savepoint"); r) return result;
+    result = db_error(db, "release savepoint");
+  }
+  if (!sqlite3_get_autocommit(db)) {
+    if (in_batch) {
+      (void)stmts[Sql::kRollbackTo].run("rollback to savepoint");
+      (void)stmts[Sql::kRelease].run("release savepoint");
+    } else {
+      (void)stmts[Sql::kRollback].run("rollback");
+    }
+  }
+  return result;
+}
+
+Result<void> insert_event(StatementCache& stmts, std::int64_t message_id, TimePoint at,
+                          std::string_view kind, std::string_view detail) {
+  auto q = stmts[Sql::kInsertEvent];
+  q.bind(1, message_id).bind(2, at).bind(3, kind).bind(4, detail);
+  if (q.step() == SQLITE_DONE) return {};
+  if (sqlite3_extended_errcode(stmts.db()) == SQLITE_CONSTRAINT_FOREIGNKEY)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  return db_error(stmts.db(), "insert event");
+}
+
+Result<void> not_found_unless_changed(sqlite3* db, std::int64_t message_id) {
+  if (sqlite3_changes(db) == 0)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  return {};
+}
+
+Result<std::vector<NewLetter>> read_letters(StatementCache& stmts, std::int64_t message_id) {
+  std::vector<NewLetter> letters;
+  auto q = stmts[Sql::kSelectLetters];
+  q.bind(1, message_id);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const auto type = parse_letter_type(q.text_at(1));
+    if (!type)
+      return storage_error("store: unknown letter type in message " + std::to_string(message_id));
+    letters.push_back(NewLetter{q.text_at(0), *type, q.text_at(2)});
+  }
+  if (rc != SQLITE_DONE) return db_error(stmts.db(), "read letters");
+  return letters;
+}
+
+// Reads the SB_MESSAGE_COLUMNS of the current row (letters are read separately).
+Result<MessageRecord> message_from_row(const Query& q) {
+  MessageRecord m;
+  m.id = q.int64_at(0);
+  m.envelope_id = q.text_at(1);
+  m.sender_gln = q.text_at(2);
+  m.receiver_gln = q.text_at(3);
+  m.sender_endpoint = q.text_at(4);
+  m.receiver_endpoint = q.text_at(5);
+  m.body = q.blob_at(6);
+  m.acceptance = q.blob_at(7);
+  m.receipt_requested = q.int64_at(8) != 0;
+  m.contains_cpr = q.int64_at(9) != 0;
+  m.received_at = q.time_at(10);
+  const auto state = parse_delivery_state(q.text_at(11));
+  if (!state) return storage_error("store: unknown state in message " + std::to_string(m.id));
+  m.state = *state;
+  m.attempts = static_cast<int>(q.int64_at(12));
+  m.next_attempt_at = q.time_at(13);
+  m.last_error = q.text_at(14);
+  const auto receipt = parse_receipt_state(q.text_at(15));
+  if (!receipt) return storage_error("store: unknown receipt in message " + std::to_string(m.id));
+  m.receipt = *receipt;
+  return m;
+}
+
+// A read transaction on the reader connection: the statements inside it see one snapshot.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(StatementCache& stmts) : stmts_(stmts) {
+    begun_ = stmts_[Sql::kBeginRead].run("begin read");
+  }
+  ~ReadTransaction() {
+    if (begun_ && !sqlite3_get_autocommit(stmts_.db())) (void)stmts_[Sql::kCommit].run("end read");
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+  const Result<void>& begun() const { return begun_; }
+
+ private:
+  StatementCache& stmts_;
+  Result<void> begun_;
+};
+
+}  // namespace
+
+SqliteStore::SqliteStore(sqlite3* writer, sqlite3* reader)
+    : writer_(writer),
+      reader_(reader),
+      write_stmts_(std::make_unique<StatementCache>(writer)),
+      read_stmts_(std::make_unique<StatementCache>(reader)) {}
+
+SqliteStore::~SqliteStore() {
+  if (in_batch_) rollback_batch();
+  write_stmts_.reset();
+  read_stmts_.reset();
+  // Reader first: the writer's close then checkpoints the WAL into the database file.
+  sqlite3_close_v2(reader_);
+  sqlite3_close_v2(writer_);
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+  const auto fail = [&](std::string_view why) {
+    return storage_error("cannot open store " + path + ": " + std::string(why));
+  };
+  if (path.empty()) return fail("empty path");
+
+  std::error_code ec;
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return fail("cannot create directory " + parent.string() + ": " + ec.message());
+  }
+
+  auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!writer) return fail(writer.error().detail);
+  sqlite3* w = writer->get();
+  // journal_mode is the first statement that reads the file: "file is not a database" shows here.
+  auto mode = query_text(w, "PRAGMA journal_mode = WAL");
+  if (!mode) return fail(sqlite3_errmsg(w));
+  if (*mode != "wal") return fail("cannot switch to WAL journal mode (got " + *mode + ")");
+  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"})
+    if (auto r = exec(w, pragma, pragma); !r) return fail(sqlite3_errmsg(w));
+  if (auto r = migrate(w); !r) return fail(r.error().detail);
+
+  auto reader = open_connection(path, SQLITE_OPEN_READWRITE);
+  if (!reader) return fail(reader.error().detail);
+  if (auto r = exec(reader->get(), "PRAGMA query_only = ON", "query_only"); !r)
+    return fail(sqlite3_errmsg(reader->get()));
+
+  std::unique_ptr<SqliteStore> store(new SqliteStore(writer->release(), reader->release()));
+  if (auto r = store->write_stmts_->prepare_all(); !r) return fail(r.error().detail);
+  if (auto r = store->read_stmts_->prepare_all(); !r) return fail(r.error().detail);
+  return store;
+}
+
+// --- write side ---
+
+Result<void> SqliteStore::begin_batch() {
+  if (in_batch_) return storage_error("store: a batch is already open");
+  if (auto r = (*write_stmts_)[Sql::kBeginImmediate].run("begin batch"); !r) return r;
+  in_batch_ = true;
+  return {};
+}
+
+Result<void> SqliteStore::commit_batch() {
+  if (!in_batch_) return storage_error("store: no batch is open");
+  in_batch_ = false;
+  auto r = (*write_stmts_)[Sql::kCommit].run("commit batch");
+  // The contract is all or nothing: a commit that failed but left the transaction open is
+  // rolled back here.
+  if (!r && !sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
+  return r;
+}
+
+void SqliteStore::rollback_batch() {
+  in_batch_ = false;
+  if (!sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
+}
+
+Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
+  if (message.letters.empty())
+    return make_error(Errc::kInvalid, "a message must carry at least one letter");
+  auto& s = *write_stmts_;
+  return atomically<AcceptOutcome>(writer_, s, in_batch_, [&]() -> Result<AcceptOutcome> {
+    // MedCom reliable messaging (domain.md §3): letter ids are unique per sender, a resend
+    // carries the same letter ids in a new envelope and gets exactly the first answer.
+    struct Known {
+      std::int64_t message_id;
+      std::string content_hash;
+    };
+    std::vector<std::optional<Known>> known;
+    known.reserve(message.letters.size());
+    for (const auto& letter : message.letters) {
+      auto q = s[Sql::kFindLetterForAccept];
+      q.bind(1, message.sender_gln).bind(2, letter.letter_id);
+      const int rc = q.step();
+      if (rc == SQLITE_ROW)
+        known.push_back(Known{q.int64_at(0), q.text_at(1)});
+      else if (rc == SQLITE_DONE)
+        known.push_back(std::nullopt);
+      else
+        return db_error(writer_, "find letter");
+    }
+
+    for (std::size_t i = 0; i < known.size(); ++i)
+      if (known[i] && known[i]->content_hash != message.letters[i].content_hash)
+        return outcome(AcceptOutcome::Kind::kConflict, 0, {}, message.letters[i].letter_id);
+
+    std::size_t n_known = 0;
+    std::unordered_set<std::int64_t> known_in;
+    for (const auto& k : known)
+      if (k) {
+        ++n_known;
+        known_in.insert(k->message_id);
+      }
+
+    if (n_known == known.size() && known_in.size() == 1) {
+      const std::int64_t original = *known_in.begin();
+      AcceptOutcome out = outcome(AcceptOutcome::Kind::kDuplicate, original);
+      {
+        auto q = s[Sql::kSelectAcceptance];
+        q.bind(1, original);
+        if (q.step() != SQLITE_ROW) return db_error(writer_, "read acceptance");
+        out.acceptance = q.blob_at(0);
+      }
+      if (auto r = insert_event(s, original, message.received_at, "duplicate",
+                                "resent in envelope " + message.envelope_id);
+          !r)
+        return r.error();
+      return out;
+    }
+    if (n_known > 0) return outcome(AcceptOutcome::Kind::kMixed);
+
+    std::int64_t id = 0;
+    {
+      auto q = s[Sql::kInsertMessage];
+      q.bind(1, message.envelope_id)
+          .bind(2, message.sender_gln)
+          .bind(3, message.receiver_gln)
+          .bind(4, message.sender_endpoint)
+          .bind(5, message.receiver_endpoint)
+          .bind_blob(6, message.body)
+          .bind_blob(7, message.acceptance)
+          .bind(8, std::int64_t{message.receipt_requested})
+          .bind(9, std::int64_t{message.contains_cpr})
+          .bind(10, message.received_at);
+      if (auto r = q.run("insert message"); !r) return r.error();
+      id = sqlite3_last_insert_rowid(writer_);
+    }
+    for (std::size_t i = 0; i < message.letters.size(); ++i) {
+      const auto& letter = message.letters[i];
+      auto q = s[Sql::kInsertLetter];
+      q.bind(1, message.sender_gln)
+          .bind(2, letter.letter_id)
+          .bind(3, id)
+          .bind(4, static_cast<std::int64_t>(i))
+          .bind(5, to_string(letter.type))
+          .bind(6, letter.content_hash);
+      if (auto r = q.run("insert letter"); !r) return r.error();
+    }
+    if (auto r = insert_event(s, id, message.received_at, "received",
+                              "envelope " + message.envelope_id + " from " + message.sender_gln +
+                                  " to " + message.receiver_gln);
+        !r)
+      return r.error();
+    if (auto r = insert_event(
+            s, id, message.received_at, "stored",
+            std::to_string(message.letters.size()) + " letter(s) for " + message.receiver_endpoint);
+        !r)
+      return r.error();
+    return outcome(AcceptOutcome::Kind::kStored, id);
+  });
+}
+
+Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState state,
+                                          int attempts, TimePoint next_attempt_at,
+                                          const std::string& last_error,
+                                          const MessageEvent& event) {
+  auto& s = *write_stmts_;
+  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+    auto q = s[Sql::kUpdateDelivery];
+    q.bind(1, message_id)
+        .bind(2, to_string(state))
+        .bind(3, std::int64_t{attempts})
+        .bind(4, next_attempt_at)
+        .bind(5, last_error);
+    if (auto r = q.run("update delivery"); !r) return r;
+    if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
+    return insert_event(s, message_id, event.at, event.kind, event.detail);
+  });
+}
+
+Result<void> SqliteStore::set_receipt(std::int64_t message_id, ReceiptState receipt,
+                                      const MessageEvent& event) {
+  auto& s = *write_stmts_;
+  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+    auto q = s[Sql::kUpdateReceipt];
+    q.bind(1, message_id).bind(2, to_string(receipt));
+    if (auto r = q.run("set receipt"); !r) return r;
+    if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
+    return insert_event(s, message_id, event.at, event.kind, event.detail);
+  });
+}
+
+Result<void> SqliteStore::append_event(const MessageEvent& event) {
+  auto& s = *write_stmts_;
+  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+    return insert_event(s, event.message_id, event.at, event.kind, event.detail);
+  });
+}
+
+Result<void> SqliteStore::requeue(std::int64_t message_id, TimePoint now) {
+  auto& s = *write_stmts_;
+  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+    std::string from;
+    {
+      auto q = s[Sql::kSelectState];
+      q.bind(1, message_id);
+      const int rc = q.step();
+      if (rc == SQLITE_DONE)
+        return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+      if (rc != SQLITE_ROW) return db_error(writer_, "read state");
+      from = q.text_at(0);
+    }
+    if (from != to_string(DeliveryState::kDeadLettered) &&
+        from != to_string(DeliveryState::kRefused))
+      return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " + from +
+                                             "; only dead-lettered or refused messages can be "
+                                             "requeued");
+    auto q = s[Sql::kRequeue];
+    q.bind(1, message_id).bind(2, now);
+    if (auto r = q.run("requeue"); !r) return r;
+    return insert_event(s, message_id, now, "requeued", "from " + from);
+  });
+}
+
+Result<void> SqliteStore::audit(TimePoint at, const std::string& kind, const std::string& detail) {
+  auto& s = *write_stmts_;
+  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+    auto q = s[Sql::kInsertAudit];
+    q.bind(1, at).bind(2, kind).bind(3, detail);
+    return q.run("insert audit");
+  });
+}
+
+// --- read side ---
+
+Result<std::optional<LetterLocation>> SqliteStore::find_letter(const std::string& sender_gln,
+                                                               const std::string& letter_id) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kFindLetter];
+  q.bind(1, sender_gln).bind(2, letter_id);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<LetterLocation>();
+  if (rc != SQLITE_ROW) return db_error(reader_, "find letter");
+  const auto type = parse_letter_type(q.text_at(1));
+  if (!type) return storage_error("store: unknown letter type for letter " + letter_id);
+  return std::optional<LetterLocation>(LetterLocation{
+      .message_id = q.int64_at(0),
+      .type = *type,
+      .content_hash = q.text_at(2),
+      .receiver_gln = q.text_at(3),
+  });
+}
+
+Result<std::optional<MessageRecord>> SqliteStore::get_message(std::int64_t message_id) {
+  std::lock_guard lock(read_mu_);
+  auto& s = *read_stmts_;
+  ReadTransaction tx(s);
+  if (!tx.begun()) return tx.begun().error();
+  std::optional<MessageRecord> out;
+  {
+    auto q = s[Sql::kSelectMessage];
+    q.bind(1, message_id);
+    const int rc = q.step();
+    if (rc == SQLITE_DONE) return out;
+    if (rc != SQLITE_ROW) return db_error(reader_, "read message");
+    auto m = message_from_row(q);
+    if (!m) return m.error();
+    out = std::move(*m);
+  }
+  auto letters = read_letters(s, message_id);
+  if (!letters) return letters.error();
+  out->letters = std::move(*letters);
+  return out;
+}
+
+Result<std::vector<MessageEvent>> SqliteStore::timeline(std::int64_t message_id) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kSelectEvents];
+  q.bind(1, message_id);
+  std::vector<MessageEvent> events;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW)
+    events.push_back(MessageEvent{q.int64_at(0), q.time_at(1), q.text_at(2), q.text_at(3)});
+  if (rc != SQLITE_DONE) return db_error(reader_, "read timeline");
+  return events;
+}
+
+Result<std::vector<MessageRecord>> SqliteStore::list_messages(const MessageFilter& filter) {
+  std::vector<MessageRecord> out;
+  if (filter.limit <= 0) return out;
+  std::lock_guard lock(read_mu_);
+  auto& s = *read_stmts_;
+  ReadTransaction tx(s);
+  if (!tx.begun()) return tx.begun().error();
+  {
+    const Sql which = filter.state
+                          ? (filter.endpoint ? Sql::kListByStateAndEndpoint : Sql::kListByState)
+                          : (filter.endpoint ? Sql::kListByEndpoint : Sql::kListAll);
+    auto q = s[which];
+    q.bind(1, filter.after_id).bind(2, std::int64_t{filter.limit});
+    if (filter.state) q.bind(3, to_string(*filter.state));
+    if (filter.endpoint) q.bind(4, *filter.endpoint);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW) {
+      auto m = message_from_row(q);
+      if (!m) return m.error();
+      out.push_back(std::move(*m));
+    }
+    if (rc != SQLITE_DONE) return db_error(reader_, "list messages");
+  }
+  for (auto& m : out) {
+    auto letters = read_letters(s, m.id);
+    if (!letters) return letters.error();
+    m.letters = std::move(*letters);
+  }
+  return out;
+}
+
+Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kPending];
+  std::vector<PendingDelivery> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW)
+    out.push_back(PendingDelivery{
+        .message_id = q.int64_at(0),
+        .receiver_endpoint = q.text_at(1),
+        .attempts = static_cast<int>(q.int64_at(2)),
+        .received_at = q.time_at(3),
+        .next_attempt_at = q.time_at(4),
+    });
+  if (rc != SQLITE_DONE) return db_error(reader_, "read pending deliveries");
+  return out;
+}
+
+}  // namespace sektorbro

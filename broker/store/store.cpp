@@ -1,0 +1,38 @@
+#include "broker/store/store.hpp"
+
+namespace sektorbro {
+
+std::string_view to_string(DeliveryState s) {
+  switch (s) {
+    case DeliveryState::kPending:
+      return "pending";
+    case DeliveryState::kDelivered:
+      return "delivered";
+    case DeliveryState::kRefused:
+      return "refused";
+    case DeliveryState::kDeadLettered:
+      return "dead-lettered";
+  }
+  return "?";
+}
+
+std::optional<DeliveryState> parse_delivery_state(std::string_view s) {
+  for (const auto state : {DeliveryState::kPending, DeliveryState::kDelivered,
+                           DeliveryState::kRefused, DeliveryState::kDeadLettered})
+    if (to_string(state) == s) return state;
+  return std::nullopt;
+}
+
+std::string_view to_string(ReceiptState s) {
+  switch (s) {
+    case ReceiptState::kNone:
+      return "none";
+    case ReceiptState::kPositive:
+      return "positive";
+    case ReceiptState::kNegative:
+      return "negative";
+  }
+  return "?";
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,304 @@
+#include "broker/store/group_commit_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "broker/store/sqlite_store.hpp"
+#include "broker/store/tests/store_test_support.hpp"
+
+namespace sektorbro {
+namespace {
+
+using store_test::make_message;
+using store_test::TempDir;
+using namespace std::chrono_literals;
+
+constexpr auto kTimeout = 60s;
+
+// A one-shot signal between threads. wait_for is bounded, for the test thread.
+class Gate {
+ public:
+  void open() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  bool wait_for(std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+// Counts `done` calls and their outcomes.
+class Completions {
+ public:
+  void record(const Result<void>& r) {
+    {
+      std::lock_guard lock(mu_);
+      ++done_;
+      if (r)
+        ++ok_;
+      else
+        errors_.push_back(r.error());
+    }
+    cv_.notify_all();
+  }
+  bool wait_for(int n, std::chrono::seconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return done_ >= n; });
+  }
+  int done() {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
+  int ok() {
+    std::lock_guard lock(mu_);
+    return ok_;
+  }
+  std::vector<Error> errors() {
+    std::lock_guard lock(mu_);
+    return errors_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int done_ = 0;
+  int ok_ = 0;
+  std::vector<Error> errors_;
+};
+
+// The real SqliteStore with switches that make begin or commit fail (a fault seam).
+class FaultyStore final : public Store {
+ public:
+  explicit FaultyStore(Store& inner) : inner_(inner) {}
+  std::atomic<bool> fail_begin{false};
+  std::atomic<bool> fail_commit{false};
+
+  Result<void> begin_batch() override {
+    if (fail_begin) return make_error(Errc::kStorage, "injected: begin failed");
+    return inner_.begin_batch();
+  }
+  Result<void> commit_batch() override {
+    if (fail_commit) return make_error(Errc::kStorage, "injected: disk full");
+    return inner_.commit_batch();
+  }
+  void rollback_batch() override { inner_.rollback_batch(); }
+  Result<AcceptOutcome> accept(const NewMessage& m) override { return inner_.accept(m); }
+  Result<void> update_delivery(std::int64_t id, DeliveryState s, int attempts, TimePoint next,
+                               const std::string& err, const MessageEvent& e) override {
+    return inner_.update_delivery(id, s, attempts, next, err, e);
+  }
+  Result<void> set_receipt(std::int64_t id, ReceiptState r, const MessageEvent& e) override {
+    return inner_.set_receipt(id, r, e);
+  }
+  Result<void> append_event(const MessageEvent& e) override { return inner_.append_event(e); }
+  Result<void> requeue(std::int64_t id, TimePoint now) override { return inner_.requeue(id, now); }
+  Result<void> audit(TimePoint at, const std::string& k, const std::string& d) override {
+    return inner_.audit(at, k, d);
+  }
+  Result<std::optional<LetterLocation>> find_letter(const std::string& s,
+                                                    const std::string& l) override {
+    return inner_.find_letter(s, l);
+  }
+  Result<std::optional<MessageRecord>> get_message(std::int64_t id) override {
+    return inner_.get_message(id);
+  }
+  Result<std::vector<MessageEvent>> timeline(std::int64_t id) override {
+    return inner_.timeline(id);
+  }
+  Result<std::vector<MessageRecord>> list_messages(const MessageFilter& f) override {
+    return inner_.list_messages(f);
+  }
+  Result<std::vector<PendingDelivery>> pending_deliveries() override {
+    return inner_.pending_deliveries();
+  }
+
+ private:
+  Store& inner_;
+};
+
+class GroupCommitWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = SqliteStore::open(dir_.file("broker.db"));
+    ASSERT_TRUE(opened) << opened.error().detail;
+    store_ = std::move(*opened);
+  }
+
+  // A job that stores one message and fails its own outcome check unless it was new.
+  GroupCommitWriter::Job store_job(const std::string& key) {
+    auto stored = std::make_shared<bool>(false);
+    return GroupCommitWriter::Job{
+        .apply =
+            [key, stored](Store& s) {
+              auto out = s.accept(make_message("E" + key, {"L" + key}));
+              *stored = out && out->kind == AcceptOutcome::Kind::kStored;
+            },
+        .done =
+            [this, stored](const Result<void>& r) {
+              if (r && !*stored)
+                completions_.record(make_error(Errc::kInvalid, "not stored"));
+              else
+                completions_.record(r);
+            },
+    };
+  }
+
+  // Occupies the writer thread until `release_` opens, so the jobs submitted meanwhile queue up
+  // and the grouping is deterministic.
+  void hold_writer(GroupCommitWriter& writer) {
+    writer.submit(GroupCommitWriter::Job{
+        .apply =
+            [this](Store& s) {
+              started_.open();
+              release_.wait();
+              (void)s.audit(store_test::at_ms(0), "test", "blocker");
+            },
+        .done = [this](const Result<void>& r) { completions_.record(r); },
+    });
+    ASSERT_TRUE(started_.wait_for(kTimeout));
+  }
+
+  std::int64_t count_messages() {
+    MessageFilter everything;
+    everything.limit = 1'000'000;
+    auto all = store_->list_messages(everything);
+    EXPECT_TRUE(all);
+    return all ? static_cast<std::int64_t>(all->size()) : -1;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+  Completions completions_;
+  Gate started_;
+  Gate release_;
+};
+
+TEST_F(GroupCommitWriterTest, ThousandJobsFromFourThreadsCommitInGroups) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 250;
+  constexpr std::size_t kMaxBatch = 64;
+  GroupCommitWriter writer(*store_, kMaxBatch);
+  hold_writer(writer);
+
+  std::vector<std::thread> submitters;
+  for (int t = 0; t < kThreads; ++t)
+    submitters.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i)
+        writer.submit(store_job(std::to_string(t) + "-" + std::to_string(i)));
+    });
+  for (auto& th : submitters) th.join();
+  release_.open();
+
+  constexpr int kJobs = kThreads * kPerThread + 1;  // plus the blocker
+  ASSERT_TRUE(completions_.wait_for(kJobs, kTimeout)) << completions_.done() << " done";
+  EXPECT_EQ(completions_.ok(), kJobs);
+  for (const auto& e : completions_.errors()) ADD_FAILURE() << e.detail;
+  EXPECT_EQ(count_messages(), kThreads * kPerThread);
+  EXPECT_EQ(writer.jobs_committed(), static_cast<std::uint64_t>(kJobs));
+  // The blocker alone, then the 1,000 queued jobs in groups of kMaxBatch.
+  EXPECT_EQ(writer.batches_committed(), 1 + (kThreads * kPerThread + kMaxBatch - 1) / kMaxBatch);
+  EXPECT_LT(writer.batches_committed(), writer.jobs_committed());
+}
+
+TEST_F(GroupCommitWriterTest, DestructorFinishesQueuedJobs) {
+  {
+    GroupCommitWriter writer(*store_, 8);
+    hold_writer(writer);
+    for (int i = 0; i < 20; ++i) writer.submit(store_job(std::to_string(i)));
+    release_.open();
+  }
+  EXPECT_EQ(completions_.done(), 21);
+  EXPECT_EQ(completions_.ok(), 21);
+  EXPECT_EQ(count_messages(), 20);
+}
+
+TEST_F(GroupCommitWriterTest, MaxBatchZeroMeansOneJobPerBatch) {
+  GroupCommitWriter writer(*store_, 0);
+  hold_writer(writer);
+  for (int i = 0; i < 3; ++i) writer.submit(store_job(std::to_string(i)));
+  release_.open();
+  ASSERT_TRUE(completions_.wait_for(4, kTimeout));
+  EXPECT_EQ(completions_.ok(), 4);
+  EXPECT_EQ(writer.batches_committed(), 4u);
+  EXPECT_EQ(writer.jobs_committed(), 4u);
+}
+
+TEST_F(GroupCommitWriterTest, FailedCommitReachesEveryJobAndStoresNothing) {
+  FaultyStore faulty(*store_);
+  faulty.fail_commit = true;
+  GroupCommitWriter writer(faulty, 16);
+  for (int i = 0; i < 5; ++i) writer.submit(store_job(std::to_string(i)));
+  ASSERT_TRUE(completions_.wait_for(5, kTimeout));
+  EXPECT_EQ(completions_.ok(), 0);
+  for (const auto& e : completions_.errors()) {
+    EXPECT_EQ(e.code, Errc::kStorage);
+    EXPECT_EQ(e.detail, "injected: disk full");
+  }
+  EXPECT_EQ(count_messages(), 0);
+  EXPECT_EQ(writer.batches_committed(), 0u);
+  EXPECT_EQ(writer.jobs_committed(), 0u);
+
+  // The store is usable again once the fault clears: the same letters are new, not duplicates.
+  faulty.fail_commit = false;
+  for (int i = 0; i < 5; ++i) writer.submit(store_job(std::to_string(i)));
+  ASSERT_TRUE(completions_.wait_for(10, kTimeout));
+  EXPECT_EQ(completions_.ok(), 5);
+  EXPECT_EQ(count_messages(), 5);
+}
+
+TEST_F(GroupCommitWriterTest, FailedBeginReachesTheJobsWithoutApplying) {
+  FaultyStore faulty(*store_);
+  faulty.fail_begin = true;
+  std::atomic<int> applied{0};
+  GroupCommitWriter writer(faulty, 16);
+  for (int i = 0; i < 3; ++i)
+    writer.submit(GroupCommitWriter::Job{
+        .apply = [&](Store&) { ++applied; },
+        .done = [this](const Result<void>& r) { completions_.record(r); },
+    });
+  ASSERT_TRUE(completions_.wait_for(3, kTimeout));
+  EXPECT_EQ(completions_.ok(), 0);
+  EXPECT_EQ(applied.load(), 0);
+  ASSERT_EQ(completions_.errors().size(), 3u);
+  EXPECT_EQ(completions_.errors()[0].detail, "injected: begin failed");
+}
+
+TEST_F(GroupCommitWriterTest, AThrowingJobRollsBackItsBatchAndTheWriterCarriesOn) {
+  GroupCommitWriter writer(*store_, 16);
+  hold_writer(writer);
+  writer.submit(store_job("a"));
+  writer.submit(GroupCommitWriter::Job{
+      .apply = [](Store&) { throw std::runtime_error("bug"); },
+      .done = [this](const Result<void>& r) { completions_.record(r); },
+  });
+  release_.open();
+  ASSERT_TRUE(completions_.wait_for(3, kTimeout));
+  EXPECT_EQ(completions_.ok(), 1);  // only the blocker, committed alone before
+  EXPECT_EQ(count_messages(), 0);
+
+  writer.submit(store_job("b"));
+  ASSERT_TRUE(completions_.wait_for(4, kTimeout));
+  EXPECT_EQ(completions_.ok(), 2);
+  EXPECT_EQ(count_messages(), 1);
+}
+
+}  // namespace
+}  // namespace sektorbro
