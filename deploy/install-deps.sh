@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Sektorbro needs to build, test and run, from Debian 12's packages. Installs only
+# what is missing, so it is quick on a machine that has everything. Run as root (or with sudo).
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config      # toolchain
+  libboost-dev                          # Boost 1.74: Asio and Beast (header-only)
+  librapidxml-dev                       # RapidXML
+  libcurl4-openssl-dev                  # outbound deliveries
+  libssl-dev                            # SHA-256 and TLS
+  libsqlite3-dev sqlite3                # the embedded store (and its shell, to look inside)
+  nlohmann-json3-dev                    # configuration and the operators' JSON
+  libgtest-dev libgmock-dev             # unit and integration tests
+  libxml2-utils                         # xmllint: the tests validate the schema examples
+  curl                                  # the demo's look-around commands
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
