@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 namespace sektorbro::testing {
@@ -106,12 +107,18 @@ struct HttpReceiver::Impl {
   }
 };
 
-HttpReceiver::HttpReceiver(Handler handler) : impl_(std::make_unique<Impl>()) {
+HttpReceiver::HttpReceiver(Handler handler, unsigned short port) : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
-  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
-  impl_->acceptor.open(endpoint.protocol());
-  impl_->acceptor.bind(endpoint);
-  impl_->acceptor.listen();
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+  try {
+    impl_->acceptor.open(endpoint.protocol());
+    impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+    impl_->acceptor.bind(endpoint);
+    impl_->acceptor.listen();
+  } catch (const boost::system::system_error& e) {
+    throw std::system_error(e.code().value(), std::generic_category(),
+                            "cannot listen on 127.0.0.1:" + std::to_string(port));
+  }
   impl_->port = impl_->acceptor.local_endpoint().port();
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
   impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });

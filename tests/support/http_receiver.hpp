@@ -35,9 +35,11 @@ class HttpReceiver {
  public:
   using Handler = std::function<ReplyPlan(const ReceivedRequest&)>;
 
-  // Binds 127.0.0.1 port 0 and starts serving. An empty handler answers 200 with no body.
-  // A handler that throws makes the receiver answer 500.
-  explicit HttpReceiver(Handler handler = {});
+  // Binds 127.0.0.1:`port` and starts serving. Tests leave port 0 (a free port); the demo
+  // simulator passes the port of a configured endpoint URL, and gets a std::system_error naming
+  // it when that port is taken. An empty handler answers 200 with no body; a handler that
+  // throws makes the receiver answer 500.
+  explicit HttpReceiver(Handler handler = {}, unsigned short port = 0);
   ~HttpReceiver();
   HttpReceiver(const HttpReceiver&) = delete;
   HttpReceiver& operator=(const HttpReceiver&) = delete;

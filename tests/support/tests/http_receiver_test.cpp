@@ -171,5 +171,21 @@ TEST(HttpReceiver, StopsWithConnectionsStillOpenAndRepliesPending) {
   pending.join();
 }
 
+TEST(HttpReceiver, ListensOnAGivenPortAndNamesItWhenTaken) {
+  unsigned short port = 0;
+  { port = HttpReceiver().port(); }  // a port that was free a moment ago
+  HttpReceiver fixed({}, port);
+  EXPECT_EQ(fixed.port(), port);
+  Client client(port);
+  EXPECT_EQ(client.post("/inbox", "x", "application/xml").result_int(), 200u);
+  try {
+    HttpReceiver second({}, port);
+    FAIL() << "a second receiver bound the same port";
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace sektorbro::testing
