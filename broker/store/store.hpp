@@ -1,6 +1,6 @@
 // The store seam: where messages, their delivery state and their timeline live durably.
 // SqliteStore (WAL, one file) is the embedded default; a PostgreSQL store can implement the
-// same interface. The on-disk format is described in docs/architecture.md.
+// same interface. The on-disk format is described in docs/store-format.md.
 //
 // Thread rules: write operations (begin_batch … commit_batch) are called from exactly one
 // thread, the GroupCommitWriter's. Read operations may be called from any one other thread
