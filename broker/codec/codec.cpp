@@ -1,0 +1,669 @@
+#include "broker/codec/codec.hpp"
+
+#include <array>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "broker/codec/text_encoding.hpp"
+#include "broker/codec/xml_tree.hpp"
+#include "broker/codec/xml_writer.hpp"
+#include "broker/core/identifiers.hpp"
+
+// Wire format: schemas/sektorbro-message.xsd and schemas/sektorbro-acceptance.xsd. The element
+// names, their order and the value shapes below must stay exactly in step with those files;
+// the codec tests validate every example against both.
+
+namespace sektorbro {
+namespace {
+
+constexpr int kUnbounded = -1;
+
+// MedCom IdentifierCode values (domain.md §2).
+constexpr std::array<std::string_view, 6> kIdentifierCodes{
+    "kommunenummer", "sygehusafdelingsnummer", "lokationsnummer", "ydernummer", "amt", "sorkode"};
+
+constexpr std::string_view kPlusReceipt = "pluspositivkvitt";
+constexpr std::string_view kMinusReceipt = "minuspositivkvitt";
+
+bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_xml_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_xml_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// An element name fit to quote in an error detail: schema vocabulary is letters only, so a name
+// with anything else (digits could be a CPR number) is not quoted.
+bool quotable_name(std::string_view name) {
+  if (name.empty() || name.size() > 40) return false;
+  for (char c : name)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
+  return true;
+}
+
+// One position in an element's content model (an xs:sequence entry): one element name, or a
+// choice between several, occurring min..max times.
+struct Slot {
+  std::vector<std::string_view> names;
+  int min = 1;
+  int max = 1;
+};
+
+using Matched = std::vector<std::vector<const XmlElement*>>;
+
+const XmlElement* first(const Matched& m, std::size_t slot) {
+  return m[slot].empty() ? nullptr : m[slot].front();
+}
+
+std::string join(std::string_view path, std::string_view name) {
+  if (path.empty()) return std::string(name);
+  std::string out(path);
+  out.push_back('/');
+  out.append(name);
+  return out;
+}
+
+std::string choice_label(const Slot& slot) {
+  std::string out;
+  for (auto n : slot.names) {
+    if (!out.empty()) out.push_back('|');
+    out.append(n);
+  }
+  return out;
+}
+
+// Reads values out of an XmlElement tree. The first error wins; after it, every read returns
+// an empty value, so decoding code reads straight through and checks ok() once per unit.
+class Reader {
+ public:
+  bool ok() const { return !error_.has_value(); }
+  const Error& error() const { return *error_; }
+
+  void fail(std::string_view path, std::string_view what) {
+    if (error_) return;
+    std::string detail(path);
+    detail.append(": ");
+    detail.append(what);
+    error_ = make_error(Errc::kInvalid, std::move(detail));
+  }
+
+  // Matches e's children against a sequence of slots. `path` names e in details; children's
+  // paths are join(base, name).
+  Matched match(const XmlElement* e, std::string_view path, std::string_view base,
+                const std::vector<Slot>& slots) {
+    Matched out(slots.size());
+    if (e == nullptr || !ok()) return out;
+    if (e->has_foreign_attribute) fail(path, "unexpected attribute");
+    if (!trim(e->text).empty()) fail(path, "unexpected text content");
+    std::size_t last = 0;
+    for (const auto& child : e->children) {
+      std::size_t slot = slots.size();
+      for (std::size_t s = 0; s < slots.size() && slot == slots.size(); ++s)
+        for (auto n : slots[s].names)
+          if (child.in_namespace && child.name == n) slot = s;
+      if (slot == slots.size()) {
+        if (!child.in_namespace && quotable_name(child.name))
+          fail(path, "element " + child.name + " is not in namespace urn:sektorbro:messaging:1");
+        else if (quotable_name(child.name))
+          fail(path, "unknown element " + child.name);
+        else
+          fail(path, "unknown element");
+        return Matched(slots.size());
+      }
+      const int max = slots[slot].max;
+      if (max != kUnbounded && static_cast<int>(out[slot].size()) >= max) {
+        if (slots[slot].names.size() == 1)
+          fail(join(base, child.name), "repeated element");
+        else
+          fail(path, "more than one of " + choice_label(slots[slot]));
+        return Matched(slots.size());
+      }
+      if (slot < last) {
+        fail(join(base, child.name), "element out of order");
+        return Matched(slots.size());
+      }
+      last = slot;
+      out[slot].push_back(&child);
+    }
+    for (std::size_t s = 0; s < slots.size(); ++s) {
+      if (static_cast<int>(out[s].size()) < slots[s].min) {
+        fail(path, (slots[s].names.size() == 1 ? "missing element " : "missing one of ") +
+                       choice_label(slots[s]));
+        return Matched(slots.size());
+      }
+    }
+    return out;
+  }
+
+  // The trimmed character data of a leaf element; nullopt when absent or after an error.
+  std::optional<std::string_view> leaf(const XmlElement* e, std::string_view path) {
+    if (e == nullptr || !ok()) return std::nullopt;
+    if (e->has_foreign_attribute) fail(path, "unexpected attribute");
+    if (!e->children.empty()) fail(path, "unexpected child element");
+    if (!ok()) return std::nullopt;
+    return trim(e->text);
+  }
+
+  std::string text(const XmlElement* e, std::string_view path, bool allow_empty) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    if (v->empty() && !allow_empty) fail(path, "must not be empty");
+    return std::string(*v);
+  }
+
+  std::string id(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    if (!is_valid_message_id(*v)) fail(path, "expected 1-14 characters of A-Z a-z 0-9 . _ -");
+    return std::string(*v);
+  }
+
+  std::string gln(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    if (v->size() != 13 || !all_digits(*v))
+      fail(path, "expected 13 digits");
+    else if (!is_valid_gln(*v))
+      fail(path, "GLN check digit is wrong");
+    return std::string(*v);
+  }
+
+  std::string sor(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    if (v->empty() || v->size() > 20 || !all_digits(*v)) fail(path, "expected 1-20 digits");
+    return std::string(*v);
+  }
+
+  std::string cpr(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    if (v->size() != 10 || !all_digits(*v))
+      fail(path, "expected 10 digits");
+    else if (!is_valid_cpr(*v))
+      fail(path, "expected DDMMYYSSSS with a possible day and month");
+    return std::string(*v);
+  }
+
+  // "LÆ" and three digits; whether the form is known is a business rule (validation).
+  std::string form(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    constexpr std::string_view kPrefix = "L\xC3\x86";  // "LÆ" in UTF-8
+    if (v->size() != kPrefix.size() + 3 || !v->starts_with(kPrefix) ||
+        !all_digits(v->substr(kPrefix.size())))
+      fail(path, "expected a form code: L\xC3\x86 and three digits");
+    return std::string(*v);
+  }
+
+  std::optional<Date> date(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return std::nullopt;
+    auto d = parse_date(*v);
+    if (!d) fail(path, "expected an existing date YYYY-MM-DD");
+    return d;
+  }
+
+  TimePoint timestamp(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return {};
+    auto t = parse_timestamp(*v);
+    // xs:dateTime limits a zone offset to ±14:00.
+    const bool zone_ok = v->size() < 6 || v->back() == 'Z' ||
+                         !(v->substr(v->size() - 5, 2) == "14" && v->substr(v->size() - 2) != "00");
+    if (!t || !zone_ok) {
+      fail(path, "expected a dateTime with a time zone, e.g. 2026-11-20T09:30:00+01:00");
+      return {};
+    }
+    return *t;
+  }
+
+  bool boolean(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return false;
+    if (*v != "true" && *v != "false") fail(path, "expected true or false");
+    return *v == "true";
+  }
+
+  int positive_int(const XmlElement* e, std::string_view path) {
+    const auto v = leaf(e, path);
+    if (!v) return 0;
+    if (v->empty() || v->size() > 9 || !all_digits(*v) || (*v)[0] == '0') {
+      fail(path, "expected a whole number from 1 to 999999999");
+      return 0;
+    }
+    int n = 0;
+    for (char c : *v) n = n * 10 + (c - '0');
+    return n;
+  }
+
+  // An enumerated value; `allowed` lists the values (schema vocabulary, safe to quote).
+  template <typename T, typename Parse>
+  T enumerated(const XmlElement* e, std::string_view path, Parse parse, std::string_view allowed) {
+    const auto v = leaf(e, path);
+    if (!v) return T{};
+    const std::optional<T> parsed = parse(*v);
+    if (!parsed) {
+      fail(path, std::string("expected one of ") + std::string(allowed));
+      return T{};
+    }
+    return *parsed;
+  }
+
+ private:
+  std::optional<Error> error_;
+};
+
+// Root element check shared by both documents.
+std::optional<Error> check_root(const XmlElement& root, std::string_view name) {
+  if (root.name != name)
+    return make_error(Errc::kInvalid, "root element must be " + std::string(name));
+  if (!root.in_namespace)
+    return make_error(Errc::kInvalid,
+                      std::string(name) + ": namespace must be " + std::string(kNamespace));
+  return std::nullopt;
+}
+
+Result<XmlElement> parse_document(std::string_view bytes) {
+  auto utf8 = to_utf8_document(bytes);
+  if (!utf8) return utf8.error();
+  return parse_xml_tree(*utf8, kNamespace);
+}
+
+// ---- decoding ------------------------------------------------------------------------------
+
+Party read_party(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m =
+      r.match(e, path, path,
+              {{{"GLN"}}, {{"SOR"}}, {{"IdentifierCode"}, 0}, {{"Identifier"}, 0}, {{"Name"}, 0}});
+  Party p;
+  p.gln = r.gln(first(m, 0), path + "/GLN");
+  p.sor = r.sor(first(m, 1), path + "/SOR");
+  if (const auto code = r.leaf(first(m, 2), path + "/IdentifierCode")) {
+    bool known = false;
+    for (auto c : kIdentifierCodes) known = known || c == *code;
+    if (!known)
+      r.fail(path + "/IdentifierCode",
+             "expected one of kommunenummer, sygehusafdelingsnummer, lokationsnummer, "
+             "ydernummer, amt, sorkode");
+    p.identifier_code = std::string(*code);
+  }
+  p.identifier = r.text(first(m, 3), path + "/Identifier", false);
+  p.name = r.text(first(m, 4), path + "/Name", false);
+  return p;
+}
+
+CertificateRequest read_certificate_request(Reader& r, const XmlElement* e,
+                                            const std::string& path) {
+  const auto m = r.match(
+      e, path, path,
+      {{{"Form"}}, {{"CaseReference"}}, {{"Question"}, 1, kUnbounded}, {{"ReplyDeadline"}, 0}});
+  CertificateRequest b;
+  b.form = r.form(first(m, 0), path + "/Form");
+  b.case_reference = r.text(first(m, 1), path + "/CaseReference", false);
+  for (std::size_t i = 0; i < m[2].size(); ++i)
+    b.questions.push_back(
+        r.text(m[2][i], path + "/Question[" + std::to_string(i + 1) + "]", false));
+  if (const auto* d = first(m, 3)) b.reply_deadline = r.date(d, path + "/ReplyDeadline");
+  return b;
+}
+
+Certificate read_certificate(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m =
+      r.match(e, path, path, {{{"Form"}}, {{"RequestLetterIdentifier"}}, {{"Text", "Declined"}}});
+  Certificate b;
+  b.form = r.form(first(m, 0), path + "/Form");
+  b.request_letter_id = r.id(first(m, 1), path + "/RequestLetterIdentifier");
+  const XmlElement* choice = first(m, 2);
+  if (choice != nullptr && choice->name == "Declined") {
+    const std::string declined = path + "/Declined";
+    const auto d = r.match(choice, declined, declined, {{{"Reason"}}});
+    b.declined = true;
+    b.decline_reason = r.text(first(d, 0), declined + "/Reason", true);
+  } else {
+    b.text = r.text(choice, path + "/Text", true);
+  }
+  return b;
+}
+
+DischargeNotice read_discharge_notice(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m = r.match(e, path, path,
+                         {{{"AdmissionDate"}},
+                          {{"DischargeDate"}},
+                          {{"MentorEntitled"}},
+                          {{"Consent"}},
+                          {{"Department"}, 0}});
+  DischargeNotice b;
+  if (auto d = r.date(first(m, 0), path + "/AdmissionDate")) b.admission_date = *d;
+  if (auto d = r.date(first(m, 1), path + "/DischargeDate")) b.discharge_date = *d;
+  b.mentor_entitled = r.boolean(first(m, 2), path + "/MentorEntitled");
+  b.consent = r.boolean(first(m, 3), path + "/Consent");
+  b.department = r.text(first(m, 4), path + "/Department", false);
+  return b;
+}
+
+MentorResponse read_mentor_response(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m = r.match(
+      e, path, path,
+      {{{"NoticeLetterIdentifier"}}, {{"Outcome"}}, {{"MentorName"}, 0}, {{"MentorPhone"}, 0}});
+  MentorResponse b;
+  b.notice_letter_id = r.id(first(m, 0), path + "/NoticeLetterIdentifier");
+  b.outcome = r.enumerated<MentorOutcome>(first(m, 1), path + "/Outcome", parse_mentor_outcome,
+                                          "offered, accepted, declined, not-reached");
+  b.mentor_name = r.text(first(m, 2), path + "/MentorName", false);
+  b.mentor_phone = r.text(first(m, 3), path + "/MentorPhone", false);
+  return b;
+}
+
+Reminder read_reminder(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m =
+      r.match(e, path, path,
+              {{{"OriginalLetterIdentifier"}}, {{"Owed"}}, {{"Due"}}, {{"Step"}}, {{"Text"}}});
+  Reminder b;
+  b.original_letter_id = r.id(first(m, 0), path + "/OriginalLetterIdentifier");
+  b.owed = r.enumerated<LetterType>(first(m, 1), path + "/Owed", parse_letter_type,
+                                    "the letter type names");
+  if (auto d = r.date(first(m, 2), path + "/Due")) b.due = *d;
+  b.step = r.positive_int(first(m, 3), path + "/Step");
+  b.text = r.text(first(m, 4), path + "/Text", false);
+  return b;
+}
+
+std::vector<std::string> read_letter_ids(Reader& r, const std::vector<const XmlElement*>& es,
+                                         const std::string& path) {
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < es.size(); ++i)
+    ids.push_back(r.id(es[i], path + "/OriginalLetterIdentifier[" + std::to_string(i + 1) + "]"));
+  return ids;
+}
+
+PositiveReceipt read_positive_receipt(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m =
+      r.match(e, path, path,
+              {{{"OriginalEnvelopeIdentifier"}}, {{"OriginalLetterIdentifier"}, 1, kUnbounded}});
+  PositiveReceipt b;
+  b.original.original_envelope_id = r.id(first(m, 0), path + "/OriginalEnvelopeIdentifier");
+  b.original.original_letter_ids = read_letter_ids(r, m[1], path);
+  return b;
+}
+
+NegativeReceipt read_negative_receipt(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m = r.match(e, path, path,
+                         {{{"Level"}},
+                          {{"OriginalEnvelopeIdentifier"}},
+                          {{"OriginalLetterIdentifier"}, 0, kUnbounded},
+                          {{"RefuseCode"}},
+                          {{"RefuseText"}}});
+  NegativeReceipt b;
+  b.level = r.enumerated<ReceiptLevel>(first(m, 0), path + "/Level", parse_receipt_level,
+                                       "network, application");
+  b.original.original_envelope_id = r.id(first(m, 1), path + "/OriginalEnvelopeIdentifier");
+  b.original.original_letter_ids = read_letter_ids(r, m[2], path);
+  b.code = r.enumerated<RefuseCode>(first(m, 3), path + "/RefuseCode", parse_refuse_code,
+                                    "ikke_specificeret, ukendt_lokationsnummer, "
+                                    "problem_med_modtagerID, problem_med_version, syntaksfejl");
+  b.text = r.text(first(m, 4), path + "/RefuseText", false);
+  return b;
+}
+
+LetterBody read_body(Reader& r, const XmlElement* e, const std::string& letter_path) {
+  if (e == nullptr) return CertificateRequest{};
+  const std::string path = letter_path + "/" + e->name;
+  switch (*parse_letter_type(e->name)) {  // the slot admits only letter type names
+    case LetterType::kCertificateRequest:
+      return read_certificate_request(r, e, path);
+    case LetterType::kCertificate:
+      return read_certificate(r, e, path);
+    case LetterType::kDischargeNotice:
+      return read_discharge_notice(r, e, path);
+    case LetterType::kMentorResponse:
+      return read_mentor_response(r, e, path);
+    case LetterType::kReminder:
+      return read_reminder(r, e, path);
+    case LetterType::kPositiveReceipt:
+      return read_positive_receipt(r, e, path);
+    case LetterType::kNegativeReceipt:
+      return read_negative_receipt(r, e, path);
+  }
+  return CertificateRequest{};
+}
+
+// Patient/CPR: required on letters about a citizen, optional on reminders, never on receipts.
+enum class PatientRule { kRequired, kOptional, kForbidden };
+PatientRule patient_rule(LetterType t) {
+  if (is_receipt(t)) return PatientRule::kForbidden;
+  if (t == LetterType::kReminder) return PatientRule::kOptional;
+  return PatientRule::kRequired;
+}
+
+Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
+  std::vector<std::string_view> bodies;
+  for (auto t : kAllLetterTypes) bodies.push_back(to_string(t));
+  const auto m = r.match(e, path, path,
+                         {{{"Identifier"}},
+                          {{"Type"}},
+                          {{"Status"}},
+                          {{"Authorised"}},
+                          {{"Sender"}},
+                          {{"Receiver"}},
+                          {{"Patient"}, 0},
+                          {bodies}});
+  Letter letter;
+  letter.id = r.id(first(m, 0), path + "/Identifier");
+  const auto type = r.enumerated<LetterType>(
+      first(m, 1), path + "/Type", parse_letter_type,
+      "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
+      "PositiveReceipt, NegativeReceipt");
+  letter.status = r.enumerated<LetterStatus>(first(m, 2), path + "/Status", parse_letter_status,
+                                             "nytbrev, rettetbrev, annulleretbrev");
+  letter.authorised = r.timestamp(first(m, 3), path + "/Authorised");
+  letter.sender = read_party(r, first(m, 4), path + "/Sender");
+  letter.receiver = read_party(r, first(m, 5), path + "/Receiver");
+  if (const XmlElement* p = first(m, 6)) {
+    const std::string ppath = path + "/Patient";
+    const auto pm = r.match(p, ppath, ppath, {{{"CPR"}}});
+    letter.patient = Patient{r.cpr(first(pm, 0), ppath + "/CPR")};
+  }
+  const XmlElement* body = first(m, 7);
+  if (r.ok() && body != nullptr && body->name != to_string(type))
+    r.fail(path,
+           "body element " + body->name + " does not match Type " + std::string(to_string(type)));
+  if (r.ok()) {
+    const auto rule = patient_rule(type);
+    if (rule == PatientRule::kRequired && !letter.patient)
+      r.fail(path, "missing element Patient (required on " + std::string(to_string(type)) + ")");
+    if (rule == PatientRule::kForbidden && letter.patient)
+      r.fail(path + "/Patient", "not allowed on " + std::string(to_string(type)));
+  }
+  letter.body = read_body(r, body, path);
+  return letter;
+}
+
+Envelope read_envelope(Reader& r, const XmlElement& root) {
+  const auto m = r.match(&root, "Emessage", "", {{{"Envelope"}}, {{"Letter"}, 1, kUnbounded}});
+  Envelope env;
+  const auto head = r.match(first(m, 0), "Envelope", "Envelope",
+                            {{{"Identifier"}}, {{"Sent"}}, {{"AcknowledgementCode"}}});
+  env.id = r.id(first(head, 0), "Envelope/Identifier");
+  env.sent = r.timestamp(first(head, 1), "Envelope/Sent");
+  if (const auto ack = r.leaf(first(head, 2), "Envelope/AcknowledgementCode")) {
+    if (*ack != kPlusReceipt && *ack != kMinusReceipt)
+      r.fail("Envelope/AcknowledgementCode", "expected pluspositivkvitt or minuspositivkvitt");
+    env.positive_receipt_requested = *ack == kPlusReceipt;
+  }
+  std::set<std::string> ids;
+  for (std::size_t i = 0; i < m[1].size() && r.ok(); ++i) {
+    const std::string path = "Letter[" + std::to_string(i + 1) + "]";
+    Letter letter = read_letter(r, m[1][i], path);
+    if (!r.ok()) break;
+    if (!ids.insert(letter.id).second)
+      r.fail(path + "/Identifier", "letter identifier repeated within the envelope");
+    if (i > 0 && letter.sender.gln != env.letters.front().sender.gln)
+      r.fail(path + "/Sender/GLN", "all letters of an envelope must have the same sender");
+    if (i > 0 && letter.receiver.gln != env.letters.front().receiver.gln)
+      r.fail(path + "/Receiver/GLN", "all letters of an envelope must have the same receiver");
+    env.letters.push_back(std::move(letter));
+  }
+  return env;
+}
+
+// ---- encoding ------------------------------------------------------------------------------
+
+void write_party(XmlWriter& w, std::string_view name, const Party& p) {
+  w.open(name);
+  w.leaf("GLN", p.gln);
+  w.leaf("SOR", p.sor);
+  if (!p.identifier_code.empty()) w.leaf("IdentifierCode", p.identifier_code);
+  if (!p.identifier.empty()) w.leaf("Identifier", p.identifier);
+  if (!p.name.empty()) w.leaf("Name", p.name);
+  w.close();
+}
+
+void write_ids(XmlWriter& w, const std::vector<std::string>& ids) {
+  for (const auto& id : ids) w.leaf("OriginalLetterIdentifier", id);
+}
+
+struct BodyWriter {
+  XmlWriter& w;
+
+  void operator()(const CertificateRequest& b) {
+    w.leaf("Form", b.form);
+    w.leaf("CaseReference", b.case_reference);
+    for (const auto& q : b.questions) w.leaf("Question", q);
+    if (b.reply_deadline) w.leaf("ReplyDeadline", format_date(*b.reply_deadline));
+  }
+  void operator()(const Certificate& b) {
+    w.leaf("Form", b.form);
+    w.leaf("RequestLetterIdentifier", b.request_letter_id);
+    if (b.declined) {
+      w.open("Declined");
+      w.leaf("Reason", b.decline_reason);
+      w.close();
+    } else {
+      w.leaf("Text", b.text);
+    }
+  }
+  void operator()(const DischargeNotice& b) {
+    w.leaf("AdmissionDate", format_date(b.admission_date));
+    w.leaf("DischargeDate", format_date(b.discharge_date));
+    w.leaf("MentorEntitled", b.mentor_entitled ? "true" : "false");
+    w.leaf("Consent", b.consent ? "true" : "false");
+    if (!b.department.empty()) w.leaf("Department", b.department);
+  }
+  void operator()(const MentorResponse& b) {
+    w.leaf("NoticeLetterIdentifier", b.notice_letter_id);
+    w.leaf("Outcome", to_string(b.outcome));
+    if (!b.mentor_name.empty()) w.leaf("MentorName", b.mentor_name);
+    if (!b.mentor_phone.empty()) w.leaf("MentorPhone", b.mentor_phone);
+  }
+  void operator()(const Reminder& b) {
+    w.leaf("OriginalLetterIdentifier", b.original_letter_id);
+    w.leaf("Owed", to_string(b.owed));
+    w.leaf("Due", format_date(b.due));
+    w.leaf("Step", std::to_string(b.step));
+    w.leaf("Text", b.text);
+  }
+  void operator()(const PositiveReceipt& b) {
+    w.leaf("OriginalEnvelopeIdentifier", b.original.original_envelope_id);
+    write_ids(w, b.original.original_letter_ids);
+  }
+  void operator()(const NegativeReceipt& b) {
+    w.leaf("Level", to_string(b.level));
+    w.leaf("OriginalEnvelopeIdentifier", b.original.original_envelope_id);
+    write_ids(w, b.original.original_letter_ids);
+    w.leaf("RefuseCode", to_string(b.code));
+    w.leaf("RefuseText", b.text);
+  }
+};
+
+void write_letter(XmlWriter& w, const Letter& l, std::string_view xmlns) {
+  w.open("Letter", xmlns);
+  w.leaf("Identifier", l.id);
+  w.leaf("Type", to_string(l.type()));
+  w.leaf("Status", to_string(l.status));
+  w.leaf("Authorised", format_timestamp(l.authorised));
+  write_party(w, "Sender", l.sender);
+  write_party(w, "Receiver", l.receiver);
+  if (l.patient) {
+    w.open("Patient");
+    w.leaf("CPR", l.patient->cpr);
+    w.close();
+  }
+  w.open(to_string(l.type()));
+  std::visit(BodyWriter{w}, l.body);
+  w.close();
+  w.close();
+}
+
+}  // namespace
+
+Result<Envelope> decode_envelope(std::string_view bytes) {
+  auto tree = parse_document(bytes);
+  if (!tree) return tree.error();
+  if (auto bad = check_root(*tree, "Emessage")) return *bad;
+  Reader r;
+  Envelope env = read_envelope(r, *tree);
+  if (!r.ok()) return r.error();
+  return env;
+}
+
+std::string encode_envelope(const Envelope& envelope) {
+  XmlWriter w(true);
+  w.open("Emessage", kNamespace);
+  w.open("Envelope");
+  w.leaf("Identifier", envelope.id);
+  w.leaf("Sent", format_timestamp(envelope.sent));
+  w.leaf("AcknowledgementCode", envelope.positive_receipt_requested ? kPlusReceipt : kMinusReceipt);
+  w.close();
+  for (const auto& letter : envelope.letters) write_letter(w, letter, {});
+  w.close();
+  return w.finish();
+}
+
+std::string encode_letter(const Letter& letter) {
+  XmlWriter w(false);
+  write_letter(w, letter, kNamespace);
+  return w.finish();
+}
+
+std::string encode_acceptance(const Acceptance& acceptance) {
+  XmlWriter w(true);
+  w.open("Acceptance", kNamespace);
+  w.leaf("EnvelopeIdentifier", acceptance.envelope_id);
+  w.leaf("SenderGLN", acceptance.sender_gln);
+  for (const auto& id : acceptance.letter_ids) w.leaf("LetterIdentifier", id);
+  w.leaf("AcceptedAt", format_timestamp(acceptance.accepted_at));
+  w.close();
+  return w.finish();
+}
+
+Result<Acceptance> decode_acceptance(std::string_view bytes) {
+  auto tree = parse_document(bytes);
+  if (!tree) return tree.error();
+  if (auto bad = check_root(*tree, "Acceptance")) return *bad;
+  Reader r;
+  const auto m = r.match(&*tree, "Acceptance", "",
+                         {{{"EnvelopeIdentifier"}},
+                          {{"SenderGLN"}},
+                          {{"LetterIdentifier"}, 1, kUnbounded},
+                          {{"AcceptedAt"}}});
+  Acceptance a;
+  a.envelope_id = r.id(first(m, 0), "EnvelopeIdentifier");
+  a.sender_gln = r.gln(first(m, 1), "SenderGLN");
+  for (std::size_t i = 0; i < m[2].size(); ++i)
+    a.letter_ids.push_back(r.id(m[2][i], "LetterIdentifier[" + std::to_string(i + 1) + "]"));
+  a.accepted_at = r.timestamp(first(m, 3), "AcceptedAt");
+  if (!r.ok()) return r.error();
+  return a;
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,133 @@
+#include "broker/codec/validation.hpp"
+
+#include <string>
+#include <variant>
+
+#include "broker/core/copenhagen_time.hpp"
+#include "broker/core/identifiers.hpp"
+#include "broker/message/forms.hpp"
+
+namespace sektorbro {
+namespace {
+
+Error invalid(const std::string& path, std::string_view rule) {
+  return make_error(Errc::kInvalid, path + ": " + std::string(rule));
+}
+
+Result<void> check_reference_id(const std::string& path, std::string_view id) {
+  if (!is_valid_message_id(id)) return invalid(path, "not a valid message identifier");
+  return {};
+}
+
+Result<void> check_receipt_ids(const std::string& path, const ReceiptReference& ref) {
+  if (auto r = check_reference_id(path + "/OriginalEnvelopeIdentifier", ref.original_envelope_id);
+      !r)
+    return r;
+  for (std::size_t i = 0; i < ref.original_letter_ids.size(); ++i)
+    if (auto r =
+            check_reference_id(path + "/OriginalLetterIdentifier[" + std::to_string(i + 1) + "]",
+                               ref.original_letter_ids[i]);
+        !r)
+      return r;
+  return {};
+}
+
+struct BodyRules {
+  const std::string& path;  // "Letter[n]/<BodyElement>"
+  Date today;               // the Copenhagen date of receipt
+
+  Result<void> operator()(const CertificateRequest& b) const {
+    const auto form = find_form(b.form);
+    if (!form) return invalid(path + "/Form", "unknown form");
+    const std::string deadline = path + "/ReplyDeadline";
+    if (form->deadline_in_request) {
+      // LÆ285: the municipality sets the deadline, never fewer than 8 days out (domain.md §5).
+      if (!b.reply_deadline)
+        return invalid(deadline, std::string(form->code) + " requests must set a reply deadline");
+      const auto earliest =
+          std::chrono::sys_days{today} + std::chrono::days{kMinimumLae285DeadlineDays};
+      if (std::chrono::sys_days{*b.reply_deadline} < earliest)
+        return invalid(deadline, std::string(form->code) + " reply deadline must be at least " +
+                                     std::to_string(kMinimumLae285DeadlineDays) +
+                                     " days after receipt");
+    } else if (b.reply_deadline) {
+      return invalid(deadline, "the deadline of " + std::string(form->code) +
+                                   " follows from the agreement; a request must not set one");
+    }
+    return {};
+  }
+
+  Result<void> operator()(const Certificate& b) const {
+    const auto form = find_form(b.form);
+    if (!form) return invalid(path + "/Form", "unknown form");
+    if (auto r = check_reference_id(path + "/RequestLetterIdentifier", b.request_letter_id); !r)
+      return r;
+    if (b.declined) {
+      if (!form->may_decline)
+        return invalid(path + "/Declined", std::string(form->code) + " may not be declined");
+      if (b.decline_reason.empty())
+        return invalid(path + "/Declined/Reason", "a decline needs a reason");
+      if (!b.text.empty()) return invalid(path + "/Declined", "a decline carries no text");
+    } else {
+      if (b.text.empty()) return invalid(path + "/Text", "must not be empty");
+      if (!b.decline_reason.empty())
+        return invalid(path + "/Text", "a certificate that is not declined has no decline reason");
+    }
+    return {};
+  }
+
+  Result<void> operator()(const DischargeNotice& b) const {
+    if (std::chrono::sys_days{b.discharge_date} < std::chrono::sys_days{b.admission_date})
+      return invalid(path + "/DischargeDate", "must not be before AdmissionDate");
+    return {};
+  }
+
+  Result<void> operator()(const MentorResponse& b) const {
+    return check_reference_id(path + "/NoticeLetterIdentifier", b.notice_letter_id);
+  }
+
+  Result<void> operator()(const Reminder& b) const {
+    if (auto r = check_reference_id(path + "/OriginalLetterIdentifier", b.original_letter_id); !r)
+      return r;
+    if (b.step < 1) return invalid(path + "/Step", "must be at least 1");
+    return {};
+  }
+
+  Result<void> operator()(const PositiveReceipt& b) const {
+    if (b.original.original_letter_ids.empty())
+      return invalid(path, "a positive receipt names at least one OriginalLetterIdentifier");
+    return check_receipt_ids(path, b.original);
+  }
+
+  Result<void> operator()(const NegativeReceipt& b) const {
+    // A network refusal of an unparseable message may name no letter.
+    return check_receipt_ids(path, b.original);
+  }
+};
+
+}  // namespace
+
+Result<void> validate_envelope(const Envelope& envelope, TimePoint now) {
+  if (envelope.letters.empty())
+    return invalid("Emessage", "an envelope carries at least one letter");
+  const bool receipts = is_receipt(envelope.letters.front().type());
+  for (std::size_t i = 1; i < envelope.letters.size(); ++i)
+    if (is_receipt(envelope.letters[i].type()) != receipts)
+      return invalid("Letter[" + std::to_string(i + 1) + "]",
+                     "receipts must not share an envelope with other letters");
+  // Receipts are never receipted (MedCom; domain.md §3).
+  if (receipts && envelope.positive_receipt_requested)
+    return invalid("Envelope/AcknowledgementCode",
+                   "an envelope of receipts must carry minuspositivkvitt");
+
+  const Date today = copenhagen_date(now);
+  for (std::size_t i = 0; i < envelope.letters.size(); ++i) {
+    const Letter& letter = envelope.letters[i];
+    const std::string path =
+        "Letter[" + std::to_string(i + 1) + "]/" + std::string(to_string(letter.type()));
+    if (auto r = std::visit(BodyRules{path, today}, letter.body); !r) return r;
+  }
+  return {};
+}
+
+}  // namespace sektorbro
