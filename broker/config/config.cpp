@@ -1,0 +1,534 @@
+#include "broker/config/config.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "broker/core/identifiers.hpp"
+
+namespace sektorbro {
+namespace {
+
+using json = nlohmann::json;
+
+// Upper bounds keep every duration far from overflow and catch a misplaced digit.
+constexpr std::int64_t kMaxTimeoutMs = 60LL * 60 * 1000;  // 1 hour
+constexpr std::int64_t kMaxConcurrency = 1024;
+constexpr std::int64_t kMaxAttempts = 1000;
+constexpr std::int64_t kMaxAgeSeconds = 366LL * 24 * 60 * 60;      // 1 year
+constexpr std::int64_t kMaxBackoffMs = 7LL * 24 * 60 * 60 * 1000;  // 1 week
+constexpr std::int64_t kMaxGroupCommit = 100'000;
+constexpr std::int64_t kMaxBodyBytes = 1024LL * 1024 * 1024;  // 1 GiB
+constexpr std::size_t kMaxSorDigits = 18;
+constexpr std::size_t kMaxEndpointIdLength = 64;
+constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
+
+// MedCom IdentifierCode values (domain.md §2).
+constexpr std::string_view kIdentifierCodes[] = {
+    "sygehusafdelingsnummer", "ydernummer", "lokationsnummer", "kommunenummer", "amt", "sorkode"};
+
+Error config_error(const std::string& path, const std::string& what) {
+  return make_error(Errc::kConfig,
+                    (path.empty() ? std::string("configuration") : path) + ": " + what);
+}
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+bool all_digits(std::string_view s) {
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+// ---- Reading the document: syntax errors with a position, and repeated keys ----
+
+// nlohmann keeps the last of two equal keys without a word; a repeated key is almost always a
+// paste error, so it is found while parsing (the parse callback sees every key).
+class RepeatedKeyFinder {
+ public:
+  bool on_event(json::parse_event_t event, const json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start: {
+        std::string path = frames_.empty() ? std::string() : element_path();
+        Frame frame;
+        frame.array = event == json::parse_event_t::array_start;
+        frame.path = std::move(path);
+        frames_.push_back(std::move(frame));
+        break;
+      }
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!frames_.empty() && parsed.is_string()) {
+          Frame& top = frames_.back();
+          top.key = parsed.get<std::string>();
+          if (!top.keys.insert(top.key).second && !first_repeat_)
+            first_repeat_ = join(top.path, top.key);
+        }
+        break;
+      case json::parse_event_t::value:
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+        break;
+    }
+    return true;
+  }
+
+  const std::optional<std::string>& first_repeat() const { return first_repeat_; }
+
+ private:
+  struct Frame {
+    bool array = false;
+    std::string path;
+    std::size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+
+  std::string element_path() {
+    Frame& top = frames_.back();
+    if (top.array) return top.path + "[" + std::to_string(top.index++) + "]";
+    return join(top.path, top.key);
+  }
+
+  std::vector<Frame> frames_;
+  std::optional<std::string> first_repeat_;
+};
+
+// A SAX handler that only records the parser's message, so a syntax error can name its line
+// and column without exceptions.
+class SyntaxErrorText final : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    text = ex.what();
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." → from "parse".
+    if (const auto pos = text.find("] "); pos != std::string::npos) text.erase(0, pos + 2);
+    return false;
+  }
+  std::string text = "syntax error";
+};
+
+// ---- Typed readers. Each names the exact key on failure. ----
+
+Result<void> check_object(const json& v, const std::string& path) {
+  if (!v.is_object()) return config_error(path, "must be an object");
+  return {};
+}
+
+// Every key of `object` must be one of `known`: a typo must not pass silently.
+Result<void> check_keys(const json& object, const std::string& path,
+                        std::initializer_list<std::string_view> known) {
+  for (const auto& item : object.items()) {
+    bool found = false;
+    for (std::string_view k : known) found = found || item.key() == k;
+    if (found) continue;
+    std::string expected;
+    for (std::string_view k : known) expected += (expected.empty() ? "" : ", ") + std::string(k);
+    return config_error(join(path, item.key()), "unknown key (expected one of " + expected + ")");
+  }
+  return {};
+}
+
+Result<std::string> read_string(const json& v, const std::string& path) {
+  if (!v.is_string()) return config_error(path, "must be a string");
+  return v.get<std::string>();
+}
+
+Result<std::string> read_nonempty_string(const json& v, const std::string& path) {
+  auto s = read_string(v, path);
+  if (s.ok() && s->empty()) return config_error(path, "must not be empty");
+  return s;
+}
+
+Result<std::int64_t> read_integer(const json& v, const std::string& path, std::int64_t lo,
+                                  std::int64_t hi) {
+  if (!v.is_number_integer()) return config_error(path, "must be an integer");
+  const bool in_range = v.is_number_unsigned()
+                            ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(hi) &&
+                                  static_cast<std::int64_t>(v.get<std::uint64_t>()) >= lo
+                            : v.get<std::int64_t>() >= lo && v.get<std::int64_t>() <= hi;
+  if (!in_range) {
+    return config_error(path, "must be between " + std::to_string(lo) + " and " +
+                                  std::to_string(hi) + " (got " + v.dump() + ")");
+  }
+  return v.is_number_unsigned() ? static_cast<std::int64_t>(v.get<std::uint64_t>())
+                                : v.get<std::int64_t>();
+}
+
+Result<std::string> read_gln(const json& v, const std::string& path) {
+  auto gln = read_string(v, path);
+  if (!gln.ok()) return gln;
+  if (gln->size() != 13 || !all_digits(*gln)) return config_error(path, "must be 13 digits");
+  if (!is_valid_gln(*gln)) {
+    return config_error(
+        path, "check digit is wrong (expected " + gln->substr(0, 12) + gln_check_digit(*gln) + ")");
+  }
+  return gln;
+}
+
+Result<std::string> read_sor(const json& v, const std::string& path) {
+  auto sor = read_string(v, path);
+  if (!sor.ok()) return sor;
+  if (sor->empty() || sor->size() > kMaxSorDigits || !all_digits(*sor)) {
+    return config_error(path,
+                        "must be a SOR code of 1 to " + std::to_string(kMaxSorDigits) + " digits");
+  }
+  return sor;
+}
+
+const json* find(const json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+// Assigns `read(value)` to `out` when `key` is present; leaves the default otherwise.
+template <typename T, typename Read>
+Result<void> optional_field(const json& object, const std::string& path, std::string_view key,
+                            T& out, Read read) {
+  const json* v = find(object, key);
+  if (v == nullptr) return {};
+  auto r = read(*v, join(path, key));
+  if (!r.ok()) return r.error();
+  out = static_cast<T>(*r);
+  return {};
+}
+
+template <typename T, typename Read>
+Result<void> required_field(const json& object, const std::string& path, std::string_view key,
+                            T& out, Read read) {
+  if (find(object, key) == nullptr) return config_error(join(path, key), "is required");
+  return optional_field(object, path, key, out, read);
+}
+
+auto integer_in(std::int64_t lo, std::int64_t hi) {
+  return [lo, hi](const json& v, const std::string& path) { return read_integer(v, path, lo, hi); };
+}
+
+// ---- Sections ----
+
+Result<void> parse_listen(const json& v, const std::string& path, ListenConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"address", "port"}); !r) return r;
+  if (auto r = optional_field(v, path, "address", out.address, read_string); !r) return r;
+  unsigned char buffer[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, out.address.c_str(), buffer) != 1 &&
+      inet_pton(AF_INET6, out.address.c_str(), buffer) != 1) {
+    return config_error(join(path, "address"),
+                        "must be an IPv4 or IPv6 address (got " + in_quotes(out.address) + ")");
+  }
+  return optional_field(v, path, "port", out.port, integer_in(0, 65535));
+}
+
+Result<void> parse_store(const json& v, const std::string& path, StoreConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"path", "group_commit_max"}); !r) return r;
+  if (auto r = optional_field(v, path, "path", out.path, read_nonempty_string); !r) return r;
+  return optional_field(v, path, "group_commit_max", out.group_commit_max,
+                        integer_in(1, kMaxGroupCommit));
+}
+
+Result<void> parse_retry(const json& v, const std::string& path, RetryPolicy& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(
+          v, path,
+          {"max_attempts", "max_age_seconds", "initial_backoff_ms", "max_backoff_ms", "jitter"});
+      !r)
+    return r;
+  if (auto r =
+          optional_field(v, path, "max_attempts", out.max_attempts, integer_in(1, kMaxAttempts));
+      !r)
+    return r;
+  std::int64_t max_age_s = std::chrono::duration_cast<std::chrono::seconds>(out.max_age).count();
+  if (auto r = optional_field(v, path, "max_age_seconds", max_age_s, integer_in(1, kMaxAgeSeconds));
+      !r)
+    return r;
+  out.max_age = std::chrono::seconds{max_age_s};
+  std::int64_t initial_ms = out.initial_backoff.count();
+  if (auto r =
+          optional_field(v, path, "initial_backoff_ms", initial_ms, integer_in(1, kMaxBackoffMs));
+      !r)
+    return r;
+  out.initial_backoff = Duration{initial_ms};
+  std::int64_t max_ms = out.max_backoff.count();
+  if (auto r = optional_field(v, path, "max_backoff_ms", max_ms, integer_in(1, kMaxBackoffMs)); !r)
+    return r;
+  if (max_ms < initial_ms) {
+    return config_error(join(path, "max_backoff_ms"), "must not be below initial_backoff_ms (" +
+                                                          std::to_string(initial_ms) + ")");
+  }
+  out.max_backoff = Duration{max_ms};
+  return optional_field(
+      v, path, "jitter", out.jitter, [](const json& j, const std::string& p) -> Result<double> {
+        if (!j.is_number()) return config_error(p, "must be a number");
+        const double d = j.get<double>();
+        if (!(d >= 0.0 && d < 1.0)) {
+          return config_error(p, "must be at least 0 and below 1 (got " + j.dump() + ")");
+        }
+        return d;
+      });
+}
+
+Result<void> parse_delivery(const json& v, const std::string& path, DeliveryConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"timeout_ms", "per_endpoint_concurrency", "retry"}); !r)
+    return r;
+  std::int64_t timeout_ms = out.timeout.count();
+  if (auto r = optional_field(v, path, "timeout_ms", timeout_ms, integer_in(1, kMaxTimeoutMs)); !r)
+    return r;
+  out.timeout = Duration{timeout_ms};
+  if (auto r = optional_field(v, path, "per_endpoint_concurrency", out.per_endpoint_concurrency,
+                              integer_in(1, kMaxConcurrency));
+      !r)
+    return r;
+  if (const json* retry = find(v, "retry"))
+    return parse_retry(*retry, join(path, "retry"), out.retry);
+  return {};
+}
+
+Result<void> parse_limits(const json& v, const std::string& path, LimitsConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"max_body_bytes"}); !r) return r;
+  return optional_field(v, path, "max_body_bytes", out.max_body_bytes,
+                        integer_in(1, kMaxBodyBytes));
+}
+
+// gln, sor, name, identifier_code, identifier: shared by the identity and every endpoint.
+Result<void> parse_party_fields(const json& v, const std::string& path, Party& out) {
+  if (auto r = required_field(v, path, "gln", out.gln, read_gln); !r) return r;
+  if (auto r = required_field(v, path, "sor", out.sor, read_sor); !r) return r;
+  if (auto r = optional_field(v, path, "name", out.name, read_string); !r) return r;
+  if (auto r = optional_field(v, path, "identifier_code", out.identifier_code, read_string); !r)
+    return r;
+  if (auto r = optional_field(v, path, "identifier", out.identifier, read_nonempty_string); !r)
+    return r;
+  if (!out.identifier_code.empty() || find(v, "identifier_code") != nullptr) {
+    bool known = false;
+    std::string expected;
+    for (std::string_view c : kIdentifierCodes) {
+      known = known || out.identifier_code == c;
+      expected += (expected.empty() ? "" : ", ") + std::string(c);
+    }
+    if (!known) {
+      return config_error(join(path, "identifier_code"), "must be one of " + expected + " (got " +
+                                                             in_quotes(out.identifier_code) + ")");
+    }
+    if (out.identifier.empty()) {
+      return config_error(join(path, "identifier"), "is required with identifier_code");
+    }
+  } else if (!out.identifier.empty()) {
+    return config_error(join(path, "identifier_code"), "is required with identifier");
+  }
+  return {};
+}
+
+Result<void> parse_identity(const json& v, const std::string& path, Party& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"gln", "sor", "name", "identifier_code", "identifier"}); !r)
+    return r;
+  return parse_party_fields(v, path, out);
+}
+
+Result<std::string> read_endpoint_id(const json& v, const std::string& path) {
+  auto id = read_string(v, path);
+  if (!id.ok()) return id;
+  bool ok = !id->empty() && id->size() <= kMaxEndpointIdLength;
+  for (char c : *id) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (!ok) {
+    return config_error(path, "must be 1 to " + std::to_string(kMaxEndpointIdLength) +
+                                  " characters of A-Z, a-z, 0-9, '.', '_', '-'");
+  }
+  return id;
+}
+
+Result<EndpointKind> read_kind(const json& v, const std::string& path) {
+  auto s = read_string(v, path);
+  if (!s.ok()) return s.error();
+  if (*s == "jobcenter") return EndpointKind::kJobcenter;
+  if (*s == "psychiatry") return EndpointKind::kPsychiatry;
+  return config_error(path, "must be jobcenter or psychiatry (got " + in_quotes(*s) + ")");
+}
+
+Result<std::string> read_url(const json& v, const std::string& path) {
+  auto url = read_string(v, path);
+  if (!url.ok()) return url;
+  std::string_view rest;
+  if (url->starts_with("http://")) {
+    rest = std::string_view(*url).substr(7);
+  } else if (url->starts_with("https://")) {
+    rest = std::string_view(*url).substr(8);
+  } else {
+    return config_error(path, "must start with http:// or https://");
+  }
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':')
+    return config_error(path, "has no host");
+  for (unsigned char c : *url) {
+    if (c <= ' ' || c == 0x7F) return config_error(path, "must not contain spaces or controls");
+  }
+  return url;
+}
+
+Result<std::vector<LetterType>> read_accepts(const json& v, const std::string& path) {
+  if (!v.is_array()) return config_error(path, "must be an array of letter types");
+  std::vector<LetterType> types;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string item_path = path + "[" + std::to_string(i) + "]";
+    auto name = read_string(v[i], item_path);
+    if (!name.ok()) return name.error();
+    const auto type = parse_letter_type(*name);
+    if (!type) {
+      std::string expected;
+      for (LetterType t : kAllLetterTypes)
+        expected += (expected.empty() ? "" : ", ") + std::string(to_string(t));
+      return config_error(item_path, "unknown letter type " + in_quotes(*name) +
+                                         " (expected one of " + expected + ")");
+    }
+    if (std::find(types.begin(), types.end(), *type) != types.end())
+      return config_error(item_path, in_quotes(*name) + " is listed twice");
+    types.push_back(*type);
+  }
+  return types;
+}
+
+Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
+  if (auto r = check_object(v, path); !r) return r.error();
+  if (auto r = check_keys(
+          v, path,
+          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier", "url", "accepts"});
+      !r)
+    return r.error();
+  Endpoint e;
+  if (auto r = required_field(v, path, "id", e.id, read_endpoint_id); !r) return r.error();
+  if (auto r = required_field(v, path, "kind", e.kind, read_kind); !r) return r.error();
+  if (auto r = parse_party_fields(v, path, e.party); !r) return r.error();
+  if (auto r = required_field(v, path, "url", e.url, read_url); !r) return r.error();
+  if (auto r = required_field(v, path, "accepts", e.accepts, read_accepts); !r) return r.error();
+  return e;
+}
+
+Result<std::vector<Endpoint>> parse_endpoints(const json& v, const std::string& path,
+                                              const Party& identity) {
+  if (!v.is_array()) return config_error(path, "must be an array");
+  if (v.empty()) return config_error(path, "at least one endpoint is required");
+  std::vector<Endpoint> endpoints;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string item_path = path + "[" + std::to_string(i) + "]";
+    auto e = parse_endpoint(v[i], item_path);
+    if (!e.ok()) return e.error();
+    for (std::size_t j = 0; j < endpoints.size(); ++j) {
+      const std::string other = path + "[" + std::to_string(j) + "]";
+      if (endpoints[j].id == e->id)
+        return config_error(item_path + ".id", in_quotes(e->id) + " is already used by " + other);
+      if (endpoints[j].party.gln == e->party.gln) {
+        return config_error(item_path + ".gln", e->party.gln + " is already used by " + other +
+                                                    " (" + endpoints[j].id + ")");
+      }
+    }
+    // Receipts the broker writes carry identity.gln as sender; an endpoint with the same GLN
+    // would make them ambiguous.
+    if (e->party.gln == identity.gln)
+      return config_error(item_path + ".gln", e->party.gln + " is the broker's own identity.gln");
+    endpoints.push_back(std::move(*e));
+  }
+  return endpoints;
+}
+
+Result<BrokerConfig> parse_document(const json& doc) {
+  if (!doc.is_object()) return config_error("", "must be a JSON object");
+  if (auto r =
+          check_keys(doc, "", {"listen", "store", "delivery", "limits", "identity", "endpoints"});
+      !r)
+    return r.error();
+  BrokerConfig config;
+  if (const json* v = find(doc, "listen"))
+    if (auto r = parse_listen(*v, "listen", config.listen); !r) return r.error();
+  if (const json* v = find(doc, "store"))
+    if (auto r = parse_store(*v, "store", config.store); !r) return r.error();
+  if (const json* v = find(doc, "delivery"))
+    if (auto r = parse_delivery(*v, "delivery", config.delivery); !r) return r.error();
+  if (const json* v = find(doc, "limits"))
+    if (auto r = parse_limits(*v, "limits", config.limits); !r) return r.error();
+
+  const json* identity = find(doc, "identity");
+  if (identity == nullptr) return config_error("identity", "is required");
+  if (auto r = parse_identity(*identity, "identity", config.identity); !r) return r.error();
+
+  const json* endpoints = find(doc, "endpoints");
+  if (endpoints == nullptr) return config_error("endpoints", "is required");
+  auto parsed = parse_endpoints(*endpoints, "endpoints", config.identity);
+  if (!parsed.ok()) return parsed.error();
+  config.endpoints = std::move(*parsed);
+  return config;
+}
+
+}  // namespace
+
+Result<BrokerConfig> parse_config(const std::string& json_text) {
+  try {
+    RepeatedKeyFinder repeats;
+    const json doc = json::parse(
+        json_text,
+        [&repeats](int, json::parse_event_t event, json& parsed) {
+          return repeats.on_event(event, parsed);
+        },
+        /*allow_exceptions=*/false);
+    if (doc.is_discarded()) {
+      SyntaxErrorText syntax;
+      json::sax_parse(json_text, &syntax);
+      return config_error("", "not valid JSON: " + syntax.text);
+    }
+    if (repeats.first_repeat()) return config_error(*repeats.first_repeat(), "key appears twice");
+    return parse_document(doc);
+  } catch (const std::exception& e) {
+    // The readers check every type before converting; this is the backstop for the library.
+    return config_error("", std::string("unexpected: ") + e.what());
+  }
+}
+
+Result<BrokerConfig> load_config(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return make_error(Errc::kConfig, path + ": cannot read: is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(Errc::kConfig, path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return make_error(Errc::kConfig, path + ": cannot read: " + std::strerror(errno));
+  if (text.tellp() > static_cast<std::streamoff>(kMaxConfigBytes))
+    return make_error(Errc::kConfig, path + ": larger than 16 MiB");
+  auto config = parse_config(text.str());
+  if (!config.ok()) return make_error(Errc::kConfig, path + ": " + config.error().detail);
+  return config;
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,384 @@
+#include "broker/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "broker/core/identifiers.hpp"
+
+namespace sektorbro {
+namespace {
+
+using json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// A small valid configuration: only the required sections.
+json base() {
+  return json::parse(R"({
+    "identity": {"gln": "5790000000012", "sor": "100001000016003", "name": "Sektorbro"},
+    "endpoints": [
+      {"id": "jc-aarhus", "kind": "jobcenter", "name": "Jobcenter Aarhus",
+       "gln": "5790000751013", "sor": "751101000016005",
+       "identifier_code": "kommunenummer", "identifier": "751",
+       "url": "http://127.0.0.1:9101/inbox",
+       "accepts": ["Certificate", "DischargeNotice", "Reminder"]},
+      {"id": "psy-risskov", "kind": "psychiatry", "name": "Psykiatri Risskov",
+       "gln": "5790000662012", "sor": "662101000016009",
+       "url": "https://psy.example/inbox",
+       "accepts": ["CertificateRequest", "MentorResponse", "Reminder"]}
+    ]
+  })");
+}
+
+TEST(Config, BaseIsValidAndTakesTheDefaults) {
+  const auto config = parse_config(base().dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const BrokerConfig defaults;
+  EXPECT_EQ(config->listen.address, defaults.listen.address);
+  EXPECT_EQ(config->listen.port, defaults.listen.port);
+  EXPECT_EQ(config->store.path, defaults.store.path);
+  EXPECT_EQ(config->store.group_commit_max, defaults.store.group_commit_max);
+  EXPECT_EQ(config->delivery.timeout, defaults.delivery.timeout);
+  EXPECT_EQ(config->delivery.per_endpoint_concurrency, defaults.delivery.per_endpoint_concurrency);
+  EXPECT_EQ(config->delivery.retry.max_attempts, defaults.delivery.retry.max_attempts);
+  EXPECT_EQ(config->delivery.retry.max_age, defaults.delivery.retry.max_age);
+  EXPECT_EQ(config->delivery.retry.initial_backoff, defaults.delivery.retry.initial_backoff);
+  EXPECT_EQ(config->delivery.retry.max_backoff, defaults.delivery.retry.max_backoff);
+  EXPECT_EQ(config->delivery.retry.jitter, defaults.delivery.retry.jitter);
+  EXPECT_EQ(config->limits.max_body_bytes, defaults.limits.max_body_bytes);
+
+  EXPECT_EQ(config->identity, (Party{"5790000000012", "100001000016003", "", "", "Sektorbro"}));
+  ASSERT_EQ(config->endpoints.size(), 2u);
+  const Endpoint& jc = config->endpoints[0];
+  EXPECT_EQ(jc.id, "jc-aarhus");
+  EXPECT_EQ(jc.kind, EndpointKind::kJobcenter);
+  EXPECT_EQ(jc.party, (Party{"5790000751013", "751101000016005", "kommunenummer", "751",
+                             "Jobcenter Aarhus"}));
+  EXPECT_EQ(jc.url, "http://127.0.0.1:9101/inbox");
+  EXPECT_EQ(jc.accepts,
+            (std::vector<LetterType>{LetterType::kCertificate, LetterType::kDischargeNotice,
+                                     LetterType::kReminder}));
+  EXPECT_EQ(config->endpoints[1].kind, EndpointKind::kPsychiatry);
+  EXPECT_EQ(config->endpoints[1].url, "https://psy.example/inbox");
+}
+
+TEST(Config, ReadsEveryOptionalSection) {
+  json doc = base();
+  doc["listen"] = {{"address", "::1"}, {"port", 0}};
+  doc["store"] = {{"path", "/tmp/x.db"}, {"group_commit_max", 1}};
+  doc["delivery"] = {{"timeout_ms", 2500},
+                     {"per_endpoint_concurrency", 7},
+                     {"retry",
+                      {{"max_attempts", 3},
+                       {"max_age_seconds", 600},
+                       {"initial_backoff_ms", 100},
+                       {"max_backoff_ms", 100},
+                       {"jitter", 0}}}};
+  doc["limits"] = {{"max_body_bytes", 1000}};
+  const auto config = parse_config(doc.dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->listen.address, "::1");
+  EXPECT_EQ(config->listen.port, 0);
+  EXPECT_EQ(config->store.path, "/tmp/x.db");
+  EXPECT_EQ(config->store.group_commit_max, 1u);
+  EXPECT_EQ(config->delivery.timeout, milliseconds{2500});
+  EXPECT_EQ(config->delivery.per_endpoint_concurrency, 7);
+  EXPECT_EQ(config->delivery.retry.max_attempts, 3);
+  EXPECT_EQ(config->delivery.retry.max_age, seconds{600});
+  EXPECT_EQ(config->delivery.retry.initial_backoff, milliseconds{100});
+  EXPECT_EQ(config->delivery.retry.max_backoff, milliseconds{100});
+  EXPECT_EQ(config->delivery.retry.jitter, 0.0);
+  EXPECT_EQ(config->limits.max_body_bytes, 1000u);
+}
+
+TEST(Config, TheDemoConfigurationLoads) {
+  const auto config = load_config(SEKTORBRO_SOURCE_DIR "/deploy/demo/sektorbro.json");
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->store.path, "var/demo.db");
+  EXPECT_TRUE(is_valid_gln(config->identity.gln));
+  ASSERT_EQ(config->endpoints.size(), 4u);
+  const std::vector<LetterType> jobcenter_types{
+      LetterType::kCertificate, LetterType::kDischargeNotice, LetterType::kReminder};
+  const std::vector<LetterType> psychiatry_types{
+      LetterType::kCertificateRequest, LetterType::kMentorResponse, LetterType::kReminder};
+  const char* ids[] = {"jc-aarhus", "jc-odense", "psy-risskov", "psy-odense"};
+  for (int i = 0; i < 4; ++i) {
+    const Endpoint& e = config->endpoints[static_cast<std::size_t>(i)];
+    EXPECT_EQ(e.id, ids[i]);
+    EXPECT_EQ(e.url, "http://127.0.0.1:" + std::to_string(9101 + i) + "/inbox");
+    const bool jobcenter = i < 2;
+    EXPECT_EQ(e.kind, jobcenter ? EndpointKind::kJobcenter : EndpointKind::kPsychiatry);
+    EXPECT_EQ(e.accepts, jobcenter ? jobcenter_types : psychiatry_types);
+  }
+}
+
+struct BrokenCase {
+  const char* name;
+  std::function<void(json&)> edit;
+  std::string expected;  // the whole error detail
+};
+
+std::string letter_types() {
+  return "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
+         "PositiveReceipt, NegativeReceipt";
+}
+
+TEST(Config, BrokenConfigurationsNameTheKey) {
+  const std::vector<BrokenCase> cases = {
+      {"root is not an object", [](json& d) { d = json::array(); },
+       "configuration: must be a JSON object"},
+      {"top-level typo", [](json& d) { d["endpoint"] = d["endpoints"]; },
+       "endpoint: unknown key (expected one of listen, store, delivery, limits, identity, "
+       "endpoints)"},
+      {"listen typo",
+       [](json& d) {
+         d["listen"] = {{"prot", 1}};
+       },
+       "listen.prot: unknown key (expected one of address, port)"},
+      {"listen not an object", [](json& d) { d["listen"] = 8440; }, "listen: must be an object"},
+      {"port as a string",
+       [](json& d) {
+         d["listen"] = {{"port", "8440"}};
+       },
+       "listen.port: must be an integer"},
+      {"port too large",
+       [](json& d) {
+         d["listen"] = {{"port", 70000}};
+       },
+       "listen.port: must be between 0 and 65535 (got 70000)"},
+      {"port negative",
+       [](json& d) {
+         d["listen"] = {{"port", -1}};
+       },
+       "listen.port: must be between 0 and 65535 (got -1)"},
+      {"address not numeric",
+       [](json& d) {
+         d["listen"] = {{"address", "localhost"}};
+       },
+       "listen.address: must be an IPv4 or IPv6 address (got \"localhost\")"},
+      {"empty store path",
+       [](json& d) {
+         d["store"] = {{"path", ""}};
+       },
+       "store.path: must not be empty"},
+      {"group commit zero",
+       [](json& d) {
+         d["store"] = {{"group_commit_max", 0}};
+       },
+       "store.group_commit_max: must be between 1 and 100000 (got 0)"},
+      {"group commit bool",
+       [](json& d) {
+         d["store"] = {{"group_commit_max", true}};
+       },
+       "store.group_commit_max: must be an integer"},
+      {"timeout fractional",
+       [](json& d) {
+         d["delivery"] = {{"timeout_ms", 2.5}};
+       },
+       "delivery.timeout_ms: must be an integer"},
+      {"concurrency zero",
+       [](json& d) {
+         d["delivery"] = {{"per_endpoint_concurrency", 0}};
+       },
+       "delivery.per_endpoint_concurrency: must be between 1 and 1024 (got 0)"},
+      {"retry typo",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"backoff_ms", 5}};
+       },
+       "delivery.retry.backoff_ms: unknown key (expected one of max_attempts, max_age_seconds, "
+       "initial_backoff_ms, max_backoff_ms, jitter)"},
+      {"attempts zero",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"max_attempts", 0}};
+       },
+       "delivery.retry.max_attempts: must be between 1 and 1000 (got 0)"},
+      {"attempts beyond int64",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"max_attempts", std::numeric_limits<std::uint64_t>::max()}};
+       },
+       "delivery.retry.max_attempts: must be between 1 and 1000 (got 18446744073709551615)"},
+      {"jitter one",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"jitter", 1.0}};
+       },
+       "delivery.retry.jitter: must be at least 0 and below 1 (got 1.0)"},
+      {"jitter negative",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"jitter", -0.1}};
+       },
+       "delivery.retry.jitter: must be at least 0 and below 1 (got -0.1)"},
+      {"jitter string",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"jitter", "0.2"}};
+       },
+       "delivery.retry.jitter: must be a number"},
+      {"max backoff below initial",
+       [](json& d) {
+         d["delivery"]["retry"] = {{"max_backoff_ms", 1000}};
+       },
+       "delivery.retry.max_backoff_ms: must not be below initial_backoff_ms (2000)"},
+      {"body limit zero",
+       [](json& d) {
+         d["limits"] = {{"max_body_bytes", 0}};
+       },
+       "limits.max_body_bytes: must be between 1 and 1073741824 (got 0)"},
+      {"identity missing", [](json& d) { d.erase("identity"); }, "identity: is required"},
+      {"identity sor missing", [](json& d) { d["identity"].erase("sor"); },
+       "identity.sor: is required"},
+      {"identity check digit", [](json& d) { d["identity"]["gln"] = "5790000000013"; },
+       "identity.gln: check digit is wrong (expected 5790000000012)"},
+      {"identity typo", [](json& d) { d["identity"]["nmae"] = "x"; },
+       "identity.nmae: unknown key (expected one of gln, sor, name, identifier_code, "
+       "identifier)"},
+      {"endpoints missing", [](json& d) { d.erase("endpoints"); }, "endpoints: is required"},
+      {"no endpoints", [](json& d) { d["endpoints"] = json::array(); },
+       "endpoints: at least one endpoint is required"},
+      {"endpoints not an array", [](json& d) { d["endpoints"] = json::object(); },
+       "endpoints: must be an array"},
+      {"endpoint not an object", [](json& d) { d["endpoints"][1] = "psy-risskov"; },
+       "endpoints[1]: must be an object"},
+      {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
+       "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
+       "identifier_code, identifier, url, accepts)"},
+      {"endpoint check digit", [](json& d) { d["endpoints"][1]["gln"] = "5790000662013"; },
+       "endpoints[1].gln: check digit is wrong (expected 5790000662012)"},
+      {"endpoint gln short", [](json& d) { d["endpoints"][0]["gln"] = "579000075101"; },
+       "endpoints[0].gln: must be 13 digits"},
+      {"endpoint gln as a number", [](json& d) { d["endpoints"][0]["gln"] = 5790000751013; },
+       "endpoints[0].gln: must be a string"},
+      {"endpoint sor with a letter", [](json& d) { d["endpoints"][1]["sor"] = "66210100001600A"; },
+       "endpoints[1].sor: must be a SOR code of 1 to 18 digits"},
+      {"endpoint sor empty", [](json& d) { d["endpoints"][1]["sor"] = ""; },
+       "endpoints[1].sor: must be a SOR code of 1 to 18 digits"},
+      {"duplicate id", [](json& d) { d["endpoints"][1]["id"] = "jc-aarhus"; },
+       "endpoints[1].id: \"jc-aarhus\" is already used by endpoints[0]"},
+      {"duplicate gln", [](json& d) { d["endpoints"][1]["gln"] = "5790000751013"; },
+       "endpoints[1].gln: 5790000751013 is already used by endpoints[0] (jc-aarhus)"},
+      {"identity gln on an endpoint", [](json& d) { d["endpoints"][0]["gln"] = "5790000000012"; },
+       "endpoints[0].gln: 5790000000012 is the broker's own identity.gln"},
+      {"id with a space", [](json& d) { d["endpoints"][0]["id"] = "jc aarhus"; },
+       "endpoints[0].id: must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'"},
+      {"id missing", [](json& d) { d["endpoints"][0].erase("id"); },
+       "endpoints[0].id: is required"},
+      {"unknown kind", [](json& d) { d["endpoints"][0]["kind"] = "hospital"; },
+       "endpoints[0].kind: must be jobcenter or psychiatry (got \"hospital\")"},
+      {"ftp url", [](json& d) { d["endpoints"][0]["url"] = "ftp://127.0.0.1/inbox"; },
+       "endpoints[0].url: must start with http:// or https://"},
+      {"url without host", [](json& d) { d["endpoints"][0]["url"] = "http:///inbox"; },
+       "endpoints[0].url: has no host"},
+      {"url with a space", [](json& d) { d["endpoints"][0]["url"] = "http://h/in box"; },
+       "endpoints[0].url: must not contain spaces or controls"},
+      {"unknown letter type", [](json& d) { d["endpoints"][0]["accepts"][1] = "Certifcate"; },
+       "endpoints[0].accepts[1]: unknown letter type \"Certifcate\" (expected one of " +
+           letter_types() + ")"},
+      {"letter type twice", [](json& d) { d["endpoints"][0]["accepts"][2] = "Certificate"; },
+       "endpoints[0].accepts[2]: \"Certificate\" is listed twice"},
+      {"accepts a string", [](json& d) { d["endpoints"][0]["accepts"] = "Certificate"; },
+       "endpoints[0].accepts: must be an array of letter types"},
+      {"accepts missing", [](json& d) { d["endpoints"][1].erase("accepts"); },
+       "endpoints[1].accepts: is required"},
+      {"unknown identifier code",
+       [](json& d) { d["endpoints"][0]["identifier_code"] = "postnummer"; },
+       "endpoints[0].identifier_code: must be one of sygehusafdelingsnummer, ydernummer, "
+       "lokationsnummer, kommunenummer, amt, sorkode (got \"postnummer\")"},
+      {"identifier code alone", [](json& d) { d["endpoints"][0].erase("identifier"); },
+       "endpoints[0].identifier: is required with identifier_code"},
+      {"identifier alone", [](json& d) { d["endpoints"][0].erase("identifier_code"); },
+       "endpoints[0].identifier_code: is required with identifier"},
+  };
+  ASSERT_GE(cases.size(), 15u);
+  for (const BrokenCase& c : cases) {
+    json doc = base();
+    c.edit(doc);
+    const auto config = parse_config(doc.dump());
+    ASSERT_FALSE(config.ok()) << c.name;
+    EXPECT_EQ(config.error().code, Errc::kConfig) << c.name;
+    EXPECT_EQ(config.error().detail, c.expected) << c.name;
+  }
+}
+
+TEST(Config, RepeatedKeysAreErrorsNotSilentlyDropped) {
+  std::string text = base().dump();
+  // The same key twice in the listen section.
+  const std::string with_listen = "{\"listen\": {\"port\": 1, \"port\": 2}," + text.substr(1);
+  auto config = parse_config(with_listen);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().detail, "listen.port: key appears twice");
+
+  // Inside the second endpoint: the path counts array elements.
+  json doc = base();
+  std::string second = doc["endpoints"][1].dump();
+  second.insert(1, "\"url\": \"http://127.0.0.1:1/x\",");
+  const std::string endpoints = "[" + doc["endpoints"][0].dump() + "," + second + "]";
+  doc.erase("endpoints");
+  std::string repeated = doc.dump();
+  repeated.insert(repeated.size() - 1, ",\"endpoints\":" + endpoints);
+  config = parse_config(repeated);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().detail, "endpoints[1].url: key appears twice");
+}
+
+TEST(Config, SyntaxErrorsSayWhere) {
+  const auto config = parse_config("{\n  \"listen\": {\"port\": 1,}\n}");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, Errc::kConfig);
+  EXPECT_EQ(config.error().detail.rfind("configuration: not valid JSON: parse error at line 2", 0),
+            0u)
+      << config.error().detail;
+  EXPECT_FALSE(parse_config("").ok());
+  EXPECT_FALSE(parse_config("{} trailing").ok());
+}
+
+class ConfigFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sektorbro-config-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ConfigFile, LoadsAFile) {
+  const auto config = load_config(write("ok.json", base().dump(2)));
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->endpoints.size(), 2u);
+}
+
+TEST_F(ConfigFile, MissingFileIsNamed) {
+  const std::string path = (dir_ / "missing.json").string();
+  const auto config = load_config(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, Errc::kConfig);
+  EXPECT_EQ(config.error().detail, path + ": cannot read: No such file or directory");
+}
+
+TEST_F(ConfigFile, ADirectoryIsNotAConfiguration) {
+  const auto config = load_config(dir_.string());
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().detail, dir_.string() + ": cannot read: is a directory");
+}
+
+TEST_F(ConfigFile, ErrorsInAFileNameTheFileAndTheKey) {
+  json doc = base();
+  doc["endpoints"][1]["gln"] = "5790000662013";
+  const std::string path = write("bad.json", doc.dump(2));
+  const auto config = load_config(path);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, Errc::kConfig);
+  EXPECT_EQ(config.error().detail,
+            path + ": endpoints[1].gln: check digit is wrong (expected 5790000662012)");
+}
+
+}  // namespace
+}  // namespace sektorbro
