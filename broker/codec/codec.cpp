@@ -27,8 +27,6 @@ constexpr std::array<std::string_view, 6> kIdentifierCodes{
 constexpr std::string_view kPlusReceipt = "pluspositivkvitt";
 constexpr std::string_view kMinusReceipt = "minuspositivkvitt";
 
-bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_xml_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_xml_space(s.back())) s.remove_suffix(1);

@@ -19,8 +19,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 Error malformed(std::string detail) { return make_error(Errc::kMalformed, std::move(detail)); }
 
 // The encoding named in `<?xml ... encoding="..."?>` at the start of `doc`; empty if the
@@ -94,48 +92,59 @@ Result<std::string> from_utf8(std::string_view in, std::size_t base) {
   bool prev_cr = false;
   std::size_t i = 0;
   while (i < in.size()) {
-    const auto c = static_cast<unsigned char>(in[i]);
-    if (c < 0x80) {
+    const std::size_t len = xml_char_length(in, i);
+    if (len == 0) {
+      const auto c = static_cast<unsigned char>(in[i]);
       if (forbidden_control(c))
         return malformed("control character not allowed in XML at " + at(base + i));
-      put_normalised(out, static_cast<char>(c), prev_cr);
-      ++i;
-      continue;
-    }
-    prev_cr = false;
-    // Well-formed sequences per Unicode Table 3-7: no overlongs, no surrogates, ≤ U+10FFFF.
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
+      if (c == 0xEF && i + 2 < in.size() && in[i + 1] == '\xBF' &&
+          (in[i + 2] == '\xBE' || in[i + 2] == '\xBF'))
+        return malformed("character not allowed in XML at " + at(base + i));
       return malformed("invalid UTF-8 at " + at(base + i));
     }
-    if (i + len > in.size()) return malformed("invalid UTF-8 at " + at(base + i));
-    const auto c1 = static_cast<unsigned char>(in[i + 1]);
-    if (c1 < lo || c1 > hi) return malformed("invalid UTF-8 at " + at(base + i));
-    for (std::size_t k = 2; k < len; ++k) {
-      const auto ck = static_cast<unsigned char>(in[i + k]);
-      if (ck < 0x80 || ck > 0xBF) return malformed("invalid UTF-8 at " + at(base + i));
+    if (len == 1) {
+      put_normalised(out, in[i], prev_cr);
+    } else {
+      prev_cr = false;
+      out.append(in.substr(i, len));
     }
-    // U+FFFE and U+FFFF are not XML characters.
-    if (c == 0xEF && c1 == 0xBF && static_cast<unsigned char>(in[i + 2]) >= 0xBE)
-      return malformed("character not allowed in XML at " + at(base + i));
-    out.append(in.substr(i, len));
     i += len;
   }
   return out;
 }
 
 }  // namespace
+
+std::size_t xml_char_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return forbidden_control(c) ? 0 : 1;
+  // Well-formed sequences per Unicode Table 3-7: no overlongs, no surrogates, at most U+10FFFF.
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if (c1 < lo || c1 > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    const auto ck = static_cast<unsigned char>(s[i + k]);
+    if (ck < 0x80 || ck > 0xBF) return 0;
+  }
+  // U+FFFE and U+FFFF are not XML characters.
+  if (c == 0xEF && c1 == 0xBF && static_cast<unsigned char>(s[i + 2]) >= 0xBE) return 0;
+  return len;
+}
 
 Result<std::string> to_utf8_document(std::string_view bytes) {
   std::size_t base = 0;

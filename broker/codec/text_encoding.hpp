@@ -18,4 +18,11 @@ namespace sektorbro {
 // offsets, never content.
 Result<std::string> to_utf8_document(std::string_view bytes);
 
+// The length of the well-formed UTF-8 sequence at s[i] if it encodes a character XML 1.0
+// allows (no overlongs, surrogates, C0 controls other than tab/LF/CR, U+FFFE, U+FFFF); else 0.
+std::size_t xml_char_length(std::string_view s, std::size_t i);
+
+// XML whitespace: space, tab, CR, LF (the XSD \s class).
+inline bool is_xml_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 }  // namespace sektorbro

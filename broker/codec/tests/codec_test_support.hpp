@@ -24,13 +24,29 @@ inline std::string read_file(const std::filesystem::path& p) {
   return s.str();
 }
 
-// A fresh file in a per-process scratch directory under the system temp dir.
+// A per-process scratch directory under the system temp dir, removed at exit.
+class ScratchDir {
+ public:
+  ScratchDir()
+      : path_(std::filesystem::temp_directory_path() /
+              ("sektorbro-codec-test-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A fresh file holding `content` in the scratch directory.
 inline std::filesystem::path scratch_file(const std::string& content) {
+  static ScratchDir dir;
   static std::atomic<int> counter{0};
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("sektorbro-codec-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto p = dir / ("doc-" + std::to_string(counter++) + ".xml");
+  const auto p = dir.path() / ("doc-" + std::to_string(counter++) + ".xml");
   std::ofstream(p, std::ios::binary) << content;
   return p;
 }
