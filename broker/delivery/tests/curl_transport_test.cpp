@@ -27,11 +27,10 @@ class Outcomes {
  public:
   std::function<void(TransportResponse)> done(std::string name) {
     return [this, name = std::move(name)](TransportResponse r) {
-      {
-        std::lock_guard lock(mu_);
-        order_.push_back(name);
-        results_.emplace_back(name, std::move(r));
-      }
+      // Notified under the lock: a waiter may destroy this object as soon as it wakes.
+      std::lock_guard lock(mu_);
+      order_.push_back(name);
+      results_.emplace_back(name, std::move(r));
       cv_.notify_all();
     };
   }
