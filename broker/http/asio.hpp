@@ -2,8 +2,6 @@
 // <utility> before Asio's headers under GCC 12; everything else includes this file instead.
 #pragma once
 
-#include <utility>
-
 #include <boost/asio.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -12,6 +10,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <utility>
 
 namespace sektorbro {
 namespace asio = boost::asio;

@@ -17,9 +17,8 @@ asio::awaitable<T> await_callback(Start start) {
         auto shared = std::make_shared<Handler>(std::move(handler));
         auto executor = asio::get_associated_executor(*shared);
         start([shared, executor](T value) mutable {
-          asio::post(executor, [shared, value = std::move(value)]() mutable {
-            (*shared)(std::move(value));
-          });
+          asio::post(executor,
+                     [shared, value = std::move(value)]() mutable { (*shared)(std::move(value)); });
         });
       },
       asio::use_awaitable);

@@ -46,7 +46,8 @@ void HttpServer::stop() {
 asio::awaitable<void> HttpServer::accept_loop() {
   while (!stopping_) {
     boost::system::error_code ec;
-    tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::socket socket =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -77,21 +78,20 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     } else if (ec) {
       refusal = make_response(http::status::bad_request, "malformed HTTP request\n", "text/plain");
     } else {
-      if (const auto length = parser.content_length();
-          length && *length > limits_.max_body_bytes) {
-        refusal = make_response(http::status::payload_too_large,
-                                "body larger than " + std::to_string(limits_.max_body_bytes) +
-                                    " bytes\n",
-                                "text/plain");
+      if (const auto length = parser.content_length(); length && *length > limits_.max_body_bytes) {
+        refusal =
+            make_response(http::status::payload_too_large,
+                          "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
+                          "text/plain");
       } else {
         stream.expires_after(limits_.body_timeout);
         co_await http::async_read(stream, buffer, parser,
                                   asio::redirect_error(asio::use_awaitable, ec));
         if (ec == http::error::body_limit) {
-          refusal = make_response(http::status::payload_too_large,
-                                  "body larger than " + std::to_string(limits_.max_body_bytes) +
-                                      " bytes\n",
-                                  "text/plain");
+          refusal = make_response(
+              http::status::payload_too_large,
+              "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
+              "text/plain");
         } else if (ec == beast::error::timeout) {
           refusal = make_response(http::status::request_timeout, "body not received in time\n",
                                   "text/plain");
@@ -109,7 +109,9 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       HttpRequest request = parser.release();
       keep_alive = request.keep_alive();
       const unsigned version = request.version();
-      response = co_await handler_(std::move(request));
+      // The awaitable is a named local: GCC 12 destroys temporaries in a co_await statement twice.
+      auto handling = handler_(std::move(request));
+      response = co_await std::move(handling);
       response.version(version);
     }
     response.keep_alive(keep_alive && !stopping_);

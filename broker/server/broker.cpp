@@ -22,24 +22,36 @@ constexpr std::string_view kBrokerEndpoint = "broker";
 // the network negative receipt in it (domain.md §3).
 http::status status_for(Errc code) {
   switch (code) {
-    case Errc::kMalformed: return http::status::bad_request;
-    case Errc::kTooLarge: return http::status::payload_too_large;
-    case Errc::kUnknownSender: return http::status::forbidden;
-    case Errc::kDuplicateConflict: return http::status::conflict;
-    case Errc::kConflict: return http::status::conflict;
-    case Errc::kStorage: return http::status::service_unavailable;
-    default: return http::status::unprocessable_entity;
+    case Errc::kMalformed:
+      return http::status::bad_request;
+    case Errc::kTooLarge:
+      return http::status::payload_too_large;
+    case Errc::kUnknownSender:
+      return http::status::forbidden;
+    case Errc::kDuplicateConflict:
+      return http::status::conflict;
+    case Errc::kConflict:
+      return http::status::conflict;
+    case Errc::kStorage:
+      return http::status::service_unavailable;
+    default:
+      return http::status::unprocessable_entity;
   }
 }
 
 RefuseCode refuse_code_for(Errc code) {
   switch (code) {
     case Errc::kMalformed:
-    case Errc::kInvalid: return RefuseCode::kSyntaxError;
-    case Errc::kUnknownReceiver: return RefuseCode::kUnknownLocation;
-    case Errc::kReceiverMismatch: return RefuseCode::kReceiverIdProblem;
-    case Errc::kUnsupportedType: return RefuseCode::kVersionProblem;
-    default: return RefuseCode::kUnspecified;
+    case Errc::kInvalid:
+      return RefuseCode::kSyntaxError;
+    case Errc::kUnknownReceiver:
+      return RefuseCode::kUnknownLocation;
+    case Errc::kReceiverMismatch:
+      return RefuseCode::kReceiverIdProblem;
+    case Errc::kUnsupportedType:
+      return RefuseCode::kVersionProblem;
+    default:
+      return RefuseCode::kUnspecified;
   }
 }
 
@@ -146,7 +158,8 @@ Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
 Result<void> Broker::start() {
   auto pending = store_.pending_deliveries();
   if (!pending) return pending.error();
-  for (const auto& p : *pending) queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
+  for (const auto& p : *pending)
+    queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
   log_info("broker ready: " + std::to_string(pending->size()) + " pending deliveries resumed, " +
            std::to_string(directory_.all().size()) + " endpoints");
   ready_ = true;
@@ -166,12 +179,15 @@ std::string Broker::next_broker_id() {
   return "SB" + base36(ms, 8) + base36(id_counter_++ % 1296, 2);
 }
 
+// Not a coroutine itself (GCC 12 mishandles non-trivial coroutine parameters such as lambdas):
+// it returns the awaitable that resumes once the writer has committed the job's group.
 template <typename T, typename Op>
 asio::awaitable<Result<T>> Broker::write(Op op) {
-  co_return co_await await_callback<Result<T>>([this, op = std::move(op)](auto done) mutable {
+  auto shared_op = std::make_shared<Op>(std::move(op));
+  return await_callback<Result<T>>([this, shared_op](auto done) {
     auto out = std::make_shared<std::optional<Result<T>>>();
     writer_.submit(GroupCommitWriter::Job{
-        [op = std::move(op), out](Store& store) mutable { out->emplace(op(store)); },
+        [shared_op, out](Store& store) { out->emplace((*shared_op)(store)); },
         [out, done](const Result<void>& committed) mutable {
           if (!committed) {
             done(Result<T>(committed.error()));
@@ -197,7 +213,8 @@ Broker::Answer Broker::refuse(TimePoint now, const Envelope* envelope, const Err
   letter.authorised = now;
   letter.sender = config_.identity;
   // Whom the receipt is for: the sender named in the envelope when it could be read at all.
-  letter.receiver = (envelope && !envelope->letters.empty()) ? envelope->sender() : config_.identity;
+  letter.receiver =
+      (envelope && !envelope->letters.empty()) ? envelope->sender() : config_.identity;
   NegativeReceipt body;
   body.level = ReceiptLevel::kNetwork;  // written by the broker itself, like MedCom's XCTL01
   body.code = refuse_code_for(error.code);
@@ -212,9 +229,9 @@ Broker::Answer Broker::refuse(TimePoint now, const Envelope* envelope, const Err
                            (envelope ? envelope->id : std::string("?")) + " via " +
                            std::string(via) + ": " + error.detail;
   log_warn("refused " + what);
-  writer_.submit(GroupCommitWriter::Job{
-      [now, what](Store& store) { (void)store.audit(now, "refused", what); },
-      [](const Result<void>&) {}});
+  writer_.submit(
+      GroupCommitWriter::Job{[now, what](Store& store) { (void)store.audit(now, "refused", what); },
+                             [](const Result<void>&) {}});
   return Answer{status_for(error.code), encode_envelope(receipt)};
 }
 
@@ -229,14 +246,14 @@ Result<std::vector<Broker::ReceiptMatch>> Broker::check_references(const Envelop
     auto found = store_.find_letter(receiver, id);
     if (!found) return found.error();
     if (!*found || (*found)->receiver_gln != sender) {
-      return make_error(Errc::kUnknownReference,
-                        where + ": refers to letter " + id + " which " + receiver +
-                            " did not send to " + sender);
+      return make_error(Errc::kUnknownReference, where + ": refers to letter " + id + " which " +
+                                                     receiver + " did not send to " + sender);
     }
     if (want && (*found)->type != *want) {
       return make_error(Errc::kUnknownReference, where + ": letter " + id + " is a " +
                                                      std::string(to_string((*found)->type)) +
-                                                     ", expected a " + std::string(to_string(*want)));
+                                                     ", expected a " +
+                                                     std::string(to_string(*want)));
     }
     return **found;
   };
@@ -266,12 +283,12 @@ Result<std::vector<Broker::ReceiptMatch>> Broker::check_references(const Envelop
           const auto& n = std::get<NegativeReceipt>(letter.body);
           detail += " (" + std::string(to_string(n.code)) + ")";
         }
-        const bool seen = std::any_of(matches.begin(), matches.end(), [&](const ReceiptMatch& m) {
-          return m.message_id == r->message_id;
-        });
+        const bool seen = std::any_of(
+            matches.begin(), matches.end(),
+            [&](const ReceiptMatch& match) { return match.message_id == r->message_id; });
         if (!seen) {
-          matches.push_back({r->message_id, positive ? ReceiptState::kPositive : ReceiptState::kNegative,
-                             detail});
+          matches.push_back({r->message_id,
+                             positive ? ReceiptState::kPositive : ReceiptState::kNegative, detail});
         }
       }
     }
@@ -308,36 +325,44 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
   message.body = encode_envelope(envelope);
   message.acceptance = encode_acceptance(acceptance);
 
-  auto outcome = co_await write<AcceptOutcome>(
-      [message, matches = std::move(*matches), now](Store& store) -> Result<AcceptOutcome> {
-        auto accepted = store.accept(message);
-        if (accepted && accepted->kind == AcceptOutcome::Kind::kStored) {
-          for (const auto& m : matches) {
-            auto r = store.set_receipt(m.message_id, m.state,
-                                       MessageEvent{m.message_id, now, "receipt", m.detail});
-            if (!r) return r.error();
-          }
-        }
-        return accepted;
-      });
+  // GCC 12 destroys temporaries in a statement with co_await twice: every awaitable is built
+  // in a statement of its own, and only a named local is awaited (see docs/architecture.md).
+  auto shared_message = std::make_shared<const NewMessage>(std::move(message));
+  auto shared_matches = std::make_shared<const std::vector<ReceiptMatch>>(std::move(*matches));
+  auto store_job = [shared_message, shared_matches, now](Store& store) -> Result<AcceptOutcome> {
+    auto accepted = store.accept(*shared_message);
+    if (accepted && accepted->kind == AcceptOutcome::Kind::kStored) {
+      for (const auto& m : *shared_matches) {
+        auto r = store.set_receipt(m.message_id, m.state,
+                                   MessageEvent{m.message_id, now, "receipt", m.detail});
+        if (!r) return r.error();
+      }
+    }
+    return accepted;
+  };
+  auto committing = write<AcceptOutcome>(std::move(store_job));
+  auto outcome = co_await std::move(committing);
   if (!outcome) {
     log_error("store failed, envelope " + envelope.id + " not accepted: " + outcome.error().detail);
     co_return Answer{http::status::service_unavailable,
-                     refuse(now, &envelope, make_error(Errc::kStorage, "the broker could not store "
-                                                                       "the message; send it again"),
+                     refuse(now, &envelope,
+                            make_error(Errc::kStorage,
+                                       "the broker could not store "
+                                       "the message; send it again"),
                             via)
                          .body};
   }
+  const NewMessage& message_stored = *shared_message;
   switch (outcome->kind) {
     case AcceptOutcome::Kind::kStored:
-      log_info("accepted envelope " + envelope.id + " (" + letter_ids(message.letters) + ") from " +
-               message.sender_endpoint + " for " + message.receiver_endpoint + " as #" +
-               std::to_string(outcome->message_id));
-      queue_.schedule(outcome->message_id, message.receiver_endpoint, now);
+      log_info("accepted envelope " + envelope.id + " (" + letter_ids(message_stored.letters) +
+               ") from " + message_stored.sender_endpoint + " for " +
+               message_stored.receiver_endpoint + " as #" + std::to_string(outcome->message_id));
+      queue_.schedule(outcome->message_id, message_stored.receiver_endpoint, now);
       pump();
-      co_return Answer{http::status::accepted, message.acceptance, true, false};
+      co_return Answer{http::status::accepted, message_stored.acceptance, true, false};
     case AcceptOutcome::Kind::kDuplicate:
-      log_info("duplicate envelope " + envelope.id + " from " + message.sender_endpoint +
+      log_info("duplicate envelope " + envelope.id + " from " + message_stored.sender_endpoint +
                ": answered as #" + std::to_string(outcome->message_id) + " was");
       co_return Answer{http::status::accepted, outcome->acceptance, false, true};
     case AcceptOutcome::Kind::kConflict:
@@ -372,7 +397,8 @@ void Broker::arm_timer() {
   const auto next = queue_.next_due();
   if (!next || stopping_) return;
   // Wake at least once a minute so a clock that jumps is noticed.
-  const Duration delay = std::clamp<Duration>(*next - clock_.now(), Duration{0}, std::chrono::minutes{1});
+  const Duration delay =
+      std::clamp<Duration>(*next - clock_.now(), Duration{0}, std::chrono::minutes{1});
   timer_.expires_after(delay);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) pump();
@@ -382,8 +408,8 @@ void Broker::arm_timer() {
 asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   auto loaded = store_.get_message(message_id);
   if (!loaded || !*loaded) {
-    log_error("delivery of #" + std::to_string(message_id) + " skipped: " +
-              (loaded ? std::string("message not found") : loaded.error().detail));
+    log_error("delivery of #" + std::to_string(message_id) +
+              " skipped: " + (loaded ? std::string("message not found") : loaded.error().detail));
     queue_.finished(message_id);
     pump();
     co_return;
@@ -400,10 +426,12 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   if (receiver) {
     OutboundRequest request{receiver->url, message.body, std::string(kXml),
                             config_.delivery.timeout};
-    response = co_await await_callback<TransportResponse>(
-        [this, request = std::move(request)](auto done) mutable {
-          transport_.post(std::move(request), std::move(done));
-        });
+    auto shared_request = std::make_shared<OutboundRequest>(std::move(request));
+    auto start_transfer = [this, shared_request](auto done) {
+      transport_.post(std::move(*shared_request), std::move(done));
+    };
+    auto transfer = await_callback<TransportResponse>(std::move(start_transfer));
+    response = co_await std::move(transfer);
   } else {
     response.error = "endpoint " + message.receiver_endpoint + " is no longer configured";
   }
@@ -411,8 +439,8 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
 
   // A receipt may come back in the response (MedCom: the receiving system's receipt). Receipts
   // themselves are never receipted, and broker-written messages get none.
-  const bool expects_receipt = !is_receipt(message.letters.front().type) &&
-                               message.sender_endpoint != kBrokerEndpoint;
+  const bool expects_receipt =
+      !is_receipt(message.letters.front().type) && message.sender_endpoint != kBrokerEndpoint;
   bool negative_in_body = false;
   bool receipt_relayed = false;
   if (expects_receipt && receiver && !response.body.empty() && response.http_status >= 200 &&
@@ -422,11 +450,11 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
         envelope && std::all_of(envelope->letters.begin(), envelope->letters.end(),
                                 [](const Letter& l) { return is_receipt(l.type()); });
     if (receipts_only && envelope->sender().gln == receiver->party.gln) {
-      negative_in_body = std::any_of(envelope->letters.begin(), envelope->letters.end(),
-                                     [](const Letter& l) {
-                                       return l.type() == LetterType::kNegativeReceipt;
-                                     });
-      const Answer answer = co_await ingest(response.body, receiver->id);
+      negative_in_body =
+          std::any_of(envelope->letters.begin(), envelope->letters.end(),
+                      [](const Letter& l) { return l.type() == LetterType::kNegativeReceipt; });
+      auto ingesting = ingest(response.body, receiver->id);
+      const Answer answer = co_await std::move(ingesting);
       receipt_relayed = answer.stored || answer.duplicate;
     } else {
       log_warn("delivery of #" + std::to_string(message_id) + " to " + receiver->id +
@@ -444,9 +472,9 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   }();
   const RetryDecision decision = decide_after_attempt(config_.delivery.retry, result, attempts,
                                                       message.received_at, now, random01);
-  const std::string outcome_text =
-      response.http_status != 0 ? "HTTP " + std::to_string(response.http_status)
-                                : (response.error.empty() ? "no response" : response.error);
+  const std::string outcome_text = response.http_status != 0
+                                       ? "HTTP " + std::to_string(response.http_status)
+                                       : (response.error.empty() ? "no response" : response.error);
   DeliveryState state = DeliveryState::kPending;
   TimePoint next_at = now;
   std::string kind;
@@ -471,10 +499,13 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
     detail += "; giving up";
     last_error = outcome_text;
   }
-  auto written = co_await write<void>([=](Store& store) {
-    return store.update_delivery(message_id, state, attempts, next_at, last_error,
-                                 MessageEvent{message_id, now, kind, detail});
-  });
+  auto event = std::make_shared<const MessageEvent>(MessageEvent{message_id, now, kind, detail});
+  auto error_text = std::make_shared<const std::string>(last_error);
+  auto store_job = [event, error_text, state, attempts, next_at](Store& store) {
+    return store.update_delivery(event->message_id, state, attempts, next_at, *error_text, *event);
+  };
+  auto committing = write<void>(std::move(store_job));
+  auto written = co_await std::move(committing);
   queue_.finished(message_id);
   if (!written) {
     // Nothing recorded: try again later, as if the attempt had failed. The receiver may see the
@@ -485,12 +516,15 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
                     now + backoff_delay(config_.delivery.retry, attempts));
   } else {
     (state == DeliveryState::kPending ? log_warn : log_info)("#" + std::to_string(message_id) +
-                                                              " " + kind + ": " + detail);
+                                                             " " + kind + ": " + detail);
     if (state == DeliveryState::kPending)
       queue_.schedule(message_id, message.receiver_endpoint, next_at);
-    if (state == DeliveryState::kRefused && expects_receipt && !receipt_relayed)
-      co_await relay_refusal(message, message.receiver_endpoint + " refused the delivery: " +
-                                          outcome_text);
+    if (state == DeliveryState::kRefused && expects_receipt && !receipt_relayed) {
+      const std::string reason =
+          message.receiver_endpoint + " refused the delivery: " + outcome_text;
+      auto relaying = relay_refusal(message, reason);
+      co_await std::move(relaying);
+    }
   }
   pump();
 }
@@ -528,17 +562,20 @@ asio::awaitable<void> Broker::relay_refusal(const MessageRecord& original,
   message.acceptance = encode_acceptance({receipt.id, config_.identity.gln, {letter.id}, now});
   message.received_at = now;
   const std::int64_t original_id = original.id;
-  auto stored = co_await write<AcceptOutcome>([=](Store& store) -> Result<AcceptOutcome> {
-    auto accepted = store.accept(message);
+  auto shared_message = std::make_shared<const NewMessage>(std::move(message));
+  auto event = std::make_shared<const MessageEvent>(
+      MessageEvent{original_id, now, "receipt",
+                   "negative receipt " + letter.id + " written by the broker: " + reason});
+  auto store_job = [shared_message, event](Store& store) -> Result<AcceptOutcome> {
+    auto accepted = store.accept(*shared_message);
     if (accepted && accepted->kind == AcceptOutcome::Kind::kStored) {
-      auto r = store.set_receipt(original_id, ReceiptState::kNegative,
-                                 MessageEvent{original_id, now, "receipt",
-                                              "negative receipt " + letter.id +
-                                                  " written by the broker: " + reason});
+      auto r = store.set_receipt(event->message_id, ReceiptState::kNegative, *event);
       if (!r) return r.error();
     }
     return accepted;
-  });
+  };
+  auto committing = write<AcceptOutcome>(std::move(store_job));
+  auto stored = co_await std::move(committing);
   if (stored && stored->kind == AcceptOutcome::Kind::kStored) {
     queue_.schedule(stored->message_id, sender->id, now);
   } else {
@@ -560,12 +597,11 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request) {
       if (request.method() != http::verb::get)
         co_return json_error(http::status::method_not_allowed, "use GET");
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
-      co_return json_response(http::status::ok,
-                              {{"status", "ready"},
-                               {"waiting_deliveries", queue_.waiting()},
-                               {"deliveries_in_flight", queue_.in_flight()},
-                               {"commit_groups", writer_.batches_committed()},
-                               {"commit_jobs", writer_.jobs_committed()}});
+      co_return json_response(http::status::ok, {{"status", "ready"},
+                                                 {"waiting_deliveries", queue_.waiting()},
+                                                 {"deliveries_in_flight", queue_.in_flight()},
+                                                 {"commit_groups", writer_.batches_committed()},
+                                                 {"commit_jobs", writer_.jobs_committed()}});
     }
     if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
@@ -574,10 +610,12 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request) {
         co_return json_error(http::status::unsupported_media_type,
                              "send the message as application/xml");
       }
-      Answer answer = co_await ingest(std::move(request.body()), "http");
+      auto ingesting = ingest(std::move(request.body()), "http");
+      Answer answer = co_await std::move(ingesting);
       co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
     }
-    co_return co_await handle_operator(request, parts);
+    auto handling = handle_operator(request, parts);
+    co_return co_await std::move(handling);
   } catch (const std::exception& e) {
     log_error(std::string("internal error handling a request: ") + e.what());
     co_return json_error(http::status::internal_server_error, "internal error");
@@ -591,8 +629,10 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
   if (parts[1] == "messages") {
     if (parts.size() == 2 && get) co_return list_messages(request, std::nullopt);
     if (parts.size() == 4 && get) co_return show_message(parts[2], parts[3]);
-    if (parts.size() == 5 && parts[4] == "requeue" && post)
-      co_return co_await requeue(parts[2], parts[3]);
+    if (parts.size() == 5 && parts[4] == "requeue" && post) {
+      auto requeueing = requeue(parts[2], parts[3]);
+      co_return co_await std::move(requeueing);
+    }
   } else if (parts[1] == "dead-letters" && parts.size() == 2 && get) {
     co_return list_messages(request, DeliveryState::kDeadLettered);
   }
@@ -615,7 +655,8 @@ nlohmann::json summary_json(const MessageRecord& m) {
                    {"receipt", to_string(m.receipt)},
                    {"receipt_requested", m.receipt_requested},
                    {"received_at", format_timestamp(m.received_at)}};
-  if (m.state == DeliveryState::kPending) j["next_attempt_at"] = format_timestamp(m.next_attempt_at);
+  if (m.state == DeliveryState::kPending)
+    j["next_attempt_at"] = format_timestamp(m.next_attempt_at);
   if (!m.last_error.empty()) j["last_error"] = m.last_error;
   return j;
 }
@@ -626,7 +667,8 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
                                    std::optional<DeliveryState> forced) {
   const std::string target(request.target());
   const auto q = target.find('?');
-  const auto query = parse_query(q == std::string::npos ? "" : std::string_view(target).substr(q + 1));
+  const auto query =
+      parse_query(q == std::string::npos ? "" : std::string_view(target).substr(q + 1));
   MessageFilter filter;
   filter.state = forced;
   for (const auto& [key, value] : query) {
@@ -643,8 +685,8 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
       char* end = nullptr;
       const long long n = std::strtoll(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' || n < 0 || (key == "limit" && (n < 1 || n > 1000)))
-        return json_error(http::status::bad_request, key + " must be a number" +
-                                                         (key == "limit" ? " from 1 to 1000" : ""));
+        return json_error(http::status::bad_request,
+                          key + " must be a number" + (key == "limit" ? " from 1 to 1000" : ""));
       if (key == "after") {
         filter.after_id = n;
       } else {
@@ -697,9 +739,11 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
     co_return json_error(http::status::not_found, "no letter " + letter_id + " from " + sender_gln);
   const std::int64_t id = (*where)->message_id;
   const TimePoint now = clock_.now();
-  auto done = co_await write<void>([id, now](Store& store) { return store.requeue(id, now); });
+  auto store_job = [id, now](Store& store) { return store.requeue(id, now); };
+  auto committing = write<void>(std::move(store_job));
+  auto done = co_await std::move(committing);
   if (!done) {
-    const auto status = done.error().code == Errc::kConflict ? http::status::conflict
+    const auto status = done.error().code == Errc::kConflict   ? http::status::conflict
                         : done.error().code == Errc::kNotFound ? http::status::not_found
                                                                : http::status::service_unavailable;
     co_return json_error(status, done.error().detail);

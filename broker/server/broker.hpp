@@ -27,8 +27,8 @@ namespace sektorbro {
 
 class Broker {
  public:
-  Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
-         GroupCommitWriter& writer, Transport& transport, const Clock& clock);
+  Broker(asio::io_context& io, const BrokerConfig& config, Store& store, GroupCommitWriter& writer,
+         Transport& transport, const Clock& clock);
 
   // Loads the deliveries that were pending when the broker last stopped and starts the delivery
   // timer. After this, /v1/health answers ready.
@@ -43,8 +43,8 @@ class Broker {
   // The answer to one envelope offered to the broker (by POST, or in a delivery's response).
   struct Answer {
     http::status status;
-    std::string body;          // acceptance or negative receipt XML
-    bool stored = false;       // a new message was stored
+    std::string body;     // acceptance or negative receipt XML
+    bool stored = false;  // a new message was stored
     bool duplicate = false;
   };
   struct ReceiptMatch {

@@ -65,9 +65,8 @@ int main(int argc, char** argv) {
   Broker broker(io, *config, **store, writer, transport, clock);
   HttpLimits limits;
   limits.max_body_bytes = config->limits.max_body_bytes;
-  HttpServer server(io, limits, [&broker](HttpRequest request) {
-    return broker.handle(std::move(request));
-  });
+  HttpServer server(io, limits,
+                    [&broker](HttpRequest request) { return broker.handle(std::move(request)); });
 
   if (auto started = broker.start(); !started) {
     std::cerr << "sektorbro: cannot resume deliveries: " << started.error().detail << "\n";

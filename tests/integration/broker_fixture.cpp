@@ -11,9 +11,8 @@ BrokerFixture::BrokerFixture()
       broker_party(make_party("579000099999", "265161000016999", "Sektorbro")) {
   auto endpoint = [](const std::string& id, const std::string& kind, const Party& p,
                      const std::string& url, std::vector<std::string> accepts) {
-    return nlohmann::json{{"id", id},           {"kind", kind},       {"name", p.name},
-                          {"gln", p.gln},       {"sor", p.sor},       {"url", url},
-                          {"accepts", accepts}};
+    return nlohmann::json{{"id", id},     {"kind", kind}, {"name", p.name},    {"gln", p.gln},
+                          {"sor", p.sor}, {"url", url},   {"accepts", accepts}};
   };
   const std::vector<std::string> jobcenter_takes{"Certificate", "DischargeNotice", "Reminder"};
   const std::vector<std::string> psychiatry_takes{"CertificateRequest", "MentorResponse",

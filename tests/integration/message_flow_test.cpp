@@ -18,7 +18,8 @@ ReplyPlan answer_with_receipt(const ReceivedRequest& request) {
   const std::string id = "KV" + std::to_string(++n);
   return ReplyPlan{200,
                    encode_envelope(make_positive_receipt(*envelope, id, id, envelope->sent)),
-                   "application/xml", {}};
+                   "application/xml",
+                   {}};
 }
 
 class MessageFlow : public BrokerFixture {};
@@ -82,13 +83,13 @@ TEST_F(MessageFlow, DischargeNoticeAndMentorResponse) {
   psy.set_handler(answer_with_receipt);
   start();
   const Date discharge{std::chrono::floor<std::chrono::days>(clock.now()) + std::chrono::days{3}};
-  ASSERT_EQ(post(make_discharge_notice(psy_party, jc_party, "E1", "UDS1", clock.now(), discharge))
-                .status,
-            202);
+  ASSERT_EQ(
+      post(make_discharge_notice(psy_party, jc_party, "E1", "UDS1", clock.now(), discharge)).status,
+      202);
   ASSERT_TRUE(eventually([&] { return received_letter(jc, "UDS1"); }));
-  ASSERT_EQ(post(make_mentor_response(jc_party, psy_party, "E2", "MEN1", "UDS1", clock.now()))
-                .status,
-            202);
+  ASSERT_EQ(
+      post(make_mentor_response(jc_party, psy_party, "E2", "MEN1", "UDS1", clock.now())).status,
+      202);
   ASSERT_TRUE(eventually([&] { return received_letter(psy, "MEN1"); }));
   // A mentor response that refers to a notice nobody sent is refused.
   const HttpResult stray =
@@ -111,7 +112,8 @@ TEST_F(MessageFlow, RefusalByTheReceiverReachesTheSenderAsANegativeReceipt) {
     EXPECT_EQ(body.original.original_letter_ids, std::vector<std::string>{"REQ1"});
     EXPECT_NE(body.text.find("HTTP 400"), std::string::npos);
   }
-  EXPECT_TRUE(eventually([&] { return message(jc_party, "REQ1").value("state", "") == "refused"; }));
+  EXPECT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("state", "") == "refused"; }));
 
   // Then psychiatry answers 200 with its own application-level negative receipt: relayed as is.
   psy.set_handler([](const ReceivedRequest& r) {
@@ -120,11 +122,13 @@ TEST_F(MessageFlow, RefusalByTheReceiverReachesTheSenderAsANegativeReceipt) {
                      encode_envelope(make_negative_receipt(*e, "NK1", "NK1", e->sent,
                                                            RefuseCode::kVersionProblem,
                                                            "kan ikke modtage denne attest")),
-                     "application/xml", {}};
+                     "application/xml",
+                     {}};
   });
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E2", "REQ2", clock.now())).status,
             202);
-  ASSERT_TRUE(eventually([&] { return envelopes_of(jc, LetterType::kNegativeReceipt).size() == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return envelopes_of(jc, LetterType::kNegativeReceipt).size() == 2; }));
   const auto nr = envelopes_of(jc, LetterType::kNegativeReceipt).back();
   const auto& body = std::get<NegativeReceipt>(nr.letters.front().body);
   EXPECT_EQ(nr.sender().gln, psy_party.gln);
@@ -145,7 +149,8 @@ TEST_F(MessageFlow, AReceiverThatFailsThreeTimesThenRecoversGetsTheMessageOnce) 
   start();
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E1", "REQ1", clock.now())).status,
             202);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
   const auto m = message(jc_party, "REQ1");
   EXPECT_EQ(m["attempts"], 4);
   EXPECT_EQ(calls.load(), 4);  // three failures and one success: accepted exactly once
@@ -155,7 +160,8 @@ TEST_F(MessageFlow, AReceiverThatFailsThreeTimesThenRecoversGetsTheMessageOnce) 
   // A later message still goes straight through: nothing more is sent for the first.
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E2", "REQ2", clock.now())).status,
             202);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "REQ2").value("state", "") == "delivered"; }));
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "REQ2").value("state", "") == "delivered"; }));
   EXPECT_EQ(calls.load(), 5);
 }
 
@@ -168,18 +174,19 @@ TEST_F(MessageFlow, DeadLetteredAfterTheLimitAndRequeuedByAnOperator) {
   start();
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E1", "REQ1", clock.now())).status,
             202);
-  ASSERT_TRUE(eventually([&] {
-    return message(jc_party, "REQ1").value("state", "") == "dead-lettered";
-  }));
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("state", "") == "dead-lettered"; }));
   const auto dead = get_json("/v1/dead-letters");
   ASSERT_EQ(dead["messages"].size(), 1u);
   EXPECT_EQ(dead["messages"][0]["letters"][0]["id"], "REQ1");
   EXPECT_EQ(dead["messages"][0]["attempts"], 3);
 
   up = true;
-  const auto requeued = client.post(broker->url("/v1/messages/" + jc_party.gln + "/REQ1/requeue"), "");
+  const auto requeued =
+      client.post(broker->url("/v1/messages/" + jc_party.gln + "/REQ1/requeue"), "");
   EXPECT_EQ(requeued.status, 200) << requeued.body;
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
   EXPECT_TRUE(get_json("/v1/dead-letters")["messages"].empty());
   // Requeueing a delivered message is a conflict.
   EXPECT_EQ(client.post(broker->url("/v1/messages/" + jc_party.gln + "/REQ1/requeue"), "").status,
@@ -190,8 +197,9 @@ TEST_F(MessageFlow, ResendsGetTheIdenticalAnswerAndAreDeliveredOnce) {
   start();
   Envelope request = make_certificate_request(jc_party, psy_party, "E1", "REQ1", clock.now());
   const HttpResult first = post(request);
-  ASSERT_EQ(first.status, 202);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
+  ASSERT_EQ(first.status, 202) << first.error << first.body;
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
 
   // MedCom resend: same letter id and content, new envelope id and time.
   request.id = "E1R";
@@ -207,7 +215,8 @@ TEST_F(MessageFlow, ResendsGetTheIdenticalAnswerAndAreDeliveredOnce) {
   EXPECT_TRUE(seen);
 
   // The same letter id with different content is refused.
-  Envelope reused = make_certificate_request(jc_party, psy_party, "E2", "REQ1", clock.now(), "LÆ225");
+  Envelope reused =
+      make_certificate_request(jc_party, psy_party, "E2", "REQ1", clock.now(), "LÆ225");
   const HttpResult conflict = post(reused);
   EXPECT_EQ(conflict.status, 409);
   auto nr = decode_envelope(conflict.body);
@@ -229,14 +238,16 @@ TEST_F(MessageFlow, BadInputGetsANetworkNegativeReceiptAndNothingIsStored) {
     int status;
     RefuseCode code;
   };
-  Envelope unknown_receiver = make_certificate_request(jc_party, psy_party, "E1", "R1", clock.now());
+  Envelope unknown_receiver =
+      make_certificate_request(jc_party, psy_party, "E1", "R1", clock.now());
   unknown_receiver.letters[0].receiver = make_party("579000077777", "1", "Ukendt");
   Envelope wrong_type = make_certificate_request(jc_party, jc2_party, "E2", "R2", clock.now());
   Envelope wrong_sor = make_certificate_request(jc_party, psy_party, "E3", "R3", clock.now());
   wrong_sor.letters[0].receiver.sor = "123";
   const std::vector<Case> cases = {
       {"not xml", "this is not xml", 400, RefuseCode::kSyntaxError},
-      {"truncated", encode_envelope(unknown_receiver).substr(0, 200), 400, RefuseCode::kSyntaxError},
+      {"truncated", encode_envelope(unknown_receiver).substr(0, 200), 400,
+       RefuseCode::kSyntaxError},
       {"unknown receiver", encode_envelope(unknown_receiver), 422, RefuseCode::kUnknownLocation},
       {"type not taken", encode_envelope(wrong_type), 422, RefuseCode::kVersionProblem},
       {"receiver SOR", encode_envelope(wrong_sor), 422, RefuseCode::kReceiverIdProblem},
@@ -291,10 +302,10 @@ TEST_F(MessageFlow, KillNineMidTrafficLosesNothingAcknowledged) {
     HttpClient own;
     for (int i = 0; i < 400 && !crashed; ++i) {
       const std::string id = "T" + std::to_string(t) + "N" + std::to_string(i);
-      const auto r = own.post(broker->url("/v1/messages"),
-                              encode_envelope(make_certificate_request(jc_party, psy_party, id, id,
-                                                                       clock.now())),
-                              "application/xml", std::chrono::seconds{5});
+      const auto r = own.post(
+          broker->url("/v1/messages"),
+          encode_envelope(make_certificate_request(jc_party, psy_party, id, id, clock.now())),
+          "application/xml", std::chrono::seconds{5});
       if (r.status == 202) {
         std::lock_guard lock(mu);
         acknowledged.push_back(id);
@@ -304,10 +315,12 @@ TEST_F(MessageFlow, KillNineMidTrafficLosesNothingAcknowledged) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) threads.emplace_back(sender, t);
   // Crash once a good share has been acknowledged, while the senders are still sending.
-  ASSERT_TRUE(eventually([&] {
-    std::lock_guard lock(mu);
-    return acknowledged.size() >= 200;
-  }, std::chrono::seconds{60}));
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return acknowledged.size() >= 200;
+      },
+      std::chrono::seconds{60}));
   crash();
   crashed = true;
   for (auto& t : threads) t.join();
@@ -327,8 +340,7 @@ TEST_F(MessageFlow, KillNineMidTrafficLosesNothingAcknowledged) {
                            [&](const std::string& id) { return ids.contains(id); });
       },
       std::chrono::seconds{60});
-  EXPECT_TRUE(all) << "acknowledged " << expected.size() << ", delivered "
-                   << psy.received().size();
+  EXPECT_TRUE(all) << "acknowledged " << expected.size() << ", delivered " << psy.received().size();
 }
 
 TEST(BrokerStartup, ABadConfigurationIsOneClearLineAndExitCodeTwo) {
