@@ -40,7 +40,7 @@ struct Setup {
 nlohmann::json make_config(const Setup& s, std::size_t group_commit_max) {
   auto endpoint = [](const std::string& id, const std::string& kind, const Party& p,
                      const std::string& url, std::vector<std::string> accepts) {
-    return nlohmann::json{{"id", id},     {"kind", kind}, {"name", p.name}, {"gln", p.gln},
+    return nlohmann::json{{"id", id},     {"kind", kind}, {"name", p.name},    {"gln", p.gln},
                           {"sor", p.sor}, {"url", url},   {"accepts", accepts}};
   };
   return {{"listen", {{"address", "127.0.0.1"}, {"port", 0}}},
@@ -81,8 +81,8 @@ Throughput run_throughput(Setup& s, std::size_t group, int clients, int seconds,
     threads.emplace_back([&, c] {
       HttpClient client;
       for (int i = 0; Clock::now() < end; ++i) {
-        const std::string id = "R" + std::to_string(run) + "C" + std::to_string(c) + "N" +
-                               std::to_string(i);
+        const std::string id =
+            "R" + std::to_string(run) + "C" + std::to_string(c) + "N" + std::to_string(i);
         const auto r = client.post(broker->url("/v1/messages"), four_kb_message(s, id));
         (r.status == 202 ? ok : failed)++;
       }
@@ -123,7 +123,8 @@ Latency run_latency(Setup& s, int rate, int clients, int seconds, int run) {
         const std::string id = "L" + std::to_string(run) + "N" + std::to_string(k);
         const auto r = client.post(broker->url("/v1/messages"), four_kb_message(s, id));
         if (r.status == 202)
-          mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count());
+          mine.push_back(
+              std::chrono::duration<double, std::milli>(Clock::now() - scheduled).count());
       }
       std::lock_guard lock(mu);
       latencies.insert(latencies.end(), mine.begin(), mine.end());
@@ -133,15 +134,17 @@ Latency run_latency(Setup& s, int rate, int clients, int seconds, int run) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   std::sort(latencies.begin(), latencies.end());
   auto pct = [&](double p) {
-    return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1,
-                                                        static_cast<std::size_t>(p * latencies.size()))];
+    return latencies.empty() ? 0.0
+                             : latencies[std::min(latencies.size() - 1,
+                                                  static_cast<std::size_t>(p * latencies.size()))];
   };
   return {pct(0.50), pct(0.99), latencies.size() / elapsed};
 }
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
+  return v.empty() ? 0
+                   : (v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2);
 }
 
 }  // namespace
@@ -153,10 +156,14 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (arg == "--runs") runs = v;
-    else if (arg == "--seconds") seconds = v;
-    else if (arg == "--clients") clients = v;
-    else if (arg == "--rate") rate = v;
+    if (arg == "--runs")
+      runs = v;
+    else if (arg == "--seconds")
+      seconds = v;
+    else if (arg == "--clients")
+      clients = v;
+    else if (arg == "--rate")
+      rate = v;
   }
   Setup setup;
   std::cout << "message size: " << four_kb_message(setup, "SIZE").size() << " bytes, " << clients
@@ -171,14 +178,16 @@ int main(int argc, char** argv) {
     ratios.push_back(g.per_second / b.per_second);
     p50.push_back(l.p50_ms);
     p99.push_back(l.p99_ms);
-    std::printf("run %d: group commit %.0f msg/s, one fsync per message %.0f msg/s (ratio %.2f); "
-                "at %d msg/s offered (%.0f achieved): p50 %.2f ms, p99 %.2f ms; failures %zu/%zu\n",
-                r + 1, g.per_second, b.per_second, g.per_second / b.per_second, rate, l.achieved,
-                l.p50_ms, l.p99_ms, g.failures, b.failures);
+    std::printf(
+        "run %d: group commit %.0f msg/s, one fsync per message %.0f msg/s (ratio %.2f); "
+        "at %d msg/s offered (%.0f achieved): p50 %.2f ms, p99 %.2f ms; failures %zu/%zu\n",
+        r + 1, g.per_second, b.per_second, g.per_second / b.per_second, rate, l.achieved, l.p50_ms,
+        l.p99_ms, g.failures, b.failures);
     std::fflush(stdout);
   }
-  std::printf("median: durable receive rate %.0f msg/s with group commit, %.0f msg/s with one "
-              "fsync per message, ratio %.2f; latency at %d msg/s p50 %.2f ms, p99 %.2f ms\n",
-              median(grouped), median(single), median(ratios), rate, median(p50), median(p99));
+  std::printf(
+      "median: durable receive rate %.0f msg/s with group commit, %.0f msg/s with one "
+      "fsync per message, ratio %.2f; latency at %d msg/s p50 %.2f ms, p99 %.2f ms\n",
+      median(grouped), median(single), median(ratios), rate, median(p50), median(p99));
   return 0;
 }

@@ -101,8 +101,8 @@ void Simulator::send(const SimEndpoint& from, const Envelope& envelope, const st
   const auto result = client.post(broker_ + "/v1/messages", encode_envelope(envelope));
   std::lock_guard lock(print_mu_);
   std::cout << "  " << from.id << " sends " << what << " (letter " << envelope.letters[0].id
-            << ") → broker answers " << (result.status ? std::to_string(result.status) : result.error)
-            << std::endl;
+            << ") → broker answers "
+            << (result.status ? std::to_string(result.status) : result.error) << std::endl;
 }
 
 ReplyPlan Simulator::on_delivery(const SimEndpoint& self, const ReceivedRequest& request) {
@@ -128,8 +128,8 @@ ReplyPlan Simulator::on_delivery(const SimEndpoint& self, const ReceivedRequest&
   }
   if (const auto* request_body = std::get_if<CertificateRequest>(&letter.body)) {
     // Psychiatry answers: most within a few seconds, some much later (they show as pending).
-    const auto delay = std::chrono::milliseconds(
-        std::uniform_int_distribution<int>(2000, 8000)(rng_));
+    const auto delay =
+        std::chrono::milliseconds(std::uniform_int_distribution<int>(2000, 8000)(rng_));
     later(delay, [this, self, envelope, form = request_body->form] {
       const Letter& l = envelope.letters.front();
       send(self,
@@ -225,11 +225,16 @@ int main(int argc, char** argv) {
   int seconds = 0, interval_ms = 1500;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
-    if (arg == "--config") config_path = argv[i + 1];
-    else if (arg == "--broker") broker = argv[i + 1];
-    else if (arg == "--seconds") seconds = std::atoi(argv[i + 1]);
-    else if (arg == "--interval-ms") interval_ms = std::atoi(argv[i + 1]);
-    else return usage();
+    if (arg == "--config")
+      config_path = argv[i + 1];
+    else if (arg == "--broker")
+      broker = argv[i + 1];
+    else if (arg == "--seconds")
+      seconds = std::atoi(argv[i + 1]);
+    else if (arg == "--interval-ms")
+      interval_ms = std::atoi(argv[i + 1]);
+    else
+      return usage();
   }
   if (config_path.empty() || broker.empty() || argc % 2 == 0) return usage();
   std::ifstream in(config_path);

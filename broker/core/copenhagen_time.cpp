@@ -16,9 +16,7 @@ minutes copenhagen_offset(TimePoint t) {
   return (t >= summer_starts && t < summer_ends) ? minutes{120} : minutes{60};
 }
 
-Date copenhagen_date(TimePoint t) {
-  return year_month_day{floor<days>(t + copenhagen_offset(t))};
-}
+Date copenhagen_date(TimePoint t) { return year_month_day{floor<days>(t + copenhagen_offset(t))}; }
 
 TimePoint copenhagen_end_of_day(Date d) {
   const TimePoint next_local_midnight = sys_days{d} + days{1};

@@ -10,7 +10,9 @@ namespace sektorbro {
 
 void log_line(LogLevel level, std::string_view text) {
   static std::mutex mu;
-  const char* name = level == LogLevel::kInfo ? "INFO" : level == LogLevel::kWarn ? "WARN" : "ERROR";
+  const char* name = level == LogLevel::kInfo   ? "INFO"
+                     : level == LogLevel::kWarn ? "WARN"
+                                                : "ERROR";
   std::string line = format_timestamp(SystemClock{}.now());
   line += ' ';
   line += name;

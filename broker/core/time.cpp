@@ -86,8 +86,8 @@ std::optional<TimePoint> parse_timestamp(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const TimePoint local = sys_days{*date} + hours{hh} + minutes{mm} + seconds{ss} +
-                          milliseconds{millis};
+  const TimePoint local =
+      sys_days{*date} + hours{hh} + minutes{mm} + seconds{ss} + milliseconds{millis};
   return local - minutes{offset_minutes};
 }
 

@@ -9,11 +9,11 @@
 namespace sektorbro {
 
 struct FormInfo {
-  std::string_view code;       // canonical spelling, e.g. "LÆ285" (UTF-8)
-  std::string_view what;       // short English description
-  bool may_decline;            // a Certificate may be a decline (LÆ135, LÆ145)
-  int default_deadline_days;   // calendar days after delivery of the request; 0 = none
-  bool deadline_in_request;    // LÆ285: the request itself sets the reply deadline
+  std::string_view code;      // canonical spelling, e.g. "LÆ285" (UTF-8)
+  std::string_view what;      // short English description
+  bool may_decline;           // a Certificate may be a decline (LÆ135, LÆ145)
+  int default_deadline_days;  // calendar days after delivery of the request; 0 = none
+  bool deadline_in_request;   // LÆ285: the request itself sets the reply deadline
 };
 
 // All forms the broker knows, in code order.

@@ -29,8 +29,8 @@ enum class LetterType {
   kNegativeReceipt,
 };
 inline constexpr LetterType kAllLetterTypes[] = {
-    LetterType::kCertificateRequest, LetterType::kCertificate,     LetterType::kDischargeNotice,
-    LetterType::kMentorResponse,     LetterType::kReminder,        LetterType::kPositiveReceipt,
+    LetterType::kCertificateRequest, LetterType::kCertificate, LetterType::kDischargeNotice,
+    LetterType::kMentorResponse,     LetterType::kReminder,    LetterType::kPositiveReceipt,
     LetterType::kNegativeReceipt};
 std::string_view to_string(LetterType t);  // "CertificateRequest", ...
 std::optional<LetterType> parse_letter_type(std::string_view s);
@@ -71,10 +71,10 @@ struct Patient {
 
 // Jobcenter → psychiatry: please answer form `form` (e.g. "LÆ285").
 struct CertificateRequest {
-  std::string form;                     // "LÆ125", "LÆ135", ... (see codec's list of forms)
-  std::string case_reference;           // the jobcenter's case number
-  std::vector<std::string> questions;   // at least one
-  std::optional<Date> reply_deadline;   // required for LÆ285 (≥ 8 days out), absent otherwise
+  std::string form;                    // "LÆ125", "LÆ135", ... (see codec's list of forms)
+  std::string case_reference;          // the jobcenter's case number
+  std::vector<std::string> questions;  // at least one
+  std::optional<Date> reply_deadline;  // required for LÆ285 (≥ 8 days out), absent otherwise
   bool operator==(const CertificateRequest&) const = default;
 };
 
@@ -83,8 +83,8 @@ struct Certificate {
   std::string form;
   std::string request_letter_id;  // the CertificateRequest's letter id (same sender pair)
   bool declined = false;
-  std::string decline_reason;     // required when declined
-  std::string text;               // the certificate body (health content)
+  std::string decline_reason;  // required when declined
+  std::string text;            // the certificate body (health content)
   bool operator==(const Certificate&) const = default;
 };
 
@@ -93,8 +93,8 @@ struct DischargeNotice {
   Date admission_date;
   Date discharge_date;
   bool mentor_entitled = false;
-  bool consent = false;        // consent to share information with the jobcenter
-  std::string department;      // optional free text
+  bool consent = false;    // consent to share information with the jobcenter
+  std::string department;  // optional free text
   bool operator==(const DischargeNotice&) const = default;
 };
 
@@ -106,8 +106,8 @@ std::optional<MentorOutcome> parse_mentor_outcome(std::string_view s);
 struct MentorResponse {
   std::string notice_letter_id;  // the DischargeNotice's letter id
   MentorOutcome outcome = MentorOutcome::kOffered;
-  std::string mentor_name;       // optional
-  std::string mentor_phone;      // optional
+  std::string mentor_name;   // optional
+  std::string mentor_phone;  // optional
   bool operator==(const MentorResponse&) const = default;
 };
 
@@ -116,7 +116,7 @@ struct Reminder {
   std::string original_letter_id;  // the request/notice whose reply is owed
   LetterType owed = LetterType::kCertificate;
   Date due;
-  int step = 1;                    // 1-based reminder step in the schedule
+  int step = 1;  // 1-based reminder step in the schedule
   std::string text;
   bool operator==(const Reminder&) const = default;
 };
@@ -164,7 +164,7 @@ struct Letter {
 };
 
 struct Envelope {
-  std::string id;                  // 1–14 chars, new for every send (resends get a new one)
+  std::string id;  // 1–14 chars, new for every send (resends get a new one)
   TimePoint sent{};
   bool positive_receipt_requested = false;  // MedCom pluspositivkvitt
   std::vector<Letter> letters;              // at least one

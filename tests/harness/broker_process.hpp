@@ -16,17 +16,16 @@ class BrokerProcess {
  public:
   // `binary` is the sektorbro executable; `dir` must exist. Returns nullptr and fills `error`
   // if the broker did not report listening within `timeout`.
-  static std::unique_ptr<BrokerProcess> start(const std::string& binary, const std::string& dir,
-                                              const std::string& config_json, std::string& error,
-                                              std::chrono::milliseconds timeout =
-                                                  std::chrono::seconds{30});
+  static std::unique_ptr<BrokerProcess> start(
+      const std::string& binary, const std::string& dir, const std::string& config_json,
+      std::string& error, std::chrono::milliseconds timeout = std::chrono::seconds{30});
   ~BrokerProcess();  // SIGTERM, then waits
 
   std::string url(const std::string& path) const;  // "http://127.0.0.1:<port><path>"
   unsigned short port() const { return port_; }
   pid_t pid() const { return pid_; }
-  void kill9();       // SIGKILL and reap: a crash at an arbitrary moment
-  int terminate();    // SIGTERM and reap; returns the exit status
+  void kill9();             // SIGKILL and reap: a crash at an arbitrary moment
+  int terminate();          // SIGTERM and reap; returns the exit status
   std::string log() const;  // everything the broker logged so far
 
   // The path of the sektorbro binary built with the tests.

@@ -32,8 +32,7 @@ HttpResult HttpClient::get(const std::string& url, std::chrono::milliseconds tim
 }
 
 HttpResult HttpClient::perform(const std::string& url, const std::string* body,
-                               const std::string& content_type,
-                               std::chrono::milliseconds timeout) {
+                               const std::string& content_type, std::chrono::milliseconds timeout) {
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);
   HttpResult result;

@@ -8,7 +8,7 @@
 namespace sektorbro::testing {
 
 struct HttpResult {
-  int status = 0;     // 0: no response (see error)
+  int status = 0;  // 0: no response (see error)
   std::string body;
   std::string error;
 };
