@@ -343,6 +343,43 @@ TEST_F(MessageFlow, KillNineMidTrafficLosesNothingAcknowledged) {
   EXPECT_TRUE(all) << "acknowledged " << expected.size() << ", delivered " << psy.received().size();
 }
 
+TEST_F(MessageFlow, AReceiptPostedLaterIsMatchedAndRelayed) {
+  start();  // psy answers deliveries with a bare 200: its receipt comes later, as a message
+  const Envelope request = make_certificate_request(jc_party, psy_party, "E1", "REQ1", clock.now());
+  ASSERT_EQ(post(request).status, 202);
+  ASSERT_TRUE(psy.wait_until([](auto& r) { return !r.empty(); }, seconds{20}));
+  ASSERT_EQ(post(make_positive_receipt(request, "K1", "KV1", clock.now())).status, 202);
+  ASSERT_TRUE(eventually([&] { return received_letter(jc, "KV1"); }));
+  EXPECT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("receipt", "") == "positive"; }));
+  // A receipt for a letter psychiatry never received is refused.
+  Envelope stranger = make_certificate_request(jc2_party, psy_party, "E9", "REQ9", clock.now());
+  const HttpResult stray = post(make_positive_receipt(stranger, "K2", "KV2", clock.now()));
+  EXPECT_EQ(stray.status, 422) << stray.body;
+}
+
+TEST_F(MessageFlow, ASlowEndpointDoesNotHoldUpDeliveriesToOthers) {
+  config["delivery"]["per_endpoint_concurrency"] = 1;
+  psy.set_handler([](const ReceivedRequest&) {
+    return ReplyPlan{200, "", "text/plain", std::chrono::milliseconds{4000}};
+  });
+  start();
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "REQ" + std::to_string(i);
+    ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E" + id, id, clock.now())).status,
+              202);
+  }
+  ASSERT_TRUE(psy.wait_until([](auto& r) { return !r.empty(); }, seconds{20}));
+  ASSERT_EQ(post(make_discharge_notice(psy_party, jc_party, "E9", "UDS1", clock.now(),
+                                       Date{std::chrono::floor<std::chrono::days>(clock.now()) +
+                                            std::chrono::days{3}}))
+                .status,
+            202);
+  // The jobcenter gets its notice while psychiatry is still busy with the first request.
+  ASSERT_TRUE(jc.wait_until([](auto& r) { return !r.empty(); }, seconds{3}));
+  EXPECT_EQ(psy.received().size(), 1u);
+}
+
 TEST(BrokerStartup, ABadConfigurationIsOneClearLineAndExitCodeTwo) {
   TempDir dir;
   std::string error;
