@@ -169,8 +169,10 @@ int Simulator::run(std::chrono::seconds duration) {
         cv_.wait_for(lock, std::chrono::milliseconds(200));
         continue;
       }
-      if (tasks_.top().first > std::chrono::steady_clock::now()) {
-        cv_.wait_until(lock, tasks_.top().first);
+      // A copy: the queue may grow (and move its elements) while this thread waits.
+      const auto next = tasks_.top().first;
+      if (next > std::chrono::steady_clock::now()) {
+        cv_.wait_until(lock, next);
         continue;
       }
       auto task = tasks_.top().second;
