@@ -1,0 +1,191 @@
+#include "adapters/common/document_encoding.hpp"
+
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "broker/codec/text_encoding.hpp"
+
+namespace sektorbro::adapters {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+Error malformed(std::string detail) { return make_error(Errc::kMalformed, std::move(detail)); }
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+// windows-1252 0x80..0x9F; 0 marks the five undefined bytes.
+constexpr std::array<std::uint16_t, 32> kCp1252High{
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+void put_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+struct Declaration {
+  std::size_t length = 0;  // bytes of `<?xml ... ?>`, 0 if none
+  std::string_view encoding;
+};
+
+Result<Declaration> read_declaration(std::string_view doc) {
+  Declaration d;
+  if (doc.size() < 6 || doc.substr(0, 5) != "<?xml" || !is_xml_space(doc[5])) return d;
+  const auto end = doc.find("?>");
+  if (end == std::string_view::npos) return malformed("XML declaration: not terminated");
+  d.length = end + 2;
+  const std::string_view decl = doc.substr(5, end - 5);
+  auto pos = decl.find("encoding");
+  if (pos == std::string_view::npos) return d;
+  pos += 8;
+  while (pos < decl.size() && is_xml_space(decl[pos])) ++pos;
+  if (pos >= decl.size() || decl[pos] != '=') return malformed("XML declaration: bad encoding");
+  ++pos;
+  while (pos < decl.size() && is_xml_space(decl[pos])) ++pos;
+  if (pos >= decl.size() || (decl[pos] != '"' && decl[pos] != '\''))
+    return malformed("XML declaration: bad encoding");
+  const char quote = decl[pos++];
+  const auto close = decl.find(quote, pos);
+  if (close == std::string_view::npos) return malformed("XML declaration: bad encoding");
+  d.encoding = decl.substr(pos, close - pos);
+  return d;
+}
+
+Result<TextEncoding> encoding_named(std::string_view name) {
+  if (name.empty() || iequals(name, "UTF-8") || iequals(name, "UTF8")) return TextEncoding::kUtf8;
+  for (auto n : {"ISO-8859-1", "ISO_8859-1", "ISO8859-1", "latin1", "latin-1", "l1"})
+    if (iequals(name, n)) return TextEncoding::kIso88591;
+  for (auto n : {"windows-1252", "cp1252", "x-cp1252"})
+    if (iequals(name, n)) return TextEncoding::kWindows1252;
+  return malformed("XML declaration: unsupported encoding (use UTF-8, ISO-8859-1 or windows-1252)");
+}
+
+// The mislabelled-UTF-8 rule of the header: all bytes well-formed UTF-8 and at least one
+// multibyte sequence.
+bool is_utf8_with_multibyte(std::string_view s) {
+  bool multibyte = false;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t len = xml_char_length(s, i);
+    if (len < 2) return false;
+    multibyte = true;
+    i += len;
+  }
+  return multibyte;
+}
+
+Result<std::string> single_byte_to_utf8(std::string_view in, TextEncoding enc, std::size_t base) {
+  std::string out;
+  out.reserve(in.size() + in.size() / 8);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0xA0 && enc == TextEncoding::kWindows1252) {
+      const std::uint16_t cp = kCp1252High[c - 0x80];
+      if (cp == 0)
+        return malformed("byte undefined in windows-1252 at byte offset " +
+                         std::to_string(base + i));
+      put_utf8(out, cp);
+    } else {
+      put_utf8(out, c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(TextEncoding e) {
+  switch (e) {
+    case TextEncoding::kUtf8:
+      return "UTF-8";
+    case TextEncoding::kIso88591:
+      return "ISO-8859-1";
+    case TextEncoding::kWindows1252:
+      return "windows-1252";
+  }
+  return "?";
+}
+
+Result<DecodedDocument> decode_document(std::string_view bytes) {
+  if (bytes.substr(0, 2) == "\xFE\xFF" || bytes.substr(0, 2) == "\xFF\xFE")
+    return malformed("unsupported encoding: UTF-16");
+  const bool bom = bytes.substr(0, 3) == kBom;
+  const std::size_t base = bom ? 3 : 0;
+  std::string_view doc = bytes.substr(base);
+  auto decl = read_declaration(doc);
+  if (!decl) return decl.error();
+  auto declared = encoding_named(decl->encoding);
+  if (!declared) return declared.error();
+  DecodedDocument out;
+  out.declared = *declared;
+  out.used = *declared;
+  const std::string_view body = doc.substr(decl->length);
+  const std::size_t body_base = base + decl->length;
+  // A BOM is UTF-8 by definition; otherwise the mislabelled-UTF-8 rule (header).
+  if (out.declared != TextEncoding::kUtf8 && (bom || is_utf8_with_multibyte(body)))
+    out.used = TextEncoding::kUtf8;
+  std::string utf8;
+  if (out.used == TextEncoding::kUtf8) {
+    utf8 = std::string(body);
+  } else {
+    auto converted = single_byte_to_utf8(body, out.used, body_base);
+    if (!converted) return converted.error();
+    utf8 = std::move(*converted);
+  }
+  // The codec's UTF-8 check: invalid sequences, forbidden characters, line-end normalisation.
+  // The declaration is gone, so it reads the text as UTF-8; offsets are relative to the body.
+  auto checked = to_utf8_document(utf8);
+  if (!checked) return checked.error();
+  out.utf8 = std::move(*checked);
+  return out;
+}
+
+std::string utf8_to_latin1_xml(std::string_view utf8) {
+  std::string out;
+  out.reserve(utf8.size());
+  std::size_t i = 0;
+  while (i < utf8.size()) {
+    const auto c = static_cast<unsigned char>(utf8[i]);
+    const std::size_t len = xml_char_length(utf8, i);
+    if (len <= 1) {
+      out.push_back(len == 0 ? '?' : static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    std::uint32_t cp = c & (0xFF >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (utf8[i + k] & 0x3F);
+    if (cp <= 0xFF)
+      out.push_back(static_cast<char>(cp));
+    else
+      out.append("&#" + std::to_string(cp) + ";");
+    i += len;
+  }
+  return out;
+}
+
+}  // namespace sektorbro::adapters

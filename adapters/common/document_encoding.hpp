@@ -1,0 +1,44 @@
+// The character layer of the adapters: the bytes of a foreign document (MedCom files are often
+// ISO-8859-1 or windows-1252, domain.md §2) to a checked UTF-8 document. Pure; any thread.
+//
+// The mislabelled-UTF-8 rule. Some senders declare ISO-8859-1 (or windows-1252) and write UTF-8
+// bytes (MedCom's own XDIS91 sample does). A document that declares a single-byte encoding is
+// read as UTF-8 instead when it starts with a UTF-8 BOM, or when (1) ALL its bytes form
+// well-formed UTF-8 and (2) it contains at least one multibyte sequence. Why this is safe:
+// read as Latin-1, every multibyte UTF-8 sequence is a letter À..ô followed by one to three
+// bytes from 0x80..0xBF, which are C1 controls or the symbols ¡..¿ ("Ã¦" for "æ"). Genuine
+// Danish Latin-1 text puts æ ø å Æ Ø Å é ü before letters, spaces or punctuation below 0x80,
+// which is never valid UTF-8, so one real Latin-1 letter anywhere keeps the declaration. A
+// document whose only non-ASCII bytes are such telltale pairs would be mojibake if honoured.
+// Pure ASCII is the same in every accepted encoding. The decision is reported, so a caller may
+// log that a sender mislabels its files.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "broker/core/result.hpp"
+
+namespace sektorbro::adapters {
+
+enum class TextEncoding { kUtf8, kIso88591, kWindows1252 };
+std::string_view to_string(TextEncoding e);  // "UTF-8", "ISO-8859-1", "windows-1252"
+
+struct DecodedDocument {
+  std::string utf8;                             // checked UTF-8, line ends normalised to LF
+  TextEncoding declared = TextEncoding::kUtf8;  // from the XML declaration (none = UTF-8)
+  TextEncoding used = TextEncoding::kUtf8;      // how the bytes were read
+  bool relabelled() const { return declared != used; }
+};
+
+// Accepts UTF-8 (BOM allowed), ISO-8859-1 and windows-1252 as declared, with the rule above.
+// Errors are kMalformed: unsupported or unreadable declaration, UTF-16, bytes invalid in the
+// encoding used (including windows-1252's five undefined bytes), characters XML forbids.
+// Details name byte offsets, never content. The returned document has no XML declaration.
+Result<DecodedDocument> decode_document(std::string_view bytes);
+
+// Encodes UTF-8 text as ISO-8859-1; characters above U+00FF become character references
+// (&#NNNN;), so use it only for XML character data and attribute values after escaping.
+std::string utf8_to_latin1_xml(std::string_view utf8);
+
+}  // namespace sektorbro::adapters

@@ -1,0 +1,101 @@
+#include "adapters/common/document_encoding.hpp"
+
+#include <gtest/gtest.h>
+
+#include "adapters/common/tests/sample_files.hpp"
+
+namespace sektorbro::adapters {
+namespace {
+
+std::string doc(std::string_view encoding, std::string_view body) {
+  return "<?xml version=\"1.0\" encoding=\"" + std::string(encoding) + "\"?>\n<a>" +
+         std::string(body) + "</a>";
+}
+
+TEST(DocumentEncoding, XdisSampleDeclaresLatin1ButIsUtf8) {
+  const std::string bytes = testing::read_sample(testing::kXdis91);
+  ASSERT_FALSE(bytes.empty());
+  auto d = decode_document(bytes);
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_EQ(d->declared, TextEncoding::kIso88591);
+  EXPECT_EQ(d->used, TextEncoding::kUtf8);
+  EXPECT_TRUE(d->relabelled());
+  EXPECT_NE(d->utf8.find("Vandværksvej 99"), std::string::npos);
+  EXPECT_EQ(d->utf8.find("Ã"), std::string::npos);
+}
+
+TEST(DocumentEncoding, GenuineLatin1IsHonoured) {
+  auto d = decode_document(doc("ISO-8859-1", "Vandv\xE6rksvej, H\xF8je Taastrup, \xC5rhus"));
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_EQ(d->used, TextEncoding::kIso88591);
+  EXPECT_FALSE(d->relabelled());
+  EXPECT_NE(d->utf8.find("<a>Vandværksvej, Høje Taastrup, Århus</a>"), std::string::npos);
+}
+
+TEST(DocumentEncoding, OneRealLatin1LetterKeepsTheDeclarationDespiteUtf8LookingPairs) {
+  // "Ã¦" as Latin-1 bytes C3 A6 next to a lone E6 (æ): not valid UTF-8 as a whole.
+  auto d = decode_document(doc("iso-8859-1", "\xC3\xA6 og \xE6"));
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_EQ(d->used, TextEncoding::kIso88591);
+  EXPECT_NE(d->utf8.find("<a>Ã¦ og æ</a>"), std::string::npos);
+}
+
+TEST(DocumentEncoding, Windows1252DeclarationIsAlsoRelabelledWhenUtf8) {
+  auto d = decode_document(doc("windows-1252", "S\xC3\xB8ren"));
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_EQ(d->declared, TextEncoding::kWindows1252);
+  EXPECT_EQ(d->used, TextEncoding::kUtf8);
+  EXPECT_NE(d->utf8.find("<a>Søren</a>"), std::string::npos);
+}
+
+TEST(DocumentEncoding, AsciiOnlyKeepsTheDeclaration) {
+  auto d = decode_document(doc("ISO-8859-1", "plain"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->used, TextEncoding::kIso88591);
+  EXPECT_EQ(d->utf8, "\n<a>plain</a>");
+}
+
+TEST(DocumentEncoding, Windows1252HighBytes) {
+  auto d = decode_document(doc("windows-1252", "\x80 \x93x\x94 \xE6"));
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_NE(d->utf8.find("<a>€ “x” æ</a>"), std::string::npos);
+  auto undefined = decode_document(doc("windows-1252", "\x81"));
+  ASSERT_FALSE(undefined.ok());
+  EXPECT_EQ(undefined.error().code, Errc::kMalformed);
+}
+
+TEST(DocumentEncoding, BomMeansUtf8EvenWhenLatin1IsDeclared) {
+  auto d = decode_document("\xEF\xBB\xBF" + doc("ISO-8859-1", "plain"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->used, TextEncoding::kUtf8);
+}
+
+TEST(DocumentEncoding, NoDeclarationIsUtf8AndInvalidUtf8IsRefused) {
+  auto d = decode_document("<a>\xC3\xB8</a>");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->used, TextEncoding::kUtf8);
+  auto bad = decode_document(doc("UTF-8", "\xE6 is not UTF-8"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Errc::kMalformed);
+  EXPECT_NE(bad.error().detail.find("invalid UTF-8"), std::string::npos);
+}
+
+TEST(DocumentEncoding, RefusesUnsupportedEncodingsAndUtf16AndControls) {
+  EXPECT_FALSE(decode_document(doc("EBCDIC", "x")).ok());
+  EXPECT_FALSE(decode_document(std::string("\xFF\xFE<\0a\0", 6)).ok());
+  EXPECT_FALSE(decode_document(doc("ISO-8859-1", "\x01")).ok());
+  EXPECT_FALSE(decode_document("<?xml version=\"1.0\" encoding=\"UTF-8\"").ok());
+}
+
+TEST(DocumentEncoding, LineEndsAreNormalised) {
+  auto d = decode_document(doc("ISO-8859-1", "a\r\nb\rc"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->utf8.find("a\nb\nc"), std::string::npos);
+}
+
+TEST(DocumentEncoding, Latin1OutputUsesReferencesAboveFF) {
+  EXPECT_EQ(utf8_to_latin1_xml("æ€a"), "\xE6&#8364;a");
+}
+
+}  // namespace
+}  // namespace sektorbro::adapters

@@ -1,0 +1,69 @@
+#include "adapters/common/xml_document.hpp"
+
+#include <gtest/gtest.h>
+
+#include "adapters/common/xml_builder.hpp"
+
+namespace sektorbro::adapters {
+namespace {
+
+TEST(XmlDocument, ResolvesNamespacesAndKeepsAttributes) {
+  auto t = parse_xml_document(
+      R"(<r xmlns="urn:a" xmlns:b="urn:b"><b:x k="v &amp; w" b:q="1">t</b:x><y/></r>)");
+  ASSERT_TRUE(t.ok()) << t.error().detail;
+  EXPECT_EQ(t->ns, "urn:a");
+  const XmlNode* x = t->child("urn:b", "x");
+  ASSERT_NE(x, nullptr);
+  ASSERT_NE(x->attribute("k"), nullptr);
+  EXPECT_EQ(*x->attribute("k"), "v & w");
+  EXPECT_EQ(x->attribute("q"), nullptr);  // prefixed: not the unprefixed attribute
+  EXPECT_EQ(x->text, "t");
+  EXPECT_NE(t->child("urn:a", "y"), nullptr);
+  EXPECT_EQ(t->child("urn:b", "y"), nullptr);
+}
+
+TEST(XmlDocument, TextWithBreaksKeepsTheirPlace) {
+  auto t = parse_xml_document("<r>one<Break/>two<x/>three<Break/></r>");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(text_with_breaks(*t, "Break"), "one\ntwothree\n");
+}
+
+TEST(XmlDocument, RefusesDoctypeEntitiesDepthAndUndeclaredPrefixes) {
+  auto doctype = parse_xml_document(R"(<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>)");
+  ASSERT_FALSE(doctype.ok());
+  EXPECT_EQ(doctype.error().code, Errc::kMalformed);
+  EXPECT_FALSE(parse_xml_document("<r>&e;</r>").ok());
+  std::string deep;
+  for (int i = 0; i < 100; ++i) deep += "<a>";
+  for (int i = 0; i < 100; ++i) deep += "</a>";
+  auto d = parse_xml_document(deep);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.error().detail.find("nesting"), std::string::npos);
+  EXPECT_FALSE(parse_xml_document("<p:r/>").ok());
+  EXPECT_FALSE(parse_xml_document("<r><a></r>").ok());
+}
+
+TEST(XmlDocument, RedactsCprLikeNumbers) {
+  EXPECT_EQ(redact_cpr_like("cpr 2512489996 tlf 86345678"), "cpr ********** tlf 86345678");
+  EXPECT_EQ(redact_cpr_like("251248-9996."), "******-****.");
+  EXPECT_EQ(redact_cpr_like("5790000120420"), "5790000120420");  // 13 digits: a GLN
+}
+
+TEST(XmlBuilder, EscapesAndRoundTripsThroughTheParser) {
+  XmlBuilder w("", false);
+  w.open("r", {{"xmlns", "urn:a"}, {"k", "a\"<&\tb"}});
+  w.leaf("t", "x < y & z");
+  w.leaf_with_breaks("b", "l1\nl2 & more", "br");
+  w.empty("e", {{"value", "ok"}});
+  w.close();
+  const std::string xml = w.finish();
+  EXPECT_EQ(xml, R"(<r xmlns="urn:a" k="a&quot;&lt;&amp;&#9;b"><t>x &lt; y &amp; z</t>)"
+                 R"(<b>l1<br/>l2 &amp; more</b><e value="ok"/></r>)");
+  auto t = parse_xml_document(xml);
+  ASSERT_TRUE(t.ok()) << t.error().detail;
+  EXPECT_EQ(*t->attribute("k"), "a\"<&\tb");
+  EXPECT_EQ(text_with_breaks(*t->child("urn:a", "b"), "br"), "l1\nl2 & more");
+}
+
+}  // namespace
+}  // namespace sektorbro::adapters

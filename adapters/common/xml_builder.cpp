@@ -1,0 +1,120 @@
+#include "adapters/common/xml_builder.hpp"
+
+#include <cassert>
+
+#include "broker/codec/xml_writer.hpp"
+
+namespace sektorbro::adapters {
+
+void append_attribute_escaped(std::string& out, std::string_view value) {
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char* ref = nullptr;
+    switch (value[i]) {
+      case '"':
+        ref = "&quot;";
+        break;
+      case '\t':
+        ref = "&#9;";
+        break;
+      case '\n':
+        ref = "&#10;";
+        break;
+      default:
+        break;
+    }
+    if (ref == nullptr) continue;
+    append_escaped(out, value.substr(start, i - start));
+    out.append(ref);
+    start = i + 1;
+  }
+  append_escaped(out, value.substr(start));
+}
+
+XmlBuilder::XmlBuilder(std::string_view declaration, bool indent) : indent_(indent) {
+  out_.append(declaration);
+  if (!declaration.empty()) out_.push_back('\n');
+}
+
+void XmlBuilder::start_line() {
+  if (indent_) out_.append(2 * open_.size(), ' ');
+}
+
+void XmlBuilder::start_tag(std::string_view name, const XmlAttributes& attributes) {
+  start_line();
+  out_.push_back('<');
+  out_.append(name);
+  for (const auto& [key, value] : attributes) {
+    out_.push_back(' ');
+    out_.append(key);
+    out_.append("=\"");
+    append_attribute_escaped(out_, value);
+    out_.push_back('"');
+  }
+}
+
+void XmlBuilder::open(std::string_view name, const XmlAttributes& attributes) {
+  start_tag(name, attributes);
+  out_.push_back('>');
+  if (indent_) out_.push_back('\n');
+  open_.emplace_back(name);
+}
+
+void XmlBuilder::close() {
+  assert(!open_.empty());
+  const std::string name = std::move(open_.back());
+  open_.pop_back();
+  start_line();
+  out_.append("</");
+  out_.append(name);
+  out_.push_back('>');
+  if (indent_) out_.push_back('\n');
+}
+
+void XmlBuilder::leaf(std::string_view name, std::string_view text,
+                      const XmlAttributes& attributes) {
+  start_tag(name, attributes);
+  if (text.empty()) {
+    out_.append("/>");
+  } else {
+    out_.push_back('>');
+    append_escaped(out_, text);
+    out_.append("</");
+    out_.append(name);
+    out_.push_back('>');
+  }
+  if (indent_) out_.push_back('\n');
+}
+
+void XmlBuilder::leaf_with_breaks(std::string_view name, std::string_view text,
+                                  std::string_view break_name) {
+  start_tag(name, {});
+  out_.push_back('>');
+  std::size_t start = 0;
+  while (true) {
+    const auto nl = text.find('\n', start);
+    append_escaped(out_, text.substr(start, nl == std::string_view::npos ? nl : nl - start));
+    if (nl == std::string_view::npos) break;
+    out_.push_back('<');
+    out_.append(break_name);
+    out_.append("/>");
+    start = nl + 1;
+  }
+  out_.append("</");
+  out_.append(name);
+  out_.push_back('>');
+  if (indent_) out_.push_back('\n');
+}
+
+void XmlBuilder::empty(std::string_view name, const XmlAttributes& attributes) {
+  start_tag(name, attributes);
+  out_.append("/>");
+  if (indent_) out_.push_back('\n');
+}
+
+std::string XmlBuilder::finish() {
+  assert(open_.empty());
+  return std::move(out_);
+}
+
+}  // namespace sektorbro::adapters

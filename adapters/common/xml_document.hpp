@@ -1,0 +1,58 @@
+// A namespace-resolved element tree with attributes and mixed content, for the adapters'
+// foreign formats (OIOXML, SBDH, FHIR), which need what the native codec's XmlElement omits:
+// several namespaces per document, attribute values (FHIR's value="..."), and line breaks
+// inside text (<Break/>, <br/>). The untrusted bytes first pass the codec's checks
+// (parse_xml_tree: no DOCTYPE/ENTITY, bounded nesting, defined references only, declared
+// prefixes), then RapidXML builds this tree. Pure; any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/core/result.hpp"
+
+namespace sektorbro::adapters {
+
+struct XmlAttribute {
+  std::string ns;    // namespace URI; empty for unprefixed attributes
+  std::string name;  // local name
+  std::string value;
+};
+
+struct XmlNode {
+  std::string ns;                        // namespace URI of the element
+  std::string name;                      // local name
+  std::vector<XmlAttribute> attributes;  // namespace declarations excluded
+  std::string text;                      // direct character data and CDATA, concatenated
+  std::vector<XmlNode> children;         // elements only
+  std::size_t text_offset = 0;           // where this element sits within its parent's `text`
+
+  // The first child with this local name in namespace `ns_uri`; nullptr if none.
+  const XmlNode* child(std::string_view ns_uri, std::string_view local) const;
+  std::vector<const XmlNode*> all(std::string_view ns_uri, std::string_view local) const;
+  // The value of the unprefixed attribute `local`; nullptr if absent.
+  const std::string* attribute(std::string_view local) const;
+};
+
+// Parses a UTF-8 document (as made by decode_document) with one root element. Errors are
+// kMalformed; details give byte offsets, never content.
+Result<XmlNode> parse_xml_document(std::string_view utf8);
+
+// The element's text with every child element named `break_name` replaced by a line feed and
+// other child elements ignored (MedCom's <Break/> in RefuseText, <br/> in Text01).
+std::string text_with_breaks(const XmlNode& node, std::string_view break_name);
+
+// XML whitespace trimmed from both ends.
+std::string_view trim_space(std::string_view s);
+
+// An element name fit to quote in an error detail: letters only, short (a name with digits
+// could be a CPR number).
+bool quotable_name(std::string_view name);
+
+// Replaces every run of exactly ten digits (and DDMMYY-SSSS) by asterisks: free texts from
+// foreign systems (RefuseText, diagnostics) may quote a CPR number, and the native model
+// promises receipt texts without one.
+std::string redact_cpr_like(std::string_view text);
+
+}  // namespace sektorbro::adapters
