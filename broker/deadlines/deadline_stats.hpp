@@ -1,0 +1,84 @@
+// The operators' figures over a set of Deadlines (issue 3, "What operators see"): per answering
+// unit and month, how many requests came in, how many were answered on time or late, how many
+// are still open and overdue, the late share (the figure the Audit Office measured, domain.md §5)
+// and the median and 90th-percentile days to answer; the same per jobcenter for mentor
+// responses, plus discharge-notice lead times. And a CSV writer for those rows. Pure functions
+// over values, no I/O; any thread.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/core/time.hpp"
+#include "broker/deadlines/deadline.hpp"
+
+namespace sektorbro {
+
+// Counting rules, per group (owed_by, Copenhagen month of opened_at):
+//  - received: every deadline in the group, whatever its state;
+//  - answered_on_time / answered_late: replies at or before / after due_end. A decline is a reply
+//    (the unit did answer), so it counts in one of the two, and also in `declined`;
+//  - cancelled: closed as cancelled (not a reply; in no other column but received);
+//  - open: still open; overdue: open with now >= due_end (from `now`, not from the overdue flag,
+//    so figures are right between sweeps);
+//  - late_share = answered_late / (answered_on_time + answered_late), none if nothing answered;
+//  - days to answer = days_to_answer() (calendar days between the Copenhagen dates of opening and
+//    reply) over the replies (declines included); median: the middle value, or the mean of the
+//    two middle values for an even count; p90: NEAREST-RANK, the ceil(0.9 · n)-th smallest value
+//    (always one of the observed values; for n < 10 that is the largest).
+struct ReplyFigures {
+  int received = 0;
+  int answered_on_time = 0;
+  int answered_late = 0;
+  int declined = 0;
+  int cancelled = 0;
+  int open = 0;
+  int overdue = 0;
+  std::optional<double> late_share;
+  std::optional<double> median_days_to_answer;
+  std::optional<int> p90_days_to_answer;
+  bool operator==(const ReplyFigures&) const = default;
+};
+
+// Certificates, grouped by answering unit (owed_by, a psychiatry endpoint id) and month.
+struct CertificateStatsRow {
+  std::string unit;
+  std::chrono::year_month month;
+  ReplyFigures replies;
+  bool operator==(const CertificateStatsRow&) const = default;
+};
+
+// Mentor responses, grouped by jobcenter (owed_by) and month, with the lead times of the
+// discharge notices that opened them (lead_time_days, domain.md §6): median lead time (same
+// median rule) and how many / what share of notices arrived after the discharge date.
+struct MentorStatsRow {
+  std::string jobcenter;
+  std::chrono::year_month month;
+  ReplyFigures replies;
+  std::optional<double> median_lead_time_days;
+  int notices_after_discharge = 0;
+  std::optional<double> share_after_discharge;  // notices_after_discharge / received
+  bool operator==(const MentorStatsRow&) const = default;
+};
+
+// Rows sorted by unit then month; only groups with at least one deadline. Deadlines of the other
+// kind are ignored.
+std::vector<CertificateStatsRow> certificate_stats(const std::vector<Deadline>& deadlines,
+                                                   TimePoint now);
+std::vector<MentorStatsRow> mentor_stats(const std::vector<Deadline>& deadlines, TimePoint now);
+
+// The median and nearest-rank 90th percentile as defined above; nullopt for no values.
+std::optional<double> median(std::vector<int> values);
+std::optional<int> percentile_nearest_rank(std::vector<int> values, int percent);
+
+// CSV (RFC 4180): CRLF line ends, a header line, fields quoted when they contain a comma, a
+// double quote, CR or LF (quotes doubled). Months as "2026-04", shares as fractions with 4
+// decimals ("0.7500"), medians with 1 decimal, absent values as empty fields.
+std::string csv_field(std::string_view field);
+std::string certificate_stats_csv(const std::vector<CertificateStatsRow>& rows);
+std::string mentor_stats_csv(const std::vector<MentorStatsRow>& rows);
+
+}  // namespace sektorbro
