@@ -1,7 +1,6 @@
 #include "broker/deadlines/reminder_schedule.hpp"
 
 #include <algorithm>
-#include <climits>
 
 #include "broker/core/copenhagen_time.hpp"
 
