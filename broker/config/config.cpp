@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "broker/core/identifiers.hpp"
+#include "broker/message/forms.hpp"
 
 namespace sektorbro {
 namespace {
@@ -463,10 +464,157 @@ Result<std::vector<Endpoint>> parse_endpoints(const json& v, const std::string& 
   return endpoints;
 }
 
+// "forms": {"LÆ125": 14, "LÆ165": "none", "LÆ285": {"set_in_request": 8}} — each entry
+// replaces the default for that form (domain.md §5); forms not named keep their default.
+Result<void> parse_forms(const json& v, const std::string& path, DeadlinePolicy& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  for (const auto& item : v.items()) {
+    const std::string item_path = join(path, item.key());
+    if (!find_form(item.key()))
+      return config_error(item_path, "unknown form (expected a code such as \"LÆ125\")");
+    FormDeadline rule;
+    const json& value = item.value();
+    if (value.is_string() && value.get<std::string>() == "none") {
+      rule.rule = FormDeadline::Rule::kNone;
+    } else if (value.is_number_integer()) {
+      auto days = read_integer(value, item_path, 1, 366);
+      if (!days) return days.error();
+      rule.rule = FormDeadline::Rule::kCalendarDays;
+      rule.days = static_cast<int>(*days);
+    } else if (value.is_object()) {
+      if (auto r = check_keys(value, item_path, {"set_in_request"}); !r) return r;
+      rule.rule = FormDeadline::Rule::kSetInRequest;
+      if (auto r =
+              required_field(value, item_path, "set_in_request", rule.days, integer_in(0, 366));
+          !r)
+        return r;
+    } else {
+      return config_error(
+          item_path, "must be a number of calendar days, \"none\", or {\"set_in_request\": N}");
+    }
+    out.forms[item.key()] = rule;
+  }
+  return {};
+}
+
+Result<Date> read_date(const json& v, const std::string& path) {
+  auto text = read_string(v, path);
+  if (!text) return text.error();
+  auto date = parse_date(*text);
+  if (!date) return config_error(path, "must be a date YYYY-MM-DD (got " + in_quotes(*text) + ")");
+  return *date;
+}
+
+Result<void> parse_reminders(const json& v, const std::string& path, ReminderSchedule& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(
+          v, path,
+          {"offsets_working_days", "repeat_every_working_days", "max_reminders", "send_at"});
+      !r)
+    return r;
+  if (const json* offsets = find(v, "offsets_working_days")) {
+    const std::string p = join(path, "offsets_working_days");
+    if (!offsets->is_array()) return config_error(p, "must be an array of integers");
+    out.offsets_working_days.clear();
+    for (std::size_t i = 0; i < offsets->size(); ++i) {
+      auto n = read_integer((*offsets)[i], p + "[" + std::to_string(i) + "]", -60, 60);
+      if (!n) return n.error();
+      out.offsets_working_days.push_back(static_cast<int>(*n));
+    }
+  }
+  if (auto r = optional_field(v, path, "repeat_every_working_days", out.repeat_every_working_days,
+                              integer_in(0, 60));
+      !r)
+    return r;
+  if (auto r = optional_field(v, path, "max_reminders", out.max_reminders, integer_in(0, 50)); !r)
+    return r;
+  if (const json* at = find(v, "send_at")) {
+    const std::string p = join(path, "send_at");
+    auto text = read_string(*at, p);
+    if (!text) return text.error();
+    const std::string& t = *text;
+    if (t.size() != 5 || t[2] != ':' || !all_digits(t.substr(0, 2)) || !all_digits(t.substr(3)) ||
+        std::stoi(t.substr(0, 2)) > 23 || std::stoi(t.substr(3)) > 59)
+      return config_error(p, "must be a local time HH:MM (got " + in_quotes(t) + ")");
+    out.send_at = std::chrono::minutes{std::stoi(t.substr(0, 2)) * 60 + std::stoi(t.substr(3))};
+  }
+  return {};
+}
+
+Result<void> parse_deadlines(const json& v, const std::string& path, DeadlinesConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path,
+                          {"forms", "mentor_response_working_days", "reminders",
+                           "extra_closing_days", "sweep_interval_ms"});
+      !r)
+    return r;
+  if (const json* forms = find(v, "forms"))
+    if (auto r = parse_forms(*forms, join(path, "forms"), out.policy); !r) return r;
+  if (auto r = optional_field(v, path, "mentor_response_working_days",
+                              out.policy.mentor_response_working_days, integer_in(0, 60));
+      !r)
+    return r;
+  if (const json* reminders = find(v, "reminders"))
+    if (auto r = parse_reminders(*reminders, join(path, "reminders"), out.policy.reminders); !r)
+      return r;
+  if (const json* days = find(v, "extra_closing_days")) {
+    const std::string p = join(path, "extra_closing_days");
+    if (!days->is_array()) return config_error(p, "must be an array of dates");
+    for (std::size_t i = 0; i < days->size(); ++i) {
+      auto d = read_date((*days)[i], p + "[" + std::to_string(i) + "]");
+      if (!d) return d.error();
+      out.policy.extra_closing_days.push_back(*d);
+    }
+  }
+  std::int64_t sweep_ms = out.sweep_interval.count();
+  if (auto r = optional_field(v, path, "sweep_interval_ms", sweep_ms, integer_in(10, 3'600'000));
+      !r)
+    return r;
+  out.sweep_interval = Duration{sweep_ms};
+  if (auto r = validate(out.policy); !r) return config_error(path, r.error().detail);
+  return {};
+}
+
+Result<void> parse_clock(const json& v, const std::string& path, ClockConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"mode", "start", "factor"}); !r) return r;
+  if (const json* mode = find(v, "mode")) {
+    auto text = read_string(*mode, join(path, "mode"));
+    if (!text) return text.error();
+    if (*text == "system") {
+      out.mode = ClockConfig::Mode::kSystem;
+    } else if (*text == "manual") {
+      out.mode = ClockConfig::Mode::kManual;
+    } else if (*text == "accelerated") {
+      out.mode = ClockConfig::Mode::kAccelerated;
+    } else {
+      return config_error(join(path, "mode"),
+                          "must be \"system\", \"manual\" (tests) or "
+                          "\"accelerated\" (demo)");
+    }
+  }
+  if (const json* start = find(v, "start")) {
+    auto text = read_string(*start, join(path, "start"));
+    if (!text) return text.error();
+    out.start = parse_timestamp(*text);
+    if (!out.start)
+      return config_error(join(path, "start"),
+                          "must be a date-time with a zone, e.g. "
+                          "2026-11-20T08:00:00Z");
+  }
+  if (const json* factor = find(v, "factor")) {
+    if (!factor->is_number() || factor->get<double>() < 1 || factor->get<double>() > 1e7)
+      return config_error(join(path, "factor"), "must be a number from 1 to 10000000");
+    out.factor = factor->get<double>();
+  }
+  return {};
+}
+
 Result<BrokerConfig> parse_document(const json& doc) {
   if (!doc.is_object()) return config_error("", "must be a JSON object");
-  if (auto r =
-          check_keys(doc, "", {"listen", "store", "delivery", "limits", "identity", "endpoints"});
+  if (auto r = check_keys(
+          doc, "",
+          {"listen", "store", "delivery", "limits", "deadlines", "clock", "identity", "endpoints"});
       !r)
     return r.error();
   BrokerConfig config;
@@ -478,6 +626,10 @@ Result<BrokerConfig> parse_document(const json& doc) {
     if (auto r = parse_delivery(*v, "delivery", config.delivery); !r) return r.error();
   if (const json* v = find(doc, "limits"))
     if (auto r = parse_limits(*v, "limits", config.limits); !r) return r.error();
+  if (const json* v = find(doc, "deadlines"))
+    if (auto r = parse_deadlines(*v, "deadlines", config.deadlines); !r) return r.error();
+  if (const json* v = find(doc, "clock"))
+    if (auto r = parse_clock(*v, "clock", config.clock); !r) return r.error();
 
   const json* identity = find(doc, "identity");
   if (identity == nullptr) return config_error("identity", "is required");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "broker/core/result.hpp"
+#include "broker/deadlines/deadline_policy.hpp"
 #include "broker/delivery/retry_policy.hpp"
 #include "broker/message/message.hpp"
 #include "broker/routing/endpoint.hpp"
@@ -33,11 +34,31 @@ struct LimitsConfig {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
 };
 
+struct DeadlinesConfig {
+  DeadlinePolicy policy = default_deadline_policy();
+  Duration sweep_interval = std::chrono::seconds{30};  // how often due deadlines are looked for
+};
+
+// Which clock the broker runs on. Only kSystem is for production; the others exist for tests and
+// the demo and are announced loudly in the log and in /v1/health.
+struct ClockConfig {
+  enum class Mode {
+    kSystem,       // the real time
+    kManual,       // stands still until POST /v1/test/clock/advance (tests only)
+    kAccelerated,  // runs `factor` times faster than real time from `start` (demo only)
+  };
+  Mode mode = Mode::kSystem;
+  std::optional<TimePoint> start;  // kManual, kAccelerated: where the clock starts (default: now)
+  double factor = 1.0;             // kAccelerated
+};
+
 struct BrokerConfig {
   ListenConfig listen;
   StoreConfig store;
   DeliveryConfig delivery;
   LimitsConfig limits;
+  DeadlinesConfig deadlines;
+  ClockConfig clock;
   Party identity;  // the broker's own GLN/SOR, the sender of receipts it writes itself
   std::vector<Endpoint> endpoints;
 };

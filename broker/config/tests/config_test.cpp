@@ -95,6 +95,37 @@ TEST(Config, ReadsEveryOptionalSection) {
   EXPECT_EQ(config->limits.max_body_bytes, 1000u);
 }
 
+TEST(Config, ReadsDeadlinesAndClock) {
+  json doc = base();
+  doc["deadlines"] = {
+      {"forms", {{"LÆ125", 10}, {"LÆ165", "none"}, {"LÆ285", {{"set_in_request", 9}}}}},
+      {"mentor_response_working_days", 3},
+      {"reminders",
+       {{"offsets_working_days", {-1}},
+        {"repeat_every_working_days", 2},
+        {"max_reminders", 4},
+        {"send_at", "09:30"}}},
+      {"extra_closing_days", {"2026-12-28"}},
+      {"sweep_interval_ms", 250}};
+  doc["clock"] = {{"mode", "accelerated"}, {"start", "2026-11-20T08:00:00Z"}, {"factor", 3600}};
+  auto config = parse_config(doc.dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  const DeadlinePolicy& p = config->deadlines.policy;
+  EXPECT_EQ(p.forms.at("LÆ125").days, 10);
+  EXPECT_EQ(p.forms.at("LÆ165").rule, FormDeadline::Rule::kNone);
+  EXPECT_EQ(p.forms.at("LÆ285").rule, FormDeadline::Rule::kSetInRequest);
+  EXPECT_EQ(p.forms.at("LÆ285").days, 9);
+  EXPECT_EQ(p.forms.at("LÆ135"), default_deadline_policy().forms.at("LÆ135"));  // untouched
+  EXPECT_EQ(p.mentor_response_working_days, 3);
+  EXPECT_EQ(p.reminders.offsets_working_days, std::vector<int>{-1});
+  EXPECT_EQ(p.reminders.send_at, std::chrono::minutes{9 * 60 + 30});
+  EXPECT_EQ(p.extra_closing_days.size(), 1u);
+  EXPECT_EQ(config->deadlines.sweep_interval, std::chrono::milliseconds{250});
+  EXPECT_EQ(config->clock.mode, ClockConfig::Mode::kAccelerated);
+  EXPECT_EQ(config->clock.factor, 3600);
+  EXPECT_EQ(config->clock.start, parse_timestamp("2026-11-20T08:00:00Z"));
+}
+
 TEST(Config, TheDemoConfigurationLoads) {
   const auto config = load_config(SEKTORBRO_SOURCE_DIR "/deploy/demo/sektorbro.json");
   ASSERT_TRUE(config.ok()) << config.error().detail;
@@ -132,8 +163,44 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"root is not an object", [](json& d) { d = json::array(); },
        "configuration: must be a JSON object"},
       {"top-level typo", [](json& d) { d["endpoint"] = d["endpoints"]; },
-       "endpoint: unknown key (expected one of listen, store, delivery, limits, identity, "
-       "endpoints)"},
+       "endpoint: unknown key (expected one of listen, store, delivery, limits, deadlines, "
+       "clock, identity, endpoints)"},
+      {"unknown form",
+       [](json& d) {
+         d["deadlines"] = {{"forms", {{"LÆ999", 14}}}};
+       },
+       "deadlines.forms.LÆ999: unknown form (expected a code such as \"LÆ125\")"},
+      {"form days of zero",
+       [](json& d) {
+         d["deadlines"] = {{"forms", {{"LÆ125", 0}}}};
+       },
+       "deadlines.forms.LÆ125: must be between 1 and 366 (got 0)"},
+      {"form rule of the wrong shape",
+       [](json& d) {
+         d["deadlines"] = {{"forms", {{"LÆ125", "soon"}}}};
+       },
+       "deadlines.forms.LÆ125: must be a number of calendar days, \"none\", or "
+       "{\"set_in_request\": N}"},
+      {"send_at not a time",
+       [](json& d) {
+         d["deadlines"] = {{"reminders", {{"send_at", "8 o'clock"}}}};
+       },
+       "deadlines.reminders.send_at: must be a local time HH:MM (got \"8 o'clock\")"},
+      {"extra closing day impossible",
+       [](json& d) {
+         d["deadlines"] = {{"extra_closing_days", {"2026-02-30"}}};
+       },
+       "deadlines.extra_closing_days[0]: must be a date YYYY-MM-DD (got \"2026-02-30\")"},
+      {"clock mode unknown",
+       [](json& d) {
+         d["clock"] = {{"mode", "fast"}};
+       },
+       "clock.mode: must be \"system\", \"manual\" (tests) or \"accelerated\" (demo)"},
+      {"clock start without zone",
+       [](json& d) {
+         d["clock"] = {{"mode", "manual"}, {"start", "2026-11-20T08:00:00"}};
+       },
+       "clock.start: must be a date-time with a zone, e.g. 2026-11-20T08:00:00Z"},
       {"listen typo",
        [](json& d) {
          d["listen"] = {{"prot", 1}};
