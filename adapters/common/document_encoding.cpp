@@ -166,26 +166,32 @@ Result<DecodedDocument> decode_document(std::string_view bytes) {
 }
 
 std::string utf8_to_latin1_xml(std::string_view utf8) {
-  std::string out;
-  out.reserve(utf8.size());
-  std::size_t i = 0;
-  while (i < utf8.size()) {
-    const auto c = static_cast<unsigned char>(utf8[i]);
-    const std::size_t len = xml_char_length(utf8, i);
-    if (len <= 1) {
-      out.push_back(len == 0 ? '?' : static_cast<char>(c));
-      ++i;
-      continue;
+  // First as plain Latin-1; if those bytes would pass for UTF-8 under the mislabelled-UTF-8
+  // rule (text such as "Ã¦"), again with every non-ASCII character as a reference, so the
+  // output always reads back as written.
+  for (const bool ascii : {false, true}) {
+    std::string out;
+    out.reserve(utf8.size());
+    std::size_t i = 0;
+    while (i < utf8.size()) {
+      const auto c = static_cast<unsigned char>(utf8[i]);
+      const std::size_t len = xml_char_length(utf8, i);
+      if (len <= 1) {
+        out.push_back(len == 0 ? '?' : static_cast<char>(c));
+        ++i;
+        continue;
+      }
+      std::uint32_t cp = c & (0xFF >> (len + 1));
+      for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (utf8[i + k] & 0x3F);
+      if (cp <= 0xFF && !ascii)
+        out.push_back(static_cast<char>(cp));
+      else
+        out.append("&#" + std::to_string(cp) + ";");
+      i += len;
     }
-    std::uint32_t cp = c & (0xFF >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (utf8[i + k] & 0x3F);
-    if (cp <= 0xFF)
-      out.push_back(static_cast<char>(cp));
-    else
-      out.append("&#" + std::to_string(cp) + ";");
-    i += len;
+    if (ascii || !is_utf8_with_multibyte(out)) return out;
   }
-  return out;
+  return {};
 }
 
 }  // namespace sektorbro::adapters

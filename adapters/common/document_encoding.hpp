@@ -38,7 +38,9 @@ struct DecodedDocument {
 Result<DecodedDocument> decode_document(std::string_view bytes);
 
 // Encodes UTF-8 text as ISO-8859-1; characters above U+00FF become character references
-// (&#NNNN;), so use it only for XML character data and attribute values after escaping.
+// (&#NNNN;), so use it only for XML character data and attribute values after escaping. Should
+// the Latin-1 bytes happen to form UTF-8 (text like "Ã¦"), every non-ASCII character becomes a
+// reference instead, so decode_document never relabels what this wrote.
 std::string utf8_to_latin1_xml(std::string_view utf8);
 
 }  // namespace sektorbro::adapters

@@ -97,5 +97,17 @@ TEST(DocumentEncoding, Latin1OutputUsesReferencesAboveFF) {
   EXPECT_EQ(utf8_to_latin1_xml("æ€a"), "\xE6&#8364;a");
 }
 
+// Found by fuzz_oioxml: Latin-1 text "Ã¦" written as Latin-1 is the bytes C3 A6, which the
+// mislabelled-UTF-8 rule would read back as "æ".
+TEST(DocumentEncoding, Latin1OutputThatLooksLikeUtf8UsesReferences) {
+  // A real Latin-1 letter elsewhere keeps the bytes invalid UTF-8: plain Latin-1 is safe.
+  EXPECT_EQ(utf8_to_latin1_xml("Ã¦ og ø"), "\xC3\xA6 og \xF8");
+  const std::string out = utf8_to_latin1_xml("Ã¦ og o");
+  EXPECT_EQ(out, "&#195;&#166; og o");
+  auto d = decode_document("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>" + out + "</a>");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->used, TextEncoding::kIso88591);
+}
+
 }  // namespace
 }  // namespace sektorbro::adapters

@@ -115,6 +115,15 @@ TEST(OioxmlCodec, RoundTripsEverySampleInBothEncodingsAndLayouts) {
   }
 }
 
+TEST(OioxmlCodec, TextThatLooksLikeMojibakeSurvivesLatin1Output) {
+  OioxmlEmessage m = parse_sample(testing::kXdis91).message;
+  m.letters[0].subject = "Ã¦ble";  // what the fuzzer found: Latin-1 bytes that form UTF-8
+  m.letters[0].text = "Ã¦";
+  auto back = parse_oioxml(write_oioxml(m));
+  ASSERT_TRUE(back.ok()) << back.error().detail;
+  EXPECT_EQ(back->message, m);
+}
+
 TEST(OioxmlCodec, Latin1OutputIsRealLatin1) {
   const OioxmlEmessage m = parse_sample(testing::kXdis91).message;
   const std::string bytes = write_oioxml(m);
