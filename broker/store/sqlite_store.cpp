@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <iterator>
+#include <map>
 #include <system_error>
 #include <unordered_set>
 #include <utility>
@@ -14,7 +16,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -72,6 +74,63 @@ CREATE TABLE audit (
   detail TEXT    NOT NULL
 );
 )sql",
+    // 1 → 2: letter versions (MedCom StatusCode). `letters` keeps the latest version of each
+    // (sender, letter id); the versions it replaced move to `letter_versions`. Existing letters
+    // were all accepted as new letters.
+    R"sql(
+ALTER TABLE letters ADD COLUMN status TEXT NOT NULL DEFAULT 'nytbrev'
+  CHECK (status IN ('nytbrev', 'rettetbrev', 'annulleretbrev'));
+
+CREATE TABLE letter_versions (
+  message_id    INTEGER NOT NULL REFERENCES messages (id),
+  position      INTEGER NOT NULL,
+  sender_gln    TEXT    NOT NULL,
+  letter_id     TEXT    NOT NULL,
+  type          TEXT    NOT NULL,
+  status        TEXT    NOT NULL CHECK (status IN ('nytbrev', 'rettetbrev', 'annulleretbrev')),
+  content_hash  TEXT    NOT NULL,
+  superseded_by INTEGER NOT NULL REFERENCES messages (id),
+  superseded_at INTEGER NOT NULL,
+  PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+CREATE INDEX letter_versions_letter ON letter_versions (sender_gln, letter_id, content_hash);
+)sql",
+    // 2 → 3: deadlines (issue 3), one row per DeadlineKey.
+    R"sql(
+CREATE TABLE deadlines (
+  id                  INTEGER PRIMARY KEY,
+  requester_gln       TEXT    NOT NULL,
+  letter_id           TEXT    NOT NULL,
+  kind                TEXT    NOT NULL CHECK (kind IN ('certificate', 'mentor-response')),
+  owed_by             TEXT    NOT NULL,
+  owed_to             TEXT    NOT NULL,
+  form                TEXT    NOT NULL,
+  opened_at           INTEGER NOT NULL,
+  due                 TEXT    NOT NULL
+                      CHECK (due GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+  due_end             INTEGER NOT NULL,
+  state               TEXT    NOT NULL CHECK (state IN ('open', 'answered-on-time',
+                                                        'answered-late', 'declined', 'cancelled')),
+  answered_at         INTEGER,
+  closed_at           INTEGER,
+  days_late           INTEGER NOT NULL,
+  overdue             INTEGER NOT NULL CHECK (overdue IN (0, 1)),
+  reminder_steps_done INTEGER NOT NULL,
+  next_action_at      INTEGER,
+  generation          INTEGER NOT NULL,
+  discharge_date      TEXT
+                      CHECK (discharge_date GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+  lead_time_days      INTEGER,
+  notice_late         INTEGER NOT NULL CHECK (notice_late IN (0, 1)),
+  UNIQUE (requester_gln, letter_id)
+);
+CREATE INDEX deadlines_next_action ON deadlines (next_action_at)
+  WHERE next_action_at IS NOT NULL;
+CREATE INDEX deadlines_state_due ON deadlines (state, due_end);
+CREATE INDEX deadlines_owed_by ON deadlines (owed_by, state, due_end);
+CREATE INDEX deadlines_owed_to ON deadlines (owed_to, state, due_end);
+CREATE INDEX deadlines_opened ON deadlines (opened_at);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -85,6 +144,9 @@ enum class Sql {
   kRollbackTo,
   kBeginRead,
   kFindLetterForAccept,
+  kFindEarlierVersion,
+  kArchiveLetter,
+  kDeleteLetter,
   kSelectAcceptance,
   kInsertMessage,
   kInsertLetter,
@@ -103,8 +165,18 @@ enum class Sql {
   kListByEndpoint,
   kListByStateAndEndpoint,
   kPending,
+  kUpsertDeadline,
+  kFindDeadline,
+  kDueDeadlines,
+  kDeadlinesOpenedBetween,
   kCount,
 };
+
+// deadline_from_row() reads these in this order.
+#define SB_DEADLINE_COLUMNS                                                                  \
+  "kind, requester_gln, letter_id, owed_by, owed_to, form, opened_at, due, due_end, state, " \
+  "answered_at, closed_at, days_late, overdue, reminder_steps_done, next_action_at, "        \
+  "generation, discharge_date, lead_time_days, notice_late"
 
 #define SB_MESSAGE_COLUMNS                                                                \
   "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, body, " \
@@ -122,13 +194,20 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "ROLLBACK TO op",
     "BEGIN",
     "SELECT message_id, content_hash FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
+    "SELECT message_id FROM letter_versions "
+    "WHERE sender_gln = ?1 AND letter_id = ?2 AND content_hash = ?3 ORDER BY message_id LIMIT 1",
+    "INSERT INTO letter_versions (message_id, position, sender_gln, letter_id, type, status, "
+    "content_hash, superseded_by, superseded_at) "
+    "SELECT message_id, position, sender_gln, letter_id, type, status, content_hash, ?4, ?5 "
+    "FROM letters WHERE sender_gln = ?1 AND letter_id = ?2 AND message_id = ?3",
+    "DELETE FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
     "SELECT acceptance FROM messages WHERE id = ?1",
     "INSERT INTO messages (envelope_id, sender_gln, receiver_gln, sender_endpoint, "
     "receiver_endpoint, body, acceptance, receipt_requested, contains_cpr, received_at, state, "
     "attempts, next_attempt_at, last_error, receipt) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', 0, ?10, '', 'none')",
-    "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash, "
+    "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
     "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
     "WHERE id = ?1",
@@ -136,10 +215,12 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
     "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
-    "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln FROM letters l "
+    "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln, l.status FROM letters l "
     "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = ?1 AND l.letter_id = ?2",
     "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id = ?1",
-    "SELECT letter_id, type, content_hash FROM letters WHERE message_id = ?1 ORDER BY position",
+    "SELECT letter_id, type, content_hash, status, position FROM letters WHERE message_id = ?1 "
+    "UNION ALL SELECT letter_id, type, content_hash, status, position FROM letter_versions "
+    "WHERE message_id = ?1 ORDER BY position",
     "SELECT message_id, at, kind, detail FROM events WHERE message_id = ?1 ORDER BY id",
     "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
     "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE state = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
@@ -159,6 +240,27 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at "
     "FROM messages INDEXED BY messages_pending WHERE state = 'pending' "
     "ORDER BY next_attempt_at, id",
+    "INSERT INTO deadlines (" SB_DEADLINE_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20) ON CONFLICT (requester_gln, letter_id) DO UPDATE SET kind = excluded.kind, "
+    "owed_by = excluded.owed_by, owed_to = excluded.owed_to, form = excluded.form, "
+    "opened_at = excluded.opened_at, due = excluded.due, due_end = excluded.due_end, "
+    "state = excluded.state, answered_at = excluded.answered_at, "
+    "closed_at = excluded.closed_at, days_late = excluded.days_late, "
+    "overdue = excluded.overdue, reminder_steps_done = excluded.reminder_steps_done, "
+    "next_action_at = excluded.next_action_at, generation = excluded.generation, "
+    "discharge_date = excluded.discharge_date, lead_time_days = excluded.lead_time_days, "
+    "notice_late = excluded.notice_late",
+    "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
+    // The partial index holds only deadlines with something left to do, and the range scan
+    // stops after `limit` rows: the cost follows what is due, not what is open.
+    "SELECT " SB_DEADLINE_COLUMNS
+    " FROM deadlines INDEXED BY deadlines_next_action "
+    "WHERE next_action_at IS NOT NULL AND next_action_at <= ?1 ORDER BY next_action_at, id "
+    "LIMIT ?2",
+    "SELECT " SB_DEADLINE_COLUMNS
+    " FROM deadlines INDEXED BY deadlines_opened "
+    "WHERE opened_at >= ?1 AND opened_at < ?2 ORDER BY opened_at, id",
 };
 
 #undef SB_MESSAGE_COLUMNS
@@ -184,6 +286,12 @@ class Query {
 
   Query& bind(int i, std::int64_t v) { return note(sqlite3_bind_int64(stmt_, i, v)); }
   Query& bind(int i, TimePoint t) { return bind(i, to_millis(t)); }
+  Query& bind_null(int i) { return note(sqlite3_bind_null(stmt_, i)); }
+  // NULL for an empty optional.
+  template <typename T>
+  Query& bind(int i, const std::optional<T>& v) {
+    return v ? bind(i, *v) : bind_null(i);
+  }
   // Text is copied by SQLite, so temporaries are safe to bind.
   Query& bind(int i, std::string_view text) {
     return note(sqlite3_bind_text(stmt_, i, text.data() ? text.data() : "",
@@ -202,6 +310,7 @@ class Query {
     return {};
   }
 
+  bool null_at(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::int64_t int64_at(int col) const { return sqlite3_column_int64(stmt_, col); }
   TimePoint time_at(int col) const { return from_millis(int64_at(col)); }
   std::string text_at(int col) const {
@@ -229,7 +338,8 @@ class Query {
 
 AcceptOutcome outcome(AcceptOutcome::Kind kind, std::int64_t message_id = 0,
                       std::string acceptance = {}, std::string conflicting_letter_id = {}) {
-  return AcceptOutcome{kind, message_id, std::move(acceptance), std::move(conflicting_letter_id)};
+  return AcceptOutcome{
+      kind, message_id, std::move(acceptance), std::move(conflicting_letter_id), {}};
 }
 
 std::optional<ReceiptState> parse_receipt_state(std::string_view s) {
@@ -316,6 +426,7 @@ class StatementCache {
   explicit StatementCache(sqlite3* db) : db_(db) {}
   ~StatementCache() {
     for (auto* s : stmts_) sqlite3_finalize(s);
+    for (auto& [shape, s] : shaped_) sqlite3_finalize(s);
   }
   StatementCache(const StatementCache&) = delete;
   StatementCache& operator=(const StatementCache&) = delete;
@@ -329,11 +440,28 @@ class StatementCache {
     return {};
   }
   Query operator[](Sql id) { return Query(db_, stmts_[static_cast<std::size_t>(id)]); }
+  // A statement whose text depends on which filters are set (list_deadlines): prepared the
+  // first time a `shape` is used, from constant fragments, then kept like the others. Run it
+  // through a Query.
+  template <typename MakeSql>
+  Result<sqlite3_stmt*> shaped(unsigned shape, MakeSql&& make_sql) {
+    auto it = shaped_.find(shape);
+    if (it == shaped_.end()) {
+      const std::string sql = make_sql();
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+          SQLITE_OK)
+        return db_error(db_, "prepare");
+      it = shaped_.emplace(shape, stmt).first;
+    }
+    return it->second;
+  }
   sqlite3* db() const { return db_; }
 
  private:
   sqlite3* db_;
   std::array<sqlite3_stmt*, kSql.size()> stmts_{};
+  std::map<unsigned, sqlite3_stmt*> shaped_;
 };
 
 namespace {
@@ -388,7 +516,10 @@ Result<std::vector<NewLetter>> read_letters(StatementCache& stmts, std::int64_t 
     const auto type = parse_letter_type(q.text_at(1));
     if (!type)
       return storage_error("store: unknown letter type in message " + std::to_string(message_id));
-    letters.push_back(NewLetter{q.text_at(0), *type, q.text_at(2)});
+    const auto status = parse_letter_status(q.text_at(3));
+    if (!status)
+      return storage_error("store: unknown letter status in message " + std::to_string(message_id));
+    letters.push_back(NewLetter{q.text_at(0), *type, q.text_at(2), *status});
   }
   if (rc != SQLITE_DONE) return db_error(stmts.db(), "read letters");
   return letters;
@@ -418,6 +549,145 @@ Result<MessageRecord> message_from_row(const Query& q) {
   if (!receipt) return storage_error("store: unknown receipt in message " + std::to_string(m.id));
   m.receipt = *receipt;
   return m;
+}
+
+// Binds a Deadline as ?1 … ?20 in SB_DEADLINE_COLUMNS order: instants as ms, dates as
+// 'YYYY-MM-DD', enumerations by their to_string() names, empty optionals as NULL.
+Result<void> bind_deadline(Query& q, const Deadline& d) {
+  if (!d.due.ok())
+    return make_error(Errc::kInvalid,
+                      "deadline for letter " + d.key.letter_id + ": due is not a valid date");
+  if (d.discharge_date && !d.discharge_date->ok())
+    return make_error(Errc::kInvalid, "deadline for letter " + d.key.letter_id +
+                                          ": discharge_date is not a valid date");
+  q.bind(1, to_string(d.kind))
+      .bind(2, d.key.requester_gln)
+      .bind(3, d.key.letter_id)
+      .bind(4, d.owed_by)
+      .bind(5, d.owed_to)
+      .bind(6, d.form)
+      .bind(7, d.opened_at)
+      .bind(8, format_date(d.due))
+      .bind(9, d.due_end)
+      .bind(10, to_string(d.state))
+      .bind(11, d.answered_at)
+      .bind(12, d.closed_at)
+      .bind(13, std::int64_t{d.days_late})
+      .bind(14, std::int64_t{d.overdue})
+      .bind(15, std::int64_t{d.reminder_steps_done})
+      .bind(16, d.next_action_at)
+      .bind(17, std::int64_t{d.generation});
+  if (d.discharge_date)
+    q.bind(18, format_date(*d.discharge_date));
+  else
+    q.bind_null(18);
+  if (d.lead_time_days)
+    q.bind(19, std::int64_t{*d.lead_time_days});
+  else
+    q.bind_null(19);
+  q.bind(20, std::int64_t{d.notice_late});
+  return {};
+}
+
+std::optional<TimePoint> optional_time_at(const Query& q, int col) {
+  if (q.null_at(col)) return std::nullopt;
+  return q.time_at(col);
+}
+
+// Reads the SB_DEADLINE_COLUMNS of the current row.
+Result<Deadline> deadline_from_row(const Query& q) {
+  Deadline d;
+  d.key.requester_gln = q.text_at(1);
+  d.key.letter_id = q.text_at(2);
+  const auto bad = [&](std::string_view what) {
+    return storage_error("store: deadline for letter " + d.key.letter_id + " has an unknown " +
+                         std::string(what));
+  };
+  const auto kind = parse_deadline_kind(q.text_at(0));
+  if (!kind) return bad("kind");
+  d.kind = *kind;
+  d.owed_by = q.text_at(3);
+  d.owed_to = q.text_at(4);
+  d.form = q.text_at(5);
+  d.opened_at = q.time_at(6);
+  const auto due = parse_date(q.text_at(7));
+  if (!due) return bad("due date");
+  d.due = *due;
+  d.due_end = q.time_at(8);
+  const auto state = parse_deadline_state(q.text_at(9));
+  if (!state) return bad("state");
+  d.state = *state;
+  d.answered_at = optional_time_at(q, 10);
+  d.closed_at = optional_time_at(q, 11);
+  d.days_late = static_cast<int>(q.int64_at(12));
+  d.overdue = q.int64_at(13) != 0;
+  d.reminder_steps_done = static_cast<int>(q.int64_at(14));
+  d.next_action_at = optional_time_at(q, 15);
+  d.generation = static_cast<int>(q.int64_at(16));
+  if (!q.null_at(17)) {
+    const auto discharge = parse_date(q.text_at(17));
+    if (!discharge) return bad("discharge date");
+    d.discharge_date = *discharge;
+  }
+  if (!q.null_at(18)) d.lead_time_days = static_cast<int>(q.int64_at(18));
+  d.notice_late = q.int64_at(19) != 0;
+  return d;
+}
+
+// Steps a deadline query to the end.
+Result<std::vector<Deadline>> read_deadlines(Query& q, sqlite3* db, std::string_view what) {
+  std::vector<Deadline> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto d = deadline_from_row(q);
+    if (!d) return d.error();
+    out.push_back(std::move(*d));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, what);
+  return out;
+}
+
+// list_deadlines(): which criteria a filter sets, and so which statement serves it. Parameters:
+// ?1 limit, ?2 offset, ?3 state, ?4 now, ?5 due_before, ?6 form, ?7 kind, ?8 opened_before,
+// ?9 opened_after, ?10 endpoint, ?11 limit + offset.
+enum DeadlineShape : unsigned {
+  kByState = 1u << 0,
+  kOverdue = 1u << 1,
+  kDueBefore = 1u << 2,
+  kByForm = 1u << 3,
+  kByKind = 1u << 4,
+  kOpenedBefore = 1u << 5,
+  kOpenedAfter = 1u << 6,
+  kByEndpoint = 1u << 7,
+};
+
+// Built from constant fragments only; every value is a parameter. Ordered by due_end: with a
+// state, the (state, due_end) indexes deliver rows in that order, so a page costs O(offset +
+// limit). The endpoint form takes at most offset + limit ids from each of the owed_by and owed_to
+// indexes and merges them, like list_messages.
+std::string deadline_list_sql(unsigned shape) {
+  std::string terms;
+  const auto term = [&](DeadlineShape bit, const char* sql) {
+    if (shape & bit) {
+      terms += " AND ";
+      terms += sql;
+    }
+  };
+  term(kByState, "state = ?3");
+  term(kOverdue, "due_end < ?4");
+  term(kDueBefore, "due_end <= ?5");
+  term(kByForm, "form = ?6");
+  term(kByKind, "kind = ?7");
+  term(kOpenedBefore, "opened_at < ?8");
+  term(kOpenedAfter, "opened_at > ?9");
+  const std::string select = "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE ";
+  const std::string page = " ORDER BY due_end, id LIMIT ?1 OFFSET ?2";
+  if (!(shape & kByEndpoint)) return select + "1" + terms + page;
+  const auto side = [&](const char* column) {
+    return std::string("SELECT id FROM (SELECT id FROM deadlines WHERE ") + column + " = ?10" +
+           terms + " ORDER BY due_end, id LIMIT ?11)";
+  };
+  return select + "id IN (" + side("owed_by") + " UNION ALL " + side("owed_to") + ")" + page;
 }
 
 // A read transaction on the reader connection: the statements inside it see one snapshot.
@@ -520,39 +790,57 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
   auto& s = *write_stmts_;
   return atomically<AcceptOutcome>(writer_, s, in_batch_, [&]() -> Result<AcceptOutcome> {
     // MedCom reliable messaging (domain.md §3): letter ids are unique per sender, a resend
-    // carries the same letter ids in a new envelope and gets exactly the first answer.
+    // carries the same letter ids in a new envelope and gets exactly the first answer. A letter
+    // with status rettetbrev / annulleretbrev (domain.md §2) reuses its id on purpose: it is a
+    // new version of the letter.
+    enum class Seen { kNew, kSame, kNewVersion };
     struct Known {
-      std::int64_t message_id;
-      std::string content_hash;
+      Seen seen = Seen::kNew;
+      std::int64_t message_id = 0;  // kSame: the message to answer from; kNewVersion: replaced
     };
-    std::vector<std::optional<Known>> known;
+    std::vector<Known> known;
     known.reserve(message.letters.size());
     for (const auto& letter : message.letters) {
-      auto q = s[Sql::kFindLetterForAccept];
-      q.bind(1, message.sender_gln).bind(2, letter.letter_id);
-      const int rc = q.step();
-      if (rc == SQLITE_ROW)
-        known.push_back(Known{q.int64_at(0), q.text_at(1)});
-      else if (rc == SQLITE_DONE)
-        known.push_back(std::nullopt);
-      else
-        return db_error(writer_, "find letter");
+      Known k;
+      std::string latest_hash;
+      {
+        auto q = s[Sql::kFindLetterForAccept];
+        q.bind(1, message.sender_gln).bind(2, letter.letter_id);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW) {
+          k.message_id = q.int64_at(0);
+          latest_hash = q.text_at(1);
+          k.seen = latest_hash == letter.content_hash ? Seen::kSame : Seen::kNewVersion;
+        } else if (rc != SQLITE_DONE) {
+          return db_error(writer_, "find letter");
+        }
+      }
+      if (k.seen == Seen::kNewVersion) {
+        // A late resend of a version that was since replaced is still a resend: it gets that
+        // version's answer, whatever its status.
+        auto q = s[Sql::kFindEarlierVersion];
+        q.bind(1, message.sender_gln).bind(2, letter.letter_id).bind(3, letter.content_hash);
+        const int rc = q.step();
+        if (rc == SQLITE_ROW)
+          k = Known{Seen::kSame, q.int64_at(0)};
+        else if (rc != SQLITE_DONE)
+          return db_error(writer_, "find letter version");
+        else if (letter.status == LetterStatus::kNew)
+          return outcome(AcceptOutcome::Kind::kConflict, 0, {}, letter.letter_id);
+      }
+      known.push_back(k);
     }
 
-    for (std::size_t i = 0; i < known.size(); ++i)
-      if (known[i] && known[i]->content_hash != message.letters[i].content_hash)
-        return outcome(AcceptOutcome::Kind::kConflict, 0, {}, message.letters[i].letter_id);
-
-    std::size_t n_known = 0;
-    std::unordered_set<std::int64_t> known_in;
+    std::size_t n_same = 0;
+    std::unordered_set<std::int64_t> same_in;
     for (const auto& k : known)
-      if (k) {
-        ++n_known;
-        known_in.insert(k->message_id);
+      if (k.seen == Seen::kSame) {
+        ++n_same;
+        same_in.insert(k.message_id);
       }
 
-    if (n_known == known.size() && known_in.size() == 1) {
-      const std::int64_t original = *known_in.begin();
+    if (n_same == known.size() && same_in.size() == 1) {
+      const std::int64_t original = *same_in.begin();
       AcceptOutcome out = outcome(AcceptOutcome::Kind::kDuplicate, original);
       {
         auto q = s[Sql::kSelectAcceptance];
@@ -566,7 +854,7 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
         return r.error();
       return out;
     }
-    if (n_known > 0) return outcome(AcceptOutcome::Kind::kMixed);
+    if (n_same > 0) return outcome(AcceptOutcome::Kind::kMixed);
 
     std::int64_t id = 0;
     {
@@ -584,15 +872,48 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
       if (auto r = q.run("insert message"); !r) return r.error();
       id = sqlite3_last_insert_rowid(writer_);
     }
+    AcceptOutcome out = outcome(AcceptOutcome::Kind::kStored, id);
+    std::vector<std::string> superseded_how;  // parallel to out.superseded: the new statuses
     for (std::size_t i = 0; i < message.letters.size(); ++i) {
       const auto& letter = message.letters[i];
+      if (known[i].seen == Seen::kNewVersion) {
+        const std::int64_t old = known[i].message_id;
+        {
+          auto q = s[Sql::kArchiveLetter];
+          q.bind(1, message.sender_gln)
+              .bind(2, letter.letter_id)
+              .bind(3, old)
+              .bind(4, id)
+              .bind(5, message.received_at);
+          if (auto r = q.run("archive letter version"); !r) return r.error();
+          // Only a letter id repeated within this message finds its old version already moved.
+          if (sqlite3_changes(writer_) != 1)
+            return storage_error("store: letter " + letter.letter_id +
+                                 " appears twice in one message");
+        }
+        {
+          auto q = s[Sql::kDeleteLetter];
+          q.bind(1, message.sender_gln).bind(2, letter.letter_id);
+          if (auto r = q.run("replace letter version"); !r) return r.error();
+        }
+        const std::string how(to_string(letter.status));
+        const auto at = std::find(out.superseded.begin(), out.superseded.end(), old);
+        if (at == out.superseded.end()) {
+          out.superseded.push_back(old);
+          superseded_how.push_back(how);
+        } else {
+          auto& hows = superseded_how[static_cast<std::size_t>(at - out.superseded.begin())];
+          if (hows.find(how) == std::string::npos) hows += ", " + how;
+        }
+      }
       auto q = s[Sql::kInsertLetter];
       q.bind(1, message.sender_gln)
           .bind(2, letter.letter_id)
           .bind(3, id)
           .bind(4, static_cast<std::int64_t>(i))
           .bind(5, to_string(letter.type))
-          .bind(6, letter.content_hash);
+          .bind(6, letter.content_hash)
+          .bind(7, to_string(letter.status));
       if (auto r = q.run("insert letter"); !r) return r.error();
     }
     if (auto r = insert_event(s, id, message.received_at, "received",
@@ -605,7 +926,12 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
             std::to_string(message.letters.size()) + " letter(s) for " + message.receiver_endpoint);
         !r)
       return r.error();
-    return outcome(AcceptOutcome::Kind::kStored, id);
+    for (std::size_t j = 0; j < out.superseded.size(); ++j)
+      if (auto r = insert_event(s, out.superseded[j], message.received_at, "superseded",
+                                "by #" + std::to_string(id) + ", " + superseded_how[j]);
+          !r)
+        return r.error();
+    return out;
   });
 }
 
@@ -680,6 +1006,20 @@ Result<void> SqliteStore::audit(TimePoint at, const std::string& kind, const std
   });
 }
 
+Result<void> SqliteStore::put_deadline(const Deadline& d, std::int64_t message_id,
+                                       const MessageEvent& event) {
+  auto& s = *write_stmts_;
+  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+    {
+      auto q = s[Sql::kUpsertDeadline];
+      if (auto r = bind_deadline(q, d); !r) return r;
+      if (auto r = q.run("put deadline"); !r) return r;
+    }
+    if (event.kind.empty()) return {};
+    return insert_event(s, message_id, event.at, event.kind, event.detail);
+  });
+}
+
 // --- read side ---
 
 Result<std::optional<LetterLocation>> SqliteStore::find_letter(const std::string& sender_gln,
@@ -692,11 +1032,14 @@ Result<std::optional<LetterLocation>> SqliteStore::find_letter(const std::string
   if (rc != SQLITE_ROW) return db_error(reader_, "find letter");
   const auto type = parse_letter_type(q.text_at(1));
   if (!type) return storage_error("store: unknown letter type for letter " + letter_id);
+  const auto status = parse_letter_status(q.text_at(4));
+  if (!status) return storage_error("store: unknown letter status for letter " + letter_id);
   return std::optional<LetterLocation>(LetterLocation{
       .message_id = q.int64_at(0),
       .type = *type,
       .content_hash = q.text_at(2),
       .receiver_gln = q.text_at(3),
+      .status = *status,
   });
 }
 
@@ -765,6 +1108,71 @@ Result<std::vector<MessageRecord>> SqliteStore::list_messages(const MessageFilte
   return out;
 }
 
+Result<std::optional<Deadline>> SqliteStore::find_deadline(const DeadlineKey& key) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kFindDeadline];
+  q.bind(1, key.requester_gln).bind(2, key.letter_id);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<Deadline>();
+  if (rc != SQLITE_ROW) return db_error(reader_, "find deadline");
+  auto d = deadline_from_row(q);
+  if (!d) return d.error();
+  return std::optional<Deadline>(std::move(*d));
+}
+
+Result<std::vector<Deadline>> SqliteStore::due_deadlines(TimePoint now, int limit) {
+  if (limit <= 0) return std::vector<Deadline>();
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kDueDeadlines];
+  q.bind(1, now).bind(2, std::int64_t{limit});
+  return read_deadlines(q, reader_, "read due deadlines");
+}
+
+Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& filter) {
+  if (filter.overdue_only && !filter.now)
+    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
+  std::optional<DeadlineState> state = filter.state;
+  if (filter.overdue_only) {
+    if (state && *state != DeadlineState::kOpen) return std::vector<Deadline>();
+    state = DeadlineState::kOpen;
+  }
+  if (filter.limit <= 0) return std::vector<Deadline>();
+  const std::int64_t limit = filter.limit;
+  const std::int64_t offset = std::max(filter.offset, 0);
+
+  unsigned shape = 0;
+  if (state) shape |= kByState;
+  if (filter.overdue_only) shape |= kOverdue;
+  if (filter.due_before) shape |= kDueBefore;
+  if (filter.form) shape |= kByForm;
+  if (filter.kind) shape |= kByKind;
+  if (filter.opened_before) shape |= kOpenedBefore;
+  if (filter.opened_after) shape |= kOpenedAfter;
+  if (filter.endpoint) shape |= kByEndpoint;
+
+  std::lock_guard lock(read_mu_);
+  auto stmt = read_stmts_->shaped(shape, [&] { return deadline_list_sql(shape); });
+  if (!stmt) return stmt.error();
+  Query q(reader_, *stmt);
+  q.bind(1, limit).bind(2, offset);
+  if (state) q.bind(3, to_string(*state));
+  if (filter.overdue_only) q.bind(4, *filter.now);
+  if (filter.due_before) q.bind(5, *filter.due_before);
+  if (filter.form) q.bind(6, *filter.form);
+  if (filter.kind) q.bind(7, to_string(*filter.kind));
+  if (filter.opened_before) q.bind(8, *filter.opened_before);
+  if (filter.opened_after) q.bind(9, *filter.opened_after);
+  if (filter.endpoint) q.bind(10, *filter.endpoint).bind(11, limit + offset);
+  return read_deadlines(q, reader_, "list deadlines");
+}
+
+Result<std::vector<Deadline>> SqliteStore::deadlines_opened_between(TimePoint from, TimePoint to) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kDeadlinesOpenedBetween];
+  q.bind(1, from).bind(2, to);
+  return read_deadlines(q, reader_, "read deadlines opened");
+}
+
 Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {
   std::lock_guard lock(read_mu_);
   auto q = (*read_stmts_)[Sql::kPending];
@@ -781,5 +1189,7 @@ Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {
   if (rc != SQLITE_DONE) return db_error(reader_, "read pending deliveries");
   return out;
 }
+
+#undef SB_DEADLINE_COLUMNS
 
 }  // namespace sektorbro

@@ -33,6 +33,8 @@ class SqliteStore final : public Store {
   Result<void> append_event(const MessageEvent& event) override;
   Result<void> requeue(std::int64_t message_id, TimePoint now) override;
   Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) override;
+  Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
+                            const MessageEvent& event) override;
 
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
@@ -40,6 +42,10 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
+  Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
+  Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
+  Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
+  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
 
  private:
   SqliteStore(sqlite3* writer, sqlite3* reader);

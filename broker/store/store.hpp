@@ -18,6 +18,7 @@
 
 #include "broker/core/result.hpp"
 #include "broker/core/time.hpp"
+#include "broker/deadlines/deadline.hpp"
 #include "broker/message/message.hpp"
 
 namespace sektorbro {
@@ -33,6 +34,9 @@ struct NewLetter {
   std::string letter_id;
   LetterType type;
   std::string content_hash;  // sha256 of encode_letter()
+  // MedCom StatusCode (domain.md §2). A letter id reused with different content is a new
+  // version of the letter if this is kCorrected or kCancelled, and a conflict if it is kNew.
+  LetterStatus status = LetterStatus::kNew;
 };
 
 // A message that passed decoding, validation and routing, ready to be stored.
@@ -40,7 +44,7 @@ struct NewMessage {
   std::string envelope_id;
   std::string sender_gln;
   std::string receiver_gln;
-  std::string sender_endpoint;    // configured endpoint id, or "broker" for broker-written ones
+  std::string sender_endpoint;  // configured endpoint id, or "broker" for broker-written ones
   std::string receiver_endpoint;
   std::vector<NewLetter> letters;  // at least one
   std::string body;                // the native XML to deliver (health content: never logged)
@@ -50,25 +54,39 @@ struct NewMessage {
   TimePoint received_at{};
 };
 
-// What accept() decided. Exactly one of the outcomes applies.
+// What accept() decided. Exactly one of the outcomes applies. Letters are looked up by
+// (sender GLN, letter id); "known" means a stored version of that letter exists.
 struct AcceptOutcome {
   enum class Kind {
-    kStored,     // new: stored with state pending, next attempt = received_at
-    kDuplicate,  // every letter already known with identical content in one message: not stored
-    kConflict,   // a letter id already used by this sender with different content: not stored
-    kMixed,      // some letters known, some new, or known ones from different messages: not stored
+    // New: stored with state pending, next attempt = received_at. Also a new version: letters
+    // with status rettetbrev / annulleretbrev whose content differs from the latest version
+    // replace it (listed in `superseded`).
+    kStored,
+    // Every letter already known with identical content (the latest version, or an earlier
+    // version of a corrected letter) in one message: not stored.
+    kDuplicate,
+    // A letter id already used by this sender with different content, and the new letter's
+    // status is nytbrev: ids must never be reused (domain.md §3). Not stored.
+    kConflict,
+    // Some letters known with identical content and others new or new versions, or known ones
+    // from different messages: not stored.
+    kMixed,
   };
   Kind kind;
-  std::int64_t message_id = 0;  // kStored: the new id; kDuplicate: the original message's id
-  std::string acceptance;       // kDuplicate: the original answer, byte for byte
+  std::int64_t message_id = 0;        // kStored: the new id; kDuplicate: the original message's id
+  std::string acceptance;             // kDuplicate: the original answer, byte for byte
   std::string conflicting_letter_id;  // kConflict
+  // kStored: the messages whose letters this message replaced (each once, in letter order).
+  // Each got a "superseded" event ("by #N, rettetbrev").
+  std::vector<std::int64_t> superseded = {};
 };
 
 struct MessageEvent {
   std::int64_t message_id = 0;
   TimePoint at{};
   std::string kind;    // received, stored, attempt, delivered, refused, dead-lettered, requeued,
-                       // duplicate, receipt-positive, receipt-negative, relayed
+                       // duplicate, superseded, receipt-positive, receipt-negative, relayed, and
+                       // the deadline events put_deadline() is given
   std::string detail;  // never CPR or content
 };
 
@@ -79,7 +97,7 @@ struct MessageRecord {
   std::string receiver_gln;
   std::string sender_endpoint;
   std::string receiver_endpoint;
-  std::vector<NewLetter> letters;
+  std::vector<NewLetter> letters;  // as received, superseded versions included
   std::string body;
   std::string acceptance;
   bool receipt_requested = false;
@@ -110,11 +128,29 @@ struct MessageFilter {
 
 // Where a letter was stored: the key is (sender GLN, letter id) — letter ids are unique only
 // per sender (domain.md §3).
+// It names the latest version of the letter.
 struct LetterLocation {
   std::int64_t message_id = 0;
   LetterType type = LetterType::kCertificateRequest;
   std::string content_hash;
   std::string receiver_gln;
+  LetterStatus status = LetterStatus::kNew;
+};
+
+// What the operators ask about deadlines (issue 3). Every criterion that is set must hold.
+// Results are ordered by due_end, then by insertion, and paged by limit / offset.
+struct DeadlineFilter {
+  std::optional<DeadlineState> state;  // e.g. open
+  bool overdue_only = false;           // open and due_end < now (needs `now`)
+  std::optional<TimePoint> now;
+  std::optional<TimePoint> due_before;  // due_end <= this ("due soon")
+  std::optional<std::string> endpoint;  // owed_by or owed_to
+  std::optional<std::string> form;
+  std::optional<DeadlineKind> kind;
+  std::optional<TimePoint> opened_before;  // age filter: opened_at < this
+  std::optional<TimePoint> opened_after;   // opened_at > this
+  int limit = 100;
+  int offset = 0;
 };
 
 class Store {
@@ -142,6 +178,12 @@ class Store {
   virtual Result<void> requeue(std::int64_t message_id, TimePoint now) = 0;
   // One line for input that was refused and not stored (no content, no CPR).
   virtual Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) = 0;
+  // Inserts or replaces the deadline with d.key; appends `event` to the timeline of message
+  // `message_id` (the request's / notice's message) when event.kind is not empty. Atomic.
+  // kInvalid if d.due (or a set discharge_date) is not a valid date; kNotFound if the event's
+  // message does not exist (and then nothing is written).
+  virtual Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
+                                    const MessageEvent& event) = 0;
 
   // --- read side ---
   virtual Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
@@ -150,6 +192,15 @@ class Store {
   virtual Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) = 0;
   virtual Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) = 0;
   virtual Result<std::vector<PendingDelivery>> pending_deliveries() = 0;
+
+  virtual Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) = 0;
+  // Deadlines with next_action_at <= now, earliest first, at most `limit`. Costs in proportion
+  // to the number returned, however many deadlines are open.
+  virtual Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) = 0;
+  // kInvalid if overdue_only is set without `now`.
+  virtual Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) = 0;
+  // Every deadline opened in [from, to), in opened_at order: the input of the monthly statistics.
+  virtual Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) = 0;
 };
 
 }  // namespace sektorbro

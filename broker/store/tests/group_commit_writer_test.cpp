@@ -129,6 +129,21 @@ class FaultyStore final : public Store {
   Result<std::vector<PendingDelivery>> pending_deliveries() override {
     return inner_.pending_deliveries();
   }
+  Result<void> put_deadline(const Deadline& d, std::int64_t id, const MessageEvent& e) override {
+    return inner_.put_deadline(d, id, e);
+  }
+  Result<std::optional<Deadline>> find_deadline(const DeadlineKey& k) override {
+    return inner_.find_deadline(k);
+  }
+  Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override {
+    return inner_.due_deadlines(now, limit);
+  }
+  Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& f) override {
+    return inner_.list_deadlines(f);
+  }
+  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override {
+    return inner_.deadlines_opened_between(from, to);
+  }
 
  private:
   Store& inner_;

@@ -147,7 +147,7 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   sqlite3_finalize(stmt);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
@@ -516,6 +516,302 @@ TEST(SqliteStoreOpen, NewerSchemaVersionIsRefused) {
   EXPECT_EQ(opened.error().code, Errc::kStorage);
   EXPECT_NE(opened.error().detail.find("schema version 99"), std::string::npos)
       << opened.error().detail;
+}
+
+// --- letter versions (MedCom StatusCode, domain.md §2) ---
+
+NewMessage with_status(NewMessage m, LetterStatus status) {
+  for (auto& l : m.letters) l.status = status;
+  return m;
+}
+
+TEST_F(SqliteStoreTest, ACorrectedLetterIsANewVersionAndTheOldOneStaysFindable) {
+  const auto first = make_message("E1", {"Brev1"}, "v1");
+  const auto v1 = store_new(first);
+
+  auto out =
+      store_->accept(with_status(make_message("E2", {"Brev1"}, "v2"), LetterStatus::kCorrected));
+  ASSERT_TRUE(out) << out.error().detail;
+  ASSERT_EQ(out->kind, Kind::kStored);
+  const auto v2 = out->message_id;
+  EXPECT_GT(v2, v1);
+  EXPECT_EQ(out->superseded, (std::vector<std::int64_t>{v1}));
+
+  auto latest = store_->find_letter(kJobcenterGln, "Brev1");
+  ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ((*latest)->message_id, v2);
+  EXPECT_EQ((*latest)->status, LetterStatus::kCorrected);
+  EXPECT_EQ((*latest)->content_hash, sha256_hex("Brev1/v2"));
+
+  // The old version keeps its letter, as it was received.
+  auto old = store_->get_message(v1);
+  ASSERT_TRUE(old && old->has_value());
+  ASSERT_EQ((*old)->letters.size(), 1u);
+  EXPECT_EQ((*old)->letters[0].content_hash, first.letters[0].content_hash);
+  EXPECT_EQ((*old)->letters[0].status, LetterStatus::kNew);
+  auto tl = store_->timeline(v1);
+  ASSERT_TRUE(tl);
+  EXPECT_EQ(kinds(*tl), (std::vector<std::string>{"received", "stored", "superseded"}));
+  EXPECT_EQ(tl->back().detail, "by #" + std::to_string(v2) + ", rettetbrev");
+  auto fresh = store_->get_message(v2);
+  ASSERT_TRUE(fresh && fresh->has_value());
+  ASSERT_EQ((*fresh)->letters.size(), 1u);
+  EXPECT_EQ((*fresh)->letters[0].status, LetterStatus::kCorrected);
+
+  // Resends of either version get that version's answer.
+  auto resend_v2 =
+      store_->accept(with_status(make_message("E3", {"Brev1"}, "v2"), LetterStatus::kCorrected));
+  ASSERT_TRUE(resend_v2);
+  EXPECT_EQ(resend_v2->kind, Kind::kDuplicate);
+  EXPECT_EQ(resend_v2->message_id, v2);
+  auto late_resend_v1 = store_->accept(make_message("E4", {"Brev1"}, "v1"));
+  ASSERT_TRUE(late_resend_v1);
+  EXPECT_EQ(late_resend_v1->kind, Kind::kDuplicate);
+  EXPECT_EQ(late_resend_v1->message_id, v1);
+  EXPECT_EQ(late_resend_v1->acceptance, first.acceptance);
+
+  // A new letter reusing the id is still a conflict.
+  auto reuse = store_->accept(make_message("E5", {"Brev1"}, "v3"));
+  ASSERT_TRUE(reuse);
+  EXPECT_EQ(reuse->kind, Kind::kConflict);
+  EXPECT_EQ(reuse->conflicting_letter_id, "Brev1");
+
+  // A cancellation replaces the correction.
+  auto cancel = store_->accept(
+      with_status(make_message("E6", {"Brev1"}, "cancelled"), LetterStatus::kCancelled));
+  ASSERT_TRUE(cancel);
+  ASSERT_EQ(cancel->kind, Kind::kStored);
+  EXPECT_EQ(cancel->superseded, (std::vector<std::int64_t>{v2}));
+  auto tl2 = store_->timeline(v2);
+  ASSERT_TRUE(tl2);
+  EXPECT_EQ(tl2->back().kind, "superseded");
+  EXPECT_EQ(tl2->back().detail, "by #" + std::to_string(cancel->message_id) + ", annulleretbrev");
+  latest = store_->find_letter(kJobcenterGln, "Brev1");
+  ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ((*latest)->message_id, cancel->message_id);
+  EXPECT_EQ((*latest)->status, LetterStatus::kCancelled);
+  EXPECT_EQ(count_messages(), 3);
+}
+
+TEST_F(SqliteStoreTest, CorrectingOneLetterOfAnEnvelopeKeepsTheOthersInPlace) {
+  const auto original = store_new(make_message("E1", {"Brev1", "Brev2", "Brev3"}, "v1"));
+  auto corr = make_message("E2", {"Brev2", "Brev3"}, "v2");
+  corr.letters[0].status = LetterStatus::kCorrected;
+  corr.letters[1].status = LetterStatus::kCancelled;
+  auto out = store_->accept(corr);
+  ASSERT_TRUE(out) << out.error().detail;
+  ASSERT_EQ(out->kind, Kind::kStored);
+  EXPECT_EQ(out->superseded, (std::vector<std::int64_t>{original}));  // once per message
+  auto tl = store_->timeline(original);
+  ASSERT_TRUE(tl);
+  EXPECT_EQ(kinds(*tl), (std::vector<std::string>{"received", "stored", "superseded"}));
+  EXPECT_EQ(tl->back().detail,
+            "by #" + std::to_string(out->message_id) + ", rettetbrev, annulleretbrev");
+
+  auto old = store_->get_message(original);
+  ASSERT_TRUE(old && old->has_value());
+  ASSERT_EQ((*old)->letters.size(), 3u);  // in envelope order, current and replaced alike
+  EXPECT_EQ((*old)->letters[0].letter_id, "Brev1");
+  EXPECT_EQ((*old)->letters[1].letter_id, "Brev2");
+  EXPECT_EQ((*old)->letters[1].content_hash, sha256_hex("Brev2/v1"));
+  EXPECT_EQ((*old)->letters[2].letter_id, "Brev3");
+
+  auto brev1 = store_->find_letter(kJobcenterGln, "Brev1");
+  ASSERT_TRUE(brev1 && brev1->has_value());
+  EXPECT_EQ((*brev1)->message_id, original);
+  auto brev2 = store_->find_letter(kJobcenterGln, "Brev2");
+  ASSERT_TRUE(brev2 && brev2->has_value());
+  EXPECT_EQ((*brev2)->message_id, out->message_id);
+
+  // A late resend of the original envelope is still that envelope: the first answer.
+  auto resend = store_->accept(make_message("E3", {"Brev1", "Brev2", "Brev3"}, "v1"));
+  ASSERT_TRUE(resend);
+  EXPECT_EQ(resend->kind, Kind::kDuplicate);
+  EXPECT_EQ(resend->message_id, original);
+  // Letters of the two versions together are mixed.
+  auto both = make_message("E4", {"Brev1", "Brev2"}, "v1");
+  both.letters[1].content_hash = sha256_hex("Brev2/v2");
+  both.letters[1].status = LetterStatus::kCorrected;
+  auto mixed = store_->accept(both);
+  ASSERT_TRUE(mixed);
+  EXPECT_EQ(mixed->kind, Kind::kMixed);
+}
+
+TEST_F(SqliteStoreTest, VersionsMixWithNewLettersButNotWithResends) {
+  const auto a = store_new(make_message("E1", {"Brev1", "Brev2"}, "v1"));
+
+  auto with_resend = make_message("E2", {"Brev1", "Brev2"}, "v1");
+  with_resend.letters[0].content_hash = sha256_hex("Brev1/v2");
+  with_resend.letters[0].status = LetterStatus::kCorrected;
+  auto mixed = store_->accept(with_resend);
+  ASSERT_TRUE(mixed);
+  EXPECT_EQ(mixed->kind, Kind::kMixed);
+
+  auto with_new =
+      with_status(make_message("E3", {"Brev1", "Brev9"}, "v2"), LetterStatus::kCorrected);
+  auto stored = store_->accept(with_new);
+  ASSERT_TRUE(stored) << stored.error().detail;
+  ASSERT_EQ(stored->kind, Kind::kStored);
+  EXPECT_EQ(stored->superseded, (std::vector<std::int64_t>{a}));
+
+  // A correction of a letter never seen is simply a new letter.
+  auto unseen =
+      store_->accept(with_status(make_message("E4", {"Brev7"}), LetterStatus::kCorrected));
+  ASSERT_TRUE(unseen);
+  EXPECT_EQ(unseen->kind, Kind::kStored);
+  EXPECT_TRUE(unseen->superseded.empty());
+}
+
+TEST_F(SqliteStoreTest, ARolledBackCorrectionLeavesTheOldVersionCurrent) {
+  const auto a = store_new(make_message("E1", {"Brev1"}, "v1"));
+  ASSERT_TRUE(store_->begin_batch());
+  auto out =
+      store_->accept(with_status(make_message("E2", {"Brev1"}, "v2"), LetterStatus::kCorrected));
+  ASSERT_TRUE(out && out->kind == Kind::kStored);
+  store_->rollback_batch();
+
+  auto latest = store_->find_letter(kJobcenterGln, "Brev1");
+  ASSERT_TRUE(latest && latest->has_value());
+  EXPECT_EQ((*latest)->message_id, a);
+  auto tl = store_->timeline(a);
+  ASSERT_TRUE(tl);
+  EXPECT_EQ(kinds(*tl), (std::vector<std::string>{"received", "stored"}));
+  auto again =
+      store_->accept(with_status(make_message("E2", {"Brev1"}, "v2"), LetterStatus::kCorrected));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->kind, Kind::kStored);
+  reopen();
+  auto old = store_->get_message(a);
+  ASSERT_TRUE(old && old->has_value());
+  ASSERT_EQ((*old)->letters.size(), 1u);
+  EXPECT_EQ((*old)->letters[0].content_hash, sha256_hex("Brev1/v1"));
+}
+
+// The schema of version 1 exactly as it shipped (commit a796c6e), to prove that files written
+// by that broker open and migrate.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE messages (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  envelope_id       TEXT    NOT NULL,
+  sender_gln        TEXT    NOT NULL,
+  receiver_gln      TEXT    NOT NULL,
+  sender_endpoint   TEXT    NOT NULL,
+  receiver_endpoint TEXT    NOT NULL,
+  body              BLOB    NOT NULL,
+  acceptance        BLOB    NOT NULL,
+  receipt_requested INTEGER NOT NULL CHECK (receipt_requested IN (0, 1)),
+  contains_cpr      INTEGER NOT NULL CHECK (contains_cpr IN (0, 1)),
+  received_at       INTEGER NOT NULL,
+  state             TEXT    NOT NULL
+                    CHECK (state IN ('pending', 'delivered', 'refused', 'dead-lettered')),
+  attempts          INTEGER NOT NULL CHECK (attempts >= 0),
+  next_attempt_at   INTEGER NOT NULL,
+  last_error        TEXT    NOT NULL DEFAULT '',
+  receipt           TEXT    NOT NULL DEFAULT 'none'
+                    CHECK (receipt IN ('none', 'positive', 'negative'))
+);
+CREATE INDEX messages_pending ON messages (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX messages_state ON messages (state, id);
+CREATE INDEX messages_sender_endpoint ON messages (sender_endpoint, id);
+CREATE INDEX messages_receiver_endpoint ON messages (receiver_endpoint, id);
+CREATE TABLE letters (
+  sender_gln   TEXT    NOT NULL,
+  letter_id    TEXT    NOT NULL,
+  message_id   INTEGER NOT NULL REFERENCES messages (id),
+  position     INTEGER NOT NULL,
+  type         TEXT    NOT NULL,
+  content_hash TEXT    NOT NULL,
+  PRIMARY KEY (sender_gln, letter_id)
+) WITHOUT ROWID;
+CREATE INDEX letters_message ON letters (message_id, position);
+CREATE TABLE events (
+  id         INTEGER PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages (id),
+  at         INTEGER NOT NULL,
+  kind       TEXT    NOT NULL,
+  detail     TEXT    NOT NULL
+);
+CREATE INDEX events_message ON events (message_id, id);
+CREATE TABLE audit (
+  id     INTEGER PRIMARY KEY,
+  at     INTEGER NOT NULL,
+  kind   TEXT    NOT NULL,
+  detail TEXT    NOT NULL
+);
+PRAGMA journal_mode = WAL;
+INSERT INTO messages (envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint,
+  body, acceptance, receipt_requested, contains_cpr, received_at, state, attempts,
+  next_attempt_at, last_error, receipt)
+  VALUES ('E1', '5790000000005', '5790000000012', 'jc', 'psyk', X'3C612F3E', X'6F6B', 1, 1,
+          1790000000000, 'delivered', 1, 1790000000000, '', 'positive');
+INSERT INTO letters VALUES ('5790000000005', 'Brev1', 1, 0, 'CertificateRequest',
+                            'hash-of-v1');
+INSERT INTO events (message_id, at, kind, detail)
+  VALUES (1, 1790000000000, 'received', 'x'), (1, 1790000000000, 'stored', 'y');
+PRAGMA user_version = 1;
+)sql";
+
+std::int64_t user_version(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
+  sqlite3_stmt* stmt = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
+    v = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return v;
+}
+
+TEST(SqliteStoreOpen, AVersion1FileIsMigratedAndKeepsItsData) {
+  TempDir dir;
+  const auto path = dir.file("v1.db");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db, kSchemaV1, nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+    sqlite3_free(err);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK);
+  }
+  ASSERT_EQ(user_version(path), 1);
+
+  auto opened = SqliteStore::open(path);
+  ASSERT_TRUE(opened) << opened.error().detail;
+  auto& store = **opened;
+
+  auto m = store.get_message(1);
+  ASSERT_TRUE(m && m->has_value()) << (m ? "" : m.error().detail);
+  EXPECT_EQ((*m)->state, DeliveryState::kDelivered);
+  EXPECT_EQ((*m)->receipt, ReceiptState::kPositive);
+  EXPECT_EQ((*m)->body, "<a/>");
+  ASSERT_EQ((*m)->letters.size(), 1u);
+  EXPECT_EQ((*m)->letters[0].status, LetterStatus::kNew);  // every v1 letter was a new letter
+  EXPECT_EQ((*m)->letters[0].content_hash, "hash-of-v1");
+
+  // The dedup memory carries over and letter versions work on the migrated letters.
+  NewMessage resend = make_message("E2", {"Brev1"});
+  resend.letters[0].content_hash = "hash-of-v1";
+  auto dup = store.accept(resend);
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->kind, Kind::kDuplicate);
+  EXPECT_EQ(dup->acceptance, "ok");
+  auto corrected = with_status(make_message("E3", {"Brev1"}, "v2"), LetterStatus::kCorrected);
+  auto out = store.accept(corrected);
+  ASSERT_TRUE(out) << out.error().detail;
+  EXPECT_EQ(out->kind, Kind::kStored);
+  EXPECT_EQ(out->superseded, (std::vector<std::int64_t>{1}));
+  EXPECT_GT(out->message_id, 1);
+
+  // The deadlines table exists.
+  auto none = store.list_deadlines({});
+  ASSERT_TRUE(none) << none.error().detail;
+  EXPECT_TRUE(none->empty());
+  opened->reset();
+  EXPECT_EQ(user_version(path), 3);
 }
 
 }  // namespace
