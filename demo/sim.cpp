@@ -8,6 +8,10 @@
 // jobcenters request certificates and answer discharge notices with a mentor response;
 // psychiatry answers certificate requests (some quickly, some slowly) and sends discharge
 // notices. Now and then a receiver answers 503, so retries show in the broker's timeline.
+// Psychiatry answers about half of the requests in good time, a third late and the rest never;
+// jobcenters leave some discharge notices unanswered — so the broker's reminders, overdue list
+// and late shares have something to show. Dates in letters follow the broker's clock (the demo
+// runs it accelerated), read from /v1/health.
 // Every step prints one line. All data is fictitious.
 #include <atomic>
 #include <condition_variable>
@@ -55,9 +59,11 @@ class Simulator {
 
  private:
   ReplyPlan on_delivery(const SimEndpoint& self, const ReceivedRequest& request);
+  ReplyPlan reply_with_receipt(const Envelope& envelope);
   void later(std::chrono::milliseconds delay, std::function<void()> action);
   void send(const SimEndpoint& from, const Envelope& envelope, const std::string& what);
   std::string next_id(const std::string& prefix);
+  TimePoint broker_now();
   const SimEndpoint& pick(const std::string& kind);
 
   std::vector<SimEndpoint> endpoints_;
@@ -80,6 +86,15 @@ std::string Simulator::next_id(const std::string& prefix) {
   // Letter ids must be unique per sender across demo runs on the same store: use the clock.
   const auto ms = to_millis(clock_.now()) % 100000000;
   return prefix + std::to_string(ms) + std::to_string(counter_++ % 100);
+}
+
+TimePoint Simulator::broker_now() {
+  thread_local HttpClient client;
+  const auto health = client.get(broker_ + "/v1/health");
+  const auto j = nlohmann::json::parse(health.body, nullptr, false);
+  if (!j.is_discarded() && j.contains("now"))
+    if (auto t = parse_timestamp(j["now"].get<std::string>())) return *t;
+  return clock_.now();
 }
 
 const SimEndpoint& Simulator::pick(const std::string& kind) {
@@ -127,29 +142,45 @@ ReplyPlan Simulator::on_delivery(const SimEndpoint& self, const ReceivedRequest&
     }
   }
   if (const auto* request_body = std::get_if<CertificateRequest>(&letter.body)) {
-    // Psychiatry answers: most within a few seconds, some much later (they show as pending).
-    const auto delay =
-        std::chrono::milliseconds(std::uniform_int_distribution<int>(2000, 8000)(rng_));
+    // Psychiatry: half answer within a few (real) seconds, a third much later, the rest never.
+    std::chrono::milliseconds delay{0};
+    {
+      std::lock_guard lock(mu_);
+      const int fate = std::uniform_int_distribution<int>(0, 99)(rng_);
+      if (fate >= 85) return reply_with_receipt(envelope);  // never answered
+      delay = std::chrono::milliseconds(
+          fate < 50 ? std::uniform_int_distribution<int>(2000, 10000)(rng_)
+                    : std::uniform_int_distribution<int>(30000, 45000)(rng_));
+    }
     later(delay, [this, self, envelope, form = request_body->form] {
       const Letter& l = envelope.letters.front();
       send(self,
            testing::make_certificate(self.party, l.sender, next_id("E"), next_id("ATT"), l.id,
-                                     clock_.now(), form, l.patient ? l.patient->cpr : ""),
+                                     broker_now(), form, l.patient ? l.patient->cpr : ""),
            "Certificate " + form);
     });
   } else if (std::holds_alternative<DischargeNotice>(letter.body)) {
+    {
+      std::lock_guard lock(mu_);
+      if (std::uniform_int_distribution<int>(0, 99)(rng_) >= 60)
+        return reply_with_receipt(envelope);
+    }
     later(std::chrono::milliseconds(3000), [this, self, envelope] {
       const Letter& l = envelope.letters.front();
       send(self,
            testing::make_mentor_response(self.party, l.sender, next_id("E"), next_id("MEN"), l.id,
-                                         clock_.now(), l.patient ? l.patient->cpr : ""),
+                                         broker_now(), l.patient ? l.patient->cpr : ""),
            "MentorResponse");
     });
   }
+  return reply_with_receipt(envelope);
+}
+
+ReplyPlan Simulator::reply_with_receipt(const Envelope& envelope) {
   ReplyPlan reply;
   if (envelope.positive_receipt_requested) {
     reply.body = encode_envelope(
-        testing::make_positive_receipt(envelope, next_id("K"), next_id("KV"), clock_.now()));
+        testing::make_positive_receipt(envelope, next_id("K"), next_id("KV"), broker_now()));
   }
   return reply;
 }
@@ -188,7 +219,7 @@ int Simulator::run(std::chrono::seconds duration) {
   while (!g_stop && (duration.count() == 0 || std::chrono::steady_clock::now() < end)) {
     const SimEndpoint& jobcenter = pick("jobcenter");
     const SimEndpoint& psychiatry = pick("psychiatry");
-    const TimePoint now = clock_.now();
+    const TimePoint now = broker_now();
     if (tick % 3 == 2) {
       const Date discharge{std::chrono::sys_days{copenhagen_date(now)} + std::chrono::days{5}};
       send(psychiatry,

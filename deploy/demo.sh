@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ./deploy/install-deps.sh
 ./deploy/build.sh
 mkdir -p var
+rm -f var/demo.db var/demo.db-wal var/demo.db-shm   # every demo starts from an empty store
 config=deploy/demo/sektorbro.json
 port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "$config" | head -n 1)
 broker_url="http://127.0.0.1:${port}"
@@ -25,11 +26,16 @@ done
 cat <<TEXT
 
 Sektorbro is running on $broker_url with its store in var/demo.db.
+DEMO ONLY: the broker's clock runs 43,200 times faster than real time (one second is twelve
+hours), so certificate deadlines of 14 days pass in half a minute. Production runs on the real
+clock; /v1/health says which clock a broker runs on.
 The broker's log:              tail -f var/demo-broker.log
 Messages and their state:      curl -s '$broker_url/v1/messages?limit=20'
 Waiting for delivery:          curl -s '$broker_url/v1/messages?state=pending'
 Dead letters:                  curl -s $broker_url/v1/dead-letters
 One message and its timeline:  curl -s $broker_url/v1/messages/<sender GLN>/<letter id>
+Open, overdue, answered late:  ./build/broker/cli/sektorbro-ctl deadlines overdue
+Late shares per unit/month:    ./build/broker/cli/sektorbro-ctl stats
 Inside the store:              sqlite3 var/demo.db 'select id, envelope_id, state, attempts from messages'
 
 Simulated endpoints (Ctrl-C stops everything):

@@ -10,12 +10,12 @@
 #include "broker/core/log.hpp"
 #include "broker/delivery/retry_policy.hpp"
 #include "broker/http/async_bridge.hpp"
+#include "broker/server/http_util.hpp"
 
 namespace sektorbro {
 namespace {
 
 constexpr std::string_view kXml = "application/xml; charset=utf-8";
-constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kBrokerEndpoint = "broker";
 
 // Where each kind of refusal leads: the HTTP status of the answer and the MedCom refuse code of
@@ -65,61 +65,6 @@ std::string base36(std::uint64_t v, std::size_t width) {
   return out;
 }
 
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    if (end > start) parts.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i] == '+' ? ' ' : s[i]);
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    const std::size_t end = std::min(query.find('&', start), query.size());
-    const std::string_view item = query.substr(start, end - start);
-    const std::size_t eq = item.find('=');
-    if (!item.empty()) {
-      out[percent_decode(item.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : percent_decode(item.substr(eq + 1));
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
-HttpResponse json_response(http::status status, const nlohmann::json& body) {
-  return make_response(status, body.dump(2) + "\n", std::string(kJson));
-}
-
-HttpResponse json_error(http::status status, std::string_view message) {
-  return json_response(status, nlohmann::json{{"error", message}});
-}
-
 struct LogExceptions {
   void operator()(const std::exception_ptr& e) const {
     if (!e) return;
@@ -143,16 +88,20 @@ std::string letter_ids(const std::vector<NewLetter>& letters) {
 }  // namespace
 
 Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
-               GroupCommitWriter& writer, Transport& transport, const Clock& clock)
+               GroupCommitWriter& writer, Transport& transport, const Clock& clock,
+               ManualClock* manual_clock)
     : io_(io),
       config_(config),
       store_(store),
       writer_(writer),
       transport_(transport),
       clock_(clock),
+      manual_clock_(manual_clock),
       directory_(config.endpoints),
       queue_(config.delivery.per_endpoint_concurrency),
+      calendar_(calendar_for(config.deadlines.policy)),
       timer_(io),
+      sweep_timer_(io),
       random_state_(static_cast<std::uint64_t>(to_millis(clock.now())) | 1) {}
 
 Result<void> Broker::start() {
@@ -163,13 +112,17 @@ Result<void> Broker::start() {
   log_info("broker ready: " + std::to_string(pending->size()) + " pending deliveries resumed, " +
            std::to_string(directory_.all().size()) + " endpoints");
   ready_ = true;
-  asio::post(io_, [this] { pump(); });
+  asio::post(io_, [this] {
+    pump();
+    arm_sweep();
+  });
   return {};
 }
 
 void Broker::stop() {
   stopping_ = true;
   timer_.cancel();
+  sweep_timer_.cancel();
 }
 
 std::string Broker::next_broker_id() {
@@ -177,25 +130,6 @@ std::string Broker::next_broker_id() {
   // MedCom's 14, unique while fewer than 1,296 ids are made in one millisecond.
   const auto ms = static_cast<std::uint64_t>(to_millis(clock_.now()));
   return "SB" + base36(ms, 8) + base36(id_counter_++ % 1296, 2);
-}
-
-// Not a coroutine itself (GCC 12 mishandles non-trivial coroutine parameters such as lambdas):
-// it returns the awaitable that resumes once the writer has committed the job's group.
-template <typename T, typename Op>
-asio::awaitable<Result<T>> Broker::write(Op op) {
-  auto shared_op = std::make_shared<Op>(std::move(op));
-  return await_callback<Result<T>>([this, shared_op](auto done) {
-    auto out = std::make_shared<std::optional<Result<T>>>();
-    writer_.submit(GroupCommitWriter::Job{
-        [shared_op, out](Store& store) { out->emplace((*shared_op)(store)); },
-        [out, done](const Result<void>& committed) mutable {
-          if (!committed) {
-            done(Result<T>(committed.error()));
-          } else {
-            done(std::move(**out));
-          }
-        }});
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +241,21 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
   if (!route) co_return refuse(now, &envelope, route.error(), via);
   auto matches = check_references(envelope);
   if (!matches) co_return refuse(now, &envelope, matches.error(), via);
+  auto changes = deadline_changes_on_arrival(envelope, *route, now);
+  if (!changes) co_return refuse(now, &envelope, changes.error(), via);
+  // One reply per deadline: a second reply racing the first is refused, not stored.
+  std::vector<DeadlineKey> guarded;
+  for (const auto& c : *changes) {
+    if (c.event != "deadline-answered") continue;
+    if (replies_in_flight_.contains(c.deadline.key)) {
+      co_return refuse(now, &envelope,
+                       make_error(Errc::kConflict, "a reply to letter " + c.deadline.key.letter_id +
+                                                       " is already being stored"),
+                       via);
+    }
+    guarded.push_back(c.deadline.key);
+  }
+  for (const auto& key : guarded) replies_in_flight_.insert(key);
 
   NewMessage message;
   message.envelope_id = envelope.id;
@@ -329,7 +278,9 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
   // in a statement of its own, and only a named local is awaited (see docs/architecture.md).
   auto shared_message = std::make_shared<const NewMessage>(std::move(message));
   auto shared_matches = std::make_shared<const std::vector<ReceiptMatch>>(std::move(*matches));
-  auto store_job = [shared_message, shared_matches, now](Store& store) -> Result<AcceptOutcome> {
+  auto shared_changes = std::make_shared<const std::vector<DeadlineChange>>(std::move(*changes));
+  auto store_job = [shared_message, shared_matches, shared_changes,
+                    now](Store& store) -> Result<AcceptOutcome> {
     auto accepted = store.accept(*shared_message);
     if (accepted && accepted->kind == AcceptOutcome::Kind::kStored) {
       for (const auto& m : *shared_matches) {
@@ -337,11 +288,14 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
                                    MessageEvent{m.message_id, now, "receipt", m.detail});
         if (!r) return r.error();
       }
+      if (auto r = apply_deadline_changes(store, *shared_changes, accepted->message_id, now); !r)
+        return r.error();
     }
     return accepted;
   };
   auto committing = write<AcceptOutcome>(std::move(store_job));
   auto outcome = co_await std::move(committing);
+  for (const auto& key : guarded) replies_in_flight_.erase(key);
   if (!outcome) {
     log_error("store failed, envelope " + envelope.id + " not accepted: " + outcome.error().detail);
     co_return Answer{http::status::service_unavailable,
@@ -396,9 +350,10 @@ void Broker::arm_timer() {
   timer_.cancel();
   const auto next = queue_.next_due();
   if (!next || stopping_) return;
-  // Wake at least once a minute so a clock that jumps is noticed.
-  const Duration delay =
-      std::clamp<Duration>(*next - clock_.now(), Duration{0}, std::chrono::minutes{1});
+  // Wake at least once a minute so a clock that jumps is noticed. The wait is in real time: a
+  // demo clock runs faster, a test clock only moves when told (and then pumps at once).
+  const Duration delay = std::clamp<Duration>(clock_.real_delay(*next - clock_.now()), Duration{0},
+                                              std::chrono::minutes{1});
   timer_.expires_after(delay);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) pump();
@@ -501,8 +456,14 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   }
   auto event = std::make_shared<const MessageEvent>(MessageEvent{message_id, now, kind, detail});
   auto error_text = std::make_shared<const std::string>(last_error);
-  auto store_job = [event, error_text, state, attempts, next_at](Store& store) {
-    return store.update_delivery(event->message_id, state, attempts, next_at, *error_text, *event);
+  auto changes = std::make_shared<const std::vector<DeadlineChange>>(
+      state == DeliveryState::kDelivered ? deadline_changes_on_delivery(message, now)
+                                         : std::vector<DeadlineChange>{});
+  auto store_job = [event, error_text, changes, state, attempts, next_at, now](Store& store) {
+    auto updated =
+        store.update_delivery(event->message_id, state, attempts, next_at, *error_text, *event);
+    if (!updated) return updated;
+    return apply_deadline_changes(store, *changes, event->message_id, now);
   };
   auto committing = write<void>(std::move(store_job));
   auto written = co_await std::move(committing);
@@ -529,38 +490,52 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   pump();
 }
 
+Envelope Broker::broker_envelope(const Party& to, LetterBody body, TimePoint now) {
+  Envelope envelope;
+  envelope.id = next_broker_id();
+  envelope.sent = now;
+  Letter letter;
+  letter.id = envelope.id;
+  letter.authorised = now;
+  letter.sender = config_.identity;
+  letter.receiver = to;
+  letter.body = std::move(body);
+  envelope.letters.push_back(std::move(letter));
+  return envelope;
+}
+
+NewMessage Broker::broker_message(const Envelope& envelope, const Endpoint& to, TimePoint now) {
+  NewMessage message;
+  message.envelope_id = envelope.id;
+  message.sender_gln = config_.identity.gln;
+  message.receiver_gln = to.party.gln;
+  message.sender_endpoint = std::string(kBrokerEndpoint);
+  message.receiver_endpoint = to.id;
+  for (const auto& letter : envelope.letters) {
+    message.letters.push_back({letter.id, letter.type(), sha256_hex(encode_letter(letter))});
+    message.contains_cpr = message.contains_cpr || letter.patient.has_value();
+  }
+  message.body = encode_envelope(envelope);
+  message.acceptance =
+      encode_acceptance({envelope.id, config_.identity.gln, {envelope.letters.front().id}, now});
+  message.received_at = now;
+  return message;
+}
+
 asio::awaitable<void> Broker::relay_refusal(const MessageRecord& original,
                                             const std::string& reason) {
   const Endpoint* sender = directory_.by_id(original.sender_endpoint);
   if (!sender) co_return;
   const TimePoint now = clock_.now();
-  Envelope receipt;
-  receipt.id = next_broker_id();
-  receipt.sent = now;
-  Letter letter;
-  letter.id = receipt.id;
-  letter.authorised = now;
-  letter.sender = config_.identity;
-  letter.receiver = sender->party;
   NegativeReceipt body;
   body.level = ReceiptLevel::kNetwork;
   body.code = RefuseCode::kUnspecified;
   body.text = reason;
   body.original.original_envelope_id = original.envelope_id;
   for (const auto& l : original.letters) body.original.original_letter_ids.push_back(l.letter_id);
-  letter.body = std::move(body);
-  receipt.letters.push_back(letter);
-
-  NewMessage message;
-  message.envelope_id = receipt.id;
-  message.sender_gln = config_.identity.gln;
-  message.receiver_gln = sender->party.gln;
-  message.sender_endpoint = std::string(kBrokerEndpoint);
-  message.receiver_endpoint = sender->id;
-  message.letters.push_back({letter.id, letter.type(), sha256_hex(encode_letter(letter))});
-  message.body = encode_envelope(receipt);
-  message.acceptance = encode_acceptance({receipt.id, config_.identity.gln, {letter.id}, now});
-  message.received_at = now;
+  const Envelope receipt = broker_envelope(sender->party, std::move(body), now);
+  const Letter& letter = receipt.letters.front();
+  NewMessage message = broker_message(receipt, *sender, now);
   const std::int64_t original_id = original.id;
   auto shared_message = std::make_shared<const NewMessage>(std::move(message));
   auto event = std::make_shared<const MessageEvent>(
@@ -581,178 +556,6 @@ asio::awaitable<void> Broker::relay_refusal(const MessageRecord& original,
   } else {
     log_error("could not store the negative receipt for #" + std::to_string(original_id));
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// HTTP
-
-asio::awaitable<HttpResponse> Broker::handle(HttpRequest request) {
-  const std::string target(request.target());
-  const std::string path = target.substr(0, target.find('?'));
-  const std::vector<std::string> parts = split_path(path);
-  try {
-    if (parts.size() < 2 || parts[0] != "v1")
-      co_return json_error(http::status::not_found, "no such resource");
-    if (parts[1] == "health" && parts.size() == 2) {
-      if (request.method() != http::verb::get)
-        co_return json_error(http::status::method_not_allowed, "use GET");
-      if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
-      co_return json_response(http::status::ok, {{"status", "ready"},
-                                                 {"waiting_deliveries", queue_.waiting()},
-                                                 {"deliveries_in_flight", queue_.in_flight()},
-                                                 {"commit_groups", writer_.batches_committed()},
-                                                 {"commit_jobs", writer_.jobs_committed()}});
-    }
-    if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
-      if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
-      const auto type = request[http::field::content_type];
-      if (!type.empty() && type.find("xml") == std::string_view::npos) {
-        co_return json_error(http::status::unsupported_media_type,
-                             "send the message as application/xml");
-      }
-      auto ingesting = ingest(std::move(request.body()), "http");
-      Answer answer = co_await std::move(ingesting);
-      co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
-    }
-    auto handling = handle_operator(request, parts);
-    co_return co_await std::move(handling);
-  } catch (const std::exception& e) {
-    log_error(std::string("internal error handling a request: ") + e.what());
-    co_return json_error(http::status::internal_server_error, "internal error");
-  }
-}
-
-asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request,
-                                                      const std::vector<std::string>& parts) {
-  const bool get = request.method() == http::verb::get;
-  const bool post = request.method() == http::verb::post;
-  if (parts[1] == "messages") {
-    if (parts.size() == 2 && get) co_return list_messages(request, std::nullopt);
-    if (parts.size() == 4 && get) co_return show_message(parts[2], parts[3]);
-    if (parts.size() == 5 && parts[4] == "requeue" && post) {
-      auto requeueing = requeue(parts[2], parts[3]);
-      co_return co_await std::move(requeueing);
-    }
-  } else if (parts[1] == "dead-letters" && parts.size() == 2 && get) {
-    co_return list_messages(request, DeliveryState::kDeadLettered);
-  }
-  co_return json_error(http::status::not_found, "no such resource");
-}
-
-namespace {
-
-nlohmann::json summary_json(const MessageRecord& m) {
-  nlohmann::json letters = nlohmann::json::array();
-  for (const auto& l : m.letters)
-    letters.push_back({{"id", l.letter_id}, {"type", to_string(l.type)}});
-  nlohmann::json j{{"message_id", m.id},
-                   {"envelope_id", m.envelope_id},
-                   {"sender", {{"gln", m.sender_gln}, {"endpoint", m.sender_endpoint}}},
-                   {"receiver", {{"gln", m.receiver_gln}, {"endpoint", m.receiver_endpoint}}},
-                   {"letters", letters},
-                   {"state", to_string(m.state)},
-                   {"attempts", m.attempts},
-                   {"receipt", to_string(m.receipt)},
-                   {"receipt_requested", m.receipt_requested},
-                   {"received_at", format_timestamp(m.received_at)}};
-  if (m.state == DeliveryState::kPending)
-    j["next_attempt_at"] = format_timestamp(m.next_attempt_at);
-  if (!m.last_error.empty()) j["last_error"] = m.last_error;
-  return j;
-}
-
-}  // namespace
-
-HttpResponse Broker::list_messages(const HttpRequest& request,
-                                   std::optional<DeliveryState> forced) {
-  const std::string target(request.target());
-  const auto q = target.find('?');
-  const auto query =
-      parse_query(q == std::string::npos ? "" : std::string_view(target).substr(q + 1));
-  MessageFilter filter;
-  filter.state = forced;
-  for (const auto& [key, value] : query) {
-    if (key == "state" && !forced) {
-      filter.state = parse_delivery_state(value);
-      if (!filter.state)
-        return json_error(http::status::bad_request,
-                          "state must be pending, delivered, refused or dead-lettered");
-    } else if (key == "endpoint") {
-      if (!directory_.by_id(value) && value != kBrokerEndpoint)
-        return json_error(http::status::bad_request, "no endpoint with id '" + value + "'");
-      filter.endpoint = value;
-    } else if (key == "after" || key == "limit") {
-      char* end = nullptr;
-      const long long n = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || n < 0 || (key == "limit" && (n < 1 || n > 1000)))
-        return json_error(http::status::bad_request,
-                          key + " must be a number" + (key == "limit" ? " from 1 to 1000" : ""));
-      if (key == "after") {
-        filter.after_id = n;
-      } else {
-        filter.limit = static_cast<int>(n);
-      }
-    } else {
-      return json_error(http::status::bad_request, "unknown parameter '" + key + "'");
-    }
-  }
-  auto found = store_.list_messages(filter);
-  if (!found) return json_error(http::status::service_unavailable, "store unavailable");
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& m : *found) items.push_back(summary_json(m));
-  nlohmann::json body{{"messages", items}};
-  if (static_cast<int>(found->size()) == filter.limit && !found->empty())
-    body["next_after"] = found->back().id;
-  return json_response(http::status::ok, body);
-}
-
-HttpResponse Broker::show_message(const std::string& sender_gln, const std::string& letter_id) {
-  auto where = store_.find_letter(sender_gln, letter_id);
-  if (!where) return json_error(http::status::service_unavailable, "store unavailable");
-  if (!*where)
-    return json_error(http::status::not_found, "no letter " + letter_id + " from " + sender_gln);
-  auto message = store_.get_message((*where)->message_id);
-  auto events = store_.timeline((*where)->message_id);
-  if (!message || !*message || !events)
-    return json_error(http::status::service_unavailable, "store unavailable");
-  nlohmann::json j = summary_json(**message);
-  // CPR numbers are masked in everything operators see (special-category personal data).
-  if (auto envelope = decode_envelope((*message)->body)) {
-    for (std::size_t i = 0; i < envelope->letters.size() && i < j["letters"].size(); ++i) {
-      const Letter& l = envelope->letters[i];
-      if (l.patient) j["letters"][i]["patient"] = mask_cpr(l.patient->cpr);
-      j["letters"][i]["status"] = to_string(l.status);
-    }
-  }
-  nlohmann::json timeline = nlohmann::json::array();
-  for (const auto& e : *events)
-    timeline.push_back({{"at", format_timestamp(e.at)}, {"event", e.kind}, {"detail", e.detail}});
-  j["timeline"] = timeline;
-  return json_response(http::status::ok, j);
-}
-
-asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
-                                              const std::string& letter_id) {
-  auto where = store_.find_letter(sender_gln, letter_id);
-  if (!where) co_return json_error(http::status::service_unavailable, "store unavailable");
-  if (!*where)
-    co_return json_error(http::status::not_found, "no letter " + letter_id + " from " + sender_gln);
-  const std::int64_t id = (*where)->message_id;
-  const TimePoint now = clock_.now();
-  auto store_job = [id, now](Store& store) { return store.requeue(id, now); };
-  auto committing = write<void>(std::move(store_job));
-  auto done = co_await std::move(committing);
-  if (!done) {
-    const auto status = done.error().code == Errc::kConflict   ? http::status::conflict
-                        : done.error().code == Errc::kNotFound ? http::status::not_found
-                                                               : http::status::service_unavailable;
-    co_return json_error(status, done.error().detail);
-  }
-  auto message = store_.get_message(id);
-  if (message && *message) queue_.schedule(id, (*message)->receiver_endpoint, now);
-  log_info("operator requeued #" + std::to_string(id));
-  pump();
-  co_return json_response(http::status::ok, {{"requeued", id}});
 }
 
 }  // namespace sektorbro

@@ -1,22 +1,31 @@
 // Broker: the running message broker. It receives envelopes over HTTP, has them validated,
 // routed and stored durably (through the GroupCommitWriter) before it answers, delivers them to
 // the receiving endpoint with retries, and relays the receiver's receipts back to the sender,
-// MedCom style (domain.md §3). It also serves the operators' JSON API.
+// MedCom style (domain.md §3). It keeps every reply one sector owes the other on a deadline in
+// Danish working days, sends reminders and flags what is overdue (domain.md §5–7), and serves
+// the operators' JSON API.
+//
+// Files: broker.cpp (receiving, delivering, receipts), broker_deadlines.cpp (what opens, closes
+// and reminds deadlines; the sweep), broker_operators.cpp (the operators' API).
 //
 // Thread rules: everything here runs on the io_context's single thread, which owns the state
-// (delivery queue, timer). Blocking work happens elsewhere — commits on the writer thread,
+// (delivery queue, timers). Blocking work happens elsewhere — commits on the writer thread,
 // transfers on the transport thread — and comes back as awaited completions. Reads from the
 // store run on this thread through the store's read connection.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "broker/config/config.hpp"
 #include "broker/core/clock.hpp"
+#include "broker/deadlines/calendar.hpp"
+#include "broker/deadlines/deadline.hpp"
 #include "broker/delivery/transport.hpp"
 #include "broker/http/asio.hpp"
+#include "broker/http/async_bridge.hpp"
 #include "broker/http/http_server.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/server/delivery_queue.hpp"
@@ -27,13 +36,15 @@ namespace sektorbro {
 
 class Broker {
  public:
+  // `manual_clock` is the same object as `clock` when the broker runs on a manual clock (tests
+  // only); then, and only then, POST /v1/test/clock/advance exists.
   Broker(asio::io_context& io, const BrokerConfig& config, Store& store, GroupCommitWriter& writer,
-         Transport& transport, const Clock& clock);
+         Transport& transport, const Clock& clock, ManualClock* manual_clock = nullptr);
 
   // Loads the deliveries that were pending when the broker last stopped and starts the delivery
-  // timer. After this, /v1/health answers ready.
+  // timer and the deadline sweep. After this, /v1/health answers ready.
   Result<void> start();
-  // Stops scheduling new attempts; attempts in flight finish or are cut off by shutdown.
+  // Stops scheduling new attempts and sweeps; attempts in flight finish or are cut off.
   void stop();
 
   // Every HTTP route: the endpoints' POST /v1/messages and the operators' API.
@@ -43,8 +54,8 @@ class Broker {
   // The answer to one envelope offered to the broker (by POST, or in a delivery's response).
   struct Answer {
     http::status status;
-    std::string body;     // acceptance or negative receipt XML
-    bool stored = false;  // a new message was stored
+    std::string body;  // acceptance or negative receipt XML
+    bool stored = false;
     bool duplicate = false;
   };
   struct ReceiptMatch {
@@ -52,13 +63,23 @@ class Broker {
     ReceiptState state;
     std::string detail;
   };
+  // A deadline to write together with the message that changes it.
+  struct DeadlineChange {
+    Deadline deadline;
+    std::optional<std::int64_t> message_id;  // the request's message; none = the one stored now
+    std::string event;                       // timeline event kind
+    std::string detail;
+  };
 
+  // Receiving (broker.cpp).
   asio::awaitable<Answer> ingest(std::string bytes, std::string_view via);
   Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via);
   Result<std::vector<ReceiptMatch>> check_references(const Envelope& envelope);
   std::string next_broker_id();
+  Envelope broker_envelope(const Party& to, LetterBody body, TimePoint now);
+  NewMessage broker_message(const Envelope& envelope, const Endpoint& to, TimePoint now);
 
-  // Delivery.
+  // Delivering (broker.cpp).
   void pump();
   void arm_timer();
   asio::awaitable<void> attempt(std::int64_t message_id);
@@ -66,13 +87,34 @@ class Broker {
   template <typename T, typename Op>
   asio::awaitable<Result<T>> write(Op op);
 
-  // Operators.
+  // Deadlines (broker_deadlines.cpp).
+  // What an arriving envelope does to deadlines: opens (discharge notices), answers
+  // (certificates, mentor responses) or cancels/corrects. kConflict/kUnknownReference refusals.
+  Result<std::vector<DeadlineChange>> deadline_changes_on_arrival(const Envelope& envelope,
+                                                                  const Route& route,
+                                                                  TimePoint now);
+  // What a delivered message does: a CertificateRequest's clock starts at its delivery.
+  std::vector<DeadlineChange> deadline_changes_on_delivery(const MessageRecord& message,
+                                                           TimePoint now);
+  static Result<void> apply_deadline_changes(Store& store,
+                                             const std::vector<DeadlineChange>& changes,
+                                             std::int64_t stored_message_id, TimePoint now);
+  void arm_sweep();
+  asio::awaitable<void> sweep();
+  asio::awaitable<bool> act_on(Deadline deadline, TimePoint now);
+
+  // Operators (broker_operators.cpp).
   asio::awaitable<HttpResponse> handle_operator(const HttpRequest& request,
                                                 const std::vector<std::string>& path);
+  HttpResponse health();
   HttpResponse list_messages(const HttpRequest& request, std::optional<DeliveryState> forced);
   HttpResponse show_message(const std::string& sender_gln, const std::string& letter_id);
   asio::awaitable<HttpResponse> requeue(const std::string& sender_gln,
                                         const std::string& letter_id);
+  HttpResponse find_letters(const std::string& letter_id);
+  HttpResponse list_deadlines(const HttpRequest& request);
+  HttpResponse statistics(const HttpRequest& request, DeadlineKind kind);
+  asio::awaitable<HttpResponse> advance_clock(const HttpRequest& request);
 
   asio::io_context& io_;
   const BrokerConfig& config_;
@@ -80,13 +122,37 @@ class Broker {
   GroupCommitWriter& writer_;
   Transport& transport_;
   const Clock& clock_;
+  ManualClock* manual_clock_;
   Directory directory_;
   DeliveryQueue queue_;
+  WorkingCalendar calendar_;
   asio::steady_timer timer_;
+  asio::steady_timer sweep_timer_;
   bool ready_ = false;
   bool stopping_ = false;
+  bool sweeping_ = false;
+  std::set<DeadlineKey> replies_in_flight_;  // answered deadlines whose reply is being stored
   std::uint32_t id_counter_ = 0;
   std::uint64_t random_state_;
 };
+
+// Not a coroutine itself (GCC 12 mishandles non-trivial coroutine parameters such as lambdas):
+// it returns the awaitable that resumes once the writer has committed the job's group.
+template <typename T, typename Op>
+asio::awaitable<Result<T>> Broker::write(Op op) {
+  auto shared_op = std::make_shared<Op>(std::move(op));
+  return await_callback<Result<T>>([this, shared_op](auto done) {
+    auto out = std::make_shared<std::optional<Result<T>>>();
+    writer_.submit(GroupCommitWriter::Job{
+        [shared_op, out](Store& store) { out->emplace((*shared_op)(store)); },
+        [out, done](const Result<void>& committed) mutable {
+          if (!committed) {
+            done(Result<T>(committed.error()));
+          } else {
+            done(std::move(**out));
+          }
+        }});
+  });
+}
 
 }  // namespace sektorbro

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "broker/config/config.hpp"
@@ -59,10 +60,31 @@ int main(int argc, char** argv) {
   }
 
   asio::io_context io{1};
-  SystemClock clock;
+  // The clock: the real time, except in tests (manual) and the demo (accelerated).
+  std::unique_ptr<Clock> clock;
+  ManualClock* manual = nullptr;
+  const TimePoint start = config->clock.start.value_or(SystemClock{}.now());
+  switch (config->clock.mode) {
+    case ClockConfig::Mode::kSystem:
+      clock = std::make_unique<SystemClock>();
+      break;
+    case ClockConfig::Mode::kManual: {
+      auto m = std::make_unique<ManualClock>(start);
+      manual = m.get();
+      clock = std::move(m);
+      log_warn("MANUAL CLOCK at " + format_timestamp(start) +
+               ": for tests only; POST /v1/test/clock/advance moves it");
+      break;
+    }
+    case ClockConfig::Mode::kAccelerated:
+      clock = std::make_unique<AcceleratedClock>(start, config->clock.factor);
+      log_warn("ACCELERATED CLOCK x" + std::to_string(config->clock.factor) + " from " +
+               format_timestamp(start) + ": for the demo only, every figure is fiction");
+      break;
+  }
   CurlTransport transport;
   GroupCommitWriter writer(**store, config->store.group_commit_max);
-  Broker broker(io, *config, **store, writer, transport, clock);
+  Broker broker(io, *config, **store, writer, transport, *clock, manual);
   HttpLimits limits;
   limits.max_body_bytes = config->limits.max_body_bytes;
   HttpServer server(io, limits,

@@ -1,0 +1,430 @@
+#include <nlohmann/json.hpp>
+
+#include "broker/codec/codec.hpp"
+#include "broker/core/copenhagen_time.hpp"
+#include "broker/core/identifiers.hpp"
+#include "broker/core/log.hpp"
+#include "broker/deadlines/deadline_stats.hpp"
+#include "broker/message/forms.hpp"
+#include "broker/server/broker.hpp"
+#include "broker/server/http_util.hpp"
+
+// The operators' API and the routing of every HTTP request. CPR numbers are masked in everything
+// operators see (special-category personal data); no answer carries message content.
+
+namespace sektorbro {
+namespace {
+
+constexpr std::string_view kXml = "application/xml; charset=utf-8";
+constexpr std::string_view kBrokerEndpoint = "broker";
+
+std::optional<std::int64_t> read_number(const std::string& value, std::int64_t lo,
+                                        std::int64_t hi) {
+  char* end = nullptr;
+  const std::int64_t n = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || *end != '\0' || n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
+nlohmann::json deadline_json(const Deadline& d, TimePoint now) {
+  nlohmann::json j{
+      {"kind", to_string(d.kind)},
+      {"request", {{"sender_gln", d.key.requester_gln}, {"letter_id", d.key.letter_id}}},
+      {"owed_by", d.owed_by},
+      {"owed_to", d.owed_to},
+      {"opened_at", format_timestamp(d.opened_at)},
+      {"due", format_date(d.due)},
+      {"due_end", format_timestamp(d.due_end)},
+      {"state", to_string(d.state)},
+      {"overdue", d.state == DeadlineState::kOpen && now > d.due_end},
+      {"overdue_flagged", d.overdue},
+      {"reminders_sent", d.reminder_steps_done},
+      {"age_days", std::chrono::floor<std::chrono::days>(now - d.opened_at).count()}};
+  if (!d.form.empty()) j["form"] = d.form;
+  if (d.answered_at) j["answered_at"] = format_timestamp(*d.answered_at);
+  if (d.state == DeadlineState::kAnsweredLate || d.days_late > 0) j["days_late"] = d.days_late;
+  if (d.next_action_at) j["next_action_at"] = format_timestamp(*d.next_action_at);
+  if (d.discharge_date) j["discharge_date"] = format_date(*d.discharge_date);
+  if (d.lead_time_days) j["lead_time_days"] = *d.lead_time_days;
+  if (d.kind == DeadlineKind::kMentorResponse) j["notice_late"] = d.notice_late;
+  return j;
+}
+
+nlohmann::json figures_json(const ReplyFigures& f) {
+  nlohmann::json j{{"received", f.received},
+                   {"answered_on_time", f.answered_on_time},
+                   {"answered_late", f.answered_late},
+                   {"declined", f.declined},
+                   {"cancelled", f.cancelled},
+                   {"open", f.open},
+                   {"overdue", f.overdue}};
+  j["late_share"] = f.late_share ? nlohmann::json(*f.late_share) : nlohmann::json(nullptr);
+  j["median_days_to_answer"] =
+      f.median_days_to_answer ? nlohmann::json(*f.median_days_to_answer) : nlohmann::json(nullptr);
+  j["p90_days_to_answer"] =
+      f.p90_days_to_answer ? nlohmann::json(*f.p90_days_to_answer) : nlohmann::json(nullptr);
+  return j;
+}
+
+std::string month_text(std::chrono::year_month m) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u", int(m.year()), unsigned(m.month()));
+  return buf;
+}
+
+// "2026-11" → the instant the month starts in Copenhagen.
+std::optional<TimePoint> month_start(const std::string& text) {
+  const auto date = parse_date(text + "-01");
+  if (text.size() != 7 || !date) return std::nullopt;
+  return copenhagen_end_of_day(Date{std::chrono::sys_days{*date} - std::chrono::days{1}});
+}
+
+}  // namespace
+
+asio::awaitable<HttpResponse> Broker::handle(HttpRequest request) {
+  const std::string target(request.target());
+  const std::vector<std::string> parts = split_path(target.substr(0, target.find('?')));
+  try {
+    if (parts.size() < 2 || parts[0] != "v1")
+      co_return json_error(http::status::not_found, "no such resource");
+    if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
+      if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
+      const auto type = request[http::field::content_type];
+      if (!type.empty() && type.find("xml") == std::string_view::npos) {
+        co_return json_error(http::status::unsupported_media_type,
+                             "send the message as application/xml");
+      }
+      auto ingesting = ingest(std::move(request.body()), "http");
+      Answer answer = co_await std::move(ingesting);
+      co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
+    }
+    auto handling = handle_operator(request, parts);
+    co_return co_await std::move(handling);
+  } catch (const std::exception& e) {
+    log_error(std::string("internal error handling a request: ") + e.what());
+    co_return json_error(http::status::internal_server_error, "internal error");
+  }
+}
+
+asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request,
+                                                      const std::vector<std::string>& parts) {
+  const bool get = request.method() == http::verb::get;
+  const bool post = request.method() == http::verb::post;
+  if (parts[1] == "health" && parts.size() == 2 && get) co_return health();
+  if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
+  if (parts[1] == "messages") {
+    if (parts.size() == 2 && get) co_return list_messages(request, std::nullopt);
+    if (parts.size() == 4 && get) co_return show_message(parts[2], parts[3]);
+    if (parts.size() == 5 && parts[4] == "requeue" && post) {
+      auto requeueing = requeue(parts[2], parts[3]);
+      co_return co_await std::move(requeueing);
+    }
+  } else if (parts[1] == "letters" && parts.size() == 3 && get) {
+    co_return find_letters(parts[2]);
+  } else if (parts[1] == "dead-letters" && parts.size() == 2 && get) {
+    co_return list_messages(request, DeliveryState::kDeadLettered);
+  } else if (parts[1] == "deadlines" && parts.size() == 2 && get) {
+    co_return list_deadlines(request);
+  } else if (parts[1] == "stats" && parts.size() == 3 && get) {
+    if (parts[2] == "certificates") co_return statistics(request, DeadlineKind::kCertificate);
+    if (parts[2] == "mentor-responses")
+      co_return statistics(request, DeadlineKind::kMentorResponse);
+  } else if (parts[1] == "test" && parts.size() == 4 && parts[2] == "clock" &&
+             parts[3] == "advance" && post && manual_clock_ != nullptr) {
+    // Exists only when the broker was started on a manual clock (tests).
+    auto advancing = advance_clock(request);
+    co_return co_await std::move(advancing);
+  }
+  co_return json_error(http::status::not_found, "no such resource");
+}
+
+HttpResponse Broker::health() {
+  if (!ready_) return json_error(http::status::service_unavailable, "starting");
+  nlohmann::json j{{"status", "ready"},
+                   {"clock", clock_.name()},
+                   {"now", format_timestamp(clock_.now())},
+                   {"waiting_deliveries", queue_.waiting()},
+                   {"deliveries_in_flight", queue_.in_flight()},
+                   {"commit_groups", writer_.batches_committed()},
+                   {"commit_jobs", writer_.jobs_committed()}};
+  if (clock_.name() != "system") j["warning"] = "not the real time: for tests and demos only";
+  return json_response(http::status::ok, j);
+}
+
+namespace {
+
+nlohmann::json summary_json(const MessageRecord& m) {
+  nlohmann::json letters = nlohmann::json::array();
+  for (const auto& l : m.letters)
+    letters.push_back({{"id", l.letter_id}, {"type", to_string(l.type)}});
+  nlohmann::json j{{"message_id", m.id},
+                   {"envelope_id", m.envelope_id},
+                   {"sender", {{"gln", m.sender_gln}, {"endpoint", m.sender_endpoint}}},
+                   {"receiver", {{"gln", m.receiver_gln}, {"endpoint", m.receiver_endpoint}}},
+                   {"letters", letters},
+                   {"state", to_string(m.state)},
+                   {"attempts", m.attempts},
+                   {"receipt", to_string(m.receipt)},
+                   {"receipt_requested", m.receipt_requested},
+                   {"received_at", format_timestamp(m.received_at)}};
+  if (m.state == DeliveryState::kPending)
+    j["next_attempt_at"] = format_timestamp(m.next_attempt_at);
+  if (!m.last_error.empty()) j["last_error"] = m.last_error;
+  return j;
+}
+
+}  // namespace
+
+HttpResponse Broker::list_messages(const HttpRequest& request,
+                                   std::optional<DeliveryState> forced) {
+  const auto query =
+      parse_query(query_of(std::string_view(request.target().data(), request.target().size())));
+  MessageFilter filter;
+  filter.state = forced;
+  for (const auto& [key, value] : query) {
+    if (key == "state" && !forced) {
+      filter.state = parse_delivery_state(value);
+      if (!filter.state)
+        return json_error(http::status::bad_request,
+                          "state must be pending, delivered, refused or dead-lettered");
+    } else if (key == "endpoint") {
+      if (!directory_.by_id(value) && value != kBrokerEndpoint)
+        return json_error(http::status::bad_request, "no endpoint with id '" + value + "'");
+      filter.endpoint = value;
+    } else if (key == "after") {
+      const auto n = read_number(value, 0, std::numeric_limits<std::int64_t>::max());
+      if (!n) return json_error(http::status::bad_request, "after must be a message id");
+      filter.after_id = *n;
+    } else if (key == "limit") {
+      const auto n = read_number(value, 1, 1000);
+      if (!n) return json_error(http::status::bad_request, "limit must be a number from 1 to 1000");
+      filter.limit = static_cast<int>(*n);
+    } else {
+      return json_error(http::status::bad_request, "unknown parameter '" + key + "'");
+    }
+  }
+  auto found = store_.list_messages(filter);
+  if (!found) return json_error(http::status::service_unavailable, "store unavailable");
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& m : *found) items.push_back(summary_json(m));
+  nlohmann::json body{{"messages", items}};
+  if (static_cast<int>(found->size()) == filter.limit && !found->empty())
+    body["next_after"] = found->back().id;
+  return json_response(http::status::ok, body);
+}
+
+HttpResponse Broker::show_message(const std::string& sender_gln, const std::string& letter_id) {
+  auto where = store_.find_letter(sender_gln, letter_id);
+  if (!where) return json_error(http::status::service_unavailable, "store unavailable");
+  if (!*where)
+    return json_error(http::status::not_found, "no letter " + letter_id + " from " + sender_gln);
+  auto message = store_.get_message((*where)->message_id);
+  auto events = store_.timeline((*where)->message_id);
+  if (!message || !*message || !events)
+    return json_error(http::status::service_unavailable, "store unavailable");
+  nlohmann::json j = summary_json(**message);
+  // CPR numbers are masked in everything operators see (special-category personal data).
+  if (auto envelope = decode_envelope((*message)->body)) {
+    for (std::size_t i = 0; i < envelope->letters.size() && i < j["letters"].size(); ++i) {
+      const Letter& l = envelope->letters[i];
+      if (l.patient) j["letters"][i]["patient"] = mask_cpr(l.patient->cpr);
+      j["letters"][i]["status"] = to_string(l.status);
+    }
+  }
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const auto& e : *events)
+    timeline.push_back({{"at", format_timestamp(e.at)}, {"event", e.kind}, {"detail", e.detail}});
+  j["timeline"] = timeline;
+  for (const auto& l : (*message)->letters) {
+    auto deadline = store_.find_deadline(DeadlineKey{(*message)->sender_gln, l.letter_id});
+    if (deadline && *deadline) j["deadline"] = deadline_json(**deadline, clock_.now());
+  }
+  return json_response(http::status::ok, j);
+}
+
+asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
+                                              const std::string& letter_id) {
+  auto where = store_.find_letter(sender_gln, letter_id);
+  if (!where) co_return json_error(http::status::service_unavailable, "store unavailable");
+  if (!*where)
+    co_return json_error(http::status::not_found, "no letter " + letter_id + " from " + sender_gln);
+  const std::int64_t id = (*where)->message_id;
+  const TimePoint now = clock_.now();
+  auto store_job = [id, now](Store& store) { return store.requeue(id, now); };
+  auto committing = write<void>(std::move(store_job));
+  auto done = co_await std::move(committing);
+  if (!done) {
+    const auto status = done.error().code == Errc::kConflict   ? http::status::conflict
+                        : done.error().code == Errc::kNotFound ? http::status::not_found
+                                                               : http::status::service_unavailable;
+    co_return json_error(status, done.error().detail);
+  }
+  auto message = store_.get_message(id);
+  if (message && *message) queue_.schedule(id, (*message)->receiver_endpoint, now);
+  log_info("operator requeued #" + std::to_string(id));
+  pump();
+  co_return json_response(http::status::ok, {{"requeued", id}});
+}
+
+// GET /v1/letters/<letter id>: every message holding a letter with that id. Letter ids are
+// unique per sender only, so this asks each configured sender (an indexed lookup apiece).
+HttpResponse Broker::find_letters(const std::string& letter_id) {
+  nlohmann::json items = nlohmann::json::array();
+  std::vector<std::string> senders{config_.identity.gln};
+  for (const auto& e : directory_.all()) senders.push_back(e.party.gln);
+  for (const auto& gln : senders) {
+    auto where = store_.find_letter(gln, letter_id);
+    if (!where) return json_error(http::status::service_unavailable, "store unavailable");
+    if (!*where) continue;
+    auto message = store_.get_message((*where)->message_id);
+    if (message && *message) items.push_back(summary_json(**message));
+  }
+  return json_response(http::status::ok, {{"letter_id", letter_id}, {"messages", items}});
+}
+
+// GET /v1/deadlines?view=open|due-soon|overdue|answered-late|all&endpoint=&form=&kind=
+//                   &older_than_days=&within_days=&limit=&offset=
+HttpResponse Broker::list_deadlines(const HttpRequest& request) {
+  const TimePoint now = clock_.now();
+  DeadlineFilter filter;
+  filter.now = now;
+  std::string view = "open";
+  int within_days = 2;
+  for (const auto& [key, value] :
+       parse_query(query_of(std::string_view(request.target().data(), request.target().size())))) {
+    if (key == "view") {
+      view = value;
+    } else if (key == "endpoint") {
+      if (!directory_.by_id(value))
+        return json_error(http::status::bad_request, "no endpoint with id '" + value + "'");
+      filter.endpoint = value;
+    } else if (key == "form") {
+      if (!find_form(value))
+        return json_error(http::status::bad_request, "unknown form '" + value + "'");
+      filter.form = value;
+    } else if (key == "kind") {
+      filter.kind = parse_deadline_kind(value);
+      if (!filter.kind)
+        return json_error(http::status::bad_request, "kind must be certificate or mentor-response");
+    } else if (key == "older_than_days") {
+      const auto n = read_number(value, 0, 3650);
+      if (!n) return json_error(http::status::bad_request, "older_than_days must be 0 to 3650");
+      filter.opened_before = now - std::chrono::days{*n};
+    } else if (key == "within_days") {
+      const auto n = read_number(value, 0, 365);
+      if (!n) return json_error(http::status::bad_request, "within_days must be 0 to 365");
+      within_days = static_cast<int>(*n);
+    } else if (key == "limit") {
+      const auto n = read_number(value, 1, 1000);
+      if (!n) return json_error(http::status::bad_request, "limit must be a number from 1 to 1000");
+      filter.limit = static_cast<int>(*n);
+    } else if (key == "offset") {
+      const auto n = read_number(value, 0, 100'000'000);
+      if (!n) return json_error(http::status::bad_request, "offset must be a number");
+      filter.offset = static_cast<int>(*n);
+    } else {
+      return json_error(http::status::bad_request, "unknown parameter '" + key + "'");
+    }
+  }
+  if (view == "open") {
+    filter.state = DeadlineState::kOpen;
+  } else if (view == "due-soon") {
+    filter.state = DeadlineState::kOpen;
+    filter.due_before = now + std::chrono::days{within_days};
+  } else if (view == "overdue") {
+    filter.state = DeadlineState::kOpen;
+    filter.overdue_only = true;
+  } else if (view == "answered-late") {
+    filter.state = DeadlineState::kAnsweredLate;
+  } else if (view != "all") {
+    return json_error(http::status::bad_request,
+                      "view must be open, due-soon, overdue, answered-late or all");
+  }
+  auto found = store_.list_deadlines(filter);
+  if (!found) return json_error(http::status::service_unavailable, "store unavailable");
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& d : *found) items.push_back(deadline_json(d, now));
+  return json_response(http::status::ok,
+                       {{"view", view}, {"now", format_timestamp(now)}, {"deadlines", items}});
+}
+
+// GET /v1/stats/certificates?from=YYYY-MM&to=YYYY-MM&format=json|csv (to is inclusive)
+HttpResponse Broker::statistics(const HttpRequest& request, DeadlineKind kind) {
+  const TimePoint now = clock_.now();
+  const Date today = copenhagen_date(now);
+  std::string from = month_text(today.year() / today.month() - std::chrono::months{11});
+  std::string to = month_text(today.year() / today.month());
+  std::string format = "json";
+  for (const auto& [key, value] :
+       parse_query(query_of(std::string_view(request.target().data(), request.target().size())))) {
+    if (key == "from") {
+      from = value;
+    } else if (key == "to") {
+      to = value;
+    } else if (key == "format" && (value == "json" || value == "csv")) {
+      format = value;
+    } else {
+      return json_error(http::status::bad_request,
+                        "parameters: from=YYYY-MM, to=YYYY-MM, format=json|csv");
+    }
+  }
+  const auto begin = month_start(from);
+  const auto last = month_start(to);
+  if (!begin || !last || *last < *begin)
+    return json_error(http::status::bad_request, "from and to must be months YYYY-MM, from <= to");
+  const Date last_day = copenhagen_date(*last);
+  const auto after = last_day.year() / last_day.month() + std::chrono::months{1};
+  const TimePoint end = *month_start(month_text(after));
+  auto deadlines = store_.deadlines_opened_between(*begin, end);
+  if (!deadlines) return json_error(http::status::service_unavailable, "store unavailable");
+  if (kind == DeadlineKind::kCertificate) {
+    const auto rows = certificate_stats(*deadlines, now);
+    if (format == "csv")
+      return make_response(http::status::ok, certificate_stats_csv(rows), "text/csv");
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json row = figures_json(r.replies);
+      row["unit"] = r.unit;
+      row["month"] = month_text(r.month);
+      items.push_back(row);
+    }
+    return json_response(http::status::ok, {{"from", from}, {"to", to}, {"rows", items}});
+  }
+  const auto rows = mentor_stats(*deadlines, now);
+  if (format == "csv") return make_response(http::status::ok, mentor_stats_csv(rows), "text/csv");
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json row = figures_json(r.replies);
+    row["jobcenter"] = r.jobcenter;
+    row["month"] = month_text(r.month);
+    row["median_lead_time_days"] = r.median_lead_time_days
+                                       ? nlohmann::json(*r.median_lead_time_days)
+                                       : nlohmann::json(nullptr);
+    row["notices_after_discharge"] = r.notices_after_discharge;
+    row["share_after_discharge"] = r.share_after_discharge
+                                       ? nlohmann::json(*r.share_after_discharge)
+                                       : nlohmann::json(nullptr);
+    items.push_back(row);
+  }
+  return json_response(http::status::ok, {{"from", from}, {"to", to}, {"rows", items}});
+}
+
+// POST /v1/test/clock/advance?seconds=N — manual clock only. Answers after the deadline sweep
+// and the deliveries that fell due have been started, so a test can look at the result.
+asio::awaitable<HttpResponse> Broker::advance_clock(const HttpRequest& request) {
+  const auto query =
+      parse_query(query_of(std::string_view(request.target().data(), request.target().size())));
+  const auto it = query.find("seconds");
+  const auto seconds =
+      it == query.end() ? std::nullopt : read_number(it->second, 0, 10LL * 365 * 24 * 3600);
+  if (!seconds) co_return json_error(http::status::bad_request, "seconds=N is required");
+  manual_clock_->advance(std::chrono::seconds{*seconds});
+  log_warn("manual clock advanced by " + std::to_string(*seconds) + " s to " +
+           format_timestamp(clock_.now()));
+  pump();
+  auto sweeping = sweep();
+  co_await std::move(sweeping);
+  co_return json_response(http::status::ok, {{"now", format_timestamp(clock_.now())}});
+}
+
+}  // namespace sektorbro
