@@ -267,7 +267,8 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
   message.received_at = now;
   Acceptance acceptance{envelope.id, envelope.sender().gln, {}, now};
   for (const auto& letter : envelope.letters) {
-    message.letters.push_back({letter.id, letter.type(), sha256_hex(encode_letter(letter))});
+    message.letters.push_back(
+        {letter.id, letter.type(), sha256_hex(encode_letter(letter)), letter.status});
     message.contains_cpr = message.contains_cpr || letter.patient.has_value();
     acceptance.letter_ids.push_back(letter.id);
   }
@@ -512,7 +513,8 @@ NewMessage Broker::broker_message(const Envelope& envelope, const Endpoint& to, 
   message.sender_endpoint = std::string(kBrokerEndpoint);
   message.receiver_endpoint = to.id;
   for (const auto& letter : envelope.letters) {
-    message.letters.push_back({letter.id, letter.type(), sha256_hex(encode_letter(letter))});
+    message.letters.push_back(
+        {letter.id, letter.type(), sha256_hex(encode_letter(letter)), letter.status});
     message.contains_cpr = message.contains_cpr || letter.patient.has_value();
   }
   message.body = encode_envelope(envelope);

@@ -153,6 +153,43 @@ TEST_F(DeadlineFlow, ANoticeThatArrivesAfterTheDischargeIsFlaggedLate) {
   EXPECT_NE(broker->log().find("ALERT late discharge notice"), std::string::npos);
 }
 
+TEST_F(DeadlineFlow, ACorrectionKeepsTheClockAndACancellationClosesIt) {
+  start();
+  Envelope request = make_certificate_request(jc_party, psy_party, "E1", "REQ1", kMonday, "LÆ125");
+  ASSERT_EQ(post(request).status, 202);
+  ASSERT_TRUE(eventually([&] { return deadlines("view=open")["deadlines"].size() == 1; }));
+
+  // Two days later the jobcenter corrects a question (same letter id, status rettetbrev): a new
+  // version, delivered again; the deadline keeps its due date (a typo buys no time).
+  advance_to(kMonday + std::chrono::days{2});
+  request.id = "E2";
+  request.letters[0].status = LetterStatus::kCorrected;
+  std::get<CertificateRequest>(request.letters[0].body).questions.push_back("Tillægsspørgsmål?");
+  ASSERT_EQ(post(request).status, 202);
+  ASSERT_TRUE(psy.wait_until([](auto& r) { return r.size() == 2; }, seconds{20}));
+  ASSERT_TRUE(eventually([&] {
+    const auto m = message(jc_party, "REQ1");
+    for (const auto& e : m["timeline"])
+      if (e["event"] == "deadline-corrected") return true;
+    return false;
+  }));
+  EXPECT_EQ(deadlines("view=open")["deadlines"][0]["due"], "2026-12-07");
+
+  // Then it cancels the request (annulleretbrev): the deadline closes as cancelled.
+  request.id = "E3";
+  request.letters[0].status = LetterStatus::kCancelled;
+  ASSERT_EQ(post(request).status, 202);
+  EXPECT_TRUE(deadlines("view=open")["deadlines"].empty());
+  const auto all = deadlines("view=all")["deadlines"];
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["state"], "cancelled");
+  ASSERT_TRUE(psy.wait_until([](auto& r) { return r.size() == 3; }, seconds{20}));
+
+  // Reusing the id for a new letter with other content is still refused.
+  Envelope reused = make_certificate_request(jc_party, psy_party, "E4", "REQ1", kMonday, "LÆ225");
+  EXPECT_EQ(post(reused).status, 409);
+}
+
 class SystemClockBroker : public BrokerFixture {};
 
 TEST_F(SystemClockBroker, TheClockEndpointDoesNotExist) {
