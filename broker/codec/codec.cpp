@@ -376,6 +376,31 @@ Reminder read_reminder(Reader& r, const XmlElement* e, const std::string& path) 
   return b;
 }
 
+// A MedCom code (TypeCode "XDIS91", VersionCode "XD9134L"): 1-20 letters and digits.
+std::string read_medcom_code(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto v = r.leaf(e, path);
+  if (!v) return {};
+  bool ok = !v->empty() && v->size() <= 20;
+  for (char c : *v)
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'));
+  if (!ok) r.fail(path, "expected 1-20 letters A-Z a-z and digits");
+  return std::string(*v);
+}
+
+Correspondence read_correspondence(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m = r.match(
+      e, path, path,
+      {{{"Subject"}}, {{"Priority"}, 0}, {{"TypeCode"}, 0}, {{"VersionCode"}, 0}, {{"Text"}}});
+  Correspondence b;
+  b.subject = r.text(first(m, 0), path + "/Subject", false);
+  b.priority = r.text(first(m, 1), path + "/Priority", false);
+  if (const auto* t = first(m, 2)) b.medcom_type_code = read_medcom_code(r, t, path + "/TypeCode");
+  if (const auto* v = first(m, 3))
+    b.medcom_version_code = read_medcom_code(r, v, path + "/VersionCode");
+  b.text = r.text(first(m, 4), path + "/Text", false);
+  return b;
+}
+
 std::vector<std::string> read_letter_ids(Reader& r, const std::vector<const XmlElement*>& es,
                                          const std::string& path) {
   std::vector<std::string> ids;
@@ -431,6 +456,8 @@ LetterBody read_body(Reader& r, const XmlElement* e, const std::string& letter_p
       return read_positive_receipt(r, e, path);
     case LetterType::kNegativeReceipt:
       return read_negative_receipt(r, e, path);
+    case LetterType::kCorrespondence:
+      return read_correspondence(r, e, path);
   }
   return CertificateRequest{};
 }
@@ -460,7 +487,7 @@ Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
   const auto type = r.enumerated<LetterType>(
       first(m, 1), path + "/Type", parse_letter_type,
       "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
-      "PositiveReceipt, NegativeReceipt");
+      "PositiveReceipt, NegativeReceipt, Correspondence");
   letter.status = r.enumerated<LetterStatus>(first(m, 2), path + "/Status", parse_letter_status,
                                              "nytbrev, rettetbrev, annulleretbrev");
   letter.authorised = r.timestamp(first(m, 3), path + "/Authorised");
@@ -580,6 +607,13 @@ struct BodyWriter {
     write_ids(w, b.original.original_letter_ids);
     w.leaf("RefuseCode", to_string(b.code));
     w.leaf("RefuseText", b.text);
+  }
+  void operator()(const Correspondence& b) {
+    w.leaf("Subject", b.subject);
+    if (!b.priority.empty()) w.leaf("Priority", b.priority);
+    if (!b.medcom_type_code.empty()) w.leaf("TypeCode", b.medcom_type_code);
+    if (!b.medcom_version_code.empty()) w.leaf("VersionCode", b.medcom_version_code);
+    w.leaf("Text", b.text);
   }
 };
 

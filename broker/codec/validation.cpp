@@ -103,6 +103,13 @@ struct BodyRules {
     // A network refusal of an unparseable message may name no letter.
     return check_receipt_ids(path, b.original);
   }
+
+  // The codec refuses empty values; this catches letters built in code (adapters).
+  Result<void> operator()(const Correspondence& b) const {
+    if (b.subject.empty()) return invalid(path + "/Subject", "must not be empty");
+    if (b.text.empty()) return invalid(path + "/Text", "must not be empty");
+    return {};
+  }
 };
 
 }  // namespace

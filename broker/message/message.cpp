@@ -21,7 +21,7 @@ std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& ta
   return "?";
 }
 
-constexpr std::array<std::pair<LetterType, std::string_view>, 7> kLetterTypes{{
+constexpr std::array<std::pair<LetterType, std::string_view>, 8> kLetterTypes{{
     {LetterType::kCertificateRequest, "CertificateRequest"},
     {LetterType::kCertificate, "Certificate"},
     {LetterType::kDischargeNotice, "DischargeNotice"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<LetterType, std::string_view>, 7> kLetterTypes{{
     {LetterType::kReminder, "Reminder"},
     {LetterType::kPositiveReceipt, "PositiveReceipt"},
     {LetterType::kNegativeReceipt, "NegativeReceipt"},
+    {LetterType::kCorrespondence, "Correspondence"},
 }};
 constexpr std::array<std::pair<LetterStatus, std::string_view>, 3> kStatuses{{
     {LetterStatus::kNew, "nytbrev"},

@@ -27,11 +27,12 @@ enum class LetterType {
   kReminder,
   kPositiveReceipt,
   kNegativeReceipt,
+  kCorrespondence,  // last: LetterType follows the LetterBody alternative's index
 };
 inline constexpr LetterType kAllLetterTypes[] = {
-    LetterType::kCertificateRequest, LetterType::kCertificate, LetterType::kDischargeNotice,
-    LetterType::kMentorResponse,     LetterType::kReminder,    LetterType::kPositiveReceipt,
-    LetterType::kNegativeReceipt};
+    LetterType::kCertificateRequest, LetterType::kCertificate,   LetterType::kDischargeNotice,
+    LetterType::kMentorResponse,     LetterType::kReminder,      LetterType::kPositiveReceipt,
+    LetterType::kNegativeReceipt,    LetterType::kCorrespondence};
 std::string_view to_string(LetterType t);  // "CertificateRequest", ...
 std::optional<LetterType> parse_letter_type(std::string_view s);
 inline bool is_receipt(LetterType t) {
@@ -121,6 +122,18 @@ struct Reminder {
   bool operator==(const Reminder&) const = default;
 };
 
+// A general letter between two units (MedCom XDIS91 "korrespondancebrev"): free text under a
+// subject, about one patient. Letters read from a classic OIOXML XDIS91 ClinicalEmail keep
+// MedCom's TypeCode and VersionCode so that they can be written back as they came.
+struct Correspondence {
+  std::string subject;              // MedCom AdditionalInformation/Subject; not empty
+  std::string text;                 // the letter's text, lines separated by '\n'; not empty
+  std::string priority;             // optional MedCom Priority, e.g. "høj_prioritet"
+  std::string medcom_type_code;     // "XDIS91" when it came from OIOXML, else empty
+  std::string medcom_version_code;  // optional MedCom VersionCode, e.g. "XD9134L"
+  bool operator==(const Correspondence&) const = default;
+};
+
 // Points back at what is being receipted (MedCom OriginalEmessage).
 struct ReceiptReference {
   std::string original_envelope_id;
@@ -147,8 +160,9 @@ struct NegativeReceipt {
   bool operator==(const NegativeReceipt&) const = default;
 };
 
+// The alternatives are in LetterType's order (Letter::type() is the index).
 using LetterBody = std::variant<CertificateRequest, Certificate, DischargeNotice, MentorResponse,
-                                Reminder, PositiveReceipt, NegativeReceipt>;
+                                Reminder, PositiveReceipt, NegativeReceipt, Correspondence>;
 
 struct Letter {
   std::string id;  // 1–14 chars, stable across resends; unique per sender

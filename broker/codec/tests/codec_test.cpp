@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/codec/tests/codec_test_support.hpp"
+#include "broker/codec/validation.hpp"
 
 namespace sektorbro {
 namespace {
@@ -255,6 +256,100 @@ TEST(Codec, AcceptanceRoundTripsAndRefusesBrokenInput) {
   auto envelope_doc = decode_acceptance(read_file(schemas_dir() / "examples" / "reminder.xml"));
   ASSERT_FALSE(envelope_doc.ok());
   EXPECT_EQ(envelope_doc.error().detail, "root element must be Acceptance");
+}
+
+}  // namespace
+}  // namespace sektorbro
+
+// ---- Correspondence (MedCom XDIS91-style general letter) ------------------------------------
+
+namespace sektorbro {
+namespace {
+
+Correspondence full_correspondence() {
+  return Correspondence{"Forundersøgelse", "Linje 1\nLinje 2\n\nVenlig hilsen", "høj_prioritet",
+                        "XDIS91", "XD9134L"};
+}
+
+TEST(CodecCorrespondence, RoundTripsWithAndWithoutTheOptionalFields) {
+  expect_round_trip(envelope({letter("C1", full_correspondence())}));
+  expect_round_trip(envelope({letter("C2", Correspondence{"Emne", "Tekst", "", "", ""})}));
+  const std::string bytes =
+      encode_envelope(envelope({letter("C1", Correspondence{"Emne", "Tekst", "", "", ""})}));
+  EXPECT_EQ(bytes.find("<Priority"), std::string::npos) << bytes;
+  EXPECT_EQ(bytes.find("<TypeCode"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find("<Type>Correspondence</Type>"), std::string::npos) << bytes;
+}
+
+TEST(CodecCorrespondence, WritesTheElementsInSchemaOrderAndValidates) {
+  const std::string bytes = encode_envelope(envelope({letter("C1", full_correspondence())}));
+  const auto subject = bytes.find("<Subject>Forundersøgelse</Subject>");
+  const auto priority = bytes.find("<Priority>høj_prioritet</Priority>");
+  const auto type = bytes.find("<TypeCode>XDIS91</TypeCode>");
+  const auto version = bytes.find("<VersionCode>XD9134L</VersionCode>");
+  const auto text = bytes.find("<Text>Linje 1\nLinje 2\n\nVenlig hilsen</Text>");
+  ASSERT_NE(text, std::string::npos) << bytes;
+  EXPECT_LT(subject, priority);
+  EXPECT_LT(priority, type);
+  EXPECT_LT(type, version);
+  EXPECT_LT(version, text);
+  ASSERT_TRUE(testing::xmllint_available());
+  EXPECT_EQ(testing::xmllint(schemas_dir() / "sektorbro-message.xsd", testing::scratch_file(bytes)),
+            0)
+      << bytes;
+}
+
+TEST(CodecCorrespondence, RefusesBrokenLettersWithThePath) {
+  const std::string good = encode_envelope(envelope({letter("C1", full_correspondence())}));
+  ASSERT_TRUE(decode_envelope(good).ok());
+  struct Case {
+    std::string bytes;
+    std::string detail;
+    bool schema_refuses;
+  };
+  const std::vector<Case> cases{
+      {replace(good, "<Subject>Forundersøgelse</Subject>", "<Subject> </Subject>"),
+       "Letter[1]/Correspondence/Subject: must not be empty", true},
+      {replace(good, "<Text>Linje 1\nLinje 2\n\nVenlig hilsen</Text>", ""),
+       "Letter[1]/Correspondence: missing element Text", true},
+      {replace(good, "<TypeCode>XDIS91</TypeCode>", "<TypeCode>XDIS 91</TypeCode>"),
+       "Letter[1]/Correspondence/TypeCode: expected 1-20 letters A-Z a-z and digits", true},
+      {replace(good, "<VersionCode>XD9134L</VersionCode>", "<VersionCode></VersionCode>"),
+       "Letter[1]/Correspondence/VersionCode: expected 1-20 letters A-Z a-z and digits", true},
+      {replace(replace(good, "<Priority>høj_prioritet</Priority>", ""), "<Subject>",
+               "<Priority>høj_prioritet</Priority><Subject>"),
+       "Letter[1]/Correspondence/Subject: element out of order", true},
+      {replace(good, "<Patient>\n      <CPR>0101801234</CPR>\n    </Patient>\n", ""),
+       "Letter[1]: missing element Patient (required on Correspondence)", false},
+      {replace(good, "<Type>Correspondence</Type>", "<Type>Reminder</Type>"),
+       "Letter[1]: body element Correspondence does not match Type Reminder", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.detail);
+    auto r = decode_envelope(c.bytes);
+    ASSERT_FALSE(r.ok()) << c.bytes;
+    EXPECT_EQ(r.error().code, Errc::kInvalid);
+    EXPECT_EQ(r.error().detail, c.detail);
+    EXPECT_EQ(r.error().detail.find("0101801234"), std::string::npos);
+    if (c.schema_refuses) {
+      EXPECT_NE(
+          testing::xmllint(schemas_dir() / "sektorbro-message.xsd", testing::scratch_file(c.bytes)),
+          0);
+    }
+  }
+}
+
+TEST(CodecCorrespondence, BusinessRulesRefuseEmptyValuesBuiltInCode) {
+  Envelope e = envelope({letter("C1", Correspondence{"", "Tekst", "", "", ""})});
+  auto r = validate_envelope(e, e.sent);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().detail, "Letter[1]/Correspondence/Subject: must not be empty");
+  e = envelope({letter("C1", Correspondence{"Emne", "", "", "", ""})});
+  r = validate_envelope(e, e.sent);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().detail, "Letter[1]/Correspondence/Text: must not be empty");
+  e = envelope({letter("C1", full_correspondence())});
+  EXPECT_TRUE(validate_envelope(e, e.sent).ok());
 }
 
 }  // namespace

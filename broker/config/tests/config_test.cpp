@@ -155,7 +155,7 @@ struct BrokenCase {
 
 std::string letter_types() {
   return "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
-         "PositiveReceipt, NegativeReceipt";
+         "PositiveReceipt, NegativeReceipt, Correspondence";
 }
 
 TEST(Config, BrokenConfigurationsNameTheKey) {

@@ -19,6 +19,11 @@ TEST(Message, LetterTypeFollowsTheBodyAlternative) {
   l.body = NegativeReceipt{};
   EXPECT_EQ(l.type(), LetterType::kNegativeReceipt);
   EXPECT_TRUE(is_receipt(l.type()));
+  l.body = Correspondence{};
+  EXPECT_EQ(l.type(), LetterType::kCorrespondence);
+  EXPECT_EQ(to_string(l.type()), "Correspondence");
+  EXPECT_FALSE(is_receipt(l.type()));
+  EXPECT_EQ(std::size(kAllLetterTypes), std::variant_size_v<LetterBody>);
 }
 
 TEST(Message, MedcomCodesRoundTrip) {
