@@ -1,8 +1,8 @@
 // The classic MedCom OIOXML Emessage (domain.md §2–3) as the adapter's intermediate value: what
 // the reader takes out of the bytes and the writer puts back, independent of the native model.
-// Letters the native model has no type for (XDIS91 ClinicalEmail and every other MedCom letter)
-// live here and travel as they are; receipts (XCTL01/02/03) convert to and from native receipts
-// (oioxml_receipts.hpp). Plain values; any thread.
+// XDIS91 ClinicalEmail converts to and from the native Correspondence letter and receipts
+// (XCTL01/02/03) to and from native receipts (oioxml_native.hpp, oioxml_receipts.hpp); every
+// other MedCom letter has no native type and lives here only. Plain values; any thread.
 #pragma once
 
 #include <optional>

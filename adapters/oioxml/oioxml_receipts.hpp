@@ -87,7 +87,7 @@ Result<OioxmlEmessage> receipt_from_native(const OioxmlEmessage& original, const
 // whole envelope (no OriginalLetter) gives original_letter_ids EMPTY, meaning "every letter of
 // that envelope": the caller resolves it from its store (the native model asks for at least
 // one id, so it must not pass the letter on unresolved). kUnsupportedType
-// if a letter is not a receipt (say, XDIS91: the native model has no general letter yet).
+// if a letter is not a receipt (XDIS91 correspondence converts in oioxml_native.hpp).
 Result<std::vector<Letter>> receipts_to_native(const OioxmlEmessage& message);
 
 }  // namespace sektorbro::adapters
