@@ -271,10 +271,10 @@ std::optional<Error> check_root(const XmlElement& root, std::string_view name) {
   return std::nullopt;
 }
 
-Result<XmlElement> parse_document(std::string_view bytes) {
+Result<XmlElement> parse_document(std::string_view bytes, const DecodeLimits& limits) {
   auto utf8 = to_utf8_document(bytes);
   if (!utf8) return utf8.error();
-  return parse_xml_tree(*utf8, kNamespace);
+  return parse_xml_tree(*utf8, kNamespace, limits);
 }
 
 // ---- decoding ------------------------------------------------------------------------------
@@ -639,7 +639,11 @@ void write_letter(XmlWriter& w, const Letter& l, std::string_view xmlns) {
 }  // namespace
 
 Result<Envelope> decode_envelope(std::string_view bytes) {
-  auto tree = parse_document(bytes);
+  return decode_envelope(bytes, kDefaultDecodeLimits);
+}
+
+Result<Envelope> decode_envelope(std::string_view bytes, const DecodeLimits& limits) {
+  auto tree = parse_document(bytes, limits);
   if (!tree) return tree.error();
   if (auto bad = check_root(*tree, "Emessage")) return *bad;
   Reader r;
@@ -679,7 +683,7 @@ std::string encode_acceptance(const Acceptance& acceptance) {
 }
 
 Result<Acceptance> decode_acceptance(std::string_view bytes) {
-  auto tree = parse_document(bytes);
+  auto tree = parse_document(bytes, kDefaultDecodeLimits);
   if (!tree) return tree.error();
   if (auto bad = check_root(*tree, "Acceptance")) return *bad;
   Reader r;

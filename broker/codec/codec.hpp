@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "broker/codec/limits.hpp"
 #include "broker/core/result.hpp"
 #include "broker/message/message.hpp"
 
@@ -17,8 +18,11 @@ namespace sektorbro {
 // and that all letters share sender and receiver. Errors are kMalformed (not well-formed XML,
 // bad encoding, DOCTYPE/entity declarations) or kInvalid (schema-level), with a detail that
 // names the element path, e.g. "Letter[2]/Patient/CPR: expected 10 digits". Details never
-// echo field values, so they are safe to log and to put in a negative receipt.
+// echo field values, so they are safe to log and to put in a negative receipt. Documents over
+// the size limits (limits.hpp; kDefaultDecodeLimits unless given) are kMalformed before
+// RapidXML sees them.
 Result<Envelope> decode_envelope(std::string_view bytes);
+Result<Envelope> decode_envelope(std::string_view bytes, const DecodeLimits& limits);
 
 // Serialises to UTF-8 XML with an XML declaration. Deterministic: the same value gives the
 // same bytes, so decode(encode(e)) == e and encode(decode(encode(e))) == encode(e).

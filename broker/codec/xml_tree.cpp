@@ -1,5 +1,6 @@
 #include "broker/codec/xml_tree.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <rapidxml/rapidxml.hpp>
 #include <utility>
@@ -52,9 +53,12 @@ Result<std::size_t> check_reference(std::string_view doc, std::size_t i) {
   return malformed("undefined entity reference at byte offset " + std::to_string(i));
 }
 
-// The pre-scan described in the header. Linear, no recursion.
-Result<void> prescan(std::string_view doc) {
+// The pre-scan described in the header. Linear, no recursion. `text` holds the character data
+// counted so far for each open element (depth is bounded, so the vector is small).
+Result<void> prescan(std::string_view doc, const DecodeLimits& limits) {
   int depth = 0;
+  std::size_t elements = 0;
+  std::vector<std::size_t> text(1, 0);  // text[0]: outside the root element
   std::size_t i = 0;
   const auto skip_past = [&](std::string_view close, const char* what) -> Result<void> {
     const auto end = doc.find(close, i);
@@ -62,16 +66,26 @@ Result<void> prescan(std::string_view doc) {
     i = end + close.size();
     return {};
   };
+  const auto add_text = [&](std::size_t bytes) -> Result<void> {
+    text.back() += bytes;
+    if (text.back() > limits.max_text_bytes)
+      return malformed("text of one element longer than " + std::to_string(limits.max_text_bytes) +
+                       " bytes");
+    return {};
+  };
   while (i < doc.size()) {
     const char c = doc[i];
     if (c == '&') {
       auto len = check_reference(doc, i);
       if (!len) return len.error();
+      if (auto r = add_text(*len); !r) return r;
       i += *len;
       continue;
     }
     if (c != '<') {
-      ++i;
+      const auto next = std::min(doc.find_first_of("<&", i), doc.size());
+      if (auto r = add_text(next - i); !r) return r;
+      i = next;
       continue;
     }
     const std::string_view rest = doc.substr(i);
@@ -80,7 +94,9 @@ Result<void> prescan(std::string_view doc) {
       continue;
     }
     if (rest.starts_with("<![CDATA[")) {
+      const std::size_t start = i;
       if (auto r = skip_past("]]>", "CDATA section"); !r) return r;
+      if (auto r = add_text(i - start); !r) return r;
       continue;
     }
     if (rest.starts_with("<?")) {
@@ -92,28 +108,47 @@ Result<void> prescan(std::string_view doc) {
     if (rest.starts_with("<!")) return malformed("markup declarations are not allowed");
     const bool closing = rest.starts_with("</");
     std::size_t j = i + 1;
+    std::size_t attributes = 0;
+    std::size_t value_start = 0;
     char quote = 0;
     for (; j < doc.size(); ++j) {
       const char d = doc[j];
       if (quote != 0) {
         if (d == quote) {
           quote = 0;
+          if (j - value_start > limits.max_text_bytes)
+            return malformed("attribute value longer than " +
+                             std::to_string(limits.max_text_bytes) + " bytes");
         } else if (d == '&') {
           auto len = check_reference(doc, j);
           if (!len) return len.error();
           j += *len - 1;
         }
       } else if (d == '"' || d == '\'') {
+        // Every attribute has exactly one quoted value.
         quote = d;
+        value_start = j + 1;
+        if (++attributes > limits.max_attributes)
+          return malformed("more than " + std::to_string(limits.max_attributes) +
+                           " attributes on one element");
       } else if (d == '>') {
         break;
       }
     }
     if (j >= doc.size()) return malformed("unexpected end of document inside a tag");
     if (closing) {
-      if (depth > 0) --depth;
-    } else if (doc[j - 1] != '/' && ++depth > kMaxXmlDepth) {
-      return malformed("element nesting deeper than " + std::to_string(kMaxXmlDepth));
+      if (depth > 0) {
+        --depth;
+        text.pop_back();
+      }
+    } else {
+      if (++elements > limits.max_elements)
+        return malformed("more than " + std::to_string(limits.max_elements) + " elements");
+      if (doc[j - 1] != '/') {
+        if (++depth > limits.max_depth)
+          return malformed("element nesting deeper than " + std::to_string(limits.max_depth));
+        text.push_back(0);
+      }
     }
     i = j + 1;
   }
@@ -207,7 +242,12 @@ class TreeBuilder {
 }  // namespace
 
 Result<XmlElement> parse_xml_tree(std::string_view utf8, std::string_view namespace_uri) {
-  if (auto scanned = prescan(utf8); !scanned) return scanned.error();
+  return parse_xml_tree(utf8, namespace_uri, kDefaultDecodeLimits);
+}
+
+Result<XmlElement> parse_xml_tree(std::string_view utf8, std::string_view namespace_uri,
+                                  const DecodeLimits& limits) {
+  if (auto scanned = prescan(utf8, limits); !scanned) return scanned.error();
   // RapidXML parses in place and needs a terminating NUL; the pre-scan and the UTF-8 check
   // guarantee no NUL and no undefined entity inside.
   std::vector<char> buffer(utf8.begin(), utf8.end());
