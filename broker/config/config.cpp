@@ -423,12 +423,20 @@ Result<std::vector<LetterType>> read_accepts(const json& v, const std::string& p
 
 Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = check_object(v, path); !r) return r.error();
-  if (auto r = check_keys(
-          v, path,
-          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier", "url", "accepts"});
+  if (auto r = check_keys(v, path,
+                          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier",
+                           "url", "accepts", "dialect"});
       !r)
     return r.error();
   Endpoint e;
+  if (const json* dialect = find(v, "dialect")) {
+    auto text = read_string(*dialect, join(path, "dialect"));
+    if (!text) return text.error();
+    const auto parsed = parse_dialect(*text);
+    if (!parsed)
+      return config_error(join(path, "dialect"), "must be \"native\", \"oioxml\" or \"sbdh\"");
+    e.dialect = *parsed;
+  }
   if (auto r = required_field(v, path, "id", e.id, read_endpoint_id); !r) return r.error();
   if (auto r = required_field(v, path, "kind", e.kind, read_kind); !r) return r.error();
   if (auto r = parse_party_fields(v, path, e.party); !r) return r.error();

@@ -12,4 +12,23 @@ std::string_view to_string(EndpointKind k) {
   return "?";
 }
 
+std::string_view to_string(Dialect d) {
+  switch (d) {
+    case Dialect::kNative:
+      return "native";
+    case Dialect::kOioxml:
+      return "oioxml";
+    case Dialect::kSbdh:
+      return "sbdh";
+  }
+  return "?";
+}
+
+std::optional<Dialect> parse_dialect(std::string_view s) {
+  if (s == "native") return Dialect::kNative;
+  if (s == "oioxml") return Dialect::kOioxml;
+  if (s == "sbdh") return Dialect::kSbdh;
+  return std::nullopt;
+}
+
 }  // namespace sektorbro

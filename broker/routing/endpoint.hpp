@@ -2,7 +2,9 @@
 // delivers to.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/message/message.hpp"
@@ -12,12 +14,20 @@ namespace sektorbro {
 enum class EndpointKind { kJobcenter, kPsychiatry };
 std::string_view to_string(EndpointKind k);  // "jobcenter", "psychiatry"
 
+// The message format an endpoint speaks (issue 4): Sektorbro's own Emessage, MedCom's classic
+// OIOXML Emessage, or a native Emessage inside an EHMI SBDH envelope. The broker accepts that
+// dialect from the endpoint and delivers to it in that dialect.
+enum class Dialect { kNative, kOioxml, kSbdh };
+std::string_view to_string(Dialect d);  // "native", "oioxml", "sbdh"
+std::optional<Dialect> parse_dialect(std::string_view s);
+
 struct Endpoint {
-  std::string id;          // short stable name used by operators, e.g. "jc-aarhus"
-  Party party;             // GLN + SOR (+ identifier code) as letters must name it
+  std::string id;  // short stable name used by operators, e.g. "jc-aarhus"
+  Party party;     // GLN + SOR (+ identifier code) as letters must name it
   EndpointKind kind = EndpointKind::kJobcenter;
-  std::string url;         // delivery URL (http:// or https://)
+  std::string url;                  // delivery URL (http:// or https://)
   std::vector<LetterType> accepts;  // letter types it takes; receipts are always accepted
+  Dialect dialect = Dialect::kNative;
 };
 
 }  // namespace sektorbro

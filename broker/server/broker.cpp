@@ -9,6 +9,7 @@
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
 #include "broker/delivery/retry_policy.hpp"
+#include "broker/edge/edge_codec.hpp"
 #include "broker/http/async_bridge.hpp"
 #include "broker/server/http_util.hpp"
 
@@ -136,7 +137,7 @@ std::string Broker::next_broker_id() {
 // Receiving
 
 Broker::Answer Broker::refuse(TimePoint now, const Envelope* envelope, const Error& error,
-                              std::string_view via) {
+                              std::string_view via, const Inbound* inbound) {
   Envelope receipt;
   receipt.id = next_broker_id();
   receipt.sent = now;
@@ -166,7 +167,9 @@ Broker::Answer Broker::refuse(TimePoint now, const Envelope* envelope, const Err
   writer_.submit(
       GroupCommitWriter::Job{[now, what](Store& store) { (void)store.audit(now, "refused", what); },
                              [](const Result<void>&) {}});
-  return Answer{status_for(error.code), encode_envelope(receipt)};
+  // In the sender's dialect: an XCTL01 for OIOXML, an EHMI ReceiptException for SBDH.
+  const Dialect dialect = inbound ? inbound->dialect : Dialect::kNative;
+  return Answer{status_for(error.code), refused_answer(dialect, inbound, receipt, now, receipt.id)};
 }
 
 Result<std::vector<Broker::ReceiptMatch>> Broker::check_references(const Envelope& envelope) {
@@ -232,17 +235,58 @@ Result<std::vector<Broker::ReceiptMatch>> Broker::check_references(const Envelop
 
 asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_view via) {
   const TimePoint now = clock_.now();
-  auto decoded = decode_envelope(bytes);
-  if (!decoded) co_return refuse(now, nullptr, decoded.error(), via);
-  const Envelope& envelope = *decoded;
+  auto decoded = decode_inbound(bytes, now);
+  if (!decoded) {
+    Inbound unread;
+    unread.dialect = sniff_dialect(bytes);
+    co_return refuse(now, nullptr, decoded.error(), via, &unread);
+  }
+  const Inbound& in = *decoded;
+  if (in.signal) {
+    // EHMI's envelope-level receipt between message handlers: nothing to route or store.
+    log_info(std::string("EHMI ") +
+             (in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement") +
+             " for envelope " + in.signal->original_message_id + " via " + std::string(via));
+    co_return Answer{http::status::accepted, "", false, true};
+  }
+  Envelope envelope = *in.envelope;
+  // OIOXML names parties by EAN (GLN) only; the directory knows their SOR codes.
+  for (auto& letter : envelope.letters) {
+    for (Party* party : {&letter.sender, &letter.receiver}) {
+      if (!party->sor.empty()) continue;
+      if (const Endpoint* e = directory_.by_gln(party->gln)) party->sor = e->party.sor;
+      if (party->gln == config_.identity.gln) party->sor = config_.identity.sor;
+    }
+  }
   if (auto valid = validate_envelope(envelope, now); !valid)
-    co_return refuse(now, &envelope, valid.error(), via);
+    co_return refuse(now, &envelope, valid.error(), via, &in);
   auto route = route_envelope(envelope, directory_);
-  if (!route) co_return refuse(now, &envelope, route.error(), via);
+  if (!route) co_return refuse(now, &envelope, route.error(), via, &in);
+  // Each endpoint speaks its own dialect (issue 4); what the receiver's cannot express is refused
+  // here, never dropped later.
+  if (route->sender->dialect != in.dialect) {
+    co_return refuse(
+        now, &envelope,
+        make_error(Errc::kInvalid, "endpoint " + route->sender->id + " speaks " +
+                                       std::string(to_string(route->sender->dialect)) +
+                                       ", this document is " + std::string(to_string(in.dialect))),
+        via, &in);
+  }
+  for (const auto& letter : envelope.letters) {
+    if (!expressible(letter.type(), route->receiver->dialect)) {
+      co_return refuse(
+          now, &envelope,
+          make_error(Errc::kUnsupportedType, "receiver " + route->receiver->id + " speaks " +
+                                                 std::string(to_string(route->receiver->dialect)) +
+                                                 ", which cannot carry a " +
+                                                 std::string(to_string(letter.type()))),
+          via, &in);
+    }
+  }
   auto matches = check_references(envelope);
-  if (!matches) co_return refuse(now, &envelope, matches.error(), via);
+  if (!matches) co_return refuse(now, &envelope, matches.error(), via, &in);
   auto changes = deadline_changes_on_arrival(envelope, *route, now);
-  if (!changes) co_return refuse(now, &envelope, changes.error(), via);
+  if (!changes) co_return refuse(now, &envelope, changes.error(), via, &in);
   // One reply per deadline: a second reply racing the first is refused, not stored.
   std::vector<DeadlineKey> guarded;
   for (const auto& c : *changes) {
@@ -251,7 +295,7 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
       co_return refuse(now, &envelope,
                        make_error(Errc::kConflict, "a reply to letter " + c.deadline.key.letter_id +
                                                        " is already being stored"),
-                       via);
+                       via, &in);
     }
     guarded.push_back(c.deadline.key);
   }
@@ -304,7 +348,7 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
                             make_error(Errc::kStorage,
                                        "the broker could not store "
                                        "the message; send it again"),
-                            via)
+                            via, &in)
                          .body};
   }
   const NewMessage& message_stored = *shared_message;
@@ -315,26 +359,31 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
                message_stored.receiver_endpoint + " as #" + std::to_string(outcome->message_id));
       queue_.schedule(outcome->message_id, message_stored.receiver_endpoint, now);
       pump();
-      co_return Answer{http::status::accepted, message_stored.acceptance, true, false};
+      co_return Answer{http::status::accepted,
+                       accepted_answer(in, message_stored.acceptance, now, next_broker_id()), true,
+                       false};
     case AcceptOutcome::Kind::kDuplicate:
       log_info("duplicate envelope " + envelope.id + " from " + message_stored.sender_endpoint +
                ": answered as #" + std::to_string(outcome->message_id) + " was");
-      co_return Answer{http::status::accepted, outcome->acceptance, false, true};
+      co_return Answer{http::status::accepted,
+                       accepted_answer(in, outcome->acceptance, now, next_broker_id()), false,
+                       true};
     case AcceptOutcome::Kind::kConflict:
       co_return refuse(now, &envelope,
                        make_error(Errc::kDuplicateConflict,
                                   "letter id " + outcome->conflicting_letter_id +
                                       " was already used by this sender for different content"),
-                       via);
+                       via, &in);
     case AcceptOutcome::Kind::kMixed:
       co_return refuse(now, &envelope,
                        make_error(Errc::kDuplicateConflict,
                                   "the envelope mixes letters already received with new ones; "
                                   "resend the original envelope's letters unchanged, new letters "
                                   "in an envelope of their own"),
-                       via);
+                       via, &in);
   }
-  co_return refuse(now, &envelope, make_error(Errc::kStorage, "unexpected store outcome"), via);
+  co_return refuse(now, &envelope, make_error(Errc::kStorage, "unexpected store outcome"), via,
+                   &in);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -379,16 +428,32 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   const Endpoint* receiver = directory_.by_id(message.receiver_endpoint);
   const int attempts = message.attempts + 1;
   TransportResponse response;
-  if (receiver) {
-    OutboundRequest request{receiver->url, message.body, std::string(kXml),
-                            config_.delivery.timeout};
+  // The stored body is native; the receiver gets it in its own dialect.
+  std::string body = message.body;
+  if (receiver && receiver->dialect != Dialect::kNative) {
+    auto native = decode_envelope(message.body);
+    auto converted =
+        native ? encode_outbound(*native, receiver->dialect, clock_.now(), next_broker_id())
+               : Result<std::string>(native.error());
+    if (converted) {
+      body = std::move(*converted);
+    } else {
+      response.error = "cannot write the message in " + std::string(to_string(receiver->dialect)) +
+                       ": " + converted.error().detail;
+    }
+  }
+  if (receiver && response.error.empty()) {
+    OutboundRequest request{
+        receiver->url, std::move(body),
+        receiver->dialect == Dialect::kNative ? std::string(kXml) : std::string("application/xml"),
+        config_.delivery.timeout};
     auto shared_request = std::make_shared<OutboundRequest>(std::move(request));
     auto start_transfer = [this, shared_request](auto done) {
       transport_.post(std::move(*shared_request), std::move(done));
     };
     auto transfer = await_callback<TransportResponse>(std::move(start_transfer));
     response = co_await std::move(transfer);
-  } else {
+  } else if (!receiver) {
     response.error = "endpoint " + message.receiver_endpoint + " is no longer configured";
   }
   const TimePoint now = clock_.now();
@@ -399,20 +464,28 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
       !is_receipt(message.letters.front().type) && message.sender_endpoint != kBrokerEndpoint;
   bool negative_in_body = false;
   bool receipt_relayed = false;
-  if (expects_receipt && receiver && !response.body.empty() && response.http_status >= 200 &&
+  if (receiver && !response.body.empty() && response.http_status >= 200 &&
       response.http_status < 500) {
-    auto envelope = decode_envelope(response.body);
+    auto in = decode_inbound(response.body, now);
     const bool receipts_only =
-        envelope && std::all_of(envelope->letters.begin(), envelope->letters.end(),
-                                [](const Letter& l) { return is_receipt(l.type()); });
-    if (receipts_only && envelope->sender().gln == receiver->party.gln) {
+        in && in->envelope &&
+        std::all_of(in->envelope->letters.begin(), in->envelope->letters.end(),
+                    [](const Letter& l) { return is_receipt(l.type()); });
+    if (in && in->signal) {
+      // EHMI's envelope-level answer: the handler took the envelope (or could not).
+      negative_in_body = in->signal->exception;
+      log_info("#" + std::to_string(message_id) + " " + receiver->id + " answered with an EHMI " +
+               (in->signal->exception ? "ReceiptException" : "ReceiptAcknowledgement"));
+    } else if (expects_receipt && receipts_only &&
+               in->envelope->sender().gln == receiver->party.gln) {
+      const Envelope& envelope = *in->envelope;
       negative_in_body =
-          std::any_of(envelope->letters.begin(), envelope->letters.end(),
+          std::any_of(envelope.letters.begin(), envelope.letters.end(),
                       [](const Letter& l) { return l.type() == LetterType::kNegativeReceipt; });
       auto ingesting = ingest(response.body, receiver->id);
       const Answer answer = co_await std::move(ingesting);
       receipt_relayed = answer.stored || answer.duplicate;
-    } else {
+    } else if (expects_receipt) {
       log_warn("delivery of #" + std::to_string(message_id) + " to " + receiver->id +
                ": response body is not a receipt from the receiver; ignored");
     }

@@ -24,6 +24,7 @@
 #include "broker/deadlines/calendar.hpp"
 #include "broker/deadlines/deadline.hpp"
 #include "broker/delivery/transport.hpp"
+#include "broker/edge/edge_codec.hpp"
 #include "broker/http/asio.hpp"
 #include "broker/http/async_bridge.hpp"
 #include "broker/http/http_server.hpp"
@@ -73,7 +74,8 @@ class Broker {
 
   // Receiving (broker.cpp).
   asio::awaitable<Answer> ingest(std::string bytes, std::string_view via);
-  Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via);
+  Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via,
+                const Inbound* inbound = nullptr);
   Result<std::vector<ReceiptMatch>> check_references(const Envelope& envelope);
   std::string next_broker_id();
   Envelope broker_envelope(const Party& to, LetterBody body, TimePoint now);

@@ -310,7 +310,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "endpoints[1]: must be an object"},
       {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
        "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
-       "identifier_code, identifier, url, accepts)"},
+       "identifier_code, identifier, url, accepts, dialect)"},
       {"endpoint check digit", [](json& d) { d["endpoints"][1]["gln"] = "5790000662013"; },
        "endpoints[1].gln: check digit is wrong (expected 5790000662012)"},
       {"endpoint gln short", [](json& d) { d["endpoints"][0]["gln"] = "579000075101"; },
