@@ -31,10 +31,10 @@ struct Route {
 };
 
 // Decides the route for a validated envelope:
-//  - sender GLN not configured                          → kUnknownSender
-//  - receiver GLN not configured                        → kUnknownReceiver (ukendt_lokationsnummer)
-//  - receiver SOR differs from the configured one        → kReceiverMismatch (problem_med_modtagerID)
-//  - a letter type the receiver does not accept          → kUnsupportedType (problem_med_version)
+//  - sender GLN not configured                   → kUnknownSender
+//  - receiver GLN not configured                 → kUnknownReceiver (ukendt_lokationsnummer)
+//  - receiver SOR differs from the configured one → kReceiverMismatch (problem_med_modtagerID)
+//  - a letter type the receiver does not accept   → kUnsupportedType (problem_med_version)
 //  - a Reminder from an endpoint (only the broker writes them) → kInvalid
 // Receipts are accepted by every endpoint.
 Result<Route> route_envelope(const Envelope& envelope, const Directory& directory);
