@@ -1,5 +1,6 @@
 #include "tests/integration/broker_fixture.hpp"
 
+#include <regex>
 #include <thread>
 
 namespace sektorbro::testing {
@@ -33,6 +34,16 @@ BrokerFixture::BrokerFixture()
         endpoint("jc2", "jobcenter", jc2_party, jc2.url(), jobcenter_takes),
         endpoint("psy", "psychiatry", psy_party, psy.url(), psychiatry_takes)}},
   };
+}
+
+void BrokerFixture::TearDown() {
+  if (!broker) return;
+  const std::string log = broker->log();
+  std::smatch found;
+  // DDMMYY-SSSS or ten digits in a row that are not part of a longer number (GLNs are 13).
+  EXPECT_FALSE(std::regex_search(
+      log, found, std::regex(R"((^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}-?[0-9]{4}([^0-9]|$))")))
+      << "CPR-shaped number in the broker's log: " << found.str();
 }
 
 void BrokerFixture::start() {
