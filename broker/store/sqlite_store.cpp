@@ -11,12 +11,14 @@
 #include <unordered_set>
 #include <utility>
 
+#include "broker/store/audit_chain.hpp"
+
 namespace sektorbro {
 namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 constexpr int kBusyTimeoutMs = 5000;
 // Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
 // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
@@ -135,6 +137,24 @@ CREATE INDEX deadlines_owed_by ON deadlines (owed_by, state, due_end);
 CREATE INDEX deadlines_owed_to ON deadlines (owed_to, state, due_end);
 CREATE INDEX deadlines_opened ON deadlines (opened_at);
 )sql",
+    // 3 → 4: the hash-chained audit log (issue 5). Append-only: the triggers stop an UPDATE or a
+    // DELETE by mistake (a deliberate one drops them first; the chain is what shows that).
+    R"sql(
+CREATE TABLE audit_chain (
+  seq       INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  kind      TEXT    NOT NULL,
+  actor     TEXT    NOT NULL,
+  subject   TEXT    NOT NULL,
+  detail    TEXT    NOT NULL,
+  prev_hash TEXT    NOT NULL,
+  hash      TEXT    NOT NULL
+);
+CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain
+  BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;
+CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain
+  BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -160,6 +180,8 @@ enum class Sql {
   kSelectState,
   kRequeue,
   kInsertAudit,
+  kInsertChainEntry,
+  kSelectChainHead,
   kFindLetter,
   kSelectMessage,
   kSelectLetters,
@@ -219,6 +241,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
     "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
     "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln, l.status FROM letters l "
     "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = ?1 AND l.letter_id = ?2",
     "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id = ?1",
@@ -403,6 +428,51 @@ Result<DbHandle> open_connection(const std::string& path, int flags) {
   return db;
 }
 
+// The first entry of a chain added to a file that already holds history (a migration from
+// version 1–3 to 4): it says how much came before the chain, so an auditor does not take the
+// unchained timeline for a gap. Its `at` is the latest instant recorded before it (0 if none),
+// which keeps migration independent of the clock.
+Result<void> start_chain_after_migration(sqlite3* db, std::int64_t from_version) {
+  auto events = query_int(db, "SELECT count(*) FROM events");
+  if (!events) return events.error();
+  auto audits = query_int(db, "SELECT count(*) FROM audit");
+  if (!audits) return audits.error();
+  auto latest = query_int(db,
+                          "SELECT coalesce(max(at), 0) FROM (SELECT max(at) AS at FROM events "
+                          "UNION ALL SELECT max(at) FROM audit)");
+  if (!latest) return latest.error();
+  AuditEntry e;
+  e.seq = 1;
+  e.at = from_millis(*latest);
+  e.kind = "audit-chain-started";
+  e.actor = "broker";
+  e.subject = "store";
+  e.detail = "schema " + std::to_string(from_version) + " -> " + std::to_string(kSchemaVersion) +
+             ": " + std::to_string(*events) + " timeline event(s) and " + std::to_string(*audits) +
+             " audit line(s) recorded before this entry are not chained";
+  e.prev_hash = std::string(kAuditGenesisHash);
+  e.hash = audit_entry_hash(e);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, kSql[static_cast<std::size_t>(Sql::kInsertChainEntry)], -1, &stmt,
+                         nullptr) != SQLITE_OK)
+    return db_error(db, "prepare first audit entry");
+  Result<void> out;
+  {
+    Query q(db, stmt);
+    q.bind(1, e.seq)
+        .bind(2, e.at)
+        .bind(3, e.kind)
+        .bind(4, e.actor)
+        .bind(5, e.subject)
+        .bind(6, e.detail)
+        .bind(7, e.prev_hash)
+        .bind(8, e.hash);
+    out = q.run("insert first audit entry");
+  }
+  sqlite3_finalize(stmt);
+  return out;
+}
+
 // Brings the schema to kSchemaVersion in one transaction. Refuses a newer database: this code
 // would not know what the newer columns mean.
 Result<void> migrate(sqlite3* db) {
@@ -419,6 +489,9 @@ Result<void> migrate(sqlite3* db) {
                               std::to_string(kSchemaVersion) + ")"));
   for (auto v = *version; v < kSchemaVersion; ++v)
     if (auto r = exec(db, kMigrations[v], "migrate schema"); !r) return fail(r.error());
+  // Version 4 introduced the audit chain. A new file starts it with its first event.
+  if (*version >= 1 && *version < 4)
+    if (auto r = start_chain_after_migration(db, *version); !r) return fail(r.error());
   if (*version != kSchemaVersion) {
     // PRAGMA takes no bound parameters; the number is our own constant.
     const std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
@@ -474,39 +547,55 @@ class StatementCache {
 
 namespace {
 
-// Wraps one write operation in a savepoint, so that a failed operation leaves no trace and the
-// rest of the batch still commits. Outside a batch the savepoint is its own transaction.
-template <typename T, typename Op>
-Result<T> atomically(sqlite3* db, StatementCache& stmts, bool in_batch, Op&& op) {
-  // SQLite rolls a whole transaction back by itself after some errors (disk full, I/O). Running
-  // on would commit each later operation alone, outside the batch the caller believes in.
-  if (in_batch && sqlite3_get_autocommit(db))
-    return storage_error("store: the batch was rolled back after an earlier failure");
-  if (auto r = stmts[Sql::kSavepoint].run("savepoint"); !r) return r.error();
-  Result<T> result = op();
-  if (result) {
-    if (auto r = stmts[Sql::kRelease].run("release savepoint"); r) return result;
-    result = db_error(db, "release savepoint");
-  }
-  if (!sqlite3_get_autocommit(db)) {
-    if (in_batch) {
-      (void)stmts[Sql::kRollbackTo].run("rollback to savepoint");
-      (void)stmts[Sql::kRelease].run("release savepoint");
-    } else {
-      (void)stmts[Sql::kRollback].run("rollback");
-    }
-  }
-  return result;
+// Appends one entry to the audit chain after `head` and advances `head` to it. The primary key
+// on seq makes a second writer on the same file fail here instead of forking the chain.
+Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
+                          std::string_view kind, std::string_view actor, std::string_view subject,
+                          std::string_view detail) {
+  AuditEntry e;
+  e.seq = head.seq + 1;
+  e.at = at;
+  e.kind = kind;
+  e.actor = actor.empty() ? std::string_view("broker") : actor;
+  e.subject = subject;
+  e.detail = detail;
+  e.prev_hash = head.hash;
+  e.hash = audit_entry_hash(e);
+  auto q = stmts[Sql::kInsertChainEntry];
+  q.bind(1, e.seq)
+      .bind(2, e.at)
+      .bind(3, e.kind)
+      .bind(4, e.actor)
+      .bind(5, e.subject)
+      .bind(6, e.detail)
+      .bind(7, e.prev_hash)
+      .bind(8, e.hash);
+  if (auto r = q.run("append audit entry"); !r) return r;
+  head.seq = e.seq;
+  head.hash = std::move(e.hash);
+  return {};
 }
 
-Result<void> insert_event(StatementCache& stmts, std::int64_t message_id, TimePoint at,
-                          std::string_view kind, std::string_view detail) {
-  auto q = stmts[Sql::kInsertEvent];
-  q.bind(1, message_id).bind(2, at).bind(3, kind).bind(4, detail);
-  if (q.step() == SQLITE_DONE) return {};
-  if (sqlite3_extended_errcode(stmts.db()) == SQLITE_CONSTRAINT_FOREIGNKEY)
-    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
-  return db_error(stmts.db(), "insert event");
+// Records a timeline event and its audit entry (subject "message <id>", followed by
+// `subject_more` when given). `actor` empty means the broker.
+Result<void> insert_event(StatementCache& stmts, AuditHead& head, std::int64_t message_id,
+                          TimePoint at, std::string_view kind, std::string_view detail,
+                          std::string_view actor, std::string_view subject_more = {}) {
+  {
+    auto q = stmts[Sql::kInsertEvent];
+    q.bind(1, message_id).bind(2, at).bind(3, kind).bind(4, detail);
+    if (q.step() != SQLITE_DONE) {
+      if (sqlite3_extended_errcode(stmts.db()) == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+      return db_error(stmts.db(), "insert event");
+    }
+  }
+  std::string subject = "message " + std::to_string(message_id);
+  if (!subject_more.empty()) {
+    subject += ' ';
+    subject += subject_more;
+  }
+  return append_chain(stmts, head, at, kind, actor, subject, detail);
 }
 
 Result<void> not_found_unless_changed(sqlite3* db, std::int64_t message_id) {
@@ -765,7 +854,63 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
   std::unique_ptr<SqliteStore> store(new SqliteStore(writer->release(), reader->release()));
   if (auto r = store->write_stmts_->prepare_all(); !r) return fail(r.error().detail);
   if (auto r = store->read_stmts_->prepare_all(); !r) return fail(r.error().detail);
+  // The chain is not verified here (audit_verify.hpp does that): a tampered record must not
+  // stop the broker from carrying messages. New entries chain on the last entry as found.
+  if (auto r = store->load_audit_head(); !r) return fail(r.error().detail);
   return store;
+}
+
+// Wraps one write operation in a savepoint, so that a failed operation leaves no trace and the
+// rest of the batch still commits. Outside a batch the savepoint is its own transaction. The
+// operation appends audit entries on op_head_; they become the chain's head only once its
+// savepoint is released.
+template <typename T, typename Op>
+Result<T> SqliteStore::atomically(Op&& op) {
+  auto& stmts = *write_stmts_;
+  // SQLite rolls a whole transaction back by itself after some errors (disk full, I/O). Running
+  // on would commit each later operation alone, outside the batch the caller believes in.
+  if (in_batch_ && sqlite3_get_autocommit(writer_))
+    return storage_error("store: the batch was rolled back after an earlier failure");
+  if (auto r = stmts[Sql::kSavepoint].run("savepoint"); !r) return r.error();
+  Result<T> result = storage_error("store: the audit chain's head is unknown");
+  if (auto head = audit_head_known_ ? Result<void>() : load_audit_head(); !head) {
+    result = head.error();
+  } else {
+    op_head_ = audit_head_;
+    result = op();
+    if (result) {
+      if (auto r = stmts[Sql::kRelease].run("release savepoint"); r) {
+        audit_head_ = std::move(op_head_);
+        return result;
+      }
+      result = db_error(writer_, "release savepoint");
+    }
+  }
+  if (!sqlite3_get_autocommit(writer_)) {
+    if (in_batch_) {
+      (void)stmts[Sql::kRollbackTo].run("rollback to savepoint");
+      (void)stmts[Sql::kRelease].run("release savepoint");
+    } else {
+      (void)stmts[Sql::kRollback].run("rollback");
+    }
+  }
+  return result;
+}
+
+// Reads the head from the writer connection: what this connection's transaction sees.
+Result<void> SqliteStore::load_audit_head() {
+  audit_head_known_ = false;
+  auto q = (*write_stmts_)[Sql::kSelectChainHead];
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) {
+    audit_head_ = AuditHead{q.int64_at(0), q.text_at(1)};
+  } else if (rc == SQLITE_DONE) {
+    audit_head_ = AuditHead{};
+  } else {
+    return db_error(writer_, "read the audit chain's head");
+  }
+  audit_head_known_ = true;
+  return {};
 }
 
 // --- write side ---
@@ -783,20 +928,24 @@ Result<void> SqliteStore::commit_batch() {
   auto r = (*write_stmts_)[Sql::kCommit].run("commit batch");
   // The contract is all or nothing: a commit that failed but left the transaction open is
   // rolled back here.
-  if (!r && !sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
+  if (!r) {
+    if (!sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
+    (void)load_audit_head();  // on failure the next operation retries it
+  }
   return r;
 }
 
 void SqliteStore::rollback_batch() {
   in_batch_ = false;
   if (!sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
+  (void)load_audit_head();  // on failure the next operation retries it
 }
 
 Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
   if (message.letters.empty())
     return make_error(Errc::kInvalid, "a message must carry at least one letter");
   auto& s = *write_stmts_;
-  return atomically<AcceptOutcome>(writer_, s, in_batch_, [&]() -> Result<AcceptOutcome> {
+  return atomically<AcceptOutcome>([&]() -> Result<AcceptOutcome> {
     // MedCom reliable messaging (domain.md §3): letter ids are unique per sender, a resend
     // carries the same letter ids in a new envelope and gets exactly the first answer. A letter
     // with status rettetbrev / annulleretbrev (domain.md §2) reuses its id on purpose: it is a
@@ -856,8 +1005,9 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
         if (q.step() != SQLITE_ROW) return db_error(writer_, "read acceptance");
         out.acceptance = q.blob_at(0);
       }
-      if (auto r = insert_event(s, original, message.received_at, "duplicate",
-                                "resent in envelope " + message.envelope_id);
+      if (auto r =
+              insert_event(s, op_head_, original, message.received_at, "duplicate",
+                           "resent in envelope " + message.envelope_id, message.sender_endpoint);
           !r)
         return r.error();
       return out;
@@ -924,19 +1074,22 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
           .bind(7, to_string(letter.status));
       if (auto r = q.run("insert letter"); !r) return r.error();
     }
-    if (auto r = insert_event(s, id, message.received_at, "received",
+    if (auto r = insert_event(s, op_head_, id, message.received_at, "received",
                               "envelope " + message.envelope_id + " from " + message.sender_gln +
-                                  " to " + message.receiver_gln);
+                                  " to " + message.receiver_gln,
+                              message.sender_endpoint);
         !r)
       return r.error();
     if (auto r = insert_event(
-            s, id, message.received_at, "stored",
-            std::to_string(message.letters.size()) + " letter(s) for " + message.receiver_endpoint);
+            s, op_head_, id, message.received_at, "stored",
+            std::to_string(message.letters.size()) + " letter(s) for " + message.receiver_endpoint,
+            message.sender_endpoint);
         !r)
       return r.error();
     for (std::size_t j = 0; j < out.superseded.size(); ++j)
-      if (auto r = insert_event(s, out.superseded[j], message.received_at, "superseded",
-                                "by #" + std::to_string(id) + ", " + superseded_how[j]);
+      if (auto r = insert_event(s, op_head_, out.superseded[j], message.received_at, "superseded",
+                                "by #" + std::to_string(id) + ", " + superseded_how[j],
+                                message.sender_endpoint);
           !r)
         return r.error();
     return out;
@@ -948,7 +1101,7 @@ Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState
                                           const std::string& last_error,
                                           const MessageEvent& event) {
   auto& s = *write_stmts_;
-  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+  return atomically<void>([&]() -> Result<void> {
     auto q = s[Sql::kUpdateDelivery];
     q.bind(1, message_id)
         .bind(2, to_string(state))
@@ -957,32 +1110,33 @@ Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState
         .bind(5, last_error);
     if (auto r = q.run("update delivery"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
-    return insert_event(s, message_id, event.at, event.kind, event.detail);
+    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor);
   });
 }
 
 Result<void> SqliteStore::set_receipt(std::int64_t message_id, ReceiptState receipt,
                                       const MessageEvent& event) {
   auto& s = *write_stmts_;
-  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+  return atomically<void>([&]() -> Result<void> {
     auto q = s[Sql::kUpdateReceipt];
     q.bind(1, message_id).bind(2, to_string(receipt));
     if (auto r = q.run("set receipt"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
-    return insert_event(s, message_id, event.at, event.kind, event.detail);
+    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor);
   });
 }
 
 Result<void> SqliteStore::append_event(const MessageEvent& event) {
   auto& s = *write_stmts_;
-  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
-    return insert_event(s, event.message_id, event.at, event.kind, event.detail);
+  return atomically<void>([&]() -> Result<void> {
+    return insert_event(s, op_head_, event.message_id, event.at, event.kind, event.detail,
+                        event.actor);
   });
 }
 
 Result<void> SqliteStore::requeue(std::int64_t message_id, TimePoint now) {
   auto& s = *write_stmts_;
-  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+  return atomically<void>([&]() -> Result<void> {
     std::string from;
     {
       auto q = s[Sql::kSelectState];
@@ -1001,30 +1155,47 @@ Result<void> SqliteStore::requeue(std::int64_t message_id, TimePoint now) {
     auto q = s[Sql::kRequeue];
     q.bind(1, message_id).bind(2, now);
     if (auto r = q.run("requeue"); !r) return r;
-    return insert_event(s, message_id, now, "requeued", "from " + from);
+    return insert_event(s, op_head_, message_id, now, "requeued", "from " + from, {});
   });
 }
 
 Result<void> SqliteStore::audit(TimePoint at, const std::string& kind, const std::string& detail) {
   auto& s = *write_stmts_;
-  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
-    auto q = s[Sql::kInsertAudit];
-    q.bind(1, at).bind(2, kind).bind(3, detail);
-    return q.run("insert audit");
+  return atomically<void>([&]() -> Result<void> {
+    {
+      auto q = s[Sql::kInsertAudit];
+      q.bind(1, at).bind(2, kind).bind(3, detail);
+      if (auto r = q.run("insert audit"); !r) return r;
+    }
+    return append_chain(s, op_head_, at, kind, "broker", "input", detail);
+  });
+}
+
+Result<void> SqliteStore::audit_action(TimePoint at, const std::string& actor,
+                                       const std::string& action, const std::string& subject,
+                                       const std::string& detail) {
+  if (actor.empty() || action.empty() || subject.empty())
+    return make_error(Errc::kInvalid, "an audited action needs an actor, an action and a subject");
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    return append_chain(s, op_head_, at, action, actor, subject, detail);
   });
 }
 
 Result<void> SqliteStore::put_deadline(const Deadline& d, std::int64_t message_id,
                                        const MessageEvent& event) {
   auto& s = *write_stmts_;
-  return atomically<void>(writer_, s, in_batch_, [&]() -> Result<void> {
+  return atomically<void>([&]() -> Result<void> {
     {
       auto q = s[Sql::kUpsertDeadline];
       if (auto r = bind_deadline(q, d); !r) return r;
       if (auto r = q.run("put deadline"); !r) return r;
     }
+    // Without an event nothing an operator sees changed (the sweep moving its index on): no
+    // timeline line, no audit entry.
     if (event.kind.empty()) return {};
-    return insert_event(s, message_id, event.at, event.kind, event.detail);
+    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
+                        "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
   });
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "broker/store/audit_chain.hpp"
 #include "broker/store/store.hpp"
 
 struct sqlite3;
@@ -33,6 +34,8 @@ class SqliteStore final : public Store {
   Result<void> append_event(const MessageEvent& event) override;
   Result<void> requeue(std::int64_t message_id, TimePoint now) override;
   Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) override;
+  Result<void> audit_action(TimePoint at, const std::string& actor, const std::string& action,
+                            const std::string& subject, const std::string& detail) override;
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
 
@@ -49,11 +52,21 @@ class SqliteStore final : public Store {
 
  private:
   SqliteStore(sqlite3* writer, sqlite3* reader);
+  Result<void> load_audit_head();
+  template <typename T, typename Op>
+  Result<T> atomically(Op&& op);
   sqlite3* writer_;
   sqlite3* reader_;
   std::unique_ptr<StatementCache> write_stmts_;  // writer thread only
   std::unique_ptr<StatementCache> read_stmts_;   // guarded by read_mu_
   bool in_batch_ = false;                        // writer thread only
+  // The audit chain's head as of the last released savepoint (writer thread only). A write
+  // operation appends on op_head_, a copy taken when it starts, and it becomes audit_head_ only
+  // when the operation's savepoint is released; rollback_batch() and a failed commit reload it
+  // from the file. So appending costs one insert, and a rolled-back entry is never chained on.
+  AuditHead audit_head_;
+  AuditHead op_head_;
+  bool audit_head_known_ = false;
   std::mutex read_mu_;
 };
 

@@ -6,6 +6,11 @@
 // thread, the GroupCommitWriter's. Read operations may be called from any one other thread
 // concurrently with writes (implementations use a separate read connection).
 //
+// Audit chain (issue 5): every write operation that records a timeline event, every audit() and
+// every audit_action() also appends an entry to the hash-chained audit log, in the same
+// transaction, so an entry exists exactly when what it records does (audit_chain.hpp,
+// audit_verify.hpp).
+//
 // Atomicity: each write operation is atomic on its own (a failed one leaves no trace), and a
 // batch becomes durable as a whole when commit_batch returns ok — that is the moment the broker
 // may acknowledge anything written in it.
@@ -88,6 +93,9 @@ struct MessageEvent {
                        // duplicate, superseded, receipt-positive, receipt-negative, relayed, and
                        // the deadline events put_deadline() is given
   std::string detail;  // never CPR or content
+  // Who caused it, for the audit chain: an endpoint id or "operator:<name>". Empty means the
+  // broker itself. Not kept in the timeline (timeline() returns it empty).
+  std::string actor = {};
 };
 
 struct MessageRecord {
@@ -176,8 +184,16 @@ class Store {
   // Dead-lettered or refused → pending with attempts reset, next attempt = now. kConflict if the
   // message is in another state, kNotFound if unknown.
   virtual Result<void> requeue(std::int64_t message_id, TimePoint now) = 0;
-  // One line for input that was refused and not stored (no content, no CPR).
+  // One line for input that was refused and not stored (no content, no CPR). Chained with
+  // actor "broker" and subject "input".
   virtual Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) = 0;
+  // An operator's action on the audit chain only, e.g. actor "operator:anna", action
+  // "view-message", subject "message 12" when an operator views a message that holds a CPR
+  // number. `detail` must hold no CPR and no content. kInvalid if actor, action or subject is
+  // empty.
+  virtual Result<void> audit_action(TimePoint at, const std::string& actor,
+                                    const std::string& action, const std::string& subject,
+                                    const std::string& detail) = 0;
   // Inserts or replaces the deadline with d.key; appends `event` to the timeline of message
   // `message_id` (the request's / notice's message) when event.kind is not empty. Atomic.
   // kInvalid if d.due (or a set discharge_date) is not a valid date; kNotFound if the event's

@@ -113,6 +113,10 @@ class FaultyStore final : public Store {
   Result<void> audit(TimePoint at, const std::string& k, const std::string& d) override {
     return inner_.audit(at, k, d);
   }
+  Result<void> audit_action(TimePoint at, const std::string& actor, const std::string& action,
+                            const std::string& subject, const std::string& detail) override {
+    return inner_.audit_action(at, actor, action, subject, detail);
+  }
   Result<std::optional<LetterLocation>> find_letter(const std::string& s,
                                                     const std::string& l) override {
     return inner_.find_letter(s, l);
