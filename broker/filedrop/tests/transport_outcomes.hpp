@@ -12,7 +12,8 @@
 
 namespace sektorbro::testing {
 
-inline constexpr std::chrono::milliseconds kWait{10'000};  // bound for work of milliseconds
+// Upper bound only: 200 fsynced files take seconds on a slow disk under a sanitizer.
+inline constexpr std::chrono::milliseconds kWait{60'000};
 
 class TransportOutcomes {
  public:
