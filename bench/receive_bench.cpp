@@ -43,7 +43,7 @@ nlohmann::json make_config(const Setup& s, std::size_t group_commit_max) {
     return nlohmann::json{{"id", id},     {"kind", kind}, {"name", p.name},    {"gln", p.gln},
                           {"sor", p.sor}, {"url", url},   {"accepts", accepts}};
   };
-  return {{"listen", {{"address", "127.0.0.1"}, {"port", 0}}},
+  return {{"listen", {{"address", "127.0.0.1"}, {"port", 0}, {"allow_plain_http", true}}},
           {"store", {{"path", "bench.db"}, {"group_commit_max", group_commit_max}}},
           {"identity", {{"gln", s.broker.gln}, {"sor", s.broker.sor}, {"name", "Sektorbro"}}},
           {"endpoints",

@@ -32,6 +32,9 @@ constexpr std::int64_t kMaxBodyBytes = 1024LL * 1024 * 1024;  // 1 GiB
 constexpr std::size_t kMaxSorDigits = 18;
 constexpr std::size_t kMaxEndpointIdLength = 64;
 constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
+constexpr std::int64_t kMaxConnectionsPerClient = 100'000;
+constexpr std::size_t kMaxCommonNameLength = 64;  // X.509 ub-common-name
+constexpr std::size_t kSha256HexDigits = 64;
 
 // MedCom IdentifierCode values (domain.md §2).
 constexpr std::string_view kIdentifierCodes[] = {
@@ -169,6 +172,64 @@ Result<std::string> read_nonempty_string(const json& v, const std::string& path)
   return s;
 }
 
+Result<bool> read_bool(const json& v, const std::string& path) {
+  if (!v.is_boolean()) return config_error(path, "must be true or false");
+  return v.get<bool>();
+}
+
+// A path to a file that must exist and be readable now: TLS material is checked at start-up,
+// not at the first connection.
+Result<std::string> read_readable_file(const json& v, const std::string& path) {
+  auto file = read_nonempty_string(v, path);
+  if (!file) return file;
+  std::error_code ec;
+  if (std::filesystem::is_directory(*file, ec))
+    return config_error(path, "cannot read " + in_quotes(*file) + ": is a directory");
+  std::ifstream in(*file, std::ios::binary);
+  if (!in) {
+    return config_error(path, "cannot read " + in_quotes(*file) + ": " + std::strerror(errno));
+  }
+  return file;
+}
+
+// A SHA-256 in hex, as `openssl x509 -fingerprint -sha256` prints it ("AB:CD:…") or as plain
+// digits; returned as 64 lowercase digits.
+Result<std::string> read_sha256_hex(const json& v, const std::string& path) {
+  auto text = read_string(v, path);
+  if (!text) return text;
+  std::string digits;
+  for (char c : *text) {
+    if (c == ':') continue;
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+      return config_error(path, "must be a SHA-256 in hex (64 digits, colons allowed)");
+    digits.push_back(c);
+  }
+  if (digits.size() != kSha256HexDigits)
+    return config_error(path, "must be a SHA-256 in hex (64 digits, colons allowed)");
+  return digits;
+}
+
+Result<std::string> read_common_name(const json& v, const std::string& path) {
+  auto cn = read_nonempty_string(v, path);
+  if (!cn) return cn;
+  if (cn->size() > kMaxCommonNameLength) {
+    return config_error(path, "must be at most " + std::to_string(kMaxCommonNameLength) +
+                                  " bytes (a certificate's CN cannot be longer)");
+  }
+  for (unsigned char c : *cn)
+    if (c < ' ' || c == 0x7F) return config_error(path, "must not contain control characters");
+  return cn;
+}
+
+bool is_loopback(const std::string& address) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
+  in6_addr v6{};
+  return inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 Result<std::int64_t> read_integer(const json& v, const std::string& path, std::int64_t lo,
                                   std::int64_t hi) {
   if (!v.is_number_integer()) return config_error(path, "must be an integer");
@@ -237,7 +298,9 @@ auto integer_in(std::int64_t lo, std::int64_t hi) {
 
 Result<void> parse_listen(const json& v, const std::string& path, ListenConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
-  if (auto r = check_keys(v, path, {"address", "port"}); !r) return r;
+  if (auto r = check_keys(v, path, {"address", "port", "allow_plain_http"}); !r) return r;
+  if (auto r = optional_field(v, path, "allow_plain_http", out.allow_plain_http, read_bool); !r)
+    return r;
   if (auto r = optional_field(v, path, "address", out.address, read_string); !r) return r;
   unsigned char buffer[sizeof(in6_addr)];
   if (inet_pton(AF_INET, out.address.c_str(), buffer) != 1 &&
@@ -299,7 +362,19 @@ Result<void> parse_retry(const json& v, const std::string& path, RetryPolicy& ou
 
 Result<void> parse_delivery(const json& v, const std::string& path, DeliveryConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
-  if (auto r = check_keys(v, path, {"timeout_ms", "per_endpoint_concurrency", "retry"}); !r)
+  if (auto r = check_keys(v, path,
+                          {"timeout_ms", "per_endpoint_concurrency", "retry",
+                           "receipt_timeout_seconds", "max_resends"});
+      !r)
+    return r;
+  std::int64_t receipt_timeout_s =
+      std::chrono::duration_cast<std::chrono::seconds>(out.receipt_timeout).count();
+  if (auto r = optional_field(v, path, "receipt_timeout_seconds", receipt_timeout_s,
+                              integer_in(1, 7 * 24 * 3600));
+      !r)
+    return r;
+  out.receipt_timeout = std::chrono::seconds{receipt_timeout_s};
+  if (auto r = optional_field(v, path, "max_resends", out.max_resends, integer_in(0, 10)); !r)
     return r;
   std::int64_t timeout_ms = out.timeout.count();
   if (auto r = optional_field(v, path, "timeout_ms", timeout_ms, integer_in(1, kMaxTimeoutMs)); !r)
@@ -316,7 +391,11 @@ Result<void> parse_delivery(const json& v, const std::string& path, DeliveryConf
 
 Result<void> parse_limits(const json& v, const std::string& path, LimitsConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
-  if (auto r = check_keys(v, path, {"max_body_bytes"}); !r) return r;
+  if (auto r = check_keys(v, path, {"max_body_bytes", "max_connections_per_client"}); !r) return r;
+  if (auto r = optional_field(v, path, "max_connections_per_client", out.max_connections_per_client,
+                              integer_in(1, kMaxConnectionsPerClient));
+      !r)
+    return r;
   return optional_field(v, path, "max_body_bytes", out.max_body_bytes,
                         integer_in(1, kMaxBodyBytes));
 }
@@ -423,9 +502,10 @@ Result<std::vector<LetterType>> read_accepts(const json& v, const std::string& p
 
 Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = check_object(v, path); !r) return r.error();
-  if (auto r = check_keys(v, path,
-                          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier",
-                           "url", "accepts", "dialect"});
+  if (auto r = check_keys(
+          v, path,
+          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier", "url", "accepts",
+           "dialect", "client_certificate_fingerprint", "client_certificate_cn"});
       !r)
     return r.error();
   Endpoint e;
@@ -445,8 +525,37 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   return e;
 }
 
+// "client_certificate_fingerprint" and "client_certificate_cn" of an endpoint or operator.
+Result<CertificateIdentity> parse_certificate_identity(const json& v, const std::string& path) {
+  CertificateIdentity id;
+  if (auto r = optional_field(v, path, "client_certificate_fingerprint", id.fingerprint_sha256,
+                              read_sha256_hex);
+      !r)
+    return r.error();
+  if (auto r = optional_field(v, path, "client_certificate_cn", id.subject_cn, read_common_name);
+      !r)
+    return r.error();
+  return id;
+}
+
+// The key that names an identity in error texts: the fingerprint if set, else the CN.
+std::string identity_key(const std::string& path, const CertificateIdentity& id) {
+  return join(path, id.fingerprint_sha256.empty() ? "client_certificate_cn"
+                                                  : "client_certificate_fingerprint");
+}
+
+// Two identities that one certificate could satisfy both: the same fingerprint, or the same CN
+// where neither pins a fingerprint that tells them apart.
+bool overlap(const CertificateIdentity& a, const CertificateIdentity& b) {
+  if (!a.fingerprint_sha256.empty() && !b.fingerprint_sha256.empty())
+    return a.fingerprint_sha256 == b.fingerprint_sha256 &&
+           (a.subject_cn.empty() || b.subject_cn.empty() || a.subject_cn == b.subject_cn);
+  return !a.subject_cn.empty() && a.subject_cn == b.subject_cn;
+}
+
 Result<std::vector<Endpoint>> parse_endpoints(const json& v, const std::string& path,
-                                              const Party& identity) {
+                                              const Party& identity,
+                                              std::vector<EndpointCertificate>& certificates) {
   if (!v.is_array()) return config_error(path, "must be an array");
   if (v.empty()) return config_error(path, "at least one endpoint is required");
   std::vector<Endpoint> endpoints;
@@ -467,6 +576,19 @@ Result<std::vector<Endpoint>> parse_endpoints(const json& v, const std::string& 
     // would make them ambiguous.
     if (e->party.gln == identity.gln)
       return config_error(item_path + ".gln", e->party.gln + " is the broker's own identity.gln");
+    auto certificate = parse_certificate_identity(v[i], item_path);
+    if (!certificate) return certificate.error();
+    if (!certificate->empty()) {
+      // One certificate must identify one endpoint, or a sender could pass for another.
+      for (const EndpointCertificate& other : certificates) {
+        if (overlap(other.certificate, *certificate)) {
+          return config_error(
+              identity_key(item_path, *certificate),
+              "the same certificate would also identify endpoint " + in_quotes(other.endpoint_id));
+        }
+      }
+      certificates.push_back(EndpointCertificate{e->id, std::move(*certificate)});
+    }
     endpoints.push_back(std::move(*e));
   }
   return endpoints;
@@ -618,11 +740,142 @@ Result<void> parse_clock(const json& v, const std::string& path, ClockConfig& ou
   return {};
 }
 
+Result<void> parse_tls(const json& v, const std::string& path, TlsConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r =
+          check_keys(v, path, {"certificate", "key", "client_ca", "require_client_certificate"});
+      !r)
+    return r;
+  if (auto r = required_field(v, path, "certificate", out.certificate, read_readable_file); !r)
+    return r;
+  if (auto r = required_field(v, path, "key", out.key, read_readable_file); !r) return r;
+  if (auto r = optional_field(v, path, "client_ca", out.client_ca, read_readable_file); !r)
+    return r;
+  if (auto r = optional_field(v, path, "require_client_certificate", out.require_client_certificate,
+                              read_bool);
+      !r)
+    return r;
+  if (out.require_client_certificate && out.client_ca.empty()) {
+    return config_error(join(path, "client_ca"),
+                        "is required while require_client_certificate is true");
+  }
+  return {};
+}
+
+Result<void> parse_outbound_tls(const json& v, const std::string& path, OutboundTlsConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"ca", "certificate", "key"}); !r) return r;
+  if (auto r = optional_field(v, path, "ca", out.ca, read_readable_file); !r) return r;
+  if (auto r = optional_field(v, path, "certificate", out.certificate, read_readable_file); !r)
+    return r;
+  if (auto r = optional_field(v, path, "key", out.key, read_readable_file); !r) return r;
+  if (out.certificate.empty() != out.key.empty()) {
+    return config_error(join(path, out.key.empty() ? "key" : "certificate"),
+                        out.key.empty() ? "is required with certificate" : "is required with key");
+  }
+  return {};
+}
+
+Result<OperatorRole> read_role(const json& v, const std::string& path) {
+  auto s = read_string(v, path);
+  if (!s) return s.error();
+  if (*s == "read-only") return OperatorRole::kReadOnly;
+  if (*s == "acting") return OperatorRole::kActing;
+  return config_error(path, "must be \"read-only\" or \"acting\" (got " + in_quotes(*s) + ")");
+}
+
+Result<std::vector<OperatorConfig>> parse_operators(
+    const json& v, const std::string& path, const std::vector<EndpointCertificate>& endpoints) {
+  if (!v.is_array()) return config_error(path, "must be an array");
+  std::vector<OperatorConfig> operators;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string item_path = path + "[" + std::to_string(i) + "]";
+    const json& item = v[i];
+    if (auto r = check_object(item, item_path); !r) return r.error();
+    if (auto r = check_keys(item, item_path,
+                            {"name", "role", "token_sha256", "client_certificate_fingerprint",
+                             "client_certificate_cn"});
+        !r)
+      return r.error();
+    OperatorConfig op;
+    if (auto r = required_field(item, item_path, "name", op.name, read_nonempty_string); !r)
+      return r.error();
+    if (auto r = required_field(item, item_path, "role", op.role, read_role); !r) return r.error();
+    if (auto r = optional_field(item, item_path, "token_sha256", op.token_sha256, read_sha256_hex);
+        !r)
+      return r.error();
+    auto certificate = parse_certificate_identity(item, item_path);
+    if (!certificate) return certificate.error();
+    op.certificate = std::move(*certificate);
+    if (op.token_sha256.empty() && op.certificate.empty()) {
+      return config_error(item_path,
+                          "needs token_sha256 or client_certificate_fingerprint/_cn to log in");
+    }
+    for (std::size_t j = 0; j < operators.size(); ++j) {
+      const std::string other = path + "[" + std::to_string(j) + "]";
+      if (operators[j].name == op.name)
+        return config_error(join(item_path, "name"),
+                            in_quotes(op.name) + " is already used by " + other);
+      if (!op.token_sha256.empty() && operators[j].token_sha256 == op.token_sha256)
+        return config_error(join(item_path, "token_sha256"), "is already used by " + other);
+      if (!op.certificate.empty() && overlap(operators[j].certificate, op.certificate))
+        return config_error(identity_key(item_path, op.certificate),
+                            "the same certificate would also identify " + other);
+    }
+    // An endpoint's credentials never open the operators' API (issue 5).
+    for (const EndpointCertificate& e : endpoints) {
+      if (!op.certificate.empty() && overlap(e.certificate, op.certificate)) {
+        return config_error(
+            identity_key(item_path, op.certificate),
+            "the same certificate would also identify endpoint " + in_quotes(e.endpoint_id));
+      }
+    }
+    operators.push_back(std::move(op));
+  }
+  return operators;
+}
+
+// Rules across sections: how the broker listens, and what mutual TLS needs.
+Result<void> check_transport_security(const BrokerConfig& config) {
+  const ListenConfig& listen = config.listen;
+  if (config.tls && listen.allow_plain_http)
+    return config_error("listen.allow_plain_http", "cannot be combined with a tls section");
+  if (!config.tls && !listen.allow_plain_http) {
+    return config_error("tls",
+                        "is required (plain HTTP only with listen.allow_plain_http: true, "
+                        "on loopback, for the demo and tests)");
+  }
+  if (listen.allow_plain_http && !is_loopback(listen.address)) {
+    return config_error("listen.allow_plain_http",
+                        "plain HTTP is allowed on a loopback address only (listen.address is " +
+                            in_quotes(listen.address) + ")");
+  }
+  const bool mutual_tls = config.tls && !config.tls->client_ca.empty();
+  if (!mutual_tls) {
+    for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+      for (const EndpointCertificate& e : config.endpoint_certificates) {
+        if (e.endpoint_id == config.endpoints[i].id) {
+          return config_error(identity_key("endpoints[" + std::to_string(i) + "]", e.certificate),
+                              "needs tls.client_ca (mutual TLS)");
+        }
+      }
+    }
+    for (std::size_t i = 0; i < config.operators.size(); ++i) {
+      if (!config.operators[i].certificate.empty()) {
+        return config_error(
+            identity_key("operators[" + std::to_string(i) + "]", config.operators[i].certificate),
+            "needs tls.client_ca (mutual TLS)");
+      }
+    }
+  }
+  return {};
+}
+
 Result<BrokerConfig> parse_document(const json& doc) {
   if (!doc.is_object()) return config_error("", "must be a JSON object");
-  if (auto r = check_keys(
-          doc, "",
-          {"listen", "store", "delivery", "limits", "deadlines", "clock", "identity", "endpoints"});
+  if (auto r = check_keys(doc, "",
+                          {"listen", "store", "delivery", "limits", "deadlines", "clock",
+                           "identity", "endpoints", "tls", "outbound_tls", "operators"});
       !r)
     return r.error();
   BrokerConfig config;
@@ -645,13 +898,64 @@ Result<BrokerConfig> parse_document(const json& doc) {
 
   const json* endpoints = find(doc, "endpoints");
   if (endpoints == nullptr) return config_error("endpoints", "is required");
-  auto parsed = parse_endpoints(*endpoints, "endpoints", config.identity);
+  auto parsed =
+      parse_endpoints(*endpoints, "endpoints", config.identity, config.endpoint_certificates);
   if (!parsed.ok()) return parsed.error();
   config.endpoints = std::move(*parsed);
+
+  if (const json* v = find(doc, "tls")) {
+    config.tls.emplace();
+    if (auto r = parse_tls(*v, "tls", *config.tls); !r) return r.error();
+  }
+  if (const json* v = find(doc, "outbound_tls")) {
+    config.outbound_tls.emplace();
+    if (auto r = parse_outbound_tls(*v, "outbound_tls", *config.outbound_tls); !r) return r.error();
+  }
+  if (const json* v = find(doc, "operators")) {
+    auto operators = parse_operators(*v, "operators", config.endpoint_certificates);
+    if (!operators) return operators.error();
+    config.operators = std::move(*operators);
+  }
+  if (auto r = check_transport_security(config); !r) return r.error();
   return config;
 }
 
+// Compares every byte whatever the first difference, so the time taken does not say where it is.
+bool equal_in_constant_time(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char difference = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return difference == 0;
+}
+
 }  // namespace
+
+bool CertificateIdentity::matches(std::string_view cn, std::string_view fingerprint) const {
+  if (empty()) return false;
+  if (!subject_cn.empty() && cn != subject_cn) return false;
+  if (!fingerprint_sha256.empty()) {
+    if (fingerprint.size() != fingerprint_sha256.size()) return false;
+    for (std::size_t i = 0; i < fingerprint.size(); ++i) {
+      char c = fingerprint[i];
+      if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+      if (c != fingerprint_sha256[i]) return false;
+    }
+  }
+  return true;
+}
+
+const OperatorConfig* find_operator_by_token(const BrokerConfig& config, std::string_view token) {
+  if (token.empty()) return nullptr;
+  const std::string hash = sha256_hex(token);
+  const OperatorConfig* found = nullptr;
+  for (const OperatorConfig& op : config.operators) {
+    // No early exit: every configured hash is compared.
+    if (!op.token_sha256.empty() && equal_in_constant_time(hash, op.token_sha256) &&
+        found == nullptr)
+      found = &op;
+  }
+  return found;
+}
 
 Result<BrokerConfig> parse_config(const std::string& json_text) {
   try {

@@ -3,7 +3,9 @@
 // exact key that is wrong ("endpoints[2].gln: check digit is wrong").
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/core/result.hpp"
@@ -17,12 +19,68 @@ namespace sektorbro {
 struct ListenConfig {
   std::string address = "127.0.0.1";
   unsigned short port = 8440;  // 0 = pick a free port (tests)
+  // Plain HTTP instead of TLS: the demo and tests only, and only on a loopback address (issue 5).
+  // Without it a "tls" section is required.
+  bool allow_plain_http = false;
+};
+
+// "tls": the broker's listener. Paths are PEM files, relative to the working directory, and must
+// be readable at start-up.
+struct TlsConfig {
+  std::string certificate;  // the broker's server certificate (and chain)
+  std::string key;          // its private key
+  std::string client_ca;    // CA bundle for client certificates (mutual TLS); empty: none
+  bool require_client_certificate = true;  // needs client_ca
+};
+
+// "outbound_tls": how deliveries authenticate the receiver and the broker. Without `ca` the
+// system's CA store verifies receivers; certificate and key come together or not at all.
+struct OutboundTlsConfig {
+  std::string ca;           // CA bundle that receivers' certificates must chain to
+  std::string certificate;  // the broker's client certificate, presented to receivers
+  std::string key;
+};
+
+// How a client certificate is recognised. What is set must match; nothing set matches nothing.
+struct CertificateIdentity {
+  std::string fingerprint_sha256;  // 64 lowercase hex digits of SHA-256 over the DER, or empty
+  std::string subject_cn;          // the subject's CN, or empty
+
+  bool empty() const { return fingerprint_sha256.empty() && subject_cn.empty(); }
+  // `fingerprint_sha256` is compared case-insensitively; the CN exactly.
+  bool matches(std::string_view cn, std::string_view fingerprint_sha256) const;
+};
+
+// An endpoint that sends over mutual TLS: "client_certificate_fingerprint" and/or
+// "client_certificate_cn" in its entry.
+struct EndpointCertificate {
+  std::string endpoint_id;
+  CertificateIdentity certificate;
+};
+
+enum class OperatorRole {
+  kReadOnly,  // "read-only": monitoring, reading
+  kActing,    // "acting": also requeue, cancel
+};
+
+// "operators": [{"name", "role", "token_sha256" and/or a client certificate}]. Tokens are stored
+// only as their SHA-256 (lowercase hex).
+struct OperatorConfig {
+  std::string name;
+  OperatorRole role = OperatorRole::kReadOnly;
+  std::string token_sha256;  // empty: no token
+  CertificateIdentity certificate;
 };
 
 struct DeliveryConfig {
   RetryPolicy retry;
   Duration timeout = std::chrono::seconds{10};  // one attempt, connect included
   int per_endpoint_concurrency = 4;             // in-flight deliveries per receiver
+  // MedCom reliable messaging (domain.md §3): when the receiver's receipt has not come this long
+  // after delivery, the broker resends (same letter ids, new envelope id and time), at most
+  // max_resends times, then raises an operator alert.
+  Duration receipt_timeout = std::chrono::minutes{15};
+  int max_resends = 2;
 };
 
 struct StoreConfig {
@@ -32,6 +90,7 @@ struct StoreConfig {
 
 struct LimitsConfig {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_connections_per_client = 64;  // open connections per client IP address
 };
 
 struct DeadlinesConfig {
@@ -61,7 +120,15 @@ struct BrokerConfig {
   ClockConfig clock;
   Party identity;  // the broker's own GLN/SOR, the sender of receipts it writes itself
   std::vector<Endpoint> endpoints;
+  std::optional<TlsConfig> tls;  // absent only with listen.allow_plain_http
+  std::optional<OutboundTlsConfig> outbound_tls;
+  std::vector<EndpointCertificate> endpoint_certificates;  // in the order of `endpoints`
+  std::vector<OperatorConfig> operators;
 };
+
+// The operator whose token_sha256 is the SHA-256 of `token`, or null. Every operator's hash is
+// compared in constant time, so timing tells nothing about how close a guess came.
+const OperatorConfig* find_operator_by_token(const BrokerConfig& config, std::string_view token);
 
 // Parses and checks a configuration document. Relative store paths are kept as given.
 Result<BrokerConfig> parse_config(const std::string& json_text);

@@ -57,7 +57,7 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
 }
 
 // Sets up the easy handle. Returns the first failing option's code.
-CURLcode configure(Transfer& t) {
+CURLcode configure(Transfer& t, const TlsClientOptions& tls) {
   CURL* e = t.easy;
   const long timeout_ms = static_cast<long>(std::max<std::int64_t>(t.request.timeout.count(), 1));
   // "Expect:" removes libcurl's 100-continue wait on large bodies; our peers need not send 100.
@@ -66,8 +66,6 @@ CURLcode configure(Transfer& t) {
     if (next == nullptr) return CURLE_OUT_OF_MEMORY;
     t.headers = next;
   }
-  // Extension point: TLS settings (CA file, client certificate and key) will become fields of
-  // OutboundRequest and be applied here (CURLOPT_CAINFO, CURLOPT_SSLCERT, CURLOPT_SSLKEY).
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
@@ -85,6 +83,22 @@ CURLcode configure(Transfer& t) {
   set(CURLOPT_WRITEFUNCTION, &write_body);
   set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
   set(CURLOPT_PRIVATE, static_cast<void*>(&t));
+  // libcurl's defaults, set anyway: a receiver whose certificate or name does not check out is
+  // not a receiver.
+  set(CURLOPT_SSL_VERIFYPEER, 1L);
+  set(CURLOPT_SSL_VERIFYHOST, 2L);
+  set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  if (!tls.ca_file.empty()) {
+    set(CURLOPT_CAINFO, tls.ca_file.c_str());
+    // Without this the system's CA directory would be trusted too.
+    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+  }
+  if (!tls.certificate_file.empty()) {
+    set(CURLOPT_SSLCERT, tls.certificate_file.c_str());
+    set(CURLOPT_SSLCERTTYPE, "PEM");
+    set(CURLOPT_SSLKEY, tls.key_file.c_str());
+    set(CURLOPT_SSLKEYTYPE, "PEM");
+  }
   return rc;
 }
 
@@ -93,6 +107,7 @@ TransportResponse failure(const char* text) { return TransportResponse{0, {}, te
 }  // namespace
 
 struct CurlTransport::Impl {
+  TlsClientOptions tls;  // set before the thread starts, read-only after
   CURLM* multi = nullptr;
   std::mutex mu;
   std::deque<std::unique_ptr<Transfer>> queue;  // guarded by mu
@@ -111,7 +126,7 @@ struct CurlTransport::Impl {
 void CurlTransport::Impl::start(std::unique_ptr<Transfer> t) {
   t->easy = curl_easy_init();
   if (t->easy == nullptr) return finish(t->done, failure("cannot create a transfer"));
-  if (const CURLcode rc = configure(*t); rc != CURLE_OK)
+  if (const CURLcode rc = configure(*t, tls); rc != CURLE_OK)
     return finish(t->done, failure(curl_easy_strerror(rc)));
   if (const CURLMcode rc = curl_multi_add_handle(multi, t->easy); rc != CURLM_OK)
     return finish(t->done, failure(curl_multi_strerror(rc)));
@@ -181,7 +196,8 @@ void CurlTransport::Impl::run() {
   abort_all();
 }
 
-CurlTransport::CurlTransport() : impl_(std::make_unique<Impl>()) {
+CurlTransport::CurlTransport(TlsClientOptions tls) : impl_(std::make_unique<Impl>()) {
+  impl_->tls = std::move(tls);
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   impl_->multi = curl_multi_init();
   if (impl_->multi == nullptr) {

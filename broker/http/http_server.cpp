@@ -1,8 +1,152 @@
 #include "broker/http/http_server.hpp"
 
-#include <iostream>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstring>
+
+#include "broker/core/log.hpp"
 
 namespace sektorbro {
+namespace {
+
+using SslStream = beast::ssl_stream<beast::tcp_stream>;
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+// Any fixed bytes: OpenSSL refuses to resume a session without one once peers are verified.
+constexpr unsigned char kSessionIdContext[] = "sektorbro";
+
+std::string hex(const unsigned char* bytes, std::size_t n) {
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kHexDigits[bytes[i] >> 4]);
+    out.push_back(kHexDigits[bytes[i] & 0x0F]);
+  }
+  return out;
+}
+
+// The subject's CN when there is exactly one and it holds no NUL byte; otherwise empty, so a
+// certificate built to be read two ways identifies no one.
+std::string subject_cn(X509* cert) {
+  X509_NAME* name = X509_get_subject_name(cert);
+  if (name == nullptr) return {};
+  const int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (at < 0 || X509_NAME_get_index_by_NID(name, NID_commonName, at) >= 0) return {};
+  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
+  unsigned char* utf8 = nullptr;
+  const int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) return {};
+  std::string cn(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  if (cn.find('\0') != std::string::npos) return {};
+  return cn;
+}
+
+// Fills the certificate fields of `peer` after a completed server handshake. Only a certificate
+// that OpenSSL verified against the client CA counts.
+void read_client_certificate(SSL* ssl, PeerIdentity& peer) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (X509_digest(cert, EVP_sha256(), digest, &length) == 1) {
+      peer.client_verified = true;
+      peer.subject_cn = subject_cn(cert);
+      peer.fingerprint_sha256 = hex(digest, length);
+    }
+  }
+  X509_free(cert);
+}
+
+// "::ffff:10.0.0.1" and "10.0.0.1" are one client for the connection cap.
+std::string client_address(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
+Error tls_error(const std::string& what, const std::string& file,
+                const boost::system::error_code& ec) {
+  return make_error(Errc::kConfig, "cannot load TLS " + what + " '" + file + "': " + ec.message());
+}
+
+Result<std::unique_ptr<asio::ssl::context>> make_server_context(const TlsServerOptions& tls) {
+  std::unique_ptr<asio::ssl::context> ctx;
+  try {
+    ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  } catch (const boost::system::system_error& e) {
+    return make_error(Errc::kConfig, std::string("cannot set up TLS: ") + e.what());
+  }
+  SSL_CTX* native = ctx->native_handle();
+  // TLS 1.2 is the oldest version without known protocol breaks; renegotiation only adds work
+  // an attacker can ask for.
+  if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1)
+    return make_error(Errc::kConfig, "cannot restrict TLS to version 1.2 or newer");
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(tls.certificate_file, ec);
+  if (ec) return tls_error("certificate", tls.certificate_file, ec);
+  ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
+  if (ec) return tls_error("key", tls.key_file, ec);
+  if (SSL_CTX_check_private_key(native) != 1) {
+    return make_error(Errc::kConfig, "TLS key '" + tls.key_file +
+                                         "' does not belong to certificate '" +
+                                         tls.certificate_file + "'");
+  }
+  if (!tls.client_ca_file.empty()) {
+    ctx->load_verify_file(tls.client_ca_file, ec);
+    if (ec) return tls_error("client CA", tls.client_ca_file, ec);
+    // Tells clients which CAs we accept, so one holding several certificates picks the right one.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr) {
+      return make_error(Errc::kConfig,
+                        "TLS client CA '" + tls.client_ca_file + "' holds no certificate");
+    }
+    SSL_CTX_set_client_CA_list(native, names);
+    asio::ssl::verify_mode mode = asio::ssl::verify_peer;
+    if (tls.require_client_certificate) mode |= asio::ssl::verify_fail_if_no_peer_cert;
+    ctx->set_verify_mode(mode, ec);
+    if (ec) return make_error(Errc::kConfig, "cannot set TLS verification: " + ec.message());
+    SSL_CTX_set_session_id_context(native, kSessionIdContext, sizeof kSessionIdContext - 1);
+  } else if (tls.require_client_certificate) {
+    return make_error(Errc::kConfig, "client certificates are required but no client CA is set");
+  }
+  return ctx;
+}
+
+}  // namespace
+
+// One counted connection from one client address; the count drops when the slot (moved into the
+// connection's coroutine) is destroyed.
+class HttpServer::ConnectionSlot {
+ public:
+  ConnectionSlot(std::shared_ptr<ConnectionCounts> counts, std::string address)
+      : counts_(std::move(counts)), address_(std::move(address)) {
+    ++(*counts_)[address_];
+  }
+  ConnectionSlot(ConnectionSlot&& other) noexcept
+      : counts_(std::move(other.counts_)), address_(std::move(other.address_)) {}
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(ConnectionSlot&&) = delete;
+  ~ConnectionSlot() {
+    if (counts_ == nullptr) return;
+    const auto it = counts_->find(address_);
+    if (it != counts_->end() && --it->second == 0) counts_->erase(it);
+  }
+
+  const std::string& address() const { return address_; }
+
+ private:
+  std::shared_ptr<ConnectionCounts> counts_;
+  std::string address_;
+};
 
 HttpResponse make_response(http::status status, std::string body, std::string content_type,
                            unsigned version) {
@@ -15,11 +159,35 @@ HttpResponse make_response(http::status status, std::string body, std::string co
 }
 
 HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler handler)
-    : io_(io), limits_(limits), handler_(std::move(handler)), acceptor_(io) {}
+    : io_(io),
+      limits_(limits),
+      handler_(std::move(handler)),
+      acceptor_(io),
+      connections_(std::make_shared<ConnectionCounts>()) {}
 
 HttpServer::~HttpServer() = default;
 
 Result<unsigned short> HttpServer::listen(const std::string& address, unsigned short port) {
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(address, ec);
+  if (ec) return make_error(Errc::kConfig, "listen address '" + address + "' is not an IP address");
+  if (!ip.is_loopback()) {
+    return make_error(Errc::kConfig, "plain HTTP is allowed on loopback only, not on " + address +
+                                         ": configure tls");
+  }
+  tls_.reset();
+  return bind(address, port);
+}
+
+Result<unsigned short> HttpServer::listen_tls(const std::string& address, unsigned short port,
+                                              const TlsServerOptions& tls) {
+  auto ctx = make_server_context(tls);
+  if (!ctx) return ctx.error();
+  tls_ = std::move(*ctx);
+  return bind(address, port);
+}
+
+Result<unsigned short> HttpServer::bind(const std::string& address, unsigned short port) {
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(address, ec);
   if (ec) return make_error(Errc::kConfig, "listen address '" + address + "' is not an IP address");
@@ -52,12 +220,65 @@ asio::awaitable<void> HttpServer::accept_loop() {
       if (stopping_ || ec == asio::error::operation_aborted) co_return;
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
-    asio::co_spawn(io_, session(std::move(socket)), asio::detached);
+    const tcp::endpoint remote = socket.remote_endpoint(ec);
+    if (ec) continue;  // already gone
+    std::string address = client_address(remote.address());
+    if (const auto it = connections_->find(address);
+        it != connections_->end() && it->second >= limits_.max_connections_per_client) {
+      log_warn("refused a connection from " + address + ": already " + std::to_string(it->second) +
+               " open");
+      socket.close(ec);
+      continue;
+    }
+    ConnectionSlot slot(connections_, std::move(address));
+    if (tls_ != nullptr) {
+      asio::co_spawn(io_, tls_session(std::move(socket), std::move(slot)), asio::detached);
+    } else {
+      asio::co_spawn(io_, plain_session(std::move(socket), std::move(slot)), asio::detached);
+    }
   }
 }
 
-asio::awaitable<void> HttpServer::session(tcp::socket socket) {
+asio::awaitable<void> HttpServer::plain_session(tcp::socket socket, ConnectionSlot slot) {
   beast::tcp_stream stream(std::move(socket));
+  PeerIdentity peer;
+  peer.remote_address = slot.address();
+  auto serving = serve(stream, peer);
+  co_await std::move(serving);
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> HttpServer::tls_session(tcp::socket socket, ConnectionSlot slot) {
+  SslStream stream(std::move(socket), *tls_);
+  PeerIdentity peer;
+  peer.tls = true;
+  peer.remote_address = slot.address();
+
+  boost::system::error_code ec;
+  beast::get_lowest_layer(stream).expires_after(limits_.header_timeout);
+  auto handshaking = stream.async_handshake(asio::ssl::stream_base::server,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+  co_await std::move(handshaking);
+  if (ec) {
+    // Unknown CA, expired or missing client certificate, old protocol, slow or silent client.
+    log_warn("TLS handshake with " + peer.remote_address + " failed: " + ec.message());
+    co_return;
+  }
+  read_client_certificate(stream.native_handle(), peer);
+
+  auto serving = serve(stream, peer);
+  co_await std::move(serving);
+
+  // close_notify, bounded: a peer that never answers it does not keep the connection slot.
+  beast::get_lowest_layer(stream).expires_after(limits_.header_timeout);
+  auto closing = stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+  co_await std::move(closing);
+}
+
+template <typename Stream>
+asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer) {
+  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   for (;;) {
     boost::system::error_code ec;
@@ -65,12 +286,14 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    stream.expires_after(limits_.header_timeout);
-    co_await http::async_read_header(stream, buffer, parser,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+    lowest.expires_after(limits_.header_timeout);
+    auto reading_header = http::async_read_header(stream, buffer, parser,
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(reading_header);
     std::optional<HttpResponse> refusal;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
+        ec == asio::error::connection_reset || ec == asio::error::eof ||
+        ec == asio::ssl::error::stream_truncated) {
       break;
     } else if (ec == http::error::header_limit) {
       refusal = make_response(http::status::request_header_fields_too_large,
@@ -84,9 +307,10 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
                           "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
                           "text/plain");
       } else {
-        stream.expires_after(limits_.body_timeout);
-        co_await http::async_read(stream, buffer, parser,
-                                  asio::redirect_error(asio::use_awaitable, ec));
+        lowest.expires_after(limits_.body_timeout);
+        auto reading_body =
+            http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        co_await std::move(reading_body);
         if (ec == http::error::body_limit) {
           refusal = make_response(
               http::status::payload_too_large,
@@ -110,17 +334,17 @@ asio::awaitable<void> HttpServer::session(tcp::socket socket) {
       keep_alive = request.keep_alive();
       const unsigned version = request.version();
       // The awaitable is a named local: GCC 12 destroys temporaries in a co_await statement twice.
-      auto handling = handler_(std::move(request));
+      auto handling = handler_(std::move(request), peer);
       response = co_await std::move(handling);
       response.version(version);
     }
     response.keep_alive(keep_alive && !stopping_);
-    stream.expires_after(limits_.body_timeout);
-    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    lowest.expires_after(limits_.body_timeout);
+    auto writing =
+        http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(writing);
     if (ec || !response.keep_alive()) break;
   }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace sektorbro

@@ -1,13 +1,20 @@
 // HttpServer: an HTTP/1.1 listener on an io_context, one coroutine per connection (Beast).
-// It enforces the transport limits — header size, body size, header and body timeouts — before
-// any handler sees a byte, answers what it refuses itself (413, 431, 400, 408) and hands each
-// complete request to the handler. It knows nothing about messages.
+// It enforces the transport limits — connections per client address, header size, body size,
+// header and body timeouts (the TLS handshake counts towards the header timeout) — before any
+// handler sees a byte, answers what it refuses itself (413, 431, 400, 408) and hands each
+// complete request to the handler together with the peer's identity. It knows nothing about
+// messages, endpoints or operators: deciding what an identity may do is the handler's job.
+//
+// Transport security (issue 5, "Identity and access"): a listener is either TLS (1.2 or newer,
+// OpenSSL through Asio, optionally requiring client certificates verified against a CA bundle)
+// or plain HTTP, and plain HTTP is refused on any address that is not loopback.
 //
 // Thread rules: construct, listen and stop on the io_context's thread (or before it runs); the
 // handler runs on that thread.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -15,17 +22,45 @@
 #include "broker/core/time.hpp"
 #include "broker/http/asio.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace sektorbro {
 
 using HttpRequest = http::request<http::string_body>;
 using HttpResponse = http::response<http::string_body>;
-using HttpHandler = std::function<asio::awaitable<HttpResponse>(HttpRequest)>;
+
+// Who is on the other end of a connection, as far as the transport can tell.
+struct PeerIdentity {
+  bool tls = false;                // the connection is TLS
+  bool client_verified = false;    // a client certificate was presented and verified against the CA
+  std::string subject_cn;          // the verified certificate's subject CN (UTF-8), else empty
+  std::string fingerprint_sha256;  // lowercase hex SHA-256 of the verified certificate's DER
+  std::string remote_address;      // the client's IP address, e.g. "127.0.0.1"
+};
+
+using HttpHandler = std::function<asio::awaitable<HttpResponse>(HttpRequest, PeerIdentity)>;
 
 struct HttpLimits {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   Duration header_timeout = std::chrono::seconds{10};  // from connection idle to full header
   Duration body_timeout = std::chrono::seconds{30};    // for the body once the header is in
+  // Connections open at once from one IP address; more are closed at once, unanswered.
+  std::size_t max_connections_per_client = 64;
+};
+
+// The server side of TLS. Files are PEM.
+struct TlsServerOptions {
+  std::string certificate_file;  // the server's certificate, optionally followed by its chain
+  std::string key_file;          // its private key (unencrypted)
+  // CA bundle that client certificates must chain to. Empty: no client certificate is asked for.
+  std::string client_ca_file;
+  // With a client CA: true refuses a handshake without a client certificate; false lets such a
+  // client in unverified (client_verified false). A certificate that is presented and does not
+  // verify (unknown CA, expired) always fails the handshake.
+  bool require_client_certificate = true;
 };
 
 class HttpServer {
@@ -33,19 +68,35 @@ class HttpServer {
   HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler handler);
   ~HttpServer();
 
-  // Binds and starts accepting. Returns the bound port (useful with port 0).
+  // Binds plain HTTP and starts accepting. Refuses (kConfig) any address that is not loopback:
+  // plain HTTP carries no identity and no secrecy. Returns the bound port (useful with port 0).
   Result<unsigned short> listen(const std::string& address, unsigned short port);
+  // Loads the certificate, key and client CA (kConfig naming the file that fails), binds TLS and
+  // starts accepting. Returns the bound port.
+  Result<unsigned short> listen_tls(const std::string& address, unsigned short port,
+                                    const TlsServerOptions& tls);
   // Stops accepting and closes idle connections; requests in progress finish.
   void stop();
 
  private:
+  // Connections open per client address; shared with the connections' coroutine frames, which
+  // may outlive the server when the io_context is destroyed after it.
+  using ConnectionCounts = std::map<std::string, std::size_t>;
+  class ConnectionSlot;
+
+  Result<unsigned short> bind(const std::string& address, unsigned short port);
   asio::awaitable<void> accept_loop();
-  asio::awaitable<void> session(tcp::socket socket);
+  asio::awaitable<void> plain_session(tcp::socket socket, ConnectionSlot slot);
+  asio::awaitable<void> tls_session(tcp::socket socket, ConnectionSlot slot);
+  template <typename Stream>
+  asio::awaitable<void> serve(Stream& stream, const PeerIdentity& peer);
 
   asio::io_context& io_;
   HttpLimits limits_;
   HttpHandler handler_;
   tcp::acceptor acceptor_;
+  std::unique_ptr<asio::ssl::context> tls_;  // null: plain HTTP
+  std::shared_ptr<ConnectionCounts> connections_;
   bool stopping_ = false;
 };
 

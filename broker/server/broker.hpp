@@ -48,8 +48,9 @@ class Broker {
   // Stops scheduling new attempts and sweeps; attempts in flight finish or are cut off.
   void stop();
 
-  // Every HTTP route: the endpoints' POST /v1/messages and the operators' API.
-  asio::awaitable<HttpResponse> handle(HttpRequest request);
+  // Every HTTP route: the endpoints' POST /v1/messages and the operators' API. `peer` is who the
+  // transport says is calling (TLS client certificate, address).
+  asio::awaitable<HttpResponse> handle(HttpRequest request, PeerIdentity peer);
 
  private:
   // The answer to one envelope offered to the broker (by POST, or in a delivery's response).

@@ -81,7 +81,8 @@ std::optional<TimePoint> month_start(const std::string& text) {
 
 }  // namespace
 
-asio::awaitable<HttpResponse> Broker::handle(HttpRequest request) {
+asio::awaitable<HttpResponse> Broker::handle(HttpRequest request,
+                                             [[maybe_unused]] PeerIdentity peer) {
   const std::string target(request.target());
   const std::vector<std::string> parts = split_path(target.substr(0, target.find('?')));
   try {

@@ -2,9 +2,10 @@
 //
 //   sektorbro --config FILE [--port-file FILE]
 //
-// Checks the configuration, opens the store, resumes pending deliveries and serves HTTP until
-// SIGINT or SIGTERM. Prints "listening on http://ADDRESS:PORT" on stdout once it accepts
-// connections (and writes the port to --port-file, if given, for scripts and tests).
+// Checks the configuration, opens the store, resumes pending deliveries and serves HTTPS (or
+// plain HTTP on loopback, when the configuration allows it) until SIGINT or SIGTERM. Prints
+// "listening on https://ADDRESS:PORT" (http:// when plain) on stdout once it accepts connections
+// (and writes the port to --port-file, if given, for scripts and tests).
 // Start-up failures print one line and exit non-zero.
 #include <csignal>
 #include <cstdio>
@@ -82,19 +83,39 @@ int main(int argc, char** argv) {
                format_timestamp(start) + ": for the demo only, every figure is fiction");
       break;
   }
-  CurlTransport transport;
+  TlsClientOptions outbound;
+  if (config->outbound_tls) {
+    outbound.ca_file = config->outbound_tls->ca;
+    outbound.certificate_file = config->outbound_tls->certificate;
+    outbound.key_file = config->outbound_tls->key;
+  }
+  CurlTransport transport(outbound);
   GroupCommitWriter writer(**store, config->store.group_commit_max);
   Broker broker(io, *config, **store, writer, transport, *clock, manual);
   HttpLimits limits;
   limits.max_body_bytes = config->limits.max_body_bytes;
-  HttpServer server(io, limits,
-                    [&broker](HttpRequest request) { return broker.handle(std::move(request)); });
+  limits.max_connections_per_client = config->limits.max_connections_per_client;
+  HttpServer server(io, limits, [&broker](HttpRequest request, PeerIdentity peer) {
+    return broker.handle(std::move(request), std::move(peer));
+  });
 
   if (auto started = broker.start(); !started) {
     std::cerr << "sektorbro: cannot resume deliveries: " << started.error().detail << "\n";
     return 1;
   }
-  auto port = server.listen(config->listen.address, config->listen.port);
+  // The configuration allows plain HTTP only when asked for, on loopback; the server checks the
+  // loopback rule again.
+  Result<unsigned short> port = make_error(Errc::kConfig, "no listener configured");
+  if (config->tls) {
+    TlsServerOptions tls;
+    tls.certificate_file = config->tls->certificate;
+    tls.key_file = config->tls->key;
+    tls.client_ca_file = config->tls->client_ca;
+    tls.require_client_certificate = config->tls->require_client_certificate;
+    port = server.listen_tls(config->listen.address, config->listen.port, tls);
+  } else if (config->listen.allow_plain_http) {
+    port = server.listen(config->listen.address, config->listen.port);
+  }
   if (!port) {
     std::cerr << "sektorbro: " << port.error().detail << "\n";
     return 1;
@@ -104,9 +125,12 @@ int main(int argc, char** argv) {
     std::ofstream(tmp) << *port << "\n";
     std::rename(tmp.c_str(), port_file.c_str());
   }
-  std::cout << "listening on http://" << config->listen.address << ":" << *port << std::endl;
-  log_info("sektorbro listening on " + config->listen.address + ":" + std::to_string(*port) +
-           ", store " + config->store.path);
+  const std::string scheme = config->tls ? "https" : "http";
+  std::cout << "listening on " << scheme << "://" << config->listen.address << ":" << *port
+            << std::endl;
+  log_info("sektorbro listening on " + scheme + "://" + config->listen.address + ":" +
+           std::to_string(*port) + ", store " + config->store.path);
+  if (!config->tls) log_warn("PLAIN HTTP on loopback: no TLS, for the demo and tests only");
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int) {

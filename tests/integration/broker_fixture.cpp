@@ -19,7 +19,7 @@ BrokerFixture::BrokerFixture()
   const std::vector<std::string> psychiatry_takes{"CertificateRequest", "MentorResponse",
                                                   "Reminder"};
   config = {
-      {"listen", {{"address", "127.0.0.1"}, {"port", 0}}},
+      {"listen", {{"address", "127.0.0.1"}, {"port", 0}, {"allow_plain_http", true}}},
       {"store", {{"path", "broker.db"}}},
       {"delivery",
        {{"timeout_ms", 5000},

@@ -16,9 +16,11 @@ using json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A small valid configuration: only the required sections.
+// A small valid configuration: only the required sections, and plain HTTP on loopback (the
+// alternative, TLS, is tested in config_tls_test.cpp).
 json base() {
   return json::parse(R"({
+    "listen": {"allow_plain_http": true},
     "identity": {"gln": "5790000000012", "sor": "100001000016003", "name": "Sektorbro"},
     "endpoints": [
       {"id": "jc-aarhus", "kind": "jobcenter", "name": "Jobcenter Aarhus",
@@ -68,7 +70,7 @@ TEST(Config, BaseIsValidAndTakesTheDefaults) {
 
 TEST(Config, ReadsEveryOptionalSection) {
   json doc = base();
-  doc["listen"] = {{"address", "::1"}, {"port", 0}};
+  doc["listen"] = {{"address", "::1"}, {"port", 0}, {"allow_plain_http", true}};
   doc["store"] = {{"path", "/tmp/x.db"}, {"group_commit_max", 1}};
   doc["delivery"] = {{"timeout_ms", 2500},
                      {"per_endpoint_concurrency", 7},
@@ -164,7 +166,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "configuration: must be a JSON object"},
       {"top-level typo", [](json& d) { d["endpoint"] = d["endpoints"]; },
        "endpoint: unknown key (expected one of listen, store, delivery, limits, deadlines, "
-       "clock, identity, endpoints)"},
+       "clock, identity, endpoints, tls, outbound_tls, operators)"},
       {"unknown form",
        [](json& d) {
          d["deadlines"] = {{"forms", {{"LÆ999", 14}}}};
@@ -205,7 +207,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        [](json& d) {
          d["listen"] = {{"prot", 1}};
        },
-       "listen.prot: unknown key (expected one of address, port)"},
+       "listen.prot: unknown key (expected one of address, port, allow_plain_http)"},
       {"listen not an object", [](json& d) { d["listen"] = 8440; }, "listen: must be an object"},
       {"port as a string",
        [](json& d) {
@@ -310,7 +312,8 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "endpoints[1]: must be an object"},
       {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
        "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
-       "identifier_code, identifier, url, accepts, dialect)"},
+       "identifier_code, identifier, url, accepts, dialect, client_certificate_fingerprint, "
+       "client_certificate_cn)"},
       {"endpoint check digit", [](json& d) { d["endpoints"][1]["gln"] = "5790000662013"; },
        "endpoints[1].gln: check digit is wrong (expected 5790000662012)"},
       {"endpoint gln short", [](json& d) { d["endpoints"][0]["gln"] = "579000075101"; },
