@@ -4,17 +4,24 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable uses std::exchange without it
 // clang-format on
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <stdexcept>
 #include <system_error>
 #include <thread>
 
@@ -29,12 +36,27 @@ using tcp = asio::ip::tcp;
 // Large enough for any body a broker test sends, including over-limit ones.
 constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
 
+std::string verified_client_cn(SSL* ssl) {
+  X509* cert = SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) return {};
+  std::string cn;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    char buffer[256] = {};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer,
+                                  sizeof buffer) > 0)
+      cn = buffer;
+  }
+  X509_free(cert);
+  return cn;
+}
+
 }  // namespace
 
 struct HttpReceiver::Impl {
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   unsigned short port = 0;
+  std::unique_ptr<asio::ssl::context> tls;  // null: plain HTTP
   std::thread thread;
 
   mutable std::mutex mu;
@@ -58,8 +80,8 @@ struct HttpReceiver::Impl {
     }
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+  template <typename Stream>
+  asio::awaitable<void> serve(Stream& stream, std::string client_cn) {
     beast::flat_buffer buffer;
     try {
       for (;;) {
@@ -70,7 +92,7 @@ struct HttpReceiver::Impl {
 
         ReceivedRequest received_request{
             std::string(request.method_string()), std::string(request.target()),
-            std::string(request[http::field::content_type]), std::move(request.body())};
+            std::string(request[http::field::content_type]), std::move(request.body()), client_cn};
         const ReplyPlan plan = plan_for(received_request);
         if (plan.delay.count() > 0) {
           asio::steady_timer timer(stream.get_executor(), plan.delay);
@@ -91,15 +113,40 @@ struct HttpReceiver::Impl {
     } catch (const std::exception&) {
       // The peer closed or sent garbage: this connection ends, the server goes on.
     }
+  }
+
+  asio::awaitable<void> serve_plain(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    auto serving = serve(stream, std::string());
+    co_await std::move(serving);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  asio::awaitable<void> serve_tls(tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+    beast::error_code ec;
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds{10});
+    auto handshaking = stream.async_handshake(asio::ssl::stream_base::server,
+                                              asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(handshaking);
+    if (ec) co_return;  // refused client: nothing recorded
+    beast::get_lowest_layer(stream).expires_never();
+    auto serving = serve(stream, verified_client_cn(stream.native_handle()));
+    co_await std::move(serving);
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
   }
 
   asio::awaitable<void> accept_loop() {
     try {
       for (;;) {
         tcp::socket socket = co_await acceptor.async_accept(asio::use_awaitable);
-        asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+        if (tls != nullptr) {
+          asio::co_spawn(io, serve_tls(std::move(socket)), asio::detached);
+        } else {
+          asio::co_spawn(io, serve_plain(std::move(socket)), asio::detached);
+        }
       }
     } catch (const std::exception&) {
       // The acceptor failed or was closed: no new connections.
@@ -108,6 +155,10 @@ struct HttpReceiver::Impl {
 };
 
 HttpReceiver::HttpReceiver(Handler handler, unsigned short port) : impl_(std::make_unique<Impl>()) {
+  start(std::move(handler), port);
+}
+
+void HttpReceiver::start(Handler handler, unsigned short port) {
   impl_->handler = std::move(handler);
   const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
   try {
@@ -124,6 +175,30 @@ HttpReceiver::HttpReceiver(Handler handler, unsigned short port) : impl_(std::ma
   impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
+HttpReceiver::HttpReceiver(Handler handler, unsigned short port, const ReceiverTls& tls)
+    : impl_(std::make_unique<Impl>()) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  beast::error_code ec;
+  auto check = [&ec](const std::string& what) {
+    if (ec) throw std::runtime_error("test receiver: cannot load " + what + ": " + ec.message());
+  };
+  ctx->use_certificate_chain_file(tls.certificate_file, ec);
+  check(tls.certificate_file);
+  ctx->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
+  check(tls.key_file);
+  if (!tls.client_ca_file.empty()) {
+    ctx->load_verify_file(tls.client_ca_file, ec);
+    check(tls.client_ca_file);
+    ctx->set_verify_mode(
+        asio::ssl::verify_peer |
+        (tls.require_client_certificate ? asio::ssl::verify_fail_if_no_peer_cert : 0));
+    static const unsigned char kContext[] = "sektorbro-test-receiver";
+    SSL_CTX_set_session_id_context(ctx->native_handle(), kContext, sizeof kContext - 1);
+  }
+  impl_->tls = std::move(ctx);
+  start(std::move(handler), port);
+}
+
 HttpReceiver::~HttpReceiver() {
   impl_->io.stop();
   impl_->thread.join();
@@ -134,7 +209,8 @@ HttpReceiver::~HttpReceiver() {
 unsigned short HttpReceiver::port() const { return impl_->port; }
 
 std::string HttpReceiver::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port()) + path;
+  return (impl_->tls != nullptr ? "https://127.0.0.1:" : "http://127.0.0.1:") +
+         std::to_string(port()) + path;
 }
 
 void HttpReceiver::set_handler(Handler handler) {
