@@ -112,6 +112,7 @@ Result<void> Broker::start() {
     queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
   log_info("broker ready: " + std::to_string(pending->size()) + " pending deliveries resumed, " +
            std::to_string(directory_.all().size()) + " endpoints");
+  if (auto rebuilt = rebuild_receipt_watch(); !rebuilt) return rebuilt.error();
   ready_ = true;
   asio::post(io_, [this] {
     pump();
@@ -341,6 +342,8 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
   auto committing = write<AcceptOutcome>(std::move(store_job));
   auto outcome = co_await std::move(committing);
   for (const auto& key : guarded) replies_in_flight_.erase(key);
+  if (outcome && outcome->kind == AcceptOutcome::Kind::kStored)
+    for (const auto& m : *shared_matches) receipts_.forget(m.message_id);
   if (!outcome) {
     log_error("store failed, envelope " + envelope.id + " not accepted: " + outcome.error().detail);
     co_return Answer{http::status::service_unavailable,
@@ -410,6 +413,36 @@ void Broker::arm_timer() {
   });
 }
 
+asio::awaitable<Broker::ResponseReceipts> Broker::receipts_in_response(
+    const TransportResponse& response, const Endpoint& receiver, std::int64_t message_id,
+    bool expects_receipt, TimePoint now) {
+  ResponseReceipts out;
+  if (response.body.empty() || response.http_status < 200 || response.http_status >= 500)
+    co_return out;
+  auto in = decode_inbound(response.body, now);
+  const bool receipts_only = in && in->envelope &&
+                             std::all_of(in->envelope->letters.begin(), in->envelope->letters.end(),
+                                         [](const Letter& l) { return is_receipt(l.type()); });
+  if (in && in->signal) {
+    // EHMI's envelope-level answer: the handler took the envelope (or could not).
+    out.negative = in->signal->exception;
+    log_info("#" + std::to_string(message_id) + " " + receiver.id + " answered with an EHMI " +
+             (in->signal->exception ? "ReceiptException" : "ReceiptAcknowledgement"));
+  } else if (expects_receipt && receipts_only && in->envelope->sender().gln == receiver.party.gln) {
+    const Envelope& envelope = *in->envelope;
+    out.negative =
+        std::any_of(envelope.letters.begin(), envelope.letters.end(),
+                    [](const Letter& l) { return l.type() == LetterType::kNegativeReceipt; });
+    auto ingesting = ingest(response.body, receiver.id);
+    const Answer answer = co_await std::move(ingesting);
+    out.relayed = answer.stored || answer.duplicate;
+  } else if (expects_receipt) {
+    log_warn("delivery of #" + std::to_string(message_id) + " to " + receiver.id +
+             ": response body is not a receipt from the receiver; ignored");
+  }
+  co_return out;
+}
+
 asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   auto loaded = store_.get_message(message_id);
   if (!loaded || !*loaded) {
@@ -462,34 +495,13 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   // themselves are never receipted, and broker-written messages get none.
   const bool expects_receipt =
       !is_receipt(message.letters.front().type) && message.sender_endpoint != kBrokerEndpoint;
-  bool negative_in_body = false;
-  bool receipt_relayed = false;
-  if (receiver && !response.body.empty() && response.http_status >= 200 &&
-      response.http_status < 500) {
-    auto in = decode_inbound(response.body, now);
-    const bool receipts_only =
-        in && in->envelope &&
-        std::all_of(in->envelope->letters.begin(), in->envelope->letters.end(),
-                    [](const Letter& l) { return is_receipt(l.type()); });
-    if (in && in->signal) {
-      // EHMI's envelope-level answer: the handler took the envelope (or could not).
-      negative_in_body = in->signal->exception;
-      log_info("#" + std::to_string(message_id) + " " + receiver->id + " answered with an EHMI " +
-               (in->signal->exception ? "ReceiptException" : "ReceiptAcknowledgement"));
-    } else if (expects_receipt && receipts_only &&
-               in->envelope->sender().gln == receiver->party.gln) {
-      const Envelope& envelope = *in->envelope;
-      negative_in_body =
-          std::any_of(envelope.letters.begin(), envelope.letters.end(),
-                      [](const Letter& l) { return l.type() == LetterType::kNegativeReceipt; });
-      auto ingesting = ingest(response.body, receiver->id);
-      const Answer answer = co_await std::move(ingesting);
-      receipt_relayed = answer.stored || answer.duplicate;
-    } else if (expects_receipt) {
-      log_warn("delivery of #" + std::to_string(message_id) + " to " + receiver->id +
-               ": response body is not a receipt from the receiver; ignored");
-    }
+  ResponseReceipts in_response;
+  if (receiver) {
+    auto reading = receipts_in_response(response, *receiver, message_id, expects_receipt, now);
+    in_response = co_await std::move(reading);
   }
+  const bool negative_in_body = in_response.negative;
+  const bool receipt_relayed = in_response.relayed;
 
   AttemptResult result = classify_http_status(response.http_status);
   if (result == AttemptResult::kDelivered && negative_in_body) result = AttemptResult::kRefused;
@@ -554,6 +566,9 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
                                                              " " + kind + ": " + detail);
     if (state == DeliveryState::kPending)
       queue_.schedule(message_id, message.receiver_endpoint, next_at);
+    if (state == DeliveryState::kDelivered && expects_receipt && message.receipt_requested &&
+        !receipt_relayed)
+      receipts_.watch(message_id, now + config_.delivery.receipt_timeout);
     if (state == DeliveryState::kRefused && expects_receipt && !receipt_relayed) {
       const std::string reason =
           message.receiver_endpoint + " refused the delivery: " + outcome_text;

@@ -30,6 +30,7 @@
 #include "broker/http/http_server.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/server/delivery_queue.hpp"
+#include "broker/server/receipt_watch.hpp"
 #include "broker/store/group_commit_writer.hpp"
 #include "broker/store/store.hpp"
 
@@ -86,6 +87,19 @@ class Broker {
   void pump();
   void arm_timer();
   asio::awaitable<void> attempt(std::int64_t message_id);
+  struct ResponseReceipts {
+    bool negative = false;  // a negative receipt or an EHMI ReceiptException
+    bool relayed = false;   // a business receipt was taken and relayed to the sender
+  };
+  // Receipts the receiver put in its answer to a delivery, taken like any posted receipt.
+  asio::awaitable<ResponseReceipts> receipts_in_response(const TransportResponse& response,
+                                                         const Endpoint& receiver,
+                                                         std::int64_t message_id,
+                                                         bool expects_receipt, TimePoint now);
+
+  // Resends when a receipt does not come (broker_resends.cpp; MedCom reliable messaging).
+  Result<void> rebuild_receipt_watch();
+  asio::awaitable<void> resend_due(TimePoint now);
   asio::awaitable<void> relay_refusal(const MessageRecord& original, const std::string& reason);
   template <typename T, typename Op>
   asio::awaitable<Result<T>> write(Op op);
@@ -128,6 +142,7 @@ class Broker {
   ManualClock* manual_clock_;
   Directory directory_;
   DeliveryQueue queue_;
+  ReceiptWatch receipts_;
   WorkingCalendar calendar_;
   asio::steady_timer timer_;
   asio::steady_timer sweep_timer_;

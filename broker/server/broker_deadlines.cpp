@@ -181,6 +181,8 @@ asio::awaitable<void> Broker::sweep() {
   if (sweeping_ || stopping_) co_return;
   sweeping_ = true;
   const TimePoint now = clock_.now();
+  auto resending = resend_due(now);
+  co_await std::move(resending);
   int handled = 0;
   // Bounded per sweep so receiving never waits long behind a backlog; the next sweep goes on.
   while (handled < 10'000) {

@@ -1,5 +1,6 @@
 #include "tests/integration/broker_fixture.hpp"
 
+#include <iostream>
 #include <regex>
 #include <thread>
 
@@ -39,6 +40,7 @@ BrokerFixture::BrokerFixture()
 void BrokerFixture::TearDown() {
   if (!broker) return;
   const std::string log = broker->log();
+  if (HasFailure()) std::cerr << "the broker's log:\n" << log;
   std::smatch found;
   // DDMMYY-SSSS or ten digits in a row that are not part of a longer number (GLNs are 13).
   EXPECT_FALSE(std::regex_search(

@@ -2,6 +2,8 @@
 // flagged late with the right number of days; a discharge notice nobody answers gets reminder
 // letters on the scheduled days, then shows as overdue in the operators' list and figures.
 // Dates are worked out by hand in the comments (Danish working days, Europe/Copenhagen).
+#include <set>
+
 #include "tests/integration/broker_fixture.hpp"
 
 namespace sektorbro::testing {
@@ -29,6 +31,13 @@ class DeadlineFlow : public BrokerFixture {
     ASSERT_EQ(r.status, 200) << r.body;
   }
   nlohmann::json deadlines(const std::string& query) { return get_json("/v1/deadlines?" + query); }
+  // How many events of `kind` the timeline of the jobcenter's letter `letter_id` holds.
+  int events_of(const std::string& letter_id, const std::string& kind) {
+    const nlohmann::json m = message(jc_party, letter_id);  // a named value: the loop reads it
+    int n = 0;
+    for (const auto& e : m["timeline"]) n += e["event"] == kind;
+    return n;
+  }
   static std::vector<int> reminder_steps(const HttpReceiver& r) {
     std::vector<int> steps;
     for (const auto& e : envelopes_of(r, LetterType::kReminder))
@@ -154,6 +163,8 @@ TEST_F(DeadlineFlow, ANoticeThatArrivesAfterTheDischargeIsFlaggedLate) {
 }
 
 TEST_F(DeadlineFlow, ACorrectionKeepsTheClockAndACancellationClosesIt) {
+  // Psychiatry sends no receipts here; keep the broker's resends out of this test's way.
+  config["delivery"]["receipt_timeout_seconds"] = 7 * 24 * 3600;
   start();
   Envelope request = make_certificate_request(jc_party, psy_party, "E1", "REQ1", kMonday, "LÆ125");
   ASSERT_EQ(post(request).status, 202);
@@ -188,6 +199,52 @@ TEST_F(DeadlineFlow, ACorrectionKeepsTheClockAndACancellationClosesIt) {
   // Reusing the id for a new letter with other content is still refused.
   Envelope reused = make_certificate_request(jc_party, psy_party, "E4", "REQ1", kMonday, "LÆ225");
   EXPECT_EQ(post(reused).status, 409);
+}
+
+TEST_F(DeadlineFlow, NoReceiptMeansTwoResendsThenAnAlert) {
+  start();  // psy answers 200 without a receipt
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E1", "REQ1", kMonday)).status, 202);
+  // The receipt watch starts when the delivery is recorded.
+  ASSERT_TRUE(eventually([&] { return events_of("REQ1", "delivered") == 1; }));
+  advance_to(kMonday + std::chrono::minutes{14});
+  EXPECT_EQ(psy.received().size(), 1u);
+  advance_to(kMonday + std::chrono::minutes{15});  // 15 minutes: first resend
+  ASSERT_TRUE(eventually([&] { return events_of("REQ1", "resent") == 1; }));
+  EXPECT_EQ(psy.received().size(), 2u);
+  advance_to(kMonday + std::chrono::minutes{30});  // second resend
+  ASSERT_TRUE(eventually([&] { return events_of("REQ1", "resent") == 2; }));
+  EXPECT_EQ(psy.received().size(), 3u);
+  advance_to(kMonday + std::chrono::minutes{45});  // no third: an alert instead
+  advance_to(kMonday + std::chrono::minutes{90});
+  EXPECT_EQ(psy.received().size(), 3u);
+  // Same letter id, a new envelope id each time.
+  std::set<std::string> envelopes;
+  for (const auto& r : psy.received()) {
+    auto e = decode_envelope(r.body);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->letters.front().id, "REQ1");
+    envelopes.insert(e->id);
+  }
+  EXPECT_EQ(envelopes.size(), 3u);
+  EXPECT_EQ(events_of("REQ1", "resent"), 2);
+  EXPECT_EQ(events_of("REQ1", "receipt-missing"), 1);
+  EXPECT_NE(broker->log().find("ALERT receipt missing"), std::string::npos);
+}
+
+TEST_F(DeadlineFlow, AReceiptStopsTheResends) {
+  start();
+  const Envelope request = make_certificate_request(jc_party, psy_party, "E1", "REQ1", kMonday);
+  ASSERT_EQ(post(request).status, 202);
+  ASSERT_TRUE(eventually([&] { return events_of("REQ1", "delivered") == 1; }))
+      << message(jc_party, "REQ1").dump();
+  advance_to(kMonday + std::chrono::minutes{15});
+  ASSERT_TRUE(eventually([&] { return events_of("REQ1", "resent") == 1; }));
+  ASSERT_EQ(post(make_positive_receipt(request, "K1", "KV1", kMonday)).status, 202);
+  // The watch survives a restart too: nothing more is sent.
+  restart();
+  advance_to(kMonday + std::chrono::minutes{60});
+  EXPECT_EQ(psy.received().size(), 2u);
+  ASSERT_TRUE(jc.wait_until([](auto& r) { return r.size() == 1; }, seconds{20}));
 }
 
 class SystemClockBroker : public BrokerFixture {};
