@@ -142,12 +142,8 @@ std::vector<std::string> free_texts(const std::string& body) {
 
 // Cases where the broker's answer is known to be wrong: skipped with the reason, so the suite
 // stays green until the broker is fixed (file → what goes wrong).
-const std::map<std::string, std::string> kKnownGaps = {
-    {"034-body-5mib.xml",
-     "broker/http/http_server.cpp answers 400 'malformed HTTP request' instead of 413: Beast's "
-     "parser already reports http::error::body_limit from async_read_header when Content-Length "
-     "exceeds body_limit, and only header_limit is mapped there"},
-};
+// Cases the broker does not answer as the catalogue says yet (file → why). Empty: none.
+const std::map<std::string, std::string> kKnownGaps = {};
 
 // The one broker all cases of a process share, between three receivers like the integration
 // fixture's: jobcenters jc and jc2, psychiatry psy.
