@@ -234,7 +234,8 @@ Result<std::vector<Broker::ReceiptMatch>> Broker::check_references(const Envelop
   return matches;
 }
 
-asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_view via) {
+asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_view via,
+                                               std::string authenticated) {
   const TimePoint now = clock_.now();
   auto decoded = decode_inbound(bytes, now);
   if (!decoded) {
@@ -263,6 +264,14 @@ asio::awaitable<Broker::Answer> Broker::ingest(std::string bytes, std::string_vi
     co_return refuse(now, &envelope, valid.error(), via, &in);
   auto route = route_envelope(envelope, directory_);
   if (!route) co_return refuse(now, &envelope, route.error(), via, &in);
+  // A spoofed sender: the certificate says one endpoint, the letters name another (issue 5).
+  if (!authenticated.empty() && route->sender->id != authenticated) {
+    co_return refuse(
+        now, &envelope,
+        make_error(Errc::kUnknownSender, "the sender GLN " + envelope.sender().gln +
+                                             " is not the authenticated endpoint " + authenticated),
+        via, &in);
+  }
   // Each endpoint speaks its own dialect (issue 4); what the receiver's cannot express is refused
   // here, never dropped later.
   if (route->sender->dialect != in.dialect) {

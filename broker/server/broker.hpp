@@ -75,7 +75,10 @@ class Broker {
   };
 
   // Receiving (broker.cpp).
-  asio::awaitable<Answer> ingest(std::string bytes, std::string_view via);
+  // `authenticated` is the endpoint the transport authenticated (empty on plain loopback): the
+  // envelope's sender must be that endpoint.
+  asio::awaitable<Answer> ingest(std::string bytes, std::string_view via,
+                                 std::string authenticated = {});
   Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via,
                 const Inbound* inbound = nullptr);
   Result<std::vector<ReceiptMatch>> check_references(const Envelope& envelope);
@@ -121,13 +124,24 @@ class Broker {
   asio::awaitable<bool> act_on(Deadline deadline, TimePoint now);
 
   // Operators (broker_operators.cpp).
+  // Who a request comes from: an endpoint (by its client certificate), an operator (by
+  // certificate or token), or nobody on the plain loopback listener.
+  struct Caller {
+    std::string endpoint;                // endpoint id, or empty
+    const OperatorConfig* op = nullptr;  // the operator, or none
+    bool plain_loopback = false;         // plain HTTP (allowed on loopback only)
+  };
+  Caller identify(const HttpRequest& request, const PeerIdentity& peer) const;
   asio::awaitable<HttpResponse> handle_operator(const HttpRequest& request,
-                                                const std::vector<std::string>& path);
+                                                const std::vector<std::string>& path,
+                                                const std::string& actor);
   HttpResponse health();
   HttpResponse list_messages(const HttpRequest& request, std::optional<DeliveryState> forced);
-  HttpResponse show_message(const std::string& sender_gln, const std::string& letter_id);
-  asio::awaitable<HttpResponse> requeue(const std::string& sender_gln,
-                                        const std::string& letter_id);
+  // `holds_cpr` is set to the message id when the message holds a CPR number (audited).
+  HttpResponse show_message(const std::string& sender_gln, const std::string& letter_id,
+                            std::optional<std::int64_t>& holds_cpr);
+  asio::awaitable<HttpResponse> requeue(const std::string& sender_gln, const std::string& letter_id,
+                                        const std::string& actor);
   HttpResponse find_letters(const std::string& letter_id);
   HttpResponse list_deadlines(const HttpRequest& request);
   HttpResponse statistics(const HttpRequest& request, DeadlineKind kind);

@@ -81,8 +81,33 @@ std::optional<TimePoint> month_start(const std::string& text) {
 
 }  // namespace
 
-asio::awaitable<HttpResponse> Broker::handle(HttpRequest request,
-                                             [[maybe_unused]] PeerIdentity peer) {
+// Who is calling (issue 5). Over TLS, a verified client certificate names an endpoint or an
+// operator; an operator may instead present "Authorization: Bearer <token>" (tokens are stored
+// hashed). Plain HTTP exists only on loopback and only when the configuration allows it (the demo
+// and tests): there nobody is authenticated and, unless operators are configured, the
+// operators' API is open.
+Broker::Caller Broker::identify(const HttpRequest& request, const PeerIdentity& peer) const {
+  Caller caller;
+  caller.plain_loopback = !peer.tls;
+  if (peer.tls && peer.client_verified) {
+    for (const auto& e : config_.endpoint_certificates)
+      if (e.certificate.matches(peer.subject_cn, peer.fingerprint_sha256))
+        caller.endpoint = e.endpoint_id;
+    for (const auto& op : config_.operators)
+      if (op.certificate.matches(peer.subject_cn, peer.fingerprint_sha256)) caller.op = &op;
+  }
+  const auto authorization = request[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!caller.op && authorization.size() > kBearer.size() &&
+      std::string_view(authorization.data(), kBearer.size()) == kBearer) {
+    caller.op =
+        find_operator_by_token(config_, std::string_view(authorization.data() + kBearer.size(),
+                                                         authorization.size() - kBearer.size()));
+  }
+  return caller;
+}
+
+asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity peer) {
   const std::string target(request.target());
   const std::vector<std::string> parts = split_path(target.substr(0, target.find('?')));
   try {
@@ -95,11 +120,37 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request,
         co_return json_error(http::status::unsupported_media_type,
                              "send the message as application/xml");
       }
-      auto ingesting = ingest(std::move(request.body()), "http");
+      const Caller caller = identify(request, peer);
+      // Over TLS only an endpoint's own certificate may send; its messages must name it as sender.
+      if (!caller.plain_loopback && caller.endpoint.empty()) {
+        log_warn("refused a message from " + peer.remote_address +
+                 ": no endpoint certificate (operators' credentials cannot send)");
+        co_return json_error(http::status::forbidden,
+                             "a client certificate of a configured endpoint is required");
+      }
+      // A named string: the coroutine keeps a view of it until it is done.
+      const std::string via = caller.plain_loopback ? std::string("http") : caller.endpoint;
+      auto ingesting = ingest(std::move(request.body()), via, caller.endpoint);
       Answer answer = co_await std::move(ingesting);
       co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
     }
-    auto handling = handle_operator(request, parts);
+    if (parts[1] == "health" && parts.size() == 2 && request.method() == http::verb::get)
+      co_return health();
+    const Caller caller = identify(request, peer);
+    // The operators' API: never with an endpoint's credentials; with operators configured, only
+    // for them; without, only on the plain loopback listener of the demo and tests.
+    if (!caller.endpoint.empty() && caller.op == nullptr)
+      co_return json_error(http::status::forbidden,
+                           "endpoint credentials cannot open the "
+                           "operators' API");
+    if (caller.op == nullptr && (!config_.operators.empty() || !caller.plain_loopback))
+      co_return json_error(http::status::unauthorized, "operator credentials required");
+    const bool acting = caller.op == nullptr || caller.op->role == OperatorRole::kActing;
+    if (request.method() != http::verb::get && !acting)
+      co_return json_error(http::status::forbidden, "the read-only role cannot act");
+    const std::string actor =
+        caller.op ? "operator:" + caller.op->name : std::string("operator:loopback");
+    auto handling = handle_operator(request, parts, actor);
     co_return co_await std::move(handling);
   } catch (const std::exception& e) {
     log_error(std::string("internal error handling a request: ") + e.what());
@@ -108,16 +159,33 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request,
 }
 
 asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request,
-                                                      const std::vector<std::string>& parts) {
+                                                      const std::vector<std::string>& parts,
+                                                      const std::string& actor) {
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
-  if (parts[1] == "health" && parts.size() == 2 && get) co_return health();
   if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
   if (parts[1] == "messages") {
     if (parts.size() == 2 && get) co_return list_messages(request, std::nullopt);
-    if (parts.size() == 4 && get) co_return show_message(parts[2], parts[3]);
+    if (parts.size() == 4 && get) {
+      std::optional<std::int64_t> holds_cpr;
+      HttpResponse shown = show_message(parts[2], parts[3], holds_cpr);
+      if (holds_cpr) {
+        // Every view of a message that holds a CPR number is on the audit record (issue 5).
+        const TimePoint now = clock_.now();
+        auto subject = std::make_shared<const std::string>("message " + std::to_string(*holds_cpr));
+        auto who = std::make_shared<const std::string>(actor);
+        auto store_job = [subject, who, now](Store& store) {
+          return store.audit_action(now, *who, "view-message", *subject, "CPR masked");
+        };
+        auto committing = write<void>(std::move(store_job));
+        auto recorded = co_await std::move(committing);
+        if (!recorded)
+          co_return json_error(http::status::service_unavailable, "audit record unavailable");
+      }
+      co_return shown;
+    }
     if (parts.size() == 5 && parts[4] == "requeue" && post) {
-      auto requeueing = requeue(parts[2], parts[3]);
+      auto requeueing = requeue(parts[2], parts[3], actor);
       co_return co_await std::move(requeueing);
     }
   } else if (parts[1] == "letters" && parts.size() == 3 && get) {
@@ -214,7 +282,8 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
   return json_response(http::status::ok, body);
 }
 
-HttpResponse Broker::show_message(const std::string& sender_gln, const std::string& letter_id) {
+HttpResponse Broker::show_message(const std::string& sender_gln, const std::string& letter_id,
+                                  std::optional<std::int64_t>& holds_cpr) {
   auto where = store_.find_letter(sender_gln, letter_id);
   if (!where) return json_error(http::status::service_unavailable, "store unavailable");
   if (!*where)
@@ -224,6 +293,7 @@ HttpResponse Broker::show_message(const std::string& sender_gln, const std::stri
   if (!message || !*message || !events)
     return json_error(http::status::service_unavailable, "store unavailable");
   nlohmann::json j = summary_json(**message);
+  if ((*message)->contains_cpr) holds_cpr = (*message)->id;
   // CPR numbers are masked in everything operators see (special-category personal data).
   if (auto envelope = decode_envelope((*message)->body)) {
     for (std::size_t i = 0; i < envelope->letters.size() && i < j["letters"].size(); ++i) {
@@ -244,14 +314,20 @@ HttpResponse Broker::show_message(const std::string& sender_gln, const std::stri
 }
 
 asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
-                                              const std::string& letter_id) {
+                                              const std::string& letter_id,
+                                              const std::string& actor) {
   auto where = store_.find_letter(sender_gln, letter_id);
   if (!where) co_return json_error(http::status::service_unavailable, "store unavailable");
   if (!*where)
     co_return json_error(http::status::not_found, "no letter " + letter_id + " from " + sender_gln);
   const std::int64_t id = (*where)->message_id;
   const TimePoint now = clock_.now();
-  auto store_job = [id, now](Store& store) { return store.requeue(id, now); };
+  auto who = std::make_shared<const std::string>(actor);
+  auto store_job = [id, now, who](Store& store) -> Result<void> {
+    auto requeued = store.requeue(id, now);
+    if (!requeued) return requeued;
+    return store.audit_action(now, *who, "requeue", "message " + std::to_string(id), "");
+  };
   auto committing = write<void>(std::move(store_job));
   auto done = co_await std::move(committing);
   if (!done) {
@@ -262,7 +338,7 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
   }
   auto message = store_.get_message(id);
   if (message && *message) queue_.schedule(id, (*message)->receiver_endpoint, now);
-  log_info("operator requeued #" + std::to_string(id));
+  log_info(actor + " requeued #" + std::to_string(id));
   pump();
   co_return json_response(http::status::ok, {{"requeued", id}});
 }

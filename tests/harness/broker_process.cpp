@@ -79,10 +79,11 @@ std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::string& binary,
       break;
     }
     seen.append(buf, static_cast<std::size_t>(n));
-    const auto at = seen.find("listening on http://");
+    const auto at = seen.find("listening on http");
     const auto eol = at == std::string::npos ? std::string::npos : seen.find('\n', at);
     if (eol != std::string::npos) {
       const std::string line = seen.substr(at, eol - at);
+      process->scheme_ = line.find("https://") != std::string::npos ? "https" : "http";
       process->port_ = static_cast<unsigned short>(std::stoi(line.substr(line.rfind(':') + 1)));
       break;
     }
@@ -100,7 +101,7 @@ BrokerProcess::~BrokerProcess() {
 }
 
 std::string BrokerProcess::url(const std::string& path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + path;
+  return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
 }
 
 void BrokerProcess::kill9() {

@@ -21,7 +21,7 @@ class BrokerProcess {
       std::string& error, std::chrono::milliseconds timeout = std::chrono::seconds{30});
   ~BrokerProcess();  // SIGTERM, then waits
 
-  std::string url(const std::string& path) const;  // "http://127.0.0.1:<port><path>"
+  std::string url(const std::string& path) const;  // "http(s)://127.0.0.1:<port><path>"
   unsigned short port() const { return port_; }
   pid_t pid() const { return pid_; }
   void kill9();             // SIGKILL and reap: a crash at an arbitrary moment
@@ -35,6 +35,7 @@ class BrokerProcess {
   BrokerProcess() = default;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
+  std::string scheme_ = "http";
   std::string dir_;
 };
 

@@ -14,7 +14,7 @@ std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
 
 }  // namespace
 
-HttpClient::HttpClient() {
+HttpClient::HttpClient(ClientTls tls) : tls_(std::move(tls)) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   curl_ = curl_easy_init();
@@ -42,14 +42,19 @@ HttpResult HttpClient::perform(const std::string& url, const std::string* body,
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  if (!tls_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, tls_.ca_file.c_str());
+  if (!tls_.certificate_file.empty())
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, tls_.certificate_file.c_str());
+  if (!tls_.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, tls_.key_file.c_str());
+  for (const auto& h : headers_) headers = curl_slist_append(headers, h.c_str());
   if (body) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
     headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
     headers = curl_slist_append(headers, "Expect:");
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   }
+  if (headers) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   const CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) {
     long status = 0;

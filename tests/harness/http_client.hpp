@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace sektorbro::testing {
 
@@ -13,9 +14,16 @@ struct HttpResult {
   std::string error;
 };
 
+// TLS settings of a client: the CA it trusts and the certificate it presents (all optional).
+struct ClientTls {
+  std::string ca_file;
+  std::string certificate_file;
+  std::string key_file;
+};
+
 class HttpClient {
  public:
-  HttpClient();
+  explicit HttpClient(ClientTls tls = {});
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -25,11 +33,15 @@ class HttpClient {
                   std::chrono::milliseconds timeout = std::chrono::seconds{30});
   HttpResult get(const std::string& url,
                  std::chrono::milliseconds timeout = std::chrono::seconds{30});
+  // Extra request headers for the following calls, e.g. "Authorization: Bearer …".
+  void set_headers(std::vector<std::string> headers) { headers_ = std::move(headers); }
 
  private:
   HttpResult perform(const std::string& url, const std::string* body,
                      const std::string& content_type, std::chrono::milliseconds timeout);
   void* curl_;
+  ClientTls tls_;
+  std::vector<std::string> headers_;
 };
 
 }  // namespace sektorbro::testing
