@@ -467,8 +467,15 @@ Result<std::string> read_url(const json& v, const std::string& path) {
     rest = std::string_view(*url).substr(7);
   } else if (url->starts_with("https://")) {
     rest = std::string_view(*url).substr(8);
+  } else if (url->starts_with("file:///")) {
+    // File drop (issue 4): deliveries are written into this folder, which must exist.
+    const std::string folder = url->substr(7);
+    std::error_code ec;
+    if (folder.find("/../") != std::string::npos || !std::filesystem::is_directory(folder, ec))
+      return config_error(path, "names a folder that does not exist: " + folder);
+    return url;
   } else {
-    return config_error(path, "must start with http:// or https://");
+    return config_error(path, "must start with http://, https:// or file:///");
   }
   if (rest.empty() || rest.front() == '/' || rest.front() == ':')
     return config_error(path, "has no host");
@@ -505,7 +512,7 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = check_keys(
           v, path,
           {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier", "url", "accepts",
-           "dialect", "client_certificate_fingerprint", "client_certificate_cn"});
+           "dialect", "client_certificate_fingerprint", "client_certificate_cn", "inbox"});
       !r)
     return r.error();
   Endpoint e;
@@ -522,6 +529,18 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = parse_party_fields(v, path, e.party); !r) return r.error();
   if (auto r = required_field(v, path, "url", e.url, read_url); !r) return r.error();
   if (auto r = required_field(v, path, "accepts", e.accepts, read_accepts); !r) return r.error();
+  if (const json* inbox = find(v, "inbox")) {
+    // File drop (issue 4): the endpoint's files are taken from this folder.
+    auto folder = read_nonempty_string(*inbox, join(path, "inbox"));
+    if (!folder) return folder.error();
+    std::error_code ec;
+    if (folder->front() != '/' || !std::filesystem::is_directory(*folder, ec))
+      return config_error(join(path, "inbox"),
+                          "must be an existing folder given by an absolute "
+                          "path (got " +
+                              in_quotes(*folder) + ")");
+    e.inbox = *folder;
+  }
   return e;
 }
 

@@ -28,6 +28,7 @@ struct Endpoint {
   std::string url;                  // delivery URL (http:// or https://)
   std::vector<LetterType> accepts;  // letter types it takes; receipts are always accepted
   Dialect dialect = Dialect::kNative;
+  std::string inbox;  // file drop: a folder the broker takes this endpoint's files from, or empty
 };
 
 }  // namespace sektorbro

@@ -113,6 +113,26 @@ Result<void> Broker::start() {
   log_info("broker ready: " + std::to_string(pending->size()) + " pending deliveries resumed, " +
            std::to_string(directory_.all().size()) + " endpoints");
   if (auto rebuilt = rebuild_receipt_watch(); !rebuilt) return rebuilt.error();
+  // File drop (issue 4): each file in an endpoint's inbox goes the way of a POST from it; the
+  // answer (acceptance or negative receipt, in the endpoint's dialect) is written beside it.
+  for (const Endpoint& e : directory_.all()) {
+    if (e.inbox.empty()) continue;
+    InboxOptions options;
+    options.folder = e.inbox;
+    options.max_file_bytes = config_.limits.max_body_bytes;
+    options.drain_timeout = std::chrono::seconds{1};
+    const std::string id = e.id;
+    auto watcher = InboxWatcher::start(options, [this, id](std::string bytes, FileAnswerFn answer) {
+      auto shared_bytes = std::make_shared<std::string>(std::move(bytes));
+      auto shared_answer = std::make_shared<FileAnswerFn>(std::move(answer));
+      asio::post(io_, [this, id, shared_bytes, shared_answer] {
+        asio::co_spawn(io_, ingest_file(id, shared_bytes, shared_answer), LogExceptions{});
+      });
+    });
+    if (!watcher) return watcher.error();
+    log_info("file drop: taking " + e.id + "'s files from its inbox");
+    inboxes_.push_back(std::move(*watcher));
+  }
   ready_ = true;
   asio::post(io_, [this] {
     pump();
@@ -121,7 +141,17 @@ Result<void> Broker::start() {
   return {};
 }
 
+asio::awaitable<void> Broker::ingest_file(std::string endpoint, std::shared_ptr<std::string> bytes,
+                                          std::shared_ptr<FileAnswerFn> answer) {
+  auto ingesting = ingest(std::move(*bytes), endpoint, endpoint);
+  Answer result = co_await std::move(ingesting);
+  (*answer)(FileAnswer{static_cast<int>(result.status), std::move(result.body)});
+}
+
 void Broker::stop() {
+  // Files whose answer is not given yet stay in the inbox and are taken again: harmless, the
+  // duplicate rule answers a resend with the first answer.
+  for (auto& inbox : inboxes_) inbox->stop();
   stopping_ = true;
   timer_.cancel();
   sweep_timer_.cancel();

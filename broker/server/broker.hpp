@@ -25,6 +25,7 @@
 #include "broker/deadlines/deadline.hpp"
 #include "broker/delivery/transport.hpp"
 #include "broker/edge/edge_codec.hpp"
+#include "broker/filedrop/inbox_watcher.hpp"
 #include "broker/http/asio.hpp"
 #include "broker/http/async_bridge.hpp"
 #include "broker/http/http_server.hpp"
@@ -43,8 +44,8 @@ class Broker {
   Broker(asio::io_context& io, const BrokerConfig& config, Store& store, GroupCommitWriter& writer,
          Transport& transport, const Clock& clock, ManualClock* manual_clock = nullptr);
 
-  // Loads the deliveries that were pending when the broker last stopped and starts the delivery
-  // timer and the deadline sweep. After this, /v1/health answers ready.
+  // Loads the deliveries that were pending when the broker last stopped, starts the delivery
+  // timer, the deadline sweep and the file-drop inboxes. After this, /v1/health answers ready.
   Result<void> start();
   // Stops scheduling new attempts and sweeps; attempts in flight finish or are cut off.
   void stop();
@@ -79,6 +80,9 @@ class Broker {
   // envelope's sender must be that endpoint.
   asio::awaitable<Answer> ingest(std::string bytes, std::string_view via,
                                  std::string authenticated = {});
+  // A file from `endpoint`'s inbox, answered through `answer` (file drop).
+  asio::awaitable<void> ingest_file(std::string endpoint, std::shared_ptr<std::string> bytes,
+                                    std::shared_ptr<FileAnswerFn> answer);
   Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via,
                 const Inbound* inbound = nullptr);
   Result<std::vector<ReceiptMatch>> check_references(const Envelope& envelope);
@@ -163,7 +167,10 @@ class Broker {
   bool ready_ = false;
   bool stopping_ = false;
   bool sweeping_ = false;
-  std::set<DeadlineKey> replies_in_flight_;  // answered deadlines whose reply is being stored
+  std::set<DeadlineKey> replies_in_flight_;
+  std::vector<std::unique_ptr<InboxWatcher>>
+      inboxes_;  // file drop, one per endpoint with one  // answered deadlines whose reply is being
+                 // stored
   std::uint32_t id_counter_ = 0;
   std::uint64_t random_state_;
 };

@@ -18,6 +18,8 @@
 #include "broker/core/clock.hpp"
 #include "broker/core/log.hpp"
 #include "broker/delivery/curl_transport.hpp"
+#include "broker/filedrop/file_transport.hpp"
+#include "broker/filedrop/routing_transport.hpp"
 #include "broker/http/http_server.hpp"
 #include "broker/server/broker.hpp"
 #include "broker/store/group_commit_writer.hpp"
@@ -89,7 +91,9 @@ int main(int argc, char** argv) {
     outbound.certificate_file = config->outbound_tls->certificate;
     outbound.key_file = config->outbound_tls->key;
   }
-  CurlTransport transport(outbound);
+  // One transport: file:/// URLs (file drop) to a FileTransport, everything else over HTTP(S).
+  RoutingTransport transport(std::make_unique<FileTransport>(*clock),
+                             std::make_unique<CurlTransport>(outbound));
   GroupCommitWriter writer(**store, config->store.group_commit_max);
   Broker broker(io, *config, **store, writer, transport, *clock, manual);
   HttpLimits limits;

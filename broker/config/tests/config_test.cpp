@@ -313,7 +313,14 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
        "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
        "identifier_code, identifier, url, accepts, dialect, client_certificate_fingerprint, "
-       "client_certificate_cn)"},
+       "client_certificate_cn, inbox)"},
+      {"inbox that does not exist",
+       [](json& d) { d["endpoints"][0]["inbox"] = "/nonexistent/sektorbro-inbox"; },
+       "endpoints[0].inbox: must be an existing folder given by an absolute path (got "
+       "\"/nonexistent/sektorbro-inbox\")"},
+      {"file url to a missing folder",
+       [](json& d) { d["endpoints"][0]["url"] = "file:///nonexistent/outbox"; },
+       "endpoints[0].url: names a folder that does not exist: /nonexistent/outbox"},
       {"endpoint check digit", [](json& d) { d["endpoints"][1]["gln"] = "5790000662013"; },
        "endpoints[1].gln: check digit is wrong (expected 5790000662012)"},
       {"endpoint gln short", [](json& d) { d["endpoints"][0]["gln"] = "579000075101"; },
@@ -337,7 +344,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"unknown kind", [](json& d) { d["endpoints"][0]["kind"] = "hospital"; },
        "endpoints[0].kind: must be jobcenter or psychiatry (got \"hospital\")"},
       {"ftp url", [](json& d) { d["endpoints"][0]["url"] = "ftp://127.0.0.1/inbox"; },
-       "endpoints[0].url: must start with http:// or https://"},
+       "endpoints[0].url: must start with http://, https:// or file:///"},
       {"url without host", [](json& d) { d["endpoints"][0]["url"] = "http:///inbox"; },
        "endpoints[0].url: has no host"},
       {"url with a space", [](json& d) { d["endpoints"][0]["url"] = "http://h/in box"; },
