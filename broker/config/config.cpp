@@ -467,6 +467,9 @@ Result<std::string> read_url(const json& v, const std::string& path) {
     rest = std::string_view(*url).substr(7);
   } else if (url->starts_with("https://")) {
     rest = std::string_view(*url).substr(8);
+  } else if (*url == "mailbox:") {
+    // Mailbox pull (issue 4): the endpoint fetches its messages and confirms each.
+    return url;
   } else if (url->starts_with("file:///")) {
     // File drop (issue 4): deliveries are written into this folder, which must exist.
     const std::string folder = url->substr(7);
@@ -475,7 +478,7 @@ Result<std::string> read_url(const json& v, const std::string& path) {
       return config_error(path, "names a folder that does not exist: " + folder);
     return url;
   } else {
-    return config_error(path, "must start with http://, https:// or file:///");
+    return config_error(path, "must start with http://, https:// or file:///, or be mailbox:");
   }
   if (rest.empty() || rest.front() == '/' || rest.front() == ':')
     return config_error(path, "has no host");

@@ -81,6 +81,8 @@ struct DeliveryConfig {
   // max_resends times, then raises an operator alert.
   Duration receipt_timeout = std::chrono::minutes{15};
   int max_resends = 2;
+  // Mailbox pull: a fetched message not confirmed within this time is offered again.
+  Duration mailbox_lease = std::chrono::minutes{5};
 };
 
 struct StoreConfig {

@@ -29,6 +29,8 @@ struct Endpoint {
   std::vector<LetterType> accepts;  // letter types it takes; receipts are always accepted
   Dialect dialect = Dialect::kNative;
   std::string inbox;  // file drop: a folder the broker takes this endpoint's files from, or empty
+
+  bool pulls_from_mailbox() const { return url == "mailbox:"; }
 };
 
 }  // namespace sektorbro

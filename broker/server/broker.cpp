@@ -498,6 +498,12 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
     co_return;
   }
   const Endpoint* receiver = directory_.by_id(message.receiver_endpoint);
+  if (receiver && receiver->pulls_from_mailbox()) {
+    // Waits in the store until the endpoint fetches and confirms it (broker_mailbox.cpp).
+    queue_.finished(message_id);
+    pump();
+    co_return;
+  }
   const int attempts = message.attempts + 1;
   TransportResponse response;
   // The stored body is native; the receiver gets it in its own dialect.

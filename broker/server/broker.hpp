@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/config/config.hpp"
@@ -140,6 +141,10 @@ class Broker {
                                                 const std::vector<std::string>& path,
                                                 const std::string& actor);
   HttpResponse health();
+  // Mailbox pull (broker_mailbox.cpp).
+  asio::awaitable<HttpResponse> handle_mailbox(const HttpRequest& request,
+                                               const std::vector<std::string>& path,
+                                               const Caller& caller);
   HttpResponse list_messages(const HttpRequest& request, std::optional<DeliveryState> forced);
   // `holds_cpr` is set to the message id when the message holds a CPR number (audited).
   HttpResponse show_message(const std::string& sender_gln, const std::string& letter_id,
@@ -167,10 +172,12 @@ class Broker {
   bool ready_ = false;
   bool stopping_ = false;
   bool sweeping_ = false;
+  // Answered deadlines whose reply is being stored (a second reply meanwhile is refused).
   std::set<DeadlineKey> replies_in_flight_;
-  std::vector<std::unique_ptr<InboxWatcher>>
-      inboxes_;  // file drop, one per endpoint with one  // answered deadlines whose reply is being
-                 // stored
+  // File drop: one watcher per endpoint with an inbox.
+  std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
+  // Mailbox pull: messages fetched and not yet confirmed, until when.
+  std::unordered_map<std::int64_t, TimePoint> mailbox_leases_;
   std::uint32_t id_counter_ = 0;
   std::uint64_t random_state_;
 };

@@ -137,6 +137,11 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
     if (parts[1] == "health" && parts.size() == 2 && request.method() == http::verb::get)
       co_return health();
     const Caller caller = identify(request, peer);
+    if (parts[1] == "mailbox") {
+      if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
+      auto fetching = handle_mailbox(request, parts, caller);
+      co_return co_await std::move(fetching);
+    }
     // The operators' API: never with an endpoint's credentials; with operators configured, only
     // for them; without, only on the plain loopback listener of the demo and tests.
     if (!caller.endpoint.empty() && caller.op == nullptr)

@@ -344,7 +344,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"unknown kind", [](json& d) { d["endpoints"][0]["kind"] = "hospital"; },
        "endpoints[0].kind: must be jobcenter or psychiatry (got \"hospital\")"},
       {"ftp url", [](json& d) { d["endpoints"][0]["url"] = "ftp://127.0.0.1/inbox"; },
-       "endpoints[0].url: must start with http://, https:// or file:///"},
+       "endpoints[0].url: must start with http://, https:// or file:///, or be mailbox:"},
       {"url without host", [](json& d) { d["endpoints"][0]["url"] = "http:///inbox"; },
        "endpoints[0].url: has no host"},
       {"url with a space", [](json& d) { d["endpoints"][0]["url"] = "http://h/in box"; },

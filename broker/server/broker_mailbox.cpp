@@ -1,0 +1,119 @@
+// Mailbox pull (issue 4), for systems that cannot receive calls: messages for an endpoint whose
+// URL is "mailbox:" wait in the store as pending; the endpoint fetches them over HTTPS and
+// confirms each. A fetched message is leased for delivery.mailbox_lease; unconfirmed, it is
+// offered again after that. An endpoint reads only its own mailbox (issue 5).
+//
+//   GET  /v1/mailbox                       up to `limit` waiting messages, in the endpoint's
+//   dialect POST /v1/mailbox/<message id>/confirm  taken: the message is delivered
+//
+// Over TLS the endpoint is the one its client certificate names; on the plain loopback listener
+// of the demo and tests it is named with ?endpoint=<id>.
+#include <nlohmann/json.hpp>
+
+#include "broker/codec/codec.hpp"
+#include "broker/core/log.hpp"
+#include "broker/server/broker.hpp"
+#include "broker/server/http_util.hpp"
+
+namespace sektorbro {
+
+asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
+                                                     const std::vector<std::string>& parts,
+                                                     const Caller& caller) {
+  const auto query =
+      parse_query(query_of(std::string_view(request.target().data(), request.target().size())));
+  std::string endpoint_id = caller.endpoint;
+  if (caller.plain_loopback && query.contains("endpoint")) endpoint_id = query.at("endpoint");
+  const Endpoint* endpoint = directory_.by_id(endpoint_id);
+  if (endpoint == nullptr)
+    co_return json_error(http::status::forbidden, "a mailbox is read by its own endpoint only");
+  if (!endpoint->pulls_from_mailbox())
+    co_return json_error(http::status::not_found,
+                         "endpoint " + endpoint->id + " receives deliveries; it has no mailbox");
+  const TimePoint now = clock_.now();
+
+  if (parts.size() == 2 && request.method() == http::verb::get) {
+    int limit = 20;
+    if (query.contains("limit")) {
+      const int n = std::atoi(query.at("limit").c_str());
+      if (n < 1 || n > 100) co_return json_error(http::status::bad_request, "limit: 1 to 100");
+      limit = n;
+    }
+    MessageFilter filter;
+    filter.state = DeliveryState::kPending;
+    filter.endpoint = endpoint->id;
+    filter.limit = 500;
+    nlohmann::json items = nlohmann::json::array();
+    while (static_cast<int>(items.size()) < limit) {
+      auto page = store_.list_messages(filter);
+      if (!page) co_return json_error(http::status::service_unavailable, "store unavailable");
+      for (const auto& m : *page) {
+        if (static_cast<int>(items.size()) >= limit) break;
+        if (m.receiver_endpoint != endpoint->id) continue;
+        const auto lease = mailbox_leases_.find(m.id);
+        if (lease != mailbox_leases_.end() && lease->second > now) continue;
+        std::string body = m.body;
+        if (endpoint->dialect != Dialect::kNative) {
+          auto native = decode_envelope(m.body);
+          auto converted = native
+                               ? encode_outbound(*native, endpoint->dialect, now, next_broker_id())
+                               : Result<std::string>(native.error());
+          if (!converted) continue;
+          body = std::move(*converted);
+        }
+        mailbox_leases_[m.id] = now + config_.delivery.mailbox_lease;
+        items.push_back({{"message_id", m.id},
+                         {"letters",
+                          [&] {
+                            nlohmann::json ids = nlohmann::json::array();
+                            for (const auto& l : m.letters) ids.push_back(l.letter_id);
+                            return ids;
+                          }()},
+                         {"body", body}});
+      }
+      if (static_cast<int>(page->size()) < filter.limit) break;
+      filter.after_id = page->back().id;
+    }
+    co_return json_response(
+        http::status::ok,
+        {{"endpoint", endpoint->id},
+         {"lease_seconds",
+          std::chrono::duration_cast<std::chrono::seconds>(config_.delivery.mailbox_lease).count()},
+         {"messages", items}});
+  }
+
+  if (parts.size() == 4 && parts[3] == "confirm" && request.method() == http::verb::post) {
+    const std::int64_t id = std::atoll(parts[2].c_str());
+    auto loaded = store_.get_message(id);
+    if (!loaded) co_return json_error(http::status::service_unavailable, "store unavailable");
+    if (!*loaded || (*loaded)->receiver_endpoint != endpoint->id)
+      co_return json_error(http::status::not_found, "no message " + parts[2] + " in this mailbox");
+    const MessageRecord message = std::move(**loaded);
+    if (message.state != DeliveryState::kPending)
+      co_return json_error(http::status::conflict,
+                           "message " + parts[2] + " is " + std::string(to_string(message.state)));
+    auto event = std::make_shared<const MessageEvent>(MessageEvent{
+        id, now, "delivered", "fetched from the mailbox of " + endpoint->id + " and confirmed"});
+    auto changes = std::make_shared<const std::vector<DeadlineChange>>(
+        deadline_changes_on_delivery(message, now));
+    const int attempts = message.attempts + 1;
+    auto store_job = [event, changes, attempts, now](Store& store) {
+      auto updated = store.update_delivery(event->message_id, DeliveryState::kDelivered, attempts,
+                                           now, "", *event);
+      if (!updated) return updated;
+      return apply_deadline_changes(store, *changes, event->message_id, now);
+    };
+    auto committing = write<void>(std::move(store_job));
+    auto written = co_await std::move(committing);
+    if (!written) co_return json_error(http::status::service_unavailable, "store unavailable");
+    mailbox_leases_.erase(id);
+    if (message.receipt_requested && !is_receipt(message.letters.front().type) &&
+        message.sender_endpoint != "broker")
+      receipts_.watch(id, now + config_.delivery.receipt_timeout);
+    log_info("#" + std::to_string(id) + " delivered: fetched and confirmed by " + endpoint->id);
+    co_return json_response(http::status::ok, {{"confirmed", id}});
+  }
+  co_return json_error(http::status::not_found, "no such resource");
+}
+
+}  // namespace sektorbro
