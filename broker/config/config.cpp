@@ -512,10 +512,10 @@ Result<std::vector<LetterType>> read_accepts(const json& v, const std::string& p
 
 Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = check_object(v, path); !r) return r.error();
-  if (auto r = check_keys(
-          v, path,
-          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier", "url", "accepts",
-           "dialect", "client_certificate_fingerprint", "client_certificate_cn", "inbox"});
+  if (auto r = check_keys(v, path,
+                          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier",
+                           "url", "accepts", "dialect", "client_certificate_fingerprint",
+                           "client_certificate_cn", "inbox", "receipt_timeout_seconds"});
       !r)
     return r.error();
   Endpoint e;
@@ -532,6 +532,11 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = parse_party_fields(v, path, e.party); !r) return r.error();
   if (auto r = required_field(v, path, "url", e.url, read_url); !r) return r.error();
   if (auto r = required_field(v, path, "accepts", e.accepts, read_accepts); !r) return r.error();
+  if (const json* timeout = find(v, "receipt_timeout_seconds")) {
+    auto seconds = read_integer(*timeout, join(path, "receipt_timeout_seconds"), 1, 7 * 24 * 3600);
+    if (!seconds) return seconds.error();
+    e.receipt_timeout = std::chrono::seconds{*seconds};
+  }
   if (const json* inbox = find(v, "inbox")) {
     // File drop (issue 4): the endpoint's files are taken from this folder.
     auto folder = read_nonempty_string(*inbox, join(path, "inbox"));

@@ -2,6 +2,7 @@
 // delivers to.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct Endpoint {
   std::vector<LetterType> accepts;  // letter types it takes; receipts are always accepted
   Dialect dialect = Dialect::kNative;
   std::string inbox;  // file drop: a folder the broker takes this endpoint's files from, or empty
+  // How long this receiver has to send its receipt before the broker resends; unset: the
+  // delivery-wide default (MedCom's texts say 15 or 30 minutes, EHMI's samples 10).
+  std::optional<std::chrono::milliseconds> receipt_timeout;
 
   bool pulls_from_mailbox() const { return url == "mailbox:"; }
 };

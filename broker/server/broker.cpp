@@ -613,7 +613,7 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
       queue_.schedule(message_id, message.receiver_endpoint, next_at);
     if (state == DeliveryState::kDelivered && expects_receipt && message.receipt_requested &&
         !receipt_relayed)
-      receipts_.watch(message_id, now + config_.delivery.receipt_timeout);
+      receipts_.watch(message_id, now + receipt_timeout_for(message.receiver_endpoint));
     if (state == DeliveryState::kRefused && expects_receipt && !receipt_relayed) {
       const std::string reason =
           message.receiver_endpoint + " refused the delivery: " + outcome_text;

@@ -107,6 +107,8 @@ class Broker {
 
   // Resends when a receipt does not come (broker_resends.cpp; MedCom reliable messaging).
   Result<void> rebuild_receipt_watch();
+  // The receiver's own receipt time if configured, else the delivery-wide one.
+  Duration receipt_timeout_for(const std::string& endpoint_id) const;
   asio::awaitable<void> resend_due(TimePoint now);
   asio::awaitable<void> relay_refusal(const MessageRecord& original, const std::string& reason);
   template <typename T, typename Op>

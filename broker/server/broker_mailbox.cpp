@@ -109,7 +109,7 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     mailbox_leases_.erase(id);
     if (message.receipt_requested && !is_receipt(message.letters.front().type) &&
         message.sender_endpoint != "broker")
-      receipts_.watch(id, now + config_.delivery.receipt_timeout);
+      receipts_.watch(id, now + receipt_timeout_for(message.receiver_endpoint));
     log_info("#" + std::to_string(id) + " delivered: fetched and confirmed by " + endpoint->id);
     co_return json_response(http::status::ok, {{"confirmed", id}});
   }

@@ -1,6 +1,7 @@
 // MedCom reliable messaging on the broker's delivering side (domain.md §3, issue 4): when the
 // receiver's receipt for a message whose sender asked for one (pluspositivkvitt) does not come
-// within delivery.receipt_timeout, the broker sends the message again — the same letters, a new
+// within the receiver's receipt_timeout_seconds (delivery.receipt_timeout_seconds by default), the
+// broker sends the message again — the same letters, a new
 // envelope id and sent time — at most delivery.max_resends times; then it raises an operator
 // alert, because a person must act. Receivers drop the resend as a duplicate by letter id and
 // answer with their first receipt.
@@ -14,6 +15,11 @@ namespace sektorbro {
 // message still waiting for its receipt, with the resends its timeline records. This reads the
 // delivered messages once at start-up (a cost in proportion to them; an index on
 // (state, receipt) in the store would make it proportional to those waiting).
+Duration Broker::receipt_timeout_for(const std::string& endpoint_id) const {
+  const Endpoint* e = directory_.by_id(endpoint_id);
+  return e && e->receipt_timeout ? *e->receipt_timeout : config_.delivery.receipt_timeout;
+}
+
 Result<void> Broker::rebuild_receipt_watch() {
   MessageFilter filter;
   filter.state = DeliveryState::kDelivered;
@@ -35,7 +41,7 @@ Result<void> Broker::rebuild_receipt_watch() {
         if (e.kind == "delivered" || e.kind == "resent") last_sent = std::max(last_sent, e.at);
       }
       if (resends >= 0)
-        receipts_.watch(m.id, last_sent + config_.delivery.receipt_timeout, resends);
+        receipts_.watch(m.id, last_sent + receipt_timeout_for(m.receiver_endpoint), resends);
     }
     if (static_cast<int>(page->size()) < filter.limit) break;
     filter.after_id = page->back().id;
@@ -107,7 +113,7 @@ asio::awaitable<void> Broker::resend_due(TimePoint now) {
     if (receipts.relayed) {
       receipts_.forget(id);
     } else {
-      receipts_.watch(id, now + config_.delivery.receipt_timeout, entry.resends + 1);
+      receipts_.watch(id, now + receipt_timeout_for(message.receiver_endpoint), entry.resends + 1);
     }
   }
 }

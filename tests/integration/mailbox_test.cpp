@@ -13,7 +13,7 @@ class Mailbox : public BrokerFixture {
   Mailbox() {
     config["endpoints"][2]["url"] = "mailbox:";  // psy
     config["clock"] = {{"mode", "manual"}, {"start", format_timestamp(kMonday)}};
-    config["delivery"]["receipt_timeout_seconds"] = 7 * 24 * 3600;  // no resends in the way
+    config["endpoints"][2]["receipt_timeout_seconds"] = 7 * 24 * 3600;  // psy: no resends here
   }
   nlohmann::json fetch(const std::string& endpoint = "psy") {
     return get_json("/v1/mailbox?endpoint=" + endpoint);

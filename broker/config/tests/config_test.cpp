@@ -313,7 +313,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
        "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
        "identifier_code, identifier, url, accepts, dialect, client_certificate_fingerprint, "
-       "client_certificate_cn, inbox)"},
+       "client_certificate_cn, inbox, receipt_timeout_seconds)"},
       {"inbox that does not exist",
        [](json& d) { d["endpoints"][0]["inbox"] = "/nonexistent/sektorbro-inbox"; },
        "endpoints[0].inbox: must be an existing folder given by an absolute path (got "
