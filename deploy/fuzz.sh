@@ -24,7 +24,7 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DSEKTORBRO_FUZZ=ON -DSEKTORBRO_BUILD_TESTS=OFF \
   -DSEKTORBRO_BUILD_BENCH=OFF >/dev/null
-targets=(fuzz_codec fuzz_oioxml fuzz_sbdh fuzz_fhir)
+targets=(fuzz_codec fuzz_oioxml fuzz_sbdh fuzz_fhir fuzz_http)
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
 
 mkdir -p build-fuzz/findings
@@ -34,6 +34,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus"
   case "$t" in
     fuzz_codec) seeds=(broker/codec/fuzz/corpus schemas/examples) ;;
+    fuzz_http) seeds=(broker/http/fuzz/corpus) ;;
     *) seeds=(tests/data/medcom schemas/examples) ;;
   esac
   echo "fuzz: $t for ${seconds}s"

@@ -300,10 +300,9 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
                               "request header too large\n", "text/plain");
     } else if (ec == http::error::body_limit) {
       // Beast checks Content-Length against the body limit while it reads the header.
-      refusal = make_response(http::status::payload_too_large,
-                              "body larger than " + std::to_string(limits_.max_body_bytes) +
-                                  " bytes\n",
-                              "text/plain");
+      refusal = make_response(
+          http::status::payload_too_large,
+          "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n", "text/plain");
     } else if (ec) {
       refusal = make_response(http::status::bad_request, "malformed HTTP request\n", "text/plain");
     } else {

@@ -3,62 +3,6 @@
 #include <algorithm>
 
 namespace sektorbro {
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i] == '+' ? ' ' : s[i]);
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t end = std::min(path.find('/', start), path.size());
-    if (end > start) parts.push_back(percent_decode(path.substr(start, end - start)));
-    start = end + 1;
-  }
-  return parts;
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> out;
-  std::size_t start = 0;
-  while (start < query.size()) {
-    const std::size_t end = std::min(query.find('&', start), query.size());
-    const std::string_view item = query.substr(start, end - start);
-    const std::size_t eq = item.find('=');
-    if (!item.empty()) {
-      out[percent_decode(item.substr(0, eq))] =
-          eq == std::string_view::npos ? "" : percent_decode(item.substr(eq + 1));
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
-std::string_view query_of(std::string_view target) {
-  const auto q = target.find('?');
-  return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
-}
-
 HttpResponse json_response(http::status status, const nlohmann::json& body) {
   return make_response(status, body.dump(2) + "\n", "application/json");
 }
