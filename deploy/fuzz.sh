@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# A short, bounded fuzz run of every parser that reads untrusted bytes: the native codec and the
-# three adapters (libFuzzer, clang, AddressSanitizer + UndefinedBehaviorSanitizer).
-#   ./deploy/fuzz.sh [SECONDS_PER_TARGET]     (default 30)
-# CI runs it after the tests. Exits non-zero on the first finding; the crashing input is left in
-# build-fuzz/findings/. Longer runs: pass more seconds, and copy small interesting inputs from
-# build-fuzz/corpus-<target>/ into the target's saved corpus.
+# A short, bounded fuzz run of every parser that reads untrusted bytes: the native codec, the
+# three adapters and HTTP request handling (libFuzzer, clang, ASan + UBSan).
+#   ./deploy/fuzz.sh [SECONDS_PER_TARGET] [RUNS]     (defaults: 30 s, 100000 runs; 0 runs = no cap)
+# CI runs it after the tests with a fixed seed, so the run is the same every time and a red CI
+# means a regression, not luck; longer exploring runs (RUNS=0, more seconds, SEED=random) find
+# new inputs. Exits non-zero on the first finding; the input is left in build-fuzz/findings/.
+# Keep small interesting inputs, and every finding, in the target's saved corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
+runs="${2:-100000}"
+seed="${SEED:-1}"
 
 missing=()
 for p in clang-14 libclang-rt-14-dev; do
@@ -35,10 +38,12 @@ for t in "${targets[@]}"; do
   case "$t" in
     fuzz_codec) seeds=(broker/codec/fuzz/corpus schemas/examples) ;;
     fuzz_http) seeds=(broker/http/fuzz/corpus) ;;
+    fuzz_oioxml) seeds=(adapters/oioxml/corpus tests/data/medcom schemas/examples) ;;
     *) seeds=(tests/data/medcom schemas/examples) ;;
   esac
   echo "fuzz: $t for ${seconds}s"
-  "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  "$bin" -max_total_time="$seconds" -runs="$runs" -seed="$seed" -max_len=65536 -timeout=10 \
+    -rss_limit_mb=2048 \
     -artifact_prefix=build-fuzz/findings/"$t"- "$corpus" "${seeds[@]}" 2>build-fuzz/"$t".log \
     || { echo "fuzz: $t found something:"; tail -n 40 build-fuzz/"$t".log; exit 1; }
   grep -E "^Done|stat::number_of_executed_units" build-fuzz/"$t".log | tail -n 1 || true

@@ -10,6 +10,24 @@
 namespace sektorbro::adapters {
 namespace {
 
+// A line of only whitespace becomes empty. The XML parser drops whitespace-only text between
+// two breaks, so without this a text read from raw newlines would not read back the same after
+// it is written with <br/> breaks (found by fuzz_oioxml).
+std::string blank_lines_emptied(std::string text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t nl = std::min(text.find('\n', start), text.size());
+    const std::string_view line(text.data() + start, nl - start);
+    if (!trim_space(line).empty()) out.append(line);
+    if (nl == text.size()) break;
+    out.push_back('\n');
+    start = nl + 1;
+  }
+  return out;
+}
+
 constexpr std::string_view kPlus = "pluspositivkvitt";
 constexpr std::string_view kMinus = "minuspositivkvitt";
 
@@ -112,7 +130,7 @@ class Reader {
     o.receiver = party(child(e, "OriginalReceiver", path, true), path + "/OriginalReceiver");
     o.refuse_code = text(e, "RefuseCode");
     if (const XmlNode* t = child(e, "RefuseText", path, false))
-      o.refuse_text = std::string(trim_space(text_with_breaks(*t, "Break")));
+      o.refuse_text = std::string(trim_space(blank_lines_emptied(text_with_breaks(*t, "Break"))));
     std::size_t n = 0;
     for (const XmlNode* l : e->all(ns_, "OriginalLetter")) {
       const std::string lpath = path + "/OriginalLetter[" + std::to_string(++n) + "]";
@@ -121,7 +139,8 @@ class Reader {
       ol.version_code = text(l, "OriginalVersionCode");
       ol.refuse_code = text(l, "RefuseCode");
       if (const XmlNode* t = child(l, "RefuseText", lpath, false))
-        ol.refuse_text = std::string(trim_space(text_with_breaks(*t, "Break")));
+        ol.refuse_text =
+            std::string(trim_space(blank_lines_emptied(text_with_breaks(*t, "Break"))));
       o.letters.push_back(std::move(ol));
     }
     return o;
@@ -156,7 +175,7 @@ class Reader {
       for (const auto& t : c->children) {
         if (t.ns != ns_ || !t.name.starts_with("Text")) continue;
         if (!l.text.empty()) l.text.push_back('\n');
-        l.text.append(trim_space(text_with_breaks(t, "br")));
+        l.text.append(trim_space(blank_lines_emptied(text_with_breaks(t, "br"))));
       }
     }
     if (is_receipt(l.kind))
