@@ -169,18 +169,6 @@ std::string Broker::next_broker_id() {
 
 Broker::Answer Broker::refuse(TimePoint now, const Envelope* envelope, const Error& error,
                               std::string_view via, const Inbound* inbound) {
-  Envelope receipt;
-  receipt.id = next_broker_id();
-  receipt.sent = now;
-  receipt.positive_receipt_requested = false;  // receipts are never receipted
-  Letter letter;
-  letter.id = receipt.id;
-  letter.status = LetterStatus::kNew;
-  letter.authorised = now;
-  letter.sender = config_.identity;
-  // Whom the receipt is for: the sender named in the envelope when it could be read at all.
-  letter.receiver =
-      (envelope && !envelope->letters.empty()) ? envelope->sender() : config_.identity;
   NegativeReceipt body;
   body.level = ReceiptLevel::kNetwork;  // written by the broker itself, like MedCom's XCTL01
   body.code = refuse_code_for(error.code);
@@ -188,8 +176,10 @@ Broker::Answer Broker::refuse(TimePoint now, const Envelope* envelope, const Err
   body.original.original_envelope_id = envelope ? envelope->id : "ukendt";
   if (envelope)
     for (const auto& l : envelope->letters) body.original.original_letter_ids.push_back(l.id);
-  letter.body = std::move(body);
-  receipt.letters.push_back(std::move(letter));
+  // For the sender named in the envelope when it could be read at all; never receipted itself.
+  const Party& to =
+      (envelope && !envelope->letters.empty()) ? envelope->sender() : config_.identity;
+  const Envelope receipt = broker_envelope(to, std::move(body), now);
 
   const std::string what = std::string(errc_name(error.code)) + " envelope " +
                            (envelope ? envelope->id : std::string("?")) + " via " +
@@ -507,31 +497,15 @@ asio::awaitable<void> Broker::attempt(std::int64_t message_id) {
   const int attempts = message.attempts + 1;
   TransportResponse response;
   // The stored body is native; the receiver gets it in its own dialect.
-  std::string body = message.body;
-  if (receiver && receiver->dialect != Dialect::kNative) {
-    auto native = decode_envelope(message.body);
-    auto converted =
-        native ? encode_outbound(*native, receiver->dialect, clock_.now(), next_broker_id())
-               : Result<std::string>(native.error());
-    if (converted) {
-      body = std::move(*converted);
-    } else {
-      response.error = "cannot write the message in " + std::string(to_string(receiver->dialect)) +
-                       ": " + converted.error().detail;
-    }
-  }
-  if (receiver && response.error.empty()) {
-    OutboundRequest request{
-        receiver->url, std::move(body),
-        receiver->dialect == Dialect::kNative ? std::string(kXml) : std::string("application/xml"),
-        config_.delivery.timeout};
-    auto shared_request = std::make_shared<OutboundRequest>(std::move(request));
-    auto start_transfer = [this, shared_request](auto done) {
-      transport_.post(std::move(*shared_request), std::move(done));
-    };
-    auto transfer = await_callback<TransportResponse>(std::move(start_transfer));
+  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now())
+                       : Result<std::string>(std::string());
+  if (!body) {
+    response.error = "cannot write the message in " + std::string(to_string(receiver->dialect)) +
+                     ": " + body.error().detail;
+  } else if (receiver) {
+    auto transfer = post_to(*receiver, std::move(*body));
     response = co_await std::move(transfer);
-  } else if (!receiver) {
+  } else {
     response.error = "endpoint " + message.receiver_endpoint + " is no longer configured";
   }
   const TimePoint now = clock_.now();
@@ -655,6 +629,32 @@ NewMessage Broker::broker_message(const Envelope& envelope, const Endpoint& to, 
       encode_acceptance({envelope.id, config_.identity.gln, {envelope.letters.front().id}, now});
   message.received_at = now;
   return message;
+}
+
+Result<std::string> Broker::outbound_body(const std::string& stored, const Endpoint& to,
+                                          TimePoint now,
+                                          const std::optional<std::string>& resend_envelope_id) {
+  if (to.dialect == Dialect::kNative && !resend_envelope_id) return stored;
+  auto envelope = decode_envelope(stored);
+  if (!envelope) return envelope.error();
+  if (resend_envelope_id) {
+    // MedCom resends keep the letters and get a new envelope id and time (domain.md §3).
+    envelope->id = *resend_envelope_id;
+    envelope->sent = now;
+  }
+  return encode_outbound(*envelope, to.dialect, now, next_broker_id());
+}
+
+// Not a coroutine (see write()): the awaitable resumes when the transport has an answer.
+asio::awaitable<TransportResponse> Broker::post_to(const Endpoint& to, std::string body) {
+  auto request = std::make_shared<OutboundRequest>(OutboundRequest{
+      to.url, std::move(body),
+      to.dialect == Dialect::kNative ? std::string(kXml) : std::string("application/xml"),
+      config_.delivery.timeout});
+  auto start_transfer = [this, request](auto done) {
+    transport_.post(std::move(*request), std::move(done));
+  };
+  return await_callback<TransportResponse>(std::move(start_transfer));
 }
 
 asio::awaitable<void> Broker::relay_refusal(const MessageRecord& original,

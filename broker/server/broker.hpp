@@ -90,6 +90,12 @@ class Broker {
   std::string next_broker_id();
   Envelope broker_envelope(const Party& to, LetterBody body, TimePoint now);
   NewMessage broker_message(const Envelope& envelope, const Endpoint& to, TimePoint now);
+  // A stored (native) body as `to` receives it: in its dialect, and for a resend in a new
+  // envelope with the given id and time `now`.
+  Result<std::string> outbound_body(const std::string& stored, const Endpoint& to, TimePoint now,
+                                    const std::optional<std::string>& resend_envelope_id = {});
+  // POSTs `body` to `to` (content type by dialect, the configured timeout).
+  asio::awaitable<TransportResponse> post_to(const Endpoint& to, std::string body);
 
   // Delivering (broker.cpp).
   void pump();

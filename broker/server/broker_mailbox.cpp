@@ -52,15 +52,8 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
         if (m.receiver_endpoint != endpoint->id) continue;
         const auto lease = mailbox_leases_.find(m.id);
         if (lease != mailbox_leases_.end() && lease->second > now) continue;
-        std::string body = m.body;
-        if (endpoint->dialect != Dialect::kNative) {
-          auto native = decode_envelope(m.body);
-          auto converted = native
-                               ? encode_outbound(*native, endpoint->dialect, now, next_broker_id())
-                               : Result<std::string>(native.error());
-          if (!converted) continue;
-          body = std::move(*converted);
-        }
+        auto body = outbound_body(m.body, *endpoint, now);
+        if (!body) continue;
         mailbox_leases_[m.id] = now + config_.delivery.mailbox_lease;
         items.push_back({{"message_id", m.id},
                          {"letters",
@@ -69,7 +62,7 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
                             for (const auto& l : m.letters) ids.push_back(l.letter_id);
                             return ids;
                           }()},
-                         {"body", body}});
+                         {"body", *body}});
       }
       if (static_cast<int>(page->size()) < filter.limit) break;
       filter.after_id = page->back().id;

@@ -77,24 +77,13 @@ asio::awaitable<void> Broker::resend_due(TimePoint now) {
       continue;
     }
     // The same letters in a new envelope with a new id and time (domain.md §3).
-    auto envelope = decode_envelope(message.body);
-    if (!envelope) {
-      receipts_.forget(id);
-      continue;
-    }
-    envelope->id = next_broker_id();
-    envelope->sent = now;
-    auto bytes = encode_outbound(*envelope, receiver->dialect, now, next_broker_id());
+    const std::string new_envelope_id = next_broker_id();
+    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id);
     if (!bytes) {
       receipts_.forget(id);
       continue;
     }
-    auto request = std::make_shared<OutboundRequest>(OutboundRequest{
-        receiver->url, std::move(*bytes), "application/xml", config_.delivery.timeout});
-    auto start_transfer = [this, request](auto done) {
-      transport_.post(std::move(*request), std::move(done));
-    };
-    auto transfer = await_callback<TransportResponse>(std::move(start_transfer));
+    auto transfer = post_to(*receiver, std::move(*bytes));
     const TransportResponse response = co_await std::move(transfer);
     auto reading = receipts_in_response(response, *receiver, id, true, now);
     const ResponseReceipts receipts = co_await std::move(reading);
@@ -104,7 +93,7 @@ asio::awaitable<void> Broker::resend_due(TimePoint now) {
         MessageEvent{id, now, "resent",
                      "resend " + std::to_string(entry.resends + 1) + " of " +
                          std::to_string(config_.delivery.max_resends) + " to " + receiver->id +
-                         " in envelope " + envelope->id + ": " + outcome});
+                         " in envelope " + new_envelope_id + ": " + outcome});
     auto store_job = [event](Store& store) { return store.append_event(*event); };
     auto committing = write<void>(std::move(store_job));
     auto written = co_await std::move(committing);
