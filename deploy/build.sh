@@ -8,3 +8,5 @@ if [ ! -f build/CMakeCache.txt ]; then
   cmake -S . -B build "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEKTORBRO_WERROR=ON
 fi
 cmake --build build -j "$(nproc)"
+# The operators' web console (build/console/, served by the broker at /console/).
+./deploy/build-console.sh
