@@ -14,7 +14,15 @@ packages=(
   libgtest-dev libgmock-dev             # unit and integration tests
   libxml2-utils                         # xmllint: the tests validate the schema examples
   curl                                  # the demo's look-around commands
+  prometheus                            # promtool: the alerting rules are checked by ctest
+  chromium                              # the console's browser tests (headless)
+  python3-yaml                          # the OpenAPI check reads docs/openapi.yaml
 )
+# The console's front end is built with npm (deploy/build-console.sh). Debian 12's nodejs and
+# npm, unless a node with npm is already there (e.g. another distribution of it).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
