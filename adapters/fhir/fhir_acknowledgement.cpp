@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include "adapters/common/document_encoding.hpp"
-#include "adapters/common/xml_builder.hpp"
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/text_encoding.hpp"
+#include "broker/xml/xml_builder.hpp"
+#include "broker/xml/xml_document.hpp"
 
 namespace sektorbro::adapters {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <utility>
 
-#include "adapters/common/xml_builder.hpp"
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/xml_builder.hpp"
+#include "broker/xml/xml_document.hpp"
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/core/identifiers.hpp"
 

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/common/document_encoding.hpp"
+#include "broker/xml/text_encoding.hpp"
 #include "broker/core/time.hpp"
 
 namespace sektorbro::adapters {

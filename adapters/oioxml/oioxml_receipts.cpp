@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/xml_document.hpp"
 #include "broker/core/identifiers.hpp"
 
 namespace sektorbro::adapters {

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdint>
 
-#include "broker/codec/text_encoding.hpp"
+#include "broker/xml/text_encoding.hpp"
 
 namespace sektorbro::adapters {
 namespace {

@@ -3,9 +3,9 @@
 #include <charconv>
 #include <utility>
 
-#include "adapters/common/document_encoding.hpp"
-#include "adapters/common/xml_builder.hpp"
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/text_encoding.hpp"
+#include "broker/xml/xml_builder.hpp"
+#include "broker/xml/xml_document.hpp"
 #include "adapters/sbdh/base64.hpp"
 #include "broker/core/identifiers.hpp"
 

@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "broker/codec/text_encoding.hpp"
 #include "broker/codec/xml_tree.hpp"
-#include "broker/codec/xml_writer.hpp"
+#include "broker/xml/text_encoding.hpp"
+#include "broker/xml/xml_builder.hpp"
 #include "broker/core/identifiers.hpp"
 
 // Wire format: schemas/sektorbro-message.xsd and schemas/sektorbro-acceptance.xsd. The element
@@ -19,6 +19,8 @@ namespace sektorbro {
 namespace {
 
 constexpr int kUnbounded = -1;
+
+constexpr std::string_view kDeclaration = R"(<?xml version="1.0" encoding="UTF-8"?>)";
 
 // MedCom IdentifierCode values (domain.md §2).
 constexpr std::array<std::string_view, 6> kIdentifierCodes{
@@ -41,7 +43,7 @@ bool all_digits(std::string_view s) {
 
 // An element name fit to quote in an error detail: schema vocabulary is letters only, so a name
 // with anything else (digits could be a CPR number) is not quoted.
-bool quotable_name(std::string_view name) {
+bool quotable_element(std::string_view name) {
   if (name.empty() || name.size() > 40) return false;
   for (char c : name)
     if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
@@ -109,9 +111,9 @@ class Reader {
         for (auto n : slots[s].names)
           if (child.in_namespace && child.name == n) slot = s;
       if (slot == slots.size()) {
-        if (!child.in_namespace && quotable_name(child.name))
+        if (!child.in_namespace && quotable_element(child.name))
           fail(path, "element " + child.name + " is not in namespace urn:sektorbro:messaging:1");
-        else if (quotable_name(child.name))
+        else if (quotable_element(child.name))
           fail(path, "unknown element " + child.name);
         else
           fail(path, "unknown element");
@@ -543,7 +545,7 @@ Envelope read_envelope(Reader& r, const XmlElement& root) {
 
 // ---- encoding ------------------------------------------------------------------------------
 
-void write_party(XmlWriter& w, std::string_view name, const Party& p) {
+void write_party(XmlBuilder& w, std::string_view name, const Party& p) {
   w.open(name);
   w.leaf("GLN", p.gln);
   w.leaf("SOR", p.sor);
@@ -553,12 +555,12 @@ void write_party(XmlWriter& w, std::string_view name, const Party& p) {
   w.close();
 }
 
-void write_ids(XmlWriter& w, const std::vector<std::string>& ids) {
+void write_ids(XmlBuilder& w, const std::vector<std::string>& ids) {
   for (const auto& id : ids) w.leaf("OriginalLetterIdentifier", id);
 }
 
 struct BodyWriter {
-  XmlWriter& w;
+  XmlBuilder& w;
 
   void operator()(const CertificateRequest& b) {
     w.leaf("Form", b.form);
@@ -617,8 +619,11 @@ struct BodyWriter {
   }
 };
 
-void write_letter(XmlWriter& w, const Letter& l, std::string_view xmlns) {
-  w.open("Letter", xmlns);
+void write_letter(XmlBuilder& w, const Letter& l, std::string_view xmlns) {
+  if (xmlns.empty())
+    w.open("Letter");
+  else
+    w.open("Letter", {{"xmlns", xmlns}});
   w.leaf("Identifier", l.id);
   w.leaf("Type", to_string(l.type()));
   w.leaf("Status", to_string(l.status));
@@ -653,8 +658,8 @@ Result<Envelope> decode_envelope(std::string_view bytes, const DecodeLimits& lim
 }
 
 std::string encode_envelope(const Envelope& envelope) {
-  XmlWriter w(true);
-  w.open("Emessage", kNamespace);
+  XmlBuilder w(kDeclaration, true);
+  w.open("Emessage", {{"xmlns", kNamespace}});
   w.open("Envelope");
   w.leaf("Identifier", envelope.id);
   w.leaf("Sent", format_timestamp(envelope.sent));
@@ -666,14 +671,14 @@ std::string encode_envelope(const Envelope& envelope) {
 }
 
 std::string encode_letter(const Letter& letter) {
-  XmlWriter w(false);
+  XmlBuilder w({}, true);
   write_letter(w, letter, kNamespace);
   return w.finish();
 }
 
 std::string encode_acceptance(const Acceptance& acceptance) {
-  XmlWriter w(true);
-  w.open("Acceptance", kNamespace);
+  XmlBuilder w(kDeclaration, true);
+  w.open("Acceptance", {{"xmlns", kNamespace}});
   w.leaf("EnvelopeIdentifier", acceptance.envelope_id);
   w.leaf("SenderGLN", acceptance.sender_gln);
   for (const auto& id : acceptance.letter_ids) w.leaf("LetterIdentifier", id);

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "broker/codec/limits.hpp"
+#include "broker/xml/decode_limits.hpp"
 #include "broker/core/result.hpp"
 #include "broker/message/message.hpp"
 

@@ -1,17 +1,15 @@
-// A checked, namespace-resolved element tree of an untrusted XML document, made with RapidXML.
-// Before RapidXML sees the bytes, a linear pre-scan refuses what RapidXML would handle badly or
-// not at all: DOCTYPE and ENTITY declarations (no entity expansion, ever), undefined entity
-// references, character references to non-characters, and documents over the DecodeLimits
-// (limits.hpp): nesting deeper than max_depth (RapidXML recurses once per level), more elements
-// or attributes than allowed, text longer than allowed. Pure; any thread.
+// The native codec's view of a document: the XML layer's checked tree (broker/xml/
+// xml_document.hpp, which runs the pre-scan and the limits) reduced to what the native schema
+// needs — elements of one namespace, whether any foreign attribute is present, and their text.
+// Pure; any thread.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "broker/codec/limits.hpp"
 #include "broker/core/result.hpp"
+#include "broker/xml/decode_limits.hpp"
 
 namespace sektorbro {
 

@@ -7,6 +7,7 @@
 // receiver, so an envelope is the unit of routing and delivery.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -122,6 +123,62 @@ struct Reminder {
   bool operator==(const Reminder&) const = default;
 };
 
+// A Danish postal address as MedCom writes it (StreetName, SuburbName, DistrictName,
+// PostCodeIdentifier); every part optional.
+struct PostalAddress {
+  std::string street;
+  std::string suburb;
+  std::string district;
+  std::string post_code;
+  bool empty() const {
+    return street.empty() && suburb.empty() && district.empty() && post_code.empty();
+  }
+  bool operator==(const PostalAddress&) const = default;
+};
+
+// What a MedCom letter (XDIS91) says about its sender or receiver beyond the Party (whose `name`
+// holds the OrganisationName). All optional; kept so that nothing the sender wrote is lost.
+struct PartyDetails {
+  std::string department;       // DepartmentName
+  std::string unit;             // UnitName
+  PostalAddress address;
+  std::string phone;            // TelephoneSubscriberIdentifier (sender only)
+  std::string speciality_code;  // MedicalSpecialityCode, e.g. "psykiatri" (sender only)
+  bool empty() const {
+    return department.empty() && unit.empty() && address.empty() && phone.empty() &&
+           speciality_code.empty();
+  }
+  bool operator==(const PartyDetails&) const = default;
+};
+
+// What a MedCom letter says about the patient beyond the CPR number. Health content: never log.
+struct PatientDetails {
+  std::string surname;                 // PersonSurnameName (MedCom requires it on XDIS91)
+  std::string given_name;              // PersonGivenName
+  PostalAddress address;               // the citizen's address
+  std::string occupancy;               // OccupancyText
+  std::string episode_of_care_status;  // EpisodeOfCareStatusCode: inaktiv, indlagt, ambulant, ...
+  bool empty() const {
+    return surname.empty() && given_name.empty() && address.empty() && occupancy.empty() &&
+           episode_of_care_status.empty();
+  }
+  bool operator==(const PatientDetails&) const = default;
+};
+
+// A MedCom Reference (XDIS91): a described pointer to an attachment that travels beside the
+// letter — a URL, a "SUP" flag (supplementary paper), or a BIN object sent in the same VANS
+// transfer, named by its ObjectIdentifier. Exactly one of url / sup / object_id is set.
+struct AttachmentReference {
+  std::string description;     // RefDescription, e.g. "BIN"
+  std::string url;             // URL
+  bool sup = false;            // SUP
+  std::string object_id;       // BIN/ObjectIdentifier
+  std::string object_code;     // BIN/ObjectCode, e.g. "billede"
+  std::string extension_code;  // BIN/ObjectExtensionCode, e.g. "pdf"
+  std::uint64_t size = 0;      // BIN/OriginalObjectSize in bytes
+  bool operator==(const AttachmentReference&) const = default;
+};
+
 // A general letter between two units (MedCom XDIS91 "korrespondancebrev"): free text under a
 // subject, about one patient. Letters read from a classic OIOXML XDIS91 ClinicalEmail keep
 // MedCom's TypeCode and VersionCode so that they can be written back as they came.
@@ -131,6 +188,17 @@ struct Correspondence {
   std::string priority;             // optional MedCom Priority, e.g. "høj_prioritet"
   std::string medcom_type_code;     // "XDIS91" when it came from OIOXML, else empty
   std::string medcom_version_code;  // optional MedCom VersionCode, e.g. "XD9134L"
+  // MedCom's formatted text, one entry per ClinicalInformation block: the content of Text01 as
+  // a canonical markup fragment (character data escaped; elements Break, Space, Right, Center,
+  // Bold, Italic, Underline, FixedFont as MedCom's FormattedText allows them; see
+  // broker/xml/formatted_text.hpp). Empty when the letter is plain text. When present, `text`
+  // is its plain rendering, blocks joined by '\n'.
+  std::vector<std::string> formatted_text;
+  std::string episode_of_care_id;                // optional Letter/EpisodeOfCareIdentifier
+  std::vector<AttachmentReference> attachments;  // MedCom Reference, at most 10
+  PartyDetails sender_details;                   // the letter's Sender, beyond the Party
+  PartyDetails receiver_details;                 // the letter's Receiver, beyond the Party
+  PatientDetails patient_details;                // the letter's Patient, beyond the CPR number
   bool operator==(const Correspondence&) const = default;
 };
 

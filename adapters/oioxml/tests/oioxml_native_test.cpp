@@ -9,6 +9,19 @@
 namespace sektorbro::adapters {
 namespace {
 
+// A Correspondence with the five plain fields set and no MedCom details.
+Correspondence plain_correspondence(std::string subject, std::string text, std::string priority,
+                                    std::string type_code, std::string version_code) {
+  Correspondence c;
+  c.subject = std::move(subject);
+  c.text = std::move(text);
+  c.priority = std::move(priority);
+  c.medcom_type_code = std::move(type_code);
+  c.medcom_version_code = std::move(version_code);
+  return c;
+}
+
+
 constexpr const char* kSampleCpr = "2512489996";  // in MedCom's XDIS91 sample
 
 TimePoint at(int y, unsigned m, unsigned d, int hh, int mm) {
@@ -248,7 +261,7 @@ TEST(OioxmlNative, NativeCorrespondenceGetsXdis91CodesAndItsSorAsSorkode) {
   l.sender = Party{"5790000123452", "123451000016001", "kommunenummer", "751", "Jobcenter Aarhus"};
   l.receiver = Party{"5790000678907", "265161000016000", "", "", ""};
   l.patient = Patient{"0101801234"};
-  l.body = Correspondence{"Emne", "Linje 1\nLinje 2", "", "", ""};
+  l.body = plain_correspondence("Emne", "Linje 1\nLinje 2", "", "", "");
   Envelope e{"ENV-1", at(2026, 7, 1, 8, 5), false, {l}};
   auto m = native_to_oioxml_message(e);
   ASSERT_TRUE(m.ok()) << m.error().detail;

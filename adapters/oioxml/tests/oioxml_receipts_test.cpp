@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/common/tests/sample_files.hpp"
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/xml_document.hpp"
 
 namespace sektorbro::adapters {
 namespace {

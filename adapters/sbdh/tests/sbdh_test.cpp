@@ -3,9 +3,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "adapters/common/document_encoding.hpp"
+#include "broker/xml/text_encoding.hpp"
 #include "adapters/common/tests/sample_files.hpp"
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/xml_document.hpp"
 #include "adapters/sbdh/sbdh_document.hpp"
 #include "adapters/sbdh/sbdh_native.hpp"
 #include "adapters/sbdh/sbdh_receipts.hpp"

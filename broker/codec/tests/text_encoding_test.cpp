@@ -1,5 +1,5 @@
-// to_utf8_document: the character layer on its own.
-#include "broker/codec/text_encoding.hpp"
+// to_utf8_document: the XML layer's character layer as the native codec uses it.
+#include "broker/xml/text_encoding.hpp"
 
 #include <gtest/gtest.h>
 
@@ -37,16 +37,26 @@ TEST(TextEncoding, RefusesBadSequences) {
   }
 }
 
-TEST(TextEncoding, RefusesUnknownOrConflictingEncodings) {
-  for (const char* decl : {"<?xml version=\"1.0\" encoding=\"windows-1252\"?><a/>",
-                           "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>",
+TEST(TextEncoding, RefusesUnknownEncodingsAndBadDeclarations) {
+  for (const char* decl : {"<?xml version=\"1.0\" encoding=\"UTF-16\"?><a/>",
+                           "<?xml version=\"1.0\" encoding=\"KOI8-R\"?><a/>",
                            "<?xml version=\"1.0\" encoding=UTF-8?><a/>",
-                           "<?xml version=\"1.0\" encoding=\"UTF-8\"<a/>",
-                           "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>"}) {
+                           "<?xml version=\"1.0\" encoding=\"UTF-8\"<a/>"}) {
     const auto r = to_utf8_document(decl);
     ASSERT_FALSE(r.ok()) << decl;
     EXPECT_EQ(r.error().code, Errc::kMalformed);
   }
+}
+
+// The native codec reads through the one XML layer (issue 9), so it takes every encoding the
+// MedCom adapters take: windows-1252 as declared, and a UTF-8 BOM wins over a Latin-1 label.
+TEST(TextEncoding, TakesTheSameEncodingsAsTheAdapters) {
+  auto cp1252 = to_utf8_document("<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>\x80</a>");
+  ASSERT_TRUE(cp1252.ok()) << cp1252.error().detail;
+  EXPECT_EQ(*cp1252, "<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>\xE2\x82\xAC</a>");
+  auto bom = to_utf8_document("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xC3\xA6</a>");
+  ASSERT_TRUE(bom.ok()) << bom.error().detail;
+  EXPECT_EQ(*bom, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xC3\xA6</a>");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "adapters/common/document_encoding.hpp"
+#include "broker/xml/text_encoding.hpp"
 
 #include <gtest/gtest.h>
 
@@ -52,7 +52,7 @@ TEST(DocumentEncoding, AsciiOnlyKeepsTheDeclaration) {
   auto d = decode_document(doc("ISO-8859-1", "plain"));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->used, TextEncoding::kIso88591);
-  EXPECT_EQ(d->utf8, "\n<a>plain</a>");
+  EXPECT_EQ(d->utf8, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<a>plain</a>");
 }
 
 TEST(DocumentEncoding, Windows1252HighBytes) {

@@ -1,9 +1,11 @@
-// A namespace-resolved element tree with attributes and mixed content, for the adapters'
-// foreign formats (OIOXML, SBDH, FHIR), which need what the native codec's XmlElement omits:
-// several namespaces per document, attribute values (FHIR's value="..."), and line breaks
-// inside text (<Break/>, <br/>). The untrusted bytes first pass the codec's checks
-// (parse_xml_tree: no DOCTYPE/ENTITY, bounded nesting, defined references only, declared
-// prefixes), then RapidXML builds this tree. Pure; any thread.
+// The one XML reader of Sektorbro, used by the native codec and every MedCom adapter: a
+// namespace-resolved element tree with attributes and mixed content (the place of each child
+// element within its parent's text is kept, so <Break/>, <br/> and <FixedFont> runs read back
+// in order). Before RapidXML sees the bytes, a linear pre-scan refuses what RapidXML would
+// handle badly or not at all: DOCTYPE and ENTITY declarations (no entity expansion, ever),
+// undefined entity references, character references to non-characters, and documents over the
+// DecodeLimits (nesting, element and attribute counts, text length). Undeclared prefixes,
+// empty prefix declarations and duplicate attributes are refused too. Pure; any thread.
 #pragma once
 
 #include <string>
@@ -11,8 +13,9 @@
 #include <vector>
 
 #include "broker/core/result.hpp"
+#include "broker/xml/decode_limits.hpp"
 
-namespace sektorbro::adapters {
+namespace sektorbro {
 
 struct XmlAttribute {
   std::string ns;    // namespace URI; empty for unprefixed attributes
@@ -36,8 +39,10 @@ struct XmlNode {
 };
 
 // Parses a UTF-8 document (as made by decode_document) with one root element. Errors are
-// kMalformed; details give byte offsets, never content.
+// kMalformed; details give byte offsets, never content. The first form uses
+// kDefaultDecodeLimits.
 Result<XmlNode> parse_xml_document(std::string_view utf8);
+Result<XmlNode> parse_xml_document(std::string_view utf8, const DecodeLimits& limits);
 
 // The element's text with every child element named `break_name` replaced by a line feed and
 // other child elements ignored (MedCom's <Break/> in RefuseText, <br/> in Text01).
@@ -55,4 +60,4 @@ bool quotable_name(std::string_view name);
 // promises receipt texts without one.
 std::string redact_cpr_like(std::string_view text);
 
-}  // namespace sektorbro::adapters
+}  // namespace sektorbro

@@ -1,10 +1,50 @@
-#include "adapters/common/xml_builder.hpp"
+#include "broker/xml/xml_builder.hpp"
 
 #include <cassert>
 
-#include "broker/codec/xml_writer.hpp"
+#include "broker/xml/text_encoding.hpp"
 
-namespace sektorbro::adapters {
+namespace sektorbro {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+}  // namespace
+
+void append_escaped(std::string& out, std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::size_t len = xml_char_length(text, i);
+    if (len == 0) {
+      out.append(kReplacement);
+      ++i;
+      continue;
+    }
+    if (len == 1) {
+      switch (text[i]) {
+        case '&':
+          out.append("&amp;");
+          break;
+        case '<':
+          out.append("&lt;");
+          break;
+        case '>':
+          out.append("&gt;");
+          break;
+        case '\r':
+          out.append("&#13;");
+          break;
+        default:
+          out.push_back(text[i]);
+          break;
+      }
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+}
+
 
 void append_attribute_escaped(std::string& out, std::string_view value) {
   std::size_t start = 0;
@@ -106,6 +146,20 @@ void XmlBuilder::leaf_with_breaks(std::string_view name, std::string_view text,
   if (indent_) out_.push_back('\n');
 }
 
+void XmlBuilder::leaf_markup(std::string_view name, std::string_view markup) {
+  start_tag(name, {});
+  if (markup.empty()) {
+    out_.append("/>");
+  } else {
+    out_.push_back('>');
+    out_.append(markup);
+    out_.append("</");
+    out_.append(name);
+    out_.push_back('>');
+  }
+  if (indent_) out_.push_back('\n');
+}
+
 void XmlBuilder::empty(std::string_view name, const XmlAttributes& attributes) {
   start_tag(name, attributes);
   out_.append("/>");
@@ -117,4 +171,4 @@ std::string XmlBuilder::finish() {
   return std::move(out_);
 }
 
-}  // namespace sektorbro::adapters
+}  // namespace sektorbro

@@ -1,12 +1,11 @@
-#include "adapters/common/document_encoding.hpp"
+#include "broker/xml/text_encoding.hpp"
 
 #include <array>
 #include <cstdint>
 #include <utility>
 
-#include "broker/codec/text_encoding.hpp"
 
-namespace sektorbro::adapters {
+namespace sektorbro {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
@@ -69,13 +68,46 @@ Result<Declaration> read_declaration(std::string_view doc) {
   return d;
 }
 
-Result<TextEncoding> encoding_named(std::string_view name) {
-  if (name.empty() || iequals(name, "UTF-8") || iequals(name, "UTF8")) return TextEncoding::kUtf8;
-  for (auto n : {"ISO-8859-1", "ISO_8859-1", "ISO8859-1", "latin1", "latin-1", "l1"})
-    if (iequals(name, n)) return TextEncoding::kIso88591;
-  for (auto n : {"windows-1252", "cp1252", "x-cp1252"})
-    if (iequals(name, n)) return TextEncoding::kWindows1252;
-  return malformed("XML declaration: unsupported encoding (use UTF-8, ISO-8859-1 or windows-1252)");
+
+// Appends `c`, folding CR LF and lone CR into LF (XML 1.0 §2.11). `prev_cr` carries state.
+void put_normalised(std::string& out, char c, bool& prev_cr) {
+  if (c == '\n' && prev_cr) {
+    prev_cr = false;
+    return;
+  }
+  prev_cr = (c == '\r');
+  out.push_back(c == '\r' ? '\n' : c);
+}
+
+bool forbidden_control(unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; }
+
+std::string at(std::size_t offset) { return "byte offset " + std::to_string(offset); }
+
+Result<std::string> from_utf8(std::string_view in, std::size_t base) {
+  std::string out;
+  out.reserve(in.size());
+  bool prev_cr = false;
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const std::size_t len = xml_char_length(in, i);
+    if (len == 0) {
+      const auto c = static_cast<unsigned char>(in[i]);
+      if (forbidden_control(c))
+        return malformed("control character not allowed in XML at " + at(base + i));
+      if (c == 0xEF && i + 2 < in.size() && in[i + 1] == '\xBF' &&
+          (in[i + 2] == '\xBE' || in[i + 2] == '\xBF'))
+        return malformed("character not allowed in XML at " + at(base + i));
+      return malformed("invalid UTF-8 at " + at(base + i));
+    }
+    if (len == 1) {
+      put_normalised(out, in[i], prev_cr);
+    } else {
+      prev_cr = false;
+      out.append(in.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
 }
 
 // The mislabelled-UTF-8 rule of the header: all bytes well-formed UTF-8 and at least one
@@ -119,6 +151,46 @@ Result<std::string> single_byte_to_utf8(std::string_view in, TextEncoding enc, s
 
 }  // namespace
 
+Result<TextEncoding> encoding_named(std::string_view name) {
+  if (name.empty() || iequals(name, "UTF-8") || iequals(name, "UTF8")) return TextEncoding::kUtf8;
+  for (auto n : {"ISO-8859-1", "ISO_8859-1", "ISO8859-1", "latin1", "latin-1", "l1"})
+    if (iequals(name, n)) return TextEncoding::kIso88591;
+  for (auto n : {"windows-1252", "cp1252", "x-cp1252"})
+    if (iequals(name, n)) return TextEncoding::kWindows1252;
+  return malformed("XML declaration: unsupported encoding (use UTF-8, ISO-8859-1 or windows-1252)");
+}
+
+std::size_t xml_char_length(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) return forbidden_control(c) ? 0 : 1;
+  // Well-formed sequences per Unicode Table 3-7: no overlongs, no surrogates, at most U+10FFFF.
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  const auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if (c1 < lo || c1 > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    const auto ck = static_cast<unsigned char>(s[i + k]);
+    if (ck < 0x80 || ck > 0xBF) return 0;
+  }
+  // U+FFFE and U+FFFF are not XML characters.
+  if (c == 0xEF && c1 == 0xBF && static_cast<unsigned char>(s[i + 2]) >= 0xBE) return 0;
+  return len;
+}
+
 std::string_view to_string(TextEncoding e) {
   switch (e) {
     case TextEncoding::kUtf8:
@@ -133,7 +205,7 @@ std::string_view to_string(TextEncoding e) {
 
 Result<DecodedDocument> decode_document(std::string_view bytes) {
   if (bytes.substr(0, 2) == "\xFE\xFF" || bytes.substr(0, 2) == "\xFF\xFE")
-    return malformed("unsupported encoding: UTF-16");
+    return malformed("unsupported encoding: UTF-16 (use UTF-8, ISO-8859-1 or windows-1252)");
   const bool bom = bytes.substr(0, 3) == kBom;
   const std::size_t base = bom ? 3 : 0;
   std::string_view doc = bytes.substr(base);
@@ -149,20 +221,27 @@ Result<DecodedDocument> decode_document(std::string_view bytes) {
   // A BOM is UTF-8 by definition; otherwise the mislabelled-UTF-8 rule (header).
   if (out.declared != TextEncoding::kUtf8 && (bom || is_utf8_with_multibyte(body)))
     out.used = TextEncoding::kUtf8;
-  std::string utf8;
+  // The declaration stays (RapidXML skips it), so that byte offsets in error details count from
+  // the start of what the sender sent (after a BOM) for UTF-8 input.
+  std::string utf8(doc.substr(0, decl->length));
   if (out.used == TextEncoding::kUtf8) {
-    utf8 = std::string(body);
+    utf8.append(body);
   } else {
     auto converted = single_byte_to_utf8(body, out.used, body_base);
     if (!converted) return converted.error();
-    utf8 = std::move(*converted);
+    utf8.append(*converted);
   }
-  // The codec's UTF-8 check: invalid sequences, forbidden characters, line-end normalisation.
-  // The declaration is gone, so it reads the text as UTF-8; offsets are relative to the body.
-  auto checked = to_utf8_document(utf8);
+  // The UTF-8 check: invalid sequences, forbidden characters, line-end normalisation.
+  auto checked = from_utf8(utf8, base);
   if (!checked) return checked.error();
   out.utf8 = std::move(*checked);
   return out;
+}
+
+Result<std::string> to_utf8_document(std::string_view bytes) {
+  auto decoded = decode_document(bytes);
+  if (!decoded) return decoded.error();
+  return std::move(decoded->utf8);
 }
 
 std::string utf8_to_latin1_xml(std::string_view utf8) {
@@ -194,4 +273,4 @@ std::string utf8_to_latin1_xml(std::string_view utf8) {
   return {};
 }
 
-}  // namespace sektorbro::adapters
+}  // namespace sektorbro

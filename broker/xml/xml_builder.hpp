@@ -1,6 +1,8 @@
-// A deterministic XML writer for the adapters' foreign formats: prefixed names, attributes,
-// namespace declarations, and text with line-break elements. UTF-8 output, two-space indent,
-// or no whitespace at all (MedCom's receipts are one line). Equal calls give equal bytes.
+// The one XML writer of Sektorbro, for the native codec and every MedCom adapter: prefixed
+// names, attributes, namespace declarations, text with line-break elements, and pre-checked
+// mixed content (MedCom formatted text). UTF-8 output, two-space indent, or no whitespace at all
+// (MedCom's receipts are one line). Equal calls give equal bytes, which the native content hash
+// relies on.
 #pragma once
 
 #include <string>
@@ -8,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace sektorbro::adapters {
+namespace sektorbro {
 
 using XmlAttributes = std::vector<std::pair<std::string_view, std::string_view>>;
 
@@ -27,6 +29,9 @@ class XmlBuilder {
   // An element whose text has its line feeds written as empty `break_name` elements
   // (<Break/> in MedCom RefuseText, <br/> in Text01). Never indented inside.
   void leaf_with_breaks(std::string_view name, std::string_view text, std::string_view break_name);
+  // An element whose content is `markup`, mixed content that the caller has produced with this
+  // module's escaping (e.g. write_formatted_text); never indented inside.
+  void leaf_markup(std::string_view name, std::string_view markup);
   // An empty element with attributes only (FHIR's <code value="ok"/>).
   void empty(std::string_view name, const XmlAttributes& attributes);
 
@@ -41,7 +46,12 @@ class XmlBuilder {
   bool indent_;
 };
 
+// Escapes character data: & < > and CR (as &#13;, so it survives line-end normalisation).
+// Bytes that are not valid UTF-8 and characters XML 1.0 forbids become U+FFFD, so the output
+// is always well-formed.
+void append_escaped(std::string& out, std::string_view text);
+
 // Escapes an attribute value: & < > " and tab/LF/CR as character references.
 void append_attribute_escaped(std::string& out, std::string_view value);
 
-}  // namespace sektorbro::adapters
+}  // namespace sektorbro

@@ -1,5 +1,5 @@
 // DecodeLimits: the size limits the codec enforces on an untrusted document before RapidXML
-// sees it (issue 5, "Hostile input"). The pre-scan in xml_tree.cpp checks all of them in one
+// sees it (issue 5, "Hostile input"). The pre-scan in xml_document.cpp checks all of them in one
 // linear pass, so a document over any limit costs no more than reading it once. The defaults
 // are far above any real Emessage (a few KiB, a few dozen elements) and far below what would
 // hurt the broker. A plain value type; any thread.

@@ -1,8 +1,8 @@
-#include "adapters/common/xml_document.hpp"
+#include "broker/xml/xml_document.hpp"
 
 #include <gtest/gtest.h>
 
-#include "adapters/common/xml_builder.hpp"
+#include "broker/xml/xml_builder.hpp"
 
 namespace sektorbro::adapters {
 namespace {
