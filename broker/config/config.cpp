@@ -906,8 +906,14 @@ Result<BrokerConfig> parse_document(const json& doc) {
       !r)
     return r.error();
   BrokerConfig config;
-  if (const json* v = find(doc, "listen"))
-    if (auto r = parse_listen(*v, "listen", config.listen); !r) return r.error();
+  // Named first: without it, the first complaint would be about tls (issue 12, item 17).
+  const json* listen = find(doc, "listen");
+  if (listen == nullptr) {
+    return config_error("listen",
+                        "is required (the address and port to listen on; plain HTTP also needs "
+                        "\"allow_plain_http\": true, on loopback)");
+  }
+  if (auto r = parse_listen(*listen, "listen", config.listen); !r) return r.error();
   if (const json* v = find(doc, "store"))
     if (auto r = parse_store(*v, "store", config.store); !r) return r.error();
   if (const json* v = find(doc, "delivery"))

@@ -366,6 +366,10 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "endpoints[0].identifier: is required with identifier_code"},
       {"identifier alone", [](json& d) { d["endpoints"][0].erase("identifier_code"); },
        "endpoints[0].identifier_code: is required with identifier"},
+      // Issue 12, item 17: named as missing, not reported as a missing tls section.
+      {"listen missing", [](json& d) { d.erase("listen"); },
+       "listen: is required (the address and port to listen on; plain HTTP also needs "
+       "\"allow_plain_http\": true, on loopback)"},
   };
   ASSERT_GE(cases.size(), 15u);
   for (const BrokenCase& c : cases) {
