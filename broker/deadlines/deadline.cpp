@@ -201,7 +201,7 @@ Result<Deadline> answer(const Deadline& d, TimePoint at, ReplyKind kind) {
                             " may not be declined");
   }
   Deadline out = d;
-  const bool late = at > d.due_end;
+  const bool late = past_due(d, at);
   out.answered_at = at;
   out.closed_at = at;
   out.days_late = late ? days_between(d.due, copenhagen_date(at)) : 0;
@@ -303,7 +303,7 @@ Result<Deadline> correct(const Deadline& d, const Letter& corrected, TimePoint a
   out.due_end = copenhagen_end_of_day(new_due);
   // The same request with a moved date: steps already sent stay sent; the overdue flag is kept
   // only if the new deadline has also passed.
-  if (out.overdue && at < out.due_end) out.overdue = false;
+  if (out.overdue && !past_due(out, at)) out.overdue = false;
   out.next_action_at = compute_next_action_at(out, policy, calendar);
   return out;
 }

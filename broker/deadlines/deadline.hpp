@@ -9,8 +9,9 @@
 // reminder_schedule.hpp. Any thread.
 //
 // Time: `due` is a date in Europe/Copenhagen; the deadline ends at due_end =
-// copenhagen_end_of_day(due), the end of that working day local time, so summer time never moves
-// it (domain.md §7). A reply is on time iff it arrives at or before due_end.
+// copenhagen_end_of_day(due), the first instant after that working day local time, so summer
+// time never moves it (domain.md §7). A reply is on time iff it arrives before due_end
+// (past_due below: one boundary for replies and the overdue flag).
 #pragma once
 
 #include <optional>
@@ -130,7 +131,7 @@ Result<Deadline> open_mentor_deadline(const Letter& notice, TimePoint arrived_at
 
 enum class ReplyKind { kAnswer, kDecline };
 
-// Closes an open deadline with a reply that arrived at `at`: on time iff at <= due_end;
+// Closes an open deadline with a reply that arrived at `at`: on time iff at < due_end;
 // otherwise days_late = copenhagen_date(at) − due (≥ 1). A decline closes it as kDeclined (its
 // lateness recorded the same way) and is allowed only for certificate forms whose FormInfo says
 // may_decline (LÆ135, LÆ145). Errors: kConflict "already answered at …" / "already declined
@@ -172,9 +173,15 @@ Result<Deadline> correct(const Deadline& d, const Letter& corrected, TimePoint a
 // answered (cancelled or open).
 std::optional<int> days_to_answer(const Deadline& d);
 
-// Whether the reply (answer or decline) came after due_end.
+// The one boundary of a deadline (issue 12, item 20), used for replies, the overdue flag, the
+// figures and the operators' views alike: the due day ends at due_end, the first instant after
+// it (local midnight), and from that instant on the deadline has passed. A reply at due_end is
+// late by one day; an open deadline is overdue at due_end.
+inline bool past_due(const Deadline& d, TimePoint at) { return at >= d.due_end; }
+
+// Whether the reply (answer or decline) came when the deadline had passed (past_due).
 inline bool answered_late(const Deadline& d) {
-  return d.answered_at.has_value() && *d.answered_at > d.due_end;
+  return d.answered_at.has_value() && past_due(d, *d.answered_at);
 }
 
 }  // namespace sektorbro

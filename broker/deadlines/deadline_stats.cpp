@@ -32,7 +32,7 @@ ReplyFigures figures(const std::vector<const Deadline*>& group, TimePoint now) {
     switch (d->state) {
       case DeadlineState::kOpen:
         ++f.open;
-        if (now >= d->due_end) ++f.overdue;
+        if (past_due(*d, now)) ++f.overdue;
         break;
       case DeadlineState::kCancelled:
         ++f.cancelled;

@@ -88,11 +88,11 @@ Reminder make_reminder(const Deadline& d, int step, TimePoint at) {
     what_da = "Svar om udskrivningsmentor på udskrivningsmeddelelse (brev " + d.key.letter_id + ")";
     what_en = "The mentor response to discharge notice " + d.key.letter_id;
   }
-  const bool past_due = at >= d.due_end;
+  const bool passed = past_due(d, at);
   r.text = "Påmindelse " + std::to_string(step) + ": " + what_da +
-           (past_due ? " skulle være sendt senest " : " skal sendes senest ") + due + ". " +
+           (passed ? " skulle være sendt senest " : " skal sendes senest ") + due + ". " +
            "Reminder " + std::to_string(step) + ": " + what_en +
-           (past_due ? " was due on " : " is due on ") + due + ".";
+           (passed ? " was due on " : " is due on ") + due + ".";
   return r;
 }
 
@@ -115,7 +115,7 @@ std::vector<DueAction> due_actions(const Deadline& d, TimePoint now, const Deadl
     out.push_back(
         DueAction{DueAction::Kind::kReminder, latest_at, latest, make_reminder(d, latest, now)});
   }
-  if (!d.overdue && now >= d.due_end) {
+  if (!d.overdue && past_due(d, now)) {
     DueAction flag{DueAction::Kind::kFlagOverdue, d.due_end, 0, std::nullopt};
     if (!out.empty() && out.front().at > d.due_end)
       out.insert(out.begin(), flag);

@@ -152,11 +152,12 @@ void check(const Scenario& sc, const SequenceRun& r, const DeadlinePolicy& polic
   SCOPED_TRACE("seed " + std::to_string(sc.seed));
   const Deadline& d = r.final;
 
-  // A reply is late exactly when it arrives after due_end, and days_late counts from due.
+  // A reply is late exactly when it arrives at or after due_end (the instant the overdue flag is
+  // raised: one boundary, issue 12 item 20), and days_late counts from due.
   if (d.state == DeadlineState::kAnsweredOnTime || d.state == DeadlineState::kAnsweredLate) {
     ASSERT_TRUE(d.answered_at.has_value());
-    EXPECT_EQ(d.state == DeadlineState::kAnsweredLate, *d.answered_at > d.due_end);
-    if (*d.answered_at > d.due_end) {
+    EXPECT_EQ(d.state == DeadlineState::kAnsweredLate, *d.answered_at >= d.due_end);
+    if (*d.answered_at >= d.due_end) {
       EXPECT_EQ(d.days_late, (sys_days{copenhagen_date(*d.answered_at)} - sys_days{d.due}).count());
       EXPECT_GE(d.days_late, 1);
     } else {

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/deadlines/deadline_policy.hpp"
+#include "broker/deadlines/reminder_schedule.hpp"
 #include "broker/deadlines/tests/deadline_test_support.hpp"
 
 namespace sektorbro {
@@ -248,12 +251,33 @@ TEST_F(DeadlineTest, AnsweredOnTimeClosesAndStopsActions) {
   EXPECT_EQ(days_to_answer(*r), 12);  // 20 March → 1 April
 }
 
-TEST_F(DeadlineTest, AnswerExactlyAtTheEndIsOnTimeOneMillisecondLaterIsLate) {
-  const Deadline d = open_cert("LÆ125", utc(2026y / March / 20, 9));
-  EXPECT_EQ(answer(d, d.due_end)->state, DeadlineState::kAnsweredOnTime);
-  const auto late = answer(d, d.due_end + milliseconds{1});
-  EXPECT_EQ(late->state, DeadlineState::kAnsweredLate);
-  EXPECT_EQ(late->days_late, 1);
+// Issue 12, item 20: one boundary everywhere. The deadline ends at due_end, the first instant
+// after its due day (local midnight); from that instant on it has passed: a reply is late and
+// an open deadline is overdue. One millisecond before, neither.
+TEST_F(DeadlineTest, TheDueDayEndsAtLocalMidnightForRepliesAndTheOverdueFlagAlike) {
+  const Deadline d = open_cert("LÆ125", utc(2026y / March / 20, 9));  // due Tue 7 April (CEST)
+  ASSERT_EQ(d.due_end, utc(2026y / April / 7, 22));                  // 8 April 00:00 CEST
+
+  const TimePoint last_instant = d.due_end - milliseconds{1};
+  const auto in_time = answer(d, last_instant);
+  ASSERT_TRUE(in_time.ok());
+  EXPECT_EQ(in_time->state, DeadlineState::kAnsweredOnTime);
+  EXPECT_EQ(in_time->days_late, 0);
+  EXPECT_FALSE(answered_late(*in_time));
+  EXPECT_FALSE(past_due(d, last_instant));
+  for (const DueAction& a : due_actions(d, last_instant, policy_, calendar_))
+    EXPECT_NE(a.kind, DueAction::Kind::kFlagOverdue);
+
+  const auto at_midnight = answer(d, d.due_end);
+  ASSERT_TRUE(at_midnight.ok());
+  EXPECT_EQ(at_midnight->state, DeadlineState::kAnsweredLate);
+  EXPECT_EQ(at_midnight->days_late, 1);  // 8 April, one day after the due date
+  EXPECT_TRUE(answered_late(*at_midnight));
+  EXPECT_TRUE(past_due(d, d.due_end));
+  const auto actions = due_actions(d, d.due_end, policy_, calendar_);
+  EXPECT_TRUE(std::any_of(actions.begin(), actions.end(), [](const DueAction& a) {
+    return a.kind == DueAction::Kind::kFlagOverdue;
+  }));
 }
 
 TEST_F(DeadlineTest, DaysLateCountsCalendarDaysFromTheDueDate) {

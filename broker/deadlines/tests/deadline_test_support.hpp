@@ -24,7 +24,18 @@ inline TimePoint utc(Date d, int hh, int mm = 0) {
   return TimePoint{sys_days{d}} + hours{hh} + minutes{mm};
 }
 
-inline Party party(const char* gln) { return Party{gln, "12345", "", "", ""}; }
+inline Party party(const char* gln) {
+  Party p;
+  p.gln = gln;
+  p.sor = "12345";
+  return p;
+}
+
+inline Patient patient() {
+  Patient p;
+  p.cpr = kTestCpr;
+  return p;
+}
 
 inline Letter certificate_request(const std::string& id, const std::string& form,
                                   std::optional<Date> reply_deadline = std::nullopt,
@@ -34,8 +45,13 @@ inline Letter certificate_request(const std::string& id, const std::string& form
   l.status = status;
   l.sender = party(kJobcenterGln);
   l.receiver = party(kPsychiatryGln);
-  l.patient = Patient{kTestCpr};
-  l.body = CertificateRequest{form, "case-1", {"Hvordan går det?"}, reply_deadline};
+  l.patient = patient();
+  CertificateRequest body;
+  body.form = form;
+  body.case_reference = "case-1";
+  body.questions = {"Hvordan går det?"};
+  body.reply_deadline = reply_deadline;
+  l.body = body;
   return l;
 }
 
@@ -45,8 +61,14 @@ inline Letter certificate(const std::string& request_id, const std::string& form
   l.id = "C" + request_id;
   l.sender = party(kPsychiatryGln);
   l.receiver = party(kJobcenterGln);
-  l.patient = Patient{kTestCpr};
-  l.body = Certificate{form, request_id, declined, declined ? "no consultation" : "", "text"};
+  l.patient = patient();
+  Certificate body;
+  body.form = form;
+  body.request_letter_id = request_id;
+  body.declined = declined;
+  body.decline_reason = declined ? "no consultation" : "";
+  body.text = "text";
+  l.body = body;
   return l;
 }
 
@@ -57,8 +79,14 @@ inline Letter discharge_notice(const std::string& id, Date discharge,
   l.status = status;
   l.sender = party(kPsychiatryGln);
   l.receiver = party(kJobcenterGln);
-  l.patient = Patient{kTestCpr};
-  l.body = DischargeNotice{Date{2026y / January / 5}, discharge, true, true, "afsnit P1"};
+  l.patient = patient();
+  DischargeNotice body;
+  body.admission_date = Date{2026y / January / 5};
+  body.discharge_date = discharge;
+  body.mentor_entitled = true;
+  body.consent = true;
+  body.department = "afsnit P1";
+  l.body = body;
   return l;
 }
 
@@ -67,8 +95,11 @@ inline Letter mentor_response(const std::string& notice_id) {
   l.id = "M" + notice_id;
   l.sender = party(kJobcenterGln);
   l.receiver = party(kPsychiatryGln);
-  l.patient = Patient{kTestCpr};
-  l.body = MentorResponse{notice_id, MentorOutcome::kAccepted, "", ""};
+  l.patient = patient();
+  MentorResponse body;
+  body.notice_letter_id = notice_id;
+  body.outcome = MentorOutcome::kAccepted;
+  l.body = body;
   return l;
 }
 
