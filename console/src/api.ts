@@ -22,7 +22,7 @@ export function setToken(value: string | null): void {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-async function call<T>(method: "GET" | "POST", path: string): Promise<T> {
+async function call<T>(method: "GET" | "POST", path: string, raw = false): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
@@ -33,6 +33,7 @@ async function call<T>(method: "GET" | "POST", path: string): Promise<T> {
     throw new ApiError(0, "the broker did not answer");
   }
   const text = await response.text();
+  if (raw && response.ok) return text as T;
   let body: unknown = undefined;
   try {
     body = text ? JSON.parse(text) : undefined;
@@ -51,6 +52,7 @@ async function call<T>(method: "GET" | "POST", path: string): Promise<T> {
 
 export const get = <T>(path: string) => call<T>("GET", path);
 export const post = <T>(path: string) => call<T>("POST", path);
+export const getText = (path: string) => call<string>("GET", path, true);
 
 // Builds "/v1/x?a=1&b=2", leaving out empty values.
 export function path(base: string, query: Record<string, string | number | undefined | null>): string {

@@ -1,7 +1,7 @@
 // Late share: per answering unit and month, certificates on time / late / open and the late
 // share (the Audit Office's figure) as a chart and a table; mentor responses per jobcenter and
 // month, and the distribution of discharge-notice lead times (how many came after discharge).
-import { get, path, type CertificateRow, type DeadlinePage, type MentorRow, type Stats } from "../api";
+import { get, getText, path, type CertificateRow, type DeadlinePage, type MentorRow, type Stats } from "../api";
 import { field, formValues, h, input, percent, s, table, fill } from "../dom";
 import { go, type Params } from "../main";
 
@@ -49,6 +49,17 @@ const LEAD_BUCKETS: [string, (d: number) => boolean][] = [
   ["6+ days", (d) => d >= 6],
 ];
 
+// The CSV needs the operator's token too, so it is fetched and handed to the browser as a file.
+async function downloadCsv(from: string, to: string): Promise<void> {
+  const text = await getText(path("/v1/stats/certificates", { from, to, format: "csv" }));
+  const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
+  const a = h("a", { href: url, download: `sektorbro-late-share-${from}-${to}.csv` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  URL.revokeObjectURL(url);
+}
+
 export async function renderLateShare(root: HTMLElement, params: Params): Promise<void> {
   const from = params.get("from") || monthsBack(11);
   const to = params.get("to") || monthsBack(0);
@@ -78,7 +89,7 @@ export async function renderLateShare(root: HTMLElement, params: Params): Promis
       field("From month", input("from", from, { type: "month" })),
       field("To month", input("to", to, { type: "month" })),
       h("button", { type: "submit" }, "Show"),
-      h("a", { class: "csv", href: path("/v1/stats/certificates", { from, to, format: "csv" }) }, "CSV"),
+      h("button", { type: "button", class: "csv", onclick: () => void downloadCsv(from, to) }, "Download CSV"),
     ),
     h("h2", {}, "Certificates per answering unit"),
     h("p", { class: "legend" }, h("span", { class: "key on-time" }), "on time ", h("span", { class: "key late" }), "late ", h("span", { class: "key open" }), "open — the figure above a bar is the late share"),

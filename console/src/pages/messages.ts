@@ -121,7 +121,7 @@ export async function renderMessage(root: HTMLElement, _params: Params, parts: s
     throw e;
   }
   const timeline = [...m.timeline].sort((a, b) => a.at.localeCompare(b.at));
-  const receiptEvents = timeline.filter((e) => /receipt/i.test(e.event));
+  const receiptEvents = timeline.filter((e) => /receipt|resen/i.test(e.event)); // receipts, resends, receipt-missing
   const d = m.deadline;
   fill(root, 
     h("h1", {}, `Message #${m.message_id}`, " ", badge(m.state)),
