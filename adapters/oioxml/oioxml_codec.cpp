@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "broker/xml/xml_builder.hpp"
+#include "broker/xml/formatted_text.hpp"
 #include "broker/xml/xml_document.hpp"
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/core/identifiers.hpp"
@@ -109,17 +110,53 @@ class Reader {
     return t;
   }
 
+  PostalAddress address(const XmlNode* e) {
+    PostalAddress a;
+    a.street = text(e, "StreetName");
+    a.suburb = text(e, "SuburbName");
+    a.district = text(e, "DistrictName");
+    a.post_code = text(e, "PostCodeIdentifier");
+    return a;
+  }
+
+  // MedCom's EANIdentifierType is a string of 1–35 characters: usually a GLN, but the VANS
+  // network's own receipts use other identifiers, so no GS1 check here (the native conversion
+  // decides what it can route).
   OioxmlParty party(const XmlNode* e, const std::string& path) {
     OioxmlParty p;
     if (e == nullptr) return p;
     p.ean = required_text(e, "EANIdentifier", path);
-    if (ok() && !is_valid_gln(p.ean))
-      fail(path + "/EANIdentifier", "expected 13 digits with a GS1 check digit");
+    if (ok() && p.ean.size() > 35) fail(path + "/EANIdentifier", "longer than 35 characters");
     p.identifier = text(e, "Identifier");
     p.identifier_code = text(e, "IdentifierCode");
     p.organisation_name = text(e, "OrganisationName");
     p.department_name = text(e, "DepartmentName");
+    p.unit_name = text(e, "UnitName");
+    p.address = address(e);
+    p.phone = text(e, "TelephoneSubscriberIdentifier");
+    p.speciality_code = text(e, "MedicalSpecialityCode");
     return p;
+  }
+
+  AttachmentReference reference(const XmlNode& e, const std::string& path) {
+    AttachmentReference r;
+    r.description = required_text(&e, "RefDescription", path);
+    r.url = text(&e, "URL");
+    r.sup = text(&e, "SUP") == "true";
+    if (const XmlNode* bin = child(&e, "BIN", path, false)) {
+      const std::string bpath = path + "/BIN";
+      r.object_id = required_text(bin, "ObjectIdentifier", bpath);
+      r.object_code = required_text(bin, "ObjectCode", bpath);
+      r.extension_code = required_text(bin, "ObjectExtensionCode", bpath);
+      const std::string size = required_text(bin, "OriginalObjectSize", bpath);
+      if (ok() && (size.size() > 18 || !all_digits(size) || size.find_first_not_of('0') ==
+                                                                 std::string::npos))
+        fail(bpath + "/OriginalObjectSize", "expected a positive whole number");
+      if (ok()) r.size = std::stoull(size);
+    }
+    const int kinds = (r.url.empty() ? 0 : 1) + (r.sup ? 1 : 0) + (r.object_id.empty() ? 0 : 1);
+    if (ok() && kinds != 1) fail(path, "expected one of URL, SUP or BIN");
+    return r;
   }
 
   OioxmlOriginal original(const XmlNode* e, const std::string& path) {
@@ -160,24 +197,38 @@ class Reader {
       l.authorised = date_time(a, hpath + "/Authorisation");
     l.type_code = text(head, "TypeCode");
     l.status_code = text(head, "StatusCode");
+    l.episode_of_care_id = text(head, "EpisodeOfCareIdentifier");
     l.sender = party(child(&e, "Sender", path, true), path + "/Sender");
     l.receiver = party(child(&e, "Receiver", path, true), path + "/Receiver");
     if (const XmlNode* p = child(&e, "Patient", path, false)) {
       l.patient_cpr = text(p, "CivilRegistrationNumber");
       l.patient_surname = text(p, "PersonSurnameName");
       l.patient_given_name = text(p, "PersonGivenName");
+      l.patient_address = address(p);
+      l.patient_occupancy = text(p, "OccupancyText");
+      l.episode_of_care_status = text(p, "EpisodeOfCareStatusCode");
     }
     if (const XmlNode* a = child(&e, "AdditionalInformation", path, false)) {
       l.priority = text(a, "Priority");
       l.subject = text(a, "Subject");
     }
-    if (const XmlNode* c = child(&e, "ClinicalInformation", path, false)) {
+    std::size_t block = 0;
+    for (const XmlNode* c : e.all(ns_, "ClinicalInformation")) {
+      const std::string cpath = path + "/ClinicalInformation[" + std::to_string(++block) + "]";
       for (const auto& t : c->children) {
-        if (t.ns != ns_ || !t.name.starts_with("Text")) continue;
-        if (!l.text.empty()) l.text.push_back('\n');
-        l.text.append(trim_space(blank_lines_emptied(text_with_breaks(t, "br"))));
+        if (!ok() || t.ns != ns_ || !t.name.starts_with("Text")) continue;
+        auto fragment = formatted_text_from(t, ns_);
+        if (!fragment) {
+          fail(cpath + "/Text", fragment.error().detail);
+          continue;
+        }
+        l.formatted_text.push_back(std::move(*fragment));
       }
     }
+    l.text = plain_text_of_blocks(l.formatted_text);
+    std::size_t nref = 0;
+    for (const XmlNode* ref : e.all(ns_, "Reference"))
+      l.references.push_back(reference(*ref, path + "/Reference[" + std::to_string(++nref) + "]"));
     if (is_receipt(l.kind))
       l.original = original(child(&e, "OriginalEmessage", path, true), path + "/OriginalEmessage");
     return l;
@@ -188,13 +239,47 @@ class Reader {
   std::optional<Error> error_;
 };
 
+void optional_leaf(XmlBuilder& w, std::string_view name, const std::string& value) {
+  if (!value.empty()) w.leaf(name, value);
+}
+
+void write_address(XmlBuilder& w, const PostalAddress& a) {
+  optional_leaf(w, "StreetName", a.street);
+  optional_leaf(w, "SuburbName", a.suburb);
+  optional_leaf(w, "DistrictName", a.district);
+  optional_leaf(w, "PostCodeIdentifier", a.post_code);
+}
+
+// In the order of MedCom's SenderType / ReceiverType.
 void write_party(XmlBuilder& w, std::string_view name, const OioxmlParty& p) {
   w.open(name);
   w.leaf("EANIdentifier", p.ean);
-  if (!p.identifier.empty()) w.leaf("Identifier", p.identifier);
-  if (!p.identifier_code.empty()) w.leaf("IdentifierCode", p.identifier_code);
-  if (!p.organisation_name.empty()) w.leaf("OrganisationName", p.organisation_name);
-  if (!p.department_name.empty()) w.leaf("DepartmentName", p.department_name);
+  optional_leaf(w, "Identifier", p.identifier);
+  optional_leaf(w, "IdentifierCode", p.identifier_code);
+  optional_leaf(w, "OrganisationName", p.organisation_name);
+  optional_leaf(w, "DepartmentName", p.department_name);
+  optional_leaf(w, "UnitName", p.unit_name);
+  write_address(w, p.address);
+  optional_leaf(w, "TelephoneSubscriberIdentifier", p.phone);
+  optional_leaf(w, "MedicalSpecialityCode", p.speciality_code);
+  w.close();
+}
+
+void write_reference(XmlBuilder& w, const AttachmentReference& r) {
+  w.open("Reference");
+  w.leaf("RefDescription", r.description);
+  if (!r.url.empty()) {
+    w.leaf("URL", r.url);
+  } else if (r.sup) {
+    w.leaf("SUP", "true");
+  } else {
+    w.open("BIN");
+    w.leaf("ObjectIdentifier", r.object_id);
+    w.leaf("ObjectCode", r.object_code);
+    w.leaf("ObjectExtensionCode", r.extension_code);
+    w.leaf("OriginalObjectSize", std::to_string(r.size));
+    w.close();
+  }
   w.close();
 }
 
@@ -235,14 +320,20 @@ void write_letter(XmlBuilder& w, const OioxmlLetter& l) {
   }
   if (!l.type_code.empty()) w.leaf("TypeCode", l.type_code);
   if (!l.status_code.empty()) w.leaf("StatusCode", l.status_code);
+  optional_leaf(w, "EpisodeOfCareIdentifier", l.episode_of_care_id);
   w.close();
   write_party(w, "Sender", l.sender);
   write_party(w, "Receiver", l.receiver);
-  if (!l.patient_cpr.empty() || !l.patient_surname.empty() || !l.patient_given_name.empty()) {
+  if (!l.patient_cpr.empty() || !l.patient_surname.empty() || !l.patient_given_name.empty() ||
+      !l.patient_address.empty() || !l.patient_occupancy.empty() ||
+      !l.episode_of_care_status.empty()) {
     w.open("Patient");
-    if (!l.patient_cpr.empty()) w.leaf("CivilRegistrationNumber", l.patient_cpr);
-    if (!l.patient_surname.empty()) w.leaf("PersonSurnameName", l.patient_surname);
-    if (!l.patient_given_name.empty()) w.leaf("PersonGivenName", l.patient_given_name);
+    optional_leaf(w, "CivilRegistrationNumber", l.patient_cpr);
+    optional_leaf(w, "PersonSurnameName", l.patient_surname);
+    optional_leaf(w, "PersonGivenName", l.patient_given_name);
+    write_address(w, l.patient_address);
+    optional_leaf(w, "OccupancyText", l.patient_occupancy);
+    optional_leaf(w, "EpisodeOfCareStatusCode", l.episode_of_care_status);
     w.close();
   }
   if (!l.priority.empty() || !l.subject.empty()) {
@@ -251,11 +342,20 @@ void write_letter(XmlBuilder& w, const OioxmlLetter& l) {
     if (!l.subject.empty()) w.leaf("Subject", l.subject);
     w.close();
   }
-  if (!l.text.empty()) {
+  // Formatted text as read (Break, FixedFont, ...); plain text with its line feeds as <Break/>,
+  // the element MedCom's FormattedText allows (its sample's <br/> is read, never written).
+  if (!l.formatted_text.empty()) {
+    for (const auto& fragment : l.formatted_text) {
+      w.open("ClinicalInformation");
+      w.leaf_markup("Text01", fragment);
+      w.close();
+    }
+  } else if (!l.text.empty()) {
     w.open("ClinicalInformation");
-    w.leaf_with_breaks("Text01", l.text, "br");
+    w.leaf_markup("Text01", formatted_text_of_plain(l.text));
     w.close();
   }
+  for (const auto& r : l.references) write_reference(w, r);
   if (l.original) write_original(w, *l.original);
   w.close();
 }

@@ -12,6 +12,7 @@
 
 #include "broker/xml/text_encoding.hpp"
 #include "broker/core/time.hpp"
+#include "broker/message/message.hpp"
 
 namespace sektorbro::adapters {
 
@@ -40,11 +41,15 @@ inline bool is_receipt(OioxmlLetterKind k) {
 
 // Sender / Receiver / OriginalSender / OriginalReceiver. Receipts carry the EAN only.
 struct OioxmlParty {
-  std::string ean;              // EANIdentifier (GLN, the VANS routing key)
+  std::string ean;              // EANIdentifier: 1–35 characters (MedCom), usually a GLN
   std::string identifier;       // Identifier
   std::string identifier_code;  // IdentifierCode: lokationsnummer, kommunenummer, sorkode, ...
   std::string organisation_name;
   std::string department_name;
+  std::string unit_name;        // UnitName
+  PostalAddress address;        // StreetName, SuburbName, DistrictName, PostCodeIdentifier
+  std::string phone;            // TelephoneSubscriberIdentifier (Sender)
+  std::string speciality_code;  // MedicalSpecialityCode (Sender)
   bool operator==(const OioxmlParty&) const = default;
 };
 
@@ -81,12 +86,20 @@ struct OioxmlLetter {
   std::string status_code;              // nytbrev | rettetbrev | annulleretbrev
   OioxmlParty sender;
   OioxmlParty receiver;
+  std::string episode_of_care_id;  // Letter/EpisodeOfCareIdentifier
   std::string patient_cpr;  // Patient/CivilRegistrationNumber — never log it
   std::string patient_surname;
   std::string patient_given_name;
+  PostalAddress patient_address;
+  std::string patient_occupancy;       // OccupancyText
+  std::string episode_of_care_status;  // EpisodeOfCareStatusCode
   std::string priority;  // AdditionalInformation/Priority
   std::string subject;   // AdditionalInformation/Subject
-  std::string text;      // ClinicalInformation/Text01.., trimmed, <br/> as '\n', joined by '\n'
+  // ClinicalInformation/Text01 of each block as a canonical formatted-text fragment
+  // (broker/xml/formatted_text.hpp: Break, FixedFont, ... kept; <br/> read as Break).
+  std::vector<std::string> formatted_text;
+  std::string text;  // the plain rendering: blocks joined by '\n' (Break as '\n')
+  std::vector<AttachmentReference> references;  // Reference (RefDescription + URL/SUP/BIN)
   std::optional<OioxmlOriginal> original;  // receipts only
   bool operator==(const OioxmlLetter&) const = default;
 };

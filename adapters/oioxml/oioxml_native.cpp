@@ -65,9 +65,37 @@ Party native_party(const OioxmlParty& p) {
       out.sor = p.identifier;
   }
   out.name = p.organisation_name;
-  if (!p.department_name.empty())
-    out.name = out.name.empty() ? p.department_name : out.name + ", " + p.department_name;
   return out;
+}
+
+PartyDetails native_details(const OioxmlParty& p) {
+  PartyDetails d;
+  d.department = p.department_name;
+  d.unit = p.unit_name;
+  d.address = p.address;
+  d.phone = p.phone;
+  d.speciality_code = p.speciality_code;
+  return d;
+}
+
+void apply_details(OioxmlParty& p, const PartyDetails& d) {
+  p.department_name = d.department;
+  p.unit_name = d.unit;
+  p.address = d.address;
+  p.phone = d.phone;
+  p.speciality_code = d.speciality_code;
+}
+
+// Only a GLN can be routed: an EANIdentifier MedCom allows (1–35 characters) that is not one
+// names no endpoint of the broker (MedCom: ukendt_lokationsnummer for the receiver).
+Result<void> routable(const OioxmlLetter& l, const std::string& path) {
+  if (!is_valid_gln(l.receiver.ean))
+    return make_error(Errc::kUnknownReceiver,
+                      path + "/Receiver/EANIdentifier: not a GLN, so no endpoint has it");
+  if (!is_valid_gln(l.sender.ean))
+    return make_error(Errc::kUnknownSender,
+                      path + "/Sender/EANIdentifier: not a GLN, so no endpoint has it");
+  return {};
 }
 
 OioxmlParty oioxml_party(const Party& p) {
@@ -132,6 +160,16 @@ Result<Letter> correspondence_to_native(const OioxmlEmessage& m, const OioxmlLet
   c.subject = l.subject;
   c.text = l.text;
   c.priority = l.priority;
+  c.formatted_text = l.formatted_text;
+  c.episode_of_care_id = l.episode_of_care_id;
+  c.attachments = l.references;
+  c.sender_details = native_details(l.sender);
+  c.receiver_details = native_details(l.receiver);
+  c.patient_details.surname = l.patient_surname;
+  c.patient_details.given_name = l.patient_given_name;
+  c.patient_details.address = l.patient_address;
+  c.patient_details.occupancy = l.patient_occupancy;
+  c.patient_details.episode_of_care_status = l.episode_of_care_status;
   c.medcom_type_code = std::string(kXdis91TypeCode);
   if (!l.version_code.empty()) {
     if (!native_medcom_code(l.version_code))
@@ -154,6 +192,15 @@ Result<OioxmlLetter> correspondence_to_oioxml(const Letter& l, const Corresponde
   if (!c.medcom_type_code.empty() && c.medcom_type_code != kXdis91TypeCode)
     return invalid(path + "/TypeCode: a Correspondence is written as XDIS91 only");
   if (!l.patient) return invalid(path + ": missing Patient (required on Correspondence)");
+  // MedCom's schema requires these on XDIS91; they are never made up (issue 9).
+  if (c.patient_details.surname.empty() || c.patient_details.episode_of_care_status.empty())
+    return make_error(Errc::kUnsupportedType,
+                      path +
+                          ": OIOXML XDIS91 needs the patient's surname and episode-of-care status "
+                          "(MedCom's schema), and this letter has none");
+  if (l.sender.name.empty())
+    return make_error(Errc::kUnsupportedType,
+                      path + ": OIOXML XDIS91 needs the sender's OrganisationName");
   OioxmlLetter out;
   out.kind = OioxmlLetterKind::kClinicalEmail;
   out.element = std::string(element_name(out.kind));
@@ -166,10 +213,20 @@ Result<OioxmlLetter> correspondence_to_oioxml(const Letter& l, const Corresponde
   out.status_code = std::string(to_string(l.status));
   out.sender = oioxml_party(l.sender);
   out.receiver = oioxml_party(l.receiver);
+  apply_details(out.sender, c.sender_details);
+  apply_details(out.receiver, c.receiver_details);
+  out.episode_of_care_id = c.episode_of_care_id;
   out.patient_cpr = l.patient->cpr;
+  out.patient_surname = c.patient_details.surname;
+  out.patient_given_name = c.patient_details.given_name;
+  out.patient_address = c.patient_details.address;
+  out.patient_occupancy = c.patient_details.occupancy;
+  out.episode_of_care_status = c.patient_details.episode_of_care_status;
   out.priority = c.priority;
   out.subject = c.subject;
   out.text = c.text;
+  out.formatted_text = c.formatted_text;
+  out.references = c.attachments;
   return out;
 }
 
@@ -185,6 +242,7 @@ Result<Envelope> oioxml_to_native(const OioxmlEmessage& m, TimePoint received_at
     const OioxmlLetter& l = m.letters[i];
     const std::string path = letter_path(l, i);
     if (!is_receipt(l.kind) && !is_xdis91(l)) return unsupported_oioxml(l, path);
+    if (auto r = routable(l, path); !r) return r.error();
     if (is_receipt(l.kind) != receipts)
       return invalid(path + ": receipts must not share an envelope with other letters");
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "broker/codec/xml_tree.hpp"
+#include "broker/xml/formatted_text.hpp"
 #include "broker/xml/text_encoding.hpp"
 #include "broker/xml/xml_builder.hpp"
 #include "broker/core/identifiers.hpp"
@@ -389,10 +390,87 @@ std::string read_medcom_code(Reader& r, const XmlElement* e, const std::string& 
   return std::string(*v);
 }
 
+PostalAddress read_address(Reader& r, const Matched& m, std::size_t from, const std::string& path) {
+  PostalAddress a;
+  a.street = r.text(first(m, from), path + "/Street", false);
+  a.suburb = r.text(first(m, from + 1), path + "/Suburb", false);
+  a.district = r.text(first(m, from + 2), path + "/District", false);
+  a.post_code = r.text(first(m, from + 3), path + "/PostCode", false);
+  return a;
+}
+
+PartyDetails read_party_details(Reader& r, const XmlElement* e, const std::string& path) {
+  PartyDetails d;
+  if (e == nullptr) return d;
+  const auto m = r.match(e, path, path,
+                         {{{"Department"}, 0}, {{"Unit"}, 0}, {{"Street"}, 0}, {{"Suburb"}, 0},
+                          {{"District"}, 0}, {{"PostCode"}, 0}, {{"Phone"}, 0},
+                          {{"SpecialityCode"}, 0}});
+  d.department = r.text(first(m, 0), path + "/Department", false);
+  d.unit = r.text(first(m, 1), path + "/Unit", false);
+  d.address = read_address(r, m, 2, path);
+  d.phone = r.text(first(m, 6), path + "/Phone", false);
+  d.speciality_code = r.text(first(m, 7), path + "/SpecialityCode", false);
+  return d;
+}
+
+PatientDetails read_patient_details(Reader& r, const XmlElement* e, const std::string& path) {
+  PatientDetails d;
+  if (e == nullptr) return d;
+  const auto m = r.match(e, path, path,
+                         {{{"Surname"}, 0}, {{"GivenName"}, 0}, {{"Street"}, 0}, {{"Suburb"}, 0},
+                          {{"District"}, 0}, {{"PostCode"}, 0}, {{"Occupancy"}, 0},
+                          {{"EpisodeOfCareStatus"}, 0}});
+  d.surname = r.text(first(m, 0), path + "/Surname", false);
+  d.given_name = r.text(first(m, 1), path + "/GivenName", false);
+  d.address = read_address(r, m, 2, path);
+  d.occupancy = r.text(first(m, 6), path + "/Occupancy", false);
+  d.episode_of_care_status = r.text(first(m, 7), path + "/EpisodeOfCareStatus", false);
+  return d;
+}
+
+AttachmentReference read_attachment(Reader& r, const XmlElement* e, const std::string& path) {
+  const auto m = r.match(e, path, path,
+                         {{{"Description"}}, {{"URL"}, 0}, {{"SUP"}, 0}, {{"ObjectIdentifier"}, 0},
+                          {{"ObjectCode"}, 0}, {{"ObjectExtensionCode"}, 0}, {{"Size"}, 0}});
+  AttachmentReference a;
+  a.description = r.text(first(m, 0), path + "/Description", false);
+  a.url = r.text(first(m, 1), path + "/URL", false);
+  if (const auto sup = r.leaf(first(m, 2), path + "/SUP")) {
+    if (*sup != "true") r.fail(path + "/SUP", "expected true");
+    a.sup = true;
+  }
+  a.object_id = r.text(first(m, 3), path + "/ObjectIdentifier", false);
+  a.object_code = r.text(first(m, 4), path + "/ObjectCode", false);
+  a.extension_code = r.text(first(m, 5), path + "/ObjectExtensionCode", false);
+  if (const auto size = r.leaf(first(m, 6), path + "/Size")) {
+    if (size->empty() || size->size() > 18 || !all_digits(*size) ||
+        size->find_first_not_of('0') == std::string_view::npos)
+      r.fail(path + "/Size", "expected a positive whole number");
+    else
+      a.size = std::stoull(std::string(*size));
+  }
+  const bool bin = !a.object_id.empty();
+  const int kinds = (a.url.empty() ? 0 : 1) + (a.sup ? 1 : 0) + (bin ? 1 : 0);
+  if (r.ok() && kinds != 1) r.fail(path, "expected one of URL, SUP or ObjectIdentifier");
+  if (r.ok() && bin != (!a.object_code.empty() && !a.extension_code.empty() && a.size > 0))
+    r.fail(path, "ObjectIdentifier, ObjectCode, ObjectExtensionCode and Size go together");
+  return a;
+}
+
 Correspondence read_correspondence(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m = r.match(
-      e, path, path,
-      {{{"Subject"}}, {{"Priority"}, 0}, {{"TypeCode"}, 0}, {{"VersionCode"}, 0}, {{"Text"}}});
+  const auto m = r.match(e, path, path,
+                         {{{"Subject"}},
+                          {{"Priority"}, 0},
+                          {{"TypeCode"}, 0},
+                          {{"VersionCode"}, 0},
+                          {{"Text"}},
+                          {{"FormattedText"}, 0, 10},
+                          {{"EpisodeOfCareIdentifier"}, 0},
+                          {{"Attachment"}, 0, 10},
+                          {{"SenderDetails"}, 0},
+                          {{"ReceiverDetails"}, 0},
+                          {{"PatientDetails"}, 0}});
   Correspondence b;
   b.subject = r.text(first(m, 0), path + "/Subject", false);
   b.priority = r.text(first(m, 1), path + "/Priority", false);
@@ -400,6 +478,24 @@ Correspondence read_correspondence(Reader& r, const XmlElement* e, const std::st
   if (const auto* v = first(m, 3))
     b.medcom_version_code = read_medcom_code(r, v, path + "/VersionCode");
   b.text = r.text(first(m, 4), path + "/Text", false);
+  for (std::size_t i = 0; i < m[5].size(); ++i) {
+    const std::string fpath = path + "/FormattedText[" + std::to_string(i + 1) + "]";
+    // The fragment is character data here (escaped once more), so it is taken untrimmed.
+    const auto f = r.leaf(m[5][i], fpath);
+    if (!f) break;
+    std::string fragment(m[5][i]->text);
+    if (auto ok = check_formatted_text(fragment); !ok) r.fail(fpath, ok.error().detail);
+    b.formatted_text.push_back(std::move(fragment));
+  }
+  if (r.ok() && !b.formatted_text.empty() && plain_text_of_blocks(b.formatted_text) != b.text)
+    r.fail(path + "/Text", "must be the plain text of FormattedText");
+  b.episode_of_care_id = r.text(first(m, 6), path + "/EpisodeOfCareIdentifier", false);
+  for (std::size_t i = 0; i < m[7].size(); ++i)
+    b.attachments.push_back(
+        read_attachment(r, m[7][i], path + "/Attachment[" + std::to_string(i + 1) + "]"));
+  b.sender_details = read_party_details(r, first(m, 8), path + "/SenderDetails");
+  b.receiver_details = read_party_details(r, first(m, 9), path + "/ReceiverDetails");
+  b.patient_details = read_patient_details(r, first(m, 10), path + "/PatientDetails");
   return b;
 }
 
@@ -616,6 +712,52 @@ struct BodyWriter {
     if (!b.medcom_type_code.empty()) w.leaf("TypeCode", b.medcom_type_code);
     if (!b.medcom_version_code.empty()) w.leaf("VersionCode", b.medcom_version_code);
     w.leaf("Text", b.text);
+    for (const auto& f : b.formatted_text) w.leaf("FormattedText", f);
+    optional("EpisodeOfCareIdentifier", b.episode_of_care_id);
+    for (const auto& a : b.attachments) {
+      w.open("Attachment");
+      w.leaf("Description", a.description);
+      optional("URL", a.url);
+      if (a.sup) w.leaf("SUP", "true");
+      if (!a.object_id.empty()) {
+        w.leaf("ObjectIdentifier", a.object_id);
+        w.leaf("ObjectCode", a.object_code);
+        w.leaf("ObjectExtensionCode", a.extension_code);
+        w.leaf("Size", std::to_string(a.size));
+      }
+      w.close();
+    }
+    details("SenderDetails", b.sender_details);
+    details("ReceiverDetails", b.receiver_details);
+    if (!b.patient_details.empty()) {
+      const PatientDetails& d = b.patient_details;
+      w.open("PatientDetails");
+      optional("Surname", d.surname);
+      optional("GivenName", d.given_name);
+      address(d.address);
+      optional("Occupancy", d.occupancy);
+      optional("EpisodeOfCareStatus", d.episode_of_care_status);
+      w.close();
+    }
+  }
+  void optional(std::string_view name, const std::string& value) {
+    if (!value.empty()) w.leaf(name, value);
+  }
+  void address(const PostalAddress& a) {
+    optional("Street", a.street);
+    optional("Suburb", a.suburb);
+    optional("District", a.district);
+    optional("PostCode", a.post_code);
+  }
+  void details(std::string_view name, const PartyDetails& d) {
+    if (d.empty()) return;
+    w.open(name);
+    optional("Department", d.department);
+    optional("Unit", d.unit);
+    address(d.address);
+    optional("Phone", d.phone);
+    optional("SpecialityCode", d.speciality_code);
+    w.close();
   }
 };
 

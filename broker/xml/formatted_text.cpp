@@ -130,6 +130,16 @@ std::string plain_text_of(std::string_view fragment) {
   return out;
 }
 
+std::string plain_text_of_blocks(const std::vector<std::string>& fragments) {
+  std::string out;
+  for (std::size_t i = 0; i < fragments.size(); ++i) {
+    if (i > 0) out.push_back('\n');
+    const std::string plain = plain_text_of(fragments[i]);
+    out.append(trim_trailing(trim_leading(plain)));
+  }
+  return out;
+}
+
 std::string formatted_text_of_plain(std::string_view text) {
   text = trim_trailing(trim_leading(text));
   std::string out;

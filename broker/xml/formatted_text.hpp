@@ -14,6 +14,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/core/result.hpp"
 #include "broker/xml/xml_document.hpp"
@@ -33,6 +34,10 @@ Result<void> check_formatted_text(std::string_view fragment);
 
 // The plain text of a canonical fragment: Break as '\n', Space as ' ', elements' text inline.
 std::string plain_text_of(std::string_view fragment);
+
+// The plain text of several blocks (a letter's ClinicalInformation): each rendered, trimmed of
+// XML whitespace at both ends, joined by '\n'.
+std::string plain_text_of_blocks(const std::vector<std::string>& fragments);
 
 // A canonical fragment for plain text: escaped, '\n' as <Break/>.
 std::string formatted_text_of_plain(std::string_view text);

@@ -1,5 +1,7 @@
 #include "adapters/oioxml/oioxml_codec.hpp"
 
+#include "broker/xml/formatted_text.hpp"
+
 #include <gtest/gtest.h>
 
 #include "adapters/common/tests/sample_files.hpp"
@@ -59,6 +61,28 @@ TEST(OioxmlCodec, ReadsTheXdis91Sample) {
   EXPECT_NE(l.text.find("\nRøntgen af hofte i to planer.\n"), std::string::npos);
   EXPECT_NE(l.text.find("som et \"korrespondancebrev\"."), std::string::npos);
   EXPECT_TRUE(l.text.ends_with("15.01.1999"));
+  // Lossless (issue 9): the formatted text keeps every break, the sample's <br/> as MedCom's
+  // <Break/>, the trailing one included; addresses, speciality, episode status and the BIN
+  // attachment reference are read too.
+  ASSERT_EQ(l.formatted_text.size(), 1u);
+  EXPECT_TRUE(l.formatted_text[0].starts_with(
+      "Afdeling A har modtaget en henvisning på ovenstående patient.<Break/>Forinden"));
+  EXPECT_TRUE(l.formatted_text[0].ends_with("15.01.1999<Break/>"));
+  EXPECT_NE(l.formatted_text[0].find("som et \"korrespondancebrev\".<Break/>"), std::string::npos);
+  EXPECT_EQ(l.sender.speciality_code, "ikkeklassificeret");
+  EXPECT_EQ(l.receiver.address.street, "Vandværksvej 99");
+  EXPECT_EQ(l.receiver.address.district, "Hillerød");
+  EXPECT_EQ(l.receiver.address.post_code, "3400");
+  EXPECT_EQ(l.patient_address.street, "Hindbærvej 23");
+  EXPECT_EQ(l.patient_address.district, "Odense S");
+  EXPECT_EQ(l.patient_address.post_code, "5260");
+  EXPECT_EQ(l.episode_of_care_status, "inaktiv");
+  ASSERT_EQ(l.references.size(), 1u);
+  EXPECT_EQ(l.references[0].description, "BIN");
+  EXPECT_EQ(l.references[0].object_id, "c39ea6b2605245e4a207415e0205ab6f");
+  EXPECT_EQ(l.references[0].object_code, "billede");
+  EXPECT_EQ(l.references[0].extension_code, "pdf");
+  EXPECT_EQ(l.references[0].size, 4297u);
   EXPECT_FALSE(l.original.has_value());
   EXPECT_EQ(doc.original_bytes, testing::read_sample(testing::kXdis91));
 }
@@ -119,6 +143,7 @@ TEST(OioxmlCodec, TextThatLooksLikeMojibakeSurvivesLatin1Output) {
   OioxmlEmessage m = parse_sample(testing::kXdis91).message;
   m.letters[0].subject = "Ã¦ble";  // what the fuzzer found: Latin-1 bytes that form UTF-8
   m.letters[0].text = "Ã¦";
+  m.letters[0].formatted_text = {formatted_text_of_plain("Ã¦")};
   auto back = parse_oioxml(write_oioxml(m));
   ASSERT_TRUE(back.ok()) << back.error().detail;
   EXPECT_EQ(back->message, m);
@@ -130,7 +155,9 @@ TEST(OioxmlCodec, Latin1OutputIsRealLatin1) {
   EXPECT_TRUE(bytes.starts_with(R"(<?xml version="1.0" encoding="ISO-8859-1"?>)"));
   EXPECT_NE(bytes.find("Forunders\xF8gelse"), std::string::npos);
   EXPECT_NE(bytes.find("<Text01>Afdeling A"), std::string::npos);
-  EXPECT_NE(bytes.find("patient.<br/>Forinden"), std::string::npos);
+  // MedCom's schema allows <Break/>, not the sample's <br/>.
+  EXPECT_NE(bytes.find("patient.<Break/>Forinden"), std::string::npos);
+  EXPECT_EQ(bytes.find("<br/>"), std::string::npos);
 }
 
 TEST(OioxmlCodec, SeveralLettersPerEnvelope) {
@@ -138,6 +165,7 @@ TEST(OioxmlCodec, SeveralLettersPerEnvelope) {
   OioxmlLetter second = m.letters[0];
   second.id = "Brev2";
   second.text = "Anden tekst";
+  second.formatted_text = {formatted_text_of_plain("Anden tekst")};
   second.patient_cpr.clear();
   m.letters.push_back(second);
   auto back = parse_oioxml(write_oioxml(m));
@@ -172,6 +200,15 @@ std::string replace(std::string s, std::string_view from, std::string_view to) {
   return s;
 }
 
+// MedCom's EANIdentifierType is 1–35 characters: the VANS network's own identifiers are read,
+// not refused for a GS1 check digit (issue 9); whether they can be routed is decided later.
+TEST(OioxmlCodec, ReadsNonGlnEanIdentifiers) {
+  const std::string good = testing::read_sample(testing::kXdis91);
+  auto r = parse_oioxml(replace(good, "<EANIdentifier>5790001382445", "<EANIdentifier>VANS-DK-01"));
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->message.letters[0].sender.ean, "VANS-DK-01");
+}
+
 TEST(OioxmlCodec, ErrorsNameThePathAndNeverTheValue) {
   const std::string good = testing::read_sample(testing::kXdis91);
   struct Case {
@@ -185,9 +222,8 @@ TEST(OioxmlCodec, ErrorsNameThePathAndNeverTheValue) {
        "Emessage/Envelope/Identifier: longer than 14 characters"},
       {replace(good, "pluspositivkvitt", "2512489996"),
        "Emessage/Envelope/AcknowledgementCode: expected pluspositivkvitt or minuspositivkvitt"},
-      {replace(good, "<EANIdentifier>5790000121441", "<EANIdentifier>2512489996"),
-       "Emessage/ClinicalEmail[1]/Receiver/EANIdentifier: expected 13 digits with a GS1 check "
-       "digit"},
+      {replace(good, "<EANIdentifier>5790000121441", "<EANIdentifier>2512489996" + std::string(26, 'X')),
+       "Emessage/ClinicalEmail[1]/Receiver/EANIdentifier: longer than 35 characters"},
       {replace(good, "<Time>17:45</Time>\n    </Sent>", "<Time>25:45</Time>\n    </Sent>"),
        "Emessage/Envelope/Sent: expected Date YYYY-MM-DD and Time HH:MM"},
       {replace(good, "<Identifier>Brevt23400929</Identifier>", "<Identifier> </Identifier>"),

@@ -63,7 +63,7 @@ TEST(OioxmlNative, Xdis91SampleBecomesACorrespondenceLetter) {
   EXPECT_EQ(l.sender.gln, "5790001382445");
   EXPECT_EQ(l.sender.identifier_code, "lokationsnummer");
   EXPECT_EQ(l.sender.identifier, "5790001382445");
-  EXPECT_EQ(l.sender.name, "Medcom testcenter, Certificering");
+  EXPECT_EQ(l.sender.name, "Medcom testcenter");
   EXPECT_EQ(l.sender.sor, "");  // no sorkode: the broker fills it from its directory
   EXPECT_EQ(l.receiver.gln, "5790000121441");
   EXPECT_EQ(l.receiver.identifier_code, "kommunenummer");
@@ -244,8 +244,16 @@ TEST(OioxmlNative, CorrespondenceGoesBackToOioxmlAsXdis91) {
     EXPECT_EQ((a.*party).identifier, (b.*party).identifier);
     EXPECT_EQ((a.*party).identifier_code, (b.*party).identifier_code);
   }
-  // The department travels inside OrganisationName.
-  EXPECT_EQ(a.sender.organisation_name, "Medcom testcenter, Certificering");
+  // Nothing is lost on the way (issue 9): every MedCom element of the sample comes back.
+  EXPECT_EQ(a.sender, b.sender);
+  EXPECT_EQ(a.receiver, b.receiver);
+  EXPECT_EQ(a.sender.department_name, "Certificering");
+  EXPECT_EQ(a.patient_surname, b.patient_surname);
+  EXPECT_EQ(a.patient_given_name, b.patient_given_name);
+  EXPECT_EQ(a.patient_address, b.patient_address);
+  EXPECT_EQ(a.episode_of_care_status, b.episode_of_care_status);
+  EXPECT_EQ(a.formatted_text, b.formatted_text);
+  EXPECT_EQ(a.references, b.references);
 
   // And back to native: the same letter.
   auto again = oioxml_to_native(m, kReceived);
@@ -262,6 +270,9 @@ TEST(OioxmlNative, NativeCorrespondenceGetsXdis91CodesAndItsSorAsSorkode) {
   l.receiver = Party{"5790000678907", "265161000016000", "", "", ""};
   l.patient = Patient{"0101801234"};
   l.body = plain_correspondence("Emne", "Linje 1\nLinje 2", "", "", "");
+  // MedCom's schema requires the patient's surname and episode-of-care status on XDIS91.
+  std::get<Correspondence>(l.body).patient_details.surname = "Jensen";
+  std::get<Correspondence>(l.body).patient_details.episode_of_care_status = "ambulant";
   Envelope e{"ENV-1", at(2026, 7, 1, 8, 5), false, {l}};
   auto m = native_to_oioxml_message(e);
   ASSERT_TRUE(m.ok()) << m.error().detail;
@@ -278,7 +289,7 @@ TEST(OioxmlNative, NativeCorrespondenceGetsXdis91CodesAndItsSorAsSorkode) {
   auto bytes = native_to_oioxml(e, {TextEncoding::kUtf8, false});
   ASSERT_TRUE(bytes.ok());
   EXPECT_NE(bytes->find("<Time>10:03</Time>"), std::string::npos) << *bytes;
-  EXPECT_NE(bytes->find("<Text01>Linje 1<br/>Linje 2</Text01>"), std::string::npos) << *bytes;
+  EXPECT_NE(bytes->find("<Text01>Linje 1<Break/>Linje 2</Text01>"), std::string::npos) << *bytes;
   EXPECT_NE(bytes->find("<AcknowledgementCode>minuspositivkvitt<"), std::string::npos);
 
   // The SOR comes back as the receiver's SOR.
