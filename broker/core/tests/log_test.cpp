@@ -1,0 +1,85 @@
+// The log writer itself keeps CPR-shaped numbers out of the log (issue 12, item 3): whatever a
+// caller passes — a letter id, an envelope id, an echoed SOR — ten digits, with or without a dash
+// after the sixth, never reach stderr. Tested on the real writer, with stderr sent to a file.
+#include "broker/core/log.hpp"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace sektorbro {
+namespace {
+
+// Runs `write` with stderr redirected to a temporary file and returns what was written.
+template <typename F>
+std::string captured_stderr(F write) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("sektorbro-log-test-" + std::to_string(getpid()));
+  std::fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  EXPECT_GE(fd, 0);
+  dup2(fd, STDERR_FILENO);
+  close(fd);
+  write();
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::filesystem::remove(path);
+  return s.str();
+}
+
+// The scan the integration and hostile tests run over the broker's log.
+bool has_cpr_shaped(const std::string& text) {
+  return std::regex_search(text, std::regex(R"(\d{6}-?\d{4})"));
+}
+
+TEST(Log, NeverWritesACprShapedNumberWhateverTheCallerPasses) {
+  const std::string written = captured_stderr([] {
+    log_warn("refused envelope 2912791111 from jc: letter id 2912791111");
+    log_info("receiver SOR 291279-1111 does not match");
+    log_error("ids:0101001234,X2512489996_ and (251248-9996)");
+    log_info("at the end 2512489996");
+  });
+  EXPECT_EQ(std::count(written.begin(), written.end(), '\n'), 4) << written;
+  EXPECT_FALSE(has_cpr_shaped(written)) << written;
+  EXPECT_NE(written.find("refused envelope"), std::string::npos) << written;
+  EXPECT_NE(written.find("does not match"), std::string::npos) << written;
+}
+
+TEST(Log, KeepsNumbersThatAreNotCprShaped) {
+  const std::string written = captured_stderr([] {
+    log_info("GLN 5790000123452 SOR 265161000016001 id 123456789 attempt 12345678901");
+  });
+  EXPECT_NE(written.find("GLN 5790000123452 SOR 265161000016001 id 123456789 attempt 12345678901"),
+            std::string::npos)
+      << written;
+}
+
+TEST(Log, TheFilterHidesExactlyTheCprShapes) {
+  EXPECT_EQ(without_cpr_shaped_numbers("id 2912791111."), "id <10 digits hidden>.");
+  EXPECT_EQ(without_cpr_shaped_numbers("291279-1111"), "<10 digits hidden>");
+  EXPECT_EQ(without_cpr_shaped_numbers("a2912791111b"), "a<10 digits hidden>b");
+  EXPECT_EQ(without_cpr_shaped_numbers("2912791111291279-1111"), "2912791111291279-1111");
+  EXPECT_EQ(without_cpr_shaped_numbers("291279-11112"), "291279-11112");    // 5 after the dash
+  EXPECT_EQ(without_cpr_shaped_numbers("1291279-1111"), "1291279-1111");    // 7 before it
+  EXPECT_EQ(without_cpr_shaped_numbers("29127911111"), "29127911111");      // 11 digits
+  EXPECT_EQ(without_cpr_shaped_numbers("291279111"), "291279111");          // 9 digits
+  EXPECT_EQ(without_cpr_shaped_numbers("2026-12-01T10:01:22.123Z"), "2026-12-01T10:01:22.123Z");
+  EXPECT_EQ(without_cpr_shaped_numbers("x-291279-1111-"), "x-<10 digits hidden>-");
+  EXPECT_EQ(without_cpr_shaped_numbers(""), "");
+}
+
+}  // namespace
+}  // namespace sektorbro
