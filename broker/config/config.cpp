@@ -862,6 +862,32 @@ Result<std::vector<OperatorConfig>> parse_operators(
   return operators;
 }
 
+// The host of an http:// URL (after any userinfo; brackets kept off an IPv6 literal), or
+// nullopt when the authority has characters a client could read another way (a backslash).
+std::optional<std::string> http_url_host(std::string_view url) {
+  std::string_view authority = url.substr(7);  // after "http://"
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (authority.find('\\') != std::string_view::npos) return std::nullopt;
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos)
+    authority = authority.substr(at + 1);
+  if (authority.starts_with("[")) {
+    const auto close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    return std::string(authority.substr(1, close - 1));
+  }
+  return std::string(authority.substr(0, authority.find(':')));
+}
+
+// Whether a delivery to `url` stays on this machine: http:// to a loopback address or to
+// "localhost" (RFC 6761 reserves the name for loopback).
+bool delivers_to_loopback(std::string_view url) {
+  const auto host = http_url_host(url);
+  if (!host) return false;
+  std::string lower;
+  for (char c : *host) lower.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  return lower == "localhost" || is_loopback(lower);
+}
+
 // Rules across sections: how the broker listens, and what mutual TLS needs.
 Result<void> check_transport_security(const BrokerConfig& config) {
   const ListenConfig& listen = config.listen;
@@ -876,6 +902,19 @@ Result<void> check_transport_security(const BrokerConfig& config) {
     return config_error("listen.allow_plain_http",
                         "plain HTTP is allowed on a loopback address only (listen.address is " +
                             in_quotes(listen.address) + ")");
+  }
+  // With TLS configured the broker is meant to run between machines: a plain http:// delivery
+  // would leave this one unencrypted, so it is allowed to loopback only, like plain listening
+  // (issue 12, item 2).
+  if (config.tls) {
+    for (std::size_t i = 0; i < config.endpoints.size(); ++i) {
+      const std::string& url = config.endpoints[i].url;
+      if (url.starts_with("http://") && !delivers_to_loopback(url)) {
+        return config_error("endpoints[" + std::to_string(i) + "].url",
+                            "plain http:// is allowed to a loopback host only while tls is "
+                            "configured (the delivery would leave unencrypted); use https://");
+      }
+    }
   }
   const bool mutual_tls = config.tls && !config.tls->client_ca.empty();
   if (!mutual_tls) {

@@ -143,6 +143,38 @@ TEST_F(ConfigTls, PlainHttpOnlyWhenAllowedAndOnLoopback) {
   }
 }
 
+// Issue 12, item 2: with TLS configured, a delivery over plain http:// would leave the machine
+// unencrypted; it is allowed to a loopback host only (as plain HTTP is for listening).
+TEST_F(ConfigTls, PlainHttpDeliveryOnlyToLoopbackWhenTlsIsConfigured) {
+  for (const char* loopback : {"http://127.0.0.1:9101/inbox", "http://127.10.0.1/inbox",
+                               "http://[::1]:9101/inbox", "http://localhost:9101/inbox",
+                               "http://LOCALHOST/inbox", "http://127.0.0.1"}) {
+    json doc = base();
+    doc["endpoints"][1]["url"] = loopback;
+    const auto config = parse_config(doc.dump());
+    EXPECT_TRUE(config.ok()) << loopback << ": " << config.error().detail;
+  }
+  for (const char* remote :
+       {"http://psy.example/inbox", "http://10.0.0.1:8080/inbox", "http://[2001:db8::1]/inbox",
+        "http://[::ffff:127.0.0.1]/inbox", "http://127.0.0.1.psy.example/inbox",
+        "http://localhost.psy.example/inbox", "http://127.0.0.1@psy.example/inbox",
+        "http://127.0.0.1:80@psy.example/inbox", "http://psy.example?@127.0.0.1/",
+        "http://psy.example#@127.0.0.1/", "http://psy.example\\@127.0.0.1/"}) {
+    json doc = base();
+    doc["endpoints"][1]["url"] = remote;
+    const auto config = parse_config(doc.dump());
+    ASSERT_FALSE(config.ok()) << remote;
+    EXPECT_EQ(config.error().detail,
+              "endpoints[1].url: plain http:// is allowed to a loopback host only while tls is "
+              "configured (the delivery would leave unencrypted); use https://")
+        << remote;
+  }
+  // https:// anywhere stays fine, and without tls (the demo on loopback) nothing changes.
+  json doc = base();
+  doc["endpoints"][1]["url"] = "https://psy.example/inbox";
+  EXPECT_TRUE(parse_config(doc.dump()).ok());
+}
+
 struct BrokenCase {
   const char* name;
   std::function<void(json&)> edit;
