@@ -17,6 +17,7 @@ packages=(
   prometheus                            # promtool: the alerting rules are checked by ctest
   chromium                              # the console's browser tests (headless)
   python3-yaml                          # the OpenAPI check reads docs/openapi.yaml
+  librabbitmq-dev                       # bench: the RabbitMQ client of the side-by-side bench
 )
 # The console's front end is built with npm (deploy/build-console.sh). Debian 12's nodejs and
 # npm, unless a node with npm is already there (e.g. another distribution of it).

@@ -1,0 +1,273 @@
+// sektorbro-scale-bench: the broker on a big store (issue 8, "How it must show": 10 million
+// messages and 1 million open deadlines; receive rate ≥ 80 % of the empty-store rate, restart to
+// ready < 3 s, the overdue page < 10 ms, broker RSS < 256 MB).
+//
+//   sektorbro-scale-bench [--messages 1000000] [--deadlines 1000000] [--store-dir DIR]
+//       [--rounds 3] [--seconds 10] [--clients 16] [--restarts 3] [--page-requests 50]
+//       [--broker PATH]
+//
+// 1. Fills a store with `messages` delivered, receipted CertificateRequests and `deadlines` open
+//    deadlines through the store's own code (scale_loader.hpp). With --store-dir the store is
+//    kept there and reused by the next run if it holds the same counts; otherwise it lives in a
+//    temporary directory. 10 million messages take about 5 KB each on disk (~50 GB), so the
+//    count is an option: the figures printed say which count was used.
+// 2. Restart to ready: the real broker binary started on the full store, from spawn until it
+//    says it listens (after resuming deliveries and rebuilding the receipt watch), median of
+//    `restarts`; the same on an empty store for comparison.
+// 3. Receive rate: `clients` keep-alive clients posting 4 KB CertificateRequests for `seconds`
+//    (delivery running, the receiver answering 200 at once), on an empty store and on the full
+//    store, alternately, `rounds` times; the ratio full / empty.
+// 4. The operators' overdue page, GET /v1/deadlines?view=overdue (first page), on the full
+//    store: `page-requests` requests one after another; median, p99, max.
+// 5. The broker's RSS on the full store after the receive run (VmRSS) and its peak (VmHWM).
+// Shipped default settings throughout. Not a test: it asserts nothing and never runs in ctest.
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "bench/bench_stats.hpp"
+#include "bench/child_process.hpp"
+#include "bench/scale_loader.hpp"
+#include "bench/sektorbro_load.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/core/identifiers.hpp"
+#include "tests/harness/broker_process.hpp"
+#include "tests/harness/http_client.hpp"
+#include "tests/support/http_receiver.hpp"
+
+namespace sektorbro::bench {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kToken = "sektorbro-scale-bench-token";
+
+struct Options {
+  std::uint64_t messages = 1'000'000;
+  std::uint64_t deadlines = 1'000'000;
+  std::string store_dir;
+  int rounds = 3;
+  int seconds = 10;
+  int clients = 16;
+  int restarts = 3;
+  int page_requests = 50;
+  std::string broker = testing::BrokerProcess::default_binary();
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "scale-bench: " << why
+            << "\nusage: sektorbro-scale-bench [--messages N] [--deadlines N] [--store-dir DIR] "
+               "[--rounds N] [--seconds S] [--clients C] [--restarts N] [--page-requests N] "
+               "[--broker PATH]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) usage("missing value after " + arg);
+    const std::string value = argv[++i];
+    auto number = [&](long long min, long long max) {
+      char* end = nullptr;
+      const long long v = std::strtoll(value.c_str(), &end, 10);
+      if (*end != '\0' || v < min || v > max) usage("bad value for " + arg + ": " + value);
+      return v;
+    };
+    if (arg == "--messages") o.messages = static_cast<std::uint64_t>(number(1, 100'000'000));
+    else if (arg == "--deadlines") o.deadlines = static_cast<std::uint64_t>(number(0, 100'000'000));
+    else if (arg == "--store-dir") o.store_dir = value;
+    else if (arg == "--rounds") o.rounds = static_cast<int>(number(1, 100));
+    else if (arg == "--seconds") o.seconds = static_cast<int>(number(1, 3600));
+    else if (arg == "--clients") o.clients = static_cast<int>(number(1, 64));
+    else if (arg == "--restarts") o.restarts = static_cast<int>(number(1, 100));
+    else if (arg == "--page-requests") o.page_requests = static_cast<int>(number(1, 100'000));
+    else if (arg == "--broker") o.broker = value;
+    else usage("unknown option " + arg);
+  }
+  if (o.deadlines > o.messages) usage("--deadlines must not exceed --messages");
+  return o;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::cerr << "scale-bench: " << what << "\n";
+  std::exit(1);  // atexit: any broker still running is stopped by pid
+}
+
+double mb_of_status(pid_t pid, const char* key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key, 0) == 0) return std::stod(line.substr(std::strlen(key))) / 1024;
+  return 0;
+}
+
+double file_mb(const fs::path& p) {
+  std::error_code ec;
+  const auto size = fs::file_size(p, ec);
+  return ec ? 0 : static_cast<double>(size) / (1024 * 1024);
+}
+
+// The broker on a given store with a receiver that answers 200 at once; stopped by pid.
+struct Broker {
+  testing::HttpReceiver receiver;
+  std::unique_ptr<testing::BrokerProcess> process;
+  double start_seconds = 0;
+
+  Broker(const Options& o, const BenchParties& parties, const std::string& dir,
+         const std::string& db) {
+    const nlohmann::json operators = {
+        {"operators",
+         {{{"name", "bench"}, {"role", "read-only"}, {"token_sha256", sha256_hex(kToken)}}}}};
+    std::string error;
+    const auto t = SteadyClock::now();
+    process = testing::BrokerProcess::start(
+        o.broker, dir, bench_config(parties, db, receiver.url(), operators).dump(), error,
+        std::chrono::seconds{300});
+    if (!process) fail("the broker did not start: " + error);
+    start_seconds = std::chrono::duration<double>(SteadyClock::now() - t).count();
+    watch_pid(process->pid());
+  }
+  ~Broker() {
+    unwatch_pid(process->pid());
+    process->terminate();
+  }
+};
+
+}  // namespace
+}  // namespace sektorbro::bench
+
+int main(int argc, char** argv) {
+  using namespace sektorbro::bench;
+  namespace testing = sektorbro::testing;
+  const Options o = parse(argc, argv);
+  install_child_cleanup();
+  const BenchParties parties;
+
+  // 1. The full store.
+  testing::TempDir scratch;
+  const fs::path store_dir = o.store_dir.empty() ? fs::path(scratch.path()) : fs::path(o.store_dir);
+  fs::create_directories(store_dir);
+  const fs::path db = fs::absolute(store_dir / "scale.db");
+  const fs::path marker = store_dir / "scale.json";
+  const nlohmann::json wanted = {{"messages", o.messages}, {"deadlines", o.deadlines}};
+  bool reuse = false;
+  if (fs::exists(db) && fs::exists(marker)) {
+    std::ifstream in(marker);
+    reuse = nlohmann::json::parse(in, nullptr, false) == wanted;
+  }
+  if (!reuse) {
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+    fs::remove(marker);
+    HistorySpec spec;
+    spec.messages = o.messages;
+    spec.open_deadlines = o.deadlines;
+    spec.now = sektorbro::SystemClock{}.now();
+    std::printf("loading %llu messages and %llu open deadlines into %s\n",
+                static_cast<unsigned long long>(o.messages),
+                static_cast<unsigned long long>(o.deadlines), db.c_str());
+    std::fflush(stdout);
+    const auto t = SteadyClock::now();
+    std::uint64_t next_report = o.messages / 10;
+    auto loaded = load_history(db.string(), parties, spec, [&](std::uint64_t done) {
+      if (done < next_report && done != o.messages) return;
+      next_report += o.messages / 10;
+      const double s = std::chrono::duration<double>(SteadyClock::now() - t).count();
+      std::printf("  %llu messages in %.0f s (%.0f/s), %.0f MB\n",
+                  static_cast<unsigned long long>(done), s, static_cast<double>(done) / s,
+                  file_mb(db) + file_mb(db.string() + "-wal"));
+      std::fflush(stdout);
+    });
+    if (!loaded) fail("loading the store: " + loaded.error().detail);
+    std::ofstream(marker) << wanted.dump() << "\n";
+  }
+  std::printf("store: %llu messages, %llu open deadlines, %.0f MB (%s)\n",
+              static_cast<unsigned long long>(o.messages),
+              static_cast<unsigned long long>(o.deadlines),
+              file_mb(db) + file_mb(db.string() + "-wal"), reuse ? "reused" : "loaded now");
+  std::fflush(stdout);
+
+  // 2. Restart to ready.
+  std::vector<double> full_start, empty_start;
+  for (int r = 0; r < o.restarts; ++r) {
+    {
+      Broker b(o, parties, store_dir.string(), db.string());
+      full_start.push_back(b.start_seconds);
+    }
+    testing::TempDir empty;
+    Broker b(o, parties, empty.path(), "empty.db");
+    empty_start.push_back(b.start_seconds);
+  }
+  std::printf("restart to ready: full store %.2f s (median of %d; target < 3 s), empty store %.2f s\n",
+              median(full_start), o.restarts, median(empty_start));
+  std::fflush(stdout);
+
+  // 3. Receive rate, empty and full alternately; 4. the overdue page; 5. RSS.
+  const LetterTemplate letters(parties);
+  std::atomic<std::uint64_t> ids{0};
+  std::vector<double> empty_rate, full_rate, ratios, page_ms;
+  double rss = 0, hwm = 0;
+  std::size_t page_items = 0;
+  int page_status = 0;
+  for (int r = 1; r <= o.rounds; ++r) {
+    IntakeResult e, f;
+    {
+      testing::TempDir empty;
+      Broker b(o, parties, empty.path(), "empty.db");
+      const auto start = SteadyClock::now() + std::chrono::milliseconds{200};
+      e = post_at_full_speed(b.process->url("/v1/messages"), letters, o.clients, start,
+                             start + std::chrono::seconds{o.seconds}, 'E', ids);
+    }
+    {
+      Broker b(o, parties, store_dir.string(), db.string());
+      const auto start = SteadyClock::now() + std::chrono::milliseconds{200};
+      f = post_at_full_speed(b.process->url("/v1/messages"), letters, o.clients, start,
+                             start + std::chrono::seconds{o.seconds}, 'F', ids);
+      rss = mb_of_status(b.process->pid(), "VmRSS:");
+      hwm = mb_of_status(b.process->pid(), "VmHWM:");
+      if (r == o.rounds) {
+        testing::HttpClient client;
+        client.set_headers({std::string("Authorization: Bearer ") + kToken});
+        for (int i = 0; i < o.page_requests; ++i) {
+          const auto t = SteadyClock::now();
+          const auto page = client.get(b.process->url("/v1/deadlines?view=overdue"),
+                                       std::chrono::seconds{30});
+          page_ms.push_back(
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count());
+          page_status = page.status;
+          if (page.status == 200) {
+            const auto body = nlohmann::json::parse(page.body, nullptr, false);
+            if (body.is_object() && body.contains("deadlines"))
+              page_items = body["deadlines"].size();
+          }
+        }
+      }
+    }
+    empty_rate.push_back(e.per_second());
+    full_rate.push_back(f.per_second());
+    ratios.push_back(e.per_second() > 0 ? f.per_second() / e.per_second() : 0);
+    std::printf(
+        "round %d: receive rate empty store %.0f msg/s, full store %.0f msg/s (%.0f %%); "
+        "failures %llu/%llu; broker RSS on the full store %.0f MB (peak %.0f MB)\n",
+        r, e.per_second(), f.per_second(), 100 * ratios.back(),
+        static_cast<unsigned long long>(e.failed), static_cast<unsigned long long>(f.failed),
+        rss, hwm);
+    std::fflush(stdout);
+  }
+  std::sort(page_ms.begin(), page_ms.end());
+  std::printf(
+      "overdue page (GET /v1/deadlines?view=overdue, HTTP %d, %zu deadlines on the page): median "
+      "%.2f ms, p99 %.2f ms, max %.2f ms over %d requests (target < 10 ms)\n",
+      page_status, page_items, median(page_ms), percentile_sorted(page_ms, 0.99),
+      page_ms.empty() ? 0.0 : page_ms.back(), o.page_requests);
+  std::printf(
+      "median of %d rounds with %llu messages / %llu open deadlines: receive rate full store "
+      "%.0f msg/s vs empty %.0f msg/s = %.0f %% (target >= 80 %%); restart to ready %.2f s "
+      "(target < 3 s); overdue page median %.2f ms (target < 10 ms); broker RSS %.0f MB, peak "
+      "%.0f MB (target < 256 MB)\n",
+      o.rounds, static_cast<unsigned long long>(o.messages),
+      static_cast<unsigned long long>(o.deadlines), median(full_rate), median(empty_rate),
+      100 * median(ratios), median(full_start), median(page_ms), rss, hwm);
+  return 0;
+}

@@ -1,0 +1,36 @@
+// The scale benchmark's bulk loader: fills a SQLite store, through the store's own code
+// (SqliteStore), with a history of delivered and receipted CertificateRequests jobcenter "jc" →
+// psychiatry "psy" and with open certificate deadlines on the first of them, as a broker that
+// has run for a long time would hold them.
+//
+// Every call into the Store interface is in one function, write_history_batch() in
+// scale_loader.cpp (begin_batch, store_message with a MessagePlan, update_delivery, set_receipt,
+// commit_batch), so a change of that interface touches that function only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "bench/sektorbro_load.hpp"
+#include "broker/core/result.hpp"
+#include "broker/core/time.hpp"
+
+namespace sektorbro::bench {
+
+struct HistorySpec {
+  std::uint64_t messages = 1'000'000;
+  std::uint64_t open_deadlines = 1'000'000;  // at most `messages`; on the oldest requests
+  TimePoint now{};                            // the broker's "now" the history ends at
+  int batch = 5'000;                          // messages per transaction
+};
+
+// Deadlines are spread evenly over a year that starts ten days before `now` (so about 2.7 %
+// are overdue, flagged so, with nothing left to do); the others' next action lies beyond the
+// benchmark's run, so the broker's sweep finds nothing due. All messages are delivered with a
+// positive receipt, so nothing is pending and no resend is due after a restart.
+Result<void> load_history(const std::string& db_path, const BenchParties& parties,
+                          const HistorySpec& spec,
+                          const std::function<void(std::uint64_t done)>& progress);
+
+}  // namespace sektorbro::bench

@@ -1,0 +1,403 @@
+// sektorbro-sidebyside-bench: Sektorbro against RabbitMQ on the same machine, interleaved in one
+// run (issue 8, "How it must show"). Run it through bench/sidebyside.sh, which installs
+// rabbitmq-server if it is missing and builds what is needed.
+//
+//   sektorbro-sidebyside-bench [--rounds 3] [--seconds 10] [--clients 64] [--rate 1000]
+//       [--latency-seconds 5] [--latency-clients 8] [--window 512] [--prefetch 512]
+//       [--drain-seconds 0] [--only sektorbro|rabbitmq] [--broker PATH]
+//       [--rabbitmq-server PATH]
+//
+// Each round runs, one after the other on the same machine:
+//  a. Sektorbro delivered rate: the real broker binary (from this build dir; SQLite store in a
+//     fresh temporary directory; the shipped default settings), `clients` keep-alive HTTP
+//     clients posting 4 KB CertificateRequests as fast as they are answered for `seconds`, and
+//     a receiver (HttpReceiver, answering 200 at once) counting the letters that reach it inside
+//     the window. Prints accepted/s, delivered/s and the backlog (accepted − delivered) at the
+//     end of the window; with --drain-seconds N also how long the backlog took to drain (bounded
+//     by N).
+//  b. RabbitMQ quorum queue (x-queue-type=quorum, durable), persistent 4 KB messages, publisher
+//     confirms with at most `window` unconfirmed, and a consumer with manual acks (prefetch
+//     `prefetch`) running at the same time: publish+consume rate = messages consumed inside the
+//     window / window. The confirm rate is printed too.
+//  c. p99 at `rate` msg/s offered, open loop, from each message's scheduled send time:
+//     Sektorbro until its 202 (delivery running, `latency-clients` clients), RabbitMQ until its
+//     confirm (consumer running).
+// RabbitMQ is the benchmark's own node (see rabbitmq_node.hpp), started once for the run and
+// stopped by pid at the end, also on error or Ctrl-C; each phase uses a fresh queue. Then the
+// medians and the ratios: Sektorbro delivered / RabbitMQ publish+consume, p99 Sektorbro / p99
+// RabbitMQ (target: ≥ 1.0 and ≤ 1.0). On a small shared machine the figures are noisy; the
+// phases interleave so both brokers see the same noise. Not a test: it asserts nothing.
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <optional>
+
+#include "bench/amqp_connection.hpp"
+#include "bench/bench_stats.hpp"
+#include "bench/child_process.hpp"
+#include "bench/rabbitmq_load.hpp"
+#include "bench/rabbitmq_node.hpp"
+#include "bench/sektorbro_load.hpp"
+#include "tests/harness/broker_process.hpp"
+#include "tests/support/http_receiver.hpp"
+
+namespace sektorbro::bench {
+namespace {
+
+struct Options {
+  int rounds = 3;
+  int seconds = 10;
+  int clients = 64;
+  int rate = 1000;
+  int latency_seconds = 5;
+  int latency_clients = 8;
+  int window = 512;
+  int prefetch = 512;
+  int drain_seconds = 0;
+  bool sektorbro = true;
+  bool rabbitmq = true;
+  std::string broker = testing::BrokerProcess::default_binary();
+  std::string rabbitmq_server = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "sidebyside-bench: " << why
+            << "\nusage: sektorbro-sidebyside-bench [--rounds N] [--seconds S] [--clients C] "
+               "[--rate R] [--latency-seconds S] [--latency-clients C] [--window W] "
+               "[--prefetch P] [--drain-seconds S] [--only sektorbro|rabbitmq] [--broker PATH] "
+               "[--rabbitmq-server PATH]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (i + 1 >= argc) usage("missing value after " + arg);
+    const std::string value = argv[++i];
+    auto number = [&](int min) {
+      char* end = nullptr;
+      const long v = std::strtol(value.c_str(), &end, 10);
+      if (*end != '\0' || v < min || v > 1'000'000) usage("bad value for " + arg + ": " + value);
+      return static_cast<int>(v);
+    };
+    if (arg == "--rounds") o.rounds = number(1);
+    else if (arg == "--seconds") o.seconds = number(1);
+    else if (arg == "--clients") o.clients = number(1);
+    else if (arg == "--rate") o.rate = number(1);
+    else if (arg == "--latency-seconds") o.latency_seconds = number(1);
+    else if (arg == "--latency-clients") o.latency_clients = number(1);
+    else if (arg == "--window") o.window = number(1);
+    else if (arg == "--prefetch") o.prefetch = number(1);
+    else if (arg == "--drain-seconds") o.drain_seconds = number(0);
+    else if (arg == "--broker") o.broker = value;
+    else if (arg == "--rabbitmq-server") o.rabbitmq_server = value;
+    else if (arg == "--only") {
+      if (value == "sektorbro") o.rabbitmq = false;
+      else if (value == "rabbitmq") o.sektorbro = false;
+      else usage("--only takes sektorbro or rabbitmq");
+    } else {
+      usage("unknown option " + arg);
+    }
+  }
+  if (o.clients > 64) usage("--clients: at most 64 (the broker's per-client connection cap)");
+  return o;
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::cerr << "sidebyside-bench: " << what << "\n";
+  std::exit(1);  // atexit: the RabbitMQ node, epmd and any broker are stopped by pid
+}
+
+// The broker's peak resident set (VmHWM) in MB, or 0 if unreadable.
+double peak_rss_mb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
+  return 0;
+}
+
+// Counts the letters that reach the receiver, inside a window and in total, and lets a caller
+// wait (bounded) for a total.
+class DeliveryCounter {
+ public:
+  void set_window(SteadyClock::time_point start, SteadyClock::time_point end) {
+    std::lock_guard lock(mu_);
+    start_ = start;
+    end_ = end;
+  }
+  void arrived() {
+    const auto now = SteadyClock::now();
+    std::lock_guard lock(mu_);
+    if (now >= start_ && now < end_) ++in_window_;
+    ++total_;
+    cv_.notify_all();
+  }
+  std::uint64_t in_window() const {
+    std::lock_guard lock(mu_);
+    return in_window_;
+  }
+  bool wait_for_total(std::uint64_t n, std::chrono::milliseconds bound) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, bound, [&] { return total_ >= n; });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  SteadyClock::time_point start_ = SteadyClock::time_point::max(), end_ = start_;
+  std::uint64_t in_window_ = 0, total_ = 0;
+};
+
+// A broker with a fresh store and a counting receiver, stopped (by pid) when it goes.
+struct SektorbroUnderTest {
+  testing::TempDir dir;
+  DeliveryCounter counter;
+  testing::HttpReceiver receiver{[this](const testing::ReceivedRequest&) {
+    counter.arrived();
+    return testing::ReplyPlan{};
+  }};
+  std::unique_ptr<testing::BrokerProcess> broker;
+
+  SektorbroUnderTest(const Options& o, const BenchParties& parties) {
+    std::string error;
+    broker = testing::BrokerProcess::start(
+        o.broker, dir.path(), bench_config(parties, "bench.db", receiver.url()).dump(), error);
+    if (!broker) fail("the broker did not start: " + error);
+    watch_pid(broker->pid());
+  }
+  ~SektorbroUnderTest() {
+    if (broker) {
+      unwatch_pid(broker->pid());
+      broker->terminate();
+    }
+  }
+};
+
+struct DeliveredFigures {
+  double accepted_per_s = 0, delivered_per_s = 0;
+  std::uint64_t accepted = 0, delivered = 0, failed = 0;
+  std::int64_t backlog = 0;
+  std::optional<double> drain_s;  // with --drain-seconds, when drained in time
+  double rss_mb = 0;
+};
+
+DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
+                                     const LetterTemplate& letters, std::atomic<std::uint64_t>& ids,
+                                     char prefix) {
+  SektorbroUnderTest s(o, parties);
+  const auto start = SteadyClock::now() + std::chrono::milliseconds{300};
+  const auto end = start + std::chrono::seconds{o.seconds};
+  s.counter.set_window(start, end);
+  const IntakeResult in =
+      post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients, start, end, prefix, ids);
+  DeliveredFigures f;
+  f.accepted = in.accepted;
+  f.failed = in.failed;
+  f.delivered = s.counter.in_window();
+  f.accepted_per_s = in.per_second();
+  f.delivered_per_s = static_cast<double>(f.delivered) / in.seconds;
+  f.backlog = static_cast<std::int64_t>(f.accepted) - static_cast<std::int64_t>(f.delivered);
+  f.rss_mb = peak_rss_mb(s.broker->pid());
+  if (in.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", in.first_failure.c_str());
+  if (o.drain_seconds > 0) {
+    const auto t = SteadyClock::now();
+    if (s.counter.wait_for_total(in.accepted + in.accepted_late,
+                                 std::chrono::seconds{o.drain_seconds}))
+      f.drain_s = std::chrono::duration<double>(SteadyClock::now() - t).count();
+  }
+  return f;
+}
+
+LatencyResult sektorbro_latency(const Options& o, const BenchParties& parties,
+                                const LetterTemplate& letters, std::atomic<std::uint64_t>& ids,
+                                char prefix) {
+  SektorbroUnderTest s(o, parties);
+  LatencyResult r = post_at_rate(s.broker->url("/v1/messages"), letters, o.latency_clients,
+                                 o.rate, o.latency_seconds, prefix, ids);
+  if (r.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", r.first_failure.c_str());
+  return r;
+}
+
+struct RabbitFigures {
+  double publish_consume_per_s = 0, confirm_per_s = 0;
+  std::uint64_t consumed = 0, published = 0, nacked = 0;
+};
+
+RabbitFigures rabbit_publish_consume(const Options& o, unsigned short port,
+                                     const std::string& body, const std::string& queue) {
+  std::string error;
+  auto admin = AmqpConnection::open(port, error);
+  if (!admin || !admin->declare_quorum_queue(queue, error)) fail("RabbitMQ: " + error);
+  const auto start = SteadyClock::now() + std::chrono::milliseconds{300};
+  const auto end = start + std::chrono::seconds{o.seconds};
+  RabbitConsumer consumer(port, queue, o.prefetch, start, end);
+  if (!consumer.wait_subscribed(error)) fail("RabbitMQ consumer: " + error);
+  const RabbitPublishResult pub = publish_with_window(port, queue, body, o.window, start, end);
+  consumer.stop();
+  if (!pub.error.empty()) fail("RabbitMQ publisher: " + pub.error);
+  if (!consumer.error().empty()) fail("RabbitMQ consumer: " + consumer.error());
+  if (!admin->delete_queue(queue, error)) fail("RabbitMQ: " + error);
+  RabbitFigures f;
+  f.consumed = consumer.consumed_in_window();
+  f.published = pub.published;
+  f.nacked = pub.nacked;
+  f.publish_consume_per_s = static_cast<double>(f.consumed) / pub.seconds;
+  f.confirm_per_s = static_cast<double>(pub.confirmed_in_window) / pub.seconds;
+  return f;
+}
+
+RabbitLatencyResult rabbit_latency(const Options& o, unsigned short port, const std::string& body,
+                                   const std::string& queue) {
+  std::string error;
+  auto admin = AmqpConnection::open(port, error);
+  if (!admin || !admin->declare_quorum_queue(queue, error)) fail("RabbitMQ: " + error);
+  RabbitConsumer consumer(port, queue, o.prefetch, SteadyClock::now(),
+                          SteadyClock::time_point::max());
+  if (!consumer.wait_subscribed(error)) fail("RabbitMQ consumer: " + error);
+  RabbitLatencyResult r = publish_at_rate(port, queue, body, o.rate, o.latency_seconds);
+  consumer.stop();
+  if (!r.error.empty()) fail("RabbitMQ publisher: " + r.error);
+  if (!admin->delete_queue(queue, error)) fail("RabbitMQ: " + error);
+  return r;
+}
+
+}  // namespace
+}  // namespace sektorbro::bench
+
+int main(int argc, char** argv) {
+  using namespace sektorbro::bench;
+  namespace testing = sektorbro::testing;
+  const Options o = parse(argc, argv);
+  install_child_cleanup();
+  struct stat st {};
+  if (o.rabbitmq && ::stat(o.rabbitmq_server.c_str(), &st) != 0)
+    fail(o.rabbitmq_server + " not found: run bench/sidebyside.sh (it installs rabbitmq-server)");
+  if (o.sektorbro && ::stat(o.broker.c_str(), &st) != 0) fail(o.broker + " not found");
+
+  const BenchParties parties;
+  const LetterTemplate letters(parties);
+  const std::string body = letters.with_id('M', 0);  // RabbitMQ's payload: the same 4 KB XML
+  std::atomic<std::uint64_t> ids{0};
+
+  testing::TempDir scratch;
+  std::unique_ptr<RabbitNode> node;
+  if (o.rabbitmq) {
+    RabbitNodeOptions ro;
+    ro.server = o.rabbitmq_server;
+    ro.dir = scratch.path();
+    std::string error;
+    const auto t = SteadyClock::now();
+    node = RabbitNode::start(ro, error);
+    if (!node) fail(error);
+    std::printf("RabbitMQ node %s (pid %d) on 127.0.0.1:%u, ready in %.1f s\n",
+                node->node_name().c_str(), node->pid(), node->amqp_port(),
+                std::chrono::duration<double>(SteadyClock::now() - t).count());
+  }
+  std::printf(
+      "message %zu bytes; %d rounds of %d s windows; Sektorbro %d clients (latency: %d clients); "
+      "RabbitMQ window %d unconfirmed, prefetch %d; p99 at %d msg/s for %d s\n",
+      letters.size(), o.rounds, o.seconds, o.clients, o.latency_clients, o.window, o.prefetch,
+      o.rate, o.latency_seconds);
+  std::fflush(stdout);
+
+  std::vector<double> s_acc, s_del, s_backlog, s_p99, r_pc, r_conf, r_p99, ratio_rate, ratio_p99;
+  for (int round = 1; round <= o.rounds; ++round) {
+    const std::string q = "sektorbro-bench-" + std::to_string(round);
+    std::optional<DeliveredFigures> sd;
+    std::optional<RabbitFigures> rp;
+    std::optional<LatencyResult> sl;
+    std::optional<RabbitLatencyResult> rl;
+    if (o.sektorbro) sd = sektorbro_delivered(o, parties, letters, ids, 'D');
+    if (o.rabbitmq) rp = rabbit_publish_consume(o, node->amqp_port(), body, q + "-rate");
+    if (o.sektorbro) sl = sektorbro_latency(o, parties, letters, ids, 'L');
+    if (o.rabbitmq) rl = rabbit_latency(o, node->amqp_port(), body, q + "-latency");
+
+    std::printf("round %d:\n", round);
+    if (sd) {
+      std::printf(
+          "  Sektorbro  accepted %.0f msg/s, delivered %.0f msg/s, backlog at end %lld "
+          "(accepted %llu, delivered %llu, failed %llu), broker peak RSS %.0f MB",
+          sd->accepted_per_s, sd->delivered_per_s, static_cast<long long>(sd->backlog),
+          static_cast<unsigned long long>(sd->accepted),
+          static_cast<unsigned long long>(sd->delivered),
+          static_cast<unsigned long long>(sd->failed), sd->rss_mb);
+      if (o.drain_seconds > 0) {
+        if (sd->drain_s)
+          std::printf(", drained in %.1f s", *sd->drain_s);
+        else
+          std::printf(", NOT drained within %d s", o.drain_seconds);
+      }
+      std::printf("\n");
+      s_acc.push_back(sd->accepted_per_s);
+      s_del.push_back(sd->delivered_per_s);
+      s_backlog.push_back(static_cast<double>(sd->backlog));
+    }
+    if (rp) {
+      std::printf(
+          "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s (published %llu, "
+          "nacked %llu)\n",
+          rp->publish_consume_per_s, rp->confirm_per_s,
+          static_cast<unsigned long long>(rp->published),
+          static_cast<unsigned long long>(rp->nacked));
+      r_pc.push_back(rp->publish_consume_per_s);
+      r_conf.push_back(rp->confirm_per_s);
+    }
+    if (sl) {
+      std::printf(
+          "  Sektorbro  at %d msg/s offered (%.0f achieved): p50 %.2f ms, p99 %.2f ms, failed "
+          "%llu\n",
+          o.rate, sl->achieved_per_second, percentile_sorted(sl->ms, 0.50),
+          percentile_sorted(sl->ms, 0.99), static_cast<unsigned long long>(sl->failed));
+      s_p99.push_back(percentile_sorted(sl->ms, 0.99));
+    }
+    if (rl) {
+      std::printf(
+          "  RabbitMQ   at %d msg/s offered (%.0f achieved): p50 %.2f ms, p99 %.2f ms, "
+          "unconfirmed %llu\n",
+          o.rate, rl->achieved_per_second, percentile_sorted(rl->ms, 0.50),
+          percentile_sorted(rl->ms, 0.99), static_cast<unsigned long long>(rl->unconfirmed));
+      r_p99.push_back(percentile_sorted(rl->ms, 0.99));
+    }
+    if (sd && rp && rp->publish_consume_per_s > 0) {
+      ratio_rate.push_back(sd->delivered_per_s / rp->publish_consume_per_s);
+      std::printf("  ratio      delivered / publish+consume %.2f", ratio_rate.back());
+      if (sl && rl && !r_p99.empty() && r_p99.back() > 0) {
+        ratio_p99.push_back(s_p99.back() / r_p99.back());
+        std::printf(", p99 Sektorbro / RabbitMQ %.2f", ratio_p99.back());
+      }
+      std::printf("\n");
+    }
+    std::fflush(stdout);
+  }
+
+  std::printf("median of %d rounds:\n", o.rounds);
+  if (o.sektorbro)
+    std::printf(
+        "  Sektorbro  accepted %.0f msg/s, delivered %.0f msg/s, backlog at end %.0f; p99 at %d "
+        "msg/s %.2f ms\n",
+        median(s_acc), median(s_del), median(s_backlog), o.rate, median(s_p99));
+  if (o.rabbitmq)
+    std::printf(
+        "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s; p99 at %d msg/s "
+        "%.2f ms\n",
+        median(r_pc), median(r_conf), o.rate, median(r_p99));
+  if (o.sektorbro && o.rabbitmq) {
+    std::printf(
+        "  ratio      Sektorbro delivered / RabbitMQ publish+consume: %.2f (median of per-round "
+        "ratios %.2f; target >= 1.0)\n",
+        median(r_pc) > 0 ? median(s_del) / median(r_pc) : 0.0, median(ratio_rate));
+    std::printf(
+        "  ratio      p99 Sektorbro / p99 RabbitMQ at %d msg/s: %.2f (median of per-round ratios "
+        "%.2f; target <= 1.0)\n",
+        o.rate, median(r_p99) > 0 ? median(s_p99) / median(r_p99) : 0.0, median(ratio_p99));
+  }
+  std::fflush(stdout);
+  if (node) node->stop();
+  return 0;
+}
