@@ -308,6 +308,10 @@ Result<Deadline> correct(const Deadline& d, const Letter& corrected, TimePoint a
   return out;
 }
 
+int age_days(const Deadline& d, TimePoint now) {
+  return days_between(copenhagen_date(d.opened_at), copenhagen_date(now));
+}
+
 std::optional<int> days_to_answer(const Deadline& d) {
   if (!d.answered_at) return std::nullopt;
   return days_between(copenhagen_date(d.opened_at), copenhagen_date(*d.answered_at));

@@ -173,6 +173,11 @@ Result<Deadline> correct(const Deadline& d, const Letter& corrected, TimePoint a
 // answered (cancelled or open).
 std::optional<int> days_to_answer(const Deadline& d);
 
+// How old a deadline is at `now`: Copenhagen calendar days from the date it opened to the date
+// of `now` (issue 12, item 21: counted like due dates, days_late and days to answer, never in
+// elapsed 24-hour periods). 0 on the day it opened.
+int age_days(const Deadline& d, TimePoint now);
+
 // The one boundary of a deadline (issue 12, item 20), used for replies, the overdue flag, the
 // figures and the operators' views alike: the due day ends at due_end, the first instant after
 // it (local midnight), and from that instant on the deadline has passed. A reply at due_end is

@@ -38,9 +38,11 @@ ReplyFigures figures(const std::vector<const Deadline*>& group, TimePoint now) {
         ++f.cancelled;
         break;
       case DeadlineState::kDeclined:
+        ++f.declined;
+        if (const auto n = days_to_answer(*d)) days.push_back(*n);
+        break;
       case DeadlineState::kAnsweredOnTime:
       case DeadlineState::kAnsweredLate:
-        if (d->state == DeadlineState::kDeclined) ++f.declined;
         if (answered_late(*d))
           ++f.answered_late;
         else

@@ -17,16 +17,20 @@
 
 namespace sektorbro {
 
-// Counting rules, per group (owed_by, Copenhagen month of opened_at):
+// Counting rules, per group (owed_by, Copenhagen month of opened_at). The five states are
+// disjoint (issue 12, item 21), so
+//     received = answered_on_time + answered_late + declined + cancelled + open,
+// and overdue is a part of open (overdue <= open):
 //  - received: every deadline in the group, whatever its state;
-//  - answered_on_time / answered_late: replies at or before / after due_end. A decline is a reply
-//    (the unit did answer), so it counts in one of the two, and also in `declined`;
-//  - cancelled: closed as cancelled (not a reply; in no other column but received);
-//  - open: still open; overdue: open with now >= due_end (from `now`, not from the overdue flag,
-//    so figures are right between sweeps);
+//  - answered_on_time / answered_late: answers (certificates, mentor responses) before / at or
+//    after due_end (past_due); a decline is in neither;
+//  - declined: closed by a decline, whenever it came (a decline is not the certificate asked for);
+//  - cancelled: closed as cancelled;
+//  - open: still open; overdue: open and past_due at `now` (from `now`, not from the overdue
+//    flag, so figures are right between sweeps);
 //  - late_share = answered_late / (answered_on_time + answered_late), none if nothing answered;
 //  - days to answer = days_to_answer() (calendar days between the Copenhagen dates of opening and
-//    reply) over the replies (declines included); median: the middle value, or the mean of the
+//    reply) over every reply, declines included; median: the middle value, or the mean of the
 //    two middle values for an even count; p90: NEAREST-RANK, the ceil(0.9 · n)-th smallest value
 //    (always one of the observed values; for n < 10 that is the largest).
 struct ReplyFigures {

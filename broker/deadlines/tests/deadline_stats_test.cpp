@@ -38,12 +38,13 @@ class StatsTest : public ::testing::Test {
 //   B LÆ125 opened 2 Mar,     due 16 Mar,     answered 12 Mar  → 10 days, on time
 //   C LÆ125 opened 2 Mar,     due 16 Mar,     answered 16 Mar  → 14 days, on time
 //   D LÆ125 opened 2 Mar,     due 16 Mar,     answered 22 Mar  → 20 days, late
-//   E LÆ135 opened 2 Mar,     due Wed 1 Apr,  declined 2 Apr   → 31 days, late (a decline)
+//   E LÆ135 opened 2 Mar,     due Wed 1 Apr,  declined 2 Apr   → 31 days, a decline (late)
 //   I LÆ125 opened Tue 10 Mar, due Tue 24 Mar, answered 17 Mar →  7 days, on time
 //   F LÆ125 opened Tue 3 Mar, due Tue 17 Mar, still open on 10 Apr → open, overdue
 //   G LÆ125 opened Wed 4 Mar, cancelled 5 Mar
-// received 8; on time 4 (A B C I), late 2 (D E), declined 1, cancelled 1, open 1, overdue 1;
-// late share 2/6 = 0.3333; days [3 7 10 14 20 31]: median (10 + 14) / 2 = 12,
+// received 8 = on time 4 (A B C I) + late 1 (D) + declined 1 (E) + cancelled 1 + open 1 (the
+// columns are disjoint, issue 12 item 21); overdue 1 (of the open); late share over answers
+// 1/5 = 0.2; days over replies, the decline too, [3 7 10 14 20 31]: median (10 + 14) / 2 = 12,
 // p90 nearest rank ceil(0.9 × 6) = 6th = 31.
 // psy-a, April 2026: H LÆ125 opened 31 Mar 23:30 UTC = 1 Apr 01:30 CEST (April!), due 15 Apr,
 // answered 10 Apr → 9 days; open J opened 8 Apr, due 22 Apr, not overdue on 10 Apr.
@@ -74,13 +75,13 @@ TEST_F(StatsTest, HandComputedCertificateTable) {
   const ReplyFigures& m = rows[0].replies;
   EXPECT_EQ(m.received, 8);
   EXPECT_EQ(m.answered_on_time, 4);
-  EXPECT_EQ(m.answered_late, 2);
+  EXPECT_EQ(m.answered_late, 1);
   EXPECT_EQ(m.declined, 1);
   EXPECT_EQ(m.cancelled, 1);
   EXPECT_EQ(m.open, 1);
   EXPECT_EQ(m.overdue, 1);
   ASSERT_TRUE(m.late_share.has_value());
-  EXPECT_DOUBLE_EQ(*m.late_share, 2.0 / 6.0);
+  EXPECT_DOUBLE_EQ(*m.late_share, 1.0 / 5.0);
   EXPECT_EQ(m.median_days_to_answer, 12.0);
   EXPECT_EQ(m.p90_days_to_answer, 31);
 
@@ -102,7 +103,7 @@ TEST_F(StatsTest, HandComputedCertificateTable) {
   EXPECT_EQ(certificate_stats_csv(rows),
             "unit,month,received,answered_on_time,answered_late,declined,cancelled,open,overdue,"
             "late_share,median_days_to_answer,p90_days_to_answer\r\n"
-            "psy-a,2026-03,8,4,2,1,1,1,1,0.3333,12.0,31\r\n"
+            "psy-a,2026-03,8,4,1,1,1,1,1,0.2000,12.0,31\r\n"
             "psy-a,2026-04,2,1,0,0,0,1,0,0.0000,9.0,9\r\n"
             "psy-b,2026-03,1,0,1,0,0,0,0,1.0000,18.0,18\r\n");
 }
@@ -146,6 +147,50 @@ TEST_F(StatsTest, HandComputedMentorTable) {
             "overdue,late_share,median_days_to_answer,p90_days_to_answer,median_lead_time_days,"
             "notices_after_discharge,share_after_discharge\r\n"
             "jc-x,2026-03,3,1,1,0,0,1,1,0.5000,5.5,9,0.0,1,0.3333\r\n");
+}
+
+// Issue 12, item 21: every deadline is in exactly one of answered_on_time, answered_late,
+// declined, cancelled and open, so they add up to received; overdue is a part of open.
+TEST_F(StatsTest, TheColumnsAddUpToReceived) {
+  const auto at = [](Date d) { return utc(d, 9); };
+  std::vector<Deadline> all;
+  all.push_back(answered(cert("psy-a", "LÆ135", at(2026y / March / 2)), at(2026y / March / 3),
+                         ReplyKind::kDecline));  // declined on time
+  all.push_back(answered(cert("psy-a", "LÆ145", at(2026y / March / 2)), at(2026y / May / 20),
+                         ReplyKind::kDecline));  // declined late
+  all.push_back(answered(cert("psy-a", "LÆ125", at(2026y / March / 2)), at(2026y / March / 3)));
+  all.push_back(answered(cert("psy-a", "LÆ125", at(2026y / March / 2)), at(2026y / May / 20)));
+  all.push_back(*cancel(cert("psy-a", "LÆ125", at(2026y / March / 2)), at(2026y / March / 3)));
+  all.push_back(cert("psy-a", "LÆ125", at(2026y / March / 2)));  // open and overdue
+  all.push_back(cert("psy-a", "LÆ155", at(2026y / March / 30)));  // open, not yet due
+  const auto rows = certificate_stats(all, at(2026y / May / 21));
+  ASSERT_EQ(rows.size(), 1u);
+  const ReplyFigures& f = rows[0].replies;
+  EXPECT_EQ(f.received, 7);
+  EXPECT_EQ(f.answered_on_time + f.answered_late + f.declined + f.cancelled + f.open, f.received);
+  EXPECT_EQ(f.answered_on_time, 1);
+  EXPECT_EQ(f.answered_late, 1);
+  EXPECT_EQ(f.declined, 2);
+  EXPECT_EQ(f.cancelled, 1);
+  EXPECT_EQ(f.open, 2);
+  EXPECT_EQ(f.overdue, 1);
+  EXPECT_LE(f.overdue, f.open);
+  EXPECT_EQ(f.late_share, 0.5);  // answers only: 1 late of 2
+}
+
+// Issue 12, item 21: a deadline's age counts Copenhagen calendar days, like everything else in
+// the deadline figures, not elapsed 24-hour periods.
+TEST(DeadlineAge, CountsCopenhagenCalendarDays) {
+  Deadline d;
+  d.opened_at = utc(2026y / March / 2, 22, 30);  // Mon 2 March 23:30 CET
+  EXPECT_EQ(age_days(d, utc(2026y / March / 2, 22, 59)), 0);
+  EXPECT_EQ(age_days(d, utc(2026y / March / 2, 23, 0)), 1);  // Tue 3 March 00:00 CET, 30 minutes
+  EXPECT_EQ(age_days(d, utc(2026y / March / 3, 22, 0)), 1);  // Tue 23:00 CET, 23.5 hours
+  EXPECT_EQ(age_days(d, utc(2026y / March / 4, 22, 0)), 2);  // Wed 23:00 CET, 47.5 hours
+  EXPECT_EQ(age_days(d, utc(2026y / March / 4, 23, 0)), 3);  // Thu 00:00 CET
+  // Across the change to summer time (29 March): still calendar days.
+  d.opened_at = utc(2026y / March / 28, 12);            // Sat 28 March 13:00 CET
+  EXPECT_EQ(age_days(d, utc(2026y / March / 29, 22)), 2);  // Mon 30 March 00:00 CEST, 33 hours
 }
 
 TEST(StatsFunctions, MedianAndNearestRankPercentile) {
