@@ -1,0 +1,108 @@
+// MemoryStore: the whole Store contract in memory (leveldb's memenv idea), for tests of the
+// server's drivers without SQLite. Seen through the Store interface it behaves like SqliteStore
+// (store_contract_test.cpp runs one suite against both): message ids increase from 1, timelines
+// keep insertion order, list and deadline queries filter, order and page the same way, the same
+// operations fail with the same Errc (kStale, kNotFound, kConflict, kInvalid), and reads see only
+// committed batches, as SqliteStore's separate read connection does.
+//
+// Not kept: nothing is durable beyond the object's life, and the audit chain is a plain list of
+// entries (seq, at, kind, actor, subject, detail as SqliteStore writes them) without hashes —
+// audit_entries() returns it; the hashing and its verification are SqliteStore's
+// (audit_chain.hpp, audit_verify.hpp).
+//
+// Atomicity: every write operation records its changes in an undo log. A failed operation is
+// undone at once (no trace, the batch goes on); commit_batch replays the batch's log onto the
+// committed state the readers see; rollback_batch undoes the whole batch. An operation outside a
+// batch commits on its own. Costs are in proportion to what an operation writes, not to the
+// size of the store (list queries scan: this is for tests, not for a million deadlines).
+//
+// Fault switches for tests (any thread): fail_commits(true) makes every commit fail with
+// kStorage, as a full disk would — commit_batch loses the whole batch, and a write outside a
+// batch (its own commit) fails without a trace. fail_writes(true) makes the next write operations
+// fail with kStorage as SQLite does when a write hits a full disk mid-batch: the batch is lost
+// with it, later operations in that batch fail too and its commit_batch reports the loss.
+//
+// Thread rules: as Store — writes from one thread, reads from any other thread concurrently; one
+// mutex guards the state, so any thread is safe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "broker/store/audit_chain.hpp"
+#include "broker/store/store.hpp"
+
+namespace sektorbro {
+
+namespace memory_store_detail {
+struct State;   // the tables (memory_store.cpp)
+struct Change;  // one undoable change to them
+}  // namespace memory_store_detail
+
+class MemoryStore final : public Store {
+ public:
+  MemoryStore();
+  ~MemoryStore() override;
+  MemoryStore(const MemoryStore&) = delete;
+  MemoryStore& operator=(const MemoryStore&) = delete;
+
+  // --- fault switches (tests) ---
+  void fail_commits(bool on) { fail_commits_ = on; }
+  void fail_writes(bool on) { fail_writes_ = on; }
+
+  // The committed audit entries in seq order (1, 2, 3, …); prev_hash and hash are empty.
+  std::vector<AuditEntry> audit_entries();
+
+  Result<void> begin_batch() override;
+  Result<void> commit_batch() override;
+  void rollback_batch() override;
+  Result<std::int64_t> store_message(const MessagePlan& plan) override;
+  Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
+                               TimePoint next_attempt_at, const std::string& last_error,
+                               const MessageEvent& event) override;
+  Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
+                           const MessageEvent& event) override;
+  Result<void> append_event(const MessageEvent& event) override;
+  Result<void> requeue(std::int64_t message_id, TimePoint now) override;
+  Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) override;
+  Result<void> audit_action(TimePoint at, const std::string& actor, const std::string& action,
+                            const std::string& subject, const std::string& detail) override;
+  Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
+                            const MessageEvent& event) override;
+
+  Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
+                                                    const std::string& letter_id) override;
+  Result<std::optional<std::int64_t>> find_letter_version(const std::string& sender_gln,
+                                                          const std::string& letter_id,
+                                                          const std::string& content_hash) override;
+  Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) override;
+  Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
+  Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
+  Result<std::vector<PendingDelivery>> pending_deliveries() override;
+  Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
+  Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
+  Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
+  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+
+ private:
+  using State = memory_store_detail::State;
+  using Change = memory_store_detail::Change;
+  // Runs one write operation: undone if it fails, committed at once outside a batch.
+  template <typename T, typename Body>
+  Result<T> atomically(Body&& body);
+  void undo_to(std::size_t mark);  // caller holds mu_
+  void commit_log();               // caller holds mu_
+
+  std::mutex mu_;
+  std::unique_ptr<State> committed_;  // what readers see
+  std::unique_ptr<State> working_;    // committed_ plus the open batch's changes
+  std::vector<Change> log_;           // the open batch's changes, oldest first
+  bool in_batch_ = false;
+  bool batch_lost_ = false;  // a write failed as on a full disk: the batch is gone
+  std::atomic<bool> fail_commits_{false};
+  std::atomic<bool> fail_writes_{false};
+};
+
+}  // namespace sektorbro
