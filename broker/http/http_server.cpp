@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "broker/core/log.hpp"
+#include "broker/http/request_target.hpp"
 
 namespace sektorbro {
 namespace {
@@ -326,6 +327,12 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
                                   "text/plain");
         } else if (ec) {
           break;
+        } else if (const auto target = parser.get().target();
+                   !target_is_text(std::string_view(target.data(), target.size()))) {
+          refusal = make_response(http::status::bad_request,
+                                  "the request target is not UTF-8 text without control "
+                                  "characters\n",
+                                  "text/plain");
         }
       }
     }

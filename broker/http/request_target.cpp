@@ -26,6 +26,44 @@ std::string percent_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
+// RFC 3629 UTF-8 without control characters (C0 and DEL).
+bool is_text(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7F) return false;
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) lo = 0xA0;  // no overlong forms
+      if (c == 0xED) hi = 0x9F;  // no surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) lo = 0x90;  // no overlong forms
+      if (c == 0xF4) hi = 0x8F;  // nothing past U+10FFFF
+    } else {
+      return false;  // a continuation byte, C0/C1 (overlong), F5-FF
+    }
+    if (i + length > s.size()) return false;
+    const auto second = static_cast<unsigned char>(s[i + 1]);
+    if (second < lo || second > hi) return false;
+    for (std::size_t k = 2; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if (next < 0x80 || next > 0xBF) return false;
+    }
+    if (length == 2 && c == 0xC2 && second < 0xA0) return false;  // C1 controls U+0080-U+009F
+    i += length;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> split_path(std::string_view path) {
@@ -61,5 +99,13 @@ std::string_view query_of(std::string_view target) {
 }
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+bool target_is_text(std::string_view target) {
+  for (const auto& segment : split_path(path_of(target)))
+    if (!is_text(segment)) return false;
+  for (const auto& [name, value] : parse_query(query_of(target)))
+    if (!is_text(name) || !is_text(value)) return false;
+  return true;
+}
 
 }  // namespace sektorbro

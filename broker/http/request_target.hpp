@@ -17,5 +17,11 @@ std::map<std::string, std::string> parse_query(std::string_view query);
 std::string_view query_of(std::string_view target);
 // The path of a request target (everything before '?').
 std::string_view path_of(std::string_view target);
+// Whether every path segment and every query name and value, once percent-decoded, is UTF-8
+// text (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF) without C0 control
+// characters or DEL. Routes take ids and names from the target and echo them in JSON answers
+// and logs, so a target that is not text is answered 400 before any route sees it (issue 12,
+// item 8: "/v1/letters/%FF" was a 500).
+bool target_is_text(std::string_view target);
 
 }  // namespace sektorbro

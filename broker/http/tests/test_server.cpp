@@ -165,15 +165,20 @@ RawClient::~RawClient() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-ClientResult RawClient::get(bool keep_alive) {
-  ClientResult result;
-  const std::string request = std::string("GET / HTTP/1.1\r\nHost: localhost\r\n") +
+ClientResult RawClient::get(bool keep_alive, const std::string& target) {
+  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n" +
                               (keep_alive ? "" : "Connection: close\r\n") + "\r\n";
-  if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    result.error = "send failed";
-    return result;
-  }
+  if (!send(request)) return ClientResult{0, "", "send failed"};
+  return read_response();
+}
+
+bool RawClient::send(const std::string& bytes) {
+  return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(bytes.size());
+}
+
+ClientResult RawClient::read_response() {
+  ClientResult result;
   // The test server's answers are small, with Content-Length: read the header, then the body.
   for (;;) {
     const auto end = pending_.find("\r\n\r\n");

@@ -63,7 +63,12 @@ class RawClient {
   RawClient(unsigned short port, const std::string& source = "127.0.0.1");
   ~RawClient();
   // Sends one GET and reads one response; status 0 and an error when the server closed.
-  ClientResult get(bool keep_alive);
+  ClientResult get(bool keep_alive, const std::string& target = "/");
+  // Sends `bytes` as they are (false if the send failed).
+  bool send(const std::string& bytes);
+  // Reads one response (answers with Content-Length); status 0 and an error when the server
+  // closed or nothing came within the timeout.
+  ClientResult read_response();
   // Reads until the server closes; true if it did within the timeout, sending nothing.
   bool closed_by_server();
 
