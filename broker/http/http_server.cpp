@@ -71,6 +71,13 @@ std::string client_address(const asio::ip::address& address) {
   return address.to_string();
 }
 
+// Errors of the HTTP framing itself (bad chunk sizes, extensions, …), as opposed to the peer
+// going away: these get a 400.
+bool is_framing_error(const boost::system::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
+}
+
 Error tls_error(const std::string& what, const std::string& file,
                 const boost::system::error_code& ec) {
   return make_error(Errc::kConfig, "cannot load TLS " + what + " '" + file + "': " + ec.message());
@@ -313,17 +320,32 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
                           "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
                           "text/plain");
       } else {
-        lowest.expires_after(limits_.body_timeout);
+        // The body's own deadline: a timer that cancels the read, so the connection stays open
+        // for the 408 (the stream's own expiry closes the socket, and nothing could be sent).
+        lowest.expires_never();
+        auto body_timer = std::make_shared<asio::steady_timer>(io_, limits_.body_timeout);
+        auto timed_out = std::make_shared<bool>(false);
+        body_timer->async_wait([&lowest, body_timer, timed_out](boost::system::error_code e) {
+          if (e || *timed_out) return;
+          *timed_out = true;
+          lowest.cancel();
+        });
         auto reading_body =
             http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
         co_await std::move(reading_body);
-        if (ec == http::error::body_limit) {
+        const bool late = *timed_out;
+        *timed_out = true;  // a timer that fires from now on touches nothing
+        body_timer->cancel();
+        if (late) {
+          refusal = make_response(http::status::request_timeout, "body not received in time\n",
+                                  "text/plain");
+        } else if (ec == http::error::body_limit) {
           refusal = make_response(
               http::status::payload_too_large,
               "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
               "text/plain");
-        } else if (ec == beast::error::timeout) {
-          refusal = make_response(http::status::request_timeout, "body not received in time\n",
+        } else if (is_framing_error(ec)) {
+          refusal = make_response(http::status::bad_request, "malformed HTTP request body\n",
                                   "text/plain");
         } else if (ec) {
           break;
