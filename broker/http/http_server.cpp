@@ -6,6 +6,7 @@
 
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <cstring>
 
 #include "broker/core/log.hpp"
@@ -71,12 +72,23 @@ std::string client_address(const asio::ip::address& address) {
   return address.to_string();
 }
 
+// An accept that fails for want of descriptors or kernel memory fails again at once until some
+// are freed: retrying without a pause spins a core (issue 12, item 7).
+bool is_resource_shortage(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 // Errors of the HTTP framing itself (bad chunk sizes, extensions, …), as opposed to the peer
 // going away: these get a 400.
 bool is_framing_error(const boost::system::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_chunk).category() &&
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
+
+constexpr auto kFirstAcceptPause = std::chrono::milliseconds{10};
+constexpr auto kLongestAcceptPause = std::chrono::seconds{1};
 
 Error tls_error(const std::string& what, const std::string& file,
                 const boost::system::error_code& ec) {
@@ -171,7 +183,8 @@ HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler hand
       limits_(limits),
       handler_(std::move(handler)),
       acceptor_(io),
-      connections_(std::make_shared<ConnectionCounts>()) {}
+      connections_(std::make_shared<ConnectionCounts>()),
+      accept_pause_(io) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -217,16 +230,35 @@ void HttpServer::stop() {
   stopping_ = true;
   boost::system::error_code ec;
   acceptor_.close(ec);
+  accept_pause_.cancel();
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
+  // Out of descriptors: pause, doubling up to kLongestAcceptPause, and say so once per episode.
+  std::chrono::milliseconds pause{0};
   while (!stopping_) {
     boost::system::error_code ec;
     tcp::socket socket =
         co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) co_return;
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      if (!is_resource_shortage(ec)) continue;  // that one connection failed; the next may not
+      if (pause.count() == 0) {
+        log_warn("cannot accept connections: " + ec.message() +
+                 "; serving the open ones and retrying (up to every " +
+                 std::to_string(kLongestAcceptPause.count()) + " s) until descriptors are free");
+        pause = kFirstAcceptPause;
+      } else {
+        pause = std::min<std::chrono::milliseconds>(pause * 2, kLongestAcceptPause);
+      }
+      accept_pause_.expires_after(pause);
+      auto pausing = accept_pause_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(pausing);
+      continue;
+    }
+    if (pause.count() != 0) {
+      log_info("accepting connections again");
+      pause = std::chrono::milliseconds{0};
     }
     const tcp::endpoint remote = socket.remote_endpoint(ec);
     if (ec) continue;  // already gone

@@ -97,6 +97,9 @@ class HttpServer {
   tcp::acceptor acceptor_;
   std::unique_ptr<asio::ssl::context> tls_;  // null: plain HTTP
   std::shared_ptr<ConnectionCounts> connections_;
+  // Waits between accept attempts while the process is out of file descriptors (issue 12,
+  // item 7); cancelled by stop().
+  asio::steady_timer accept_pause_;
   bool stopping_ = false;
 };
 
