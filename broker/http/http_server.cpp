@@ -1,5 +1,6 @@
 #include "broker/http/http_server.hpp"
 
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -89,6 +90,9 @@ bool is_framing_error(const boost::system::error_code& ec) {
 
 constexpr auto kFirstAcceptPause = std::chrono::milliseconds{10};
 constexpr auto kLongestAcceptPause = std::chrono::seconds{1};
+// Freed bodies of at least this size make the allocator hand memory back to the system once
+// nothing is buffered any more (glibc keeps freed heap otherwise; issue 12, item 6).
+constexpr std::size_t kTrimAfterBytes = 256 * 1024;
 
 Error tls_error(const std::string& what, const std::string& file,
                 const boost::system::error_code& ec) {
@@ -168,6 +172,38 @@ class HttpServer::ConnectionSlot {
   std::string address_;
 };
 
+// Bytes of the overall body budget held by one request; given back when destroyed.
+class HttpServer::BodyReservation {
+ public:
+  BodyReservation() = default;
+  BodyReservation(std::shared_ptr<std::size_t> total, std::size_t bytes)
+      : total_(std::move(total)), bytes_(bytes) {
+    *total_ += bytes_;
+  }
+  BodyReservation(BodyReservation&& other) noexcept
+      : total_(std::move(other.total_)), bytes_(other.bytes_) {}
+  BodyReservation& operator=(BodyReservation&& other) noexcept {
+    release();
+    total_ = std::move(other.total_);
+    bytes_ = other.bytes_;
+    return *this;
+  }
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  ~BodyReservation() { release(); }
+
+  void release() {
+    if (total_ == nullptr) return;
+    *total_ -= bytes_;
+    if (*total_ == 0 && bytes_ >= kTrimAfterBytes) malloc_trim(0);
+    total_.reset();
+  }
+
+ private:
+  std::shared_ptr<std::size_t> total_;
+  std::size_t bytes_ = 0;
+};
+
 HttpResponse make_response(http::status status, std::string body, std::string content_type,
                            unsigned version) {
   HttpResponse res{status, version};
@@ -184,6 +220,7 @@ HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler hand
       handler_(std::move(handler)),
       acceptor_(io),
       connections_(std::make_shared<ConnectionCounts>()),
+      buffered_(std::make_shared<std::size_t>(0)),
       accept_pause_(io) {}
 
 HttpServer::~HttpServer() = default;
@@ -331,6 +368,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
                                                   asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(reading_header);
     std::optional<HttpResponse> refusal;
+    BodyReservation reservation;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::connection_reset || ec == asio::error::eof ||
         ec == asio::ssl::error::stream_truncated) {
@@ -346,12 +384,24 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     } else if (ec) {
       refusal = make_response(http::status::bad_request, "malformed HTTP request\n", "text/plain");
     } else {
-      if (const auto length = parser.content_length(); length && *length > limits_.max_body_bytes) {
+      const auto length = parser.content_length();
+      // Chunked: the size is unknown until the last chunk, so the most it may be is counted.
+      const std::size_t body_bytes =
+          length ? static_cast<std::size_t>(*length)
+                 : (parser.chunked() ? limits_.max_body_bytes : std::size_t{0});
+      if (length && *length > limits_.max_body_bytes) {
         refusal =
             make_response(http::status::payload_too_large,
                           "body larger than " + std::to_string(limits_.max_body_bytes) + " bytes\n",
                           "text/plain");
+      } else if (body_bytes > limits_.max_buffered_bytes ||
+                 *buffered_ > limits_.max_buffered_bytes - body_bytes) {
+        refusal = make_response(http::status::service_unavailable,
+                                "server busy: too many request bodies in progress; try again\n",
+                                "text/plain");
+        refusal->set(http::field::retry_after, "1");
       } else {
+        if (body_bytes > 0) reservation = BodyReservation(buffered_, body_bytes);
         // The body's own deadline: a timer that cancels the read, so the connection stays open
         // for the 408 (the stream's own expiry closes the socket, and nothing could be sent).
         lowest.expires_never();

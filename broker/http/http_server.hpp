@@ -1,7 +1,7 @@
 // HttpServer: an HTTP/1.1 listener on an io_context, one coroutine per connection (Beast).
 // It enforces the transport limits — connections per client address, header size, body size,
 // header and body timeouts (the TLS handshake counts towards the header timeout) — before any
-// handler sees a byte, answers what it refuses itself (413, 431, 400, 408) and hands each
+// handler sees a byte, answers what it refuses itself (413, 431, 400, 408, 503) and hands each
 // complete request to the handler together with the peer's identity. It knows nothing about
 // messages, endpoints or operators: deciding what an identity may do is the handler's job.
 //
@@ -49,6 +49,11 @@ struct HttpLimits {
   Duration body_timeout = std::chrono::seconds{30};    // for the body once the header is in
   // Connections open at once from one IP address; more are closed at once, unanswered.
   std::size_t max_connections_per_client = 64;
+  // Bytes held for request bodies across all connections (issue 12, item 6: without it, two
+  // client addresses took the broker to 533 MiB). A request is counted from its header until
+  // its answer is written — at its Content-Length, or at max_body_bytes when chunked (its size
+  // is unknown until it ends) — and a request that would go over is answered 503 unread.
+  std::size_t max_buffered_bytes = 64 * 1024 * 1024;
 };
 
 // The server side of TLS. Files are PEM.
@@ -77,12 +82,15 @@ class HttpServer {
                                     const TlsServerOptions& tls);
   // Stops accepting and closes idle connections; requests in progress finish.
   void stop();
+  // Bytes counted for request bodies now, across all connections.
+  std::size_t buffered_bytes() const { return *buffered_; }
 
  private:
   // Connections open per client address; shared with the connections' coroutine frames, which
   // may outlive the server when the io_context is destroyed after it.
   using ConnectionCounts = std::map<std::string, std::size_t>;
   class ConnectionSlot;
+  class BodyReservation;
 
   Result<unsigned short> bind(const std::string& address, unsigned short port);
   asio::awaitable<void> accept_loop();
@@ -97,6 +105,8 @@ class HttpServer {
   tcp::acceptor acceptor_;
   std::unique_ptr<asio::ssl::context> tls_;  // null: plain HTTP
   std::shared_ptr<ConnectionCounts> connections_;
+  // Bytes reserved for request bodies now; shared with the connections like connections_.
+  std::shared_ptr<std::size_t> buffered_;
   // Waits between accept attempts while the process is out of file descriptors (issue 12,
   // item 7); cancelled by stop().
   asio::steady_timer accept_pause_;

@@ -11,6 +11,7 @@
 #include <boost/beast/ssl.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
 
 namespace sektorbro::testing {
@@ -19,6 +20,12 @@ asio::awaitable<HttpResponse> record_and_answer(TestServer* server, PeerIdentity
   {
     std::lock_guard lock(server->mu_);
     server->peers_.push_back(std::move(peer));
+  }
+  server->changed_.notify_all();
+  while (server->held_) {
+    boost::system::error_code ec;
+    auto waiting = server->release_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(waiting);
   }
   co_return make_response(http::status::ok, "hello\n", "text/plain");
 }
@@ -115,6 +122,34 @@ Result<unsigned short> TestServer::listen_tls(const TlsServerOptions& tls) {
 
 void TestServer::start() {
   thread_ = std::thread([this] { io_.run(); });
+}
+
+void TestServer::hold_requests() {
+  asio::post(io_, [this] {
+    held_ = true;
+    release_.expires_at(asio::steady_timer::time_point::max());
+  });
+}
+
+void TestServer::release_requests() {
+  asio::post(io_, [this] {
+    held_ = false;
+    release_.cancel();
+  });
+}
+
+bool TestServer::wait_for_requests(std::size_t n) const {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, kClientTimeout, [&] { return peers_.size() >= n; });
+}
+
+std::size_t TestServer::buffered_bytes() {
+  std::promise<std::size_t> answer;
+  asio::post(io_, [&] { answer.set_value(server_->buffered_bytes()); });
+  auto future = answer.get_future();
+  if (future.wait_for(kClientTimeout) != std::future_status::ready)
+    throw std::runtime_error("the server's thread did not answer");
+  return future.get();
 }
 
 std::vector<PeerIdentity> TestServer::peers() const {

@@ -33,14 +33,25 @@ class TestServer {
   void start();  // runs the io_context on a thread of its own
 
   std::vector<PeerIdentity> peers() const;  // one per request handled, in order
+  // While held, the handler records the peer and then waits before it answers (a handler that
+  // is busy, e.g. waiting for a commit), so the request's body stays buffered.
+  void hold_requests();
+  void release_requests();
+  // Waits (bounded, 10 s) until at least `n` requests reached the handler.
+  bool wait_for_requests(std::size_t n) const;
+  // Bytes the server holds for request bodies now (read on the server's thread).
+  std::size_t buffered_bytes();
 
  private:
   friend asio::awaitable<HttpResponse> record_and_answer(TestServer* server, PeerIdentity peer);
 
   asio::io_context io_{1};
+  asio::steady_timer release_{io_};  // cancelled to wake held handlers
+  bool held_ = false;                // read and written on the server's thread only
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
   mutable std::mutex mu_;
+  mutable std::condition_variable changed_;
   std::vector<PeerIdentity> peers_;
 };
 
