@@ -171,6 +171,10 @@ std::string native_id_for_uuid(std::string_view uuid) {
 }
 
 Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at) {
+  if (m.event != kEventCareCommunication && m.event != kEventHospitalNotification)
+    return make_error(Errc::kUnsupportedType,
+                      "FHIR message: only CareCommunication and HospitalNotification discharge "
+                      "events have a native letter (and Acknowledgements a native receipt)");
   Envelope env;
   env.id = native_id_for_uuid(m.bundle_id);
   if (env.id.empty()) return invalid("Bundle/id: expected a UUID");

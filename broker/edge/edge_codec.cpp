@@ -1,9 +1,13 @@
 #include "broker/edge/edge_codec.hpp"
 
+#include "adapters/fhir/fhir_native.hpp"
+#include "adapters/fhir/fhir_receipts.hpp"
 #include "adapters/oioxml/oioxml_codec.hpp"
 #include "adapters/oioxml/oioxml_native.hpp"
 #include "adapters/sbdh/sbdh_native.hpp"
 #include "broker/codec/codec.hpp"
+#include "broker/xml/text_encoding.hpp"
+#include "broker/xml/xml_document.hpp"
 
 namespace sektorbro {
 namespace {
@@ -34,7 +38,133 @@ std::string_view root_start_tag(std::string_view bytes) {
   return {};
 }
 
+// The first child element with this local name, whatever its namespace (lenient reading).
+const XmlNode* local(const XmlNode* e, std::string_view name) {
+  if (e == nullptr) return nullptr;
+  for (const auto& c : e->children)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+std::string local_text(const XmlNode* e, std::string_view name) {
+  const XmlNode* c = local(e, name);
+  return c == nullptr ? std::string{} : std::string(trim_space(c->text));
+}
+
+std::string local_value(const XmlNode* e, std::string_view name) {
+  const XmlNode* c = local(e, name);
+  if (c == nullptr) return {};
+  const std::string* v = c->attribute("value");
+  return v == nullptr ? std::string{} : *v;
+}
+
+std::string strip_0088(std::string s) {
+  if (s.starts_with("0088:")) s.erase(0, 5);
+  return s;
+}
+
+// What the refusal of a document needs, from its tree (any dialect, nothing validated).
+OriginalIds original_ids_of(const XmlNode& root) {
+  OriginalIds o;
+  if (root.name == "Emessage") {
+    o.envelope_id = local_text(local(&root, "Envelope"), "Identifier");
+    for (const auto& c : root.children) {
+      if (c.name == "Envelope") continue;
+      const XmlNode* head = local(&c, "Letter");
+      if (root.ns == kNamespace) {  // native: <Letter><Identifier/>…<Sender><GLN/>
+        if (c.name != "Letter") continue;
+        head = &c;
+        if (o.sender_gln.empty()) {
+          o.sender_gln = local_text(local(&c, "Sender"), "GLN");
+          o.sender_sor = local_text(local(&c, "Sender"), "SOR");
+        }
+      } else if (o.sender_gln.empty()) {
+        o.sender_gln = local_text(local(&c, "Sender"), "EANIdentifier");
+      }
+      const std::string id = local_text(head, "Identifier");
+      if (!id.empty()) o.letter_ids.push_back(id);
+    }
+  } else if (root.name == "StandardBusinessDocument") {
+    const XmlNode* header = local(&root, "StandardBusinessDocumentHeader");
+    o.sender_gln = strip_0088(local_text(local(header, "Sender"), "Identifier"));
+    o.envelope_id = local_text(local(header, "DocumentIdentification"), "InstanceIdentifier");
+  } else if (root.name == "Bundle") {
+    o.envelope_id = adapters::native_id_for_uuid(local_value(&root, "id"));
+    const XmlNode* header = local(local(local(&root, "entry"), "resource"), "MessageHeader");
+    o.fhir_header_id = local_value(header, "id");
+    const std::string letter = adapters::native_id_for_uuid(o.fhir_header_id);
+    if (!letter.empty()) o.letter_ids.push_back(letter);
+  }
+  return o;
+}
+
+// A MedCom FHIR message (plain or from an SBDH payload) into `in`.
+Result<void> decode_fhir(std::string_view bytes, TimePoint now, Inbound& in) {
+  if (adapters::fhir_event_of(bytes) == adapters::kEventAcknowledgement ||
+      adapters::fhir_event_of(bytes) == "acknowledgment-message") {
+    auto ack = adapters::parse_fhir_acknowledgement(bytes);
+    if (!ack) return ack.error();
+    ReceiptReference ref;
+    ref.original_envelope_id = "ukendt";  // FHIR names the message, not its envelope
+    const std::string original = adapters::native_id_for_uuid(ack->response_identifier);
+    if (original.empty())
+      return make_error(Errc::kInvalid, "Bundle/MessageHeader/response/identifier: not a UUID");
+    ref.original_letter_ids.push_back(original);
+    const std::string letter_id = adapters::native_id_for_uuid(ack->header_id);
+    if (letter_id.empty())
+      return make_error(Errc::kInvalid, "Bundle/entry[1]/MessageHeader/id: not a UUID");
+    auto native = adapters::ack_to_native(*ack, ref, letter_id);
+    if (!native) return native.error();
+    in.fhir_transient = native->outcome == adapters::AckOutcome::kTransient;
+    if (native->receipt) {
+      Envelope env;
+      env.id = adapters::native_id_for_uuid(ack->bundle_id);
+      if (env.id.empty()) return make_error(Errc::kInvalid, "Bundle/id: not a UUID");
+      env.sent = ack->timestamp;
+      env.letters.push_back(std::move(*native->receipt));
+      in.envelope = std::move(env);
+    }
+    in.fhir_ack = std::move(*ack);
+    return {};
+  }
+  auto message = adapters::parse_fhir_message(bytes);
+  if (!message) return message.error();
+  auto envelope = adapters::fhir_to_native(*message, now);
+  if (!envelope) return envelope.error();
+  in.envelope = std::move(*envelope);
+  in.fhir_message = std::move(*message);
+  return {};
+}
+
 }  // namespace
+
+bool sniff_fhir(std::string_view bytes) {
+  const std::string_view tag = root_start_tag(bytes);
+  const auto name_end = tag.find_first_of(" \t\r\n/>");
+  const std::string_view name = tag.substr(0, name_end);
+  return (name == "<Bundle" || name.ends_with(":Bundle")) &&
+         tag.find("http://hl7.org/fhir") != std::string_view::npos;
+}
+
+Inbound read_leniently(std::string_view bytes) {
+  Inbound in;
+  in.dialect = sniff_dialect(bytes);
+  in.fhir = sniff_fhir(bytes);
+  auto decoded = decode_document(bytes);
+  if (!decoded) return in;
+  auto tree = parse_xml_document(decoded->utf8);
+  if (!tree) return in;
+  in.original = original_ids_of(*tree);
+  if (in.dialect == Dialect::kSbdh) {
+    if (auto sbdh = adapters::parse_sbdh(bytes)) {
+      if (!sbdh->message_envelope_id.empty()) in.original.envelope_id = sbdh->message_envelope_id;
+      if (!sbdh->message_id.empty()) in.original.letter_ids = {sbdh->message_id};
+      in.original.sender_sor = sbdh->sender_sor;
+      in.sbdh = std::move(*sbdh);
+    }
+  }
+  return in;
+}
 
 Dialect sniff_dialect(std::string_view bytes) {
   const std::string_view tag = root_start_tag(bytes);
@@ -50,6 +180,13 @@ Dialect sniff_dialect(std::string_view bytes) {
 Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now) {
   Inbound in;
   in.dialect = sniff_dialect(bytes);
+  in.fhir = sniff_fhir(bytes);
+  if (in.fhir) {
+    if (auto r = decode_fhir(bytes, now, in); !r) return r.error();
+    if (in.fhir_message) in.original.fhir_header_id = in.fhir_message->header_id;
+    if (in.fhir_ack) in.original.fhir_header_id = in.fhir_ack->header_id;
+    return in;
+  }
   switch (in.dialect) {
     case Dialect::kNative: {
       auto envelope = decode_envelope(bytes);
@@ -71,17 +208,86 @@ Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now) {
       if (adapters::is_envelope_receipt(*document)) {
         auto signal = adapters::read_signal(*document);
         if (!signal) return signal.error();
+        in.signal_original_envelope_id = !document->original_envelope_id.empty()
+                                             ? document->original_envelope_id
+                                             : signal->original_message_id;
         in.signal = std::move(*signal);
       } else {
-        auto envelope = adapters::unwrap_native_envelope(*document);
-        if (!envelope) return envelope.error();
-        in.envelope = std::move(*envelope);
+        // EHMI carries native, classic OIOXML and FHIR payloads (issue 9).
+        const std::string& payload = document->payload;
+        if (sniff_fhir(payload)) {
+          Inbound inner;
+          if (auto r = decode_fhir(payload, now, inner); !r) return r.error();
+          in.envelope = std::move(inner.envelope);
+          in.fhir_message = std::move(inner.fhir_message);
+          in.fhir_ack = std::move(inner.fhir_ack);
+          in.fhir_transient = inner.fhir_transient;
+        } else if (sniff_dialect(payload) == Dialect::kOioxml) {
+          auto oioxml = adapters::parse_oioxml(payload);
+          if (!oioxml) return oioxml.error();
+          auto envelope = adapters::oioxml_to_native(oioxml->message, now);
+          if (!envelope) return envelope.error();
+          in.envelope = std::move(*envelope);
+        } else {
+          auto envelope = adapters::unwrap_native_envelope(*document);
+          if (!envelope) return envelope.error();
+          in.envelope = std::move(*envelope);
+        }
+        // The EHMI envelope and the letters inside must name the same sender and receiver.
+        if (in.envelope && !in.envelope->letters.empty()) {
+          const Letter& first = in.envelope->letters.front();
+          if (first.sender.gln != document->sender_gln)
+            return make_error(Errc::kInvalid,
+                              "StandardBusinessDocumentHeader/Sender: not the payload's sender");
+          if (first.receiver.gln != document->receiver_gln)
+            return make_error(Errc::kInvalid,
+                              "StandardBusinessDocumentHeader/Receiver: not the payload's "
+                              "receiver");
+        }
       }
       in.sbdh = std::move(*document);
       return in;
     }
+    default:
+      break;
   }
   return make_error(Errc::kMalformed, "unknown dialect");
+}
+
+Result<void> check_signal_reference(const Inbound& inbound, bool sent) {
+  if (!inbound.signal) return make_error(Errc::kInvalid, "not an EHMI envelope receipt");
+  if (!sent)
+    return make_error(Errc::kUnknownReference,
+                      std::string(inbound.signal->exception ? "ReceiptException"
+                                                            : "ReceiptAcknowledgement") +
+                          " for envelope " + inbound.signal_original_envelope_id +
+                          ", which the broker did not send");
+  return {};
+}
+
+Result<void> can_carry(const Letter& letter, Dialect dialect, bool fhir) {
+  const std::string type(to_string(letter.type()));
+  if (fhir) {
+    if (letter.type() == LetterType::kCorrespondence ||
+        letter.type() == LetterType::kDischargeNotice || is_receipt(letter.type()))
+      return {};
+    return make_error(Errc::kUnsupportedType,
+                      "FHIR has no MedCom message for " + type + "; the receiver speaks fhir");
+  }
+  if (!expressible(letter.type(), dialect))
+    return make_error(Errc::kUnsupportedType, "OIOXML has no MedCom standard for " + type);
+  if (dialect == Dialect::kOioxml) {
+    if (const auto* c = std::get_if<Correspondence>(&letter.body)) {
+      if (c->patient_details.surname.empty() || c->patient_details.episode_of_care_status.empty())
+        return make_error(Errc::kUnsupportedType,
+                          "the receiver speaks OIOXML, whose XDIS91 needs the patient's surname "
+                          "and episode-of-care status; the letter has none");
+      if (letter.sender.name.empty())
+        return make_error(Errc::kUnsupportedType,
+                          "the receiver speaks OIOXML, whose XDIS91 needs the sender's name");
+    }
+  }
+  return {};
 }
 
 bool expressible(LetterType type, Dialect dialect) {
@@ -93,6 +299,8 @@ bool expressible(LetterType type, Dialect dialect) {
     case Dialect::kOioxml:
       // MedCom has classic standards for correspondence and receipts only (domain.md §1).
       return type == LetterType::kCorrespondence || is_receipt(type);
+    default:
+      break;
   }
   return false;
 }
@@ -118,8 +326,38 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
       if (!document) return document.error();
       return adapters::write_sbdh(*document);
     }
+    default:
+      break;
   }
   return make_error(Errc::kUnsupportedType, "unknown dialect");
+}
+
+Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now) {
+  if (envelope.letters.empty()) return make_error(Errc::kInvalid, "an envelope without letters");
+  const Letter& first = envelope.letters.front();
+  if (is_receipt(first.type())) {
+    if (envelope.letters.size() != 1)
+      return make_error(Errc::kUnsupportedType, "a FHIR Acknowledgement answers one message");
+    const ReceiptReference& ref =
+        first.type() == LetterType::kPositiveReceipt
+            ? std::get<PositiveReceipt>(first.body).original
+            : std::get<NegativeReceipt>(first.body).original;
+    if (ref.original_letter_ids.size() != 1)
+      return make_error(Errc::kUnsupportedType, "a FHIR Acknowledgement answers one message");
+    adapters::FhirAckIds ids;
+    ids.bundle_id = adapters::uuid_for_native_id(envelope.id);
+    ids.header_id = adapters::uuid_for_native_id(first.id);
+    ids.timestamp = now;
+    ids.response_identifier = adapters::uuid_for_native_id(ref.original_letter_ids.front());
+    ids.source_endpoint = "https://sor2.sum.dsdn.dk/#id=" + first.sender.sor;
+    ids.destination_endpoint = "https://sor2.sum.dsdn.dk/#id=" + first.receiver.sor;
+    auto ack = adapters::ack_from_native(first, ids);
+    if (!ack) return ack.error();
+    return adapters::write_fhir_acknowledgement(*ack);
+  }
+  auto message = adapters::native_to_fhir(envelope);
+  if (!message) return message.error();
+  return adapters::write_fhir_message(*message);
 }
 
 std::string accepted_answer(const Inbound& inbound, const std::string& native_acceptance,
@@ -133,6 +371,19 @@ std::string accepted_answer(const Inbound& inbound, const std::string& native_ac
 
 std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelope& native_refusal,
                            TimePoint now, const std::string& instance_id) {
+  if (inbound && inbound->fhir && !native_refusal.letters.empty()) {
+    // A FHIR sender gets an Acknowledgement with fatal-error for the message it sent.
+    const Letter& refusal = native_refusal.letters.front();
+    adapters::FhirAckIds ids;
+    ids.bundle_id = adapters::uuid_for_native_id(native_refusal.id);
+    ids.header_id = adapters::uuid_for_native_id(refusal.id);
+    ids.timestamp = now;
+    ids.response_identifier = inbound->original.fhir_header_id;
+    ids.source_endpoint = "https://sor2.sum.dsdn.dk/#id=" + refusal.sender.sor;
+    ids.destination_endpoint = "https://sor2.sum.dsdn.dk/#id=" + refusal.receiver.sor;
+    if (auto ack = adapters::ack_from_native(refusal, ids))
+      return adapters::write_fhir_acknowledgement(*ack);
+  }
   if (dialect == Dialect::kSbdh && inbound && inbound->sbdh && !inbound->signal) {
     const auto& refusal = std::get<NegativeReceipt>(native_refusal.letters.front().body);
     auto exception = adapters::make_receipt_exception(*inbound->sbdh, "SyntaxException",

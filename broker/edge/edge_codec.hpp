@@ -6,14 +6,21 @@
 //   native  Sektorbro Emessage (urn:sektorbro:messaging:1)
 //   oioxml  MedCom classic OIOXML Emessage: XDIS91 correspondence and XCTL01/02/03 receipts;
 //           Sektorbro's own letter types have no MedCom standard and cannot be sent to it
-//   sbdh    an EHMI StandardBusinessDocument carrying a native Emessage, with EHMI's
+//   sbdh    an EHMI StandardBusinessDocument carrying a native Emessage — or, inbound, a classic
+//           OIOXML Emessage or a MedCom FHIR message (what EHMI carries) — with EHMI's
 //           envelope-level ReceiptAcknowledgement / ReceiptException
+//   fhir    MedCom FHIR R4 messages (XML): CareCommunication ⇄ Correspondence, HospitalNotification
+//           discharge events ⇄ DischargeNotice, Acknowledgement ⇄ receipts (adapters/fhir).
+//           The Dialect enum (broker/routing) has no kFhir yet: a FHIR document is recognised by
+//           Inbound::fhir, and encode_outbound_fhir writes one; see docs/medcom-conformance.md.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "adapters/fhir/fhir_acknowledgement.hpp"
+#include "adapters/fhir/fhir_message.hpp"
 #include "adapters/sbdh/sbdh_document.hpp"
 #include "adapters/sbdh/sbdh_receipts.hpp"
 #include "broker/core/result.hpp"
@@ -25,20 +32,59 @@ namespace sektorbro {
 // Which dialect a document is in, from its root element and namespace alone.
 Dialect sniff_dialect(std::string_view bytes);
 
+// Whether the bytes are a MedCom FHIR message (a Bundle in the FHIR namespace), from the root
+// element alone; sniff_dialect says kNative for them.
+bool sniff_fhir(std::string_view bytes);
+
+// What a refusal needs from a document even when it cannot be decoded (issue 9: refusals go to
+// the original sender and name the original envelope and letters). Read leniently: whatever is
+// there and well-formed enough, nothing validated; empty fields when unknown.
+struct OriginalIds {
+  std::string sender_gln;   // the sender's GLN (OIOXML EANIdentifier, SBDH 0088:, FHIR GLN)
+  std::string sender_sor;   // when the document names it
+  std::string envelope_id;  // Envelope/Identifier, SBDH InstanceIdentifier, Bundle.id (native)
+  std::vector<std::string> letter_ids;  // Letter ids; FHIR: the native id of MessageHeader.id
+  std::string fhir_header_id;           // FHIR: MessageHeader.id as sent (for the ack)
+  bool operator==(const OriginalIds&) const = default;
+};
+
 struct Inbound {
   Dialect dialect = Dialect::kNative;
-  // The message as the native model holds it; none for an SBDH envelope-level receipt. Letters
-  // from OIOXML carry no SOR code when the sender gave none: the broker fills it from its
-  // endpoint directory before validating.
+  bool fhir = false;  // a MedCom FHIR message (plain, not inside SBDH): the "fhir" dialect
+  // The message as the native model holds it; none for an envelope-level receipt (SBDH signal)
+  // or a FHIR transient-error Acknowledgement. Letters from OIOXML carry no SOR code when the
+  // sender gave none: the broker fills it from its endpoint directory before validating.
   std::optional<Envelope> envelope;
   std::optional<adapters::SbdhDocument> sbdh;  // the SBDH as received (for its receipt)
   std::optional<adapters::SbdhSignal> signal;  // ReceiptAcknowledgement / ReceiptException
+  // The EHMI envelope (SBDH InstanceIdentifier) an SBDH signal answers: one the broker sent,
+  // or the signal is refused (signal_reference below).
+  std::string signal_original_envelope_id;
+  std::optional<adapters::FhirMessage> fhir_message;      // as received (for its ack)
+  std::optional<adapters::FhirAcknowledgement> fhir_ack;  // an Acknowledgement received
+  bool fhir_transient = false;  // a transient-error Acknowledgement: keep resending, no receipt
+  OriginalIds original;         // always filled as far as the document allows
 };
 
+// Reads OriginalIds and the dialect from any bytes; never fails (all empty for garbage).
+Inbound read_leniently(std::string_view bytes);
+
 // Decodes a document in whatever dialect it is in. Errors as the dialect's parser gives them
-// (kMalformed, kInvalid), or kUnsupportedType for a payload the broker cannot carry (e.g. an
-// SBDH with a FHIR bundle, an OIOXML letter type other than XDIS91 and receipts).
+// (kMalformed, kInvalid), or kUnsupportedType for a payload the broker cannot carry (an OIOXML
+// letter type other than XDIS91 and receipts, a FHIR event without a native letter), or
+// kUnknownReceiver / kUnknownSender for an OIOXML EANIdentifier that is not a GLN. On error,
+// read_leniently(bytes) gives what the refusal needs.
 Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now);
+
+// For an SBDH signal: the envelope it answers must be one the broker sent. `sent` says whether
+// the broker sent the SBDH envelope with that InstanceIdentifier (the caller looks it up).
+// kUnknownReference naming the id when not.
+Result<void> check_signal_reference(const Inbound& inbound, bool sent);
+
+// Whether `letter` can be written for a receiver speaking `dialect`, with the reason why not
+// (kUnsupportedType): beyond the letter type, what the receiver's standard requires (OIOXML
+// XDIS91 needs the patient's surname and episode-of-care status).
+Result<void> can_carry(const Letter& letter, Dialect dialect, bool fhir);
 
 // Whether a letter of type `type` can be written in `dialect`.
 bool expressible(LetterType type, Dialect dialect);
@@ -48,6 +94,12 @@ bool expressible(LetterType type, Dialect dialect);
 Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, TimePoint now,
                                     const std::string& instance_id);
 
+// The native `envelope` as a MedCom FHIR message: Correspondence as CareCommunication,
+// DischargeNotice as a HospitalNotification discharge event, receipts as Acknowledgements
+// (ok / fatal-error, response.identifier = the UUID the broker gave the original).
+// kUnsupportedType for other letters.
+Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now);
+
 // The broker's answer to an accepted document: the native Acceptance for native and OIOXML
 // senders; for SBDH senders the envelope-level ReceiptAcknowledgement (EHMI) — the business
 // receipt comes later from the receiver.
@@ -56,7 +108,9 @@ std::string accepted_answer(const Inbound& inbound, const std::string& native_ac
 
 // The broker's refusal in the sender's dialect: the native NegativeReceipt (network level)
 // written as an XCTL01 for OIOXML senders, as an SBDH ReceiptException for SBDH senders whose
-// envelope could be read, and as itself otherwise.
+// envelope could be read, as a FHIR Acknowledgement with fatal-error (response.identifier = the
+// sender's MessageHeader.id) for FHIR senders, and as itself otherwise. Pass the Inbound from
+// decode_inbound, or from read_leniently when decoding failed.
 std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelope& native_refusal,
                            TimePoint now, const std::string& instance_id);
 

@@ -1,0 +1,221 @@
+// The edge with MedCom's other dialects (issue 9): FHIR in and out, refusals a sender can match
+// (read leniently from documents that cannot be decoded), EHMI SBDH with OIOXML and FHIR
+// payloads, and SBDH envelope receipts that must answer an envelope the broker sent. Pure: no
+// sockets. Inputs: MedCom's samples in tests/data/medcom (see SOURCES.tsv) and our own FHIR test
+// messages in tests/data/medcom/fhir (each names the public MedCom example it follows).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <variant>
+
+#include "adapters/fhir/fhir_acknowledgement.hpp"
+#include "adapters/fhir/fhir_native.hpp"
+#include "adapters/oioxml/oioxml_codec.hpp"
+#include "adapters/sbdh/sbdh_document.hpp"
+#include "adapters/sbdh/sbdh_native.hpp"
+#include "adapters/sbdh/sbdh_receipts.hpp"
+#include "broker/codec/codec.hpp"
+#include "broker/edge/edge_codec.hpp"
+#include "tests/harness/sample_messages.hpp"
+
+namespace sektorbro {
+namespace {
+
+using testing::make_party;
+
+const TimePoint kNow = *parse_timestamp("2026-11-20T09:31:00+01:00");
+
+std::string data(const std::string& name) {
+  std::ifstream in(std::string(SEKTORBRO_SOURCE_DIR) + "/tests/data/medcom/" + name,
+                   std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+const std::string kXdis91 = "05_oioxml_XDIS91_pluspositivkvitt_to_municipality.xml";
+
+// The broker's own network refusal of `original` with `code`, addressed to `to`.
+Envelope refusal_of(const OriginalIds& original, const Party& to, RefuseCode code) {
+  Envelope e;
+  e.id = "SB1";
+  e.sent = kNow;
+  Letter l;
+  l.id = "SB1";
+  l.authorised = kNow;
+  l.sender = make_party("579000099999", "1", "Sektorbro");
+  l.receiver = to;
+  NegativeReceipt nr;
+  nr.level = ReceiptLevel::kNetwork;
+  nr.code = code;
+  nr.text = "the receiver is not a known endpoint";
+  nr.original = {original.envelope_id, original.letter_ids};
+  l.body = nr;
+  e.letters.push_back(l);
+  return e;
+}
+
+TEST(EdgeFhir, ACareCommunicationIsRecognisedAndDecoded) {
+  const std::string bytes = data("fhir/care_communication.xml");
+  EXPECT_TRUE(sniff_fhir(bytes));
+  EXPECT_FALSE(sniff_fhir(data(kXdis91)));
+  auto in = decode_inbound(bytes, kNow);
+  ASSERT_TRUE(in) << in.error().detail;
+  EXPECT_TRUE(in->fhir);
+  ASSERT_TRUE(in->envelope);
+  EXPECT_EQ(in->envelope->letters.at(0).type(), LetterType::kCorrespondence);
+  EXPECT_EQ(in->original.fhir_header_id, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
+}
+
+TEST(EdgeFhir, ADischargeNotificationIsADischargeNotice) {
+  auto in = decode_inbound(data("fhir/hospital_notification_discharge.xml"), kNow);
+  ASSERT_TRUE(in) << in.error().detail;
+  ASSERT_TRUE(in->envelope);
+  EXPECT_EQ(in->envelope->letters.at(0).type(), LetterType::kDischargeNotice);
+}
+
+TEST(EdgeFhir, ARefusalIsAFatalErrorAcknowledgementOfTheSendersMessage) {
+  const std::string bytes = data("fhir/hospital_notification_admit.xml");
+  auto decoded = decode_inbound(bytes, kNow);
+  ASSERT_FALSE(decoded);
+  EXPECT_EQ(decoded.error().code, Errc::kUnsupportedType);
+  const Inbound unread = read_leniently(bytes);
+  EXPECT_TRUE(unread.fhir);
+  EXPECT_EQ(unread.original.fhir_header_id, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a");
+  const Party sender = make_party("579000067890", "265161000016000", "Psykiatri");
+  const std::string answer = refused_answer(
+      unread.dialect, &unread, refusal_of(unread.original, sender, RefuseCode::kVersionProblem),
+      kNow, "X1");
+  auto ack = adapters::parse_fhir_acknowledgement(answer);
+  ASSERT_TRUE(ack) << ack.error().detail << "\n" << answer;
+  EXPECT_EQ(ack->code, adapters::FhirAckCode::kFatalError);
+  EXPECT_EQ(ack->response_identifier, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a");
+  ASSERT_FALSE(ack->issues.empty());
+  EXPECT_EQ(ack->issues[0].detail_code, "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE");
+}
+
+TEST(EdgeFhir, ReceiptsGoOutAsAcknowledgementsThatNameTheOriginal) {
+  OriginalIds original;
+  original.envelope_id = "E1";
+  original.letter_ids = {"JCA-1"};
+  Envelope e = refusal_of(original, make_party("579000012345", "2", "JC"),
+                          RefuseCode::kUnknownLocation);
+  auto bytes = encode_outbound_fhir(e, kNow);
+  ASSERT_TRUE(bytes) << bytes.error().detail;
+  auto ack = adapters::parse_fhir_acknowledgement(*bytes);
+  ASSERT_TRUE(ack) << ack.error().detail;
+  EXPECT_EQ(ack->response_identifier, adapters::uuid_for_native_id("JCA-1"));
+  EXPECT_EQ(ack->issues.at(0).detail_code, "MSG_Receiver_Identifier_UNKNOWN");
+  // And an Acknowledgement coming in names the native letter again.
+  auto in = decode_inbound(*bytes, kNow);
+  ASSERT_TRUE(in) << in.error().detail;
+  ASSERT_TRUE(in->envelope);
+  const auto& nr = std::get<NegativeReceipt>(in->envelope->letters.at(0).body);
+  EXPECT_EQ(nr.original.original_letter_ids, std::vector<std::string>{"JCA-1"});
+  EXPECT_EQ(nr.code, RefuseCode::kUnknownLocation);
+}
+
+TEST(EdgeFhir, OnlyMedcomMessagesCanBeCarried) {
+  const Envelope request = testing::make_certificate_request(
+      make_party("579000012345", "2", "JC"), make_party("579000054321", "3", "P"), "E1", "R1",
+      kNow);
+  EXPECT_FALSE(can_carry(request.letters[0], Dialect::kNative, true));
+  EXPECT_TRUE(can_carry(request.letters[0], Dialect::kSbdh, false));
+  auto out = encode_outbound_fhir(request, kNow);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().code, Errc::kUnsupportedType);
+}
+
+TEST(EdgeRefusal, AnUndecodableOioxmlLetterStillNamesItsSenderEnvelopeAndLetters) {
+  std::string bytes = data(kXdis91);
+  bytes.replace(bytes.find("pluspositivkvitt"), 16, "altid");  // breaks the schema
+  ASSERT_FALSE(decode_inbound(bytes, kNow));
+  const Inbound unread = read_leniently(bytes);
+  EXPECT_EQ(unread.dialect, Dialect::kOioxml);
+  EXPECT_EQ(unread.original.sender_gln, "5790001382445");
+  EXPECT_EQ(unread.original.envelope_id, "KuvNrerwerwe99");
+  EXPECT_EQ(unread.original.letter_ids, std::vector<std::string>{"Brevt23400929"});
+  const std::string xctl01 = refused_answer(
+      unread.dialect, &unread,
+      refusal_of(unread.original, Party{"5790001382445", "1", "", "", ""},
+                 RefuseCode::kSyntaxError),
+      kNow, "X1");
+  auto receipt = adapters::parse_oioxml(xctl01);
+  ASSERT_TRUE(receipt) << receipt.error().detail;
+  const auto& letter = receipt->message.letters.at(0);
+  EXPECT_EQ(letter.receiver.ean, "5790001382445");  // to the original sender
+  EXPECT_EQ(letter.original->envelope_id, "KuvNrerwerwe99");
+  EXPECT_EQ(letter.original->letters.at(0).letter_id, "Brevt23400929");
+}
+
+TEST(EdgeRefusal, NativeAndGarbageAreReadLenientlyToo) {
+  const Envelope request = testing::make_certificate_request(
+      make_party("579000012345", "265161000016001", "JC"), make_party("579000054321", "3", "P"),
+      "E1", "R1", kNow);
+  std::string bytes = encode_envelope(request);
+  bytes.replace(bytes.find("<Question>"), 10, "<Questio>");  // not well-formed any more
+  EXPECT_EQ(read_leniently(bytes).original, OriginalIds{});
+  const Inbound ok = read_leniently(encode_envelope(request));
+  EXPECT_EQ(ok.original.envelope_id, "E1");
+  EXPECT_EQ(ok.original.letter_ids, std::vector<std::string>{"R1"});
+  EXPECT_EQ(ok.original.sender_gln, request.letters[0].sender.gln);
+  EXPECT_EQ(ok.original.sender_sor, "265161000016001");
+  EXPECT_EQ(read_leniently("not xml").original, OriginalIds{});
+}
+
+// EHMI carries classic OIOXML and FHIR, not only Sektorbro's native Emessage.
+TEST(EdgeSbdh, AnOioxmlPayloadIsDecoded) {
+  const Envelope native = testing::make_certificate_request(
+      make_party("579000012345", "2", "JC"), make_party("579000054321", "3", "P"), "E1", "R1",
+      kNow);
+  adapters::SbdhWrapOptions options;
+  options.instance_id = "2b0a6c1e-0000-4000-8000-000000000001";
+  options.created = kNow;
+  auto sbdh = adapters::wrap_native_envelope(native, options);
+  ASSERT_TRUE(sbdh) << sbdh.error().detail;
+  sbdh->payload = data(kXdis91);
+  sbdh->mime_type = "application/xml";
+  sbdh->standard = "XDIS91";
+  sbdh->sender_gln = "5790001382445";
+  sbdh->receiver_gln = "5790000121441";
+  auto in = decode_inbound(adapters::write_sbdh(*sbdh), kNow);
+  ASSERT_TRUE(in) << in.error().detail;
+  EXPECT_EQ(in->dialect, Dialect::kSbdh);
+  ASSERT_TRUE(in->envelope);
+  EXPECT_EQ(in->envelope->letters.at(0).type(), LetterType::kCorrespondence);
+  EXPECT_EQ(in->envelope->id, "KuvNrerwerwe99");
+
+  // The EHMI envelope must name the payload's parties.
+  sbdh->receiver_gln = "5790000054321";
+  auto mismatch = decode_inbound(adapters::write_sbdh(*sbdh), kNow);
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(mismatch.error().code, Errc::kInvalid);
+
+  // A FHIR payload: our discharge notification.
+  sbdh->payload = data("fhir/hospital_notification_discharge.xml");
+  sbdh->mime_type = "application/fhir+xml";
+  sbdh->sender_gln = "5790000678907";
+  sbdh->receiver_gln = "5790000123452";
+  auto fhir = decode_inbound(adapters::write_sbdh(*sbdh), kNow);
+  ASSERT_TRUE(fhir) << fhir.error().detail;
+  EXPECT_EQ(fhir->envelope->letters.at(0).type(), LetterType::kDischargeNotice);
+}
+
+TEST(EdgeSbdh, MedcomsHomeCareObservationSampleIsRefusedAsUnsupported) {
+  auto in = decode_inbound(data("10_ehmiSBDH_envelope_with_FHIR_message.xml"), kNow);
+  ASSERT_FALSE(in);
+  EXPECT_EQ(in.error().code, Errc::kUnsupportedType);
+}
+
+TEST(EdgeSbdh, AnEnvelopeReceiptMustAnswerAnEnvelopeTheBrokerSent) {
+  auto in = decode_inbound(data("12_ehmiSBDH_ReceiptAcknowledgement.xml"), kNow);
+  ASSERT_TRUE(in) << in.error().detail;
+  ASSERT_TRUE(in->signal);
+  EXPECT_EQ(in->signal_original_envelope_id, "9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc");
+  EXPECT_TRUE(check_signal_reference(*in, true));
+  auto unknown = check_signal_reference(*in, false);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::kUnknownReference);
+  EXPECT_NE(unknown.error().detail.find("9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sektorbro
