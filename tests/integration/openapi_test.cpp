@@ -1,0 +1,186 @@
+// docs/openapi.yaml against the real broker (issue 10): every path and method in the document
+// is called on a broker with traffic (delivered, dead-lettered, a certificate answered, a
+// discharge notice); every answer's status must be documented and every JSON answer must match
+// its schema; the calls that should succeed must, so a path the broker does not have fails.
+#include <curl/curl.h>
+
+#include <set>
+
+#include "broker/core/copenhagen_time.hpp"
+
+#include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/openapi_checker.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+struct Reply {
+  int status = 0;
+  std::string content_type, body;
+};
+
+std::size_t append(char* data, std::size_t size, std::size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// A plain call that keeps the Content-Type (HttpClient does not).
+Reply call(const std::string& url, const std::string& method, const std::string& body = "",
+           const std::string& type = "") {
+  Reply r;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_slist* headers = nullptr;
+  if (!type.empty()) headers = curl_slist_append(headers, ("Content-Type: " + type).c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  if (method == "post") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    r.status = static_cast<int>(status);
+    char* ct = nullptr;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct) r.content_type = ct;
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+class OpenApi : public BrokerFixture {
+ protected:
+  void SetUp() override {
+    std::string error;
+    auto loaded = OpenApiChecker::load(std::string(SEKTORBRO_SOURCE_DIR) + "/docs/openapi.yaml",
+                                       error);
+    ASSERT_TRUE(loaded) << error;
+    checker = std::move(*loaded);
+  }
+  // Calls `target` (a concrete URL path) as an instance of `path_template`, checks the answer
+  // against the document, and returns it.
+  Reply check(const std::string& path_template, const std::string& method,
+              const std::string& target, const std::string& body = "",
+              const std::string& type = "") {
+    const Reply r = call(broker->url(target), method, body, type);
+    for (const auto& problem : checker.check(path_template, method, r.status, r.content_type,
+                                             r.body))
+      ADD_FAILURE() << target << ": " << problem << "\nbody: " << r.body.substr(0, 2000);
+    called.insert({path_template, method});
+    return r;
+  }
+  OpenApiChecker checker;
+  std::set<std::pair<std::string, std::string>> called;
+};
+
+TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
+  config["delivery"]["retry"]["max_attempts"] = 2;
+  psy.set_handler([](const ReceivedRequest& r) {
+    return r.body.find("DEAD") != std::string::npos ? ReplyPlan{503, "", "text/plain", {}}
+                                                    : ReplyPlan{};
+  });
+  start();
+  // Traffic: a request delivered and answered, one dead-lettered, a discharge notice owed a
+  // mentor response.
+  const auto request = make_certificate_request(jc_party, psy_party, "E1", "REQ1", clock.now());
+  const Reply accepted =
+      check("/v1/messages", "post", "/v1/messages", encode_envelope(request), "application/xml");
+  ASSERT_EQ(accepted.status, 202) << accepted.body;
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E2", "DEAD1", clock.now())).status,
+            202);
+  ASSERT_TRUE(eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
+  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD1").value("state", "") == "dead-lettered"; }));
+  ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
+  ASSERT_EQ(post(make_certificate(psy_party, jc_party, "E3", "CERT1", "REQ1", clock.now())).status,
+            202);
+  ASSERT_EQ(post(make_discharge_notice(psy_party, jc_party, "E4", "DN1", clock.now(),
+                                       copenhagen_date(clock.now())))
+                .status,
+            202);
+  ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=all")["deadlines"].size() == 2; }));
+
+  // Each path, answered as it should be.
+  EXPECT_EQ(check("/v1/health", "get", "/v1/health").status, 200);
+  const std::string one = "/v1/messages/{sender_gln}/{letter_id}";
+  const Reply listed = check("/v1/messages", "get", "/v1/messages?limit=2");
+  EXPECT_EQ(listed.status, 200);
+  EXPECT_NE(listed.body.find("\"next_after\""), std::string::npos);  // a full page
+  EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?state=delivered&endpoint=psy").status, 200);
+  const Reply shown = check(one, "get", "/v1/messages/" + jc_party.gln + "/REQ1");
+  EXPECT_EQ(shown.status, 200);
+  EXPECT_NE(shown.body.find("\"deadline\""), std::string::npos);
+  EXPECT_NE(shown.body.find("\"patient\""), std::string::npos);
+  EXPECT_EQ(check(one, "get", "/v1/messages/" + psy_party.gln + "/DN1").status, 200);
+  EXPECT_EQ(check("/v1/letters/{letter_id}", "get", "/v1/letters/REQ1").status, 200);
+  EXPECT_EQ(check("/v1/letters/{letter_id}", "get", "/v1/letters/NOSUCH").status, 200);
+  const Reply dead = check("/v1/dead-letters", "get", "/v1/dead-letters");
+  EXPECT_EQ(dead.status, 200);
+  EXPECT_NE(dead.body.find("DEAD1"), std::string::npos);
+  for (const char* view : {"open", "due-soon", "overdue", "answered-late", "all"})
+    EXPECT_EQ(check("/v1/deadlines", "get", std::string("/v1/deadlines?view=") + view).status, 200)
+        << view;
+  EXPECT_EQ(check("/v1/deadlines", "get", "/v1/deadlines?kind=mentor-response&view=all&limit=5&offset=0")
+                .status,
+            200);
+  const Reply certs = check("/v1/stats/certificates", "get", "/v1/stats/certificates");
+  EXPECT_EQ(certs.status, 200);
+  EXPECT_NE(certs.body.find("\"late_share\""), std::string::npos);  // a row is there
+  EXPECT_EQ(check("/v1/stats/certificates", "get", "/v1/stats/certificates?format=csv").status, 200);
+  const Reply mentor = check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses");
+  EXPECT_EQ(mentor.status, 200);
+  EXPECT_NE(mentor.body.find("\"jobcenter\""), std::string::npos);
+  EXPECT_EQ(check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses?format=csv").status,
+            200);
+  const std::string requeue = "/v1/messages/{sender_gln}/{letter_id}/requeue";
+  EXPECT_EQ(check(requeue, "post", "/v1/messages/" + jc_party.gln + "/DEAD1/requeue").status, 200);
+
+  // The errors, answered as documented.
+  EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?state=sleeping").status, 400);
+  EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?limit=0").status, 400);
+  EXPECT_EQ(check("/v1/messages", "post", "/v1/messages", "<x/>", "application/xml").status, 422);
+  EXPECT_EQ(check("/v1/messages", "post", "/v1/messages", "{}", "application/json").status, 415);
+  EXPECT_EQ(check(one, "get", "/v1/messages/" + jc_party.gln + "/NOSUCH").status, 404);
+  EXPECT_EQ(check(requeue, "post", "/v1/messages/" + jc_party.gln + "/REQ1/requeue").status, 409);
+  EXPECT_EQ(check(requeue, "post", "/v1/messages/" + jc_party.gln + "/NOSUCH/requeue").status, 404);
+  EXPECT_EQ(check("/v1/deadlines", "get", "/v1/deadlines?view=later").status, 400);
+  EXPECT_EQ(check("/v1/dead-letters", "get", "/v1/dead-letters?colour=red").status, 400);
+  EXPECT_EQ(check("/v1/stats/certificates", "get", "/v1/stats/certificates?from=2026-13").status, 400);
+  EXPECT_EQ(check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses?to=1").status,
+            400);
+
+  // Every operation in the document was called.
+  for (const auto& op : checker.operations())
+    EXPECT_TRUE(called.count(op)) << op.second << " " << op.first << " was not exercised";
+}
+
+TEST_F(OpenApi, TheCheckerRefusesWhatDoesNotMatch) {
+  const auto& schemas = checker.document()["components"]["schemas"];
+  EXPECT_TRUE(checker.validate(nlohmann::json{{"error", "x"}}, schemas["Error"]).empty());
+  EXPECT_FALSE(checker.validate(nlohmann::json{{"error", 1}}, schemas["Error"]).empty());
+  EXPECT_FALSE(checker.validate(nlohmann::json{{"error", "x"}, {"extra", 1}}, schemas["Error"]).empty());
+  EXPECT_FALSE(checker.validate(nlohmann::json::object(), schemas["Error"]).empty());
+  EXPECT_FALSE(checker.validate("1234", schemas["Gln"]).empty());
+  EXPECT_FALSE(checker.validate("sleeping", schemas["DeliveryState"]).empty());
+  nlohmann::json row{{"month", "2026-11"}, {"received", 1}, {"answered_on_time", 0},
+                     {"answered_late", 1}, {"declined", 0}, {"cancelled", 0}, {"open", 0},
+                     {"overdue", 0}, {"late_share", 1.0}, {"median_days_to_answer", nullptr},
+                     {"p90_days_to_answer", nullptr}, {"unit", "psy"}};
+  EXPECT_TRUE(checker.validate(row, schemas["CertificateRow"]).empty());
+  row["late_share"] = 1.5;
+  EXPECT_FALSE(checker.validate(row, schemas["CertificateRow"]).empty());
+  row.erase("unit");
+  row["late_share"] = nullptr;
+  EXPECT_FALSE(checker.validate(row, schemas["CertificateRow"]).empty());
+  EXPECT_FALSE(checker.validate(1, nlohmann::json{{"oneOf", nlohmann::json::array()}}).empty());
+  EXPECT_EQ(checker.check("/v1/health", "get", 418, "application/json", "{}").size(), 1u);
+  EXPECT_EQ(checker.check("/v1/nowhere", "get", 200, "application/json", "{}").size(), 1u);
+}
+
+}  // namespace
+}  // namespace sektorbro::testing
