@@ -112,6 +112,7 @@ async function signedIn(who) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (/Content Security Policy/i.test(m.text())) errors.push(m.text()); });
   // Every failed answer counts, except the refusals a test provokes (403 for a read-only
   // requeue) and the probe for the receipt=missing filter, which an older broker answers 400.
   page.on("response", (r) => {

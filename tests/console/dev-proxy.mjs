@@ -15,7 +15,11 @@ export function startDevProxy(brokerUrl, assets) {
       if (rel.split("/").some((s) => s === ".." || s.startsWith("."))) { res.writeHead(400); res.end(); return; }
       const file = path.join(assets, rel);
       if (!existsSync(file)) { res.writeHead(404); res.end(); return; }
-      res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream" });
+      // The same Content-Security-Policy as broker/console/static_assets.cpp sends.
+      res.writeHead(200, {
+        "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream",
+        "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      });
       res.end(readFileSync(file));
       return;
     }
