@@ -17,3 +17,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 SEKTORBRO_CONSOLE_OUT="$out" npm run --silent build
 echo "build-console: the console is in $out"
+# The browser tests' driver (playwright-core, pinned), so the tests need no network.
+cd ../tests/console
+if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
