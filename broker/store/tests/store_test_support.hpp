@@ -1,11 +1,13 @@
 // Test support for the store tests: a fresh temporary directory per test, removed afterwards,
-// and a builder for NewMessage values.
+// builders for NewMessage and Deadline values, and small readers of results.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,89 @@ inline NewMessage make_message(const std::string& envelope_id,
   m.contains_cpr = true;
   m.received_at = received_at;
   return m;
+}
+
+inline NewMessage with_status(NewMessage m, LetterStatus status) {
+  for (auto& l : m.letters) l.status = status;
+  return m;
+}
+
+// An event at at_ms(5) for message `id`.
+inline MessageEvent event(std::int64_t id, std::string kind, std::string detail = {}) {
+  return MessageEvent{id, at_ms(5), std::move(kind), std::move(detail)};
+}
+
+inline MessageFilter filter(std::optional<DeliveryState> state, std::optional<std::string> endpoint,
+                            std::int64_t after_id = 0, int limit = 100) {
+  MessageFilter f;
+  f.state = state;
+  f.endpoint = std::move(endpoint);
+  f.after_id = after_id;
+  f.limit = limit;
+  return f;
+}
+
+inline std::vector<std::string> kinds(const std::vector<MessageEvent>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.kind);
+  return out;
+}
+
+inline std::vector<std::int64_t> ids(const std::vector<MessageRecord>& records) {
+  std::vector<std::int64_t> out;
+  for (const auto& r : records) out.push_back(r.id);
+  return out;
+}
+
+inline constexpr std::int64_t kDayMs = 24 * 3600 * 1000;
+
+// An open certificate deadline whose next action is its due_end.
+inline Deadline make_deadline(const std::string& letter_id, TimePoint opened_at,
+                              TimePoint due_end) {
+  using namespace std::chrono;
+  Deadline d;
+  d.kind = DeadlineKind::kCertificate;
+  d.key = DeadlineKey{kJobcenterGln, letter_id};
+  d.owed_by = "psyk";
+  d.owed_to = "jc";
+  d.form = "LÆ125";
+  d.opened_at = opened_at;
+  d.due = year{2026} / month{11} / day{20};
+  d.due_end = due_end;
+  d.next_action_at = due_end;
+  return d;
+}
+
+// Every field set, every optional engaged, no field at its default.
+inline Deadline full_deadline() {
+  using namespace std::chrono;
+  Deadline d;
+  d.kind = DeadlineKind::kMentorResponse;
+  d.key = DeadlineKey{kPsychiatryGln, "Udskr-77"};
+  d.owed_by = "jc-aarhus";
+  d.owed_to = "psyk-risskov";
+  d.form = "x";
+  d.opened_at = at_ms(1'234);
+  d.due = year{2027} / month{3} / day{31};
+  d.due_end = at_ms(9 * kDayMs + 999);
+  d.state = DeadlineState::kAnsweredLate;
+  d.answered_at = at_ms(11 * kDayMs + 7);
+  d.closed_at = at_ms(11 * kDayMs + 8);
+  d.days_late = 2;
+  d.overdue = true;
+  d.reminder_steps_done = 3;
+  d.next_action_at = at_ms(12 * kDayMs);
+  d.generation = 4;
+  d.discharge_date = year{2027} / month{3} / day{24};
+  d.lead_time_days = -2;
+  d.notice_late = true;
+  return d;
+}
+
+inline std::vector<std::string> letter_ids(const std::vector<Deadline>& ds) {
+  std::vector<std::string> out;
+  for (const auto& d : ds) out.push_back(d.key.letter_id);
+  return out;
 }
 
 }  // namespace sektorbro::store_test
