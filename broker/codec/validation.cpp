@@ -35,6 +35,7 @@ Result<void> check_receipt_ids(const std::string& path, const ReceiptReference& 
 struct BodyRules {
   const std::string& path;  // "Letter[n]/<BodyElement>"
   Date today;               // the Copenhagen date of receipt
+  LetterStatus status;      // new, corrected or cancelled
 
   Result<void> operator()(const CertificateRequest& b) const {
     const auto form = find_form(b.form);
@@ -42,8 +43,13 @@ struct BodyRules {
     const std::string deadline = path + "/ReplyDeadline";
     if (form->deadline_in_request) {
       // LÆ285: the municipality sets the deadline, never fewer than 8 days out (domain.md §5).
+      // That rule is for a new request (issue 12, item 19): a cancellation must always be
+      // possible, and a correction is weighed against the deadline it corrects, which only the
+      // deadline engine knows (correct(): a same-form correction keeping the date is taken).
+      if (status == LetterStatus::kCancelled) return {};
       if (!b.reply_deadline)
         return invalid(deadline, std::string(form->code) + " requests must set a reply deadline");
+      if (status != LetterStatus::kNew) return {};
       const auto earliest =
           std::chrono::sys_days{today} + std::chrono::days{kMinimumLae285DeadlineDays};
       if (std::chrono::sys_days{*b.reply_deadline} < earliest)
@@ -132,7 +138,7 @@ Result<void> validate_envelope(const Envelope& envelope, TimePoint now) {
     const Letter& letter = envelope.letters[i];
     const std::string path =
         "Letter[" + std::to_string(i + 1) + "]/" + std::string(to_string(letter.type()));
-    if (auto r = std::visit(BodyRules{path, today}, letter.body); !r) return r;
+    if (auto r = std::visit(BodyRules{path, today, letter.status}, letter.body); !r) return r;
   }
   return {};
 }

@@ -458,6 +458,31 @@ TEST_F(DeadlineTest, CorrectionRefusals) {
   EXPECT_EQ(r3.error().code, Errc::kConflict);
 }
 
+// Issue 12, item 19: the 8-day rule is for a new LÆ285 request. In the last 8 days before its
+// deadline a request can still be cancelled, and corrected in the same form keeping (or
+// extending) its date; the broker's intake checks (validation.cpp) leave both to this engine.
+TEST_F(DeadlineTest, Lae285CancelAndSameFormCorrectionInTheLastEightDays) {
+  // Delivered Monday 2 March with Friday 13 March; on Thursday 12 March one day is left.
+  const Deadline d = open_cert("LÆ285", utc(2026y / March / 2, 9), Date{2026y / March / 13});
+  const TimePoint late_in_the_day = utc(2026y / March / 12, 9);
+  const auto cancelled = cancel(d, late_in_the_day);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.error().detail;
+  EXPECT_EQ(cancelled->state, DeadlineState::kCancelled);
+
+  const auto kept = correct(
+      d, certificate_request("R1", "LÆ285", Date{2026y / March / 13}, LetterStatus::kCorrected),
+      late_in_the_day, policy_, calendar_);
+  ASSERT_TRUE(kept.ok()) << kept.error().detail;
+  EXPECT_EQ(kept->due, d.due);
+  EXPECT_EQ(kept->state, DeadlineState::kOpen);
+
+  const auto extended = correct(
+      d, certificate_request("R1", "LÆ285", Date{2026y / March / 16}, LetterStatus::kCorrected),
+      late_in_the_day, policy_, calendar_);
+  ASSERT_TRUE(extended.ok()) << extended.error().detail;
+  EXPECT_EQ(extended->due, Date{2026y / March / 16});
+}
+
 TEST_F(DeadlineTest, Lae285CorrectedDate) {
   // Delivered Monday 2 March with 16 March (Monday).
   const Deadline d = open_cert("LÆ285", utc(2026y / March / 2, 9), Date{2026y / March / 16});
