@@ -32,6 +32,8 @@ const char* errc_name(Errc code) {
       return "config";
     case Errc::kTooLarge:
       return "too_large";
+    case Errc::kStale:
+      return "stale";
   }
   return "unknown";
 }

@@ -26,6 +26,7 @@ enum class Errc {
   kTransport,  // network trouble talking to a peer
   kConfig,     // configuration file is wrong
   kTooLarge,   // a configured limit was exceeded
+  kStale,      // a decision was made on facts that changed before it was written: decide again
 };
 
 const char* errc_name(Errc code);

@@ -13,6 +13,7 @@
 #include "broker/codec/codec.hpp"
 #include "broker/core/log.hpp"
 #include "broker/server/broker.hpp"
+#include "broker/server/commit.hpp"
 #include "broker/server/http_util.hpp"
 
 namespace sektorbro {
@@ -52,7 +53,7 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
         if (m.receiver_endpoint != endpoint->id) continue;
         const auto lease = mailbox_leases_.find(m.id);
         if (lease != mailbox_leases_.end() && lease->second > now) continue;
-        auto body = outbound_body(m.body, *endpoint, now);
+        auto body = dispatcher_.outbound_body(m.body, *endpoint, now);
         if (!body) continue;
         mailbox_leases_[m.id] = now + config_.delivery.mailbox_lease;
         items.push_back({{"message_id", m.id},
@@ -87,22 +88,24 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
                            "message " + parts[2] + " is " + std::string(to_string(message.state)));
     auto event = std::make_shared<const MessageEvent>(MessageEvent{
         id, now, "delivered", "fetched from the mailbox of " + endpoint->id + " and confirmed"});
-    auto changes = std::make_shared<const std::vector<DeadlineChange>>(
-        deadline_changes_on_delivery(message, now));
+    auto changes = std::make_shared<const std::vector<DeadlineWrite>>(
+        dispatcher_.deadlines_on_delivery(message, now));
     const int attempts = message.attempts + 1;
     auto store_job = [event, changes, attempts, now](Store& store) {
       auto updated = store.update_delivery(event->message_id, DeliveryState::kDelivered, attempts,
                                            now, "", *event);
       if (!updated) return updated;
-      return apply_deadline_changes(store, *changes, event->message_id, now);
+      for (const DeadlineWrite& w : *changes)
+        if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
+      return Result<void>();
     };
-    auto committing = write<void>(std::move(store_job));
+    auto committing = commit<void>(writer_, std::move(store_job));
     auto written = co_await std::move(committing);
     if (!written) co_return json_error(http::status::service_unavailable, "store unavailable");
     mailbox_leases_.erase(id);
     if (message.receipt_requested && !is_receipt(message.letters.front().type) &&
-        message.sender_endpoint != "broker")
-      receipts_.watch(id, now + receipt_timeout_for(message.receiver_endpoint));
+        message.sender_endpoint != kBrokerEndpoint)
+      dispatcher_.watch_receipt(id, message.receiver_endpoint, now);
     log_info("#" + std::to_string(id) + " delivered: fetched and confirmed by " + endpoint->id);
     co_return json_response(http::status::ok, {{"confirmed", id}});
   }

@@ -7,6 +7,7 @@
 #include "broker/deadlines/deadline_stats.hpp"
 #include "broker/message/forms.hpp"
 #include "broker/server/broker.hpp"
+#include "broker/server/commit.hpp"
 #include "broker/server/http_util.hpp"
 
 // The operators' API and the routing of every HTTP request. CPR numbers are masked in everything
@@ -16,7 +17,6 @@ namespace sektorbro {
 namespace {
 
 constexpr std::string_view kXml = "application/xml; charset=utf-8";
-constexpr std::string_view kBrokerEndpoint = "broker";
 
 std::optional<std::int64_t> read_number(const std::string& value, std::int64_t lo,
                                         std::int64_t hi) {
@@ -130,8 +130,8 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       }
       // A named string: the coroutine keeps a view of it until it is done.
       const std::string via = caller.plain_loopback ? std::string("http") : caller.endpoint;
-      auto ingesting = ingest(std::move(request.body()), via, caller.endpoint);
-      Answer answer = co_await std::move(ingesting);
+      auto receiving = intake_.receive(std::move(request.body()), via, caller.endpoint);
+      Intake::Answer answer = co_await std::move(receiving);
       co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
     }
     if (parts[1] == "health" && parts.size() == 2 && request.method() == http::verb::get)
@@ -182,7 +182,7 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
         auto store_job = [subject, who, now](Store& store) {
           return store.audit_action(now, *who, "view-message", *subject, "CPR masked");
         };
-        auto committing = write<void>(std::move(store_job));
+        auto committing = commit<void>(writer_, std::move(store_job));
         auto recorded = co_await std::move(committing);
         if (!recorded)
           co_return json_error(http::status::service_unavailable, "audit record unavailable");
@@ -217,8 +217,9 @@ HttpResponse Broker::health() {
   nlohmann::json j{{"status", "ready"},
                    {"clock", clock_.name()},
                    {"now", format_timestamp(clock_.now())},
-                   {"waiting_deliveries", queue_.waiting()},
-                   {"deliveries_in_flight", queue_.in_flight()},
+                   {"waiting_deliveries", dispatcher_.waiting()},
+                   {"deliveries_in_flight", dispatcher_.in_flight()},
+                   {"receipts_owed", dispatcher_.receipts_owed()},
                    {"commit_groups", writer_.batches_committed()},
                    {"commit_jobs", writer_.jobs_committed()}};
   if (clock_.name() != "system") j["warning"] = "not the real time: for tests and demos only";
@@ -333,7 +334,7 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
     if (!requeued) return requeued;
     return store.audit_action(now, *who, "requeue", "message " + std::to_string(id), "");
   };
-  auto committing = write<void>(std::move(store_job));
+  auto committing = commit<void>(writer_, std::move(store_job));
   auto done = co_await std::move(committing);
   if (!done) {
     const auto status = done.error().code == Errc::kConflict   ? http::status::conflict
@@ -342,9 +343,8 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
     co_return json_error(status, done.error().detail);
   }
   auto message = store_.get_message(id);
-  if (message && *message) queue_.schedule(id, (*message)->receiver_endpoint, now);
+  if (message && *message) dispatcher_.schedule(id, (*message)->receiver_endpoint, now);
   log_info(actor + " requeued #" + std::to_string(id));
-  pump();
   co_return json_response(http::status::ok, {{"requeued", id}});
 }
 
@@ -503,8 +503,8 @@ asio::awaitable<HttpResponse> Broker::advance_clock(const HttpRequest& request) 
   manual_clock_->advance(std::chrono::seconds{*seconds});
   log_warn("manual clock advanced by " + std::to_string(*seconds) + " s to " +
            format_timestamp(clock_.now()));
-  pump();
-  auto sweeping = sweep();
+  dispatcher_.pump();
+  auto sweeping = sweeper_.sweep();
   co_await std::move(sweeping);
   co_return json_response(http::status::ok, {{"now", format_timestamp(clock_.now())}});
 }

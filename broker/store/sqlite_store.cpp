@@ -168,6 +168,7 @@ enum class Sql {
   kRollbackTo,
   kBeginRead,
   kFindLetterForAccept,
+  kDeadlineState,
   kFindEarlierVersion,
   kArchiveLetter,
   kDeleteLetter,
@@ -220,6 +221,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "ROLLBACK TO op",
     "BEGIN",
     "SELECT message_id, content_hash FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
+    "SELECT state FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
     "SELECT message_id FROM letter_versions "
     "WHERE sender_gln = ?1 AND letter_id = ?2 AND content_hash = ?3 ORDER BY message_id LIMIT 1",
     "INSERT INTO letter_versions (message_id, position, sender_gln, letter_id, type, status, "
@@ -364,12 +366,6 @@ class Query {
   sqlite3_stmt* stmt_;
   int bind_rc_ = SQLITE_OK;
 };
-
-AcceptOutcome outcome(AcceptOutcome::Kind kind, std::int64_t message_id = 0,
-                      std::string acceptance = {}, std::string conflicting_letter_id = {}) {
-  return AcceptOutcome{
-      kind, message_id, std::move(acceptance), std::move(conflicting_letter_id), {}};
-}
 
 std::optional<ReceiptState> parse_receipt_state(std::string_view s) {
   for (const auto r : {ReceiptState::kNone, ReceiptState::kPositive, ReceiptState::kNegative})
@@ -941,79 +937,12 @@ void SqliteStore::rollback_batch() {
   (void)load_audit_head();  // on failure the next operation retries it
 }
 
-Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
+Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
+  const NewMessage& message = plan.message;
   if (message.letters.empty())
     return make_error(Errc::kInvalid, "a message must carry at least one letter");
   auto& s = *write_stmts_;
-  return atomically<AcceptOutcome>([&]() -> Result<AcceptOutcome> {
-    // MedCom reliable messaging (domain.md §3): letter ids are unique per sender, a resend
-    // carries the same letter ids in a new envelope and gets exactly the first answer. A letter
-    // with status rettetbrev / annulleretbrev (domain.md §2) reuses its id on purpose: it is a
-    // new version of the letter.
-    enum class Seen { kNew, kSame, kNewVersion };
-    struct Known {
-      Seen seen = Seen::kNew;
-      std::int64_t message_id = 0;  // kSame: the message to answer from; kNewVersion: replaced
-    };
-    std::vector<Known> known;
-    known.reserve(message.letters.size());
-    for (const auto& letter : message.letters) {
-      Known k;
-      std::string latest_hash;
-      {
-        auto q = s[Sql::kFindLetterForAccept];
-        q.bind(1, message.sender_gln).bind(2, letter.letter_id);
-        const int rc = q.step();
-        if (rc == SQLITE_ROW) {
-          k.message_id = q.int64_at(0);
-          latest_hash = q.text_at(1);
-          k.seen = latest_hash == letter.content_hash ? Seen::kSame : Seen::kNewVersion;
-        } else if (rc != SQLITE_DONE) {
-          return db_error(writer_, "find letter");
-        }
-      }
-      if (k.seen == Seen::kNewVersion) {
-        // A late resend of a version that was since replaced is still a resend: it gets that
-        // version's answer, whatever its status.
-        auto q = s[Sql::kFindEarlierVersion];
-        q.bind(1, message.sender_gln).bind(2, letter.letter_id).bind(3, letter.content_hash);
-        const int rc = q.step();
-        if (rc == SQLITE_ROW)
-          k = Known{Seen::kSame, q.int64_at(0)};
-        else if (rc != SQLITE_DONE)
-          return db_error(writer_, "find letter version");
-        else if (letter.status == LetterStatus::kNew)
-          return outcome(AcceptOutcome::Kind::kConflict, 0, {}, letter.letter_id);
-      }
-      known.push_back(k);
-    }
-
-    std::size_t n_same = 0;
-    std::unordered_set<std::int64_t> same_in;
-    for (const auto& k : known)
-      if (k.seen == Seen::kSame) {
-        ++n_same;
-        same_in.insert(k.message_id);
-      }
-
-    if (n_same == known.size() && same_in.size() == 1) {
-      const std::int64_t original = *same_in.begin();
-      AcceptOutcome out = outcome(AcceptOutcome::Kind::kDuplicate, original);
-      {
-        auto q = s[Sql::kSelectAcceptance];
-        q.bind(1, original);
-        if (q.step() != SQLITE_ROW) return db_error(writer_, "read acceptance");
-        out.acceptance = q.blob_at(0);
-      }
-      if (auto r =
-              insert_event(s, op_head_, original, message.received_at, "duplicate",
-                           "resent in envelope " + message.envelope_id, message.sender_endpoint);
-          !r)
-        return r.error();
-      return out;
-    }
-    if (n_same > 0) return outcome(AcceptOutcome::Kind::kMixed);
-
+  return atomically<std::int64_t>([&]() -> Result<std::int64_t> {
     std::int64_t id = 0;
     {
       auto q = s[Sql::kInsertMessage];
@@ -1030,40 +959,36 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
       if (auto r = q.run("insert message"); !r) return r.error();
       id = sqlite3_last_insert_rowid(writer_);
     }
-    AcceptOutcome out = outcome(AcceptOutcome::Kind::kStored, id);
-    std::vector<std::string> superseded_how;  // parallel to out.superseded: the new statuses
+    auto stale = [](const std::string& letter_id) {
+      return make_error(Errc::kStale, "letter " + letter_id + " changed since the decision");
+    };
+    for (const Supersession& old : plan.supersedes) {
+      // The version the decision replaced must still be the latest (another writer may have
+      // stored a newer one meanwhile).
+      {
+        auto q = s[Sql::kFindLetterForAccept];
+        q.bind(1, message.sender_gln).bind(2, old.letter_id);
+        const int rc = q.step();
+        if (rc == SQLITE_DONE) return stale(old.letter_id);
+        if (rc != SQLITE_ROW) return db_error(writer_, "find letter");
+        if (q.int64_at(0) != old.old_message_id || q.text_at(1) != old.old_content_hash)
+          return stale(old.letter_id);
+      }
+      {
+        auto q = s[Sql::kArchiveLetter];
+        q.bind(1, message.sender_gln)
+            .bind(2, old.letter_id)
+            .bind(3, old.old_message_id)
+            .bind(4, id)
+            .bind(5, message.received_at);
+        if (auto r = q.run("archive letter version"); !r) return r.error();
+      }
+      auto q = s[Sql::kDeleteLetter];
+      q.bind(1, message.sender_gln).bind(2, old.letter_id);
+      if (auto r = q.run("replace letter version"); !r) return r.error();
+    }
     for (std::size_t i = 0; i < message.letters.size(); ++i) {
       const auto& letter = message.letters[i];
-      if (known[i].seen == Seen::kNewVersion) {
-        const std::int64_t old = known[i].message_id;
-        {
-          auto q = s[Sql::kArchiveLetter];
-          q.bind(1, message.sender_gln)
-              .bind(2, letter.letter_id)
-              .bind(3, old)
-              .bind(4, id)
-              .bind(5, message.received_at);
-          if (auto r = q.run("archive letter version"); !r) return r.error();
-          // Only a letter id repeated within this message finds its old version already moved.
-          if (sqlite3_changes(writer_) != 1)
-            return storage_error("store: letter " + letter.letter_id +
-                                 " appears twice in one message");
-        }
-        {
-          auto q = s[Sql::kDeleteLetter];
-          q.bind(1, message.sender_gln).bind(2, letter.letter_id);
-          if (auto r = q.run("replace letter version"); !r) return r.error();
-        }
-        const std::string how(to_string(letter.status));
-        const auto at = std::find(out.superseded.begin(), out.superseded.end(), old);
-        if (at == out.superseded.end()) {
-          out.superseded.push_back(old);
-          superseded_how.push_back(how);
-        } else {
-          auto& hows = superseded_how[static_cast<std::size_t>(at - out.superseded.begin())];
-          if (hows.find(how) == std::string::npos) hows += ", " + how;
-        }
-      }
       auto q = s[Sql::kInsertLetter];
       q.bind(1, message.sender_gln)
           .bind(2, letter.letter_id)
@@ -1072,28 +997,57 @@ Result<AcceptOutcome> SqliteStore::accept(const NewMessage& message) {
           .bind(5, to_string(letter.type))
           .bind(6, letter.content_hash)
           .bind(7, to_string(letter.status));
-      if (auto r = q.run("insert letter"); !r) return r.error();
+      if (q.step() != SQLITE_DONE) {
+        // The letter the decision took as new is stored by now: a resend raced this one.
+        if (sqlite3_extended_errcode(writer_) == SQLITE_CONSTRAINT_PRIMARYKEY)
+          return stale(letter.letter_id);
+        return db_error(writer_, "insert letter");
+      }
     }
-    if (auto r = insert_event(s, op_head_, id, message.received_at, "received",
-                              "envelope " + message.envelope_id + " from " + message.sender_gln +
-                                  " to " + message.receiver_gln,
-                              message.sender_endpoint);
-        !r)
-      return r.error();
-    if (auto r = insert_event(
-            s, op_head_, id, message.received_at, "stored",
-            std::to_string(message.letters.size()) + " letter(s) for " + message.receiver_endpoint,
-            message.sender_endpoint);
-        !r)
-      return r.error();
-    for (std::size_t j = 0; j < out.superseded.size(); ++j)
-      if (auto r = insert_event(s, op_head_, out.superseded[j], message.received_at, "superseded",
-                                "by #" + std::to_string(id) + ", " + superseded_how[j],
-                                message.sender_endpoint);
+    auto target = [id](std::int64_t message_id) { return message_id == 0 ? id : message_id; };
+    for (const MessageEvent& e : plan.events)
+      if (auto r = insert_event(s, op_head_, target(e.message_id), e.at, e.kind, e.detail,
+                                e.actor);
           !r)
         return r.error();
-    return out;
+    for (const ReceiptUpdate& u : plan.receipts) {
+      auto q = s[Sql::kUpdateReceipt];
+      q.bind(1, u.message_id).bind(2, to_string(u.state));
+      if (auto r = q.run("set receipt"); !r) return r.error();
+      if (auto r = not_found_unless_changed(writer_, u.message_id); !r) return r.error();
+      if (auto r = insert_event(s, op_head_, u.message_id, u.event.at, u.event.kind,
+                                u.event.detail, u.event.actor);
+          !r)
+        return r.error();
+    }
+    for (const DeadlineWrite& w : plan.deadlines) {
+      if (w.expect_open) {
+        auto q = s[Sql::kDeadlineState];
+        q.bind(1, w.deadline.key.requester_gln).bind(2, w.deadline.key.letter_id);
+        const int rc = q.step();
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(writer_, "deadline state");
+        if (rc == SQLITE_DONE || q.text_at(0) != to_string(DeadlineState::kOpen))
+          return make_error(Errc::kStale, "deadline for letter " + w.deadline.key.letter_id +
+                                              " changed since the decision");
+      }
+      MessageEvent e = w.event;
+      e.message_id = target(w.message_id);
+      if (auto r = write_deadline(w.deadline, e.message_id, e); !r) return r.error();
+    }
+    return id;
   });
+}
+
+Result<std::optional<std::int64_t>> SqliteStore::find_letter_version(
+    const std::string& sender_gln, const std::string& letter_id,
+    const std::string& content_hash) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kFindEarlierVersion];
+  q.bind(1, sender_gln).bind(2, letter_id).bind(3, content_hash);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return std::optional<std::int64_t>(q.int64_at(0));
+  if (rc != SQLITE_DONE) return db_error(reader_, "find letter version");
+  return std::optional<std::int64_t>();
 }
 
 Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState state,
@@ -1184,19 +1138,22 @@ Result<void> SqliteStore::audit_action(TimePoint at, const std::string& actor,
 
 Result<void> SqliteStore::put_deadline(const Deadline& d, std::int64_t message_id,
                                        const MessageEvent& event) {
+  return atomically<void>([&]() -> Result<void> { return write_deadline(d, message_id, event); });
+}
+
+Result<void> SqliteStore::write_deadline(const Deadline& d, std::int64_t message_id,
+                                         const MessageEvent& event) {
   auto& s = *write_stmts_;
-  return atomically<void>([&]() -> Result<void> {
-    {
-      auto q = s[Sql::kUpsertDeadline];
-      if (auto r = bind_deadline(q, d); !r) return r;
-      if (auto r = q.run("put deadline"); !r) return r;
-    }
-    // Without an event nothing an operator sees changed (the sweep moving its index on): no
-    // timeline line, no audit entry.
-    if (event.kind.empty()) return {};
-    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
-                        "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
-  });
+  {
+    auto q = s[Sql::kUpsertDeadline];
+    if (auto r = bind_deadline(q, d); !r) return r;
+    if (auto r = q.run("put deadline"); !r) return r;
+  }
+  // Without an event nothing an operator sees changed (the sweep moving its index on): no
+  // timeline line, no audit entry.
+  if (event.kind.empty()) return {};
+  return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
+                      "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
 }
 
 // --- read side ---

@@ -25,7 +25,7 @@ class SqliteStore final : public Store {
   Result<void> begin_batch() override;
   Result<void> commit_batch() override;
   void rollback_batch() override;
-  Result<AcceptOutcome> accept(const NewMessage& message) override;
+  Result<std::int64_t> store_message(const MessagePlan& plan) override;
   Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                TimePoint next_attempt_at, const std::string& last_error,
                                const MessageEvent& event) override;
@@ -41,6 +41,9 @@ class SqliteStore final : public Store {
 
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
+  Result<std::optional<std::int64_t>> find_letter_version(
+      const std::string& sender_gln, const std::string& letter_id,
+      const std::string& content_hash) override;
   Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) override;
   Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
@@ -53,6 +56,9 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(sqlite3* writer, sqlite3* reader);
   Result<void> load_audit_head();
+  // put_deadline's writes, inside the caller's savepoint.
+  Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
+                              const MessageEvent& event);
   template <typename T, typename Op>
   Result<T> atomically(Op&& op);
   sqlite3* writer_;

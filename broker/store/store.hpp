@@ -59,33 +59,6 @@ struct NewMessage {
   TimePoint received_at{};
 };
 
-// What accept() decided. Exactly one of the outcomes applies. Letters are looked up by
-// (sender GLN, letter id); "known" means a stored version of that letter exists.
-struct AcceptOutcome {
-  enum class Kind {
-    // New: stored with state pending, next attempt = received_at. Also a new version: letters
-    // with status rettetbrev / annulleretbrev whose content differs from the latest version
-    // replace it (listed in `superseded`).
-    kStored,
-    // Every letter already known with identical content (the latest version, or an earlier
-    // version of a corrected letter) in one message: not stored.
-    kDuplicate,
-    // A letter id already used by this sender with different content, and the new letter's
-    // status is nytbrev: ids must never be reused (domain.md §3). Not stored.
-    kConflict,
-    // Some letters known with identical content and others new or new versions, or known ones
-    // from different messages: not stored.
-    kMixed,
-  };
-  Kind kind;
-  std::int64_t message_id = 0;        // kStored: the new id; kDuplicate: the original message's id
-  std::string acceptance;             // kDuplicate: the original answer, byte for byte
-  std::string conflicting_letter_id;  // kConflict
-  // kStored: the messages whose letters this message replaced (each once, in letter order).
-  // Each got a "superseded" event ("by #N, rettetbrev").
-  std::vector<std::int64_t> superseded = {};
-};
-
 struct MessageEvent {
   std::int64_t message_id = 0;
   TimePoint at{};
@@ -96,6 +69,41 @@ struct MessageEvent {
   // Who caused it, for the audit chain: an endpoint id or "operator:<name>". Empty means the
   // broker itself. Not kept in the timeline (timeline() returns it empty).
   std::string actor = {};
+};
+
+// A letter version a new message replaces (MedCom rettetbrev / annulleretbrev, domain.md §2):
+// the old version moves to the letters' history, the new one becomes the latest.
+struct Supersession {
+  std::string letter_id;          // the sender's letter id (the sender is the new message's)
+  std::int64_t old_message_id = 0;
+  std::string old_content_hash;   // the latest version the decision saw
+};
+
+struct ReceiptUpdate {
+  std::int64_t message_id = 0;  // the receipted message
+  ReceiptState state = ReceiptState::kNone;
+  MessageEvent event;
+};
+
+// A deadline to write with a message. `message_id` 0 means the message stored by the same plan.
+struct DeadlineWrite {
+  Deadline deadline;
+  std::int64_t message_id = 0;
+  MessageEvent event;  // appended to that message's timeline unless its kind is empty
+  // Written only while the stored deadline is still open (a reply answering it): otherwise the
+  // plan is stale (two replies raced) and nothing is written.
+  bool expect_open = false;
+};
+
+// Everything one accepted message writes, decided beforehand by the intake core
+// (broker/intake): the store persists exactly this, atomically, and decides nothing. Events
+// whose message_id is 0 belong to the message stored by the plan.
+struct MessagePlan {
+  NewMessage message;
+  std::vector<Supersession> supersedes = {};
+  std::vector<MessageEvent> events = {};  // in order; the new message's "received" first
+  std::vector<ReceiptUpdate> receipts = {};
+  std::vector<DeadlineWrite> deadlines = {};
 };
 
 struct MessageRecord {
@@ -171,8 +179,12 @@ class Store {
   virtual Result<void> commit_batch() = 0;
   virtual void rollback_batch() = 0;
 
-  // Dedup by (sender_gln, letter_id) and store; records "received" and "stored" events.
-  virtual Result<AcceptOutcome> accept(const NewMessage& message) = 0;
+  // Stores a message as the plan says (state pending, next attempt = received_at) and returns
+  // its id. kStale when the facts the plan was decided on changed meanwhile — a letter it takes
+  // as new is stored by now, or a version it supersedes is no longer the latest — so that the
+  // caller decides again (two resends racing, or another broker on the same database); nothing
+  // is written then.
+  virtual Result<std::int64_t> store_message(const MessagePlan& plan) = 0;
   // After a delivery attempt: sets state, attempts, next_attempt_at, last_error and appends
   // the event (kind/detail).
   virtual Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
@@ -204,6 +216,10 @@ class Store {
   // --- read side ---
   virtual Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                             const std::string& letter_id) = 0;
+  // An earlier (superseded) version of a letter with this content hash: its message id.
+  virtual Result<std::optional<std::int64_t>> find_letter_version(
+      const std::string& sender_gln, const std::string& letter_id,
+      const std::string& content_hash) = 0;
   virtual Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) = 0;
   virtual Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) = 0;
   virtual Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) = 0;

@@ -73,7 +73,6 @@ TEST_F(MessageFlow, RequestReachesPsychiatryCertificateReachesJobcenterReceiptsB
   std::vector<std::string> events;
   for (const auto& e : m["timeline"]) events.push_back(e["event"]);
   EXPECT_EQ(events.front(), "received");
-  EXPECT_NE(std::find(events.begin(), events.end(), "stored"), events.end());
   EXPECT_NE(std::find(events.begin(), events.end(), "delivered"), events.end());
   EXPECT_NE(std::find(events.begin(), events.end(), "receipt"), events.end());
 }

@@ -1,3 +1,4 @@
+#include "broker/intake/message_acceptor.hpp"
 #include "broker/store/group_commit_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -100,7 +101,14 @@ class FaultyStore final : public Store {
     return inner_.commit_batch();
   }
   void rollback_batch() override { inner_.rollback_batch(); }
-  Result<AcceptOutcome> accept(const NewMessage& m) override { return inner_.accept(m); }
+  Result<std::int64_t> store_message(const MessagePlan& p) override {
+    return inner_.store_message(p);
+  }
+  Result<std::optional<std::int64_t>> find_letter_version(const std::string& s,
+                                                          const std::string& l,
+                                                          const std::string& h) override {
+    return inner_.find_letter_version(s, l, h);
+  }
   Result<void> update_delivery(std::int64_t id, DeliveryState s, int attempts, TimePoint next,
                                const std::string& err, const MessageEvent& e) override {
     return inner_.update_delivery(id, s, attempts, next, err, e);
@@ -167,7 +175,7 @@ class GroupCommitWriterTest : public ::testing::Test {
     return GroupCommitWriter::Job{
         .apply =
             [key, stored](Store& s) {
-              auto out = s.accept(make_message("E" + key, {"L" + key}));
+              auto out = accept_message(s, make_message("E" + key, {"L" + key}));
               *stored = out && out->kind == AcceptOutcome::Kind::kStored;
             },
         .done =

@@ -1,4 +1,4 @@
-#include "broker/server/delivery_queue.hpp"
+#include "broker/delivery/delivery_queue.hpp"
 
 #include <algorithm>
 

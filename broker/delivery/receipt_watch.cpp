@@ -1,4 +1,4 @@
-#include "broker/server/receipt_watch.hpp"
+#include "broker/delivery/receipt_watch.hpp"
 
 namespace sektorbro {
 

@@ -1,0 +1,341 @@
+#include "broker/intake/intake_decision.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "broker/codec/codec.hpp"
+#include "broker/codec/validation.hpp"
+#include "broker/core/identifiers.hpp"
+#include "broker/edge/edge_codec.hpp"
+
+namespace sektorbro {
+namespace {
+
+std::string answered_text(const Deadline& d) {
+  std::string text = d.state == DeadlineState::kDeclined ? "declined" : "answered";
+  if (d.answered_at && *d.answered_at > d.due_end) {
+    text += " " + std::to_string(d.days_late) + " day(s) late";
+  } else {
+    text += " on time";
+  }
+  return text + " (due " + format_date(d.due) + ")";
+}
+
+const ReceiptReference& receipt_reference(const Letter& letter) {
+  return letter.type() == LetterType::kPositiveReceipt
+             ? std::get<PositiveReceipt>(letter.body).original
+             : std::get<NegativeReceipt>(letter.body).original;
+}
+
+// The letter a reply or receipt refers to must have been sent by this envelope's receiver to its
+// sender (and be of the expected type, when one is expected).
+Result<LetterLocation> referenced_letter(const IntakeFacts& facts, const Envelope& envelope,
+                                         std::size_t index, const std::string& id,
+                                         std::optional<LetterType> want) {
+  const std::string where = "Letter[" + std::to_string(index + 1) + "]";
+  const std::string& sender = envelope.sender().gln;
+  const std::string& receiver = envelope.receiver().gln;
+  const auto found = facts.referenced.find(LetterKey{receiver, id});
+  if (found == facts.referenced.end() || found->second.receiver_gln != sender) {
+    return make_error(Errc::kUnknownReference, where + ": refers to letter " + id + " which " +
+                                                   receiver + " did not send to " + sender);
+  }
+  if (want && found->second.type != *want) {
+    return make_error(Errc::kUnknownReference,
+                      where + ": letter " + id + " is a " +
+                          std::string(to_string(found->second.type)) + ", expected a " +
+                          std::string(to_string(*want)));
+  }
+  return found->second;
+}
+
+std::optional<Deadline> find(const IntakeFacts& facts, const DeadlineKey& key) {
+  const auto it = facts.deadlines.find(key);
+  if (it == facts.deadlines.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace
+
+std::string opened_deadline_text(const Deadline& d) {
+  std::string text =
+      std::string(d.kind == DeadlineKind::kCertificate ? "Certificate" : "MentorResponse") +
+      " owed by " + d.owed_by + ", due " + format_date(d.due) + " (end of day, Copenhagen)";
+  if (d.lead_time_days) {
+    text += "; notice lead time " + std::to_string(*d.lead_time_days) + " day(s)";
+    if (d.notice_late) text += ": the notice arrived after the discharge date";
+  }
+  return text;
+}
+
+FactsNeeded facts_needed(const Envelope& envelope) {
+  FactsNeeded out;
+  if (envelope.letters.empty()) return out;
+  const std::string& receiver = envelope.receiver().gln;
+  for (const Letter& letter : envelope.letters) {
+    if (const auto* c = std::get_if<Certificate>(&letter.body)) {
+      out.referenced.push_back({receiver, c->request_letter_id});
+    } else if (const auto* m = std::get_if<MentorResponse>(&letter.body)) {
+      out.referenced.push_back({receiver, m->notice_letter_id});
+    } else if (is_receipt(letter.type())) {
+      for (const auto& id : receipt_reference(letter).original_letter_ids)
+        out.referenced.push_back({receiver, id});
+    }
+    switch (letter.type()) {
+      case LetterType::kDischargeNotice:
+      case LetterType::kCertificateRequest:
+        if (letter.status != LetterStatus::kNew) out.deadlines.push_back(deadline_key(letter));
+        break;
+      case LetterType::kCertificate:
+      case LetterType::kMentorResponse:
+        if (auto key = reply_key(letter)) out.deadlines.push_back(*key);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+std::vector<NewLetter> letters_of(const Envelope& envelope) {
+  std::vector<NewLetter> out;
+  out.reserve(envelope.letters.size());
+  for (const Letter& letter : envelope.letters)
+    out.push_back({letter.id, letter.type(), sha256_hex(encode_letter(letter)), letter.status});
+  return out;
+}
+
+void complete_parties(Envelope& envelope, const Directory& directory, const Party& broker) {
+  for (auto& letter : envelope.letters) {
+    for (Party* party : {&letter.sender, &letter.receiver}) {
+      if (!party->sor.empty()) continue;
+      if (const Endpoint* e = directory.by_gln(party->gln)) party->sor = e->party.sor;
+      if (party->gln == broker.gln) party->sor = broker.sor;
+    }
+  }
+}
+
+IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
+                             const IntakeFacts& facts, const IntakeContext& context,
+                             TimePoint now) {
+  auto refuse = [](Errc code, std::string detail) -> IntakeDecision {
+    return IntakeRefusal{Error{code, std::move(detail)}};
+  };
+  if (auto valid = validate_envelope(envelope, now); !valid) return IntakeRefusal{valid.error()};
+  auto route = route_envelope(envelope, context.directory);
+  if (!route) return IntakeRefusal{route.error()};
+  // A spoofed sender: the certificate says one endpoint, the letters name another (issue 5).
+  if (!context.authenticated.empty() && route->sender->id != context.authenticated) {
+    return refuse(Errc::kUnknownSender, "the sender GLN " + envelope.sender().gln +
+                                            " is not the authenticated endpoint " +
+                                            context.authenticated);
+  }
+  if (route->sender->dialect != context.dialect) {
+    return refuse(Errc::kInvalid, "endpoint " + route->sender->id + " speaks " +
+                                      std::string(to_string(route->sender->dialect)) +
+                                      ", this document is " +
+                                      std::string(to_string(context.dialect)));
+  }
+  // What the receiver's dialect cannot carry is refused here, never dropped later (issue 4).
+  for (const auto& letter : envelope.letters) {
+    if (!expressible(letter.type(), route->receiver->dialect)) {
+      return refuse(Errc::kUnsupportedType,
+                    "receiver " + route->receiver->id + " speaks " +
+                        std::string(to_string(route->receiver->dialect)) +
+                        ", which cannot carry a " + std::string(to_string(letter.type())));
+    }
+  }
+  {
+    std::set<std::string> ids;
+    for (const auto& letter : envelope.letters)
+      if (!ids.insert(letter.id).second)
+        return refuse(Errc::kInvalid, "letter id " + letter.id + " appears twice in the envelope");
+  }
+
+  // MedCom reliable messaging: duplicates, new versions, conflicts.
+  const DuplicateVerdict verdict = apply_duplicate_rule(letters, facts.own);
+  switch (verdict.kind) {
+    case DuplicateVerdict::Kind::kDuplicate:
+      return IntakeDuplicate{
+          verdict.original_message_id,
+          MessageEvent{verdict.original_message_id, now, "duplicate",
+                       "resent in envelope " + envelope.id, route->sender->id}};
+    case DuplicateVerdict::Kind::kConflict:
+      return refuse(Errc::kDuplicateConflict,
+                    "letter id " + verdict.conflicting_letter_id +
+                        " was already used by this sender for different content");
+    case DuplicateVerdict::Kind::kMixed:
+      return refuse(Errc::kDuplicateConflict,
+                    "the envelope mixes letters already received with new ones; resend the "
+                    "original envelope's letters unchanged, new letters in an envelope of their "
+                    "own");
+    case DuplicateVerdict::Kind::kNew:
+      break;
+  }
+
+  IntakeAccept accept;
+  MessagePlan& plan = accept.plan;
+  const std::string& sender_endpoint = route->sender->id;
+  NewMessage& message = plan.message;
+  message.envelope_id = envelope.id;
+  message.sender_gln = envelope.sender().gln;
+  message.receiver_gln = envelope.receiver().gln;
+  message.sender_endpoint = sender_endpoint;
+  message.receiver_endpoint = route->receiver->id;
+  message.receipt_requested = envelope.positive_receipt_requested;
+  message.received_at = now;
+  message.letters = letters;
+  Acceptance acceptance{envelope.id, envelope.sender().gln, {}, now};
+  for (const auto& letter : envelope.letters) {
+    message.contains_cpr = message.contains_cpr || letter.patient.has_value();
+    acceptance.letter_ids.push_back(letter.id);
+  }
+  message.body = encode_envelope(envelope);
+  message.acceptance = encode_acceptance(acceptance);
+  plan.supersedes = verdict.supersedes;
+  plan.events.push_back(MessageEvent{0, now, "received",
+                                     "envelope " + envelope.id + " from " + sender_endpoint +
+                                         ", " + std::to_string(letters.size()) +
+                                         " letter(s) for " + route->receiver->id,
+                                     sender_endpoint});
+  {
+    std::vector<std::int64_t> told;
+    for (const Supersession& s : plan.supersedes) {
+      if (std::find(told.begin(), told.end(), s.old_message_id) != told.end()) continue;
+      told.push_back(s.old_message_id);
+      std::string how;
+      for (const Supersession& t : plan.supersedes) {
+        if (t.old_message_id != s.old_message_id) continue;
+        for (std::size_t i = 0; i < letters.size(); ++i) {
+          if (letters[i].letter_id != t.letter_id) continue;
+          const std::string status(to_string(letters[i].status));
+          if (how.find(status) == std::string::npos) how += (how.empty() ? "" : ", ") + status;
+        }
+      }
+      plan.events.push_back(MessageEvent{s.old_message_id, now, "superseded",
+                                         "by envelope " + envelope.id + ", " + how,
+                                         sender_endpoint});
+    }
+  }
+
+  // References: replies answer letters sent to their sender; receipts name such letters.
+  for (std::size_t i = 0; i < envelope.letters.size(); ++i) {
+    const Letter& letter = envelope.letters[i];
+    if (const auto* c = std::get_if<Certificate>(&letter.body)) {
+      auto r = referenced_letter(facts, envelope, i, c->request_letter_id,
+                                 LetterType::kCertificateRequest);
+      if (!r) return IntakeRefusal{r.error()};
+    } else if (const auto* m = std::get_if<MentorResponse>(&letter.body)) {
+      auto r = referenced_letter(facts, envelope, i, m->notice_letter_id,
+                                 LetterType::kDischargeNotice);
+      if (!r) return IntakeRefusal{r.error()};
+    } else if (is_receipt(letter.type())) {
+      const bool positive = letter.type() == LetterType::kPositiveReceipt;
+      const ReceiptReference& ref = receipt_reference(letter);
+      if (ref.original_letter_ids.empty()) {
+        return refuse(Errc::kUnknownReference, "Letter[" + std::to_string(i + 1) +
+                                                   "]: a receipt must name the letters it "
+                                                   "answers");
+      }
+      for (const auto& id : ref.original_letter_ids) {
+        auto r = referenced_letter(facts, envelope, i, id, std::nullopt);
+        if (!r) return IntakeRefusal{r.error()};
+        const bool seen = std::any_of(
+            plan.receipts.begin(), plan.receipts.end(),
+            [&](const ReceiptUpdate& u) { return u.message_id == r->message_id; });
+        if (seen) continue;
+        std::string detail = std::string(positive ? "positive" : "negative") + " receipt " +
+                             letter.id + " from " + sender_endpoint;
+        if (!positive)
+          detail += " (" + std::string(to_string(std::get<NegativeReceipt>(letter.body).code)) +
+                    ")";
+        plan.receipts.push_back(
+            {r->message_id, positive ? ReceiptState::kPositive : ReceiptState::kNegative,
+             MessageEvent{r->message_id, now, "receipt", detail, sender_endpoint}});
+      }
+    }
+  }
+
+  // Deadlines (domain.md §5–7): a discharge notice opens the jobcenter's, a reply answers one, a
+  // correction or cancellation changes one. A request's clock starts at its delivery (the
+  // dispatcher), not here.
+  const DeadlineParties parties{route->receiver->id, sender_endpoint};
+  // The timeline a change belongs on: the request's or notice's message.
+  auto own_message = [&](std::size_t i) -> std::int64_t {
+    const auto& latest = facts.own.at(i).latest;
+    return latest ? latest->message_id : 0;
+  };
+  for (std::size_t i = 0; i < envelope.letters.size(); ++i) {
+    const Letter& letter = envelope.letters[i];
+    switch (letter.type()) {
+      case LetterType::kDischargeNotice: {
+        if (letter.status == LetterStatus::kNew) {
+          auto opened = open_mentor_deadline(letter, now, parties, context.policy,
+                                             context.calendar);
+          if (!opened) return IntakeRefusal{opened.error()};
+          plan.deadlines.push_back({*opened, 0,
+                                    MessageEvent{0, now, "deadline-opened",
+                                                 opened_deadline_text(*opened)}});
+          if (opened->notice_late)
+            accept.alerts.push_back("ALERT late discharge notice: letter " + letter.id + " to " +
+                                    opened->owed_by + " arrived after the discharge date");
+          break;
+        }
+        auto existing = find(facts, deadline_key(letter));
+        if (!existing) break;
+        const bool cancelling = letter.status == LetterStatus::kCancelled;
+        auto changed = cancelling ? cancel(*existing, now)
+                                  : correct(*existing, letter, now, context.policy,
+                                            context.calendar);
+        // A closed deadline stays as it was: the notice still travels, the figures do not move.
+        if (changed) {
+          const std::int64_t on = own_message(i);
+          plan.deadlines.push_back(
+              {*changed, on,
+               MessageEvent{on, now, cancelling ? "deadline-cancelled" : "deadline-corrected",
+                            opened_deadline_text(*changed)}});
+        }
+        break;
+      }
+      case LetterType::kCertificateRequest: {
+        // A cancellation stops the clock as soon as the jobcenter sends it.
+        if (letter.status != LetterStatus::kCancelled) break;
+        auto existing = find(facts, deadline_key(letter));
+        if (!existing) break;
+        if (auto cancelled = cancel(*existing, now)) {
+          const std::int64_t on = own_message(i);
+          plan.deadlines.push_back(
+              {*cancelled, on,
+               MessageEvent{on, now, "deadline-cancelled",
+                            "the request was cancelled by " + sender_endpoint}});
+        }
+        break;
+      }
+      case LetterType::kCertificate:
+      case LetterType::kMentorResponse: {
+        auto key = reply_key(letter);
+        if (!key) return IntakeRefusal{key.error()};
+        auto existing = find(facts, *key);
+        if (!existing) break;  // no clock runs (LÆ165, or the request is not delivered yet)
+        // A second reply to the same request is refused: "already answered at …" (kConflict).
+        auto answered = answer(*existing, letter, now);
+        if (!answered) return IntakeRefusal{answered.error()};
+        const auto request = facts.referenced.find(LetterKey{key->requester_gln, key->letter_id});
+        const std::int64_t on =
+            request == facts.referenced.end() ? 0 : request->second.message_id;
+        DeadlineWrite write{*answered, on,
+                            MessageEvent{on, now, "deadline-answered",
+                                         "letter " + letter.id + " " + answered_text(*answered)}};
+        // Two replies racing: the store writes this only while the deadline is still open.
+        write.expect_open = true;
+        plan.deadlines.push_back(std::move(write));
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return accept;
+}
+
+}  // namespace sektorbro

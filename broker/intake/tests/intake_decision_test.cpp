@@ -1,0 +1,184 @@
+#include "broker/intake/intake_decision.hpp"
+
+#include <gtest/gtest.h>
+
+#include "broker/core/copenhagen_time.hpp"
+#include "broker/intake/tests/intake_test_support.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+class IntakeDecisionTest : public ::testing::Test, protected IntakeWorld {
+ protected:
+  IntakeDecision decide(const Envelope& e, const IntakeFacts& facts,
+                        const std::string& authenticated = {}) {
+    return decide_intake(e, letters_of(e), facts, context(authenticated), now);
+  }
+  Envelope request(const std::string& id = "REQ1") {
+    return make_certificate_request(jc, psy, "ENV-" + id, id, now);
+  }
+  static Error refusal(const IntakeDecision& d) {
+    const auto* r = std::get_if<IntakeRefusal>(&d);
+    return r ? r->error : Error{Errc::kStorage, "not a refusal"};
+  }
+};
+
+TEST_F(IntakeDecisionTest, ANewRequestBecomesOnePlanWithItsReceivedEvent) {
+  const Envelope e = request();
+  const IntakeDecision d = decide(e, nothing_stored(e));
+  const auto* accept = std::get_if<IntakeAccept>(&d);
+  ASSERT_NE(accept, nullptr);
+  const MessagePlan& plan = accept->plan;
+  EXPECT_EQ(plan.message.sender_endpoint, "jc");
+  EXPECT_EQ(plan.message.receiver_endpoint, "psy");
+  EXPECT_TRUE(plan.message.contains_cpr);
+  EXPECT_TRUE(plan.message.receipt_requested);
+  ASSERT_EQ(plan.message.letters.size(), 1u);
+  EXPECT_EQ(plan.message.letters[0].letter_id, "REQ1");
+  EXPECT_EQ(plan.message.letters[0].content_hash, letters_of(e)[0].content_hash);
+  ASSERT_EQ(plan.events.size(), 1u);
+  EXPECT_EQ(plan.events[0].kind, "received");
+  EXPECT_EQ(plan.events[0].message_id, 0) << "0 names the message the plan stores";
+  EXPECT_TRUE(plan.supersedes.empty());
+  EXPECT_TRUE(plan.deadlines.empty()) << "a request's clock starts at its delivery";
+  EXPECT_NE(plan.message.acceptance.find("ENV-REQ1"), std::string::npos);
+}
+
+TEST_F(IntakeDecisionTest, AnUnknownReceiverIsRefusedWithItsOwnCode) {
+  Envelope e = request();
+  e.letters[0].receiver = make_party("579000099911", "265161000016077", "Ukendt");
+  EXPECT_EQ(refusal(decide(e, nothing_stored(e))).code, Errc::kUnknownReceiver);
+}
+
+TEST_F(IntakeDecisionTest, TheAuthenticatedEndpointMustBeTheSender) {
+  const Envelope e = request();
+  EXPECT_EQ(refusal(decide(e, nothing_stored(e), "psy")).code, Errc::kUnknownSender);
+  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(decide(e, nothing_stored(e), "jc")));
+}
+
+TEST_F(IntakeDecisionTest, ALetterIdTwiceInOneEnvelopeIsRefused) {
+  Envelope e = request();
+  e.letters.push_back(e.letters[0]);
+  const Error err = refusal(decide(e, nothing_stored(e)));
+  EXPECT_EQ(err.code, Errc::kInvalid);
+  EXPECT_NE(err.detail.find("twice"), std::string::npos);
+}
+
+TEST_F(IntakeDecisionTest, AnIdenticalResendIsAnsweredAsTheFirst) {
+  const Envelope e = request();
+  IntakeFacts facts = nothing_stored(e);
+  facts.own[0].latest = LetterLocation{42, LetterType::kCertificateRequest,
+                                       letters_of(e)[0].content_hash, psy.gln, LetterStatus::kNew};
+  const IntakeDecision d = decide(e, facts);
+  const auto* dup = std::get_if<IntakeDuplicate>(&d);
+  ASSERT_NE(dup, nullptr);
+  EXPECT_EQ(dup->original_message_id, 42);
+  EXPECT_EQ(dup->event.kind, "duplicate");
+  EXPECT_EQ(dup->event.message_id, 42);
+}
+
+TEST_F(IntakeDecisionTest, AReusedIdForOtherContentIsAConflict) {
+  const Envelope e = request();
+  IntakeFacts facts = nothing_stored(e);
+  facts.own[0].latest = LetterLocation{42, LetterType::kCertificateRequest, "another hash",
+                                       psy.gln, LetterStatus::kNew};
+  EXPECT_EQ(refusal(decide(e, facts)).code, Errc::kDuplicateConflict);
+}
+
+TEST_F(IntakeDecisionTest, ACorrectionSupersedesAndTellsTheOldMessage) {
+  Envelope e = request();
+  e.letters[0].status = LetterStatus::kCorrected;
+  IntakeFacts facts = nothing_stored(e);
+  facts.own[0].latest = LetterLocation{42, LetterType::kCertificateRequest, "old hash", psy.gln,
+                                       LetterStatus::kNew};
+  const IntakeDecision d = decide(e, facts);
+  const auto* accept = std::get_if<IntakeAccept>(&d);
+  ASSERT_NE(accept, nullptr);
+  ASSERT_EQ(accept->plan.supersedes.size(), 1u);
+  EXPECT_EQ(accept->plan.supersedes[0].old_message_id, 42);
+  EXPECT_EQ(accept->plan.supersedes[0].old_content_hash, "old hash");
+  ASSERT_EQ(accept->plan.events.size(), 2u);
+  EXPECT_EQ(accept->plan.events[1].kind, "superseded");
+  EXPECT_EQ(accept->plan.events[1].message_id, 42);
+  EXPECT_EQ(accept->plan.events[1].detail, "by envelope ENV-REQ1, rettetbrev");
+}
+
+TEST_F(IntakeDecisionTest, ACertificateMustAnswerARequestSentToItsSender) {
+  const Envelope cert = make_certificate(psy, jc, "ENV-C1", "C1", "REQ1", now);
+  EXPECT_EQ(refusal(decide(cert, nothing_stored(cert))).code, Errc::kUnknownReference);
+
+  IntakeFacts facts = nothing_stored(cert);
+  // Sent by the jobcenter, but to someone else.
+  facts.referenced[{jc.gln, "REQ1"}] =
+      LetterLocation{5, LetterType::kCertificateRequest, "h", "5790000999990", LetterStatus::kNew};
+  EXPECT_EQ(refusal(decide(cert, facts)).code, Errc::kUnknownReference);
+  // A discharge notice is not a request.
+  facts.referenced[{jc.gln, "REQ1"}] =
+      LetterLocation{5, LetterType::kDischargeNotice, "h", psy.gln, LetterStatus::kNew};
+  EXPECT_EQ(refusal(decide(cert, facts)).code, Errc::kUnknownReference);
+}
+
+TEST_F(IntakeDecisionTest, ACertificateAnswersTheOpenDeadlineOnlyIfItIsStillOpen) {
+  const Envelope req = request();
+  auto opened = open_certificate_deadline(req.letters[0], now - std::chrono::hours{24 * 3},
+                                          DeadlineParties{"psy", "jc"}, policy, calendar);
+  ASSERT_TRUE(opened && opened->has_value());
+  const Envelope cert = make_certificate(psy, jc, "ENV-C1", "C1", "REQ1", now);
+  const FactsNeeded needed = facts_needed(cert);
+  ASSERT_EQ(needed.referenced.size(), 1u);
+  EXPECT_EQ(needed.referenced[0], (LetterKey{jc.gln, "REQ1"}));
+  ASSERT_EQ(needed.deadlines.size(), 1u);
+  EXPECT_EQ(needed.deadlines[0], (**opened).key);
+
+  IntakeFacts facts = nothing_stored(cert);
+  facts.referenced[{jc.gln, "REQ1"}] =
+      LetterLocation{5, LetterType::kCertificateRequest, "h", psy.gln, LetterStatus::kNew};
+  facts.deadlines[(**opened).key] = **opened;
+  const IntakeDecision d = decide(cert, facts);
+  const auto* accept = std::get_if<IntakeAccept>(&d);
+  ASSERT_NE(accept, nullptr);
+  ASSERT_EQ(accept->plan.deadlines.size(), 1u);
+  const DeadlineWrite& w = accept->plan.deadlines[0];
+  EXPECT_EQ(w.deadline.state, DeadlineState::kAnsweredOnTime);
+  EXPECT_EQ(w.message_id, 5) << "the answer goes on the request's timeline";
+  EXPECT_EQ(w.event.kind, "deadline-answered");
+  EXPECT_TRUE(w.expect_open) << "two replies racing must not both be written";
+
+  // Answered already: a second reply is refused.
+  facts.deadlines[(**opened).key] = w.deadline;
+  const Envelope again = make_certificate(psy, jc, "ENV-C2", "C2", "REQ1", now);
+  EXPECT_EQ(refusal(decide(again, facts)).code, Errc::kConflict);
+}
+
+TEST_F(IntakeDecisionTest, AReceiptMarksTheLettersItNames) {
+  const Envelope req = request();
+  const Envelope receipt = make_positive_receipt(req, "ENV-K1", "K1", now);
+  IntakeFacts facts = nothing_stored(receipt);
+  facts.referenced[{jc.gln, "REQ1"}] =
+      LetterLocation{5, LetterType::kCertificateRequest, "h", psy.gln, LetterStatus::kNew};
+  const IntakeDecision d = decide(receipt, facts);
+  const auto* accept = std::get_if<IntakeAccept>(&d);
+  ASSERT_NE(accept, nullptr);
+  ASSERT_EQ(accept->plan.receipts.size(), 1u);
+  EXPECT_EQ(accept->plan.receipts[0].message_id, 5);
+  EXPECT_EQ(accept->plan.receipts[0].state, ReceiptState::kPositive);
+  EXPECT_EQ(accept->plan.message.receiver_endpoint, "jc");
+}
+
+TEST_F(IntakeDecisionTest, ADischargeNoticeOpensTheMentorDeadlineAndALateOneAlerts) {
+  const Date yesterday{std::chrono::sys_days{copenhagen_date(now)} - std::chrono::days{1}};
+  const Envelope notice = make_discharge_notice(psy, jc, "ENV-N1", "N1", now, yesterday);
+  const IntakeDecision d = decide(notice, nothing_stored(notice));
+  const auto* accept = std::get_if<IntakeAccept>(&d);
+  ASSERT_NE(accept, nullptr);
+  ASSERT_EQ(accept->plan.deadlines.size(), 1u);
+  EXPECT_EQ(accept->plan.deadlines[0].deadline.kind, DeadlineKind::kMentorResponse);
+  EXPECT_EQ(accept->plan.deadlines[0].deadline.owed_by, "jc");
+  EXPECT_EQ(accept->plan.deadlines[0].message_id, 0);
+  EXPECT_TRUE(accept->plan.deadlines[0].deadline.notice_late);
+  ASSERT_EQ(accept->alerts.size(), 1u);
+  EXPECT_NE(accept->alerts[0].find("late discharge notice"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sektorbro::testing

@@ -1,0 +1,149 @@
+#include "broker/server/deadline_sweeper.hpp"
+
+#include <algorithm>
+
+#include "broker/core/log.hpp"
+#include "broker/deadlines/reminder_schedule.hpp"
+#include "broker/server/commit.hpp"
+
+namespace sektorbro {
+
+DeadlineSweeper::DeadlineSweeper(asio::io_context& io, const BrokerConfig& config,
+                                 const Directory& directory, const WorkingCalendar& calendar,
+                                 Store& store, GroupCommitWriter& writer, const Clock& clock,
+                                 BrokerIds& ids, Dispatcher& dispatcher)
+    : io_(io),
+      config_(config),
+      directory_(directory),
+      calendar_(calendar),
+      store_(store),
+      writer_(writer),
+      clock_(clock),
+      ids_(ids),
+      dispatcher_(dispatcher),
+      timer_(io) {}
+
+void DeadlineSweeper::start() {
+  stopping_ = false;
+  asio::post(io_, [this] { arm(); });
+}
+
+void DeadlineSweeper::stop() {
+  stopping_ = true;
+  timer_.cancel();
+}
+
+void DeadlineSweeper::arm() {
+  if (stopping_) return;
+  timer_.expires_after(config_.deadlines.sweep_interval);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    asio::co_spawn(io_, sweep(), [this](const std::exception_ptr& e) {
+      if (e) log_error("deadline sweep failed");
+      arm();
+    });
+  });
+}
+
+asio::awaitable<void> DeadlineSweeper::sweep() {
+  if (sweeping_ || stopping_) co_return;
+  sweeping_ = true;
+  const TimePoint now = clock_.now();
+  auto checking = dispatcher_.check_receipts(now);
+  co_await std::move(checking);
+  int handled = 0;
+  // Bounded per sweep so receiving never waits long behind a backlog; the next sweep goes on.
+  while (handled < 10'000) {
+    auto due = store_.due_deadlines(now, 256);
+    if (!due) {
+      log_error("deadline sweep: " + due.error().detail);
+      break;
+    }
+    if (due->empty()) break;
+    bool progress = false;
+    for (Deadline& d : *due) {
+      auto acting = act_on(std::move(d), now);
+      progress = (co_await std::move(acting)) || progress;
+      ++handled;
+    }
+    if (!progress) break;
+  }
+  sweeping_ = false;
+}
+
+asio::awaitable<bool> DeadlineSweeper::act_on(Deadline deadline, TimePoint now) {
+  const DeadlinePolicy& policy = config_.deadlines.policy;
+  const auto actions = due_actions(deadline, now, policy, calendar_);
+  Deadline updated = deadline;
+  std::vector<MessageEvent> events;
+  std::vector<MessagePlan> letters;
+  std::vector<std::string> alerts;
+  auto where = store_.find_letter(deadline.key.requester_gln, deadline.key.letter_id);
+  const std::int64_t request_id = (where && *where) ? (*where)->message_id : 0;
+  const Endpoint* owing = directory_.by_id(deadline.owed_by);
+  for (const DueAction& action : actions) {
+    auto applied = apply(updated, action, policy, calendar_);
+    if (!applied) {
+      log_error("deadline " + deadline.key.letter_id + ": " + applied.error().detail);
+      continue;
+    }
+    updated = *applied;
+    if (action.kind == DueAction::Kind::kFlagOverdue) {
+      const std::string what = std::string(to_string(deadline.kind)) + " for letter " +
+                               deadline.key.letter_id + " owed by " + deadline.owed_by + " to " +
+                               deadline.owed_to + " was due " + format_date(deadline.due);
+      events.push_back({request_id, now, "overdue", what});
+      alerts.push_back("ALERT overdue: " + what);
+      continue;
+    }
+    std::string detail = "reminder step " + std::to_string(action.step) + " to " +
+                         deadline.owed_by + ", due " + format_date(deadline.due);
+    const bool takes_reminders = owing && std::find(owing->accepts.begin(), owing->accepts.end(),
+                                                    LetterType::kReminder) != owing->accepts.end();
+    if (takes_reminders && action.reminder) {
+      const Envelope envelope =
+          broker_envelope(config_.identity, owing->party, *action.reminder, now, ids_.next());
+      detail += ": Reminder letter " + envelope.id;
+      letters.push_back(broker_message_plan(envelope, config_.identity, *owing, now,
+                                            "reminder for letter " + deadline.key.letter_id));
+    } else {
+      detail += ": no letter sent (the endpoint does not take Reminder letters)";
+    }
+    events.push_back({request_id, now, "reminder", detail});
+    alerts.push_back("ALERT reminder: letter " + deadline.key.letter_id + " " + detail);
+  }
+  if (events.empty()) {
+    // Nothing to do although the index said so (e.g. the schedule changed): move the index on.
+    updated.next_action_at = compute_next_action_at(updated, policy, calendar_);
+    if (updated.next_action_at && *updated.next_action_at <= now) updated.next_action_at.reset();
+    if (updated == deadline) co_return false;
+  }
+  auto shared_deadline = std::make_shared<const Deadline>(updated);
+  auto shared_events = std::make_shared<const std::vector<MessageEvent>>(std::move(events));
+  auto shared_letters = std::make_shared<const std::vector<MessagePlan>>(std::move(letters));
+  auto store_job = [shared_deadline, shared_events, shared_letters,
+                    request_id](Store& store) -> Result<std::vector<std::int64_t>> {
+    std::vector<std::int64_t> stored;
+    for (const auto& letter : *shared_letters) {
+      auto id = store.store_message(letter);
+      if (!id) return id.error();
+      stored.push_back(*id);
+    }
+    const MessageEvent last = shared_events->empty() ? MessageEvent{} : shared_events->back();
+    for (std::size_t i = 0; i + 1 < shared_events->size(); ++i)
+      if (auto r = store.append_event((*shared_events)[i]); !r && request_id != 0) return r.error();
+    if (auto r = store.put_deadline(*shared_deadline, request_id, last); !r) return r.error();
+    return stored;
+  };
+  auto committing = commit<std::vector<std::int64_t>>(writer_, std::move(store_job));
+  auto stored = co_await std::move(committing);
+  if (!stored) {
+    log_error("deadline " + deadline.key.letter_id + " not updated: " + stored.error().detail);
+    co_return false;
+  }
+  for (const auto& alert : alerts) log_warn(alert);
+  for (const std::int64_t id : *stored) dispatcher_.schedule(id, deadline.owed_by, now);
+  co_return true;
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,434 @@
+#include "broker/server/dispatcher.hpp"
+
+#include <algorithm>
+
+#include "broker/codec/codec.hpp"
+#include "broker/core/log.hpp"
+#include "broker/edge/edge_codec.hpp"
+#include "broker/intake/intake_decision.hpp"
+#include "broker/server/commit.hpp"
+
+namespace sektorbro {
+namespace {
+
+constexpr std::string_view kXml = "application/xml; charset=utf-8";
+
+struct LogExceptions {
+  void operator()(const std::exception_ptr& e) const {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      log_error(std::string("internal error in a delivery: ") + ex.what());
+    }
+  }
+};
+
+}  // namespace
+
+Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config,
+                       const Directory& directory, const WorkingCalendar& calendar, Store& store,
+                       GroupCommitWriter& writer, Transport& transport, const Clock& clock,
+                       BrokerIds& ids, Intake& intake)
+    : io_(io),
+      config_(config),
+      directory_(directory),
+      calendar_(calendar),
+      store_(store),
+      writer_(writer),
+      transport_(transport),
+      clock_(clock),
+      ids_(ids),
+      intake_(intake),
+      queue_(config.delivery.per_endpoint_concurrency),
+      timer_(io),
+      random_state_(static_cast<std::uint64_t>(to_millis(clock.now())) | 1) {}
+
+Result<void> Dispatcher::start() {
+  auto pending = store_.pending_deliveries();
+  if (!pending) return pending.error();
+  for (const auto& p : *pending)
+    queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
+  if (auto rebuilt = rebuild_receipt_watch(); !rebuilt) return rebuilt.error();
+  log_info("delivery: " + std::to_string(pending->size()) + " pending deliveries resumed, " +
+           std::to_string(receipts_.size()) + " receipts owed");
+  asio::post(io_, [this] { pump(); });
+  return {};
+}
+
+void Dispatcher::stop() {
+  stopping_ = true;
+  timer_.cancel();
+}
+
+void Dispatcher::schedule(std::int64_t message_id, const std::string& endpoint, TimePoint at) {
+  queue_.schedule(message_id, endpoint, at);
+  pump();
+}
+
+void Dispatcher::receipted(const std::vector<std::int64_t>& message_ids) {
+  for (const std::int64_t id : message_ids) receipts_.forget(id);
+}
+
+void Dispatcher::watch_receipt(std::int64_t message_id, const std::string& endpoint,
+                               TimePoint now) {
+  receipts_.watch(message_id, now + receipt_timeout_for(endpoint));
+}
+
+double Dispatcher::random01() {
+  // xorshift64: jitter only needs to spread retries, not to be unpredictable.
+  random_state_ ^= random_state_ << 13;
+  random_state_ ^= random_state_ >> 7;
+  random_state_ ^= random_state_ << 17;
+  return static_cast<double>(random_state_ >> 11) / static_cast<double>(1ULL << 53);
+}
+
+void Dispatcher::pump() {
+  if (stopping_) return;
+  for (const auto& due : queue_.take_due(clock_.now()))
+    asio::co_spawn(io_, attempt(due.message_id), LogExceptions{});
+  arm_timer();
+}
+
+void Dispatcher::arm_timer() {
+  timer_.cancel();
+  const auto next = queue_.next_due();
+  if (!next || stopping_) return;
+  // Wake at least once a minute so a clock that jumps is noticed. The wait is in real time: a
+  // demo clock runs faster, a test clock only moves when told (and then pumps at once).
+  const Duration delay = std::clamp<Duration>(clock_.real_delay(*next - clock_.now()), Duration{0},
+                                              std::chrono::minutes{1});
+  timer_.expires_after(delay);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) pump();
+  });
+}
+
+Result<std::string> Dispatcher::outbound_body(
+    const std::string& stored, const Endpoint& to, TimePoint now,
+    const std::optional<std::string>& resend_envelope_id) {
+  if (to.dialect == Dialect::kNative && !resend_envelope_id) return stored;
+  auto envelope = decode_envelope(stored);
+  if (!envelope) return envelope.error();
+  if (resend_envelope_id) {
+    // MedCom resends keep the letters and get a new envelope id and time (domain.md §3).
+    envelope->id = *resend_envelope_id;
+    envelope->sent = now;
+  }
+  return encode_outbound(*envelope, to.dialect, now, ids_.next());
+}
+
+// Not a coroutine (see commit()): the awaitable resumes when the transport has an answer.
+asio::awaitable<TransportResponse> Dispatcher::post_to(const Endpoint& to, std::string body) {
+  auto request = std::make_shared<OutboundRequest>(OutboundRequest{
+      to.url, std::move(body),
+      to.dialect == Dialect::kNative ? std::string(kXml) : std::string("application/xml"),
+      config_.delivery.timeout});
+  auto start_transfer = [this, request](auto done) {
+    transport_.post(std::move(*request), std::move(done));
+  };
+  return await_callback<TransportResponse>(std::move(start_transfer));
+}
+
+asio::awaitable<Dispatcher::ResponseReceipts> Dispatcher::receipts_in_response(
+    const TransportResponse& response, const Endpoint& receiver, std::int64_t message_id,
+    bool expects_receipt, TimePoint now) {
+  ResponseReceipts out;
+  if (response.body.empty() || response.http_status < 200 || response.http_status >= 500)
+    co_return out;
+  auto in = decode_inbound(response.body, now);
+  const bool receipts_only = in && in->envelope &&
+                             std::all_of(in->envelope->letters.begin(), in->envelope->letters.end(),
+                                         [](const Letter& l) { return is_receipt(l.type()); });
+  if (in && in->signal) {
+    // EHMI's envelope-level answer: the handler took the envelope (or could not).
+    out.negative = in->signal->exception;
+  } else if (expects_receipt && receipts_only && in->envelope->sender().gln == receiver.party.gln) {
+    const Envelope& envelope = *in->envelope;
+    out.negative =
+        std::any_of(envelope.letters.begin(), envelope.letters.end(),
+                    [](const Letter& l) { return l.type() == LetterType::kNegativeReceipt; });
+    auto receiving = intake_.receive(response.body, receiver.id);
+    const Intake::Answer answer = co_await std::move(receiving);
+    out.relayed = answer.stored || answer.duplicate;
+  } else if (expects_receipt) {
+    log_warn("delivery of #" + std::to_string(message_id) + " to " + receiver.id +
+             ": response body is not a receipt from the receiver; ignored");
+  }
+  co_return out;
+}
+
+asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
+  auto loaded = store_.get_message(message_id);
+  if (!loaded || !*loaded) {
+    log_error("delivery of #" + std::to_string(message_id) +
+              " skipped: " + (loaded ? std::string("message not found") : loaded.error().detail));
+    queue_.finished(message_id);
+    pump();
+    co_return;
+  }
+  const MessageRecord message = std::move(**loaded);
+  if (message.state != DeliveryState::kPending) {  // e.g. a requeue raced with an attempt
+    queue_.finished(message_id);
+    pump();
+    co_return;
+  }
+  const Endpoint* receiver = directory_.by_id(message.receiver_endpoint);
+  if (receiver && receiver->pulls_from_mailbox()) {
+    // Waits in the store until the endpoint fetches and confirms it (broker_mailbox.cpp).
+    queue_.finished(message_id);
+    pump();
+    co_return;
+  }
+  const int attempts = message.attempts + 1;
+  TransportResponse response;
+  // The stored body is native; the receiver gets it in its own dialect.
+  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now())
+                       : Result<std::string>(std::string());
+  if (!body) {
+    response.error = "cannot write the message in " + std::string(to_string(receiver->dialect)) +
+                     ": " + body.error().detail;
+  } else if (receiver) {
+    auto transfer = post_to(*receiver, std::move(*body));
+    response = co_await std::move(transfer);
+  } else {
+    response.error = "endpoint " + message.receiver_endpoint + " is no longer configured";
+  }
+  const TimePoint now = clock_.now();
+
+  // A receipt may come back in the response (MedCom: the receiving system's receipt). Receipts
+  // themselves are never receipted, and broker-written messages get none.
+  const bool expects_receipt =
+      !is_receipt(message.letters.front().type) && message.sender_endpoint != kBrokerEndpoint;
+  ResponseReceipts in_response;
+  if (receiver) {
+    auto reading = receipts_in_response(response, *receiver, message_id, expects_receipt, now);
+    in_response = co_await std::move(reading);
+  }
+
+  const DeliveryStep step = after_attempt(
+      config_.delivery.retry, message.receiver_endpoint, attempts, message.received_at,
+      AttemptOutcome{response.http_status, response.error, in_response.negative}, now,
+      random01());
+  auto event = std::make_shared<const MessageEvent>(
+      MessageEvent{message_id, now, std::string(to_string(step.event)), step.detail});
+  auto shared_step = std::make_shared<const DeliveryStep>(step);
+  auto changes = std::make_shared<const std::vector<DeadlineWrite>>(
+      step.state == DeliveryState::kDelivered ? deadlines_on_delivery(message, now)
+                                              : std::vector<DeadlineWrite>{});
+  auto store_job = [event, shared_step, changes](Store& store) -> Result<void> {
+    const DeliveryStep& s = *shared_step;
+    auto updated = store.update_delivery(event->message_id, s.state, s.attempts,
+                                         s.next_attempt_at, s.last_error, *event);
+    if (!updated) return updated;
+    for (const DeadlineWrite& w : *changes)
+      if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
+    return {};
+  };
+  auto committing = commit<void>(writer_, std::move(store_job));
+  auto written = co_await std::move(committing);
+  queue_.finished(message_id);
+  if (!written) {
+    // Nothing recorded: try again later, as if the attempt had failed, backing off by the
+    // attempts made since (hardening: a full disk must not become a delivery storm). The
+    // receiver may see the message twice; MedCom receivers drop duplicates by letter id.
+    const int unrecorded = ++unrecorded_[message_id];
+    log_error("could not record delivery of #" + std::to_string(message_id) + ": " +
+              written.error().detail);
+    queue_.schedule(message_id, message.receiver_endpoint,
+                    after_unrecorded_attempt(config_.delivery.retry, message.attempts, unrecorded,
+                                             now));
+    pump();
+    co_return;
+  }
+  unrecorded_.erase(message_id);
+  // One line per state change an operator cares about: failures and give-ups, not successes.
+  if (step.state == DeliveryState::kPending || step.state == DeliveryState::kDeadLettered ||
+      step.state == DeliveryState::kRefused)
+    log_warn("#" + std::to_string(message_id) + " " + event->kind + ": " + step.detail);
+  if (step.state == DeliveryState::kPending)
+    queue_.schedule(message_id, message.receiver_endpoint, step.next_attempt_at);
+  if (step.state == DeliveryState::kDelivered && expects_receipt && message.receipt_requested &&
+      !in_response.relayed)
+    watch_receipt(message_id, message.receiver_endpoint, now);
+  if (step.state == DeliveryState::kRefused && expects_receipt && !in_response.relayed) {
+    const std::string reason =
+        message.receiver_endpoint + " refused the delivery: " + step.last_error;
+    auto relaying = relay_refusal(message, reason);
+    co_await std::move(relaying);
+  }
+  pump();
+}
+
+std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(const MessageRecord& message,
+                                                             TimePoint now) {
+  std::vector<DeadlineWrite> changes;
+  const bool has_request =
+      std::any_of(message.letters.begin(), message.letters.end(),
+                  [](const NewLetter& l) { return l.type == LetterType::kCertificateRequest; });
+  if (!has_request) return changes;
+  auto envelope = decode_envelope(message.body);
+  if (!envelope) return changes;
+  const DeadlinePolicy& policy = config_.deadlines.policy;
+  const DeadlineParties parties{message.receiver_endpoint, message.sender_endpoint};
+  for (const Letter& letter : envelope->letters) {
+    if (letter.type() != LetterType::kCertificateRequest ||
+        letter.status == LetterStatus::kCancelled)
+      continue;
+    auto existing = store_.find_deadline(deadline_key(letter));
+    if (!existing) continue;
+    if (*existing && letter.status == LetterStatus::kNew) continue;  // delivered again
+    if (*existing) {
+      if (auto corrected = correct(**existing, letter, now, policy, calendar_))
+        changes.push_back({*corrected, message.id,
+                           MessageEvent{message.id, now, "deadline-corrected",
+                                        opened_deadline_text(*corrected)}});
+      continue;
+    }
+    // The clock of a request starts at its delivery to the psychiatry unit (domain.md §5).
+    auto opened = open_certificate_deadline(letter, now, parties, policy, calendar_);
+    if (!opened) {
+      log_warn("no deadline for letter " + letter.id + ": " + opened.error().detail);
+      continue;
+    }
+    if (*opened)
+      changes.push_back({**opened, message.id,
+                         MessageEvent{message.id, now, "deadline-opened",
+                                      opened_deadline_text(**opened)}});
+  }
+  return changes;
+}
+
+asio::awaitable<void> Dispatcher::relay_refusal(const MessageRecord& original,
+                                                const std::string& reason) {
+  const Endpoint* sender = directory_.by_id(original.sender_endpoint);
+  if (!sender) co_return;
+  const TimePoint now = clock_.now();
+  NegativeReceipt body;
+  body.level = ReceiptLevel::kNetwork;
+  body.code = RefuseCode::kUnspecified;
+  body.text = reason;
+  body.original.original_envelope_id = original.envelope_id;
+  for (const auto& l : original.letters) body.original.original_letter_ids.push_back(l.letter_id);
+  const Envelope receipt =
+      broker_envelope(config_.identity, sender->party, std::move(body), now, ids_.next());
+  MessagePlan plan = broker_message_plan(receipt, config_.identity, *sender, now,
+                                         "negative receipt for #" + std::to_string(original.id));
+  plan.receipts.push_back(
+      {original.id, ReceiptState::kNegative,
+       MessageEvent{original.id, now, "receipt",
+                    "negative receipt " + receipt.id + " written by the broker: " + reason}});
+  auto shared_plan = std::make_shared<const MessagePlan>(std::move(plan));
+  auto store_job = [shared_plan](Store& store) { return store.store_message(*shared_plan); };
+  auto committing = commit<std::int64_t>(writer_, std::move(store_job));
+  auto stored = co_await std::move(committing);
+  if (stored) {
+    schedule(*stored, sender->id, now);
+  } else {
+    log_error("could not store the negative receipt for #" + std::to_string(original.id));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipts owed (MedCom reliable messaging, domain.md §3): when the receiver's receipt for a
+// message whose sender asked for one (pluspositivkvitt) does not come within the receiver's
+// receipt time, the same letters go again in a new envelope, at most delivery.max_resends
+// times; then an operator alert, because a person must act.
+
+Duration Dispatcher::receipt_timeout_for(const std::string& endpoint_id) const {
+  const Endpoint* e = directory_.by_id(endpoint_id);
+  return e && e->receipt_timeout ? *e->receipt_timeout : config_.delivery.receipt_timeout;
+}
+
+Result<void> Dispatcher::rebuild_receipt_watch() {
+  MessageFilter filter;
+  filter.state = DeliveryState::kDelivered;
+  filter.limit = 500;
+  while (true) {
+    auto page = store_.list_messages(filter);
+    if (!page) return page.error();
+    for (const auto& m : *page) {
+      if (!m.receipt_requested || m.receipt != ReceiptState::kNone ||
+          m.sender_endpoint == kBrokerEndpoint || is_receipt(m.letters.front().type))
+        continue;
+      auto events = store_.timeline(m.id);
+      if (!events) return events.error();
+      int resends = 0;
+      TimePoint last_sent = m.received_at;
+      for (const auto& e : *events) {
+        const auto kind = parse_delivery_event(e.kind);
+        if (kind == DeliveryEvent::kReceiptMissing) resends = -1;  // already given up on
+        if (resends >= 0 && kind == DeliveryEvent::kResent) ++resends;
+        if (kind == DeliveryEvent::kDelivered || kind == DeliveryEvent::kResent)
+          last_sent = std::max(last_sent, e.at);
+      }
+      if (resends >= 0)
+        receipts_.watch(m.id, last_sent + receipt_timeout_for(m.receiver_endpoint), resends);
+    }
+    if (static_cast<int>(page->size()) < filter.limit) break;
+    filter.after_id = page->back().id;
+  }
+  return {};
+}
+
+asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
+  const std::vector<ReceiptWatch::Entry> due = receipts_.due(now);  // a named local (GCC 12)
+  for (const ReceiptWatch::Entry& entry : due) {
+    const std::int64_t id = entry.message_id;
+    auto loaded = store_.get_message(id);
+    if (!loaded || !*loaded || (*loaded)->receipt != ReceiptState::kNone ||
+        (*loaded)->state != DeliveryState::kDelivered) {
+      receipts_.forget(id);
+      continue;
+    }
+    const MessageRecord message = std::move(**loaded);
+    const Endpoint* receiver = directory_.by_id(message.receiver_endpoint);
+    if (on_receipt_overdue(entry.resends, config_.delivery.max_resends) ==
+            ReceiptOverdue::kGiveUp ||
+        receiver == nullptr) {
+      const std::string detail = "no receipt from " + message.receiver_endpoint + " after " +
+                                 std::to_string(entry.resends) +
+                                 " resend(s); a person must act (MedCom reliable messaging)";
+      auto event = std::make_shared<const MessageEvent>(MessageEvent{
+          id, now, std::string(to_string(DeliveryEvent::kReceiptMissing)), detail});
+      auto store_job = [event](Store& store) { return store.append_event(*event); };
+      auto committing = commit<void>(writer_, std::move(store_job));
+      auto written = co_await std::move(committing);
+      if (written) {
+        log_warn("ALERT receipt missing: #" + std::to_string(id) + " " + detail);
+        receipts_.forget(id);
+      }
+      continue;
+    }
+    // The same letters in a new envelope with a new id and time (domain.md §3).
+    const std::string new_envelope_id = ids_.next();
+    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id);
+    if (!bytes) {
+      receipts_.forget(id);
+      continue;
+    }
+    auto transfer = post_to(*receiver, std::move(*bytes));
+    const TransportResponse response = co_await std::move(transfer);
+    auto reading = receipts_in_response(response, *receiver, id, true, now);
+    const ResponseReceipts receipts = co_await std::move(reading);
+    const std::string outcome =
+        response.http_status != 0 ? "HTTP " + std::to_string(response.http_status) : response.error;
+    auto event = std::make_shared<const MessageEvent>(
+        MessageEvent{id, now, std::string(to_string(DeliveryEvent::kResent)),
+                     "resend " + std::to_string(entry.resends + 1) + " of " +
+                         std::to_string(config_.delivery.max_resends) + " to " + receiver->id +
+                         " in envelope " + new_envelope_id + ": " + outcome});
+    auto store_job = [event](Store& store) { return store.append_event(*event); };
+    auto committing = commit<void>(writer_, std::move(store_job));
+    auto written = co_await std::move(committing);
+    if (!written) continue;  // tried again at the next check
+    log_warn("#" + std::to_string(id) + " " + event->detail);
+    if (receipts.relayed) {
+      receipts_.forget(id);
+    } else {
+      receipts_.watch(id, now + receipt_timeout_for(message.receiver_endpoint), entry.resends + 1);
+    }
+  }
+}
+
+}  // namespace sektorbro

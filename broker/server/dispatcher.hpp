@@ -1,0 +1,103 @@
+// Dispatcher: the imperative shell of delivery. It takes what the outbox (broker/delivery)
+// says is due, writes each stored message in its receiver's dialect, posts it through the
+// transport, reads any receipt in the answer (through Intake, like a posted one), and commits
+// the step delivery_transition decides; it resends when a receipt does not come and relays a
+// receiver's refusal to the sender. A CertificateRequest's deadline opens when it is delivered.
+//
+// Thread rules: io thread only; transfers run on the transport's thread, commits on the
+// writer's, both awaited.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker/config/config.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/deadlines/calendar.hpp"
+#include "broker/delivery/delivery_queue.hpp"
+#include "broker/delivery/delivery_transition.hpp"
+#include "broker/delivery/receipt_watch.hpp"
+#include "broker/delivery/transport.hpp"
+#include "broker/http/asio.hpp"
+#include "broker/routing/router.hpp"
+#include "broker/server/broker_letters.hpp"
+#include "broker/server/intake.hpp"
+#include "broker/store/group_commit_writer.hpp"
+#include "broker/store/store.hpp"
+
+namespace sektorbro {
+
+class Dispatcher {
+ public:
+  Dispatcher(asio::io_context& io, const BrokerConfig& config, const Directory& directory,
+             const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
+             Transport& transport, const Clock& clock, BrokerIds& ids, Intake& intake);
+
+  // Loads the pending deliveries and the receipts still owed, then starts delivering.
+  Result<void> start();
+  // Stops starting attempts; those in flight finish.
+  void stop();
+
+  // Queues a stored message for an attempt at `at` and starts what is due.
+  void schedule(std::int64_t message_id, const std::string& endpoint, TimePoint at);
+  // Receipts came for these messages: no resend.
+  void receipted(const std::vector<std::int64_t>& message_ids);
+  // A message was handed over (delivered, or confirmed from a mailbox): watch for its receipt.
+  void watch_receipt(std::int64_t message_id, const std::string& endpoint, TimePoint now);
+  // Resends what waited too long for its receipt; gives up after the last resend.
+  asio::awaitable<void> check_receipts(TimePoint now);
+  // Starts every attempt that is due (e.g. after a manual clock moved).
+  void pump();
+
+  // A stored (native) body as `to` receives it: in its dialect, and for a resend in a new
+  // envelope with the given id and time `now`.
+  Result<std::string> outbound_body(const std::string& stored, const Endpoint& to, TimePoint now,
+                                    const std::optional<std::string>& resend_envelope_id = {});
+
+  // What delivering `message` (a CertificateRequest) does to deadlines: its clock starts at its
+  // delivery to the psychiatry unit (domain.md §5); a corrected one is applied then.
+  std::vector<DeadlineWrite> deadlines_on_delivery(const MessageRecord& message, TimePoint now);
+
+  std::size_t waiting() const { return queue_.waiting(); }
+  std::size_t in_flight() const { return queue_.in_flight(); }
+  std::size_t receipts_owed() const { return receipts_.size(); }
+
+ private:
+  struct ResponseReceipts {
+    bool negative = false;  // a negative receipt or an EHMI ReceiptException
+    bool relayed = false;   // a business receipt was taken and relayed to the sender
+  };
+  void arm_timer();
+  asio::awaitable<void> attempt(std::int64_t message_id);
+  asio::awaitable<TransportResponse> post_to(const Endpoint& to, std::string body);
+  asio::awaitable<ResponseReceipts> receipts_in_response(const TransportResponse& response,
+                                                         const Endpoint& receiver,
+                                                         std::int64_t message_id,
+                                                         bool expects_receipt, TimePoint now);
+  asio::awaitable<void> relay_refusal(const MessageRecord& original, const std::string& reason);
+  Result<void> rebuild_receipt_watch();
+  Duration receipt_timeout_for(const std::string& endpoint_id) const;
+  double random01();
+
+  asio::io_context& io_;
+  const BrokerConfig& config_;
+  const Directory& directory_;
+  const WorkingCalendar& calendar_;
+  Store& store_;
+  GroupCommitWriter& writer_;
+  Transport& transport_;
+  const Clock& clock_;
+  BrokerIds& ids_;
+  Intake& intake_;
+  DeliveryQueue queue_;
+  ReceiptWatch receipts_;
+  asio::steady_timer timer_;
+  bool stopping_ = false;
+  // Attempts whose outcome the store could not record, per message: the backoff counts them.
+  std::map<std::int64_t, int> unrecorded_;
+  std::uint64_t random_state_;
+};
+
+}  // namespace sektorbro

@@ -1,0 +1,213 @@
+#include "broker/server/intake.hpp"
+
+#include "broker/core/log.hpp"
+#include "broker/server/commit.hpp"
+
+namespace sektorbro {
+namespace {
+
+// Where each kind of refusal leads: the HTTP status of the answer and the MedCom refuse code of
+// the network negative receipt in it (domain.md §3).
+http::status status_for(Errc code) {
+  switch (code) {
+    case Errc::kMalformed:
+      return http::status::bad_request;
+    case Errc::kTooLarge:
+      return http::status::payload_too_large;
+    case Errc::kUnknownSender:
+      return http::status::forbidden;
+    case Errc::kDuplicateConflict:
+    case Errc::kConflict:
+      return http::status::conflict;
+    case Errc::kStorage:
+    case Errc::kStale:
+      return http::status::service_unavailable;
+    default:
+      return http::status::unprocessable_entity;
+  }
+}
+
+RefuseCode refuse_code_for(Errc code) {
+  switch (code) {
+    case Errc::kMalformed:
+    case Errc::kInvalid:
+      return RefuseCode::kSyntaxError;
+    case Errc::kUnknownReceiver:
+      return RefuseCode::kUnknownLocation;
+    case Errc::kReceiverMismatch:
+      return RefuseCode::kReceiverIdProblem;
+    case Errc::kUnsupportedType:
+      return RefuseCode::kVersionProblem;
+    default:
+      return RefuseCode::kUnspecified;
+  }
+}
+
+// How often a plan found stale is decided again before the sender is asked to resend (503).
+// Each retry reads facts committed by the writer meanwhile, so one retry settles any race
+// between this broker's own requests; more are for other brokers on a shared database.
+constexpr int kMaxDecisions = 4;
+
+}  // namespace
+
+Intake::Intake(const BrokerConfig& config, const Directory& directory,
+               const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
+               const Clock& clock, BrokerIds& ids, StoredFn stored)
+    : config_(config),
+      directory_(directory),
+      calendar_(calendar),
+      store_(store),
+      writer_(writer),
+      clock_(clock),
+      ids_(ids),
+      stored_(std::move(stored)) {}
+
+Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Error& error,
+                              std::string_view via, const Inbound* inbound) {
+  NegativeReceipt body;
+  body.level = ReceiptLevel::kNetwork;  // written by the broker itself, like MedCom's XCTL01
+  body.code = refuse_code_for(error.code);
+  body.text = error.detail;
+  body.original.original_envelope_id = envelope ? envelope->id : "ukendt";
+  if (envelope)
+    for (const auto& l : envelope->letters) body.original.original_letter_ids.push_back(l.id);
+  // For the sender named in the envelope when it could be read at all; never receipted itself.
+  const Party& to =
+      (envelope && !envelope->letters.empty()) ? envelope->sender() : config_.identity;
+  const std::string id = ids_.next();
+  const Envelope receipt = broker_envelope(config_.identity, to, std::move(body), now, id);
+
+  const std::string what = std::string(errc_name(error.code)) + " envelope " +
+                           (envelope ? envelope->id : std::string("?")) + " via " +
+                           std::string(via) + ": " + error.detail;
+  log_warn("refused " + what);
+  writer_.submit(
+      GroupCommitWriter::Job{[now, what](Store& store) { (void)store.audit(now, "refused", what); },
+                             [](const Result<void>&) {}});
+  // In the sender's dialect: an XCTL01 for OIOXML, an EHMI ReceiptException for SBDH.
+  const Dialect dialect = inbound ? inbound->dialect : Dialect::kNative;
+  return Answer{status_for(error.code), refused_answer(dialect, inbound, receipt, now, id)};
+}
+
+Result<IntakeFacts> Intake::read_facts(const Envelope& envelope,
+                                       const std::vector<NewLetter>& letters) {
+  IntakeFacts facts;
+  const std::string& sender = envelope.sender().gln;
+  for (const NewLetter& letter : letters) {
+    StoredVersions versions;
+    auto latest = store_.find_letter(sender, letter.letter_id);
+    if (!latest) return latest.error();
+    versions.latest = std::move(*latest);
+    if (versions.latest && versions.latest->content_hash != letter.content_hash) {
+      auto earlier = store_.find_letter_version(sender, letter.letter_id, letter.content_hash);
+      if (!earlier) return earlier.error();
+      versions.earlier_same = *earlier;
+    }
+    facts.own.push_back(std::move(versions));
+  }
+  const FactsNeeded needed = facts_needed(envelope);
+  for (const LetterKey& key : needed.referenced) {
+    if (facts.referenced.contains(key)) continue;
+    auto found = store_.find_letter(key.sender_gln, key.letter_id);
+    if (!found) return found.error();
+    if (*found) facts.referenced.emplace(key, std::move(**found));
+  }
+  for (const DeadlineKey& key : needed.deadlines) {
+    if (facts.deadlines.contains(key)) continue;
+    auto found = store_.find_deadline(key);
+    if (!found) return found.error();
+    if (*found) facts.deadlines.emplace(key, std::move(**found));
+  }
+  return facts;
+}
+
+asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string via,
+                                                std::string authenticated) {
+  const TimePoint now = clock_.now();
+  auto decoded = decode_inbound(bytes, now);
+  if (!decoded) {
+    Inbound unread;
+    unread.dialect = sniff_dialect(bytes);
+    co_return refuse(now, nullptr, decoded.error(), via, &unread);
+  }
+  const Inbound& in = *decoded;
+  if (in.signal) {
+    // EHMI's envelope-level receipt between message handlers: nothing to route or store.
+    log_info(std::string("EHMI ") +
+             (in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement") +
+             " for envelope " + in.signal->original_message_id + " via " + via);
+    co_return Answer{http::status::accepted, "", false, true};
+  }
+  Envelope envelope = *in.envelope;
+  complete_parties(envelope, directory_, config_.identity);
+  const std::vector<NewLetter> letters = letters_of(envelope);
+  const IntakeContext context{directory_, config_.deadlines.policy, calendar_, in.dialect,
+                              authenticated};
+
+  for (int round = 0; round < kMaxDecisions; ++round) {
+    auto facts = read_facts(envelope, letters);
+    if (!facts) {
+      log_error("store read failed, envelope " + envelope.id + " not accepted: " +
+                facts.error().detail);
+      co_return refuse(now, &envelope,
+                       make_error(Errc::kStorage, "the broker could not read its store; send "
+                                                  "it again"),
+                       via, &in);
+    }
+    IntakeDecision decision = decide_intake(envelope, letters, *facts, context, now);
+
+    if (auto* refusal = std::get_if<IntakeRefusal>(&decision))
+      co_return refuse(now, &envelope, refusal->error, via, &in);
+
+    if (auto* duplicate = std::get_if<IntakeDuplicate>(&decision)) {
+      auto event = std::make_shared<const MessageEvent>(duplicate->event);
+      auto job = [event](Store& store) -> Result<std::string> {
+        if (auto r = store.append_event(*event); !r) return r.error();
+        auto original = store.get_message(event->message_id);
+        if (!original) return original.error();
+        if (!*original) return make_error(Errc::kNotFound, "original message is gone");
+        return (*original)->acceptance;
+      };
+      auto committing = commit<std::string>(writer_, std::move(job));
+      auto acceptance = co_await std::move(committing);
+      if (!acceptance) {
+        co_return refuse(now, &envelope,
+                         make_error(Errc::kStorage, "the broker could not store the message; "
+                                                    "send it again"),
+                         via, &in);
+      }
+      // MedCom: a resend gets exactly the first answer (domain.md §3).
+      co_return Answer{http::status::accepted,
+                       accepted_answer(in, *acceptance, now, ids_.next()), false, true,
+                       duplicate->original_message_id};
+    }
+
+    auto& accept = std::get<IntakeAccept>(decision);
+    auto plan = std::make_shared<const MessagePlan>(std::move(accept.plan));
+    auto job = [plan](Store& store) { return store.store_message(*plan); };
+    auto committing = commit<std::int64_t>(writer_, std::move(job));
+    auto stored = co_await std::move(committing);
+    if (!stored && stored.error().code == Errc::kStale) continue;  // decide again, fresh facts
+    if (!stored) {
+      log_error("store failed, envelope " + envelope.id + " not accepted: " +
+                stored.error().detail);
+      co_return refuse(now, &envelope,
+                       make_error(Errc::kStorage, "the broker could not store the message; "
+                                                  "send it again"),
+                       via, &in);
+    }
+    for (const auto& alert : accept.alerts) log_warn(alert);
+    std::vector<std::int64_t> receipted;
+    for (const auto& r : plan->receipts) receipted.push_back(r.message_id);
+    stored_(*stored, plan->message.receiver_endpoint, receipted);
+    co_return Answer{http::status::accepted,
+                     accepted_answer(in, plan->message.acceptance, now, ids_.next()), true, false,
+                     *stored};
+  }
+  co_return refuse(now, &envelope,
+                   make_error(Errc::kStale, "the letters changed while they were being stored; "
+                                            "send them again"),
+                   via, &in);
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,67 @@
+// Intake: the imperative shell around the intake decision (broker/intake). For one document
+// offered to the broker — by POST, from a file drop, or in a receiver's answer to a delivery —
+// it decodes it at the edge (any dialect), reads the facts the decision needs from the store
+// (one lookup per letter), lets decide_intake() decide, has the plan committed by the
+// GroupCommitWriter and only then answers. A plan found stale at commit (a racing resend or
+// reply) is decided again on fresh facts.
+//
+// Thread rules: io thread only. Store reads go through the store's read connection.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "broker/config/config.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/deadlines/calendar.hpp"
+#include "broker/edge/edge_codec.hpp"
+#include "broker/http/asio.hpp"
+#include "broker/intake/intake_decision.hpp"
+#include "broker/routing/router.hpp"
+#include "broker/server/broker_letters.hpp"
+#include "broker/store/group_commit_writer.hpp"
+#include "broker/store/store.hpp"
+
+namespace sektorbro {
+
+class Intake {
+ public:
+  // The answer to one document.
+  struct Answer {
+    http::status status = http::status::accepted;
+    std::string body;  // acceptance or negative receipt, in the sender's dialect
+    bool stored = false;
+    bool duplicate = false;
+    std::int64_t message_id = 0;  // stored: the new message; duplicate: the original
+  };
+  // A message was stored: deliver it to `receiver_endpoint`; `receipted` are the messages whose
+  // receipt it carried (their receipt watch ends).
+  using StoredFn = std::function<void(std::int64_t message_id, const std::string& receiver_endpoint,
+                                      const std::vector<std::int64_t>& receipted)>;
+
+  Intake(const BrokerConfig& config, const Directory& directory, const WorkingCalendar& calendar,
+         Store& store, GroupCommitWriter& writer, const Clock& clock, BrokerIds& ids,
+         StoredFn stored);
+
+  // `via` names the way in for the log (an endpoint id, "http"); `authenticated` is the endpoint
+  // the transport authenticated (empty on plain loopback): the letters' sender must be it.
+  asio::awaitable<Answer> receive(std::string bytes, std::string via,
+                                  std::string authenticated = {});
+
+ private:
+  Answer refuse(TimePoint now, const Envelope* envelope, const Error& error,
+                std::string_view via, const Inbound* inbound);
+  Result<IntakeFacts> read_facts(const Envelope& envelope, const std::vector<NewLetter>& letters);
+
+  const BrokerConfig& config_;
+  const Directory& directory_;
+  const WorkingCalendar& calendar_;
+  Store& store_;
+  GroupCommitWriter& writer_;
+  const Clock& clock_;
+  BrokerIds& ids_;
+  StoredFn stored_;
+};
+
+}  // namespace sektorbro

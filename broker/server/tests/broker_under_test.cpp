@@ -1,0 +1,119 @@
+#include "broker/server/tests/broker_under_test.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sektorbro::testing {
+namespace {
+
+Endpoint endpoint(const std::string& id, const Party& party, EndpointKind kind,
+                  std::vector<LetterType> accepts) {
+  Endpoint e;
+  e.id = id;
+  e.party = party;
+  e.kind = kind;
+  e.url = "http://127.0.0.1:9/" + id;
+  e.accepts = std::move(accepts);
+  return e;
+}
+
+}  // namespace
+
+BrokerConfig test_config(const Parties& p) {
+  BrokerConfig c;
+  c.listen.allow_plain_http = true;
+  c.identity = p.broker;
+  c.endpoints = {
+      endpoint("jc", p.jc, EndpointKind::kJobcenter,
+               {LetterType::kCertificate, LetterType::kDischargeNotice, LetterType::kReminder}),
+      endpoint("psy", p.psy, EndpointKind::kPsychiatry,
+               {LetterType::kCertificateRequest, LetterType::kMentorResponse,
+                LetterType::kReminder})};
+  c.delivery.retry.jitter = 0.0;  // exact instants in the tests
+  c.delivery.retry.max_attempts = 4;
+  c.delivery.retry.initial_backoff = std::chrono::seconds{2};
+  c.delivery.receipt_timeout = std::chrono::minutes{15};
+  c.delivery.max_resends = 2;
+  c.deadlines.sweep_interval = std::chrono::hours{24 * 365};  // the tests sweep by hand
+  return c;
+}
+
+BrokerUnderTest::BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> shared)
+    : clock(from_millis(1'764'576'000'000)),  // Monday 2025-12-01 08:00 UTC
+      store(shared ? std::move(shared) : std::make_shared<MemoryStore>()),
+      config_(std::move(config)) {
+  writer_ = std::make_unique<GroupCommitWriter>(*store, 64);
+  broker_ = std::make_unique<Broker>(io_, config_, *store, *writer_, transport, clock, &clock);
+  auto started = broker_->start();
+  EXPECT_TRUE(started) << (started ? "" : started.error().detail);
+}
+
+BrokerUnderTest::~BrokerUnderTest() {
+  broker_->stop();
+  // Let what is in flight finish: commits complete on the writer's thread.
+  run_until([] { return false; }, std::chrono::milliseconds{50});
+  broker_.reset();
+  writer_.reset();
+}
+
+bool BrokerUnderTest::run_until(const std::function<bool()>& done,
+                                std::chrono::milliseconds bound) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    io_.restart();
+    io_.run_one_for(std::chrono::milliseconds{5});
+  }
+  return true;
+}
+
+HttpResponse BrokerUnderTest::call(HttpRequest request) {
+  std::optional<HttpResponse> answer;
+  PeerIdentity peer;
+  peer.remote_address = "127.0.0.1";
+  asio::co_spawn(io_, broker_->handle(std::move(request), peer),
+                 [&answer](std::exception_ptr e, HttpResponse r) {
+                   if (e) std::rethrow_exception(e);
+                   answer = std::move(r);
+                 });
+  EXPECT_TRUE(run_until([&] { return answer.has_value(); })) << "no answer in time";
+  return answer.value_or(HttpResponse{});
+}
+
+HttpResponse BrokerUnderTest::post(const std::string& body) {
+  HttpRequest request{http::verb::post, "/v1/messages", 11};
+  request.set(http::field::content_type, "application/xml");
+  request.body() = body;
+  request.prepare_payload();
+  return call(std::move(request));
+}
+
+HttpResponse BrokerUnderTest::send(http::verb verb, const std::string& target) {
+  return call(HttpRequest{verb, target, 11});
+}
+
+void BrokerUnderTest::advance(Duration d) {
+  clock.advance(d);
+  bool swept = false;
+  broker_->dispatcher().pump();
+  asio::co_spawn(io_, broker_->sweeper().sweep(), [&swept](std::exception_ptr) { swept = true; });
+  EXPECT_TRUE(run_until([&] { return swept; }));
+}
+
+std::optional<MessageRecord> BrokerUnderTest::message_of(const std::string& sender_gln,
+                                                         const std::string& letter_id) {
+  auto where = store->find_letter(sender_gln, letter_id);
+  if (!where || !*where) return std::nullopt;
+  auto m = store->get_message((*where)->message_id);
+  if (!m || !*m) return std::nullopt;
+  return **m;
+}
+
+std::vector<std::string> BrokerUnderTest::timeline_kinds(std::int64_t message_id) {
+  std::vector<std::string> out;
+  auto events = store->timeline(message_id);
+  if (events)
+    for (const auto& e : *events) out.push_back(e.kind);
+  return out;
+}
+
+}  // namespace sektorbro::testing

@@ -1,0 +1,97 @@
+// The broker's drivers without a socket (issue 8): a Broker on an in-memory store
+// (MemoryStore), a scripted transport and a manual clock, driven on the test's own io_context.
+// Nothing sleeps: the test runs the io_context until a condition holds, with a bound, and moves
+// the clock by hand.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "broker/codec/codec.hpp"
+#include "broker/core/clock.hpp"
+#include "broker/server/broker.hpp"
+#include "broker/store/group_commit_writer.hpp"
+#include "broker/store/memory_store.hpp"
+#include "tests/harness/sample_messages.hpp"
+
+namespace sektorbro::testing {
+
+// A transport that records every request and answers from a script: by default 200 with an
+// empty body. Answers synchronously on the caller's thread (the io thread), as a fast network.
+class ScriptedTransport final : public Transport {
+ public:
+  using Script = std::function<TransportResponse(const OutboundRequest&)>;
+  void post(OutboundRequest request, std::function<void(TransportResponse)> done) override {
+    TransportResponse response;
+    {
+      std::lock_guard lock(mu_);
+      response = script_ ? script_(request) : TransportResponse{200, "", ""};
+      sent_.push_back(std::move(request));
+    }
+    done(std::move(response));
+  }
+  void answer_with(Script script) {
+    std::lock_guard lock(mu_);
+    script_ = std::move(script);
+  }
+  std::vector<OutboundRequest> sent() const {
+    std::lock_guard lock(mu_);
+    return sent_;
+  }
+  std::size_t count() const {
+    std::lock_guard lock(mu_);
+    return sent_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  Script script_;
+  std::vector<OutboundRequest> sent_;
+};
+
+struct Parties {
+  Party jc = make_party("579000012345", "265161000016001", "Jobcenter Test");
+  Party psy = make_party("579000054321", "265161000016003", "Psykiatrien Test");
+  Party broker = make_party("579000099999", "265161000016999", "Sektorbro");
+};
+
+BrokerConfig test_config(const Parties& p);
+
+class BrokerUnderTest {
+ public:
+  explicit BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> store = {});
+  ~BrokerUnderTest();
+
+  // POST /v1/messages on the plain loopback listener, answered once committed.
+  HttpResponse post(const std::string& body);
+  HttpResponse post(const Envelope& e) { return post(encode_envelope(e)); }
+  HttpResponse get(const std::string& target) { return send(http::verb::get, target); }
+  HttpResponse send(http::verb verb, const std::string& target);
+  // Runs the io_context until `done()` holds; false if it did not within the bound.
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds bound =
+                                                        std::chrono::seconds{10});
+  // Moves the manual clock, then starts what fell due and runs one deadline sweep (which also
+  // checks receipts owed), as POST /v1/test/clock/advance does.
+  void advance(Duration d);
+
+  std::optional<MessageRecord> message_of(const std::string& sender_gln,
+                                          const std::string& letter_id);
+  std::vector<std::string> timeline_kinds(std::int64_t message_id);
+
+  ManualClock clock;
+  std::shared_ptr<MemoryStore> store;
+  ScriptedTransport transport;
+
+ private:
+  HttpResponse call(HttpRequest request);
+  BrokerConfig config_;
+  asio::io_context io_;
+  std::unique_ptr<GroupCommitWriter> writer_;
+  std::unique_ptr<Broker> broker_;
+};
+
+}  // namespace sektorbro::testing

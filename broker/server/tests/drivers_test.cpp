@@ -1,0 +1,257 @@
+// The drivers (intake, dispatcher, deadline sweeper, API router) against an in-memory store, a
+// scripted transport and a manual clock: no socket, no sleeping (issue 8).
+#include <gtest/gtest.h>
+
+#include "broker/server/tests/broker_under_test.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+class DriversTest : public ::testing::Test, protected Parties {
+ protected:
+  BrokerConfig config = test_config(*this);
+  std::unique_ptr<BrokerUnderTest> b = std::make_unique<BrokerUnderTest>(config);
+
+  Envelope request(const std::string& id) {
+    return make_certificate_request(jc, psy, "ENV-" + id, id, b->clock.now());
+  }
+  std::optional<MessageRecord> delivered(const std::string& gln, const std::string& id) {
+    std::optional<MessageRecord> m;
+    const bool ok = b->run_until([&] {
+      m = b->message_of(gln, id);
+      return m && m->state != DeliveryState::kPending;
+    });
+    return ok ? m : std::nullopt;
+  }
+};
+
+TEST_F(DriversTest, AnAcceptedRequestIsStoredThenDeliveredInOneTryAndItsClockStarts) {
+  const auto answer = b->post(request("REQ1"));
+  EXPECT_EQ(answer.result(), http::status::accepted);
+  EXPECT_NE(answer.body().find("Acceptance"), std::string::npos);
+  const auto m = delivered(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->state, DeliveryState::kDelivered);
+  EXPECT_EQ(m->attempts, 1);
+  ASSERT_EQ(b->transport.count(), 1u);
+  EXPECT_EQ(b->transport.sent()[0].url, "http://127.0.0.1:9/psy");
+  EXPECT_EQ(b->timeline_kinds(m->id),
+            (std::vector<std::string>{"received", "delivered", "deadline-opened"}));
+  auto deadline = b->store->find_deadline(DeadlineKey{jc.gln, "REQ1"});
+  ASSERT_TRUE(deadline && deadline->has_value());
+  EXPECT_EQ((*deadline)->owed_by, "psy");
+}
+
+TEST_F(DriversTest, RefusalsAnswerWithTheMedcomCodeAndStoreNothing) {
+  Envelope unknown = request("REQ1");
+  unknown.letters[0].receiver = make_party("579000011111", "265161000016222", "Ukendt");
+  const auto a = b->post(unknown);
+  EXPECT_EQ(a.result(), http::status::unprocessable_entity);
+  EXPECT_NE(a.body().find("ukendt_lokationsnummer"), std::string::npos);
+
+  const auto malformed = b->post("<Emessage");
+  EXPECT_EQ(malformed.result(), http::status::bad_request);
+  EXPECT_NE(malformed.body().find("syntaksfejl"), std::string::npos);
+
+  auto listed = b->store->list_messages(MessageFilter{});
+  ASSERT_TRUE(listed);
+  EXPECT_TRUE(listed->empty());
+  EXPECT_EQ(b->transport.count(), 0u);
+}
+
+TEST_F(DriversTest, AResendGetsTheFirstAnswerAndIsNotDeliveredAgain) {
+  const Envelope e = request("REQ1");
+  const auto first = b->post(e);
+  ASSERT_EQ(first.result(), http::status::accepted);
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+  Envelope resend = e;
+  resend.id = "ENV-REQ1-B";  // MedCom: a resend has a new envelope id, the same letters
+  const auto second = b->post(resend);
+  EXPECT_EQ(second.result(), http::status::accepted);
+  EXPECT_EQ(second.body(), first.body()) << "byte for byte the first answer";
+  const auto m = b->message_of(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(b->timeline_kinds(m->id).back(), "duplicate");
+  EXPECT_EQ(b->transport.count(), 1u);
+
+  Envelope reused = request("REQ1");
+  std::get<CertificateRequest>(reused.letters[0].body).case_reference = "another case";
+  EXPECT_EQ(b->post(reused).result(), http::status::conflict);
+}
+
+TEST_F(DriversTest, ACorrectionIsANewVersionAndKeepsTheClock) {
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+  const auto before = b->store->find_deadline(DeadlineKey{jc.gln, "REQ1"});
+  ASSERT_TRUE(before && before->has_value());
+  const std::int64_t old_id = b->message_of(jc.gln, "REQ1")->id;
+
+  b->clock.advance(std::chrono::hours{26});
+  Envelope fix = request("REQ1");
+  fix.id = "ENV-REQ1-FIX";
+  fix.letters[0].status = LetterStatus::kCorrected;
+  std::get<CertificateRequest>(fix.letters[0].body).questions.push_back("Og en rettelse?");
+  ASSERT_EQ(b->post(fix).result(), http::status::accepted);
+  const auto now_latest = delivered(jc.gln, "REQ1");
+  ASSERT_TRUE(now_latest);
+  EXPECT_NE(now_latest->id, old_id);
+  EXPECT_EQ(b->timeline_kinds(old_id).back(), "superseded");
+  const auto after = b->store->find_deadline(DeadlineKey{jc.gln, "REQ1"});
+  ASSERT_TRUE(after && after->has_value());
+  EXPECT_EQ((*after)->due, (*before)->due) << "a same-form correction keeps the clock";
+}
+
+TEST_F(DriversTest, AReceiptInTheDeliveryAnswerMarksTheOriginalAndGoesBackToTheSender) {
+  const Envelope e = request("REQ1");
+  b->transport.answer_with([&](const OutboundRequest& r) {
+    if (r.url.ends_with("/psy"))
+      return TransportResponse{
+          200, encode_envelope(make_positive_receipt(e, "ENV-K1", "K1", b->clock.now())), ""};
+    return TransportResponse{200, "", ""};
+  });
+  ASSERT_EQ(b->post(e).result(), http::status::accepted);
+  std::optional<MessageRecord> original;
+  ASSERT_TRUE(b->run_until([&] {
+    original = b->message_of(jc.gln, "REQ1");
+    return original && original->receipt == ReceiptState::kPositive;
+  }));
+  const auto receipt = delivered(psy.gln, "K1");
+  ASSERT_TRUE(receipt);
+  EXPECT_EQ(receipt->receiver_endpoint, "jc");
+  EXPECT_EQ(receipt->state, DeliveryState::kDelivered);
+  ASSERT_EQ(b->transport.count(), 2u);
+  EXPECT_EQ(b->transport.sent()[1].url, "http://127.0.0.1:9/jc");
+}
+
+TEST_F(DriversTest, TransientFailuresBackOffThenDeadLetter) {
+  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{503, "", ""}; });
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  ASSERT_TRUE(b->run_until([&] { return b->transport.count() == 1; }));
+  std::optional<MessageRecord> m;
+  ASSERT_TRUE(b->run_until([&] {
+    m = b->message_of(jc.gln, "REQ1");
+    return m && m->attempts == 1;
+  }));
+  EXPECT_EQ(m->state, DeliveryState::kPending);
+  EXPECT_EQ(m->next_attempt_at, b->clock.now() + std::chrono::seconds{2});
+  // Not before the backoff has passed.
+  b->advance(std::chrono::seconds{1});
+  EXPECT_EQ(b->transport.count(), 1u);
+  // 2 s, 4 s, 8 s: the fourth attempt is the last (max_attempts 4).
+  for (const int wait : {1, 4, 8}) {
+    const std::size_t before = b->transport.count();
+    b->advance(std::chrono::seconds{wait});
+    ASSERT_TRUE(b->run_until([&] { return b->transport.count() == before + 1; })) << wait;
+  }
+  const auto dead = delivered(jc.gln, "REQ1");
+  ASSERT_TRUE(dead);
+  EXPECT_EQ(dead->state, DeliveryState::kDeadLettered);
+  EXPECT_EQ(dead->attempts, 4);
+  const auto kinds = b->timeline_kinds(dead->id);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "attempt-failed"), 3);
+  EXPECT_EQ(kinds.back(), "dead-lettered");
+}
+
+TEST_F(DriversTest, AMissingReceiptIsResentTwiceThenAlerted) {
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+  ASSERT_EQ(b->transport.count(), 1u);
+  for (int resend = 1; resend <= 2; ++resend) {
+    b->advance(std::chrono::minutes{15});
+    ASSERT_TRUE(b->run_until([&] { return b->transport.count() == 1u + resend; })) << resend;
+    const std::string body = b->transport.sent().back().body;
+    EXPECT_NE(body.find("REQ1"), std::string::npos) << "the same letter";
+    EXPECT_EQ(body.find("ENV-REQ1"), std::string::npos) << "in a new envelope";
+  }
+  b->advance(std::chrono::minutes{15});
+  const auto m = b->message_of(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  const auto kinds = b->timeline_kinds(m->id);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "resent"), 2);
+  EXPECT_EQ(kinds.back(), "receipt-missing");
+  EXPECT_EQ(b->transport.count(), 3u) << "no third resend";
+}
+
+TEST_F(DriversTest, ARestartResumesPendingDeliveriesFromTheStore) {
+  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{0, "", "down"}; });
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  ASSERT_TRUE(b->run_until([&] {
+    auto m = b->message_of(jc.gln, "REQ1");
+    return m && m->attempts == 1;
+  }));
+  auto store = b->store;
+  const TimePoint t = b->clock.now();
+  b.reset();  // the broker goes away; the store stays
+
+  auto again = std::make_unique<BrokerUnderTest>(config, store);
+  again->clock.set(t + std::chrono::seconds{3});
+  again->advance(Duration{0});
+  std::optional<MessageRecord> m;
+  ASSERT_TRUE(again->run_until([&] {
+    m = again->message_of(jc.gln, "REQ1");
+    return m && m->state == DeliveryState::kDelivered;
+  }));
+  EXPECT_EQ(m->attempts, 2);
+  EXPECT_EQ(again->transport.count(), 1u);
+}
+
+TEST_F(DriversTest, AStoreThatCannotCommitDoesNotCauseADeliveryStorm) {
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  b->store->fail_commits(true);  // the disk is full from now on
+  // The delivery succeeds but cannot be recorded: it is tried again later, backing off.
+  ASSERT_TRUE(b->run_until([&] { return b->transport.count() >= 1; }));
+  for (int second = 0; second < 60; ++second) b->advance(std::chrono::seconds{1});
+  // Unrecorded attempts back off 2, 4, 8, 16, 32 s: at most 6 tries in a minute, not 60.
+  EXPECT_LE(b->transport.count(), 6u);
+  EXPECT_GE(b->transport.count(), 3u);
+  b->store->fail_commits(false);
+  b->advance(std::chrono::minutes{2});
+  const auto m = delivered(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->state, DeliveryState::kDelivered);
+}
+
+TEST_F(DriversTest, ADischargeNoticeOpensTheJobcentersDeadlineAndTheReplyClosesIt) {
+  const Date discharge{std::chrono::sys_days{std::chrono::year{2025} / 12 / 10}};
+  const Envelope notice = make_discharge_notice(psy, jc, "ENV-N1", "N1", b->clock.now(), discharge);
+  ASSERT_EQ(b->post(notice).result(), http::status::accepted);
+  auto d = b->store->find_deadline(DeadlineKey{psy.gln, "N1"});
+  ASSERT_TRUE(d && d->has_value());
+  EXPECT_EQ((*d)->state, DeadlineState::kOpen);
+  EXPECT_EQ((*d)->owed_by, "jc");
+  const Envelope reply = make_mentor_response(jc, psy, "ENV-M1", "M1", "N1", b->clock.now());
+  ASSERT_EQ(b->post(reply).result(), http::status::accepted);
+  d = b->store->find_deadline(DeadlineKey{psy.gln, "N1"});
+  ASSERT_TRUE(d && d->has_value());
+  EXPECT_EQ((*d)->state, DeadlineState::kAnsweredOnTime);
+  // A second reply to the same notice is refused.
+  const Envelope twice = make_mentor_response(jc, psy, "ENV-M2", "M2", "N1", b->clock.now());
+  EXPECT_EQ(b->post(twice).result(), http::status::conflict);
+}
+
+TEST_F(DriversTest, TheOperatorsApiRoutesReadsAndRequeues) {
+  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{422, "", ""}; });
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  const auto refused = delivered(jc.gln, "REQ1");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->state, DeliveryState::kRefused);
+  const auto health = b->get("/v1/health");
+  EXPECT_EQ(health.result(), http::status::ok);
+  EXPECT_NE(health.body().find("\"ready\""), std::string::npos);
+  const auto list = b->get("/v1/messages?state=refused");
+  EXPECT_NE(list.body().find("REQ1"), std::string::npos);
+  b->transport.answer_with({});
+  const auto requeued =
+      b->send(http::verb::post, "/v1/messages/" + jc.gln + "/REQ1/requeue");
+  EXPECT_EQ(requeued.result(), http::status::ok);
+  std::optional<MessageRecord> m;
+  ASSERT_TRUE(b->run_until([&] {
+    m = b->message_of(jc.gln, "REQ1");
+    return m && m->state == DeliveryState::kDelivered;
+  }));
+  EXPECT_EQ(b->transport.count(), 2u);
+  EXPECT_EQ(b->get("/v1/nothing-here").result(), http::status::not_found);
+}
+
+}  // namespace
+}  // namespace sektorbro::testing
