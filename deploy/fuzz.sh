@@ -27,7 +27,7 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DSEKTORBRO_FUZZ=ON -DSEKTORBRO_BUILD_TESTS=OFF \
   -DSEKTORBRO_BUILD_BENCH=OFF >/dev/null
-targets=(fuzz_codec fuzz_oioxml fuzz_sbdh fuzz_fhir fuzz_http)
+targets=(fuzz_codec fuzz_oioxml fuzz_sbdh fuzz_fhir fuzz_http fuzz_xml)
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
 
 mkdir -p build-fuzz/findings
@@ -39,6 +39,8 @@ for t in "${targets[@]}"; do
     fuzz_codec) seeds=(broker/codec/fuzz/corpus schemas/examples) ;;
     fuzz_http) seeds=(broker/http/fuzz/corpus) ;;
     fuzz_oioxml) seeds=(adapters/oioxml/corpus tests/data/medcom schemas/examples) ;;
+    fuzz_xml) seeds=(broker/xml/fuzz/corpus tests/data/medcom) ;;
+    fuzz_fhir) seeds=(adapters/fhir/corpus tests/data/medcom) ;;
     *) seeds=(tests/data/medcom schemas/examples) ;;
   esac
   echo "fuzz: $t for ${seconds}s"
