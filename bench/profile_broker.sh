@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Profiles the broker under the side-by-side load (docs/performance.md, "Profile"): runs one
+# Sektorbro-only round of sektorbro-sidebyside-bench and, while its full-speed window runs,
+# samples that broker process with perf (cpu-clock, the software event: it works in VMs where
+# hardware counters do not; DWARF call graphs, as the release build keeps no frame pointers).
+# Then prints the top functions by thread (io = the main thread, writer = the thread in
+# GroupCommitWriter, curl = the thread in libcurl's multi loop; the broker does not name its
+# threads, so each is recognised by where it spends its time).
+#
+#   bench/profile_broker.sh [BUILD_DIR] [SECONDS]      (defaults: build, 15)
+#
+# Needs linux-perf (Debian: apt-get install linux-perf). Output: $OUT (default
+# /tmp/sektorbro-profile) with perf.data and the reports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-build}
+SECONDS_TO_SAMPLE=${2:-15}
+OUT=${OUT:-/tmp/sektorbro-profile}
+mkdir -p "$OUT"
+
+# Per-thread reports of $1/perf.data ("perf report --sort pid" lists threads as tid:comm).
+report_threads() {
+  local dir=$1
+  perf report -i "$dir/perf.data" --no-children --sort pid --stdio -g none 2>/dev/null |
+    grep -v '^#' | grep '%' >"$dir/threads.txt" || true
+  for tid in $(awk '{print $2}' "$dir/threads.txt" | cut -d: -f1); do
+    {
+      echo "== thread $tid: self time"
+      perf report -i "$dir/perf.data" --no-children --tid "$tid" --sort sym --stdio -g none \
+        2>/dev/null | grep -v '^#' | grep '%' | head -25 || true
+      echo "== thread $tid: with callees"
+      perf report -i "$dir/perf.data" --children --tid "$tid" --sort sym --stdio -g none \
+        2>/dev/null | grep -v '^#' | grep '%' | head -40 || true
+    } >"$dir/thread-$tid.txt"
+  done
+}
+if [ "${REPORT_ONLY:-}" = 1 ]; then  # re-read an existing $OUT/perf.data
+  report_threads "$OUT"
+  cat "$OUT/threads.txt"
+  exit 0
+fi
+
+broker="$(cd "$BUILD_DIR" && pwd)/broker/server/sektorbro"
+bench="$BUILD_DIR/bench/sektorbro-sidebyside-bench"
+
+"$bench" --only sektorbro --rounds 1 --seconds $((SECONDS_TO_SAMPLE + 10)) \
+  --latency-seconds 1 >"$OUT/bench.log" 2>&1 &
+bench_pid=$!
+trap 'kill "$bench_pid" 2>/dev/null || true' EXIT
+
+# The broker this bench started: a child of the bench whose executable is our broker binary.
+pid=""
+for _ in $(seq 1 300); do
+  for c in $(cat /proc/"$bench_pid"/task/*/children 2>/dev/null); do
+    [ "$(readlink /proc/"$c"/exe 2>/dev/null)" = "$broker" ] && pid=$c
+  done
+  [ -n "$pid" ] && break
+  sleep 0.1
+done
+[ -n "$pid" ] || { echo "profile: the broker did not start; see $OUT/bench.log"; exit 1; }
+sleep 2  # let the load reach its steady state before sampling
+perf record -e cpu-clock -F 250 --call-graph dwarf,16384 -p "$pid" -o "$OUT/perf.data" \
+  -- sleep "$SECONDS_TO_SAMPLE" 2>"$OUT/perf-record.log"
+wait "$bench_pid" || true
+trap - EXIT
+
+report_threads "$OUT"
+
+cat "$OUT/bench.log"
+echo "--- threads (share of samples):"
+cat "$OUT/threads.txt"
+echo "reports in $OUT/thread-*.txt"
