@@ -312,6 +312,11 @@ int age_days(const Deadline& d, TimePoint now) {
   return days_between(copenhagen_date(d.opened_at), copenhagen_date(now));
 }
 
+int days_late_at(const Deadline& d, TimePoint now) {
+  if (is_closed(d.state)) return d.days_late;
+  return past_due(d, now) ? days_between(d.due, copenhagen_date(now)) : 0;
+}
+
 std::optional<int> days_to_answer(const Deadline& d) {
   if (!d.answered_at) return std::nullopt;
   return days_between(copenhagen_date(d.opened_at), copenhagen_date(*d.answered_at));

@@ -178,6 +178,12 @@ std::optional<int> days_to_answer(const Deadline& d);
 // elapsed 24-hour periods). 0 on the day it opened.
 int age_days(const Deadline& d, TimePoint now);
 
+// Days late as the operators' views show them at `now` (issue 12, item 18): for a closed
+// deadline its recorded days_late; for an open one that has passed (past_due), calendar days from
+// the due date to the Copenhagen date of `now` (≥ 1), else 0. The same count a reply arriving
+// at `now` would get.
+int days_late_at(const Deadline& d, TimePoint now);
+
 // The one boundary of a deadline (issue 12, item 20), used for replies, the overdue flag, the
 // figures and the operators' views alike: the due day ends at due_end, the first instant after
 // it (local midnight), and from that instant on the deadline has passed. A reply at due_end is

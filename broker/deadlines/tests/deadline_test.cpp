@@ -280,6 +280,22 @@ TEST_F(DeadlineTest, TheDueDayEndsAtLocalMidnightForRepliesAndTheOverdueFlagAlik
   }));
 }
 
+// Issue 12, item 18: an open overdue deadline has days late too, counted as a reply at that
+// instant would be.
+TEST_F(DeadlineTest, DaysLateAtNowForOpenAndClosedDeadlines) {
+  const Deadline d = open_cert("LÆ125", utc(2026y / March / 20, 9));  // due Tue 7 April
+  EXPECT_EQ(days_late_at(d, d.due_end - milliseconds{1}), 0);
+  EXPECT_EQ(days_late_at(d, d.due_end), 1);
+  EXPECT_EQ(days_late_at(d, utc(2026y / April / 17, 8)), 10);  // Fri 17 April 10:00 CEST
+  const auto late = answer(d, utc(2026y / April / 10, 8));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(days_late_at(*late, utc(2026y / May / 1, 8)), 3);  // what it was when answered
+  EXPECT_EQ(days_late_at(*answer(d, utc(2026y / April / 1, 8)), utc(2026y / May / 1, 8)), 0);
+  EXPECT_EQ(days_late_at(*cancel(d, utc(2026y / April / 1, 8)), utc(2026y / May / 1, 8)), 0);
+  for (const TimePoint at : {d.due_end - milliseconds{1}, d.due_end, utc(2026y / April / 17, 8)})
+    EXPECT_EQ(days_late_at(d, at), answer(d, at)->days_late);
+}
+
 TEST_F(DeadlineTest, DaysLateCountsCalendarDaysFromTheDueDate) {
   const Deadline d = open_cert("LÆ125", utc(2026y / March / 20, 9));  // due Tue 7 April
   // Friday 17 April 10:00 CEST: 10 days after 7 April.
