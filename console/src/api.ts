@@ -72,6 +72,7 @@ export interface Health {
   now: string;
   waiting_deliveries: number;
   deliveries_in_flight: number;
+  receipts_owed?: number; // receipts the broker is waiting for (newer brokers)
   commit_groups: number;
   commit_jobs: number;
   warning?: string;

@@ -43,6 +43,7 @@ async function load(root: HTMLElement): Promise<void> {
       { class: "tiles" },
       tile("waiting", "Waiting for delivery", String(health.waiting_deliveries), "#/messages?state=pending"),
       tile("in-flight", "In flight", String(health.deliveries_in_flight)),
+      health.receipts_owed !== undefined ? tile("receipts-owed", "Receipts awaited", String(health.receipts_owed)) : null,
       tile("dead-letters", "Dead letters", countText(dead), "#/dead-letters", dead.n > 0),
       tile("receipts-missing", "Receipts missing", (missing.serverSide ? "" : "≥") + countText(missingCount), "#/dead-letters", missingCount.n > 0),
       tile("open", "Replies open", countText(open), "#/deadlines?view=open"),
