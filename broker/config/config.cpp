@@ -29,6 +29,7 @@ constexpr std::int64_t kMaxAgeSeconds = 366LL * 24 * 60 * 60;      // 1 year
 constexpr std::int64_t kMaxBackoffMs = 7LL * 24 * 60 * 60 * 1000;  // 1 week
 constexpr std::int64_t kMaxGroupCommit = 100'000;
 constexpr std::int64_t kMaxBodyBytes = 1024LL * 1024 * 1024;  // 1 GiB
+constexpr std::int64_t kMaxBufferedBytes = 64LL * 1024 * 1024 * 1024;  // 64 GiB
 constexpr std::size_t kMaxSorDigits = 18;
 constexpr std::size_t kMaxEndpointIdLength = 64;
 constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
@@ -391,13 +392,29 @@ Result<void> parse_delivery(const json& v, const std::string& path, DeliveryConf
 
 Result<void> parse_limits(const json& v, const std::string& path, LimitsConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
-  if (auto r = check_keys(v, path, {"max_body_bytes", "max_connections_per_client"}); !r) return r;
+  if (auto r = check_keys(v, path,
+                          {"max_body_bytes", "max_connections_per_client", "max_buffered_bytes"});
+      !r)
+    return r;
   if (auto r = optional_field(v, path, "max_connections_per_client", out.max_connections_per_client,
                               integer_in(1, kMaxConnectionsPerClient));
       !r)
     return r;
-  return optional_field(v, path, "max_body_bytes", out.max_body_bytes,
-                        integer_in(1, kMaxBodyBytes));
+  if (auto r = optional_field(v, path, "max_body_bytes", out.max_body_bytes,
+                              integer_in(1, kMaxBodyBytes));
+      !r)
+    return r;
+  if (auto r = optional_field(v, path, "max_buffered_bytes", out.max_buffered_bytes,
+                              integer_in(1, kMaxBufferedBytes));
+      !r)
+    return r;
+  // Below one full body, a request of the largest allowed size could never be taken.
+  if (out.max_buffered_bytes < out.max_body_bytes) {
+    return config_error(path + ".max_buffered_bytes",
+                        "must be at least max_body_bytes (" +
+                            std::to_string(out.max_body_bytes) + ")");
+  }
+  return {};
 }
 
 // gln, sor, name, identifier_code, identifier: shared by the identity and every endpoint.

@@ -93,6 +93,9 @@ struct StoreConfig {
 struct LimitsConfig {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_connections_per_client = 64;  // open connections per client IP address
+  // Request-body bytes buffered across all connections; beyond it requests get 503 (issue 12,
+  // item 6). At least max_body_bytes. For HttpLimits::max_buffered_bytes.
+  std::size_t max_buffered_bytes = 64 * 1024 * 1024;
 };
 
 struct DeadlinesConfig {

@@ -52,6 +52,8 @@ TEST(Config, BaseIsValidAndTakesTheDefaults) {
   EXPECT_EQ(config->delivery.retry.max_backoff, defaults.delivery.retry.max_backoff);
   EXPECT_EQ(config->delivery.retry.jitter, defaults.delivery.retry.jitter);
   EXPECT_EQ(config->limits.max_body_bytes, defaults.limits.max_body_bytes);
+  EXPECT_EQ(config->limits.max_buffered_bytes, defaults.limits.max_buffered_bytes);
+  EXPECT_EQ(defaults.limits.max_buffered_bytes, 64u * 1024 * 1024);
 
   EXPECT_EQ(config->identity, (Party{"5790000000012", "100001000016003", "", "", "Sektorbro"}));
   ASSERT_EQ(config->endpoints.size(), 2u);
@@ -80,7 +82,7 @@ TEST(Config, ReadsEveryOptionalSection) {
                        {"initial_backoff_ms", 100},
                        {"max_backoff_ms", 100},
                        {"jitter", 0}}}};
-  doc["limits"] = {{"max_body_bytes", 1000}};
+  doc["limits"] = {{"max_body_bytes", 1000}, {"max_buffered_bytes", 5000}};
   const auto config = parse_config(doc.dump());
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_EQ(config->listen.address, "::1");
@@ -95,6 +97,7 @@ TEST(Config, ReadsEveryOptionalSection) {
   EXPECT_EQ(config->delivery.retry.max_backoff, milliseconds{100});
   EXPECT_EQ(config->delivery.retry.jitter, 0.0);
   EXPECT_EQ(config->limits.max_body_bytes, 1000u);
+  EXPECT_EQ(config->limits.max_buffered_bytes, 5000u);
 }
 
 TEST(Config, ReadsDeadlinesAndClock) {
@@ -366,6 +369,11 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "endpoints[0].identifier: is required with identifier_code"},
       {"identifier alone", [](json& d) { d["endpoints"][0].erase("identifier_code"); },
        "endpoints[0].identifier_code: is required with identifier"},
+      {"buffered cap below one body",
+       [](json& d) {
+         d["limits"] = {{"max_body_bytes", 2000}, {"max_buffered_bytes", 1999}};
+       },
+       "limits.max_buffered_bytes: must be at least max_body_bytes (2000)"},
       // Issue 12, item 17: named as missing, not reported as a missing tls section.
       {"listen missing", [](json& d) { d.erase("listen"); },
        "listen: is required (the address and port to listen on; plain HTTP also needs "
