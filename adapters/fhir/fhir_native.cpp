@@ -184,6 +184,8 @@ Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at) {
   l.id = native_id_for_uuid(m.header_id);
   if (l.id.empty()) return invalid("Bundle/entry[1]/MessageHeader/id: expected a UUID");
   l.authorised = m.timestamp;
+  // Kept so that what goes back names the sender's own MessageHeader (ours are recomputed).
+  if (!native_id_in_uuid(m.header_id)) l.fhir_message_id = m.header_id;
   l.sender = native_party(m.sender);
   l.receiver = native_party(m.receiver);
   if (m.patient.cpr.empty())
@@ -271,7 +273,7 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
   FhirMessage m;
   m.bundle_id = uuid_for_native_id(e.id);
   m.timestamp = e.sent;
-  m.header_id = uuid_for_native_id(l.id);
+  m.header_id = l.fhir_message_id.empty() ? uuid_for_native_id(l.id) : l.fhir_message_id;
   m.sender = fhir_party(l.sender);
   m.receiver = fhir_party(l.receiver);
   m.source_endpoint = sor_endpoint(l.sender.sor);
@@ -312,7 +314,7 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
     if (l.status == LetterStatus::kCancelled) p.activity = "cancel-" + std::string(kDischarge);
     if (l.status != LetterStatus::kNew) {
       // A revision is a new message that names the notice it revises.
-      m.header_id = uuid_for_native_id(l.id.substr(0, 12) + ".r");
+      if (l.fhir_message_id.empty()) m.header_id = uuid_for_native_id(l.id.substr(0, 12) + ".r");
       p.target = "MessageHeader/" + m.header_id;
       p.entities.push_back("MessageHeader/" + uuid_for_native_id(l.id));
     }

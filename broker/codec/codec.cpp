@@ -36,6 +36,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// 8-4-4-4-12 hexadecimal digits.
+bool is_uuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool all_digits(std::string_view s) {
   for (char c : s)
     if (c < '0' || c > '9') return false;
@@ -576,6 +590,7 @@ Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
                           {{"Type"}},
                           {{"Status"}},
                           {{"Authorised"}},
+                          {{"FhirMessageIdentifier"}, 0},
                           {{"Sender"}},
                           {{"Receiver"}},
                           {{"Patient"}, 0},
@@ -589,14 +604,18 @@ Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
   letter.status = r.enumerated<LetterStatus>(first(m, 2), path + "/Status", parse_letter_status,
                                              "nytbrev, rettetbrev, annulleretbrev");
   letter.authorised = r.timestamp(first(m, 3), path + "/Authorised");
-  letter.sender = read_party(r, first(m, 4), path + "/Sender");
-  letter.receiver = read_party(r, first(m, 5), path + "/Receiver");
-  if (const XmlElement* p = first(m, 6)) {
+  if (const auto f = r.leaf(first(m, 4), path + "/FhirMessageIdentifier")) {
+    if (!is_uuid(*f)) r.fail(path + "/FhirMessageIdentifier", "expected a UUID");
+    letter.fhir_message_id = std::string(*f);
+  }
+  letter.sender = read_party(r, first(m, 5), path + "/Sender");
+  letter.receiver = read_party(r, first(m, 6), path + "/Receiver");
+  if (const XmlElement* p = first(m, 7)) {
     const std::string ppath = path + "/Patient";
     const auto pm = r.match(p, ppath, ppath, {{{"CPR"}}});
     letter.patient = Patient{r.cpr(first(pm, 0), ppath + "/CPR")};
   }
-  const XmlElement* body = first(m, 7);
+  const XmlElement* body = first(m, 8);
   if (r.ok() && body != nullptr && body->name != to_string(type))
     r.fail(path,
            "body element " + body->name + " does not match Type " + std::string(to_string(type)));
@@ -770,6 +789,7 @@ void write_letter(XmlBuilder& w, const Letter& l, std::string_view xmlns) {
   w.leaf("Type", to_string(l.type()));
   w.leaf("Status", to_string(l.status));
   w.leaf("Authorised", format_timestamp(l.authorised));
+  if (!l.fhir_message_id.empty()) w.leaf("FhirMessageIdentifier", l.fhir_message_id);
   write_party(w, "Sender", l.sender);
   write_party(w, "Receiver", l.receiver);
   if (l.patient) {

@@ -332,7 +332,8 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
   return make_error(Errc::kUnsupportedType, "unknown dialect");
 }
 
-Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now) {
+Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now,
+                                         std::string_view original_fhir_message_id) {
   if (envelope.letters.empty()) return make_error(Errc::kInvalid, "an envelope without letters");
   const Letter& first = envelope.letters.front();
   if (is_receipt(first.type())) {
@@ -348,7 +349,9 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
     ids.bundle_id = adapters::uuid_for_native_id(envelope.id);
     ids.header_id = adapters::uuid_for_native_id(first.id);
     ids.timestamp = now;
-    ids.response_identifier = adapters::uuid_for_native_id(ref.original_letter_ids.front());
+    ids.response_identifier = original_fhir_message_id.empty()
+                                  ? adapters::uuid_for_native_id(ref.original_letter_ids.front())
+                                  : std::string(original_fhir_message_id);
     ids.source_endpoint = "https://sor2.sum.dsdn.dk/#id=" + first.sender.sor;
     ids.destination_endpoint = "https://sor2.sum.dsdn.dk/#id=" + first.receiver.sor;
     auto ack = adapters::ack_from_native(first, ids);

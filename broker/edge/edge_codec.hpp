@@ -96,9 +96,12 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
 
 // The native `envelope` as a MedCom FHIR message: Correspondence as CareCommunication,
 // DischargeNotice as a HospitalNotification discharge event, receipts as Acknowledgements
-// (ok / fatal-error, response.identifier = the UUID the broker gave the original).
+// (ok / fatal-error). A receipt's response.identifier is `original_fhir_message_id` — the
+// original letter's Letter::fhir_message_id, which the caller looks up — or, when that is empty
+// (the original was not a FHIR message), the UUID the broker gave the original.
 // kUnsupportedType for other letters.
-Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now);
+Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now,
+                                         std::string_view original_fhir_message_id = {});
 
 // The broker's answer to an accepted document: the native Acceptance for native and OIOXML
 // senders; for SBDH senders the envelope-level ReceiptAcknowledgement (EHMI) — the business

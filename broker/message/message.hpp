@@ -240,6 +240,10 @@ struct Letter {
   Party receiver;
   std::optional<Patient> patient;  // required except on receipts and reminders
   LetterBody body;
+  // The MedCom FHIR MessageHeader.id (a UUID) of a letter that arrived as a FHIR message: kept
+  // so that what goes back to the FHIR sender (acknowledgements, relays) names its own id
+  // (issue 9). Empty otherwise.
+  std::string fhir_message_id = {};
 
   LetterType type() const { return static_cast<LetterType>(body.index()); }
   bool operator==(const Letter&) const = default;

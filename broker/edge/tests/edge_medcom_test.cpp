@@ -111,6 +111,11 @@ TEST(EdgeFhir, ReceiptsGoOutAsAcknowledgementsThatNameTheOriginal) {
   const auto& nr = std::get<NegativeReceipt>(in->envelope->letters.at(0).body);
   EXPECT_EQ(nr.original.original_letter_ids, std::vector<std::string>{"JCA-1"});
   EXPECT_EQ(nr.code, RefuseCode::kUnknownLocation);
+  // For a letter that came as FHIR, the acknowledgement names the sender's own message id.
+  auto relayed = encode_outbound_fhir(e, kNow, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
+  ASSERT_TRUE(relayed) << relayed.error().detail;
+  EXPECT_EQ(adapters::parse_fhir_acknowledgement(*relayed)->response_identifier,
+            "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
 }
 
 TEST(EdgeFhir, OnlyMedcomMessagesCanBeCarried) {
