@@ -51,8 +51,8 @@ std::unique_ptr<AmqpConnection> AmqpConnection::open(unsigned short port, std::s
   tv.tv_usec = static_cast<suseconds_t>((io_timeout.count() % 1000) * 1000);
   if (const int rc = amqp_socket_open_noblock(socket, "127.0.0.1", port, &tv);
       rc != AMQP_STATUS_OK) {
-    error = std::string("connect 127.0.0.1:") + std::to_string(port) + ": " +
-            amqp_error_string2(rc);
+    error =
+        std::string("connect 127.0.0.1:") + std::to_string(port) + ": " + amqp_error_string2(rc);
     return nullptr;
   }
   const int fd = amqp_get_sockfd(c->conn_);
@@ -60,8 +60,8 @@ std::unique_ptr<AmqpConnection> AmqpConnection::open(unsigned short port, std::s
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   amqp_set_handshake_timeout(c->conn_, &tv);
   amqp_set_rpc_timeout(c->conn_, &tv);
-  const amqp_rpc_reply_t login = amqp_login(c->conn_, "/", 0, 131072, 0,
-                                            AMQP_SASL_METHOD_PLAIN, "guest", "guest");
+  const amqp_rpc_reply_t login =
+      amqp_login(c->conn_, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest");
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     error = "login: " + describe_reply(login);
     return nullptr;

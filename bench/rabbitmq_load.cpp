@@ -218,8 +218,7 @@ RabbitLatencyResult publish_at_rate(unsigned short port, const std::string& queu
   auto on_settled = [&](std::uint64_t tag, bool nack) {
     if (nack) return;
     result.ms.push_back(
-        std::chrono::duration<double, std::milli>(RabbitClock::now() - scheduled(tag - 1))
-            .count());
+        std::chrono::duration<double, std::milli>(RabbitClock::now() - scheduled(tag - 1)).count());
   };
   std::uint64_t sent = 0;
   while (sent < total) {

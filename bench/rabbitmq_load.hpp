@@ -56,8 +56,7 @@ struct RabbitPublishResult {
 // Closed loop from `start` to `end`: keeps up to `window` messages unconfirmed.
 RabbitPublishResult publish_with_window(unsigned short port, const std::string& queue,
                                         const std::string& body, int window,
-                                        RabbitClock::time_point start,
-                                        RabbitClock::time_point end);
+                                        RabbitClock::time_point start, RabbitClock::time_point end);
 
 struct RabbitLatencyResult {
   std::vector<double> ms;  // per confirmed message, sorted; scheduled send time → confirm

@@ -44,8 +44,8 @@ std::unique_ptr<RabbitNode> RabbitNode::start(const RabbitNodeOptions& options,
   node->node_name_ = "sektorbro-bench-" + std::to_string(::getpid()) + "@localhost";
 
   node->epmd_ = ChildProcess::start(
-      {options.epmd, "-address", "127.0.0.1", "-port", std::to_string(epmd_port)}, {},
-      dir.string(), (dir / "epmd.log").string(), error);
+      {options.epmd, "-address", "127.0.0.1", "-port", std::to_string(epmd_port)}, {}, dir.string(),
+      (dir / "epmd.log").string(), error);
   if (!node->epmd_) return nullptr;
 
   const std::string d = dir.string();
@@ -83,9 +83,8 @@ std::unique_ptr<RabbitNode> RabbitNode::start(const RabbitNodeOptions& options,
     if (AmqpConnection::open(node->amqp_port_, last, std::chrono::seconds{2})) return node;
     std::this_thread::sleep_for(std::chrono::milliseconds{250});  // retry interval, bounded above
   }
-  error = "RabbitMQ node not ready within " +
-          std::to_string(options.ready_timeout.count() / 1000) + " s (" + last +
-          "); its output:\n" + tail_of(log, 3000);
+  error = "RabbitMQ node not ready within " + std::to_string(options.ready_timeout.count() / 1000) +
+          " s (" + last + "); its output:\n" + tail_of(log, 3000);
   return nullptr;
 }
 

@@ -76,16 +76,26 @@ Options parse(int argc, char** argv) {
       if (*end != '\0' || v < min || v > max) usage("bad value for " + arg + ": " + value);
       return v;
     };
-    if (arg == "--messages") o.messages = static_cast<std::uint64_t>(number(1, 100'000'000));
-    else if (arg == "--deadlines") o.deadlines = static_cast<std::uint64_t>(number(0, 100'000'000));
-    else if (arg == "--store-dir") o.store_dir = value;
-    else if (arg == "--rounds") o.rounds = static_cast<int>(number(1, 100));
-    else if (arg == "--seconds") o.seconds = static_cast<int>(number(1, 3600));
-    else if (arg == "--clients") o.clients = static_cast<int>(number(1, 64));
-    else if (arg == "--restarts") o.restarts = static_cast<int>(number(1, 100));
-    else if (arg == "--page-requests") o.page_requests = static_cast<int>(number(1, 100'000));
-    else if (arg == "--broker") o.broker = value;
-    else usage("unknown option " + arg);
+    if (arg == "--messages")
+      o.messages = static_cast<std::uint64_t>(number(1, 100'000'000));
+    else if (arg == "--deadlines")
+      o.deadlines = static_cast<std::uint64_t>(number(0, 100'000'000));
+    else if (arg == "--store-dir")
+      o.store_dir = value;
+    else if (arg == "--rounds")
+      o.rounds = static_cast<int>(number(1, 100));
+    else if (arg == "--seconds")
+      o.seconds = static_cast<int>(number(1, 3600));
+    else if (arg == "--clients")
+      o.clients = static_cast<int>(number(1, 64));
+    else if (arg == "--restarts")
+      o.restarts = static_cast<int>(number(1, 100));
+    else if (arg == "--page-requests")
+      o.page_requests = static_cast<int>(number(1, 100'000));
+    else if (arg == "--broker")
+      o.broker = value;
+    else
+      usage("unknown option " + arg);
   }
   if (o.deadlines > o.messages) usage("--deadlines must not exceed --messages");
   return o;
@@ -199,8 +209,9 @@ int main(int argc, char** argv) {
     Broker b(o, parties, empty.path(), "empty.db");
     empty_start.push_back(b.start_seconds);
   }
-  std::printf("restart to ready: full store %.2f s (median of %d; target < 3 s), empty store %.2f s\n",
-              median(full_start), o.restarts, median(empty_start));
+  std::printf(
+      "restart to ready: full store %.2f s (median of %d; target < 3 s), empty store %.2f s\n",
+      median(full_start), o.restarts, median(empty_start));
   std::fflush(stdout);
 
   // 3. Receive rate, empty and full alternately; 4. the overdue page; 5. RSS.
@@ -231,8 +242,8 @@ int main(int argc, char** argv) {
         client.set_headers({std::string("Authorization: Bearer ") + kToken});
         for (int i = 0; i < o.page_requests; ++i) {
           const auto t = SteadyClock::now();
-          const auto page = client.get(b.process->url("/v1/deadlines?view=overdue"),
-                                       std::chrono::seconds{30});
+          const auto page =
+              client.get(b.process->url("/v1/deadlines?view=overdue"), std::chrono::seconds{30});
           page_ms.push_back(
               std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count());
           page_status = page.status;
@@ -251,8 +262,8 @@ int main(int argc, char** argv) {
         "round %d: receive rate empty store %.0f msg/s, full store %.0f msg/s (%.0f %%); "
         "failures %llu/%llu; broker RSS on the full store %.0f MB (peak %.0f MB)\n",
         r, e.per_second(), f.per_second(), 100 * ratios.back(),
-        static_cast<unsigned long long>(e.failed), static_cast<unsigned long long>(f.failed),
-        rss, hwm);
+        static_cast<unsigned long long>(e.failed), static_cast<unsigned long long>(f.failed), rss,
+        hwm);
     std::fflush(stdout);
   }
   std::sort(page_ms.begin(), page_ms.end());

@@ -88,8 +88,8 @@ Result<void> load_history(const std::string& db_path, const BenchParties& partie
       m.receiver_gln = parties.psychiatry.gln;
       m.sender_endpoint = "jc";
       m.receiver_endpoint = "psy";
-      m.letters.push_back(
-          NewLetter{letter_id, LetterType::kCertificateRequest, sha256_hex(body), LetterStatus::kNew});
+      m.letters.push_back(NewLetter{letter_id, LetterType::kCertificateRequest, sha256_hex(body),
+                                    LetterStatus::kNew});
       m.body = body;
       m.acceptance = acceptance;
       m.receipt_requested = true;

@@ -21,8 +21,8 @@ namespace sektorbro::bench {
 struct HistorySpec {
   std::uint64_t messages = 1'000'000;
   std::uint64_t open_deadlines = 1'000'000;  // at most `messages`; on the oldest requests
-  TimePoint now{};                            // the broker's "now" the history ends at
-  int batch = 5'000;                          // messages per transaction
+  TimePoint now{};                           // the broker's "now" the history ends at
+  int batch = 5'000;                         // messages per transaction
 };
 
 // Deadlines are spread evenly over a year that starts ten days before `now` (so about 2.7 %

@@ -18,8 +18,8 @@ constexpr const char* kPlaceholder = "QZQZQZQZQZQZQZ";  // kIdLength characters
 
 std::string describe(const testing::HttpResult& r) {
   const auto why = r.body.find("<RefuseText>");
-  return "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") +
-         ": " + r.body.substr(why == std::string::npos ? 0 : why, 300);
+  return "HTTP " + std::to_string(r.status) + (r.error.empty() ? "" : " (" + r.error + ")") + ": " +
+         r.body.substr(why == std::string::npos ? 0 : why, 300);
 }
 
 }  // namespace
@@ -33,8 +33,8 @@ nlohmann::json bench_config(const BenchParties& p, const std::string& store_path
                             const std::string& receiver_url, const nlohmann::json& extra) {
   auto endpoint = [&](const std::string& id, const std::string& kind, const Party& party,
                       std::vector<std::string> accepts) {
-    return nlohmann::json{{"id", id},           {"kind", kind},         {"name", party.name},
-                          {"gln", party.gln},   {"sor", party.sor},     {"url", receiver_url},
+    return nlohmann::json{{"id", id},          {"kind", kind},     {"name", party.name},
+                          {"gln", party.gln},  {"sor", party.sor}, {"url", receiver_url},
                           {"accepts", accepts}};
   };
   nlohmann::json config = {
@@ -114,8 +114,8 @@ LatencyResult post_at_rate(const std::string& url, const LetterTemplate& letters
       for (std::int64_t k = c; k < total; k += clients) {
         const auto scheduled = t0 + std::chrono::microseconds{1'000'000LL * k / rate};
         std::this_thread::sleep_until(scheduled);  // pacing the offered load
-        const auto r = client.post(url, letters.with_id(prefix, next_id++), "application/xml; charset=utf-8",
-                                   std::chrono::seconds{10});
+        const auto r = client.post(url, letters.with_id(prefix, next_id++),
+                                   "application/xml; charset=utf-8", std::chrono::seconds{10});
         if (r.status == 202)
           mine.push_back(
               std::chrono::duration<double, std::milli>(SteadyClock::now() - scheduled).count());

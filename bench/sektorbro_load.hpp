@@ -6,10 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "broker/message/message.hpp"
 
@@ -47,11 +46,11 @@ class LetterTemplate {
 };
 
 struct IntakeResult {
-  std::uint64_t accepted = 0;  // 202 answers received inside the window
+  std::uint64_t accepted = 0;       // 202 answers received inside the window
   std::uint64_t accepted_late = 0;  // 202 answers that arrived after the window closed
-  std::uint64_t failed = 0;    // any other answer or none
-  double seconds = 0;          // the window
-  std::string first_failure;   // status and the start of the answer, for the report
+  std::uint64_t failed = 0;         // any other answer or none
+  double seconds = 0;               // the window
+  std::string first_failure;        // status and the start of the answer, for the report
   double per_second() const { return seconds > 0 ? static_cast<double>(accepted) / seconds : 0; }
 };
 

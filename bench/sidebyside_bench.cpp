@@ -86,21 +86,35 @@ Options parse(int argc, char** argv) {
       if (*end != '\0' || v < min || v > 1'000'000) usage("bad value for " + arg + ": " + value);
       return static_cast<int>(v);
     };
-    if (arg == "--rounds") o.rounds = number(1);
-    else if (arg == "--seconds") o.seconds = number(1);
-    else if (arg == "--clients") o.clients = number(1);
-    else if (arg == "--rate") o.rate = number(1);
-    else if (arg == "--latency-seconds") o.latency_seconds = number(1);
-    else if (arg == "--latency-clients") o.latency_clients = number(1);
-    else if (arg == "--window") o.window = number(1);
-    else if (arg == "--prefetch") o.prefetch = number(1);
-    else if (arg == "--drain-seconds") o.drain_seconds = number(0);
-    else if (arg == "--broker") o.broker = value;
-    else if (arg == "--rabbitmq-server") o.rabbitmq_server = value;
+    if (arg == "--rounds")
+      o.rounds = number(1);
+    else if (arg == "--seconds")
+      o.seconds = number(1);
+    else if (arg == "--clients")
+      o.clients = number(1);
+    else if (arg == "--rate")
+      o.rate = number(1);
+    else if (arg == "--latency-seconds")
+      o.latency_seconds = number(1);
+    else if (arg == "--latency-clients")
+      o.latency_clients = number(1);
+    else if (arg == "--window")
+      o.window = number(1);
+    else if (arg == "--prefetch")
+      o.prefetch = number(1);
+    else if (arg == "--drain-seconds")
+      o.drain_seconds = number(0);
+    else if (arg == "--broker")
+      o.broker = value;
+    else if (arg == "--rabbitmq-server")
+      o.rabbitmq_server = value;
     else if (arg == "--only") {
-      if (value == "sektorbro") o.rabbitmq = false;
-      else if (value == "rabbitmq") o.sektorbro = false;
-      else usage("--only takes sektorbro or rabbitmq");
+      if (value == "sektorbro")
+        o.rabbitmq = false;
+      else if (value == "rabbitmq")
+        o.sektorbro = false;
+      else
+        usage("--only takes sektorbro or rabbitmq");
     } else {
       usage("unknown option " + arg);
     }
@@ -194,8 +208,8 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   const auto start = SteadyClock::now() + std::chrono::milliseconds{300};
   const auto end = start + std::chrono::seconds{o.seconds};
   s.counter.set_window(start, end);
-  const IntakeResult in =
-      post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients, start, end, prefix, ids);
+  const IntakeResult in = post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
+                                             start, end, prefix, ids);
   DeliveredFigures f;
   f.accepted = in.accepted;
   f.failed = in.failed;
@@ -218,8 +232,8 @@ LatencyResult sektorbro_latency(const Options& o, const BenchParties& parties,
                                 const LetterTemplate& letters, std::atomic<std::uint64_t>& ids,
                                 char prefix) {
   SektorbroUnderTest s(o, parties);
-  LatencyResult r = post_at_rate(s.broker->url("/v1/messages"), letters, o.latency_clients,
-                                 o.rate, o.latency_seconds, prefix, ids);
+  LatencyResult r = post_at_rate(s.broker->url("/v1/messages"), letters, o.latency_clients, o.rate,
+                                 o.latency_seconds, prefix, ids);
   if (r.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", r.first_failure.c_str());
   return r;
 }
@@ -229,8 +243,8 @@ struct RabbitFigures {
   std::uint64_t consumed = 0, published = 0, nacked = 0;
 };
 
-RabbitFigures rabbit_publish_consume(const Options& o, unsigned short port,
-                                     const std::string& body, const std::string& queue) {
+RabbitFigures rabbit_publish_consume(const Options& o, unsigned short port, const std::string& body,
+                                     const std::string& queue) {
   std::string error;
   auto admin = AmqpConnection::open(port, error);
   if (!admin || !admin->declare_quorum_queue(queue, error)) fail("RabbitMQ: " + error);
