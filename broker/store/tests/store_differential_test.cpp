@@ -5,6 +5,7 @@
 // equal. This finds the differences no hand-written case thought of; the contract cases are in
 // store_contract_test.cpp.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <random>
 #include <sstream>
@@ -331,6 +332,42 @@ class RandomRun {
   bool in_batch_ = false;
 };
 
+// The audit chain as SqliteStore wrote it, without the hashes: what MemoryStore keeps.
+std::vector<std::string> sqlite_audit_entries(const std::string& path) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return {"<cannot open>"};
+  }
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT seq, at, kind, actor, subject, detail FROM audit_chain "
+                         "ORDER BY seq",
+                         -1, &stmt, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::string line = std::to_string(sqlite3_column_int64(stmt, 0)) + " " +
+                         std::to_string(sqlite3_column_int64(stmt, 1));
+      for (int col = 2; col < 6; ++col)
+        line += std::string(" ") + reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+      out.push_back(line);
+    }
+  } else {
+    out.push_back("<cannot read>");
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+std::vector<std::string> memory_audit_entries(MemoryStore& store) {
+  std::vector<std::string> out;
+  for (const AuditEntry& e : store.audit_entries())
+    out.push_back(std::to_string(e.seq) + " " + std::to_string(to_millis(e.at)) + " " + e.kind +
+                  " " + e.actor + " " + e.subject + " " + e.detail);
+  return out;
+}
+
 class StoreDifferentialTest : public ::testing::TestWithParam<std::uint32_t> {};
 
 TEST_P(StoreDifferentialTest, SqliteAndMemoryAnswerAlikeOverARandomRun) {
@@ -347,6 +384,9 @@ TEST_P(StoreDifferentialTest, SqliteAndMemoryAnswerAlikeOverARandomRun) {
   }
   run.finish();
   EXPECT_EQ(twins.differences(), 0);
+  const auto audit = memory_audit_entries(memory);
+  EXPECT_GT(audit.size(), 30u);
+  EXPECT_EQ(sqlite_audit_entries(dir.file("broker.db")), audit);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, StoreDifferentialTest, ::testing::Values(1u, 2u, 3u, 4u));
