@@ -332,6 +332,61 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
   return make_error(Errc::kUnsupportedType, "unknown dialect");
 }
 
+Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload payload,
+                                         TimePoint now, const std::string& instance_id) {
+  adapters::SbdhWrapOptions options;
+  options.instance_id = instance_id;
+  options.created = now;
+  auto document = adapters::wrap_native_envelope(envelope, options);
+  if (!document) return document.error();
+  if (payload == SbdhPayload::kNative) return adapters::write_sbdh(*document);
+  const Letter& letter = envelope.letters.front();
+  if (payload == SbdhPayload::kOioxml) {
+    auto message = adapters::native_to_oioxml_message(envelope);
+    if (!message) return message.error();
+    const adapters::OioxmlLetter& first = message->letters.front();
+    const std::string code = !first.statistical_code.empty() ? first.statistical_code
+                                                             : std::string(first.element);
+    document->standard = code;
+    document->type = "Emessage";
+    document->type_version = first.version_code;
+    document->document_id = "urn:dk:healthcare:medcom:messaging:oioxml:schema:xsd::Emessage##" +
+                            std::string("urn:dk:medcom:oioxml:") + code + "::" + first.version_code;
+    document->statistical_information = "MCM:" + code;
+    document->mime_type = "application/xml";
+    document->content_encoding = "ISO-8859-1";
+    document->payload = adapters::write_oioxml(*message);
+    return adapters::write_sbdh(*document);
+  }
+  auto bytes = encode_outbound_fhir(envelope, now, letter.fhir_message_id);
+  if (!bytes) return bytes.error();
+  std::string event;
+  std::string bundle_id;
+  std::string header_id;
+  if (auto message = adapters::parse_fhir_message(*bytes)) {
+    event = message->event;
+    bundle_id = message->bundle_id;
+    header_id = message->header_id;
+  } else if (auto ack = adapters::parse_fhir_acknowledgement(*bytes)) {
+    event = std::string(adapters::kEventAcknowledgement);
+    bundle_id = ack->bundle_id;
+    header_id = ack->header_id;
+  } else {
+    return make_error(Errc::kInvalid, "the FHIR payload the broker wrote does not read back");
+  }
+  document->standard = event;
+  document->type = "Bundle";
+  document->type_version = "4.0.1";
+  document->document_id = "urn:dk:healthcare:medcom:messaging:fhir:structuredefinition::" + event +
+                          "##urn:dk:medcom:fhir:" + event + "::4.0.1";
+  document->message_id = header_id;
+  document->message_envelope_id = bundle_id;
+  document->statistical_information = "MCM:" + event;
+  document->mime_type = "application/fhir+xml";
+  document->payload = std::move(*bytes);
+  return adapters::write_sbdh(*document);
+}
+
 Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now,
                                          std::string_view original_fhir_message_id) {
   if (envelope.letters.empty()) return make_error(Errc::kInvalid, "an envelope without letters");

@@ -94,6 +94,19 @@ bool expressible(LetterType type, Dialect dialect);
 Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, TimePoint now,
                                     const std::string& instance_id);
 
+// What an EHMI SBDH envelope carries for a receiver: Sektorbro's native Emessage, a classic
+// OIOXML Emessage, or a MedCom FHIR message (a per-endpoint choice the config does not have yet).
+enum class SbdhPayload { kNative, kOioxml, kFhir };
+
+// The native `envelope` in an SBDH around a `payload` of that kind: parties as 0088:GLN,
+// SENDERID/RECEIVERID the SOR codes, PATIENTID, the EHMI-ReceiptAcknowledgement request, and
+// DocumentIdentification, DOCUMENTID, MESSAGEIDENTIFIER, MESSAGEENVELOPEIDENTIFIER and
+// StatisticalInformation for the payload: for FHIR the event code (Standard), Bundle (Type),
+// the MessageHeader.id and Bundle.id; for OIOXML the MedCom type code (XDIS91, XCTL03, …),
+// Emessage, the letter and envelope ids. kUnsupportedType for what the payload cannot express.
+Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload payload,
+                                         TimePoint now, const std::string& instance_id);
+
 // The native `envelope` as a MedCom FHIR message: Correspondence as CareCommunication,
 // DischargeNotice as a HospitalNotification discharge event, receipts as Acknowledgements
 // (ok / fatal-error). A receipt's response.identifier is `original_fhir_message_id` — the

@@ -204,6 +204,47 @@ TEST(EdgeSbdh, AnOioxmlPayloadIsDecoded) {
   EXPECT_EQ(fhir->envelope->letters.at(0).type(), LetterType::kDischargeNotice);
 }
 
+// Out again: the same letter in an SBDH with an OIOXML or a FHIR payload, the business scopes
+// filled for the payload, and read back by the broker's own intake as the same letter.
+TEST(EdgeSbdh, OioxmlAndFhirPayloadsGoOutAndReadBack) {
+  auto from_fhir = decode_inbound(data("fhir/care_communication.xml"), kNow);
+  ASSERT_TRUE(from_fhir) << from_fhir.error().detail;
+  const Envelope& letter = *from_fhir->envelope;
+  auto fhir = encode_outbound_sbdh(letter, SbdhPayload::kFhir, kNow, "sbdh-out-1");
+  ASSERT_TRUE(fhir) << fhir.error().detail;
+  auto doc = adapters::parse_sbdh(*fhir);
+  ASSERT_TRUE(doc) << doc.error().detail;
+  EXPECT_EQ(doc->standard, "care-communication-message");
+  EXPECT_EQ(doc->type, "Bundle");
+  EXPECT_EQ(doc->mime_type, "application/fhir+xml");
+  EXPECT_EQ(doc->message_id, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");  // the sender's own id
+  EXPECT_EQ(doc->sender_gln, "5790000678907");
+  EXPECT_EQ(doc->receiver_sor, "123451000016001");
+  EXPECT_EQ(doc->patient_id, "0101801234");
+  auto back = decode_inbound(*fhir, kNow);
+  ASSERT_TRUE(back) << back.error().detail;
+  EXPECT_EQ(back->envelope->letters, letter.letters);
+
+  auto from_oioxml = decode_inbound(data(kXdis91), kNow);
+  ASSERT_TRUE(from_oioxml);
+  Envelope x = *from_oioxml->envelope;
+  for (auto& l : x.letters) {
+    l.sender.sor = "1";
+    l.receiver.sor = "2";
+  }
+  auto oioxml = encode_outbound_sbdh(x, SbdhPayload::kOioxml, kNow, "sbdh-out-2");
+  ASSERT_TRUE(oioxml) << oioxml.error().detail;
+  auto odoc = adapters::parse_sbdh(*oioxml);
+  ASSERT_TRUE(odoc) << odoc.error().detail;
+  EXPECT_EQ(odoc->standard, "XDIS91");
+  EXPECT_EQ(odoc->message_id, "Brevt23400929");
+  EXPECT_EQ(odoc->message_envelope_id, "KuvNrerwerwe99");
+  auto oback = decode_inbound(*oioxml, kNow);
+  ASSERT_TRUE(oback) << oback.error().detail;
+  EXPECT_EQ(std::get<Correspondence>(oback->envelope->letters.at(0).body),
+            std::get<Correspondence>(x.letters.at(0).body));
+}
+
 TEST(EdgeSbdh, MedcomsHomeCareObservationSampleIsRefusedAsUnsupported) {
   auto in = decode_inbound(data("10_ehmiSBDH_envelope_with_FHIR_message.xml"), kNow);
   ASSERT_FALSE(in);
