@@ -13,6 +13,10 @@ namespace {
 
 constexpr std::string_view kXml = "application/xml; charset=utf-8";
 
+// Fresh messages' bodies kept for their first attempt: enough for a burst of ~16,000 4 KB
+// letters; beyond it attempts read the store (as after a restart).
+constexpr std::size_t kFreshBytes = 64 * 1024 * 1024;
+
 struct LogExceptions {
   void operator()(const std::exception_ptr& e) const {
     if (!e) return;
@@ -158,8 +162,43 @@ asio::awaitable<Dispatcher::ResponseReceipts> Dispatcher::receipts_in_response(
   co_return out;
 }
 
+void Dispatcher::remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan) {
+  const std::size_t bytes = plan->message.body.size();
+  if (fresh_bytes_ + bytes > kFreshBytes) return;
+  fresh_bytes_ += bytes;
+  fresh_.emplace(message_id, std::move(plan));
+}
+
+Result<std::optional<MessageRecord>> Dispatcher::load(std::int64_t message_id) {
+  const auto it = fresh_.find(message_id);
+  if (it == fresh_.end()) return store_.get_message(message_id);
+  const NewMessage& m = it->second->message;
+  MessageRecord r;
+  r.id = message_id;
+  r.envelope_id = m.envelope_id;
+  r.sender_gln = m.sender_gln;
+  r.receiver_gln = m.receiver_gln;
+  r.sender_endpoint = m.sender_endpoint;
+  r.receiver_endpoint = m.receiver_endpoint;
+  r.letters = m.letters;
+  r.body = m.body;
+  r.receipt_requested = m.receipt_requested;
+  r.contains_cpr = m.contains_cpr;
+  r.received_at = m.received_at;
+  r.state = DeliveryState::kPending;
+  r.next_attempt_at = m.received_at;
+  fresh_bytes_ -= m.body.size();
+  fresh_.erase(it);
+  return std::optional<MessageRecord>(std::move(r));
+}
+
 asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
-  auto loaded = store_.get_message(message_id);
+  ++busy_;
+  struct Settled {
+    std::size_t& busy;
+    ~Settled() { --busy; }
+  } settled{busy_};
+  auto loaded = load(message_id);
   if (!loaded || !*loaded) {
     log_error("delivery of #" + std::to_string(message_id) +
               " skipped: " + (loaded ? std::string("message not found") : loaded.error().detail));
@@ -225,9 +264,14 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
       if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
     return {};
   };
+  // The receiver has answered: its window place is free now, not after the commit (the message
+  // cannot be taken again before the commit decides whether it is still pending).
+  queue_.finished(message_id, step.state == DeliveryState::kPending
+                                  ? DeliveryQueue::Outcome::kFailed
+                                  : DeliveryQueue::Outcome::kTaken);
+  pump();
   auto committing = commit<void>(writer_, std::move(store_job));
   auto written = co_await std::move(committing);
-  queue_.finished(message_id);
   if (!written) {
     // Nothing recorded: try again later, as if the attempt had failed, backing off by the
     // attempts made since (hardening: a full disk must not become a delivery storm). The

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -62,6 +64,12 @@ class Dispatcher {
 
   std::size_t waiting() const { return queue_.waiting(); }
   std::size_t in_flight() const { return queue_.in_flight(); }
+  // Attempts begun and not yet settled (their outcome committed or given up): 0 when idle.
+  std::size_t busy() const { return busy_; }
+
+  // A message Intake has just stored: kept in memory for its first attempt, so the attempt reads
+  // nothing back from the store (bounded; beyond the bound the attempt reads the store).
+  void remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan);
   std::size_t receipts_owed() const { return receipts_.size(); }
 
  private:
@@ -71,6 +79,8 @@ class Dispatcher {
   };
   void arm_timer();
   asio::awaitable<void> attempt(std::int64_t message_id);
+  // The message as the store holds it, from memory when Intake just stored it.
+  Result<std::optional<MessageRecord>> load(std::int64_t message_id);
   asio::awaitable<TransportResponse> post_to(const Endpoint& to, std::string body);
   asio::awaitable<ResponseReceipts> receipts_in_response(const TransportResponse& response,
                                                          const Endpoint& receiver,
@@ -98,6 +108,10 @@ class Dispatcher {
   // Attempts whose outcome the store could not record, per message: the backoff counts them.
   std::map<std::int64_t, int> unrecorded_;
   std::uint64_t random_state_;
+  std::size_t busy_ = 0;
+  // Fresh messages not yet attempted, and the bytes they hold (bounded by kFreshBytes).
+  std::unordered_map<std::int64_t, std::shared_ptr<const MessagePlan>> fresh_;
+  std::size_t fresh_bytes_ = 0;
 };
 
 }  // namespace sektorbro

@@ -197,9 +197,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
                        via, &in);
     }
     for (const auto& alert : accept.alerts) log_warn(alert);
-    std::vector<std::int64_t> receipted;
-    for (const auto& r : plan->receipts) receipted.push_back(r.message_id);
-    stored_(*stored, plan->message.receiver_endpoint, receipted);
+    stored_(*stored, plan);
     co_return Answer{http::status::accepted,
                      accepted_answer(in, plan->message.acceptance, now, ids_.next()), true, false,
                      *stored};

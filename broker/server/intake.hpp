@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,10 @@ class Intake {
     bool duplicate = false;
     std::int64_t message_id = 0;  // stored: the new message; duplicate: the original
   };
-  // A message was stored: deliver it to `receiver_endpoint`; `receipted` are the messages whose
-  // receipt it carried (their receipt watch ends).
-  using StoredFn = std::function<void(std::int64_t message_id, const std::string& receiver_endpoint,
-                                      const std::vector<std::int64_t>& receipted)>;
+  // A message was stored as `plan` says: deliver it (plan->message.receiver_endpoint); the
+  // messages in plan->receipts got their receipt.
+  using StoredFn =
+      std::function<void(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan)>;
 
   Intake(const BrokerConfig& config, const Directory& directory, const WorkingCalendar& calendar,
          Store& store, GroupCommitWriter& writer, const Clock& clock, BrokerIds& ids,

@@ -50,3 +50,44 @@ TEST(DeliveryQueue, RescheduleMovesAWaitingMessage) {
 
 }  // namespace
 }  // namespace sektorbro
+
+namespace sektorbro {
+namespace {
+
+TEST(DeliveryQueueWindow, GrowsWhileTheReceiverTakesMessagesAndHalvesOnFailure) {
+  DeliveryQueue q(64);
+  const TimePoint t0 = from_millis(0);
+  for (std::int64_t id = 1; id <= 200; ++id) q.schedule(id, "psy", t0);
+  EXPECT_EQ(q.window("psy"), 4);
+  auto due = q.take_due(t0);
+  ASSERT_EQ(due.size(), 4u) << "the initial window";
+  // Every message taken widens the window by one: a backlog is drained ever faster.
+  for (const auto& d : due) q.finished(d.message_id, DeliveryQueue::Outcome::kTaken);
+  EXPECT_EQ(q.window("psy"), 8);
+  due = q.take_due(t0);
+  ASSERT_EQ(due.size(), 8u);
+  // A failure halves it: a failing receiver is not flooded.
+  q.finished(due[0].message_id, DeliveryQueue::Outcome::kFailed);
+  EXPECT_EQ(q.window("psy"), 4);
+  for (std::size_t i = 1; i < due.size(); ++i)
+    q.finished(due[i].message_id, DeliveryQueue::Outcome::kFailed);
+  EXPECT_EQ(q.window("psy"), 1) << "never below one";
+  q.finished(12345, DeliveryQueue::Outcome::kFailed);  // unknown: no effect
+  EXPECT_EQ(q.window("psy"), 1);
+}
+
+TEST(DeliveryQueueWindow, NeverWiderThanTheConfiguredMaximum) {
+  DeliveryQueue q(6);
+  const TimePoint t0 = from_millis(0);
+  for (std::int64_t id = 1; id <= 100; ++id) q.schedule(id, "psy", t0);
+  for (int round = 0; round < 10; ++round)
+    for (const auto& d : q.take_due(t0)) q.finished(d.message_id, DeliveryQueue::Outcome::kTaken);
+  EXPECT_EQ(q.window("psy"), 6);
+  EXPECT_EQ(q.take_due(t0).size(), 6u);
+  // Nothing sent (e.g. the body could not be written): the window stays.
+  DeliveryQueue small(2);
+  EXPECT_EQ(small.window("x"), 2) << "the initial window is capped by the maximum too";
+}
+
+}  // namespace
+}  // namespace sektorbro

@@ -84,7 +84,9 @@ HttpResponse BrokerUnderTest::post(const std::string& body) {
   request.set(http::field::content_type, "application/xml");
   request.body() = body;
   request.prepare_payload();
-  return call(std::move(request));
+  HttpResponse answer = call(std::move(request));
+  settle();
+  return answer;
 }
 
 HttpResponse BrokerUnderTest::send(http::verb verb, const std::string& target) {
@@ -97,6 +99,12 @@ void BrokerUnderTest::advance(Duration d) {
   broker_->dispatcher().pump();
   asio::co_spawn(io_, broker_->sweeper().sweep(), [&swept](std::exception_ptr) { swept = true; });
   EXPECT_TRUE(run_until([&] { return swept; }));
+  settle();
+}
+
+void BrokerUnderTest::settle() {
+  EXPECT_TRUE(run_until([&] { return broker_->dispatcher().busy() == 0; }))
+      << "deliveries still in flight";
 }
 
 std::optional<MessageRecord> BrokerUnderTest::message_of(const std::string& sender_gln,

@@ -75,8 +75,10 @@ class BrokerUnderTest {
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds bound =
                                                         std::chrono::seconds{10});
   // Moves the manual clock, then starts what fell due and runs one deadline sweep (which also
-  // checks receipts owed), as POST /v1/test/clock/advance does.
+  // checks receipts owed), as POST /v1/test/clock/advance does, and settles.
   void advance(Duration d);
+  // Runs until no delivery attempt is in flight (each one's outcome committed or failed).
+  void settle();
 
   std::optional<MessageRecord> message_of(const std::string& sender_gln,
                                           const std::string& letter_id);
