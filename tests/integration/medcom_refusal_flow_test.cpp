@@ -1,0 +1,80 @@
+// Refusals a MedCom sender can use, through the real broker (issue 9): an OIOXML XDIS91 letter
+// (MedCom's public sample tests/data/medcom/05_…, readdressed) for a receiver the broker does
+// not know is answered with MedCom's XCTL01 carrying ukendt_lokationsnummer, addressed to the
+// original sender and naming the original envelope and letter, valid against MedCom's XSD for
+// receipts (schemas/medcom/2005-08-07).
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/oioxml/oioxml_codec.hpp"
+#include "tests/harness/sample_messages.hpp"
+#include "tests/integration/broker_fixture.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (std::size_t pos = s.find(from); pos != std::string::npos;
+       pos = s.find(from, pos + to.size()))
+    s.replace(pos, from.size(), to);
+}
+
+int xmllint_receipts(const std::string& document) {
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("sektorbro-medcom-refusal-" + std::to_string(::getpid()) + ".xml");
+  std::ofstream(file, std::ios::binary) << document;
+  const std::string cmd = "xmllint --noout --schema '" + std::string(SEKTORBRO_SOURCE_DIR) +
+                          "/schemas/medcom/2005-08-07/EMessage.xsd' '" + file.string() +
+                          "' >/dev/null 2>&1";
+  const int rc = std::system(cmd.c_str());
+  std::filesystem::remove(file);
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+class MedcomRefusalFlow : public BrokerFixture {
+ protected:
+  MedcomRefusalFlow() {
+    for (auto& e : config["endpoints"]) e["accepts"].push_back("Correspondence");
+    config["endpoints"][0]["dialect"] = "oioxml";  // jc
+  }
+};
+
+TEST_F(MedcomRefusalFlow, AnUnknownReceiverGetsXctl01UkendtLokationsnummerToTheSender) {
+  start();
+  const std::string unknown = make_party("579000099998", "1", "Ukendt").gln;
+  std::string xml =
+      read_file(std::string(SEKTORBRO_SOURCE_DIR) +
+                "/tests/data/medcom/05_oioxml_XDIS91_pluspositivkvitt_to_municipality.xml");
+  replace_all(xml, "5790001382445", jc_party.gln);
+  replace_all(xml, "5790000121441", unknown);
+  const HttpResult refused = post_raw(xml);
+  EXPECT_GE(refused.status, 400) << refused.body;
+  EXPECT_EQ(xmllint_receipts(refused.body), 0) << refused.body;
+  auto receipt = adapters::parse_oioxml(refused.body);
+  ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << refused.body;
+  ASSERT_EQ(receipt->message.letters.size(), 1u);
+  const adapters::OioxmlLetter& l = receipt->message.letters[0];
+  EXPECT_EQ(l.kind, adapters::OioxmlLetterKind::kNegativeVansReceipt);
+  EXPECT_EQ(l.receiver.ean, jc_party.gln);  // to the original sender
+  ASSERT_TRUE(l.original);
+  EXPECT_EQ(l.original->envelope_id, "KuvNrerwerwe99");
+  std::string code = l.original->refuse_code;
+  if (code.empty() && !l.original->letters.empty()) code = l.original->letters[0].refuse_code;
+  EXPECT_EQ(code, "ukendt_lokationsnummer") << refused.body;
+  ASSERT_FALSE(l.original->letters.empty());
+  EXPECT_EQ(l.original->letters[0].letter_id, "Brevt23400929");
+}
+
+}  // namespace
+}  // namespace sektorbro::testing
