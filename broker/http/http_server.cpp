@@ -192,6 +192,16 @@ class HttpServer::BodyReservation {
   BodyReservation& operator=(const BodyReservation&) = delete;
   ~BodyReservation() { release(); }
 
+  // Counts `bytes` in all (a chunked body as it grows) if the total stays within `cap`.
+  bool grow_to(std::size_t bytes, std::size_t cap) {
+    if (bytes <= bytes_) return true;
+    const std::size_t extra = bytes - bytes_;
+    if (*total_ > cap || extra > cap - *total_) return false;
+    *total_ += extra;
+    bytes_ = bytes;
+    return true;
+  }
+
   void release() {
     if (total_ == nullptr) return;
     *total_ -= bytes_;
@@ -385,10 +395,9 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
       refusal = make_response(http::status::bad_request, "malformed HTTP request\n", "text/plain");
     } else {
       const auto length = parser.content_length();
-      // Chunked: the size is unknown until the last chunk, so the most it may be is counted.
-      const std::size_t body_bytes =
-          length ? static_cast<std::size_t>(*length)
-                 : (parser.chunked() ? limits_.max_body_bytes : std::size_t{0});
+      // A chunked body's size is unknown until its last chunk: it is counted as it arrives.
+      const bool chunked = !length && parser.chunked();
+      const std::size_t body_bytes = length ? static_cast<std::size_t>(*length) : 0;
       if (length && *length > limits_.max_body_bytes) {
         refusal =
             make_response(http::status::payload_too_large,
@@ -401,7 +410,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
                                 "text/plain");
         refusal->set(http::field::retry_after, "1");
       } else {
-        if (body_bytes > 0) reservation = BodyReservation(buffered_, body_bytes);
+        if (body_bytes > 0 || chunked) reservation = BodyReservation(buffered_, body_bytes);
         // The body's own deadline: a timer that cancels the read, so the connection stays open
         // for the 408 (the stream's own expiry closes the socket, and nothing could be sent).
         lowest.expires_never();
@@ -412,15 +421,34 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
           *timed_out = true;
           lowest.cancel();
         });
-        auto reading_body =
-            http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-        co_await std::move(reading_body);
+        bool over_cap = false;
+        if (!chunked) {
+          auto reading_body = http::async_read(stream, buffer, parser,
+                                               asio::redirect_error(asio::use_awaitable, ec));
+          co_await std::move(reading_body);
+        } else {
+          // The body string's capacity is what it holds in memory.
+          while (!ec && !parser.is_done()) {
+            auto reading_some = http::async_read_some(
+                stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+            co_await std::move(reading_some);
+            if (!reservation.grow_to(parser.get().body().capacity(), limits_.max_buffered_bytes)) {
+              over_cap = true;
+              break;
+            }
+          }
+        }
         const bool late = *timed_out;
         *timed_out = true;  // a timer that fires from now on touches nothing
         body_timer->cancel();
         if (late) {
           refusal = make_response(http::status::request_timeout, "body not received in time\n",
                                   "text/plain");
+        } else if (over_cap) {
+          refusal = make_response(http::status::service_unavailable,
+                                  "server busy: too many request bodies in progress; try again\n",
+                                  "text/plain");
+          refusal->set(http::field::retry_after, "1");
         } else if (ec == http::error::body_limit) {
           refusal = make_response(
               http::status::payload_too_large,

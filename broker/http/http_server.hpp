@@ -51,8 +51,8 @@ struct HttpLimits {
   std::size_t max_connections_per_client = 64;
   // Bytes held for request bodies across all connections (issue 12, item 6: without it, two
   // client addresses took the broker to 533 MiB). A request is counted from its header until
-  // its answer is written — at its Content-Length, or at max_body_bytes when chunked (its size
-  // is unknown until it ends) — and a request that would go over is answered 503 unread.
+  // its answer is written: at its Content-Length, which must fit or it is answered 503 unread;
+  // a chunked body as it arrives (the memory its body holds), answered 503 when it outgrows it.
   std::size_t max_buffered_bytes = 64 * 1024 * 1024;
 };
 
