@@ -45,7 +45,10 @@ async function load(root: HTMLElement): Promise<void> {
       tile("in-flight", "In flight", String(health.deliveries_in_flight)),
       health.receipts_owed !== undefined ? tile("receipts-owed", "Receipts awaited", String(health.receipts_owed)) : null,
       tile("dead-letters", "Dead letters", countText(dead), "#/dead-letters", dead.n > 0),
-      tile("receipts-missing", "Receipts missing", (missing.serverSide ? "" : "≥") + countText(missingCount), "#/dead-letters", missingCount.n > 0),
+      // Without the broker's receipt=missing filter, only "not yet in" can be counted (one page).
+      missing.serverSide
+        ? tile("receipts-missing", "Receipts missing", countText(missingCount), "#/dead-letters", missingCount.n > 0)
+        : tile("receipts-missing", "Receipts not yet in", "≥" + countText(missingCount), "#/dead-letters"),
       tile("open", "Replies open", countText(open), "#/deadlines?view=open"),
       tile("due-soon", "Due within 2 days", countText(dueSoon), "#/deadlines?view=due-soon"),
       tile("overdue", "Overdue", countText(overdue), "#/deadlines?view=overdue", overdue.n > 0),
