@@ -1,9 +1,14 @@
 // MemoryStore: the whole Store contract in memory (leveldb's memenv idea), for tests of the
 // server's drivers without SQLite. Seen through the Store interface it behaves like SqliteStore
-// (store_contract_test.cpp runs one suite against both): message ids increase from 1, timelines
+// (store_contract_test.cpp runs one suite against both, store_differential_test.cpp compares
+// them over seeded random runs): message ids increase from 1, timelines
 // keep insertion order, list and deadline queries filter, order and page the same way, the same
 // operations fail with the same Errc (kStale, kNotFound, kConflict, kInvalid), and reads see only
 // committed batches, as SqliteStore's separate read connection does.
+//
+// A broker restart in a test is a new broker on the same MemoryStore object (what was committed
+// stays); a crash with a batch open is rollback_batch() first, as SQLite undoes an uncommitted
+// transaction when the file is opened again.
 //
 // Not kept: nothing is durable beyond the object's life, and the audit chain is a plain list of
 // entries (seq, at, kind, actor, subject, detail as SqliteStore writes them) without hashes —
@@ -62,6 +67,8 @@ class MemoryStore final : public Store {
   Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                TimePoint next_attempt_at, const std::string& last_error,
                                const MessageEvent& event) override;
+  Result<void> watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,
+                             int resends) override;
   Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
                            const MessageEvent& event) override;
   Result<void> append_event(const MessageEvent& event) override;
@@ -81,6 +88,7 @@ class MemoryStore final : public Store {
   Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
+  Result<std::vector<ReceiptOwed>> receipts_owed() override;
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
