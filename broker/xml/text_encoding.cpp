@@ -204,6 +204,10 @@ std::string_view to_string(TextEncoding e) {
 }
 
 Result<DecodedDocument> decode_document(std::string_view bytes) {
+  return decode_document(bytes, LabelRule::kRepairMislabelledUtf8);
+}
+
+Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule) {
   if (bytes.substr(0, 2) == "\xFE\xFF" || bytes.substr(0, 2) == "\xFF\xFE")
     return malformed("unsupported encoding: UTF-16 (use UTF-8, ISO-8859-1 or windows-1252)");
   const bool bom = bytes.substr(0, 3) == kBom;
@@ -218,9 +222,14 @@ Result<DecodedDocument> decode_document(std::string_view bytes) {
   out.used = *declared;
   const std::string_view body = doc.substr(decl->length);
   const std::size_t body_base = base + decl->length;
-  // A BOM is UTF-8 by definition; otherwise the mislabelled-UTF-8 rule (header).
-  if (out.declared != TextEncoding::kUtf8 && (bom || is_utf8_with_multibyte(body)))
+  if (rule == LabelRule::kTrustDeclaration) {
+    if (bom && out.declared != TextEncoding::kUtf8)
+      return malformed("XML declaration: " + std::string(to_string(out.declared)) +
+                       " declared but a UTF-8 BOM is present");
+  } else if (out.declared != TextEncoding::kUtf8 && (bom || is_utf8_with_multibyte(body))) {
+    // A BOM is UTF-8 by definition; otherwise the mislabelled-UTF-8 rule (header).
     out.used = TextEncoding::kUtf8;
+  }
   // The declaration stays (RapidXML skips it), so that byte offsets in error details count from
   // the start of what the sender sent (after a BOM) for UTF-8 input.
   std::string utf8(doc.substr(0, decl->length));
@@ -239,7 +248,7 @@ Result<DecodedDocument> decode_document(std::string_view bytes) {
 }
 
 Result<std::string> to_utf8_document(std::string_view bytes) {
-  auto decoded = decode_document(bytes);
+  auto decoded = decode_document(bytes, LabelRule::kTrustDeclaration);
   if (!decoded) return decoded.error();
   return std::move(decoded->utf8);
 }

@@ -37,6 +37,11 @@ struct DecodedDocument {
   bool relabelled() const { return declared != used; }
 };
 
+// Whether the mislabelled-UTF-8 rule above applies. The MedCom adapters repair what partners
+// mislabel; the native codec trusts the declaration (Sektorbro's own integrators must label
+// their files right, and a UTF-8 BOM under a single-byte label is refused there).
+enum class LabelRule { kRepairMislabelledUtf8, kTrustDeclaration };
+
 // Reads the bytes as their declaration says, with the rule above. Errors are kMalformed:
 // unsupported or unreadable declaration, UTF-16, bytes invalid in the encoding used (including
 // windows-1252's five undefined bytes), characters XML 1.0 forbids (C0 controls other than
@@ -44,9 +49,10 @@ struct DecodedDocument {
 // normalised to LF as XML 1.0 §2.11 requires, since RapidXML does not do it. Details name byte
 // offsets, never content. The returned document keeps the XML declaration as written (so that
 // offsets count from the sender's first byte); its encoding name no longer applies.
-Result<DecodedDocument> decode_document(std::string_view bytes);
+Result<DecodedDocument> decode_document(std::string_view bytes);  // kRepairMislabelledUtf8
+Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule);
 
-// decode_document(bytes).utf8: the native codec's entry point.
+// decode_document(bytes, kTrustDeclaration).utf8: the native codec's entry point.
 Result<std::string> to_utf8_document(std::string_view bytes);
 
 // Encodes UTF-8 text as ISO-8859-1; characters above U+00FF become character references

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "broker/codec/codec.hpp"
+
 namespace sektorbro {
 namespace {
 
@@ -48,15 +52,43 @@ TEST(TextEncoding, RefusesUnknownEncodingsAndBadDeclarations) {
   }
 }
 
-// The native codec reads through the one XML layer (issue 9), so it takes every encoding the
-// MedCom adapters take: windows-1252 as declared, and a UTF-8 BOM wins over a Latin-1 label.
-TEST(TextEncoding, TakesTheSameEncodingsAsTheAdapters) {
+// The native codec reads through the one XML layer (issue 9), so it takes the same list of
+// encodings as the MedCom adapters (windows-1252 too), but trusts the declaration: no repair of
+// mislabelled UTF-8, and a UTF-8 BOM under a Latin-1 label is refused.
+TEST(TextEncoding, TakesTheSameEncodingsAsTheAdaptersAndTrustsTheLabel) {
   auto cp1252 = to_utf8_document("<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>\x80</a>");
   ASSERT_TRUE(cp1252.ok()) << cp1252.error().detail;
   EXPECT_EQ(*cp1252, "<?xml version=\"1.0\" encoding=\"windows-1252\"?><a>\xE2\x82\xAC</a>");
-  auto bom = to_utf8_document("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xC3\xA6</a>");
-  ASSERT_TRUE(bom.ok()) << bom.error().detail;
-  EXPECT_EQ(*bom, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xC3\xA6</a>");
+  auto mislabelled = to_utf8_document("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xC3\xA6</a>");
+  ASSERT_TRUE(mislabelled.ok());
+  EXPECT_EQ(*mislabelled, "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xC3\x83\xC2\xA6</a>");
+  auto bom = to_utf8_document("\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a/>");
+  ASSERT_FALSE(bom.ok());
+  EXPECT_EQ(bom.error().code, Errc::kMalformed);
+}
+
+}  // namespace
+}  // namespace sektorbro
+
+namespace sektorbro {
+namespace {
+
+// The two encoding rows of the hostile catalogue (tests/hostile) that depend on the native
+// codec trusting the declaration: refused with the catalogue's fragments.
+TEST(TextEncoding, HostileCatalogueEncodingRowsAreRefused) {
+  const auto read = [](const char* name) {
+    std::ifstream in(std::string(SEKTORBRO_SOURCE_DIR) + "/tests/hostile/cases/" + name,
+                     std::ios::binary);
+    return std::string{std::istreambuf_iterator<char>(in), {}};
+  };
+  auto latin1 = decode_envelope(read("057-latin1-declared-utf8-text.bin"));
+  ASSERT_FALSE(latin1.ok());
+  EXPECT_NE(latin1.error().detail.find("Form: expected a form code"), std::string::npos)
+      << latin1.error().detail;
+  auto bom = decode_envelope(read("059-bom-with-latin1-declaration.bin"));
+  ASSERT_FALSE(bom.ok());
+  EXPECT_NE(bom.error().detail.find("UTF-8 BOM is present"), std::string::npos)
+      << bom.error().detail;
 }
 
 }  // namespace
