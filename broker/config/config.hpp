@@ -75,7 +75,7 @@ struct OperatorConfig {
 struct DeliveryConfig {
   RetryPolicy retry;
   Duration timeout = std::chrono::seconds{10};  // one attempt, connect included
-  int per_endpoint_concurrency = 4;             // in-flight deliveries per receiver
+  int per_endpoint_concurrency = 64;  // the widest window of deliveries in flight per receiver
   // MedCom reliable messaging (domain.md §3): when the receiver's receipt has not come this long
   // after delivery, the broker resends (same letter ids, new envelope id and time), at most
   // max_resends times, then raises an operator alert.

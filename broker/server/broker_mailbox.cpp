@@ -91,10 +91,14 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     auto changes = std::make_shared<const std::vector<DeadlineWrite>>(
         dispatcher_.deadlines_on_delivery(message, now));
     const int attempts = message.attempts + 1;
-    auto store_job = [event, changes, attempts, now](Store& store) {
+    const bool watch = message.receipt_requested && !is_receipt(message.letters.front().type) &&
+                       message.sender_endpoint != kBrokerEndpoint;
+    auto store_job = [event, changes, attempts, now, watch](Store& store) {
       auto updated = store.update_delivery(event->message_id, DeliveryState::kDelivered, attempts,
                                            now, "", *event);
       if (!updated) return updated;
+      if (watch)
+        if (auto r = store.watch_receipt(event->message_id, now, 0); !r) return r;
       for (const DeadlineWrite& w : *changes)
         if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
       return Result<void>();
@@ -103,9 +107,7 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     auto written = co_await std::move(committing);
     if (!written) co_return json_error(http::status::service_unavailable, "store unavailable");
     mailbox_leases_.erase(id);
-    if (message.receipt_requested && !is_receipt(message.letters.front().type) &&
-        message.sender_endpoint != kBrokerEndpoint)
-      dispatcher_.watch_receipt(id, message.receiver_endpoint, now);
+    if (watch) dispatcher_.watch_receipt(id, message.receiver_endpoint, now);
     log_info("#" + std::to_string(id) + " delivered: fetched and confirmed by " + endpoint->id);
     co_return json_response(http::status::ok, {{"confirmed", id}});
   }

@@ -255,11 +255,17 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   auto changes = std::make_shared<const std::vector<DeadlineWrite>>(
       step.state == DeliveryState::kDelivered ? deadlines_on_delivery(message, now)
                                               : std::vector<DeadlineWrite>{});
-  auto store_job = [event, shared_step, changes](Store& store) -> Result<void> {
+  // MedCom reliable messaging: a delivered message whose sender asked for a receipt is watched
+  // until the receipt comes (unless it came in the answer itself).
+  const bool watch = step.state == DeliveryState::kDelivered && expects_receipt &&
+                     message.receipt_requested && !in_response.relayed;
+  auto store_job = [event, shared_step, changes, watch](Store& store) -> Result<void> {
     const DeliveryStep& s = *shared_step;
     auto updated = store.update_delivery(event->message_id, s.state, s.attempts,
                                          s.next_attempt_at, s.last_error, *event);
     if (!updated) return updated;
+    if (watch)
+      if (auto r = store.watch_receipt(event->message_id, event->at, 0); !r) return r;
     for (const DeadlineWrite& w : *changes)
       if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
     return {};
@@ -292,9 +298,7 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     log_warn("#" + std::to_string(message_id) + " " + event->kind + ": " + step.detail);
   if (step.state == DeliveryState::kPending)
     queue_.schedule(message_id, message.receiver_endpoint, step.next_attempt_at);
-  if (step.state == DeliveryState::kDelivered && expects_receipt && message.receipt_requested &&
-      !in_response.relayed)
-    watch_receipt(message_id, message.receiver_endpoint, now);
+  if (watch) watch_receipt(message_id, message.receiver_endpoint, now);
   if (step.state == DeliveryState::kRefused && expects_receipt && !in_response.relayed) {
     const std::string reason =
         message.receiver_endpoint + " refused the delivery: " + step.last_error;
@@ -385,33 +389,13 @@ Duration Dispatcher::receipt_timeout_for(const std::string& endpoint_id) const {
 }
 
 Result<void> Dispatcher::rebuild_receipt_watch() {
-  MessageFilter filter;
-  filter.state = DeliveryState::kDelivered;
-  filter.limit = 500;
-  while (true) {
-    auto page = store_.list_messages(filter);
-    if (!page) return page.error();
-    for (const auto& m : *page) {
-      if (!m.receipt_requested || m.receipt != ReceiptState::kNone ||
-          m.sender_endpoint == kBrokerEndpoint || is_receipt(m.letters.front().type))
-        continue;
-      auto events = store_.timeline(m.id);
-      if (!events) return events.error();
-      int resends = 0;
-      TimePoint last_sent = m.received_at;
-      for (const auto& e : *events) {
-        const auto kind = parse_delivery_event(e.kind);
-        if (kind == DeliveryEvent::kReceiptMissing) resends = -1;  // already given up on
-        if (resends >= 0 && kind == DeliveryEvent::kResent) ++resends;
-        if (kind == DeliveryEvent::kDelivered || kind == DeliveryEvent::kResent)
-          last_sent = std::max(last_sent, e.at);
-      }
-      if (resends >= 0)
-        receipts_.watch(m.id, last_sent + receipt_timeout_for(m.receiver_endpoint), resends);
-    }
-    if (static_cast<int>(page->size()) < filter.limit) break;
-    filter.after_id = page->back().id;
-  }
+  // The watches are in the store, indexed (schema 5): a restart reads what is owed, not the
+  // history.
+  auto owed = store_.receipts_owed();
+  if (!owed) return owed.error();
+  for (const ReceiptOwed& r : *owed)
+    receipts_.watch(r.message_id, r.last_sent + receipt_timeout_for(r.receiver_endpoint),
+                    r.resends);
   return {};
 }
 
@@ -435,7 +419,10 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
                                  " resend(s); a person must act (MedCom reliable messaging)";
       auto event = std::make_shared<const MessageEvent>(MessageEvent{
           id, now, std::string(to_string(DeliveryEvent::kReceiptMissing)), detail});
-      auto store_job = [event](Store& store) { return store.append_event(*event); };
+      auto store_job = [event](Store& store) -> Result<void> {
+        if (auto r = store.append_event(*event); !r) return r;
+        return store.watch_receipt(event->message_id, std::nullopt, 0);
+      };
       auto committing = commit<void>(writer_, std::move(store_job));
       auto written = co_await std::move(committing);
       if (written) {
@@ -462,7 +449,13 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
                      "resend " + std::to_string(entry.resends + 1) + " of " +
                          std::to_string(config_.delivery.max_resends) + " to " + receiver->id +
                          " in envelope " + new_envelope_id + ": " + outcome});
-    auto store_job = [event](Store& store) { return store.append_event(*event); };
+    const int resends = entry.resends + 1;
+    const bool relayed = receipts.relayed;
+    auto store_job = [event, resends, relayed](Store& store) -> Result<void> {
+      if (auto r = store.append_event(*event); !r) return r;
+      if (relayed) return {};  // the receipt came in the answer: its plan ended the watch
+      return store.watch_receipt(event->message_id, event->at, resends);
+    };
     auto committing = commit<void>(writer_, std::move(store_job));
     auto written = co_await std::move(committing);
     if (!written) continue;  // tried again at the next check

@@ -18,6 +18,8 @@ struct Delivery {
   TimePoint next_attempt_at{};
   std::string last_error;
   ReceiptState receipt = ReceiptState::kNone;
+  std::optional<TimePoint> receipt_sent_at;  // the receipt watch (none: not watched)
+  int resends = 0;
 };
 
 struct MessageRow {
@@ -298,7 +300,12 @@ Result<std::int64_t> write_message(Tx& tx, const MessagePlan& plan) {
     if (auto r = insert_event(tx, target(e.message_id), e.at, e.kind, e.detail, e.actor); !r)
       return r.error();
   for (const ReceiptUpdate& u : plan.receipts) {
-    if (auto r = change_delivery(tx, u.message_id, [&](Delivery& d) { d.receipt = u.state; }); !r)
+    if (auto r = change_delivery(tx, u.message_id,
+                                 [&](Delivery& d) {
+                                   d.receipt = u.state;
+                                   d.receipt_sent_at.reset();
+                                 });
+        !r)
       return r.error();
     if (auto r =
             insert_event(tx, u.message_id, u.event.at, u.event.kind, u.event.detail, u.event.actor);
@@ -470,10 +477,37 @@ Result<void> MemoryStore::update_delivery(std::int64_t message_id, DeliveryState
 Result<void> MemoryStore::set_receipt(std::int64_t message_id, ReceiptState receipt,
                                       const MessageEvent& event) {
   return atomically<void>([&](Tx& tx) -> Result<void> {
-    if (auto r = change_delivery(tx, message_id, [&](Delivery& d) { d.receipt = receipt; }); !r)
+    if (auto r = change_delivery(tx, message_id,
+                                 [&](Delivery& d) {
+                                   d.receipt = receipt;
+                                   d.receipt_sent_at.reset();
+                                 });
+        !r)
       return r;
     return insert_event(tx, message_id, event.at, event.kind, event.detail, event.actor);
   });
+}
+
+Result<void> MemoryStore::watch_receipt(std::int64_t message_id,
+                                        std::optional<TimePoint> last_sent, int resends) {
+  return atomically<void>([&](Tx& tx) -> Result<void> {
+    return change_delivery(tx, message_id, [&](Delivery& d) {
+      d.receipt_sent_at = last_sent;
+      d.resends = resends;
+    });
+  });
+}
+
+Result<std::vector<ReceiptOwed>> MemoryStore::receipts_owed() {
+  std::lock_guard lock(mu_);
+  std::vector<ReceiptOwed> out;
+  for (const auto& [id, row] : committed_->messages)
+    if (row.delivery.receipt_sent_at)
+      out.push_back({id, row.message->receiver_endpoint, *row.delivery.receipt_sent_at,
+                     row.delivery.resends});
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.last_sent < b.last_sent; });
+  return out;
 }
 
 Result<void> MemoryStore::append_event(const MessageEvent& event) {

@@ -18,7 +18,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 constexpr int kBusyTimeoutMs = 5000;
 // Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
 // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
@@ -155,6 +155,24 @@ CREATE TRIGGER audit_chain_no_update BEFORE UPDATE ON audit_chain
 CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain
   BEGIN SELECT RAISE(ABORT, 'audit_chain is append-only'); END;
 )sql",
+    // 4 → 5: the receipt watch in the row (issue 8), so a restart reads the receipts owed
+    // through a partial index instead of every delivered message and its timeline. Filled from
+    // the timelines once, here: the last delivery or resend, the resends, nothing once given up.
+    R"sql(
+ALTER TABLE messages ADD COLUMN receipt_sent_at INTEGER;
+ALTER TABLE messages ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET
+  resends = (SELECT count(*) FROM events e WHERE e.message_id = messages.id AND e.kind = 'resent'),
+  receipt_sent_at = (SELECT max(e.at) FROM events e
+                     WHERE e.message_id = messages.id AND e.kind IN ('delivered', 'resent'))
+WHERE state = 'delivered' AND receipt = 'none' AND receipt_requested = 1
+  AND sender_endpoint <> 'broker'
+  AND NOT EXISTS (SELECT 1 FROM events e
+                  WHERE e.message_id = messages.id AND e.kind = 'receipt-missing')
+  AND NOT EXISTS (SELECT 1 FROM letters l WHERE l.message_id = messages.id
+                  AND l.position = 0 AND l.type IN ('PositiveReceipt', 'NegativeReceipt'));
+CREATE INDEX messages_receipt_owed ON messages (receipt_sent_at) WHERE receipt_sent_at IS NOT NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -169,6 +187,8 @@ enum class Sql {
   kBeginRead,
   kFindLetterForAccept,
   kDeadlineState,
+  kWatchReceipt,
+  kReceiptsOwed,
   kFindEarlierVersion,
   kArchiveLetter,
   kDeleteLetter,
@@ -222,6 +242,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "BEGIN",
     "SELECT message_id, content_hash FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
     "SELECT state FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
+    "UPDATE messages SET receipt_sent_at = ?2, resends = ?3 WHERE id = ?1",
+    "SELECT id, receiver_endpoint, receipt_sent_at, resends FROM messages "
+    "WHERE receipt_sent_at IS NOT NULL ORDER BY receipt_sent_at, id",
     "SELECT message_id FROM letter_versions "
     "WHERE sender_gln = ?1 AND letter_id = ?2 AND content_hash = ?3 ORDER BY message_id LIMIT 1",
     "INSERT INTO letter_versions (message_id, position, sender_gln, letter_id, type, status, "
@@ -239,7 +262,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
     "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
     "WHERE id = ?1",
-    "UPDATE messages SET receipt = ?2 WHERE id = ?1",
+    "UPDATE messages SET receipt = ?2, receipt_sent_at = NULL WHERE id = ?1",
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
     "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
@@ -1036,6 +1059,33 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
     }
     return id;
   });
+}
+
+Result<void> SqliteStore::watch_receipt(std::int64_t message_id,
+                                        std::optional<TimePoint> last_sent, int resends) {
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    auto q = s[Sql::kWatchReceipt];
+    q.bind(1, message_id).bind(3, std::int64_t{resends});
+    if (last_sent) {
+      q.bind(2, *last_sent);
+    } else {
+      q.bind_null(2);
+    }
+    if (auto r = q.run("watch receipt"); !r) return r;
+    return not_found_unless_changed(writer_, message_id);
+  });
+}
+
+Result<std::vector<ReceiptOwed>> SqliteStore::receipts_owed() {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kReceiptsOwed];
+  std::vector<ReceiptOwed> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW)
+    out.push_back({q.int64_at(0), q.text_at(1), q.time_at(2), static_cast<int>(q.int64_at(3))});
+  if (rc != SQLITE_DONE) return db_error(reader_, "receipts owed");
+  return out;
 }
 
 Result<std::optional<std::int64_t>> SqliteStore::find_letter_version(

@@ -31,6 +31,8 @@ class SqliteStore final : public Store {
                                const MessageEvent& event) override;
   Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
                            const MessageEvent& event) override;
+  Result<void> watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,
+                             int resends) override;
   Result<void> append_event(const MessageEvent& event) override;
   Result<void> requeue(std::int64_t message_id, TimePoint now) override;
   Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) override;
@@ -48,6 +50,7 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
+  Result<std::vector<ReceiptOwed>> receipts_owed() override;
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;

@@ -135,6 +135,15 @@ struct PendingDelivery {
   TimePoint next_attempt_at{};
 };
 
+// A delivered message whose receipt is still owed (MedCom reliable messaging, domain.md §3):
+// when it was last sent (delivered or resent) and how many resends it has had.
+struct ReceiptOwed {
+  std::int64_t message_id = 0;
+  std::string receiver_endpoint;
+  TimePoint last_sent{};
+  int resends = 0;
+};
+
 struct MessageFilter {
   std::optional<DeliveryState> state;
   std::optional<std::string> endpoint;  // endpoint id, matches sender or receiver
@@ -190,8 +199,14 @@ class Store {
   virtual Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                        TimePoint next_attempt_at, const std::string& last_error,
                                        const MessageEvent& event) = 0;
+  // Also ends the message's receipt watch: the receipt came.
   virtual Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
                                    const MessageEvent& event) = 0;
+  // Starts or moves the receipt watch of a delivered message (sent at `last_sent`, after
+  // `resends` resends), or ends it (nullopt: given up on). kNotFound if the message is unknown.
+  // A receipt written by set_receipt() or a MessagePlan's receipts ends the watch too.
+  virtual Result<void> watch_receipt(std::int64_t message_id,
+                                     std::optional<TimePoint> last_sent, int resends) = 0;
   virtual Result<void> append_event(const MessageEvent& event) = 0;
   // Dead-lettered or refused → pending with attempts reset, next attempt = now. kConflict if the
   // message is in another state, kNotFound if unknown.
@@ -224,6 +239,9 @@ class Store {
   virtual Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) = 0;
   virtual Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) = 0;
   virtual Result<std::vector<PendingDelivery>> pending_deliveries() = 0;
+  // Every receipt watch, oldest send first. Costs in proportion to the watches, not to the
+  // messages stored (what a restart reads).
+  virtual Result<std::vector<ReceiptOwed>> receipts_owed() = 0;
 
   virtual Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) = 0;
   // Deadlines with next_action_at <= now, earliest first, at most `limit`. Costs in proportion

@@ -196,6 +196,40 @@ TEST_F(DriversTest, ARestartResumesPendingDeliveriesFromTheStore) {
   EXPECT_EQ(again->transport.count(), 1u);
 }
 
+TEST_F(DriversTest, ARestartKeepsWatchingTheReceiptsOwedFromTheStoresIndex) {
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  ASSERT_EQ(b->post(request("REQ2")).result(), http::status::accepted);
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+  ASSERT_TRUE(delivered(jc.gln, "REQ2"));
+  // REQ2's receipt comes; REQ1's does not.
+  const Envelope receipt = make_positive_receipt(request("REQ2"), "ENV-K2", "K2", b->clock.now());
+  ASSERT_EQ(b->post(receipt).result(), http::status::accepted);
+  b->advance(std::chrono::minutes{15});  // first resend of REQ1
+  auto owed = b->store->receipts_owed();
+  ASSERT_TRUE(owed);
+  ASSERT_EQ(owed->size(), 1u);
+  EXPECT_EQ(owed->front().resends, 1);
+  EXPECT_EQ(owed->front().receiver_endpoint, "psy");
+
+  auto store = b->store;
+  const TimePoint t = b->clock.now();
+  const std::size_t sent_before = b->transport.count();
+  b.reset();
+  auto again = std::make_unique<BrokerUnderTest>(config, store);
+  again->clock.set(t);
+  again->advance(std::chrono::minutes{15});  // the second and last resend, after the restart
+  ASSERT_EQ(again->transport.count(), 1u) << "only REQ1, once";
+  EXPECT_NE(again->transport.sent()[0].body.find("REQ1"), std::string::npos);
+  again->advance(std::chrono::minutes{15});
+  const auto m = again->message_of(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(again->timeline_kinds(m->id).back(), "receipt-missing");
+  owed = again->store->receipts_owed();
+  ASSERT_TRUE(owed);
+  EXPECT_TRUE(owed->empty());
+  EXPECT_GT(sent_before, 0u);
+}
+
 TEST_F(DriversTest, AStoreThatCannotCommitDoesNotCauseADeliveryStorm) {
   ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
   b->store->fail_commits(true);  // the disk is full from now on

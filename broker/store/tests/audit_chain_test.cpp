@@ -314,7 +314,10 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   ASSERT_TRUE(store_->audit(at_ms(9), "refused", "old"));
   close();
   ASSERT_EQ(
-      exec_sql(path_, std::string(kUnlock) + "DROP TABLE audit_chain; PRAGMA user_version = 3;"),
+      exec_sql(path_, std::string(kUnlock) +
+                          "DROP TABLE audit_chain; DROP INDEX messages_receipt_owed; "
+                          "ALTER TABLE messages DROP COLUMN receipt_sent_at; "
+                          "ALTER TABLE messages DROP COLUMN resends; PRAGMA user_version = 3;"),
       "");
 
   reopen();
@@ -325,7 +328,7 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   EXPECT_EQ(kinds(chain), (std::vector<std::string>{"audit-chain-started", "received"}));
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[0].detail,
-            "schema 3 -> 4: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
+            "schema 3 -> 5: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
             "are not chained");
   EXPECT_EQ(chain[0].at, at_ms(9));  // the latest instant before the chain
   EXPECT_EQ(chain[0].prev_hash, kAuditGenesisHash);

@@ -117,6 +117,10 @@ class FaultyStore final : public Store {
     return inner_.set_receipt(id, r, e);
   }
   Result<void> append_event(const MessageEvent& e) override { return inner_.append_event(e); }
+  Result<void> watch_receipt(std::int64_t id, std::optional<TimePoint> at, int n) override {
+    return inner_.watch_receipt(id, at, n);
+  }
+  Result<std::vector<ReceiptOwed>> receipts_owed() override { return inner_.receipts_owed(); }
   Result<void> requeue(std::int64_t id, TimePoint now) override { return inner_.requeue(id, now); }
   Result<void> audit(TimePoint at, const std::string& k, const std::string& d) override {
     return inner_.audit(at, k, d);

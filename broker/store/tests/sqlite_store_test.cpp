@@ -64,9 +64,56 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   sqlite3_finalize(stmt);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 5);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
+  // Owed: delivered at 100, resent at 200. Not owed: receipted; given up; not asked for.
+  const auto owed = store_new(make_message("E1", {"B1"}, "v", kJobcenterGln, at_ms(10)));
+  const auto receipted = store_new(make_message("E2", {"B2"}, "v", kJobcenterGln, at_ms(10)));
+  const auto given_up = store_new(make_message("E3", {"B3"}, "v", kJobcenterGln, at_ms(10)));
+  for (const auto id : {owed, receipted, given_up}) {
+    ASSERT_TRUE(store_->update_delivery(id, DeliveryState::kDelivered, 1, at_ms(100), "",
+                                        MessageEvent{id, at_ms(100), "delivered", "HTTP 200"}));
+  }
+  ASSERT_TRUE(store_->append_event(MessageEvent{owed, at_ms(200), "resent", "resend 1 of 2"}));
+  ASSERT_TRUE(store_->set_receipt(receipted, ReceiptState::kPositive,
+                                  MessageEvent{receipted, at_ms(150), "receipt", "positive"}));
+  ASSERT_TRUE(
+      store_->append_event(MessageEvent{given_up, at_ms(300), "receipt-missing", "a person"}));
+  store_.reset();
+  // Back to schema 4 as an older broker left it: no watch columns.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "DROP INDEX messages_receipt_owed;"
+                         "ALTER TABLE messages DROP COLUMN receipt_sent_at;"
+                         "ALTER TABLE messages DROP COLUMN resends;"
+                         "PRAGMA user_version = 4;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  reopen();
+  auto watches = store_->receipts_owed();
+  ASSERT_TRUE(watches) << watches.error().detail;
+  ASSERT_EQ(watches->size(), 1u);
+  EXPECT_EQ(watches->front().message_id, owed);
+  EXPECT_EQ(watches->front().last_sent, at_ms(200));
+  EXPECT_EQ(watches->front().resends, 1);
+  // A receipt ends the watch; so does giving up.
+  ASSERT_TRUE(store_->set_receipt(owed, ReceiptState::kNegative,
+                                  MessageEvent{owed, at_ms(400), "receipt", "negative"}));
+  watches = store_->receipts_owed();
+  ASSERT_TRUE(watches);
+  EXPECT_TRUE(watches->empty());
+  ASSERT_TRUE(store_->watch_receipt(given_up, at_ms(500), 2));
+  ASSERT_TRUE(store_->watch_receipt(given_up, std::nullopt, 0));
+  watches = store_->receipts_owed();
+  ASSERT_TRUE(watches);
+  EXPECT_TRUE(watches->empty());
+  EXPECT_EQ(store_->watch_receipt(given_up + 100, at_ms(1), 0).error().code, Errc::kNotFound);
 }
 
 TEST_F(SqliteStoreTest, ReopeningKeepsEverythingAndIdsKeepIncreasing) {
@@ -269,7 +316,7 @@ TEST(SqliteStoreOpen, AVersion1FileIsMigratedAndKeepsItsData) {
   ASSERT_TRUE(none) << none.error().detail;
   EXPECT_TRUE(none->empty());
   opened->reset();
-  EXPECT_EQ(user_version(path), 4);
+  EXPECT_EQ(user_version(path), 5);
 }
 
 }  // namespace
