@@ -958,7 +958,7 @@ Result<BrokerConfig> parse_document(const json& doc) {
   if (!doc.is_object()) return config_error("", "must be a JSON object");
   if (auto r = check_keys(doc, "",
                           {"listen", "store", "delivery", "limits", "deadlines", "clock",
-                           "identity", "endpoints", "tls", "outbound_tls", "operators"});
+                           "identity", "endpoints", "tls", "outbound_tls", "operators", "console"});
       !r)
     return r.error();
   BrokerConfig config;
@@ -1004,6 +1004,15 @@ Result<BrokerConfig> parse_document(const json& doc) {
     auto operators = parse_operators(*v, "operators", config.endpoint_certificates);
     if (!operators) return operators.error();
     config.operators = std::move(*operators);
+  }
+  if (const json* v = find(doc, "console")) {
+    if (auto r = check_object(*v, "console"); !r) return r.error();
+    if (auto r = check_keys(*v, "console", {"assets"}); !r) return r.error();
+    if (const json* a = find(*v, "assets")) {
+      auto text = read_string(*a, "console.assets");
+      if (!text) return text.error();
+      config.console_assets = *text;
+    }
   }
   if (auto r = check_transport_security(config); !r) return r.error();
   return config;

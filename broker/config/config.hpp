@@ -129,6 +129,9 @@ struct BrokerConfig {
   std::optional<OutboundTlsConfig> outbound_tls;
   std::vector<EndpointCertificate> endpoint_certificates;  // in the order of `endpoints`
   std::vector<OperatorConfig> operators;
+  // The operators' web console: the folder of its built files (deploy/build-console.sh →
+  // build/console), served at /console/. Empty: no console.
+  std::string console_assets;
 };
 
 // The operator whose token_sha256 is the SHA-256 of `token`, or null. Every operator's hash is

@@ -18,6 +18,12 @@ int DeliveryQueue::window(const std::string& id) const {
   return it == endpoints_.end() || it->second.window == 0 ? initial_ : it->second.window;
 }
 
+DeliveryQueue::Load DeliveryQueue::load(const std::string& id) const {
+  const auto it = endpoints_.find(id);
+  if (it == endpoints_.end()) return {};
+  return Load{it->second.waiting.size(), it->second.in_flight};
+}
+
 void DeliveryQueue::schedule(std::int64_t message_id, const std::string& id, TimePoint at) {
   if (flying_.contains(message_id)) return;
   if (auto it = where_.find(message_id); it != where_.end()) {

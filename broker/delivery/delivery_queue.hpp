@@ -47,6 +47,11 @@ class DeliveryQueue {
   std::size_t in_flight() const { return flying_.size(); }
   // The endpoint's current window (the initial one if it was never used).
   int window(const std::string& endpoint) const;
+  struct Load {
+    std::size_t waiting = 0;
+    int in_flight = 0;
+  };
+  Load load(const std::string& endpoint) const;
 
  private:
   struct PerEndpoint {

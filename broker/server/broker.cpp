@@ -30,7 +30,7 @@ Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
       directory_(config.endpoints),
       calendar_(calendar_for(config.deadlines.policy)),
       ids_(clock),
-      intake_(config, directory_, calendar_, store, writer, clock, ids_,
+      intake_(config, directory_, calendar_, store, writer, clock, ids_, metrics_,
               [this](std::int64_t id, std::shared_ptr<const MessagePlan> plan) {
                 std::vector<std::int64_t> receipted;
                 for (const auto& r : plan->receipts) receipted.push_back(r.message_id);
@@ -40,10 +40,15 @@ Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
                 dispatcher_.schedule(id, receiver, clock_.now());
               }),
       dispatcher_(io, config, directory_, calendar_, store, writer, transport, clock, ids_,
-                  intake_),
-      sweeper_(io, config, directory_, calendar_, store, writer, clock, ids_, dispatcher_) {}
+                  intake_, metrics_),
+      sweeper_(io, config, directory_, calendar_, store, writer, clock, ids_, dispatcher_,
+               metrics_) {}
 
 Result<void> Broker::start() {
+  writer_.set_observer([this](std::size_t jobs, double seconds) {
+    metrics_.commit_group_size.get().observe(static_cast<double>(jobs));
+    metrics_.commit_seconds.get().observe(seconds);
+  });
   if (auto started = dispatcher_.start(); !started) return started.error();
   // File drop (issue 4): each file in an endpoint's inbox goes the way of a POST from it; the
   // answer (acceptance or negative receipt, in the endpoint's dialect) is written beside it.
@@ -66,6 +71,13 @@ Result<void> Broker::start() {
     inboxes_.push_back(std::move(*watcher));
   }
   sweeper_.start();
+  if (!config_.console_assets.empty()) {
+    auto assets = console::StaticAssets::load(config_.console_assets);
+    if (!assets) return assets.error();
+    log_info("console: " + std::to_string(assets->size()) + " files from " +
+             config_.console_assets + ", served at /console/");
+    console_.emplace(std::move(*assets));
+  }
   ready_ = true;
   log_info("broker ready: " + std::to_string(directory_.all().size()) + " endpoints");
   return {};

@@ -10,6 +10,9 @@
 // Commits happen on the writer thread and transfers on the transport thread, awaited.
 #pragma once
 
+#include "broker/console/static_assets.hpp"
+#include "broker/metrics/broker_metrics.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -54,6 +57,8 @@ class Broker {
   Intake& intake() { return intake_; }
   Dispatcher& dispatcher() { return dispatcher_; }
   DeadlineSweeper& sweeper() { return sweeper_; }
+  // What /metrics shows; the GroupCommitWriter's commits are counted through commit_observer().
+  metrics::BrokerMetrics& metrics() { return metrics_; }
 
  private:
   // A file from `endpoint`'s inbox, answered through `answer` (file drop).
@@ -73,6 +78,7 @@ class Broker {
                                                 const std::vector<std::string>& path,
                                                 const std::string& actor);
   HttpResponse health();
+  HttpResponse metrics_page();  // GET /metrics: scrape-time gauges set, then the page
   // Mailbox pull (broker_mailbox.cpp).
   asio::awaitable<HttpResponse> handle_mailbox(const HttpRequest& request,
                                                const std::vector<std::string>& path,
@@ -97,10 +103,14 @@ class Broker {
   Directory directory_;
   WorkingCalendar calendar_;
   BrokerIds ids_;
+  // Declared before the drivers, which count into them.
+  metrics::MetricsRegistry metrics_registry_;
+  metrics::BrokerMetrics metrics_{metrics_registry_};
   Intake intake_;
   Dispatcher dispatcher_;
   DeadlineSweeper sweeper_;
   bool ready_ = false;
+  std::optional<console::StaticAssets> console_;  // the web console, when configured
   // File drop: one watcher per endpoint with an inbox.
   std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
   // Mailbox pull: messages fetched and not yet confirmed, until when.

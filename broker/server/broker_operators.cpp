@@ -1,10 +1,15 @@
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "broker/codec/codec.hpp"
+#include "broker/console/console_http.hpp"
+#include "broker/metrics/exposition_format.hpp"
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
 #include "broker/deadlines/deadline_stats.hpp"
+#include "broker/http/media_type.hpp"
 #include "broker/message/forms.hpp"
 #include "broker/server/broker.hpp"
 #include "broker/server/commit.hpp"
@@ -36,13 +41,15 @@ nlohmann::json deadline_json(const Deadline& d, TimePoint now) {
       {"due", format_date(d.due)},
       {"due_end", format_timestamp(d.due_end)},
       {"state", to_string(d.state)},
-      {"overdue", d.state == DeadlineState::kOpen && now > d.due_end},
+      {"overdue", d.state == DeadlineState::kOpen && past_due(d, now)},
       {"overdue_flagged", d.overdue},
       {"reminders_sent", d.reminder_steps_done},
-      {"age_days", std::chrono::floor<std::chrono::days>(now - d.opened_at).count()}};
+      {"age_days", age_days(d, now)}};
   if (!d.form.empty()) j["form"] = d.form;
   if (d.answered_at) j["answered_at"] = format_timestamp(*d.answered_at);
-  if (d.state == DeadlineState::kAnsweredLate || d.days_late > 0) j["days_late"] = d.days_late;
+  // Issue 12, item 18: an open deadline past its due day shows how late it is already.
+  if (const int late = days_late_at(d, now); d.state == DeadlineState::kAnsweredLate || late > 0)
+    j["days_late"] = late;
   if (d.next_action_at) j["next_action_at"] = format_timestamp(*d.next_action_at);
   if (d.discharge_date) j["discharge_date"] = format_date(*d.discharge_date);
   if (d.lead_time_days) j["lead_time_days"] = *d.lead_time_days;
@@ -111,12 +118,23 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
   const std::string target(request.target());
   const std::vector<std::string> parts = split_path(target.substr(0, target.find('?')));
   try {
+    // The console's files hold no data (every figure comes from this API, authenticated), so
+    // they are answered to anyone who reaches the operators' listener.
+    if (console_ && console::is_console_target(target))
+      co_return console::answer_console(*console_, request);
+    // Prometheus scrapes with an operator's credentials (any role), like the operators' API.
+    if (parts.size() == 1 && parts[0] == "metrics" && request.method() == http::verb::get) {
+      const Caller caller = identify(request, peer);
+      if (caller.op == nullptr && (!config_.operators.empty() || !caller.plain_loopback))
+        co_return json_error(http::status::unauthorized, "operator credentials required");
+      co_return metrics_page();
+    }
     if (parts.size() < 2 || parts[0] != "v1")
       co_return json_error(http::status::not_found, "no such resource");
     if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
       const auto type = request[http::field::content_type];
-      if (!type.empty() && type.find("xml") == std::string_view::npos) {
+      if (!type.empty() && !accepts_xml_content_type(std::string_view(type.data(), type.size()))) {
         co_return json_error(http::status::unsupported_media_type,
                              "send the message as application/xml");
       }
@@ -130,8 +148,12 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       }
       // A named string: the coroutine keeps a view of it until it is done.
       const std::string via = caller.plain_loopback ? std::string("http") : caller.endpoint;
+      const auto started = std::chrono::steady_clock::now();
       auto receiving = intake_.receive(std::move(request.body()), via, caller.endpoint);
       Intake::Answer answer = co_await std::move(receiving);
+      metrics_.receive_seconds.with({answer.stored || answer.duplicate ? "accepted" : "refused"})
+          .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                       .count());
       co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
     }
     if (parts[1] == "health" && parts.size() == 2 && request.method() == http::verb::get)
@@ -212,6 +234,14 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
   co_return json_error(http::status::not_found, "no such resource");
 }
 
+HttpResponse Broker::metrics_page() {
+  metrics_.ready.get().set(ready_ ? 1 : 0);
+  dispatcher_.report_load();
+  metrics_.build_info.with({"0.1.0"}).set(1);
+  return make_response(http::status::ok, metrics_registry_.exposition(),
+                       std::string(metrics::kExpositionContentType));
+}
+
 HttpResponse Broker::health() {
   if (!ready_) return json_error(http::status::service_unavailable, "starting");
   nlohmann::json j{{"status", "ready"},
@@ -254,8 +284,12 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
                                    std::optional<DeliveryState> forced) {
   const auto query =
       parse_query(query_of(std::string_view(request.target().data(), request.target().size())));
+  // Newest first (issue 12, item 14), paged on with before=<the last id shown>; after=<id> reads
+  // forward instead, oldest first from that id (to follow what arrives).
   MessageFilter filter;
   filter.state = forced;
+  filter.newest_first = true;
+  bool before_given = false;
   for (const auto& [key, value] : query) {
     if (key == "state" && !forced) {
       filter.state = parse_delivery_state(value);
@@ -270,6 +304,12 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
       const auto n = read_number(value, 0, std::numeric_limits<std::int64_t>::max());
       if (!n) return json_error(http::status::bad_request, "after must be a message id");
       filter.after_id = *n;
+      filter.newest_first = false;
+    } else if (key == "before") {
+      const auto n = read_number(value, 1, std::numeric_limits<std::int64_t>::max());
+      if (!n) return json_error(http::status::bad_request, "before must be a message id");
+      filter.before_id = *n;
+      before_given = true;
     } else if (key == "limit") {
       const auto n = read_number(value, 1, 1000);
       if (!n) return json_error(http::status::bad_request, "limit must be a number from 1 to 1000");
@@ -278,13 +318,15 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
       return json_error(http::status::bad_request, "unknown parameter '" + key + "'");
     }
   }
+  if (before_given && !filter.newest_first)
+    return json_error(http::status::bad_request, "give before or after, not both");
   auto found = store_.list_messages(filter);
   if (!found) return json_error(http::status::service_unavailable, "store unavailable");
   nlohmann::json items = nlohmann::json::array();
   for (const auto& m : *found) items.push_back(summary_json(m));
   nlohmann::json body{{"messages", items}};
   if (static_cast<int>(found->size()) == filter.limit && !found->empty())
-    body["next_after"] = found->back().id;
+    body[filter.newest_first ? "next_before" : "next_after"] = found->back().id;
   return json_response(http::status::ok, body);
 }
 
@@ -308,6 +350,10 @@ HttpResponse Broker::show_message(const std::string& sender_gln, const std::stri
       j["letters"][i]["status"] = to_string(l.status);
     }
   }
+  // In time order (issue 12, item 14): a receipt that came in a delivery's answer is committed
+  // before the delivery's outcome, so the store's order of writing is not the order it happened.
+  std::stable_sort(events->begin(), events->end(),
+                   [](const MessageEvent& a, const MessageEvent& b) { return a.at < b.at; });
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& e : *events)
     timeline.push_back({{"at", format_timestamp(e.at)}, {"event", e.kind}, {"detail", e.detail}});
@@ -336,6 +382,7 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
   };
   auto committing = commit<void>(writer_, std::move(store_job));
   auto done = co_await std::move(committing);
+  metrics_.operator_requeues.with({done ? "requeued" : "refused"}).inc();
   if (!done) {
     const auto status = done.error().code == Errc::kConflict   ? http::status::conflict
                         : done.error().code == Errc::kNotFound ? http::status::not_found

@@ -11,7 +11,8 @@ namespace sektorbro {
 DeadlineSweeper::DeadlineSweeper(asio::io_context& io, const BrokerConfig& config,
                                  const Directory& directory, const WorkingCalendar& calendar,
                                  Store& store, GroupCommitWriter& writer, const Clock& clock,
-                                 BrokerIds& ids, Dispatcher& dispatcher)
+                                 BrokerIds& ids, Dispatcher& dispatcher,
+                                 metrics::BrokerMetrics& metrics)
     : io_(io),
       config_(config),
       directory_(directory),
@@ -21,6 +22,7 @@ DeadlineSweeper::DeadlineSweeper(asio::io_context& io, const BrokerConfig& confi
       clock_(clock),
       ids_(ids),
       dispatcher_(dispatcher),
+      metrics_(metrics),
       timer_(io) {}
 
 void DeadlineSweeper::start() {
@@ -104,6 +106,9 @@ asio::awaitable<bool> DeadlineSweeper::act_on(Deadline deadline, TimePoint now) 
       const Envelope envelope =
           broker_envelope(config_.identity, owing->party, *action.reminder, now, ids_.next());
       detail += ": Reminder letter " + envelope.id;
+      const std::string form =
+          deadline.form.empty() ? std::string(to_string(deadline.kind)) : deadline.form;
+      metrics_.reminders_sent.with({owing->id, form}).inc();
       letters.push_back(broker_message_plan(envelope, config_.identity, *owing, now,
                                             "reminder for letter " + deadline.key.letter_id));
     } else {

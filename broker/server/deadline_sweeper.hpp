@@ -24,7 +24,8 @@ class DeadlineSweeper {
  public:
   DeadlineSweeper(asio::io_context& io, const BrokerConfig& config, const Directory& directory,
                   const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
-                  const Clock& clock, BrokerIds& ids, Dispatcher& dispatcher);
+                  const Clock& clock, BrokerIds& ids, Dispatcher& dispatcher,
+                  metrics::BrokerMetrics& metrics);
 
   void start();
   void stop();
@@ -44,6 +45,7 @@ class DeadlineSweeper {
   const Clock& clock_;
   BrokerIds& ids_;
   Dispatcher& dispatcher_;
+  metrics::BrokerMetrics& metrics_;
   asio::steady_timer timer_;
   bool sweeping_ = false;
   bool stopping_ = false;

@@ -33,7 +33,7 @@ struct LogExceptions {
 Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config,
                        const Directory& directory, const WorkingCalendar& calendar, Store& store,
                        GroupCommitWriter& writer, Transport& transport, const Clock& clock,
-                       BrokerIds& ids, Intake& intake)
+                       BrokerIds& ids, Intake& intake, metrics::BrokerMetrics& metrics)
     : io_(io),
       config_(config),
       directory_(directory),
@@ -44,9 +44,18 @@ Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config,
       clock_(clock),
       ids_(ids),
       intake_(intake),
+      metrics_(metrics),
       queue_(config.delivery.per_endpoint_concurrency),
       timer_(io),
       random_state_(static_cast<std::uint64_t>(to_millis(clock.now())) | 1) {}
+
+void Dispatcher::report_load() const {
+  for (const Endpoint& e : directory_.all()) {
+    const auto load = queue_.load(e.id);
+    metrics_.deliveries_waiting.with({e.id}).set(static_cast<double>(load.waiting));
+    metrics_.deliveries_in_flight.with({e.id}).set(static_cast<double>(load.in_flight));
+  }
+}
 
 Result<void> Dispatcher::start() {
   auto pending = store_.pending_deliveries();
@@ -228,8 +237,12 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     response.error = "cannot write the message in " + std::string(to_string(receiver->dialect)) +
                      ": " + body.error().detail;
   } else if (receiver) {
+    const auto started = std::chrono::steady_clock::now();
     auto transfer = post_to(*receiver, std::move(*body));
     response = co_await std::move(transfer);
+    metrics_.delivery_seconds.with({receiver->id})
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                     .count());
   } else {
     response.error = "endpoint " + message.receiver_endpoint + " is no longer configured";
   }
@@ -245,10 +258,21 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     in_response = co_await std::move(reading);
   }
 
-  const DeliveryStep step = after_attempt(
-      config_.delivery.retry, message.receiver_endpoint, attempts, message.received_at,
-      AttemptOutcome{response.http_status, response.error, in_response.negative}, now,
-      random01());
+  const AttemptOutcome outcome{response.http_status, response.error, in_response.negative};
+  const double random = random01();
+  DeliveryStep step = after_attempt(config_.delivery.retry, message.receiver_endpoint, attempts,
+                                    message.received_at, outcome, now, random);
+  // Issue 12, item 11: an operator's requeue gives a fresh budget, its age counted from the
+  // requeue (the timeline is read only when the budget from receipt has run out).
+  if (step.state == DeliveryState::kDeadLettered) {
+    std::optional<TimePoint> requeued;
+    if (auto events = store_.timeline(message_id))
+      for (const MessageEvent& e : *events)
+        if (e.kind == "requeued" && (!requeued || e.at > *requeued)) requeued = e.at;
+    if (requeued && *requeued > message.received_at)
+      step = after_attempt(config_.delivery.retry, message.receiver_endpoint, attempts, *requeued,
+                           outcome, now, random);
+  }
   auto event = std::make_shared<const MessageEvent>(
       MessageEvent{message_id, now, std::string(to_string(step.event)), step.detail});
   auto shared_step = std::make_shared<const DeliveryStep>(step);
@@ -292,6 +316,20 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     co_return;
   }
   unrecorded_.erase(message_id);
+  const std::string& endpoint = message.receiver_endpoint;
+  switch (step.state) {
+    case DeliveryState::kDelivered:
+      metrics_.messages_delivered.with({endpoint}).inc();
+      break;
+    case DeliveryState::kPending:
+      metrics_.delivery_retries.with({endpoint}).inc();
+      break;
+    case DeliveryState::kDeadLettered:
+      metrics_.messages_dead_lettered.with({endpoint}).inc();
+      break;
+    case DeliveryState::kRefused:
+      break;
+  }
   // One line per state change an operator cares about: failures and give-ups, not successes.
   if (step.state == DeliveryState::kPending || step.state == DeliveryState::kDeadLettered ||
       step.state == DeliveryState::kRefused)
@@ -427,6 +465,7 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
       auto written = co_await std::move(committing);
       if (written) {
         log_warn("ALERT receipt missing: #" + std::to_string(id) + " " + detail);
+        metrics_.receipts_missing.with({message.receiver_endpoint}).inc();
         receipts_.forget(id);
       }
       continue;
@@ -460,6 +499,7 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
     auto written = co_await std::move(committing);
     if (!written) continue;  // tried again at the next check
     log_warn("#" + std::to_string(id) + " " + event->detail);
+    metrics_.resends.with({receiver->id}).inc();
     if (receipts.relayed) {
       receipts_.forget(id);
     } else {

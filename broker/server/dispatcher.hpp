@@ -23,6 +23,7 @@
 #include "broker/delivery/receipt_watch.hpp"
 #include "broker/delivery/transport.hpp"
 #include "broker/http/asio.hpp"
+#include "broker/metrics/broker_metrics.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/server/broker_letters.hpp"
 #include "broker/server/intake.hpp"
@@ -35,7 +36,8 @@ class Dispatcher {
  public:
   Dispatcher(asio::io_context& io, const BrokerConfig& config, const Directory& directory,
              const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
-             Transport& transport, const Clock& clock, BrokerIds& ids, Intake& intake);
+             Transport& transport, const Clock& clock, BrokerIds& ids, Intake& intake,
+             metrics::BrokerMetrics& metrics);
 
   // Loads the pending deliveries and the receipts still owed, then starts delivering.
   Result<void> start();
@@ -71,6 +73,8 @@ class Dispatcher {
   // nothing back from the store (bounded; beyond the bound the attempt reads the store).
   void remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan);
   std::size_t receipts_owed() const { return receipts_.size(); }
+  // Sets the per-endpoint waiting / in-flight gauges (at scrape time).
+  void report_load() const;
 
  private:
   struct ResponseReceipts {
@@ -101,6 +105,7 @@ class Dispatcher {
   const Clock& clock_;
   BrokerIds& ids_;
   Intake& intake_;
+  metrics::BrokerMetrics& metrics_;
   DeliveryQueue queue_;
   ReceiptWatch receipts_;
   asio::steady_timer timer_;

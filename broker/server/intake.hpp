@@ -19,6 +19,7 @@
 #include "broker/edge/edge_codec.hpp"
 #include "broker/http/asio.hpp"
 #include "broker/intake/intake_decision.hpp"
+#include "broker/metrics/broker_metrics.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/server/broker_letters.hpp"
 #include "broker/store/group_commit_writer.hpp"
@@ -43,7 +44,7 @@ class Intake {
 
   Intake(const BrokerConfig& config, const Directory& directory, const WorkingCalendar& calendar,
          Store& store, GroupCommitWriter& writer, const Clock& clock, BrokerIds& ids,
-         StoredFn stored);
+         metrics::BrokerMetrics& metrics, StoredFn stored);
 
   // `via` names the way in for the log (an endpoint id, "http"); `authenticated` is the endpoint
   // the transport authenticated (empty on plain loopback): the letters' sender must be it.
@@ -62,6 +63,7 @@ class Intake {
   GroupCommitWriter& writer_;
   const Clock& clock_;
   BrokerIds& ids_;
+  metrics::BrokerMetrics& metrics_;
   StoredFn stored_;
 };
 

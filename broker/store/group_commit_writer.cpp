@@ -52,6 +52,7 @@ void GroupCommitWriter::run() {
       }
     }
 
+    const auto started = std::chrono::steady_clock::now();
     Result<void> result = store_.begin_batch();
     if (result) {
       // A job that throws has broken its own contract; its writes may be half done, so the
@@ -79,6 +80,9 @@ void GroupCommitWriter::run() {
       ++batches_;
       jobs_ += batch.size();
     }
+    if (result && observer_)
+      observer_(batch.size(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     for (auto& job : batch) {
       try {
         if (job.done) job.done(result);

@@ -34,6 +34,11 @@ class GroupCommitWriter {
 
   void submit(Job job);
 
+  // Called on the writer thread after each committed group: its jobs and the seconds the
+  // transaction took, fsync included (the broker's metrics). Set before the first submit().
+  using Observer = std::function<void(std::size_t jobs, double seconds)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
   // Counters for the benchmark and /v1/health.
   std::uint64_t batches_committed() const;
   std::uint64_t jobs_committed() const;
@@ -48,6 +53,7 @@ class GroupCommitWriter {
   std::deque<Job> queue_;
   bool stopping_ = false;
   std::uint64_t batches_ = 0;
+  Observer observer_;
   std::uint64_t jobs_ = 0;
   std::thread thread_;
 };
