@@ -31,12 +31,13 @@ Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
       calendar_(calendar_for(config.deadlines.policy)),
       ids_(clock),
       intake_(config, directory_, calendar_, store, writer, clock, ids_, metrics_,
-              [this](std::int64_t id, std::shared_ptr<const MessagePlan> plan) {
+              [this](std::int64_t id, std::shared_ptr<const MessagePlan> plan,
+                     std::shared_ptr<const std::vector<Letter>> requests) {
                 std::vector<std::int64_t> receipted;
                 for (const auto& r : plan->receipts) receipted.push_back(r.message_id);
                 dispatcher_.receipted(receipted);
                 const std::string receiver = plan->message.receiver_endpoint;
-                dispatcher_.remember(id, std::move(plan));
+                dispatcher_.remember(id, std::move(plan), std::move(requests));
                 dispatcher_.schedule(id, receiver, clock_.now());
               }),
       dispatcher_(io, config, directory_, calendar_, store, writer, transport, clock, ids_,

@@ -171,17 +171,18 @@ asio::awaitable<Dispatcher::ResponseReceipts> Dispatcher::receipts_in_response(
   co_return out;
 }
 
-void Dispatcher::remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan) {
+void Dispatcher::remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
+                          std::shared_ptr<const std::vector<Letter>> requests) {
   const std::size_t bytes = plan->message.body.size();
   if (fresh_bytes_ + bytes > kFreshBytes) return;
   fresh_bytes_ += bytes;
-  fresh_.emplace(message_id, std::move(plan));
+  fresh_.emplace(message_id, Fresh{std::move(plan), std::move(requests)});
 }
 
 Result<std::optional<MessageRecord>> Dispatcher::load(std::int64_t message_id) {
   const auto it = fresh_.find(message_id);
   if (it == fresh_.end()) return store_.get_message(message_id);
-  const NewMessage& m = it->second->message;
+  const NewMessage& m = it->second.plan->message;
   MessageRecord r;
   r.id = message_id;
   r.envelope_id = m.envelope_id;
@@ -207,6 +208,8 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     std::size_t& busy;
     ~Settled() { --busy; }
   } settled{busy_};
+  std::shared_ptr<const std::vector<Letter>> requests;
+  if (const auto f = fresh_.find(message_id); f != fresh_.end()) requests = f->second.requests;
   auto loaded = load(message_id);
   if (!loaded || !*loaded) {
     log_error("delivery of #" + std::to_string(message_id) +
@@ -277,7 +280,7 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
       MessageEvent{message_id, now, std::string(to_string(step.event)), step.detail});
   auto shared_step = std::make_shared<const DeliveryStep>(step);
   auto changes = std::make_shared<const std::vector<DeadlineWrite>>(
-      step.state == DeliveryState::kDelivered ? deadlines_on_delivery(message, now)
+      step.state == DeliveryState::kDelivered ? deadlines_on_delivery(message, now, requests.get())
                                               : std::vector<DeadlineWrite>{});
   // MedCom reliable messaging: a delivered message whose sender asked for a receipt is watched
   // until the receipt comes (unless it came in the answer itself).
@@ -346,18 +349,23 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   pump();
 }
 
-std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(const MessageRecord& message,
-                                                             TimePoint now) {
+std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(
+    const MessageRecord& message, TimePoint now, const std::vector<Letter>* requests) {
   std::vector<DeadlineWrite> changes;
   const bool has_request =
       std::any_of(message.letters.begin(), message.letters.end(),
                   [](const NewLetter& l) { return l.type == LetterType::kCertificateRequest; });
   if (!has_request) return changes;
-  auto envelope = decode_envelope(message.body);
-  if (!envelope) return changes;
+  std::vector<Letter> decoded;
+  if (requests == nullptr) {
+    auto envelope = decode_envelope(message.body);
+    if (!envelope) return changes;
+    decoded = std::move(envelope->letters);
+    requests = &decoded;
+  }
   const DeadlinePolicy& policy = config_.deadlines.policy;
   const DeadlineParties parties{message.receiver_endpoint, message.sender_endpoint};
-  for (const Letter& letter : envelope->letters) {
+  for (const Letter& letter : *requests) {
     if (letter.type() != LetterType::kCertificateRequest ||
         letter.status == LetterStatus::kCancelled)
       continue;

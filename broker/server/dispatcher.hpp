@@ -62,7 +62,10 @@ class Dispatcher {
 
   // What delivering `message` (a CertificateRequest) does to deadlines: its clock starts at its
   // delivery to the psychiatry unit (domain.md §5); a corrected one is applied then.
-  std::vector<DeadlineWrite> deadlines_on_delivery(const MessageRecord& message, TimePoint now);
+  // `requests`, when given, are the message's CertificateRequest letters as Intake decoded them
+  // (so the stored body is not decoded again); otherwise the body is decoded.
+  std::vector<DeadlineWrite> deadlines_on_delivery(const MessageRecord& message, TimePoint now,
+                                                   const std::vector<Letter>* requests = nullptr);
 
   std::size_t waiting() const { return queue_.waiting(); }
   std::size_t in_flight() const { return queue_.in_flight(); }
@@ -71,7 +74,9 @@ class Dispatcher {
 
   // A message Intake has just stored: kept in memory for its first attempt, so the attempt reads
   // nothing back from the store (bounded; beyond the bound the attempt reads the store).
-  void remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan);
+  // `requests` are its CertificateRequest letters (their deadlines open at delivery).
+  void remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
+                std::shared_ptr<const std::vector<Letter>> requests);
   std::size_t receipts_owed() const { return receipts_.size(); }
   // Sets the per-endpoint waiting / in-flight gauges (at scrape time).
   void report_load() const;
@@ -115,7 +120,11 @@ class Dispatcher {
   std::uint64_t random_state_;
   std::size_t busy_ = 0;
   // Fresh messages not yet attempted, and the bytes they hold (bounded by kFreshBytes).
-  std::unordered_map<std::int64_t, std::shared_ptr<const MessagePlan>> fresh_;
+  struct Fresh {
+    std::shared_ptr<const MessagePlan> plan;
+    std::shared_ptr<const std::vector<Letter>> requests;
+  };
+  std::unordered_map<std::int64_t, Fresh> fresh_;
   std::size_t fresh_bytes_ = 0;
 };
 

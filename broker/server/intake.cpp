@@ -226,7 +226,10 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     }
     for (const auto& alert : accept.alerts) log_warn(alert);
     metrics_.messages_received.with({plan->message.sender_endpoint}).inc();
-    stored_(*stored, plan);
+    auto requests = std::make_shared<std::vector<Letter>>();
+    for (const Letter& letter : envelope.letters)
+      if (letter.type() == LetterType::kCertificateRequest) requests->push_back(letter);
+    stored_(*stored, plan, std::move(requests));
     co_return Answer{http::status::accepted,
                      accepted_answer(in, plan->message.acceptance, now, ids_.next()), true, false,
                      *stored};

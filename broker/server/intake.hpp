@@ -38,9 +38,11 @@ class Intake {
     std::int64_t message_id = 0;  // stored: the new message; duplicate: the original
   };
   // A message was stored as `plan` says: deliver it (plan->message.receiver_endpoint); the
-  // messages in plan->receipts got their receipt.
+  // messages in plan->receipts got their receipt. `requests` are its CertificateRequest letters,
+  // whose deadlines open when it is delivered.
   using StoredFn =
-      std::function<void(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan)>;
+      std::function<void(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
+                         std::shared_ptr<const std::vector<Letter>> requests)>;
 
   Intake(const BrokerConfig& config, const Directory& directory, const WorkingCalendar& calendar,
          Store& store, GroupCommitWriter& writer, const Clock& clock, BrokerIds& ids,
