@@ -76,5 +76,40 @@ TEST_F(MedcomRefusalFlow, AnUnknownReceiverGetsXctl01UkendtLokationsnummerToTheS
   EXPECT_EQ(l.original->letters[0].letter_id, "Brevt23400929");
 }
 
+
+// Issue 9 item 5: an OIOXML document that does not decode (this one lacks its Envelope/Sent,
+// which MedCom's schema requires) is refused with an XCTL01 syntaksfejl that is addressed to
+// the original sender and names the original envelope and letter, read from the bytes.
+TEST_F(MedcomRefusalFlow, AnUndecodableOioxmlGetsXctl01ToTheOriginalSenderNamingItsEnvelope) {
+  start();
+  std::string xml =
+      read_file(std::string(SEKTORBRO_SOURCE_DIR) +
+                "/tests/data/medcom/05_oioxml_XDIS91_pluspositivkvitt_to_municipality.xml");
+  replace_all(xml, "5790001382445", jc_party.gln);
+  replace_all(xml, "5790000121441", psy_party.gln);
+  const auto sent_begin = xml.find("<Sent>");
+  const auto sent_end = xml.find("</Sent>");
+  ASSERT_NE(sent_begin, std::string::npos);
+  xml.erase(sent_begin, sent_end + 7 - sent_begin);
+  const HttpResult refused = post_raw(xml);
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_EQ(xmllint_receipts(refused.body), 0) << refused.body;
+  auto receipt = adapters::parse_oioxml(refused.body);
+  ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << refused.body;
+  ASSERT_EQ(receipt->message.letters.size(), 1u);
+  const adapters::OioxmlLetter& l = receipt->message.letters[0];
+  EXPECT_EQ(l.kind, adapters::OioxmlLetterKind::kNegativeVansReceipt);
+  EXPECT_EQ(l.receiver.ean, jc_party.gln);  // to the original sender, not the broker itself
+  EXPECT_NE(l.receiver.ean, broker_party.gln);
+  ASSERT_TRUE(l.original);
+  EXPECT_EQ(l.original->envelope_id, "KuvNrerwerwe99");
+  std::string code = l.original->refuse_code;
+  if (code.empty() && !l.original->letters.empty()) code = l.original->letters[0].refuse_code;
+  EXPECT_EQ(code, "syntaksfejl") << refused.body;
+  ASSERT_FALSE(l.original->letters.empty());
+  EXPECT_EQ(l.original->letters[0].letter_id, "Brevt23400929");
+  EXPECT_TRUE(psy.received().empty());
+}
+
 }  // namespace
 }  // namespace sektorbro::testing
