@@ -52,7 +52,8 @@ constexpr int kMaxDecisions = 4;
 
 Intake::Intake(const BrokerConfig& config, const Directory& directory,
                const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
-               const Clock& clock, BrokerIds& ids, StoredFn stored)
+               const Clock& clock, BrokerIds& ids, metrics::BrokerMetrics& metrics,
+               StoredFn stored)
     : config_(config),
       directory_(directory),
       calendar_(calendar),
@@ -60,13 +61,15 @@ Intake::Intake(const BrokerConfig& config, const Directory& directory,
       writer_(writer),
       clock_(clock),
       ids_(ids),
+      metrics_(metrics),
       stored_(std::move(stored)) {}
 
 Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Error& error,
                               std::string_view via, const Inbound* inbound) {
   NegativeReceipt body;
   body.level = ReceiptLevel::kNetwork;  // written by the broker itself, like MedCom's XCTL01
-  body.code = refuse_code_for(error.code);
+  const RefuseCode code = refuse_code_for(error.code);
+  body.code = code;
   body.text = error.detail;
   // Issue 9: a refusal names the original envelope and letters and goes to the original sender
   // — read leniently from the bytes when the envelope could not be decoded (read_leniently) —
@@ -95,6 +98,12 @@ Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Err
                            (envelope ? envelope->id : std::string("?")) + " via " +
                            std::string(via) + ": " + error.detail;
   log_warn("refused " + what);
+  // Label values: a configured endpoint id and the MedCom code, never what the sender wrote.
+  const Endpoint* from = envelope && !envelope->letters.empty()
+                             ? directory_.by_gln(envelope->sender().gln)
+                             : nullptr;
+  metrics_.messages_refused.with({from ? from->id : "unknown", std::string(to_string(code))})
+      .inc();
   writer_.submit(
       GroupCommitWriter::Job{[now, what](Store& store) { (void)store.audit(now, "refused", what); },
                              [](const Result<void>&) {}});
@@ -151,11 +160,17 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
              " for envelope " + in.signal->original_message_id + " via " + via);
     co_return Answer{http::status::accepted, "", false, true};
   }
+  if (in.fhir_transient || !in.envelope) {
+    // MedCom FHIR: a transient-error Acknowledgement says "send it again later"; it is no
+    // receipt, so nothing is recorded and the receipt watch resends as for silence.
+    log_info("FHIR transient-error Acknowledgement via " + via + ": no receipt recorded");
+    co_return Answer{http::status::accepted, "", false, true};
+  }
   Envelope envelope = *in.envelope;
   complete_parties(envelope, directory_, config_.identity);
   const std::vector<NewLetter> letters = letters_of(envelope);
   const IntakeContext context{directory_, config_.deadlines.policy, calendar_, in.dialect,
-                              authenticated};
+                              authenticated, in.fhir};
 
   for (int round = 0; round < kMaxDecisions; ++round) {
     auto facts = read_facts(envelope, letters);
@@ -210,7 +225,11 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
                        via, &in);
     }
     for (const auto& alert : accept.alerts) log_warn(alert);
-    stored_(*stored, plan);
+    metrics_.messages_received.with({plan->message.sender_endpoint}).inc();
+    auto requests = std::make_shared<std::vector<Letter>>();
+    for (const Letter& letter : envelope.letters)
+      if (letter.type() == LetterType::kCertificateRequest) requests->push_back(letter);
+    stored_(*stored, plan, std::move(requests));
     co_return Answer{http::status::accepted,
                      accepted_answer(in, plan->message.acceptance, now, ids_.next()), true, false,
                      *stored};
