@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   Broker broker(io, *config, **store, writer, transport, *clock, manual);
   HttpLimits limits;
   limits.max_body_bytes = config->limits.max_body_bytes;
+  limits.max_buffered_bytes = config->limits.max_buffered_bytes;  // issue 12, item 6
   limits.max_connections_per_client = config->limits.max_connections_per_client;
   HttpServer server(io, limits, [&broker](HttpRequest request, PeerIdentity peer) {
     return broker.handle(std::move(request), std::move(peer));
