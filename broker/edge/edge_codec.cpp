@@ -267,7 +267,7 @@ Result<void> check_signal_reference(const Inbound& inbound, bool sent) {
 
 Result<void> can_carry(const Letter& letter, Dialect dialect, bool fhir) {
   const std::string type(to_string(letter.type()));
-  if (fhir) {
+  if (fhir || dialect == Dialect::kFhir) {
     if (letter.type() == LetterType::kCorrespondence ||
         letter.type() == LetterType::kDischargeNotice || is_receipt(letter.type()))
       return {};
@@ -299,6 +299,10 @@ bool expressible(LetterType type, Dialect dialect) {
     case Dialect::kOioxml:
       // MedCom has classic standards for correspondence and receipts only (domain.md §1).
       return type == LetterType::kCorrespondence || is_receipt(type);
+    case Dialect::kFhir:
+      // MedCom FHIR messaging: CareCommunication, HospitalNotification, Acknowledgement.
+      return type == LetterType::kCorrespondence || type == LetterType::kDischargeNotice ||
+             is_receipt(type);
     default:
       break;
   }
@@ -326,6 +330,13 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
       if (!document) return document.error();
       return adapters::write_sbdh(*document);
     }
+    case Dialect::kFhir:
+      // A receipt's response.identifier is then the UUID the broker gave the original
+      // (uuid_for_native_id): right for originals the broker wrote in FHIR itself. For an
+      // original that arrived as FHIR it must be that letter's own MessageHeader.id, which only
+      // the store knows (Letter::fhir_message_id of the original): the dispatcher would look it
+      // up and call encode_outbound_fhir (docs/medcom-conformance.md, "not wired yet").
+      return encode_outbound_fhir(envelope, now);
     default:
       break;
   }

@@ -130,19 +130,21 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
                                             " is not the authenticated endpoint " +
                                             context.authenticated);
   }
-  if (route->sender->dialect != context.dialect) {
+  const Dialect arrived = context.fhir ? Dialect::kFhir : context.dialect;
+  if (route->sender->dialect != arrived) {
     return refuse(Errc::kInvalid, "endpoint " + route->sender->id + " speaks " +
                                       std::string(to_string(route->sender->dialect)) +
-                                      ", this document is " +
-                                      std::string(to_string(context.dialect)));
+                                      ", this document is " + std::string(to_string(arrived)));
   }
-  // What the receiver's dialect cannot carry is refused here, never dropped later (issue 4).
+  // What the receiver's dialect cannot carry is refused here, never dropped later (issue 4),
+  // with problem_med_version (kUnsupportedType): beyond the type, what the receiver's standard
+  // needs (issue 9: XDIS91 needs the patient's surname; FHIR carries no Sektorbro-only types).
+  const Dialect to = route->receiver->dialect;
   for (const auto& letter : envelope.letters) {
-    if (!expressible(letter.type(), route->receiver->dialect)) {
-      return refuse(Errc::kUnsupportedType,
-                    "receiver " + route->receiver->id + " speaks " +
-                        std::string(to_string(route->receiver->dialect)) +
-                        ", which cannot carry a " + std::string(to_string(letter.type())));
+    if (auto carried = can_carry(letter, to, to == Dialect::kFhir); !carried) {
+      return refuse(Errc::kUnsupportedType, "receiver " + route->receiver->id + " speaks " +
+                                                std::string(to_string(to)) + ": " +
+                                                carried.error().detail);
     }
   }
   {

@@ -64,6 +64,9 @@ struct IntakeContext {
   const WorkingCalendar& calendar;
   Dialect dialect = Dialect::kNative;  // the dialect the document arrived in
   std::string authenticated = {};      // the endpoint the transport authenticated; empty: none
+  // The document was a plain MedCom FHIR message (Inbound::fhir): it arrived in the "fhir"
+  // dialect whatever `dialect` says (a FHIR payload inside SBDH is "sbdh").
+  bool fhir = false;
 };
 
 struct IntakeRefusal {

@@ -20,6 +20,8 @@ std::string_view to_string(Dialect d) {
       return "oioxml";
     case Dialect::kSbdh:
       return "sbdh";
+    case Dialect::kFhir:
+      return "fhir";
   }
   return "?";
 }
@@ -28,6 +30,7 @@ std::optional<Dialect> parse_dialect(std::string_view s) {
   if (s == "native") return Dialect::kNative;
   if (s == "oioxml") return Dialect::kOioxml;
   if (s == "sbdh") return Dialect::kSbdh;
+  if (s == "fhir") return Dialect::kFhir;
   return std::nullopt;
 }
 

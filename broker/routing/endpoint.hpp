@@ -16,10 +16,11 @@ enum class EndpointKind { kJobcenter, kPsychiatry };
 std::string_view to_string(EndpointKind k);  // "jobcenter", "psychiatry"
 
 // The message format an endpoint speaks (issue 4): Sektorbro's own Emessage, MedCom's classic
-// OIOXML Emessage, or a native Emessage inside an EHMI SBDH envelope. The broker accepts that
-// dialect from the endpoint and delivers to it in that dialect.
-enum class Dialect { kNative, kOioxml, kSbdh };
-std::string_view to_string(Dialect d);  // "native", "oioxml", "sbdh"
+// OIOXML Emessage, a native Emessage inside an EHMI SBDH envelope, or MedCom's FHIR R4 messaging
+// (issue 9: a Bundle of type message; CareCommunication, HospitalNotification, Acknowledgement).
+// The broker accepts that dialect from the endpoint and delivers to it in that dialect.
+enum class Dialect { kNative, kOioxml, kSbdh, kFhir };
+std::string_view to_string(Dialect d);  // "native", "oioxml", "sbdh", "fhir"
 std::optional<Dialect> parse_dialect(std::string_view s);
 
 struct Endpoint {
