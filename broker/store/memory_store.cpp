@@ -672,9 +672,10 @@ Result<std::vector<Deadline>> MemoryStore::list_deadlines(const DeadlineFilter& 
   std::vector<const DeadlineRow*> rows;
   for (const auto& [key, row] : committed_->deadlines) {
     const Deadline& d = row.deadline;
-    // The same criteria as SqliteStore's deadline_list_sql(): overdue is due_end < now.
+    // The same criteria as SqliteStore's deadline_list_sql(): overdue is due_end <= now
+    // (past_due, issue 12 item 20).
     if (state && d.state != *state) continue;
-    if (filter.overdue_only && !(d.due_end < *filter.now)) continue;
+    if (filter.overdue_only && !(d.due_end <= *filter.now)) continue;
     if (filter.due_before && !(d.due_end <= *filter.due_before)) continue;
     if (filter.form && d.form != *filter.form) continue;
     if (filter.kind && d.kind != *filter.kind) continue;

@@ -790,7 +790,7 @@ std::string deadline_list_sql(unsigned shape) {
     }
   };
   term(kByState, "state = ?3");
-  term(kOverdue, "due_end < ?4");
+  term(kOverdue, "due_end <= ?4");  // past_due: at due_end it has passed
   term(kDueBefore, "due_end <= ?5");
   term(kByForm, "form = ?6");
   term(kByKind, "kind = ?7");

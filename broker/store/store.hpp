@@ -166,7 +166,7 @@ struct LetterLocation {
 // Results are ordered by due_end, then by insertion, and paged by limit / offset.
 struct DeadlineFilter {
   std::optional<DeadlineState> state;  // e.g. open
-  bool overdue_only = false;           // open and due_end < now (needs `now`)
+  bool overdue_only = false;           // open and due_end <= now (past_due; needs `now`)
   std::optional<TimePoint> now;
   std::optional<TimePoint> due_before;  // due_end <= this ("due soon")
   std::optional<std::string> endpoint;  // owed_by or owed_to

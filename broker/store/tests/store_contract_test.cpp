@@ -791,8 +791,11 @@ TEST_P(StoreContractTest, ListFiltersCombineAndPage) {
   EXPECT_EQ(no_now.error().code, Errc::kInvalid);
   f.now = now;
   EXPECT_EQ(listed(f), (std::vector<std::string>{"o3", "o1", "o2"}));  // l1 is answered
-  f.now = at_ms(20 * kDayMs);  // due_end == now is not overdue yet
+  // Issue 12, item 20: the deadline has passed at due_end itself (past_due), not an instant later.
+  f.now = at_ms(20 * kDayMs - 1);  // the last millisecond of o1's due day: not overdue yet
   EXPECT_EQ(listed(f), (std::vector<std::string>{"o3"}));
+  f.now = at_ms(20 * kDayMs);  // due_end == now: overdue
+  EXPECT_EQ(listed(f), (std::vector<std::string>{"o3", "o1"}));
   f.now = now;
   f.state = DeadlineState::kAnsweredLate;  // overdue means open
   EXPECT_TRUE(listed(f).empty());
