@@ -45,7 +45,8 @@ RetryDecision decide_after_attempt(const RetryPolicy& policy, AttemptResult resu
     case AttemptResult::kTransient:
       break;
   }
-  if (attempts >= policy.max_attempts) return RetryDecision{NextStep::kDeadLetter, std::nullopt};
+  if (policy.max_attempts > 0 && attempts >= policy.max_attempts)
+    return RetryDecision{NextStep::kDeadLetter, std::nullopt};
   const TimePoint retry_at =
       now + jittered(backoff_delay(policy, attempts), policy.jitter, random01);
   if (retry_at > received_at + policy.max_age) {

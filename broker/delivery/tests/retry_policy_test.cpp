@@ -135,6 +135,27 @@ TEST(DecideAfterAttempt, DeadLetterAtMaxAttempts) {
             NextStep::kDeadLetter);
 }
 
+// Issue 12, item 11: with the shipped settings the age binds, not a count of attempts. Before,
+// max_attempts 10 dead-lettered every outage longer than ~17 minutes.
+TEST(DecideAfterAttempt, ByDefaultRetriesAtTheCapUntilTheAgeRunsOut) {
+  const RetryPolicy p = no_jitter();
+  EXPECT_EQ(p.max_attempts, 0) << "no limit on attempts unless configured";
+  EXPECT_GE(p.max_age, hours{72}) << "a receiver down over a long weekend needs no operator";
+  for (const int attempts : {10, 11, 100, 1000, 100'000}) {
+    const TimePoint now = kReceived + hours{71};
+    const auto d = decide_after_attempt(p, AttemptResult::kTransient, attempts, kReceived, now, 0.5);
+    ASSERT_EQ(d.step, NextStep::kRetry) << attempts;
+    EXPECT_EQ(*d.retry_at, now + minutes{10}) << "at the capped interval";
+  }
+  const TimePoint last = kReceived + p.max_age - minutes{10};
+  EXPECT_EQ(decide_after_attempt(p, AttemptResult::kTransient, 1000, kReceived, last, 0.5).step,
+            NextStep::kRetry);
+  EXPECT_EQ(decide_after_attempt(p, AttemptResult::kTransient, 1000, kReceived, last + seconds{1},
+                                 0.5)
+                .step,
+            NextStep::kDeadLetter);
+}
+
 TEST(DecideAfterAttempt, OneAttemptOnlyNeverRetries) {
   RetryPolicy p = no_jitter();
   p.max_attempts = 1;

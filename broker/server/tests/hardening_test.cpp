@@ -72,5 +72,74 @@ TEST_F(HardeningTest, AnOpenDeadlineIsOverdueFromItsDueEndAndSaysHowLate) {
   EXPECT_EQ(get_json("/v1/deadlines?view=overdue")["deadlines"][0]["days_late"].get<int>(), 3);
 }
 
+// Item 11: with the shipped retry settings (only jitter off here, for exact instants), a
+// receiver that is down for 72 hours gets everything afterwards and nothing is dead-lettered.
+// Before, max_attempts 10 dead-lettered after about 17 minutes.
+TEST_F(HardeningTest, ASeventyTwoHourReceiverOutageDeadLettersNothing) {
+  config.delivery.retry = RetryPolicy{};
+  config.delivery.retry.jitter = 0.0;
+  start();
+  fail_deliveries(true);
+  const std::vector<std::string> ids = {"OUT1", "OUT2", "OUT3"};
+  for (const auto& id : ids) ASSERT_EQ(b->post(request(id)).result(), http::status::accepted);
+  b->settle();
+  const auto outage = std::chrono::hours{72};
+  for (Duration passed{}; passed < outage; passed += std::chrono::minutes{5})
+    b->advance(std::chrono::minutes{5});
+  for (const auto& id : ids) {
+    const auto m = b->message_of(jc.gln, id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->state, DeliveryState::kPending) << id << " still retried after 72 h";
+    // Backing off to the 10-minute cap and staying there: about six attempts an hour.
+    EXPECT_GT(m->attempts, 72 * 5) << id;
+  }
+  fail_deliveries(false);
+  b->advance(std::chrono::minutes{11});
+  for (const auto& id : ids) {
+    const auto m = b->message_of(jc.gln, id);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->state, DeliveryState::kDelivered) << id;
+    const auto kinds = b->timeline_kinds(m->id);
+    EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "dead-lettered"), 0) << id;
+  }
+  auto dead = b->store->list_messages([] {
+    MessageFilter f;
+    f.state = DeliveryState::kDeadLettered;
+    return f;
+  }());
+  ASSERT_TRUE(dead);
+  EXPECT_TRUE(dead->empty());
+}
+
+// Item 11: a requeued dead letter gets a fresh budget, its age counted from the requeue. Before,
+// a message requeued after max_age had passed got exactly one more try.
+TEST_F(HardeningTest, ARequeuedDeadLetterGetsAFreshBudget) {
+  config.delivery.retry = RetryPolicy{};
+  config.delivery.retry.jitter = 0.0;
+  config.delivery.retry.max_age = std::chrono::hours{1};
+  start();
+  fail_deliveries(true);
+  ASSERT_EQ(b->post(request("DEAD1")).result(), http::status::accepted);
+  b->settle();
+  for (int i = 0; i < 14; ++i) b->advance(std::chrono::minutes{5});
+  auto m = b->message_of(jc.gln, "DEAD1");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->state, DeliveryState::kDeadLettered) << "max_age (1 h) ran out";
+
+  const auto requeued = b->send(http::verb::post, "/v1/messages/" + jc.gln + "/DEAD1/requeue");
+  ASSERT_EQ(requeued.result(), http::status::ok) << requeued.body();
+  b->advance(std::chrono::seconds{1});
+  // Still failing: retried for another hour from the requeue, not dead-lettered at once.
+  for (int i = 0; i < 6; ++i) b->advance(std::chrono::minutes{5});
+  m = b->message_of(jc.gln, "DEAD1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->state, DeliveryState::kPending) << "half an hour into the fresh budget";
+  EXPECT_GT(m->attempts, 3);
+  for (int i = 0; i < 8; ++i) b->advance(std::chrono::minutes{5});
+  m = b->message_of(jc.gln, "DEAD1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->state, DeliveryState::kDeadLettered) << "the fresh budget runs out too";
+}
+
 }  // namespace
 }  // namespace sektorbro::testing
