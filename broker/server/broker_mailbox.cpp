@@ -6,8 +6,11 @@
 //   GET  /v1/mailbox                       up to `limit` waiting messages, in the endpoint's
 //   dialect POST /v1/mailbox/<message id>/confirm  taken: the message is delivered
 //
-// Over TLS the endpoint is the one its client certificate names; on the plain loopback listener
-// of the demo and tests it is named with ?endpoint=<id>.
+// Over TLS the endpoint is the one its client certificate names. No message body leaves without
+// an authenticated reader (issue 12, item 4): on plain HTTP nobody is authenticated, so with
+// operators configured (a broker run for real) the mailbox is refused there. Only the demo and
+// tests (plain loopback, no operators, the operators' API open as well) name the endpoint with
+// ?endpoint=<id>.
 #include <nlohmann/json.hpp>
 
 #include "broker/codec/codec.hpp"
@@ -23,6 +26,9 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
                                                      const Caller& caller) {
   const auto query =
       parse_query(query_of(std::string_view(request.target().data(), request.target().size())));
+  if (caller.plain_loopback && !config_.operators.empty())
+    co_return json_error(http::status::forbidden,
+                         "a mailbox is read over TLS with the endpoint's own client certificate");
   std::string endpoint_id = caller.endpoint;
   if (caller.plain_loopback && query.contains("endpoint")) endpoint_id = query.at("endpoint");
   const Endpoint* endpoint = directory_.by_id(endpoint_id);

@@ -141,5 +141,35 @@ TEST_F(HardeningTest, ARequeuedDeadLetterGetsAFreshBudget) {
   EXPECT_EQ(m->state, DeliveryState::kDeadLettered) << "the fresh budget runs out too";
 }
 
+// Item 4: no message body leaves without an authenticated reader. With operators configured the
+// broker is run as in production, so the plain listener's ?endpoint= (which proves nothing)
+// is refused; only the demo and tests (plain loopback, no operators) keep that shortcut.
+TEST_F(HardeningTest, TheMailboxIsClosedOnPlainHttpWhenOperatorsAreConfigured) {
+  config.endpoints[1].url = "mailbox:";  // psy pulls
+  OperatorConfig op;
+  op.name = "ops";
+  op.role = OperatorRole::kActing;
+  op.token_sha256 = std::string(64, '0');
+  config.operators.push_back(op);
+  start();
+  ASSERT_EQ(b->post(request("MBX1")).result(), http::status::accepted);
+  b->settle();
+  const auto r = b->get("/v1/mailbox?endpoint=psy");
+  EXPECT_EQ(r.result(), http::status::forbidden);
+  EXPECT_EQ(r.body().find("MBX1"), std::string::npos) << "no body, no letter id";
+  EXPECT_EQ(b->send(http::verb::post, "/v1/mailbox/1/confirm?endpoint=psy").result(),
+            http::status::forbidden);
+}
+
+TEST_F(HardeningTest, TheDemoMailboxWithoutOperatorsStaysOpenOnLoopback) {
+  config.endpoints[1].url = "mailbox:";
+  start();
+  ASSERT_EQ(b->post(request("MBX2")).result(), http::status::accepted);
+  b->settle();
+  const auto r = b->get("/v1/mailbox?endpoint=psy");
+  EXPECT_EQ(r.result(), http::status::ok);
+  EXPECT_NE(r.body().find("MBX2"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sektorbro::testing
