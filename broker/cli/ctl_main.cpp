@@ -30,12 +30,12 @@ struct CommandHelp {
 
 const CommandHelp kCommands[] = {
     {"health", "health", "Is the broker ready; its clock; queue sizes and commit counters."},
-    {"messages", "messages [STATE] [ENDPOINT] [--limit N] [--after ID] [--all]",
-     "Messages in id order, optionally by STATE (pending, delivered, refused, dead-lettered)\n"
+    {"messages", "messages [STATE] [ENDPOINT] [--limit N] [--before ID | --after ID] [--all]",
+     "Messages newest first, optionally by STATE (pending, delivered, refused, dead-lettered)\n"
      "and ENDPOINT (sender or receiver). A page holds --limit messages (default 100, at most\n"
-     "1000); the line \"more: …\" under a full page is the command for the next page.\n"
-     "--all follows every page."},
-    {"dead-letters", "dead-letters [ENDPOINT] [--limit N] [--after ID] [--all]",
+     "1000); the line \"more: …\" under a full page is the command for the next (older) page.\n"
+     "--after ID lists oldest first from that id instead. --all follows every page."},
+    {"dead-letters", "dead-letters [ENDPOINT] [--limit N] [--before ID | --after ID] [--all]",
      "What delivery gave up on, paged like messages."},
     {"show", "show [SENDER_GLN] LETTER_ID",
      "A message with its timeline, receipts and deadline (CPR numbers masked). Without the\n"
@@ -192,7 +192,7 @@ void print_message(const nlohmann::json& m) {
 struct Invocation {
   Flags flags;
   bool json = false, csv = false, help = false, all = false, dead_letters = false;
-  std::optional<std::string> limit, after, offset;
+  std::optional<std::string> limit, after, before, offset;
   std::vector<std::string> args;
 };
 
@@ -228,6 +228,8 @@ std::string parse_command_line(int argc, char** argv, Invocation& inv) {
       err = value(inv.limit);
     } else if (a == "--after") {
       err = value(inv.after);
+    } else if (a == "--before") {
+      err = value(inv.before);
     } else if (a == "--offset") {
       err = value(inv.offset);
     } else if (a == "--json") {
@@ -253,8 +255,9 @@ std::string parse_command_line(int argc, char** argv, Invocation& inv) {
     }
     if (!err.empty()) return err;
   }
-  for (const auto* v : {&inv.limit, &inv.after, &inv.offset})
-    if (*v && !is_number(**v)) return "--limit, --after and --offset take a number";
+  for (const auto* v : {&inv.limit, &inv.after, &inv.before, &inv.offset})
+    if (*v && !is_number(**v)) return "--limit, --after, --before and --offset take a number";
+  if (inv.after && inv.before) return "give --before or --after, not both";
   return "";
 }
 
@@ -296,10 +299,15 @@ int list_messages(CtlClient& client, const Invocation& inv, bool dead) {
   if (!dead && args.size() >= 2) base += "&state=" + url_encode(args[1]);
   const std::size_t endpoint_at = dead ? 1 : 2;
   if (args.size() > endpoint_at) base += "&endpoint=" + url_encode(args[endpoint_at]);
-  std::string after = inv.after ? *inv.after : "";
+  // Newest first, paged on with before=; with --after, oldest first from that id (issue 12,
+  // item 14).
+  const bool forward = inv.after.has_value();
+  const std::string param = forward ? "after" : "before";
+  const std::string next_key = forward ? "next_after" : "next_before";
+  std::string from = forward ? *inv.after : (inv.before ? *inv.before : "");
   bool first = true;
   for (;;) {
-    const Answer a = client.get(base + (after.empty() ? "" : "&after=" + after));
+    const Answer a = client.get(base + (from.empty() ? "" : "&" + param + "=" + from));
     if (a.status != 200) return report_failure(a, client.broker());
     const auto body = nlohmann::json::parse(a.body, nullptr, false);
     if (inv.json) {
@@ -309,10 +317,11 @@ int list_messages(CtlClient& client, const Invocation& inv, bool dead) {
       print_messages_rows(body);
     }
     first = false;
-    if (!body.contains("next_after")) return 0;
-    after = text(body, "next_after");
+    if (!body.contains(next_key)) return 0;
+    from = text(body, next_key.c_str());
     if (!inv.all) {
-      if (!inv.json) std::printf("more: %s\n", next_page_command(inv, "--after", after).c_str());
+      if (!inv.json)
+        std::printf("more: %s\n", next_page_command(inv, "--" + param, from).c_str());
       return 0;
     }
   }
@@ -350,9 +359,9 @@ int requeue_dead_letters(CtlClient& client, const Invocation& inv) {
   std::vector<std::pair<std::string, std::string>> todo;  // sender GLN, letter id
   std::string base = "/v1/dead-letters?limit=1000";
   if (inv.args.size() == 2) base += "&endpoint=" + url_encode(inv.args[1]);
-  std::string after;
+  std::string after = "0";  // oldest first, so the ids ahead do not move while it reads
   for (;;) {
-    const Answer a = client.get(base + (after.empty() ? "" : "&after=" + after));
+    const Answer a = client.get(base + "&after=" + after);
     if (a.status != 200) return report_failure(a, client.broker());
     const auto body = nlohmann::json::parse(a.body, nullptr, false);
     for (const auto& m : body.value("messages", nlohmann::json::array()))

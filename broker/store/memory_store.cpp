@@ -607,15 +607,24 @@ Result<std::vector<MessageRecord>> MemoryStore::list_messages(const MessageFilte
   if (filter.limit <= 0) return out;
   std::lock_guard lock(mu_);
   const auto& messages = committed_->messages;
-  for (auto it = messages.upper_bound(filter.after_id);
-       it != messages.end() && out.size() < static_cast<std::size_t>(filter.limit); ++it) {
-    const MessageRow& row = it->second;
-    if (filter.state && row.delivery.state != *filter.state) continue;
+  auto take = [&](std::int64_t id, const MessageRow& row) {
+    if (filter.state && row.delivery.state != *filter.state) return;
     if (filter.endpoint && row.message->sender_endpoint != *filter.endpoint &&
         row.message->receiver_endpoint != *filter.endpoint)
-      continue;
-    out.push_back(record_of(it->first, row));
+      return;
+    out.push_back(record_of(id, row));
+  };
+  const auto full = [&] { return out.size() >= static_cast<std::size_t>(filter.limit); };
+  if (filter.newest_first) {  // ids below before_id (0: no bound), descending
+    auto it = filter.before_id > 0 ? messages.lower_bound(filter.before_id) : messages.end();
+    while (it != messages.begin() && !full()) {
+      --it;
+      take(it->first, it->second);
+    }
+    return out;
   }
+  for (auto it = messages.upper_bound(filter.after_id); it != messages.end() && !full(); ++it)
+    take(it->first, it->second);
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <filesystem>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <system_error>
 #include <unordered_set>
@@ -211,6 +212,10 @@ enum class Sql {
   kListByState,
   kListByEndpoint,
   kListByStateAndEndpoint,
+  kListAllNewest,
+  kListByStateNewest,
+  kListByEndpointNewest,
+  kListByStateAndEndpointNewest,
   kPending,
   kUpsertDeadline,
   kFindDeadline,
@@ -290,6 +295,22 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "AND id > ?1 ORDER BY id LIMIT ?2) UNION ALL "
     "SELECT id FROM (SELECT id FROM messages WHERE receiver_endpoint = ?4 AND state = ?3 "
     "AND id > ?1 ORDER BY id LIMIT ?2)) ORDER BY id LIMIT ?2",
+    // The same four newest first: ?1 is before_id (ids less than it).
+    "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    "SELECT " SB_MESSAGE_COLUMNS
+    " FROM messages WHERE state = ?3 AND id < ?1 ORDER BY id DESC LIMIT ?2",
+    "SELECT " SB_MESSAGE_COLUMNS
+    " FROM messages WHERE id IN ("
+    "SELECT id FROM (SELECT id FROM messages WHERE sender_endpoint = ?4 AND id < ?1 "
+    "ORDER BY id DESC LIMIT ?2) UNION ALL "
+    "SELECT id FROM (SELECT id FROM messages WHERE receiver_endpoint = ?4 AND id < ?1 "
+    "ORDER BY id DESC LIMIT ?2)) ORDER BY id DESC LIMIT ?2",
+    "SELECT " SB_MESSAGE_COLUMNS
+    " FROM messages WHERE id IN ("
+    "SELECT id FROM (SELECT id FROM messages WHERE sender_endpoint = ?4 AND state = ?3 "
+    "AND id < ?1 ORDER BY id DESC LIMIT ?2) UNION ALL "
+    "SELECT id FROM (SELECT id FROM messages WHERE receiver_endpoint = ?4 AND state = ?3 "
+    "AND id < ?1 ORDER BY id DESC LIMIT ?2)) ORDER BY id DESC LIMIT ?2",
     // INDEXED BY: without ANALYZE statistics the planner prefers messages_state and sorts.
     "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at "
     "FROM messages INDEXED BY messages_pending WHERE state = 'pending' "
@@ -1271,11 +1292,20 @@ Result<std::vector<MessageRecord>> SqliteStore::list_messages(const MessageFilte
   ReadTransaction tx(s);
   if (!tx.begun()) return tx.begun().error();
   {
-    const Sql which = filter.state
-                          ? (filter.endpoint ? Sql::kListByStateAndEndpoint : Sql::kListByState)
-                          : (filter.endpoint ? Sql::kListByEndpoint : Sql::kListAll);
+    const Sql which =
+        filter.newest_first
+            ? (filter.state ? (filter.endpoint ? Sql::kListByStateAndEndpointNewest
+                                               : Sql::kListByStateNewest)
+                            : (filter.endpoint ? Sql::kListByEndpointNewest : Sql::kListAllNewest))
+            : (filter.state
+                   ? (filter.endpoint ? Sql::kListByStateAndEndpoint : Sql::kListByState)
+                   : (filter.endpoint ? Sql::kListByEndpoint : Sql::kListAll));
     auto q = s[which];
-    q.bind(1, filter.after_id).bind(2, std::int64_t{filter.limit});
+    const std::int64_t bound =
+        !filter.newest_first        ? filter.after_id
+        : filter.before_id > 0 ? filter.before_id
+                               : std::numeric_limits<std::int64_t>::max();
+    q.bind(1, bound).bind(2, std::int64_t{filter.limit});
     if (filter.state) q.bind(3, to_string(*filter.state));
     if (filter.endpoint) q.bind(4, *filter.endpoint);
     int rc;

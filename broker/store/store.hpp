@@ -147,7 +147,12 @@ struct ReceiptOwed {
 struct MessageFilter {
   std::optional<DeliveryState> state;
   std::optional<std::string> endpoint;  // endpoint id, matches sender or receiver
-  std::int64_t after_id = 0;            // paging: only ids greater than this
+  // Paging by id. Oldest first (the default): only ids greater than after_id. Newest first
+  // (issue 12, item 14: what operators read): only ids less than before_id, 0 for no bound;
+  // after_id is then ignored.
+  std::int64_t after_id = 0;
+  bool newest_first = false;
+  std::int64_t before_id = 0;
   int limit = 100;
 };
 

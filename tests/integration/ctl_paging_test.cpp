@@ -2,6 +2,7 @@
 // under a page is a command that shows the next page, the older after=N form still works, --all
 // walks every page; help for the whole and per command; requeueing every dead letter with
 // progress and a summary line.
+#include <algorithm>
 #include <set>
 
 #include "tests/integration/broker_fixture.hpp"
@@ -61,9 +62,22 @@ TEST_F(CtlPaging, TheMoreLineIsTheCommandForTheNextPage) {
   EXPECT_EQ(seen.size(), 5u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), all);  // each once, none missing
 
-  // The form earlier versions printed still works.
-  const auto first_two = ids(ctl({"messages", "limit=2"}).out);
+  // Newest first (issue 12, item 14): the first page holds the highest ids, descending.
+  const auto newest = ids(ctl({"messages", "--limit", "2"}).out);
+  ASSERT_EQ(newest.size(), 2u);
+  EXPECT_EQ(newest[0], *std::max_element(all.begin(), all.end(), [](auto& a, auto& b) {
+    return std::stol(a) < std::stol(b);
+  }));
+  EXPECT_GT(std::stol(newest[0]), std::stol(newest[1]));
+  const auto api = get_json("/v1/messages?limit=2");
+  ASSERT_EQ(api["messages"].size(), 2u);
+  EXPECT_EQ(std::to_string(api["messages"][0]["message_id"].get<long>()), newest[0]);
+  EXPECT_EQ(api["next_before"].get<long>(), std::stol(newest[1]));
+
+  // The form earlier versions printed still works: after=N reads forward, oldest first.
+  const auto first_two = ids(ctl({"messages", "limit=2", "after=0"}).out);
   ASSERT_EQ(first_two.size(), 2u);
+  EXPECT_LT(std::stol(first_two[0]), std::stol(first_two[1]));
   const auto after = ids(ctl({"messages", "limit=2", "after=" + first_two[1]}).out);
   ASSERT_EQ(after.size(), 2u);
   EXPECT_GT(std::stol(after[0]), std::stol(first_two[1]));
@@ -79,7 +93,7 @@ TEST_F(CtlPaging, TheMoreLineIsTheCommandForTheNextPage) {
   const CtlResult filtered = ctl({"messages", "pending", "psy", "--limit", "1"});
   ASSERT_EQ(filtered.status, 0) << filtered.err;
   for (const auto& more : lines_starting(filtered.out, "more: "))
-    EXPECT_NE(more.find("messages pending psy --limit 1 --after "), std::string::npos) << more;
+    EXPECT_NE(more.find("messages pending psy --limit 1 --before "), std::string::npos) << more;
 }
 
 TEST_F(CtlPaging, HelpForTheWholeAndForEachCommand) {

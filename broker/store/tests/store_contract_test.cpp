@@ -385,6 +385,42 @@ TEST_P(StoreContractTest, ListMessagesFiltersAndPages) {
   auto none = store_->list_messages(filter({}, {}, 0, 0));
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->empty());
+
+  // Newest first (issue 12, item 14): pages of 3 by before_id cover everything once, newest
+  // first, with and without the state and endpoint filters.
+  const std::vector<std::int64_t> newest(all.rbegin(), all.rend());
+  std::vector<std::int64_t> back;
+  std::int64_t before = 0;
+  for (int page = 0; page < 10; ++page) {
+    MessageFilter f = filter({}, {}, 0, 3);
+    f.newest_first = true;
+    f.before_id = before;
+    auto p = store_->list_messages(f);
+    ASSERT_TRUE(p);
+    if (p->empty()) break;
+    EXPECT_LE(p->size(), 3u);
+    for (const auto& r : *p) back.push_back(r.id);
+    before = p->back().id;
+  }
+  EXPECT_EQ(back, newest);
+  MessageFilter latest = filter({}, "psyk", 0, 2);
+  latest.newest_first = true;
+  auto top = store_->list_messages(latest);
+  ASSERT_TRUE(top);
+  EXPECT_EQ(ids(*top), (std::vector<std::int64_t>{all[6], all[5]}));
+  latest.before_id = all[5];
+  top = store_->list_messages(latest);
+  ASSERT_TRUE(top);
+  EXPECT_EQ(ids(*top), (std::vector<std::int64_t>{all[4], all[2]}));
+  MessageFilter dead_newest = filter(DeliveryState::kDeadLettered, {});
+  dead_newest.newest_first = true;
+  auto dn = store_->list_messages(dead_newest);
+  ASSERT_TRUE(dn);
+  EXPECT_EQ(ids(*dn), (std::vector<std::int64_t>{all[4], all[1]}));
+  dead_newest.endpoint = "jc";
+  dn = store_->list_messages(dead_newest);
+  ASSERT_TRUE(dn);
+  EXPECT_EQ(ids(*dn), (std::vector<std::int64_t>{all[4]}));
 }
 
 TEST_P(StoreContractTest, PendingDeliveriesInOrderOfNextAttempt) {
