@@ -169,7 +169,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "configuration: must be a JSON object"},
       {"top-level typo", [](json& d) { d["endpoint"] = d["endpoints"]; },
        "endpoint: unknown key (expected one of listen, store, delivery, limits, deadlines, "
-       "clock, identity, endpoints, tls, outbound_tls, operators)"},
+       "clock, identity, endpoints, tls, outbound_tls, operators, console)"},
       {"unknown form",
        [](json& d) {
          d["deadlines"] = {{"forms", {{"LÆ999", 14}}}};
