@@ -1,7 +1,5 @@
 #include <algorithm>
 
-#include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "broker/codec/codec.hpp"
@@ -312,12 +310,6 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
       if (!n) return json_error(http::status::bad_request, "before must be a message id");
       filter.before_id = *n;
       before_given = true;
-      filter.newest_first = false;
-    } else if (key == "before") {
-      const auto n = read_number(value, 1, std::numeric_limits<std::int64_t>::max());
-      if (!n) return json_error(http::status::bad_request, "before must be a message id");
-      filter.before_id = *n;
-      before_given = true;
     } else if (key == "limit") {
       const auto n = read_number(value, 1, 1000);
       if (!n) return json_error(http::status::bad_request, "limit must be a number from 1 to 1000");
@@ -358,10 +350,6 @@ HttpResponse Broker::show_message(const std::string& sender_gln, const std::stri
       j["letters"][i]["status"] = to_string(l.status);
     }
   }
-  // In time order (issue 12, item 14): a receipt that came in a delivery's answer is committed
-  // before the delivery's outcome, so the store's order of writing is not the order it happened.
-  std::stable_sort(events->begin(), events->end(),
-                   [](const MessageEvent& a, const MessageEvent& b) { return a.at < b.at; });
   // In time order (issue 12, item 14): a receipt that came in a delivery's answer is committed
   // before the delivery's outcome, so the store's order of writing is not the order it happened.
   std::stable_sort(events->begin(), events->end(),
