@@ -57,6 +57,24 @@ std::optional<Deadline> find(const IntakeFacts& facts, const DeadlineKey& key) {
 
 }  // namespace
 
+bool kind_sends(EndpointKind kind, LetterType type) {
+  switch (type) {
+    case LetterType::kPositiveReceipt:
+    case LetterType::kNegativeReceipt:
+    case LetterType::kCorrespondence:
+      return true;
+    case LetterType::kCertificateRequest:
+    case LetterType::kMentorResponse:
+      return kind == EndpointKind::kJobcenter;
+    case LetterType::kCertificate:
+    case LetterType::kDischargeNotice:
+      return kind == EndpointKind::kPsychiatry;
+    case LetterType::kReminder:
+      return false;  // the broker's own
+  }
+  return false;
+}
+
 std::string opened_deadline_text(const Deadline& d) {
   std::string text =
       std::string(d.kind == DeadlineKind::kCertificate ? "Certificate" : "MentorResponse") +
@@ -129,6 +147,24 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
     return refuse(Errc::kUnknownSender, "the sender GLN " + envelope.sender().gln +
                                             " is not the authenticated endpoint " +
                                             context.authenticated);
+  }
+  // Issue 12 item 1: the sender is its endpoint in every identifier — a letter with the
+  // endpoint's GLN but another SOR is refused — and sends only the letter types its kind sends.
+  for (const auto& letter : envelope.letters) {
+    if (letter.sender.gln != route->sender->party.gln ||
+        letter.sender.sor != route->sender->party.sor) {
+      return refuse(Errc::kUnknownSender, "letter " + letter.id + ": sender GLN " +
+                                              letter.sender.gln + " SOR " + letter.sender.sor +
+                                              " is not endpoint " + route->sender->id +
+                                              " (SOR " + route->sender->party.sor + ")");
+    }
+    if (!kind_sends(route->sender->kind, letter.type())) {
+      return refuse(Errc::kUnknownSender, "letter " + letter.id + ": a " +
+                                              std::string(to_string(route->sender->kind)) +
+                                              " endpoint does not send " +
+                                              std::string(to_string(letter.type())) +
+                                              " letters");
+    }
   }
   const Dialect arrived = context.fhir ? Dialect::kFhir : context.dialect;
   if (route->sender->dialect != arrived) {

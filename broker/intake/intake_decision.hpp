@@ -82,6 +82,11 @@ struct IntakeAccept {
 };
 using IntakeDecision = std::variant<IntakeRefusal, IntakeDuplicate, IntakeAccept>;
 
+// Whether an endpoint of `kind` may send letters of `type` (domain.md §5–7, issue 12 item 1):
+// a jobcenter requests certificates and answers discharge notices, a psychiatry unit certifies
+// and notifies; receipts and Correspondence from both; Reminders from the broker only.
+bool kind_sends(EndpointKind kind, LetterType type);
+
 // How a deadline that was opened or changed reads on the timeline (no CPR, no content).
 std::string opened_deadline_text(const Deadline& d);
 

@@ -111,5 +111,35 @@ TEST_F(MedcomRefusalFlow, AnUndecodableOioxmlGetsXctl01ToTheOriginalSenderNaming
   EXPECT_TRUE(psy.received().empty());
 }
 
+
+// Issue 12 item 1 through the real broker: the endpoint's GLN with another endpoint's SOR is
+// refused (403, never delivered), and a psychiatry unit may not send a CertificateRequest even
+// to a jobcenter configured to take one.
+class SenderIdentityFlow : public BrokerFixture {
+ protected:
+  SenderIdentityFlow() { config["endpoints"][0]["accepts"].push_back("CertificateRequest"); }
+};
+
+TEST_F(SenderIdentityFlow, AnotherEndpointsSorOrALetterTypeOfTheOtherKindIsRefused) {
+  start();
+  Envelope spoofed = make_certificate_request(jc_party, psy_party, "E-SOR", "R-SOR", clock.now());
+  spoofed.letters[0].sender.sor = jc2_party.sor;
+  const HttpResult sor = post(spoofed);
+  EXPECT_EQ(sor.status, 403) << sor.body;
+  EXPECT_NE(sor.body.find("R-SOR"), std::string::npos) << "names the original letter";
+
+  const HttpResult kind =
+      post(make_certificate_request(psy_party, jc_party, "E-KIND", "R-KIND", clock.now()));
+  EXPECT_EQ(kind.status, 403) << kind.body;
+  EXPECT_NE(kind.body.find("does not send CertificateRequest"), std::string::npos) << kind.body;
+
+  // The same request from the jobcenter itself goes through.
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-OK", "R-OK", clock.now())).status,
+            202);
+  ASSERT_TRUE(eventually([&] { return received_letter(psy, "R-OK"); }));
+  EXPECT_FALSE(received_letter(psy, "R-SOR"));
+  EXPECT_FALSE(received_letter(jc, "R-KIND"));
+}
+
 }  // namespace
 }  // namespace sektorbro::testing

@@ -56,6 +56,58 @@ TEST_F(IntakeDecisionTest, TheAuthenticatedEndpointMustBeTheSender) {
   EXPECT_TRUE(std::holds_alternative<IntakeAccept>(decide(e, nothing_stored(e), "jc")));
 }
 
+// Issue 12 item 1: the endpoint's GLN with another endpoint's SOR is not that endpoint.
+TEST_F(IntakeDecisionTest, ASenderNamingAnotherEndpointsSorIsRefused) {
+  Envelope e = request();
+  e.letters[0].sender.sor = psy.sor;
+  const Error err = refusal(decide(e, nothing_stored(e)));
+  EXPECT_EQ(err.code, Errc::kUnknownSender);
+  EXPECT_NE(err.detail.find("SOR " + psy.sor), std::string::npos) << err.detail;
+  EXPECT_EQ(refusal(decide(e, nothing_stored(e), "jc")).code, Errc::kUnknownSender)
+      << "authenticated as jc, still not jc's SOR";
+  e.letters[0].sender.sor = jc.sor;
+  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(decide(e, nothing_stored(e), "jc")));
+}
+
+// Issue 12 item 1: each endpoint sends only what its kind sends — even to a receiver that would
+// take anything (here every type is accepted, so only the sender's kind can refuse).
+TEST_F(IntakeDecisionTest, EachEndpointSendsOnlyTheLetterTypesOfItsKind) {
+  const std::vector<LetterType> all(std::begin(kAllLetterTypes), std::end(kAllLetterTypes));
+  const Directory open{{endpoint("jc", jc, EndpointKind::kJobcenter, all),
+                        endpoint("psy", psy, EndpointKind::kPsychiatry, all)}};
+  const IntakeContext ctx{open, policy, calendar, Dialect::kNative};
+  auto decide_open = [&](const Envelope& e) {
+    return decide_intake(e, letters_of(e), nothing_stored(e), ctx, now);
+  };
+  const Date discharge = copenhagen_date(now);
+  // A psychiatry unit may not request a certificate (a deadline owed to itself) nor answer a
+  // notice; a jobcenter may not certify nor notify a discharge.
+  const std::vector<Envelope> wrong = {
+      make_certificate_request(psy, jc, "ENV-W1", "W1", now),
+      make_mentor_response(psy, jc, "ENV-W2", "W2", "N1", now),
+      make_certificate(jc, psy, "ENV-W3", "W3", "R1", now),
+      make_discharge_notice(jc, psy, "ENV-W4", "W4", now, discharge),
+  };
+  for (const Envelope& e : wrong) {
+    const Error err = refusal(decide_open(e));
+    EXPECT_EQ(err.code, Errc::kUnknownSender) << e.id << ": " << err.detail;
+    EXPECT_NE(err.detail.find("endpoint does not send"), std::string::npos) << err.detail;
+  }
+  // The right kinds pass this check (the request and the notice are accepted outright).
+  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(
+      decide_open(make_certificate_request(jc, psy, "ENV-R1", "R1", now))));
+  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(
+      decide_open(make_discharge_notice(
+          psy, jc, "ENV-N1", "N1", now,
+          Date{std::chrono::sys_days{discharge} + std::chrono::days{10}}))));
+  for (EndpointKind kind : {EndpointKind::kJobcenter, EndpointKind::kPsychiatry}) {
+    EXPECT_TRUE(kind_sends(kind, LetterType::kCorrespondence));
+    EXPECT_TRUE(kind_sends(kind, LetterType::kPositiveReceipt));
+    EXPECT_TRUE(kind_sends(kind, LetterType::kNegativeReceipt));
+    EXPECT_FALSE(kind_sends(kind, LetterType::kReminder));
+  }
+}
+
 TEST_F(IntakeDecisionTest, ALetterIdTwiceInOneEnvelopeIsRefused) {
   Envelope e = request();
   e.letters.push_back(e.letters[0]);
