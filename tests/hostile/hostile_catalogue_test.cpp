@@ -220,10 +220,6 @@ unsigned short port_of(const std::string& url) {  // "http://127.0.0.1:PORT/..."
 // stays green until the broker is fixed (file → what goes wrong).
 // Cases the broker does not answer as the catalogue says yet (file → why).
 const std::map<std::string, std::string> kKnownGaps = {
-    {"151-content-type-mentions-xml.http",
-     "broker/server still searches the Content-Type for \"xml\"; the fix is "
-     "accepts_xml_content_type() (broker/http/media_type.hpp), to be called where the broker "
-     "answers 415"},
     // Since a6addfa (one XML layer, issue 9: "the mislabelled-UTF-8 rule") these two are
     // accepted (202); whether the rows or the reader change is for issue 9's owner to decide.
     {"057-latin1-declared-utf8-text.bin",
