@@ -104,12 +104,10 @@ int main(int argc, char** argv) {
     return broker.handle(std::move(request), std::move(peer));
   });
 
-  if (auto started = broker.start(); !started) {
-    std::cerr << "sektorbro: cannot resume deliveries: " << started.error().detail << "\n";
-    return 1;
-  }
   // The configuration allows plain HTTP only when asked for, on loopback; the server checks the
-  // loopback rule again.
+  // loopback rule again. The listener is bound before the broker starts (issue 12, item 15): a
+  // port in use or a bad certificate fails start-up before anything says "ready". Nothing is
+  // answered before io.run() below, by when the broker has started.
   Result<unsigned short> port = make_error(Errc::kConfig, "no listener configured");
   if (config->tls) {
     TlsServerOptions tls;
@@ -123,6 +121,10 @@ int main(int argc, char** argv) {
   }
   if (!port) {
     std::cerr << "sektorbro: " << port.error().detail << "\n";
+    return 1;
+  }
+  if (auto started = broker.start(); !started) {
+    std::cerr << "sektorbro: cannot resume deliveries: " << started.error().detail << "\n";
     return 1;
   }
   if (!port_file.empty()) {

