@@ -3,7 +3,8 @@
 //   sektorbro --config FILE [--port-file FILE]
 //
 // Checks the configuration, opens the store, resumes pending deliveries and serves HTTPS (or
-// plain HTTP on loopback, when the configuration allows it) until SIGINT or SIGTERM. Prints
+// plain HTTP on loopback, when the configuration allows it) until SIGINT or SIGTERM, which drain
+// (requests in flight answered, deliveries in flight settled, within a bound; exit 0). Prints
 // "listening on https://ADDRESS:PORT" (http:// when plain) on stdout once it accepts connections
 // (and writes the port to --port-file, if given, for scripts and tests).
 // Start-up failures print one line and exit non-zero.
@@ -26,6 +27,44 @@
 #include "broker/store/sqlite_store.hpp"
 
 namespace {
+
+using namespace sektorbro;
+
+// A request handed to the broker and not yet answered, counted for the drain at shutdown.
+asio::awaitable<HttpResponse> counted(Broker& broker, std::size_t& in_flight, HttpRequest request,
+                                      PeerIdentity peer) {
+  ++in_flight;
+  struct Done {
+    std::size_t& n;
+    ~Done() { --n; }
+  } done{in_flight};
+  co_return co_await broker.handle(std::move(request), std::move(peer));
+}
+
+// The drain at SIGTERM/SIGINT (issue 12, item 12), once nothing new is accepted and no new
+// delivery attempt starts: waits until the requests being read or handled are answered and the
+// deliveries in flight have their outcome committed, or until `bound` has passed, then stops
+// the io_context. What is cut off at the bound is still pending in the store and is attempted
+// again at the next start (a possible duplicate, which MedCom's receivers dedupe by letter id).
+asio::awaitable<void> drain(asio::io_context& io, const HttpServer& server, Broker& broker,
+                            const std::size_t& in_flight, std::chrono::milliseconds bound) {
+  const auto until = std::chrono::steady_clock::now() + bound;
+  asio::steady_timer tick(io);
+  auto busy = [&] {
+    return in_flight > 0 || server.buffered_bytes() > 0 ||
+           broker.dispatcher().busy() > 0;
+  };
+  while (busy() && std::chrono::steady_clock::now() < until) {
+    tick.expires_after(std::chrono::milliseconds{10});
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+  if (busy())
+    log_warn("shutting down with work in flight after " + std::to_string(bound.count()) +
+             " ms: what was not committed is tried again at the next start");
+  else
+    log_info("drained: every request answered, every delivery in flight settled");
+  io.stop();
+}
 
 int usage() {
   std::cerr << "usage: sektorbro --config FILE [--port-file FILE]\n";
@@ -100,9 +139,12 @@ int main(int argc, char** argv) {
   limits.max_body_bytes = config->limits.max_body_bytes;
   limits.max_buffered_bytes = config->limits.max_buffered_bytes;  // issue 12, item 6
   limits.max_connections_per_client = config->limits.max_connections_per_client;
-  HttpServer server(io, limits, [&broker](HttpRequest request, PeerIdentity peer) {
-    return broker.handle(std::move(request), std::move(peer));
-  });
+  std::size_t requests_in_flight = 0;
+  HttpServer server(io, limits,
+                    [&broker, &requests_in_flight](HttpRequest request, PeerIdentity peer) {
+                      return counted(broker, requests_in_flight, std::move(request),
+                                     std::move(peer));
+                    });
 
   // The configuration allows plain HTTP only when asked for, on loopback; the server checks the
   // loopback rule again. The listener is bound before the broker starts (issue 12, item 15): a
@@ -139,13 +181,24 @@ int main(int argc, char** argv) {
            std::to_string(*port) + ", store " + config->store.path);
   if (!config->tls) log_warn("PLAIN HTTP on loopback: no TLS, for the demo and tests only");
 
+  // SIGTERM or SIGINT drains (issue 12, item 12): no new connections, no new delivery attempts;
+  // what is in flight is answered and settled within the bound (a delivery's own timeout and a
+  // little more), then exit 0. A second signal stops at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  const auto bound = std::chrono::duration_cast<std::chrono::milliseconds>(
+      config->delivery.timeout + std::chrono::seconds{5});
   signals.async_wait([&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    log_info("shutting down");
+    log_info("shutting down: accepting nothing new, finishing what is in flight (at most " +
+             std::to_string(bound.count()) + " ms)");
     server.stop();
     broker.stop();
-    io.stop();
+    asio::co_spawn(io, drain(io, server, broker, requests_in_flight, bound), asio::detached);
+    signals.async_wait([&](const boost::system::error_code& again, int) {
+      if (again) return;
+      log_warn("second signal: stopping now");
+      io.stop();
+    });
   });
   io.run();
   return 0;

@@ -55,5 +55,35 @@ TEST_F(LifecycleTest, ReadyIsLoggedOnlyOnceTheListenerIsBound) {
   EXPECT_EQ(log.find("broker ready"), std::string::npos) << log;
 }
 
+TEST_F(LifecycleTest, SigtermLetsADeliveryInFlightFinishThenExitsZero) {
+  // The psychiatry system answers after 1.5 s: the delivery is in flight when SIGTERM comes.
+  psy.set_handler([](const ReceivedRequest&) {
+    ReplyPlan plan;
+    plan.delay = std::chrono::milliseconds{1500};
+    return plan;
+  });
+  start();
+  const unsigned short port = broker->port();
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-DRAIN", "DRAIN1", clock.now()))
+                .status,
+            202);
+  ASSERT_TRUE(psy.wait_until([](const auto& r) { return r.size() == 1; }, std::chrono::seconds{10}));
+
+  auto exited = std::async(std::launch::async, [this] { return broker->terminate(); });
+  // Draining: no new connection is accepted while the delivery finishes.
+  EXPECT_TRUE(eventually([&] { return !accepts_connections(port); }, std::chrono::seconds{5}));
+  ASSERT_EQ(exited.wait_for(std::chrono::seconds{20}), std::future_status::ready);
+  const int status = exited.get();
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+
+  start();  // same directory, same store
+  const auto m = message(jc_party, "DRAIN1");
+  EXPECT_EQ(m["state"], "delivered") << m.dump() << "\n" << broker->log();
+  // Had the attempt been abandoned, the restart would deliver it a second time.
+  EXPECT_TRUE(eventually([&] { return message(jc_party, "DRAIN1")["state"] == "delivered"; }));
+  EXPECT_EQ(psy.received().size(), 1u) << "delivered once, not again after the restart";
+}
+
 }  // namespace
 }  // namespace sektorbro::testing
