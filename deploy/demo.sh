@@ -57,6 +57,7 @@ done
 cat <<TEXT
 
 Sektorbro is running on $broker_url with its store in var/demo.db.
+The operators' console:        $broker_url/console/   (open it in a browser)
 DEMO ONLY: the broker's clock runs 43,200 times faster than real time (one second is twelve
 hours), so certificate deadlines of 14 days pass in half a minute. Production runs on the real
 clock; /v1/health says which clock a broker runs on.
