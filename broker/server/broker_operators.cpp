@@ -352,8 +352,13 @@ HttpResponse Broker::show_message(const std::string& sender_gln, const std::stri
   }
   // In time order (issue 12, item 14): a receipt that came in a delivery's answer is committed
   // before the delivery's outcome, so the store's order of writing is not the order it happened.
-  std::stable_sort(events->begin(), events->end(),
-                   [](const MessageEvent& a, const MessageEvent& b) { return a.at < b.at; });
+  // At the same instant a receipt comes after what it answers.
+  std::stable_sort(events->begin(), events->end(), [](const MessageEvent& a, const MessageEvent& b) {
+    const auto receipt = [](const MessageEvent& e) {
+      return e.kind == "receipt" || e.kind.starts_with("receipt-");
+    };
+    return a.at != b.at ? a.at < b.at : !receipt(a) && receipt(b);
+  });
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& e : *events)
     timeline.push_back({{"at", format_timestamp(e.at)}, {"event", e.kind}, {"detail", e.detail}});

@@ -141,6 +141,32 @@ TEST_F(HardeningTest, ARequeuedDeadLetterGetsAFreshBudget) {
   EXPECT_EQ(m->state, DeliveryState::kDeadLettered) << "the fresh budget runs out too";
 }
 
+// Item 14: a message's timeline is in time order: the receipt a receiver put in its answer to
+// the delivery is listed after the delivery (it was committed first, at the same instant).
+TEST_F(HardeningTest, TheTimelineListsTheDeliveryBeforeTheReceiptInItsAnswer) {
+  start();
+  b->transport.answer_with([](const OutboundRequest& r) {
+    auto envelope = decode_envelope(r.body);
+    if (!envelope) return TransportResponse{400, "", ""};
+    return TransportResponse{
+        200, encode_envelope(make_positive_receipt(*envelope, "KV1", "KV1", envelope->sent)), ""};
+  });
+  ASSERT_EQ(b->post(request("TL1")).result(), http::status::accepted);
+  ASSERT_TRUE(b->run_until([&] {
+    const auto m = b->message_of(jc.gln, "TL1");
+    return m && m->state == DeliveryState::kDelivered;
+  }));
+  b->settle();
+  const auto shown = get_json("/v1/messages/" + jc.gln + "/TL1");
+  std::vector<std::string> kinds;
+  for (const auto& e : shown["timeline"]) kinds.push_back(e["event"].get<std::string>());
+  const auto delivered = std::find(kinds.begin(), kinds.end(), "delivered");
+  const auto receipt = std::find(kinds.begin(), kinds.end(), "receipt");
+  ASSERT_NE(delivered, kinds.end()) << shown.dump();
+  ASSERT_NE(receipt, kinds.end()) << shown.dump();
+  EXPECT_LT(delivered - kinds.begin(), receipt - kinds.begin()) << shown.dump();
+}
+
 // Item 4: no message body leaves without an authenticated reader. With operators configured the
 // broker is run as in production, so the plain listener's ?endpoint= (which proves nothing)
 // is refused; only the demo and tests (plain loopback, no operators) keep that shortcut.
