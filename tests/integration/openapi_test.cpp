@@ -110,7 +110,10 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   const std::string one = "/v1/messages/{sender_gln}/{letter_id}";
   const Reply listed = check("/v1/messages", "get", "/v1/messages?limit=2");
   EXPECT_EQ(listed.status, 200);
-  EXPECT_NE(listed.body.find("\"next_after\""), std::string::npos);  // a full page
+  EXPECT_NE(listed.body.find("\"next_before\""), std::string::npos);  // a full page, newest first
+  const Reply forward = check("/v1/messages", "get", "/v1/messages?limit=1&after=0");
+  EXPECT_EQ(forward.status, 200);
+  EXPECT_NE(forward.body.find("\"next_after\""), std::string::npos);  // oldest first
   EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?state=delivered&endpoint=psy").status, 200);
   const Reply shown = check(one, "get", "/v1/messages/" + jc_party.gln + "/REQ1");
   EXPECT_EQ(shown.status, 200);

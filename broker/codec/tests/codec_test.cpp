@@ -216,7 +216,7 @@ TEST(Codec, TrimsSurroundingWhitespaceOfValues) {
   const std::string utf8 = read_file(schemas_dir() / "examples" / "discharge-notice.xml");
   auto base = decode_envelope(utf8);
   ASSERT_TRUE(base.ok());
-  std::string padded = replace(utf8, "<GLN>5790000678907</GLN>", "<GLN>\n  5790000678907\t</GLN>");
+  std::string padded = replace(utf8, "<GLN>5790000662012</GLN>", "<GLN>\n  5790000662012\t</GLN>");
   padded = replace(padded, "<MentorEntitled>true", "<MentorEntitled>  true ");
   padded = replace(padded, "<AdmissionDate>2026-12-02", "<AdmissionDate> 2026-12-02\n");
   auto trimmed = decode_envelope(padded);
