@@ -1,5 +1,7 @@
 #include "broker/delivery/curl_transport.hpp"
 
+#include <pthread.h>
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -174,6 +176,7 @@ void CurlTransport::Impl::abort_all() {
 }
 
 void CurlTransport::Impl::run() {
+  pthread_setname_np(pthread_self(), "sb-curl");  // for profiles and top -H
   for (;;) {
     std::deque<std::unique_ptr<Transfer>> incoming;
     {

@@ -1,5 +1,9 @@
 #include "broker/store/sqlite_store.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -860,6 +864,7 @@ SqliteStore::~SqliteStore() {
   // Reader first: the writer's close then checkpoints the WAL into the database file.
   sqlite3_close_v2(reader_);
   sqlite3_close_v2(writer_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the store for another broker
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
@@ -874,6 +879,24 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     std::filesystem::create_directories(parent, ec);
     if (ec) return fail("cannot create directory " + parent.string() + ": " + ec.message());
   }
+
+  // One broker per SQLite file (issue 11): an exclusive lock on "<path>.lock", held while the
+  // store is open and released by the kernel when the process dies (kill -9 included). Several
+  // brokers on one SQLite file would deliver the same pending messages twice.
+  const std::string lock_path = path + ".lock";
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return fail("cannot open its lock file " + lock_path);
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return fail("another broker has it open (one broker per SQLite store; several brokers need "
+                "a shared database)");
+  }
+  struct LockGuard {
+    int fd;
+    ~LockGuard() {
+      if (fd >= 0) ::close(fd);
+    }
+  } lock{lock_fd};
 
   auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!writer) return fail(writer.error().detail);
@@ -892,6 +915,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     return fail(sqlite3_errmsg(reader->get()));
 
   std::unique_ptr<SqliteStore> store(new SqliteStore(writer->release(), reader->release()));
+  store->lock_fd_ = lock.fd;
+  lock.fd = -1;
   if (auto r = store->write_stmts_->prepare_all(); !r) return fail(r.error().detail);
   if (auto r = store->read_stmts_->prepare_all(); !r) return fail(r.error().detail);
   // The chain is not verified here (audit_verify.hpp does that): a tampered record must not

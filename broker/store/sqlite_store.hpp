@@ -77,6 +77,7 @@ class SqliteStore final : public Store {
   AuditHead op_head_;
   bool audit_head_known_ = false;
   std::mutex read_mu_;
+  int lock_fd_ = -1;  // the exclusive lock on "<path>.lock" (one broker per file)
 };
 
 }  // namespace sektorbro

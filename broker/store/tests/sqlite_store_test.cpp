@@ -116,6 +116,18 @@ TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
   EXPECT_EQ(store_->watch_receipt(given_up + 100, at_ms(1), 0).error().code, Errc::kNotFound);
 }
 
+TEST_F(SqliteStoreTest, ASecondOpenOfTheSameFileIsRefusedUntilTheFirstCloses) {
+  // One broker per SQLite file (issue 11): two would deliver the same pending messages.
+  auto second = SqliteStore::open(path_);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, Errc::kStorage);
+  EXPECT_NE(second.error().detail.find("another broker has it open"), std::string::npos)
+      << second.error().detail;
+  store_.reset();
+  auto again = SqliteStore::open(path_);
+  ASSERT_TRUE(again) << again.error().detail;
+}
+
 TEST_F(SqliteStoreTest, ReopeningKeepsEverythingAndIdsKeepIncreasing) {
   const auto a = store_new(make_message("E1", {"B1"}, "v", kJobcenterGln, at_ms(10)));
   const auto b = store_new(make_message("E2", {"B2"}, "v", kJobcenterGln, at_ms(20)));
