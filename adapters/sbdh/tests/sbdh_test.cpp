@@ -243,10 +243,11 @@ TEST(SbdhNative, WrapsAndUnwrapsANativeEnvelope) {
   ASSERT_FALSE(e.letters.empty());
   auto wrapped = wrap_native_envelope(e, {"sbdh-1", ts("2026-11-20T09:05:00Z")});
   ASSERT_TRUE(wrapped.ok()) << wrapped.error().detail;
-  EXPECT_EQ(wrapped->sender_gln, "5790000123452");
-  EXPECT_EQ(wrapped->receiver_gln, "5790000678907");
-  EXPECT_EQ(wrapped->sender_sor, "123451000016001");
-  EXPECT_EQ(wrapped->receiver_sor, "265161000016000");
+  // The example names the demo's parties (issue 12, item 16): jc-aarhus to psy-risskov.
+  EXPECT_EQ(wrapped->sender_gln, "5790000751013");
+  EXPECT_EQ(wrapped->receiver_gln, "5790000662012");
+  EXPECT_EQ(wrapped->sender_sor, "751101000016005");
+  EXPECT_EQ(wrapped->receiver_sor, "662101000016009");
   EXPECT_EQ(wrapped->patient_id, "0101801234");
   EXPECT_EQ(wrapped->message_id, "JCA-2026-0002");
   EXPECT_EQ(wrapped->message_envelope_id, "ENV-JCA-00002");

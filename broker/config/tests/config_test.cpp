@@ -137,10 +137,14 @@ TEST(Config, TheDemoConfigurationLoads) {
   EXPECT_EQ(config->store.path, "var/demo.db");
   EXPECT_TRUE(is_valid_gln(config->identity.gln));
   ASSERT_EQ(config->endpoints.size(), 4u);
-  const std::vector<LetterType> jobcenter_types{
-      LetterType::kCertificate, LetterType::kDischargeNotice, LetterType::kReminder};
+  // Every demo endpoint also takes Correspondence, so each example in schemas/examples/ is
+  // accepted by the demo as is (issue 12, item 16).
+  const std::vector<LetterType> jobcenter_types{LetterType::kCertificate,
+                                                LetterType::kDischargeNotice, LetterType::kReminder,
+                                                LetterType::kCorrespondence};
   const std::vector<LetterType> psychiatry_types{
-      LetterType::kCertificateRequest, LetterType::kMentorResponse, LetterType::kReminder};
+      LetterType::kCertificateRequest, LetterType::kMentorResponse, LetterType::kReminder,
+      LetterType::kCorrespondence};
   const char* ids[] = {"jc-aarhus", "jc-odense", "psy-risskov", "psy-odense"};
   for (int i = 0; i < 4; ++i) {
     const Endpoint& e = config->endpoints[static_cast<std::size_t>(i)];
