@@ -19,7 +19,8 @@ export async function countDeadlines(view: string): Promise<Count> {
 }
 
 export async function countMessages(base: string, query: Record<string, string> = {}): Promise<Count> {
-  const page = await get<MessagePage>(path(base, { ...query, limit: COUNT_LIMIT }));
+  // after=0: oldest first, paged with next_after (the broker lists newest first otherwise).
+  const page = await get<MessagePage>(path(base, { after: 0, ...query, limit: COUNT_LIMIT }));
   return { n: page.messages.length, more: page.next_after !== undefined };
 }
 
@@ -31,12 +32,12 @@ export async function receiptsMissing(
   limit: number,
 ): Promise<{ page: MessagePage; serverSide: boolean }> {
   try {
-    const page = await get<MessagePage>(path("/v1/messages", { receipt: "missing", after, limit }));
+    const page = await get<MessagePage>(path("/v1/messages", { receipt: "missing", after: after || 0, limit }));
     return { page, serverSide: true };
   } catch (e) {
     if (!(e instanceof Error) || !("status" in e) || (e as { status: number }).status !== 400) throw e;
   }
-  const page = await get<MessagePage>(path("/v1/messages", { state: "delivered", after, limit }));
+  const page = await get<MessagePage>(path("/v1/messages", { state: "delivered", after: after || 0, limit }));
   const waiting = (m: MessageSummary) => m.receipt_requested && m.receipt === "none";
   return { page: { messages: page.messages.filter(waiting), next_after: page.next_after }, serverSide: false };
 }

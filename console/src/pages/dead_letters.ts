@@ -14,7 +14,7 @@ export async function renderDeadLetters(root: HTMLElement, params: Params): Prom
   const endpoint = params.get("endpoint") ?? "";
   const rafter = params.get("receipts_after") ?? "";
   const [dead, missing] = await Promise.all([
-    get<MessagePage>(path("/v1/dead-letters", { after, endpoint, limit: PAGE })),
+    get<MessagePage>(path("/v1/dead-letters", { after: after || 0, endpoint, limit: PAGE })),
     receiptsMissing(rafter, PAGE),
   ]);
   fill(root, 

@@ -48,7 +48,9 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
     page = { messages: found.messages };
     heading = `Messages holding letter ${letter}`;
   } else {
-    page = await get<MessagePage>(path("/v1/messages", { state, endpoint, after, limit }));
+    // after=0: the console pages forward, oldest first (next_after); the broker's default is
+    // newest first (next_before).
+    page = await get<MessagePage>(path("/v1/messages", { state, endpoint, after: after || 0, limit }));
     heading = after ? `Messages after #${after}` : "Messages";
   }
 

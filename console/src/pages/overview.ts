@@ -20,7 +20,7 @@ async function load(root: HTMLElement): Promise<void> {
     countDeadlines("overdue"),
     countDeadlines("due-soon"),
     countDeadlines("open"),
-    get<MessagePage>(path("/v1/messages", { state: "pending", limit: COUNT_LIMIT })),
+    get<MessagePage>(path("/v1/messages", { state: "pending", after: 0, limit: COUNT_LIMIT })),
     receiptsMissing("", 200),
   ]);
   const perEndpoint = new Map<string, number>();
