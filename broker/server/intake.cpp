@@ -1,5 +1,6 @@
 #include "broker/server/intake.hpp"
 
+#include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
 #include "broker/server/commit.hpp"
 
@@ -80,9 +81,14 @@ Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Err
     for (const auto& l : envelope->letters) body.original.original_letter_ids.push_back(l.id);
     if (!envelope->letters.empty()) to = envelope->sender();
   } else if (inbound) {
-    body.original.original_envelope_id = inbound->original.envelope_id;
-    body.original.original_letter_ids = inbound->original.letter_ids;
-    if (!inbound->original.sender_gln.empty()) {
+    // Read leniently from a document that did not decode: only ids a receipt may carry are
+    // named (an id the refusal is about — too long, a '/' in it — would make the receipt itself
+    // invalid), and only a GLN with a valid check digit is an address.
+    if (is_valid_message_id(inbound->original.envelope_id))
+      body.original.original_envelope_id = inbound->original.envelope_id;
+    for (const auto& letter_id : inbound->original.letter_ids)
+      if (is_valid_message_id(letter_id)) body.original.original_letter_ids.push_back(letter_id);
+    if (is_valid_gln(inbound->original.sender_gln)) {
       to = Party{};
       to.gln = inbound->original.sender_gln;
       const Endpoint* known = directory_.by_gln(to.gln);
