@@ -219,14 +219,9 @@ unsigned short port_of(const std::string& url) {  // "http://127.0.0.1:PORT/..."
 // Cases where the broker's answer is known to be wrong: skipped with the reason, so the suite
 // stays green until the broker is fixed (file → what goes wrong).
 // Cases the broker does not answer as the catalogue says yet (file → why).
-const std::map<std::string, std::string> kKnownGaps = {
-    // Since a6addfa (one XML layer, issue 9: "the mislabelled-UTF-8 rule") these two are
-    // accepted (202); whether the rows or the reader change is for issue 9's owner to decide.
-    {"057-latin1-declared-utf8-text.bin",
-     "accepted since the XML layer reads UTF-8 bytes under a Latin-1 declaration as UTF-8"},
-    {"059-bom-with-latin1-declaration.bin",
-     "accepted since the XML layer lets a UTF-8 BOM win over a Latin-1 declaration"},
-};
+// Rows the broker does not yet answer as the catalogue says (none today: 057 and 059 hold again
+// since the native codec trusts the declared encoding, issue 9).
+const std::map<std::string, std::string> kKnownGaps = {};
 
 // The one broker all cases of a process share, between three receivers like the integration
 // fixture's: jobcenters jc and jc2, psychiatry psy.
