@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace sektorbro::adapters;
   auto doc = parse_oioxml(std::string_view(reinterpret_cast<const char*>(data), size));
   if (!doc) return 0;
-  for (auto enc : {TextEncoding::kIso88591, TextEncoding::kUtf8}) {
+  for (auto enc : {sektorbro::TextEncoding::kIso88591, sektorbro::TextEncoding::kUtf8}) {
     auto back = parse_oioxml(write_oioxml(doc->message, {enc, false}));
     if (!back || !(back->message == doc->message)) std::abort();
   }
