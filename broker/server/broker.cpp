@@ -1,23 +1,9 @@
 #include "broker/server/broker.hpp"
 
 #include "broker/core/log.hpp"
+#include "broker/server/log_exceptions.hpp"
 
 namespace sektorbro {
-namespace {
-
-struct LogExceptions {
-  void operator()(const std::exception_ptr& e) const {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log_error(std::string("internal error in a background task: ") + ex.what());
-    }
-  }
-};
-
-}  // namespace
-
 Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
                GroupCommitWriter& writer, Transport& transport, const Clock& clock,
                ManualClock* manual_clock)

@@ -4,6 +4,7 @@
 
 #include "broker/codec/codec.hpp"
 #include "broker/core/log.hpp"
+#include "broker/server/log_exceptions.hpp"
 #include "broker/edge/edge_codec.hpp"
 #include "broker/intake/intake_decision.hpp"
 #include "broker/server/commit.hpp"
@@ -16,17 +17,6 @@ constexpr std::string_view kXml = "application/xml; charset=utf-8";
 // Fresh messages' bodies kept for their first attempt: enough for a burst of ~16,000 4 KB
 // letters; beyond it attempts read the store (as after a restart).
 constexpr std::size_t kFreshBytes = 64 * 1024 * 1024;
-
-struct LogExceptions {
-  void operator()(const std::exception_ptr& e) const {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      log_error(std::string("internal error in a delivery: ") + ex.what());
-    }
-  }
-};
 
 }  // namespace
 
