@@ -4,6 +4,7 @@
 #include "broker/server/log_exceptions.hpp"
 
 namespace sektorbro {
+
 Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
                GroupCommitWriter& writer, Transport& transport, const Clock& clock,
                ManualClock* manual_clock)
