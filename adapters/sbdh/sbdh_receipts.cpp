@@ -19,40 +19,41 @@ std::string signal_xml(const SbdhDocument& original, const SbdhReceiptIds& ids, 
   const std::string from = std::string(kPrefix) + original.receiver_gln;
   const std::string to = std::string(kPrefix) + original.sender_gln;
   const std::string when = format_timestamp(ids.created);
+  // In the order of ebBP's SignalIdentificationInformation (ebbp-signals-2.0.4.xsd, as
+  // medcomdk/dk-ehmi-sbdh keeps it in input/pagecontent/ebbp/), then for an Exception its
+  // ExceptionType, Reason (required) and ExceptionMessage.
+  const std::string& original_id =
+      !original.message_id.empty() ? original.message_id : original.instance_id;
   w.open(exception ? "bpssignal:Exception" : "bpssignal:ReceiptAcknowledgement",
          {{"xmlns:bpssignal", kEbbpSignalsNamespace}});
-  w.leaf("bpssignal:OriginalMessageIdentifier", original.message_id);
-  w.leaf("bpssignal:OriginalDocumentIdentifier", original.document_id);
-  if (exception) {
-    w.leaf("bpssignal:ExceptionMessage", reason);
-    w.open("bpssignal:ExceptionType");
-    w.open("bpssignal:ReceiptException");
-    w.empty("bpssignal:" + std::string(exception_type), {});
-    w.close();
-    w.close();
-  }
+  w.leaf("bpssignal:OriginalMessageIdentifier", original_id);
+  if (!original.document_id.empty())
+    w.leaf("bpssignal:OriginalDocumentIdentifier", original.document_id);
+  w.leaf("bpssignal:OriginalMessageDateTime", format_timestamp(original.created));
   w.leaf("bpssignal:ThisMessageDateTime", when);
   w.leaf("bpssignal:FromPartyInfo", from, {{"type", kPartyAuthority}});
   w.leaf("bpssignal:ToPartyInfo", to, {{"type", kPartyAuthority}});
-  w.leaf("bpssignal:CollaborationIdentifier", original.message_id);
+  w.leaf("bpssignal:CollaborationIdentifier", original_id);
+  if (exception) {
+    w.open("bpssignal:ExceptionType");
+    w.leaf("bpssignal:ReceiptException", exception_type);
+    w.close();
+    w.leaf("bpssignal:Reason", receipt_exception_reason(exception_type));
+    if (!reason.empty()) w.leaf("bpssignal:ExceptionMessage", reason);
+  }
   w.close();
   return w.finish();
 }
 
-bool is_signal_name(std::string_view s) {
-  if (s.empty() || s.size() > 48) return false;
-  for (char c : s)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) return false;
-  return true;
-}
-
 Result<SbdhDocument> make(const SbdhDocument& original, const SbdhReceiptIds& ids, bool exception,
-                          std::string_view exception_type, std::string_view reason) {
-  if (is_envelope_receipt(original))
+                          std::string_view exception_type, std::string_view reason,
+                          bool answering_a_receipt = false) {
+  if (is_envelope_receipt(original) && !answering_a_receipt)
     return invalid("original: an envelope receipt is never answered");
   if (ids.instance_id.empty()) return invalid("receipt instance id: empty");
-  if (exception && !is_signal_name(exception_type))
-    return invalid("exception type: expected an ebBP exception name");
+  if (exception && !is_receipt_exception_type(exception_type))
+    return invalid("exception type: expected an ebBP ReceiptException (Syntax, Authorization, "
+                   "Signature, Sequence)");
   SbdhDocument r;
   r.sender_gln = original.receiver_gln;
   r.receiver_gln = original.sender_gln;
@@ -72,7 +73,10 @@ Result<SbdhDocument> make(const SbdhDocument& original, const SbdhReceiptIds& id
   r.original_message_standard = original.standard;
   r.original_message_version = original.type_version;
   r.original_envelope_id = original.instance_id;
-  r.statistical_information = original.statistical_information;
+  // EHMI's ReceiptException example names the signal here; its ReceiptAcknowledgement keeps
+  // the original's.
+  r.statistical_information =
+      exception ? std::string(kSbdhReceiptException) : original.statistical_information;
   r.receipt.kind = SbdhAckScope::kResponse;
   r.receipt.requesting_document_created = original.created;
   r.receipt.requesting_document_id = original.instance_id;
@@ -90,6 +94,28 @@ std::string strip_party(std::string_view v) {
 }
 
 }  // namespace
+
+bool is_receipt_exception_type(std::string_view type) {
+  return type == kReceiptExceptionSyntax || type == kReceiptExceptionAuthorization ||
+         type == kReceiptExceptionSignature || type == kReceiptExceptionSequence;
+}
+
+std::string_view receipt_exception_reason(std::string_view type) {
+  if (type == kReceiptExceptionSyntax)
+    return "Syntax: the envelope or its payload is not well-formed or breaks the schema";
+  if (type == kReceiptExceptionAuthorization)
+    return "Authorization: a party is not one this message handler serves";
+  if (type == kReceiptExceptionSignature) return "Signature: the signature could not be verified";
+  if (type == kReceiptExceptionSequence)
+    return "Sequence: the document's type or its place in the exchange is not accepted";
+  return "Receipt exception";
+}
+
+Result<SbdhDocument> make_signal_refusal(const SbdhDocument& signal, std::string_view reason,
+                                         const SbdhReceiptIds& ids) {
+  if (!is_envelope_receipt(signal)) return invalid("original: not an envelope receipt");
+  return make(signal, ids, true, kReceiptExceptionSequence, reason, true);
+}
 
 bool is_envelope_receipt(const SbdhDocument& d) {
   return d.type == kSbdhReceiptAcknowledgement || d.type == kSbdhReceiptException;
@@ -115,7 +141,10 @@ Result<SbdhSignal> read_signal(const SbdhDocument& receipt) {
   if (!tree) return tree.error();
   const XmlNode& root = *tree;
   const std::string_view want = exception ? "Exception" : "ReceiptAcknowledgement";
-  if (root.ns != kEbbpSignalsNamespace || root.name != want)
+  // ebBP's schema names the exception signal Exception; EHMI's embedded example
+  // (TestExample_ehmiSBDH_Embedded_SBDHAckException) names it ReceiptException: both are read.
+  const bool named = root.name == want || (exception && root.name == "ReceiptException");
+  if (root.ns != kEbbpSignalsNamespace || !named)
     return invalid("BinaryContent: expected an ebBP " + std::string(want) + " signal");
   const std::string path = "BinaryContent/" + std::string(want);
   const auto text = [&](std::string_view name) {
@@ -136,13 +165,23 @@ Result<SbdhSignal> read_signal(const SbdhDocument& receipt) {
   s.to_gln = strip_party(text("ToPartyInfo"));
   s.collaboration_id = text("CollaborationIdentifier");
   if (exception) {
-    s.reason = redact_cpr_like(text("ExceptionMessage"));
+    const std::string message = text("ExceptionMessage");
+    s.reason = redact_cpr_like(message.empty() ? text("Reason") : message);
     const XmlNode* type = root.child(kEbbpSignalsNamespace, "ExceptionType");
     const XmlNode* re =
         type == nullptr ? nullptr : type->child(kEbbpSignalsNamespace, "ReceiptException");
-    if (re == nullptr || re->children.empty())
+    const XmlNode* general =
+        type == nullptr ? nullptr : type->child(kEbbpSignalsNamespace, "GeneralException");
+    if (re != nullptr && !trim_space(re->text).empty()) {
+      s.exception_type = std::string(trim_space(re->text));  // ebBP: Syntax, Authorization, …
+    } else if (re != nullptr && !re->children.empty()) {
+      s.exception_type = re->children.front().name;  // EHMI's <GeneralException>101</…> form
+    } else if (general != nullptr) {
+      s.exception_type = "GeneralException";
+    } else {
       return invalid(path + "/ExceptionType/ReceiptException: missing");
-    s.exception_type = re->children.front().name;
+    }
+    if (!quotable_name(s.exception_type)) s.exception_type = "other";
   }
   return s;
 }

@@ -21,6 +21,18 @@ inline constexpr std::string_view kSbdhAckDocumentId =
     "urn:dk:healthcare:messaging:oasis:ebxml:schema:xsd::ehmisbdh-acknowledgement##"
     "urn:dk:ehmi:sbdh:ehmisbdh-acknowledgement::1.0";
 
+// ebBP's ReceiptException types (ebbp-signals-2.0.4.xsd: Exception/ExceptionType/
+// ReceiptException), which EHMI's envelope receipts use (medcomdk/dk-ehmi-sbdh,
+// input/pagecontent/ehmiSBDHEnvelopeReceipt.md: syntax, authorization, signature and sequence
+// exceptions).
+inline constexpr std::string_view kReceiptExceptionSyntax = "Syntax";
+inline constexpr std::string_view kReceiptExceptionAuthorization = "Authorization";
+inline constexpr std::string_view kReceiptExceptionSignature = "Signature";
+inline constexpr std::string_view kReceiptExceptionSequence = "Sequence";
+bool is_receipt_exception_type(std::string_view type);
+// The ebBP Reason written with each type (a fixed text; the detail goes in ExceptionMessage).
+std::string_view receipt_exception_reason(std::string_view type);
+
 // True for ReceiptAcknowledgement / ReceiptException documents (never themselves answered).
 bool is_envelope_receipt(const SbdhDocument& document);
 
@@ -39,8 +51,9 @@ struct SbdhSignal {
   std::string from_gln;              // FromPartyInfo without "0088:"
   std::string to_gln;                // ToPartyInfo without "0088:"
   std::string collaboration_id;      // CollaborationIdentifier
-  std::string exception_type;        // ReceiptException: e.g. SyntaxException
-  std::string reason;                // ReceiptException: ExceptionMessage (no CPR)
+  std::string exception_type;        // ReceiptException: Syntax, Authorization, Signature,
+                                     // Sequence (or GeneralException, or "other")
+  std::string reason;                // ExceptionMessage, else Reason (CPR-like digits masked)
   bool operator==(const SbdhSignal&) const = default;
 };
 
@@ -53,12 +66,19 @@ struct SbdhSignal {
 // kInvalid if the original is itself an envelope receipt or ids.instance_id is empty.
 Result<SbdhDocument> make_receipt_acknowledgement(const SbdhDocument& original,
                                                   const SbdhReceiptIds& ids);
-// The same with Type ReceiptException and an ebBP Exception signal. `exception_type` is an
-// ebBP receipt exception (SyntaxException, AuthorizationException, SignatureException,
-// SequenceException); `reason` a short text without personal data.
+// The same with Type ReceiptException and an ebBP Exception signal: ExceptionType/
+// ReceiptException = `exception_type` (one of the four above, else kInvalid), the fixed Reason
+// for it, and `reason` as ExceptionMessage (a short text without personal data).
 Result<SbdhDocument> make_receipt_exception(const SbdhDocument& original,
                                             std::string_view exception_type,
                                             std::string_view reason, const SbdhReceiptIds& ids);
+
+// The broker's answer to an envelope receipt it cannot take — one for an envelope it never sent
+// (issue 9): a ReceiptException of type Sequence pointing back at the signal's envelope. An
+// envelope receipt is never answered by a message of its own; this goes only in the HTTP
+// answer to the one who posted the signal. kInvalid if `signal` is not an envelope receipt.
+Result<SbdhDocument> make_signal_refusal(const SbdhDocument& signal, std::string_view reason,
+                                         const SbdhReceiptIds& ids);
 
 // Reads the signal out of an envelope receipt. kInvalid if the document is not one or its
 // payload is not the expected signal; kMalformed if the payload is not XML.

@@ -1,5 +1,8 @@
 #include "broker/edge/edge_codec.hpp"
 
+#include <algorithm>
+
+#include "adapters/fhir/fhir_json.hpp"
 #include "adapters/fhir/fhir_native.hpp"
 #include "adapters/fhir/fhir_receipts.hpp"
 #include "adapters/oioxml/oioxml_codec.hpp"
@@ -147,6 +150,14 @@ bool sniff_fhir(std::string_view bytes) {
 }
 
 Inbound read_leniently(std::string_view bytes) {
+  if (adapters::looks_like_json(bytes)) {
+    // FHIR JSON: read as its XML form when it converts; a JSON sender either way.
+    auto xml = adapters::fhir_json_to_xml(bytes);
+    Inbound in = xml ? read_leniently(*xml) : Inbound{};
+    in.fhir = true;
+    in.fhir_json = true;
+    return in;
+  }
   Inbound in;
   in.dialect = sniff_dialect(bytes);
   in.fhir = sniff_fhir(bytes);
@@ -178,6 +189,16 @@ Dialect sniff_dialect(std::string_view bytes) {
 }
 
 Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now) {
+  if (adapters::looks_like_json(bytes)) {
+    // MedCom FHIR as application/fhir+json: the same message as its XML form (issue 9).
+    auto xml = adapters::fhir_json_to_xml(bytes);
+    if (!xml) return xml.error();
+    if (!sniff_fhir(*xml))
+      return make_error(Errc::kInvalid, "(root): a FHIR JSON message must be a Bundle");
+    auto in = decode_inbound(*xml, now);
+    if (in) in->fhir_json = true;
+    return in;
+  }
   Inbound in;
   in.dialect = sniff_dialect(bytes);
   in.fhir = sniff_fhir(bytes);
@@ -214,7 +235,12 @@ Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now) {
         in.signal = std::move(*signal);
       } else {
         // EHMI carries native, classic OIOXML and FHIR payloads (issue 9).
-        const std::string& payload = document->payload;
+        std::string payload = document->payload;
+        if (adapters::looks_like_json(payload)) {  // mimeType application/fhir+json
+          auto xml = adapters::fhir_json_to_xml(payload);
+          if (!xml) return xml.error();
+          payload = std::move(*xml);
+        }
         if (sniff_fhir(payload)) {
           Inbound inner;
           if (auto r = decode_fhir(payload, now, inner); !r) return r.error();
@@ -252,6 +278,20 @@ Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now) {
       break;
   }
   return make_error(Errc::kMalformed, "unknown dialect");
+}
+
+std::vector<std::string> signal_envelope_candidates(const Inbound& inbound) {
+  std::vector<std::string> out;
+  if (!inbound.signal) return out;
+  const auto add = [&](const std::string& id) {
+    if (!id.empty() && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+  };
+  if (inbound.sbdh) {
+    add(inbound.sbdh->original_envelope_id);
+    add(inbound.sbdh->receipt.requesting_document_id);
+  }
+  add(inbound.signal->original_message_id);
+  return out;
 }
 
 Result<void> check_signal_reference(const Inbound& inbound, bool sent) {
@@ -333,9 +373,8 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
     case Dialect::kFhir:
       // A receipt's response.identifier is then the UUID the broker gave the original
       // (uuid_for_native_id): right for originals the broker wrote in FHIR itself. For an
-      // original that arrived as FHIR it must be that letter's own MessageHeader.id, which only
-      // the store knows (Letter::fhir_message_id of the original): the dispatcher would look it
-      // up and call encode_outbound_fhir (docs/medcom-conformance.md, "not wired yet").
+      // original that arrived as FHIR the dispatcher looks up its MessageHeader.id and calls
+      // encode_for_receiver with it.
       return encode_outbound_fhir(envelope, now);
     default:
       break;
@@ -344,14 +383,14 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
 }
 
 Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload payload,
-                                         TimePoint now, const std::string& instance_id) {
+                                         TimePoint now, const std::string& instance_id,
+                                         std::string_view original_fhir_message_id) {
   adapters::SbdhWrapOptions options;
   options.instance_id = instance_id;
   options.created = now;
   auto document = adapters::wrap_native_envelope(envelope, options);
   if (!document) return document.error();
   if (payload == SbdhPayload::kNative) return adapters::write_sbdh(*document);
-  const Letter& letter = envelope.letters.front();
   if (payload == SbdhPayload::kOioxml) {
     auto message = adapters::native_to_oioxml_message(envelope);
     if (!message) return message.error();
@@ -369,7 +408,7 @@ Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload p
     document->payload = adapters::write_oioxml(*message);
     return adapters::write_sbdh(*document);
   }
-  auto bytes = encode_outbound_fhir(envelope, now, letter.fhir_message_id);
+  auto bytes = encode_outbound_fhir(envelope, now, original_fhir_message_id);
   if (!bytes) return bytes.error();
   std::string event;
   std::string bundle_id;
@@ -429,6 +468,58 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
   return adapters::write_fhir_message(*message);
 }
 
+Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint& receiver,
+                                        TimePoint now, const std::string& instance_id,
+                                        std::string_view original_fhir_message_id) {
+  if (receiver.dialect == Dialect::kFhir)
+    return encode_outbound_fhir(envelope, now, original_fhir_message_id);
+  if (receiver.dialect == Dialect::kSbdh && receiver.sbdh_payload != SbdhPayload::kNative)
+    return encode_outbound_sbdh(envelope, receiver.sbdh_payload, now, instance_id,
+                                original_fhir_message_id);
+  return encode_outbound(envelope, receiver.dialect, now, instance_id);
+}
+
+std::string_view delivery_content_type(const Endpoint& receiver) {
+  switch (receiver.dialect) {
+    case Dialect::kNative:
+      return "application/xml; charset=utf-8";
+    case Dialect::kFhir:
+      return "application/fhir+xml";
+    default:
+      return "application/xml";
+  }
+}
+
+std::string_view answer_content_type(std::string_view body) {
+  if (adapters::looks_like_json(body)) return "application/fhir+json; charset=utf-8";
+  if (sniff_fhir(body)) return "application/fhir+xml; charset=utf-8";
+  return "application/xml; charset=utf-8";
+}
+
+std::string_view receipt_exception_type_for(Errc fault) {
+  switch (fault) {
+    case Errc::kMalformed:
+    case Errc::kInvalid:
+    case Errc::kTooLarge:
+      return adapters::kReceiptExceptionSyntax;
+    case Errc::kUnknownSender:
+    case Errc::kUnknownReceiver:
+    case Errc::kReceiverMismatch:
+      return adapters::kReceiptExceptionAuthorization;
+    case Errc::kUnsupportedType:
+    case Errc::kUnknownReference:
+    case Errc::kDuplicateConflict:
+    case Errc::kConflict:
+      return adapters::kReceiptExceptionSequence;
+    case Errc::kStorage:
+    case Errc::kStale:
+    case Errc::kTransport:
+      return {};
+    default:
+      return adapters::kReceiptExceptionSyntax;
+  }
+}
+
 std::string accepted_answer(const Inbound& inbound, const std::string& native_acceptance,
                             TimePoint now, const std::string& instance_id) {
   if (inbound.dialect == Dialect::kSbdh && inbound.sbdh) {
@@ -439,7 +530,7 @@ std::string accepted_answer(const Inbound& inbound, const std::string& native_ac
 }
 
 std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelope& native_refusal,
-                           TimePoint now, const std::string& instance_id) {
+                           TimePoint now, const std::string& instance_id, Errc fault) {
   if (inbound && inbound->fhir && !native_refusal.letters.empty()) {
     // A FHIR sender gets an Acknowledgement with fatal-error for the message it sent.
     const Letter& refusal = native_refusal.letters.front();
@@ -450,14 +541,26 @@ std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelo
     ids.response_identifier = inbound->original.fhir_header_id;
     ids.source_endpoint = "https://sor2.sum.dsdn.dk/#id=" + refusal.sender.sor;
     ids.destination_endpoint = "https://sor2.sum.dsdn.dk/#id=" + refusal.receiver.sor;
-    if (auto ack = adapters::ack_from_native(refusal, ids))
-      return adapters::write_fhir_acknowledgement(*ack);
+    if (auto ack = adapters::ack_from_native(refusal, ids)) {
+      std::string xml = adapters::write_fhir_acknowledgement(*ack);
+      if (!inbound->fhir_json) return xml;
+      if (auto json = adapters::fhir_xml_to_json(xml)) return *json;
+      return xml;
+    }
   }
-  if (dialect == Dialect::kSbdh && inbound && inbound->sbdh && !inbound->signal) {
+  if (dialect == Dialect::kSbdh && inbound && inbound->sbdh) {
     const auto& refusal = std::get<NegativeReceipt>(native_refusal.letters.front().body);
-    auto exception = adapters::make_receipt_exception(*inbound->sbdh, "SyntaxException",
-                                                      refusal.text, {instance_id, now});
-    if (exception) return adapters::write_sbdh(*exception);
+    if (inbound->signal) {
+      // An envelope receipt the broker cannot take (one for an envelope it never sent).
+      auto answer = adapters::make_signal_refusal(*inbound->sbdh, refusal.text, {instance_id, now});
+      if (answer) return adapters::write_sbdh(*answer);
+    } else {
+      const std::string_view type = receipt_exception_type_for(fault);
+      if (type.empty()) return {};  // the broker's own trouble: send again (HTTP 503)
+      auto exception =
+          adapters::make_receipt_exception(*inbound->sbdh, type, refusal.text, {instance_id, now});
+      if (exception) return adapters::write_sbdh(*exception);
+    }
   }
   if (dialect == Dialect::kOioxml) {
     auto xctl01 = adapters::native_to_oioxml(native_refusal, adapters::OioxmlWriteOptions{});

@@ -9,10 +9,11 @@
 //   sbdh    an EHMI StandardBusinessDocument carrying a native Emessage — or, inbound, a classic
 //           OIOXML Emessage or a MedCom FHIR message (what EHMI carries) — with EHMI's
 //           envelope-level ReceiptAcknowledgement / ReceiptException
-//   fhir    MedCom FHIR R4 messages (XML): CareCommunication ⇄ Correspondence, HospitalNotification
-//           discharge events ⇄ DischargeNotice, Acknowledgement ⇄ receipts (adapters/fhir).
-//           The Dialect enum (broker/routing) has no kFhir yet: a FHIR document is recognised by
-//           Inbound::fhir, and encode_outbound_fhir writes one; see docs/medcom-conformance.md.
+//   fhir    MedCom FHIR R4 messages, XML or JSON in (JSON through adapters/fhir/fhir_json, and a
+//           JSON sender is answered in JSON), XML out: CareCommunication ⇄ Correspondence,
+//           HospitalNotification discharge events ⇄ DischargeNotice, Acknowledgement ⇄ receipts
+//           (adapters/fhir). A FHIR document is recognised by Inbound::fhir; see
+//           docs/medcom-conformance.md.
 #pragma once
 
 #include <optional>
@@ -51,6 +52,7 @@ struct OriginalIds {
 struct Inbound {
   Dialect dialect = Dialect::kNative;
   bool fhir = false;  // a MedCom FHIR message (plain, not inside SBDH): the "fhir" dialect
+  bool fhir_json = false;  // …sent as FHIR JSON: the broker's answer is JSON too
   // The message as the native model holds it; none for an envelope-level receipt (SBDH signal)
   // or a FHIR transient-error Acknowledgement. Letters from OIOXML carry no SOR code when the
   // sender gave none: the broker fills it from its endpoint directory before validating.
@@ -76,6 +78,12 @@ Inbound read_leniently(std::string_view bytes);
 // read_leniently(bytes) gives what the refusal needs.
 Result<Inbound> decode_inbound(std::string_view bytes, TimePoint now);
 
+// The SBDH InstanceIdentifiers an SBDH signal may name as the envelope it answers, most
+// specific first: the ORIGINALENVELOPEIDENTIFIER scope, the receipt scope's
+// RequestingDocumentInstanceIdentifier, the ebBP OriginalMessageIdentifier (EHMI's samples fill
+// them differently). Empty ones left out; none for a document that is not a signal.
+std::vector<std::string> signal_envelope_candidates(const Inbound& inbound);
+
 // For an SBDH signal: the envelope it answers must be one the broker sent. `sent` says whether
 // the broker sent the SBDH envelope with that InstanceIdentifier (the caller looks it up).
 // kUnknownReference naming the id when not.
@@ -94,9 +102,33 @@ bool expressible(LetterType type, Dialect dialect);
 Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, TimePoint now,
                                     const std::string& instance_id);
 
-// What an EHMI SBDH envelope carries for a receiver: Sektorbro's native Emessage, a classic
-// OIOXML Emessage, or a MedCom FHIR message (a per-endpoint choice the config does not have yet).
-enum class SbdhPayload { kNative, kOioxml, kFhir };
+// The native `envelope` as a delivery to `receiver`: in its dialect, and for an SBDH receiver
+// around the payload its config names (Endpoint::sbdh_payload). `instance_id` names the SBDH
+// envelope; `original_fhir_message_id` is passed to encode_outbound_fhir for a FHIR receiver or
+// a FHIR payload (a receipt for a letter that arrived as FHIR names that letter's own
+// MessageHeader.id).
+Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint& receiver,
+                                        TimePoint now, const std::string& instance_id,
+                                        std::string_view original_fhir_message_id = {});
+
+// The Content-Type a delivery to `receiver` is sent with: application/fhir+xml for FHIR, the
+// native one (UTF-8) for native, application/xml for OIOXML and SBDH (their declaration names
+// the encoding).
+std::string_view delivery_content_type(const Endpoint& receiver);
+
+// The Content-Type of an answer the broker wrote (acceptance, refusal): application/fhir+json
+// for JSON, application/fhir+xml for a FHIR Bundle, else application/xml; charset=utf-8 as
+// before (an OIOXML answer declares its own encoding).
+std::string_view answer_content_type(std::string_view body);
+
+// The ebBP ReceiptException type (adapters/sbdh) for a refusal of an SBDH envelope, by the
+// fault (domain.md §4; medcomdk/dk-ehmi-sbdh ehmiSBDHEnvelopeReceipt.md): Syntax for what is not
+// well-formed, too large or breaks the schema; Authorization for a sender that is not its
+// endpoint, an unknown receiver or one whose identifiers disagree; Sequence for a type the
+// receiver does not take, a reference to an unknown letter or envelope and a reused letter
+// id. Empty for faults on the broker's side (kStorage, kStale): no ReceiptException, which
+// would end the exchange — the HTTP 503 alone tells the sender's handler to send again.
+std::string_view receipt_exception_type_for(Errc fault);
 
 // The native `envelope` in an SBDH around a `payload` of that kind: parties as 0088:GLN,
 // SENDERID/RECEIVERID the SOR codes, PATIENTID, the EHMI-ReceiptAcknowledgement request, and
@@ -105,7 +137,8 @@ enum class SbdhPayload { kNative, kOioxml, kFhir };
 // the MessageHeader.id and Bundle.id; for OIOXML the MedCom type code (XDIS91, XCTL03, …),
 // Emessage, the letter and envelope ids. kUnsupportedType for what the payload cannot express.
 Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload payload,
-                                         TimePoint now, const std::string& instance_id);
+                                         TimePoint now, const std::string& instance_id,
+                                         std::string_view original_fhir_message_id = {});
 
 // The native `envelope` as a MedCom FHIR message: Correspondence as CareCommunication,
 // DischargeNotice as a HospitalNotification discharge event, receipts as Acknowledgements
@@ -124,10 +157,14 @@ std::string accepted_answer(const Inbound& inbound, const std::string& native_ac
 
 // The broker's refusal in the sender's dialect: the native NegativeReceipt (network level)
 // written as an XCTL01 for OIOXML senders, as an SBDH ReceiptException for SBDH senders whose
-// envelope could be read, as a FHIR Acknowledgement with fatal-error (response.identifier = the
-// sender's MessageHeader.id) for FHIR senders, and as itself otherwise. Pass the Inbound from
-// decode_inbound, or from read_leniently when decoding failed.
+// envelope could be read (its type from `fault`, receipt_exception_type_for; none, and an empty
+// answer, for a fault on the broker's side), as a Sequence ReceiptException pointing at the
+// signal for an SBDH envelope receipt the broker refuses, as a FHIR Acknowledgement with
+// fatal-error (response.identifier = the sender's MessageHeader.id; JSON for a JSON sender) for
+// FHIR senders, and as itself otherwise. Pass the Inbound from decode_inbound, or from
+// read_leniently when decoding failed.
 std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelope& native_refusal,
-                           TimePoint now, const std::string& instance_id);
+                           TimePoint now, const std::string& instance_id,
+                           Errc fault = Errc::kInvalid);
 
 }  // namespace sektorbro

@@ -176,11 +176,19 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
   // with problem_med_version (kUnsupportedType): beyond the type, what the receiver's standard
   // needs (issue 9: XDIS91 needs the patient's surname; FHIR carries no Sektorbro-only types).
   const Dialect to = route->receiver->dialect;
+  // An SBDH receiver that wants an OIOXML or FHIR payload (sbdh_payload) takes what that
+  // format can carry.
+  Dialect carrier = to;
+  std::string speaks(to_string(to));
+  if (to == Dialect::kSbdh && route->receiver->sbdh_payload != SbdhPayload::kNative) {
+    carrier = route->receiver->sbdh_payload == SbdhPayload::kOioxml ? Dialect::kOioxml
+                                                                     : Dialect::kFhir;
+    speaks += " with " + std::string(to_string(route->receiver->sbdh_payload)) + " payloads";
+  }
   for (const auto& letter : envelope.letters) {
-    if (auto carried = can_carry(letter, to, to == Dialect::kFhir); !carried) {
+    if (auto carried = can_carry(letter, carrier, carrier == Dialect::kFhir); !carried) {
       return refuse(Errc::kUnsupportedType, "receiver " + route->receiver->id + " speaks " +
-                                                std::string(to_string(to)) + ": " +
-                                                carried.error().detail);
+                                                speaks + ": " + carried.error().detail);
     }
   }
   {

@@ -34,4 +34,23 @@ std::optional<Dialect> parse_dialect(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(SbdhPayload p) {
+  switch (p) {
+    case SbdhPayload::kNative:
+      return "native";
+    case SbdhPayload::kOioxml:
+      return "oioxml";
+    case SbdhPayload::kFhir:
+      return "fhir";
+  }
+  return "?";
+}
+
+std::optional<SbdhPayload> parse_sbdh_payload(std::string_view s) {
+  if (s == "native") return SbdhPayload::kNative;
+  if (s == "oioxml") return SbdhPayload::kOioxml;
+  if (s == "fhir") return SbdhPayload::kFhir;
+  return std::nullopt;
+}
+
 }  // namespace sektorbro

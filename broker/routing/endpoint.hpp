@@ -23,6 +23,12 @@ enum class Dialect { kNative, kOioxml, kSbdh, kFhir };
 std::string_view to_string(Dialect d);  // "native", "oioxml", "sbdh", "fhir"
 std::optional<Dialect> parse_dialect(std::string_view s);
 
+// What an EHMI SBDH envelope carries for a receiver (issue 9; config "sbdh_payload"):
+// Sektorbro's native Emessage (the default), a classic OIOXML Emessage, or a MedCom FHIR message.
+enum class SbdhPayload { kNative, kOioxml, kFhir };
+std::string_view to_string(SbdhPayload p);  // "native", "oioxml", "fhir"
+std::optional<SbdhPayload> parse_sbdh_payload(std::string_view s);
+
 struct Endpoint {
   std::string id;  // short stable name used by operators, e.g. "jc-aarhus"
   Party party;     // GLN + SOR (+ identifier code) as letters must name it
@@ -34,6 +40,8 @@ struct Endpoint {
   // How long this receiver has to send its receipt before the broker resends; unset: the
   // delivery-wide default (MedCom's texts say 15 or 30 minutes, EHMI's samples 10).
   std::optional<std::chrono::milliseconds> receipt_timeout;
+  // dialect sbdh: the payload inside the envelope (what it receives; it may send any).
+  SbdhPayload sbdh_payload = SbdhPayload::kNative;
 
   bool pulls_from_mailbox() const { return url == "mailbox:"; }
 };

@@ -155,20 +155,84 @@ TEST(SbdhReceipts, AcknowledgementIsShapedLikeEhmisSample) {
 
 TEST(SbdhReceipts, ExceptionRoundTrips) {
   const SbdhDocument original = sample(testing::kSbdhFull);
-  auto ex = make_receipt_exception(original, "SyntaxException", "Payload er ikke gyldig XML",
-                                   {"e1", ts("2025-04-01T16:21:00+01:00")});
-  ASSERT_TRUE(ex.ok()) << ex.error().detail;
-  EXPECT_EQ(ex->type, "ReceiptException");
-  auto d = parse_sbdh(write_sbdh(*ex));
-  ASSERT_TRUE(d.ok());
-  auto s = read_signal(*d);
-  ASSERT_TRUE(s.ok()) << s.error().detail;
-  EXPECT_TRUE(s->exception);
-  EXPECT_EQ(s->exception_type, "SyntaxException");
-  EXPECT_EQ(s->reason, "Payload er ikke gyldig XML");
+  for (std::string_view type : {kReceiptExceptionSyntax, kReceiptExceptionAuthorization,
+                                 kReceiptExceptionSignature, kReceiptExceptionSequence}) {
+    auto ex = make_receipt_exception(original, type, "Payload er ikke gyldig XML",
+                                     {"e1", ts("2025-04-01T16:21:00+01:00")});
+    ASSERT_TRUE(ex.ok()) << ex.error().detail;
+    EXPECT_EQ(ex->type, "ReceiptException");
+    EXPECT_EQ(ex->statistical_information, "ReceiptException");  // as EHMI's example
+    // ebBP's element order (ebbp-signals-2.0.4.xsd): identification, then ExceptionType with
+    // the type as the ReceiptException's text, the required Reason, ExceptionMessage.
+    const std::string& signal = ex->payload;
+    const auto at = [&](std::string_view what) { return signal.find(what); };
+    ASSERT_NE(at("<bpssignal:Exception "), std::string::npos) << signal;
+    EXPECT_LT(at("<bpssignal:OriginalMessageIdentifier>"), at("<bpssignal:OriginalMessageDateTime>"));
+    EXPECT_LT(at("<bpssignal:OriginalMessageDateTime>"), at("<bpssignal:ThisMessageDateTime>"));
+    EXPECT_LT(at("<bpssignal:CollaborationIdentifier>"), at("<bpssignal:ExceptionType>"));
+    EXPECT_NE(at("<bpssignal:ReceiptException>" + std::string(type) + "</bpssignal:ReceiptException>"),
+              std::string::npos)
+        << signal;
+    EXPECT_LT(at("<bpssignal:ExceptionType>"), at("<bpssignal:Reason>"));
+    EXPECT_LT(at("<bpssignal:Reason>"), at("<bpssignal:ExceptionMessage>"));
+    auto d = parse_sbdh(write_sbdh(*ex));
+    ASSERT_TRUE(d.ok());
+    auto s = read_signal(*d);
+    ASSERT_TRUE(s.ok()) << s.error().detail;
+    EXPECT_TRUE(s->exception);
+    EXPECT_EQ(s->exception_type, type);
+    EXPECT_EQ(s->reason, "Payload er ikke gyldig XML");
+  }
+  EXPECT_FALSE(make_receipt_exception(original, "SyntaxException", "x", {"e1", {}}).ok());
   EXPECT_FALSE(make_receipt_exception(original, "Bad Type!", "x", {"e1", {}}).ok());
-  EXPECT_FALSE(make_receipt_exception(original, "SyntaxException", "x", {"", {}}).ok());
+  EXPECT_FALSE(make_receipt_exception(original, "Syntax", "x", {"", {}}).ok());
   EXPECT_FALSE(read_signal(original).ok());
+}
+
+TEST(SbdhReceipts, ReadsEhmisReceiptExceptionFormsToo) {
+  // EHMI's embedded example (medcomdk/dk-ehmi-sbdh TestExample_ehmiSBDH_Embedded_SBDHAckException)
+  // names the root ReceiptException; its page shows <GeneralException>101</GeneralException>
+  // inside ReceiptException. Our own signals written in those shapes.
+  const SbdhDocument original = sample(testing::kSbdhFull);
+  auto ex = make_receipt_exception(original, kReceiptExceptionSyntax, "x", {"e1", {}});
+  ASSERT_TRUE(ex.ok());
+  SbdhDocument d = *ex;
+  d.payload = R"(<bpssignal:ReceiptException xmlns:bpssignal="http://docs.oasis-open.org/ebxml-bp/ebbp-signals-2.0">
+  <bpssignal:OriginalMessageIdentifier> 9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc </bpssignal:OriginalMessageIdentifier>
+  <bpssignal:OriginalMessageDateTime>2025-04-01T16:19:00+01:00</bpssignal:OriginalMessageDateTime>
+  <bpssignal:ThisMessageDateTime>2025-04-01T16:20:00+01:00</bpssignal:ThisMessageDateTime>
+  <bpssignal:ExceptionType><bpssignal:ReceiptException> Syntax </bpssignal:ReceiptException></bpssignal:ExceptionType>
+  <bpssignal:Reason>XML Parsing Error: not well-formed</bpssignal:Reason>
+</bpssignal:ReceiptException>)";
+  auto s = read_signal(d);
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  EXPECT_EQ(s->exception_type, "Syntax");
+  EXPECT_EQ(s->reason, "XML Parsing Error: not well-formed");
+  EXPECT_EQ(s->original_message_id, "9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc");
+  d.payload = R"(<bpssignal:Exception xmlns:bpssignal="http://docs.oasis-open.org/ebxml-bp/ebbp-signals-2.0">
+  <bpssignal:OriginalMessageIdentifier>m1</bpssignal:OriginalMessageIdentifier>
+  <bpssignal:ThisMessageDateTime>2025-04-01T16:20:00+01:00</bpssignal:ThisMessageDateTime>
+  <bpssignal:ExceptionType><bpssignal:ReceiptException><GeneralException>101</GeneralException></bpssignal:ReceiptException></bpssignal:ExceptionType>
+  <bpssignal:Reason>Internal error</bpssignal:Reason>
+</bpssignal:Exception>)";
+  s = read_signal(d);
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  EXPECT_EQ(s->exception_type, "GeneralException");
+  EXPECT_EQ(s->reason, "Internal error");
+}
+
+TEST(SbdhReceipts, ASignalForAnUnknownEnvelopeIsRefusedWithASequenceException) {
+  const SbdhDocument ack = sample(testing::kSbdhReceiptAck);
+  auto refusal = make_signal_refusal(ack, "not an envelope the broker sent", {"r1", ts("2025-04-01T16:22:00+01:00")});
+  ASSERT_TRUE(refusal.ok()) << refusal.error().detail;
+  EXPECT_EQ(refusal->type, "ReceiptException");
+  EXPECT_EQ(refusal->sender_gln, ack.receiver_gln);
+  EXPECT_EQ(refusal->receiver_gln, ack.sender_gln);
+  EXPECT_EQ(refusal->original_envelope_id, ack.instance_id);
+  auto s = read_signal(*parse_sbdh(write_sbdh(*refusal)));
+  ASSERT_TRUE(s.ok()) << s.error().detail;
+  EXPECT_EQ(s->exception_type, "Sequence");
+  EXPECT_FALSE(make_signal_refusal(sample(testing::kSbdhFull), "x", {"r1", {}}).ok());
 }
 
 std::string replace(std::string s, std::string_view from, std::string_view to) {
