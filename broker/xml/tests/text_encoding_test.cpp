@@ -93,6 +93,18 @@ TEST(DocumentEncoding, LineEndsAreNormalised) {
   EXPECT_NE(d->utf8.find("a\nb\nc"), std::string::npos);
 }
 
+// UTF-8 is checked in runs of plain ASCII (issue 8); line ends next to multibyte characters,
+// at the very start and end, and a CR LF split across a run boundary all still fold to LF.
+TEST(DocumentEncoding, Utf8LineEndsFoldAcrossRunsAndMultibyteCharacters) {
+  auto d = decode_document(doc("UTF-8", "\r\n\xC3\xA6\r\n\xC3\xB8\r\r\nx\t\xE2\x82\xAC\r"));
+  ASSERT_TRUE(d.ok()) << d.error().detail;
+  EXPECT_NE(d->utf8.find("\n\xC3\xA6\n\xC3\xB8\n\nx\t\xE2\x82\xAC\n"), std::string::npos);
+  EXPECT_EQ(d->utf8.find('\r'), std::string::npos);
+  auto control = decode_document(doc("UTF-8", "abc\x01"));
+  ASSERT_FALSE(control.ok());
+  EXPECT_NE(control.error().detail.find("control character"), std::string::npos);
+}
+
 TEST(DocumentEncoding, Latin1OutputUsesReferencesAboveFF) {
   EXPECT_EQ(utf8_to_latin1_xml("æ€a"), "\xE6&#8364;a");
 }
