@@ -1,5 +1,6 @@
 // The Store contract (store.hpp), checked through the interface against every implementation:
-// SqliteStore on a file in a fresh temporary directory and MemoryStore. A case here must hold
+// SqliteStore on a file in a fresh temporary directory, MemoryStore, and PostgresStore on a
+// fresh database of a private PostgreSQL server (postgres_test_database.hpp). A case here must hold
 // for both; what only one of them has stays in its own file (sqlite_store_test.cpp: the file on
 // disk, migrations, restarts; audit_chain_test.cpp: the hashed chain; memory_store_test.cpp: the
 // fault switches).
@@ -13,7 +14,9 @@
 
 #include "broker/intake/message_acceptor.hpp"
 #include "broker/store/memory_store.hpp"
+#include "broker/store/postgres_store.hpp"
 #include "broker/store/sqlite_store.hpp"
+#include "broker/store/tests/postgres_test_database.hpp"
 #include "broker/store/tests/store_test_support.hpp"
 
 namespace sektorbro {
@@ -38,10 +41,18 @@ using store_test::TempDir;
 using store_test::with_status;
 using Kind = AcceptOutcome::Kind;
 
-enum class StoreKind { kSqlite, kMemory };
+enum class StoreKind { kSqlite, kMemory, kPostgres };
 
 std::string store_name(const ::testing::TestParamInfo<StoreKind>& info) {
-  return info.param == StoreKind::kSqlite ? "Sqlite" : "Memory";
+  switch (info.param) {
+    case StoreKind::kSqlite:
+      return "Sqlite";
+    case StoreKind::kMemory:
+      return "Memory";
+    case StoreKind::kPostgres:
+      return "Postgres";
+  }
+  return "?";
 }
 
 // What the intake core would plan for a message whose letters are all new (or replace the
@@ -57,11 +68,23 @@ MessagePlan plan_for(const NewMessage& m, std::vector<Supersession> supersedes =
 
 class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
  protected:
-  void SetUp() override { open(); }
+  void SetUp() override {
+    if (GetParam() == StoreKind::kPostgres) {
+      conninfo_ = store_test::fresh_postgres_database("contract");
+      ASSERT_FALSE(conninfo_.empty());
+    }
+    open();
+  }
 
   void open() {
     if (GetParam() == StoreKind::kMemory) {
       store_ = std::make_unique<MemoryStore>();
+      return;
+    }
+    if (GetParam() == StoreKind::kPostgres) {
+      auto opened = PostgresStore::open(conninfo_);
+      ASSERT_TRUE(opened) << opened.error().detail;
+      store_ = std::move(*opened);
       return;
     }
     auto opened = SqliteStore::open(path_);
@@ -69,8 +92,9 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
     store_ = std::move(*opened);
   }
 
-  // A broker restart: SqliteStore's file is closed and opened again; a MemoryStore is the same
-  // object across the restart of the drivers that use it, so it stays as it is.
+  // A broker restart: SqliteStore's file (PostgresStore's connections) is closed and opened
+  // again; a MemoryStore is the same object across the restart of the drivers that use it, so it
+  // stays as it is.
   void restart() {
     if (GetParam() == StoreKind::kMemory) return;
     store_.reset();
@@ -116,11 +140,14 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
 
   TempDir dir_;
   std::string path_ = dir_.file("data/broker.db");  // parent directory created by open()
+  std::string conninfo_;                              // kPostgres: a fresh database per case
   std::unique_ptr<Store> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Both, StoreContractTest,
-                         ::testing::Values(StoreKind::kSqlite, StoreKind::kMemory), store_name);
+INSTANTIATE_TEST_SUITE_P(Every, StoreContractTest,
+                         ::testing::Values(StoreKind::kSqlite, StoreKind::kMemory,
+                                           StoreKind::kPostgres),
+                         store_name);
 
 TEST(DeliveryStateNames, RoundTrip) {
   for (auto s : {DeliveryState::kPending, DeliveryState::kDelivered, DeliveryState::kRefused,

@@ -1,0 +1,203 @@
+#include "broker/store/postgres_migrations.hpp"
+
+#include <iterator>
+#include <string>
+
+namespace sektorbro {
+namespace {
+
+// The advisory lock key migrations take (transaction scoped): "sb-migr" in ASCII.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7166086797035890)";
+
+// kPostgresMigrations[v] takes a database from version v to v + 1. Version 1 is the SQLite
+// store's schema 5 in PostgreSQL's words (same tables, columns and meanings; instants are
+// milliseconds since the epoch in bigint, flags 0/1), plus `store_head`: the one row every
+// writer locks (SELECT … FOR UPDATE) before it writes, so that brokers sharing the database
+// append to ONE audit chain and hand out message ids in commit order.
+constexpr const char* kPostgresMigrations[] = {
+    R"sql(
+CREATE TABLE store_head (
+  id  integer PRIMARY KEY CHECK (id = 1)
+);
+INSERT INTO store_head (id) VALUES (1);
+
+CREATE TABLE messages (
+  id                bigint  PRIMARY KEY,
+  envelope_id       text    NOT NULL,
+  sender_gln        text    NOT NULL,
+  receiver_gln      text    NOT NULL,
+  sender_endpoint   text    NOT NULL,
+  receiver_endpoint text    NOT NULL,
+  body              bytea   NOT NULL,
+  acceptance        bytea   NOT NULL,
+  receipt_requested integer NOT NULL CHECK (receipt_requested IN (0, 1)),
+  contains_cpr      integer NOT NULL CHECK (contains_cpr IN (0, 1)),
+  received_at       bigint  NOT NULL,
+  state             text    NOT NULL
+                    CHECK (state IN ('pending', 'delivered', 'refused', 'dead-lettered')),
+  attempts          integer NOT NULL CHECK (attempts >= 0),
+  next_attempt_at   bigint  NOT NULL,
+  last_error        text    NOT NULL DEFAULT '',
+  receipt           text    NOT NULL DEFAULT 'none'
+                    CHECK (receipt IN ('none', 'positive', 'negative')),
+  receipt_sent_at   bigint,
+  resends           integer NOT NULL DEFAULT 0
+);
+CREATE INDEX messages_pending ON messages (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX messages_state ON messages (state, id);
+CREATE INDEX messages_sender_endpoint ON messages (sender_endpoint, id);
+CREATE INDEX messages_receiver_endpoint ON messages (receiver_endpoint, id);
+CREATE INDEX messages_receipt_owed ON messages (receipt_sent_at)
+  WHERE receipt_sent_at IS NOT NULL;
+
+CREATE TABLE letters (
+  sender_gln   text    NOT NULL,
+  letter_id    text    NOT NULL,
+  message_id   bigint  NOT NULL REFERENCES messages (id),
+  position     integer NOT NULL,
+  type         text    NOT NULL,
+  content_hash text    NOT NULL,
+  status       text    NOT NULL DEFAULT 'nytbrev'
+               CHECK (status IN ('nytbrev', 'rettetbrev', 'annulleretbrev')),
+  PRIMARY KEY (sender_gln, letter_id)
+);
+CREATE INDEX letters_message ON letters (message_id, position);
+
+CREATE TABLE letter_versions (
+  message_id    bigint  NOT NULL REFERENCES messages (id),
+  position      integer NOT NULL,
+  sender_gln    text    NOT NULL,
+  letter_id     text    NOT NULL,
+  type          text    NOT NULL,
+  status        text    NOT NULL CHECK (status IN ('nytbrev', 'rettetbrev', 'annulleretbrev')),
+  content_hash  text    NOT NULL,
+  superseded_by bigint  NOT NULL REFERENCES messages (id),
+  superseded_at bigint  NOT NULL,
+  PRIMARY KEY (message_id, position)
+);
+CREATE INDEX letter_versions_letter ON letter_versions (sender_gln, letter_id, content_hash);
+
+CREATE TABLE events (
+  id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  message_id bigint NOT NULL REFERENCES messages (id),
+  at         bigint NOT NULL,
+  kind       text   NOT NULL,
+  detail     text   NOT NULL
+);
+CREATE INDEX events_message ON events (message_id, id);
+
+CREATE TABLE audit (
+  id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at     bigint NOT NULL,
+  kind   text   NOT NULL,
+  detail text   NOT NULL
+);
+
+CREATE TABLE deadlines (
+  id                  bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  requester_gln       text    NOT NULL,
+  letter_id           text    NOT NULL,
+  kind                text    NOT NULL CHECK (kind IN ('certificate', 'mentor-response')),
+  owed_by             text    NOT NULL,
+  owed_to             text    NOT NULL,
+  form                text    NOT NULL,
+  opened_at           bigint  NOT NULL,
+  due                 text    NOT NULL CHECK (due ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
+  due_end             bigint  NOT NULL,
+  state               text    NOT NULL CHECK (state IN ('open', 'answered-on-time',
+                                                        'answered-late', 'declined', 'cancelled')),
+  answered_at         bigint,
+  closed_at           bigint,
+  days_late           integer NOT NULL,
+  overdue             integer NOT NULL CHECK (overdue IN (0, 1)),
+  reminder_steps_done integer NOT NULL,
+  next_action_at      bigint,
+  generation          integer NOT NULL,
+  discharge_date      text    CHECK (discharge_date ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
+  lead_time_days      integer,
+  notice_late         integer NOT NULL CHECK (notice_late IN (0, 1)),
+  UNIQUE (requester_gln, letter_id)
+);
+CREATE INDEX deadlines_next_action ON deadlines (next_action_at, id)
+  WHERE next_action_at IS NOT NULL;
+CREATE INDEX deadlines_state_due ON deadlines (state, due_end, id);
+CREATE INDEX deadlines_owed_by ON deadlines (owed_by, state, due_end);
+CREATE INDEX deadlines_owed_to ON deadlines (owed_to, state, due_end);
+CREATE INDEX deadlines_opened ON deadlines (opened_at, id);
+
+-- The hash-chained audit log (issue 5; audit_chain.hpp). Append-only: the trigger stops an
+-- UPDATE or a DELETE by mistake (a deliberate one drops it first; the chain is what shows that).
+CREATE TABLE audit_chain (
+  seq       bigint PRIMARY KEY,
+  at        bigint NOT NULL,
+  kind      text   NOT NULL,
+  actor     text   NOT NULL,
+  subject   text   NOT NULL,
+  detail    text   NOT NULL,
+  prev_hash text   NOT NULL,
+  hash      text   NOT NULL
+);
+CREATE INDEX audit_chain_hash ON audit_chain (hash);
+CREATE FUNCTION audit_chain_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_chain is append-only';
+END
+$$;
+CREATE TRIGGER audit_chain_no_change BEFORE UPDATE OR DELETE ON audit_chain
+  FOR EACH ROW EXECUTE FUNCTION audit_chain_append_only();
+)sql",
+};
+
+constexpr int kVersion = static_cast<int>(std::size(kPostgresMigrations));
+
+}  // namespace
+
+int postgres_schema_version() { return kVersion; }
+
+Result<int> read_postgres_schema_version(PgConnection& conn) {
+  auto exists = conn.query("SELECT to_regclass('schema_version') IS NOT NULL", PgParams{},
+                           "read schema version");
+  if (!exists) return exists.error();
+  if (exists->text_at(0, 0) != "t") return 0;
+  auto v = conn.query("SELECT version FROM schema_version", PgParams{}, "read schema version");
+  if (!v) return v.error();
+  if (v->rows() != 1)
+    return make_error(Errc::kStorage, "store: schema_version must hold exactly one row (it holds " +
+                                          std::to_string(v->rows()) + ")");
+  return static_cast<int>(v->int64_at(0, 0));
+}
+
+Result<void> migrate_postgres(PgConnection& conn) {
+  if (auto r = conn.exec("BEGIN", "begin migration"); !r) return r;
+  auto fail = [&](Error e) -> Result<void> {
+    (void)conn.exec("ROLLBACK", "rollback migration");
+    return e;
+  };
+  if (auto r = conn.exec(kMigrationLock, "lock for migration"); !r) return fail(r.error());
+  auto version = read_postgres_schema_version(conn);
+  if (!version) return fail(version.error());
+  if (*version > kVersion || *version < 0)
+    return fail(make_error(Errc::kStorage, "schema version " + std::to_string(*version) +
+                                               " is newer than this broker supports (" +
+                                               std::to_string(kVersion) + ")"));
+  if (*version == kVersion) return conn.exec("COMMIT", "commit migration");
+  if (*version == 0)
+    if (auto r = conn.exec("CREATE TABLE schema_version (version integer NOT NULL); "
+                           "INSERT INTO schema_version (version) VALUES (0)",
+                           "create schema_version");
+        !r)
+      return fail(r.error());
+  for (int v = *version; v < kVersion; ++v)
+    if (auto r = conn.exec(kPostgresMigrations[v],
+                           "migrate schema to version " + std::to_string(v + 1));
+        !r)
+      return fail(r.error());
+  if (auto r = conn.query("UPDATE schema_version SET version = $1",
+                          PgParams().int64(kVersion), "set schema version");
+      !r)
+    return fail(r.error());
+  if (auto r = conn.exec("COMMIT", "commit migration"); !r) return fail(r.error());
+  return {};
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,954 @@
+#include "broker/store/postgres_store.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "broker/store/postgres_migrations.hpp"
+
+namespace sektorbro {
+namespace {
+
+Error storage_error(std::string detail) { return make_error(Errc::kStorage, std::move(detail)); }
+
+Error not_found(std::int64_t message_id) {
+  return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+}
+
+std::optional<ReceiptState> parse_receipt_state(std::string_view s) {
+  for (const auto r : {ReceiptState::kNone, ReceiptState::kPositive, ReceiptState::kNegative})
+    if (to_string(r) == s) return r;
+  return std::nullopt;
+}
+
+// deadline_from_row() reads these in this order; bind_deadline() binds them as $1 … $20.
+#define SB_DEADLINE_COLUMNS                                                                  \
+  "kind, requester_gln, letter_id, owed_by, owed_to, form, opened_at, due, due_end, state, " \
+  "answered_at, closed_at, days_late, overdue, reminder_steps_done, next_action_at, "        \
+  "generation, discharge_date, lead_time_days, notice_late"
+
+#define SB_MESSAGE_COLUMNS                                                                \
+  "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, body, " \
+  "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
+  "next_attempt_at, last_error, receipt"
+
+// Every statement the store runs, by the name it is prepared under. Values are parameters.
+constexpr const char* kLockHead = "SELECT id FROM store_head WHERE id = 1 FOR UPDATE";
+// A statement of its own, after the lock: in READ COMMITTED it takes a fresh snapshot, so it
+// sees what the broker that held the lock before us committed.
+constexpr const char* kReadHead =
+    "SELECT (SELECT coalesce(max(id), 0) FROM messages), "
+    "(SELECT seq FROM audit_chain ORDER BY seq DESC LIMIT 1), "
+    "(SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1)";
+constexpr const char* kInsertChainEntry =
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+constexpr const char* kInsertEvent =
+    "INSERT INTO events (message_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+constexpr const char* kInsertMessage =
+    "INSERT INTO messages (id, envelope_id, sender_gln, receiver_gln, sender_endpoint, "
+    "receiver_endpoint, body, acceptance, receipt_requested, contains_cpr, received_at, state, "
+    "attempts, next_attempt_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', 0, $11)";
+constexpr const char* kFindLetterForAccept =
+    "SELECT message_id, content_hash FROM letters WHERE sender_gln = $1 AND letter_id = $2";
+constexpr const char* kArchiveLetter =
+    "INSERT INTO letter_versions (message_id, position, sender_gln, letter_id, type, status, "
+    "content_hash, superseded_by, superseded_at) "
+    "SELECT message_id, position, sender_gln, letter_id, type, status, content_hash, $4, $5 "
+    "FROM letters WHERE sender_gln = $1 AND letter_id = $2 AND message_id = $3";
+constexpr const char* kDeleteLetter =
+    "DELETE FROM letters WHERE sender_gln = $1 AND letter_id = $2";
+constexpr const char* kInsertLetter =
+    "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash, "
+    "status) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr const char* kUpdateReceipt =
+    "UPDATE messages SET receipt = $2, receipt_sent_at = NULL WHERE id = $1";
+constexpr const char* kDeadlineState =
+    "SELECT state FROM deadlines WHERE requester_gln = $1 AND letter_id = $2";
+constexpr const char* kWatchReceipt =
+    "UPDATE messages SET receipt_sent_at = $2, resends = $3 WHERE id = $1";
+constexpr const char* kUpdateDelivery =
+    "UPDATE messages SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5 "
+    "WHERE id = $1";
+constexpr const char* kSelectState = "SELECT state FROM messages WHERE id = $1";
+constexpr const char* kRequeue =
+    "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1";
+constexpr const char* kInsertAudit = "INSERT INTO audit (at, kind, detail) VALUES ($1, $2, $3)";
+constexpr const char* kUpsertDeadline =
+    "INSERT INTO deadlines (" SB_DEADLINE_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+    "$19, $20) ON CONFLICT (requester_gln, letter_id) DO UPDATE SET kind = excluded.kind, "
+    "owed_by = excluded.owed_by, owed_to = excluded.owed_to, form = excluded.form, "
+    "opened_at = excluded.opened_at, due = excluded.due, due_end = excluded.due_end, "
+    "state = excluded.state, answered_at = excluded.answered_at, "
+    "closed_at = excluded.closed_at, days_late = excluded.days_late, "
+    "overdue = excluded.overdue, reminder_steps_done = excluded.reminder_steps_done, "
+    "next_action_at = excluded.next_action_at, generation = excluded.generation, "
+    "discharge_date = excluded.discharge_date, lead_time_days = excluded.lead_time_days, "
+    "notice_late = excluded.notice_late";
+
+// Read side.
+constexpr const char* kFindLetter =
+    "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln, l.status FROM letters l "
+    "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = $1 AND l.letter_id = $2";
+constexpr const char* kFindEarlierVersion =
+    "SELECT message_id FROM letter_versions "
+    "WHERE sender_gln = $1 AND letter_id = $2 AND content_hash = $3 ORDER BY message_id LIMIT 1";
+constexpr const char* kSelectMessage = "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id = $1";
+// Letters of the messages whose ids are in the array $1, superseded versions included.
+constexpr const char* kSelectLetters =
+    "SELECT message_id, letter_id, type, content_hash, status, position FROM letters "
+    "WHERE message_id = ANY ($1::bigint[]) "
+    "UNION ALL SELECT message_id, letter_id, type, content_hash, status, position "
+    "FROM letter_versions WHERE message_id = ANY ($1::bigint[]) ORDER BY 1, 6";
+constexpr const char* kSelectEvents =
+    "SELECT message_id, at, kind, detail FROM events WHERE message_id = $1 ORDER BY id";
+constexpr const char* kPending =
+    "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at FROM messages "
+    "WHERE state = 'pending' ORDER BY next_attempt_at, id";
+constexpr const char* kReceiptsOwed =
+    "SELECT id, receiver_endpoint, receipt_sent_at, resends FROM messages "
+    "WHERE receipt_sent_at IS NOT NULL ORDER BY receipt_sent_at, id";
+constexpr const char* kFindDeadline =
+    "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE requester_gln = $1 AND letter_id = $2";
+constexpr const char* kDueDeadlines =
+    "SELECT " SB_DEADLINE_COLUMNS
+    " FROM deadlines WHERE next_action_at IS NOT NULL AND next_action_at <= $1 "
+    "ORDER BY next_action_at, id LIMIT $2";
+constexpr const char* kDeadlinesOpenedBetween =
+    "SELECT " SB_DEADLINE_COLUMNS
+    " FROM deadlines WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at, id";
+
+// list_messages(): $1 the id bound (after_id, or before_id newest first), $2 limit, $3 state,
+// $4 endpoint; typed, so a statement may leave some unused. The endpoint lists take at most
+// `limit` ids from each endpoint index, so they stay cheap on a large table.
+const std::vector<unsigned> kListTypes = {kPgInt8, kPgInt8, kPgText, kPgText};
+
+std::string list_sql(bool by_state, bool by_endpoint, bool newest_first) {
+  const std::string cmp = newest_first ? " < $1" : " > $1";
+  const std::string order = newest_first ? " ORDER BY id DESC LIMIT $2" : " ORDER BY id LIMIT $2";
+  const std::string state = by_state ? " AND state = $3" : "";
+  const std::string select = "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE ";
+  if (!by_endpoint) return select + "id" + cmp + state + order;
+  const auto side = [&](const char* column, const char* alias) {
+    return std::string("SELECT id FROM (SELECT id FROM messages WHERE ") + column + " = $4" +
+           state + " AND id" + cmp + order + ") " + alias;
+  };
+  return select + "id IN (" + side("sender_endpoint", "s") + " UNION ALL " +
+         side("receiver_endpoint", "r") + ")" + order;
+}
+
+// list_deadlines(): which criteria a filter sets, and so which statement serves it. Parameters:
+// $1 limit, $2 offset, $3 state, $4 now, $5 due_before, $6 form, $7 kind, $8 opened_before,
+// $9 opened_after, $10 endpoint, $11 limit + offset.
+enum DeadlineShape : unsigned {
+  kByState = 1u << 0,
+  kOverdue = 1u << 1,
+  kDueBefore = 1u << 2,
+  kByForm = 1u << 3,
+  kByKind = 1u << 4,
+  kOpenedBefore = 1u << 5,
+  kOpenedAfter = 1u << 6,
+  kByEndpoint = 1u << 7,
+};
+const std::vector<unsigned> kDeadlineListTypes = {kPgInt8, kPgInt8, kPgText, kPgInt8,
+                                                  kPgInt8, kPgText, kPgText, kPgInt8,
+                                                  kPgInt8, kPgText, kPgInt8};
+
+std::string deadline_list_sql(unsigned shape) {
+  std::string terms;
+  const auto term = [&](DeadlineShape bit, const char* sql) {
+    if (shape & bit) {
+      terms += " AND ";
+      terms += sql;
+    }
+  };
+  term(kByState, "state = $3");
+  term(kOverdue, "due_end <= $4");  // past_due: at due_end it has passed
+  term(kDueBefore, "due_end <= $5");
+  term(kByForm, "form = $6");
+  term(kByKind, "kind = $7");
+  term(kOpenedBefore, "opened_at < $8");
+  term(kOpenedAfter, "opened_at > $9");
+  const std::string select = "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE ";
+  const std::string page = " ORDER BY due_end, id LIMIT $1 OFFSET $2";
+  if (!(shape & kByEndpoint)) return select + "true" + terms + page;
+  const auto side = [&](const char* column, const char* alias) {
+    return std::string("SELECT id FROM (SELECT id FROM deadlines WHERE ") + column + " = $10" +
+           terms + " ORDER BY due_end, id LIMIT $11) " + alias;
+  };
+  return select + "id IN (" + side("owed_by", "b") + " UNION ALL " + side("owed_to", "t") + ")" +
+         page;
+}
+
+#undef SB_MESSAGE_COLUMNS
+#undef SB_DEADLINE_COLUMNS
+
+// Binds a Deadline in column order: instants as ms, dates as 'YYYY-MM-DD', enumerations by their
+// to_string() names, empty optionals as NULL.
+Result<PgParams> deadline_params(const Deadline& d) {
+  if (!d.due.ok())
+    return make_error(Errc::kInvalid,
+                      "deadline for letter " + d.key.letter_id + ": due is not a valid date");
+  if (d.discharge_date && !d.discharge_date->ok())
+    return make_error(Errc::kInvalid, "deadline for letter " + d.key.letter_id +
+                                          ": discharge_date is not a valid date");
+  PgParams p;
+  p.text(to_string(d.kind))
+      .text(d.key.requester_gln)
+      .text(d.key.letter_id)
+      .text(d.owed_by)
+      .text(d.owed_to)
+      .text(d.form)
+      .time(d.opened_at)
+      .text(format_date(d.due))
+      .time(d.due_end)
+      .text(to_string(d.state))
+      .opt_time(d.answered_at)
+      .opt_time(d.closed_at)
+      .int64(d.days_late)
+      .int64(d.overdue ? 1 : 0)
+      .int64(d.reminder_steps_done)
+      .opt_time(d.next_action_at)
+      .int64(d.generation);
+  if (d.discharge_date)
+    p.text(format_date(*d.discharge_date));
+  else
+    p.null();
+  if (d.lead_time_days)
+    p.int64(*d.lead_time_days);
+  else
+    p.null();
+  p.int64(d.notice_late ? 1 : 0);
+  return p;
+}
+
+Result<Deadline> deadline_from_row(const PgResult& q, int row) {
+  Deadline d;
+  d.key.requester_gln = q.text_at(row, 1);
+  d.key.letter_id = q.text_at(row, 2);
+  const auto bad = [&](std::string_view what) {
+    return storage_error("store: deadline for letter " + d.key.letter_id + " has an unknown " +
+                         std::string(what));
+  };
+  const auto kind = parse_deadline_kind(q.text_at(row, 0));
+  if (!kind) return bad("kind");
+  d.kind = *kind;
+  d.owed_by = q.text_at(row, 3);
+  d.owed_to = q.text_at(row, 4);
+  d.form = q.text_at(row, 5);
+  d.opened_at = q.time_at(row, 6);
+  const auto due = parse_date(q.text_at(row, 7));
+  if (!due) return bad("due date");
+  d.due = *due;
+  d.due_end = q.time_at(row, 8);
+  const auto state = parse_deadline_state(q.text_at(row, 9));
+  if (!state) return bad("state");
+  d.state = *state;
+  d.answered_at = q.opt_time_at(row, 10);
+  d.closed_at = q.opt_time_at(row, 11);
+  d.days_late = static_cast<int>(q.int64_at(row, 12));
+  d.overdue = q.int64_at(row, 13) != 0;
+  d.reminder_steps_done = static_cast<int>(q.int64_at(row, 14));
+  d.next_action_at = q.opt_time_at(row, 15);
+  d.generation = static_cast<int>(q.int64_at(row, 16));
+  if (!q.null_at(row, 17)) {
+    const auto discharge = parse_date(q.text_at(row, 17));
+    if (!discharge) return bad("discharge date");
+    d.discharge_date = *discharge;
+  }
+  if (!q.null_at(row, 18)) d.lead_time_days = static_cast<int>(q.int64_at(row, 18));
+  d.notice_late = q.int64_at(row, 19) != 0;
+  return d;
+}
+
+Result<std::vector<Deadline>> deadlines_from(const PgResult& q) {
+  std::vector<Deadline> out;
+  out.reserve(static_cast<std::size_t>(q.rows()));
+  for (int i = 0; i < q.rows(); ++i) {
+    auto d = deadline_from_row(q, i);
+    if (!d) return d.error();
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+// Reads message columns of one row (letters are read separately).
+Result<MessageRecord> message_from_row(const PgResult& q, int row) {
+  MessageRecord m;
+  m.id = q.int64_at(row, 0);
+  m.envelope_id = q.text_at(row, 1);
+  m.sender_gln = q.text_at(row, 2);
+  m.receiver_gln = q.text_at(row, 3);
+  m.sender_endpoint = q.text_at(row, 4);
+  m.receiver_endpoint = q.text_at(row, 5);
+  m.body = q.bytes_at(row, 6);
+  m.acceptance = q.bytes_at(row, 7);
+  m.receipt_requested = q.int64_at(row, 8) != 0;
+  m.contains_cpr = q.int64_at(row, 9) != 0;
+  m.received_at = q.time_at(row, 10);
+  const auto state = parse_delivery_state(q.text_at(row, 11));
+  if (!state) return storage_error("store: unknown state in message " + std::to_string(m.id));
+  m.state = *state;
+  m.attempts = static_cast<int>(q.int64_at(row, 12));
+  m.next_attempt_at = q.time_at(row, 13);
+  m.last_error = q.text_at(row, 14);
+  const auto receipt = parse_receipt_state(q.text_at(row, 15));
+  if (!receipt) return storage_error("store: unknown receipt in message " + std::to_string(m.id));
+  m.receipt = *receipt;
+  return m;
+}
+
+// Appends the letters in `q` (kSelectLetters' columns) to the records, matched by message id.
+Result<void> attach_letters(const PgResult& q, std::vector<MessageRecord>& records) {
+  for (int i = 0; i < q.rows(); ++i) {
+    const std::int64_t message_id = q.int64_at(i, 0);
+    const auto type = parse_letter_type(q.text_at(i, 2));
+    if (!type)
+      return storage_error("store: unknown letter type in message " + std::to_string(message_id));
+    const auto status = parse_letter_status(q.text_at(i, 4));
+    if (!status)
+      return storage_error("store: unknown letter status in message " +
+                           std::to_string(message_id));
+    for (auto& m : records)
+      if (m.id == message_id)
+        m.letters.push_back(NewLetter{q.text_at(i, 1), *type, q.text_at(i, 3), *status});
+  }
+  return {};
+}
+
+std::string id_array(const std::vector<MessageRecord>& records) {
+  std::string out = "{";
+  for (const auto& m : records) {
+    if (out.size() > 1) out += ',';
+    out += std::to_string(m.id);
+  }
+  return out + "}";
+}
+
+// A read-only snapshot on the reader connection: statements inside it see one state.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(PgConnection& c) : c_(c) {
+    begun_ = c_.reconnect_if_lost();
+    if (begun_) begun_ = c_.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin read");
+  }
+  ~ReadSnapshot() {
+    if (c_.in_transaction()) (void)c_.exec("COMMIT", "end read");
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  const Result<void>& begun() const { return begun_; }
+
+ private:
+  PgConnection& c_;
+  Result<void> begun_;
+};
+
+}  // namespace
+
+PostgresStore::PostgresStore(std::unique_ptr<PgConnection> writer,
+                             std::unique_ptr<PgConnection> reader)
+    : writer_(std::move(writer)), reader_(std::move(reader)) {}
+
+PostgresStore::~PostgresStore() {
+  if (writer_ && writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& conninfo) {
+  const auto fail = [&](const std::string& why) {
+    const std::string where = describe_conninfo(conninfo);
+    return storage_error("cannot open PostgreSQL store" + (where.empty() ? "" : " (" + where + ")") +
+                         ": " + why);
+  };
+  auto writer = PgConnection::connect(conninfo);
+  if (!writer) return fail(writer.error().detail);
+  // The store_head lock serialises writers; each statement after it must see what the previous
+  // holder committed, which READ COMMITTED gives (whatever the server's default).
+  if (auto r = (*writer)->set_up_session("SET default_transaction_isolation = 'read committed'",
+                                         "set isolation");
+      !r)
+    return fail(r.error().detail);
+  if (auto r = migrate_postgres(**writer); !r) return fail(r.error().detail);
+  auto reader = PgConnection::connect(conninfo);
+  if (!reader) return fail(reader.error().detail);
+  if (auto r = (*reader)->set_up_session("SET default_transaction_read_only = on", "read only");
+      !r)
+    return fail(r.error().detail);
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(std::move(*writer), std::move(*reader)));
+}
+
+Result<PgResult> PostgresStore::wrun(const std::string& name, const std::string& sql,
+                                     const PgParams& params, std::string_view what,
+                                     const std::vector<unsigned>& types) {
+  if (!writer_->prepared(name))
+    if (auto r = writer_->prepare(name, sql, types, what); !r) return r.error();
+  return writer_->run(name, params, what);
+}
+
+Result<PgResult> PostgresStore::rrun(const std::string& name, const std::string& sql,
+                                     const PgParams& params, std::string_view what,
+                                     const std::vector<unsigned>& types) {
+  if (!reader_->in_transaction())
+    if (auto r = reader_->reconnect_if_lost(); !r) return r.error();
+  if (!reader_->prepared(name))
+    if (auto r = reader_->prepare(name, sql, types, what); !r) return r.error();
+  return reader_->run(name, params, what);
+}
+
+Result<void> PostgresStore::lock_head() {
+  if (auto r = wrun("lock_head", kLockHead, PgParams{}, "lock the store head"); !r)
+    return r.error();
+  auto h = wrun("read_head", kReadHead, PgParams{}, "read the store head");
+  if (!h) return h.error();
+  next_id_ = h->int64_at(0, 0) + 1;
+  audit_head_ = h->null_at(0, 1) ? AuditHead{} : AuditHead{h->int64_at(0, 1), h->text_at(0, 2)};
+  head_locked_ = true;
+  return {};
+}
+
+template <typename T, typename Op>
+Result<T> PostgresStore::atomically(Op&& op) {
+  const bool own = !in_batch_;
+  if (own) {
+    if (auto r = writer_->reconnect_if_lost(); !r) return r.error();
+    if (auto r = writer_->exec("BEGIN", "begin"); !r) return r.error();
+    head_locked_ = false;
+  } else if (!writer_->in_transaction()) {
+    return storage_error("store: the batch was rolled back after an earlier failure");
+  }
+  Result<T> result = storage_error("store: the store head is not locked");
+  // The lock is taken before the savepoint: a row lock taken inside a savepoint that is rolled
+  // back would be released with it.
+  if (auto locked = head_locked_ ? Result<void>() : lock_head(); !locked) {
+    result = locked.error();
+  } else if (auto sp = own ? Result<void>() : writer_->exec("SAVEPOINT op", "savepoint"); !sp) {
+    result = sp.error();
+  } else {
+    op_head_ = audit_head_;
+    op_next_id_ = next_id_;
+    result = op();
+    if (result) {
+      auto done = own ? writer_->query("COMMIT", PgParams{}, "commit")
+                      : writer_->query("RELEASE SAVEPOINT op", PgParams{}, "release savepoint");
+      if (done && (!own || done->command() == "COMMIT")) {
+        if (own) {
+          head_locked_ = false;
+        } else {
+          audit_head_ = std::move(op_head_);
+          next_id_ = op_next_id_;
+        }
+        return result;
+      }
+      result = done ? storage_error("store: the transaction was rolled back") : done.error();
+    }
+    if (!own && writer_->in_transaction()) {
+      (void)writer_->exec("ROLLBACK TO SAVEPOINT op", "rollback to savepoint");
+      (void)writer_->exec("RELEASE SAVEPOINT op", "release savepoint");
+      return result;
+    }
+  }
+  if (own) {
+    if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
+    head_locked_ = false;
+  }
+  return result;
+}
+
+Result<void> PostgresStore::write_operation(const std::function<Result<void>()>& op) {
+  return atomically<void>(op);
+}
+
+// --- write side ---
+
+Result<void> PostgresStore::begin_batch() {
+  if (in_batch_) return storage_error("store: a batch is already open");
+  if (auto r = writer_->reconnect_if_lost(); !r) return r;
+  if (auto r = writer_->exec("BEGIN", "begin batch"); !r) return r;
+  in_batch_ = true;
+  head_locked_ = false;
+  return {};
+}
+
+Result<void> PostgresStore::commit_batch() {
+  if (!in_batch_) return storage_error("store: no batch is open");
+  in_batch_ = false;
+  head_locked_ = false;
+  auto r = writer_->query("COMMIT", PgParams{}, "commit batch");
+  if (r && r->command() == "COMMIT") return {};
+  // The contract is all or nothing: a transaction left open is rolled back here.
+  if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
+  if (!r) return r.error();
+  return storage_error("store: commit batch: the transaction was rolled back");
+}
+
+void PostgresStore::rollback_batch() {
+  in_batch_ = false;
+  head_locked_ = false;
+  if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
+}
+
+Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::string_view kind,
+                                         std::string_view actor, std::string_view subject,
+                                         std::string_view detail) {
+  AuditEntry e;
+  e.seq = head.seq + 1;
+  e.at = at;
+  e.kind = kind;
+  e.actor = actor.empty() ? std::string_view("broker") : actor;
+  e.subject = subject;
+  e.detail = detail;
+  e.prev_hash = head.hash;
+  e.hash = audit_entry_hash(e);
+  PgParams p;
+  p.int64(e.seq).time(e.at).text(e.kind).text(e.actor).text(e.subject).text(e.detail).text(
+      e.prev_hash).text(e.hash);
+  if (auto r = wrun("chain_insert", kInsertChainEntry, p, "append audit entry"); !r)
+    return r.error();
+  head.seq = e.seq;
+  head.hash = std::move(e.hash);
+  return {};
+}
+
+Result<void> PostgresStore::insert_event(std::int64_t message_id, TimePoint at,
+                                         std::string_view kind, std::string_view detail,
+                                         std::string_view actor, std::string_view subject_more) {
+  PgParams p;
+  p.int64(message_id).time(at).text(kind).text(detail);
+  if (auto r = wrun("event_insert", kInsertEvent, p, "insert event"); !r) {
+    if (writer_->last_sqlstate() == kPgForeignKeyViolation) return not_found(message_id);
+    return r.error();
+  }
+  std::string subject = "message " + std::to_string(message_id);
+  if (!subject_more.empty()) {
+    subject += ' ';
+    subject += subject_more;
+  }
+  return append_chain(op_head_, at, kind, actor, subject, detail);
+}
+
+Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
+  const NewMessage& message = plan.message;
+  if (message.letters.empty())
+    return make_error(Errc::kInvalid, "a message must carry at least one letter");
+  return atomically<std::int64_t>([&]() -> Result<std::int64_t> {
+    const std::int64_t id = op_next_id_;
+    {
+      PgParams p;
+      p.int64(id)
+          .text(message.envelope_id)
+          .text(message.sender_gln)
+          .text(message.receiver_gln)
+          .text(message.sender_endpoint)
+          .text(message.receiver_endpoint)
+          .bytes(message.body)
+          .bytes(message.acceptance)
+          .int64(message.receipt_requested ? 1 : 0)
+          .int64(message.contains_cpr ? 1 : 0)
+          .time(message.received_at);
+      if (auto r = wrun("message_insert", kInsertMessage, p, "insert message"); !r)
+        return r.error();
+      op_next_id_ = id + 1;
+    }
+    auto stale = [](const std::string& letter_id) {
+      return make_error(Errc::kStale, "letter " + letter_id + " changed since the decision");
+    };
+    for (const Supersession& old : plan.supersedes) {
+      // The version the decision replaced must still be the latest (another broker may have
+      // stored a newer one meanwhile).
+      {
+        auto q = wrun("letter_for_accept", kFindLetterForAccept,
+                      PgParams().text(message.sender_gln).text(old.letter_id), "find letter");
+        if (!q) return q.error();
+        if (q->rows() == 0 || q->int64_at(0, 0) != old.old_message_id ||
+            q->text_at(0, 1) != old.old_content_hash)
+          return stale(old.letter_id);
+      }
+      PgParams archive;
+      archive.text(message.sender_gln)
+          .text(old.letter_id)
+          .int64(old.old_message_id)
+          .int64(id)
+          .time(message.received_at);
+      if (auto r = wrun("letter_archive", kArchiveLetter, archive, "archive letter version"); !r)
+        return r.error();
+      if (auto r = wrun("letter_delete", kDeleteLetter,
+                        PgParams().text(message.sender_gln).text(old.letter_id),
+                        "replace letter version");
+          !r)
+        return r.error();
+    }
+    for (std::size_t i = 0; i < message.letters.size(); ++i) {
+      const auto& letter = message.letters[i];
+      PgParams p;
+      p.text(message.sender_gln)
+          .text(letter.letter_id)
+          .int64(id)
+          .int64(static_cast<std::int64_t>(i))
+          .text(to_string(letter.type))
+          .text(letter.content_hash)
+          .text(to_string(letter.status));
+      if (auto r = wrun("letter_insert", kInsertLetter, p, "insert letter"); !r) {
+        // The letter the decision took as new is stored by now: a resend raced this one.
+        if (writer_->last_sqlstate() == kPgUniqueViolation) return stale(letter.letter_id);
+        return r.error();
+      }
+    }
+    auto target = [id](std::int64_t message_id) { return message_id == 0 ? id : message_id; };
+    for (const MessageEvent& e : plan.events)
+      if (auto r = insert_event(target(e.message_id), e.at, e.kind, e.detail, e.actor); !r)
+        return r.error();
+    for (const ReceiptUpdate& u : plan.receipts) {
+      auto q = wrun("receipt_update", kUpdateReceipt,
+                    PgParams().int64(u.message_id).text(to_string(u.state)), "set receipt");
+      if (!q) return q.error();
+      if (q->affected() == 0) return not_found(u.message_id);
+      if (auto r = insert_event(u.message_id, u.event.at, u.event.kind, u.event.detail,
+                                u.event.actor);
+          !r)
+        return r.error();
+    }
+    for (const DeadlineWrite& w : plan.deadlines) {
+      if (w.expect_open) {
+        auto q = wrun("deadline_state", kDeadlineState,
+                      PgParams().text(w.deadline.key.requester_gln).text(w.deadline.key.letter_id),
+                      "deadline state");
+        if (!q) return q.error();
+        if (q->rows() == 0 || q->text_at(0, 0) != to_string(DeadlineState::kOpen))
+          return make_error(Errc::kStale, "deadline for letter " + w.deadline.key.letter_id +
+                                              " changed since the decision");
+      }
+      MessageEvent e = w.event;
+      e.message_id = target(w.message_id);
+      if (auto r = write_deadline(w.deadline, e.message_id, e); !r) return r.error();
+    }
+    return id;
+  });
+}
+
+Result<void> PostgresStore::update_delivery(std::int64_t message_id, DeliveryState state,
+                                            int attempts, TimePoint next_attempt_at,
+                                            const std::string& last_error,
+                                            const MessageEvent& event) {
+  return atomically<void>([&]() -> Result<void> {
+    PgParams p;
+    p.int64(message_id).text(to_string(state)).int64(attempts).time(next_attempt_at).text(
+        last_error);
+    auto q = wrun("delivery_update", kUpdateDelivery, p, "update delivery");
+    if (!q) return q.error();
+    if (q->affected() == 0) return not_found(message_id);
+    return insert_event(message_id, event.at, event.kind, event.detail, event.actor);
+  });
+}
+
+Result<void> PostgresStore::set_receipt(std::int64_t message_id, ReceiptState receipt,
+                                        const MessageEvent& event) {
+  return atomically<void>([&]() -> Result<void> {
+    auto q = wrun("receipt_update", kUpdateReceipt,
+                  PgParams().int64(message_id).text(to_string(receipt)), "set receipt");
+    if (!q) return q.error();
+    if (q->affected() == 0) return not_found(message_id);
+    return insert_event(message_id, event.at, event.kind, event.detail, event.actor);
+  });
+}
+
+Result<void> PostgresStore::watch_receipt(std::int64_t message_id,
+                                          std::optional<TimePoint> last_sent, int resends) {
+  return atomically<void>([&]() -> Result<void> {
+    auto q = wrun("receipt_watch", kWatchReceipt,
+                  PgParams().int64(message_id).opt_time(last_sent).int64(resends),
+                  "watch receipt");
+    if (!q) return q.error();
+    if (q->affected() == 0) return not_found(message_id);
+    return {};
+  });
+}
+
+Result<void> PostgresStore::append_event(const MessageEvent& event) {
+  return atomically<void>([&]() -> Result<void> {
+    return insert_event(event.message_id, event.at, event.kind, event.detail, event.actor);
+  });
+}
+
+Result<void> PostgresStore::requeue(std::int64_t message_id, TimePoint now) {
+  return atomically<void>([&]() -> Result<void> {
+    auto q = wrun("state_select", kSelectState, PgParams().int64(message_id), "read state");
+    if (!q) return q.error();
+    if (q->rows() == 0) return not_found(message_id);
+    const std::string from = q->text_at(0, 0);
+    if (from != to_string(DeliveryState::kDeadLettered) &&
+        from != to_string(DeliveryState::kRefused))
+      return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " + from +
+                                             "; only dead-lettered or refused messages can be "
+                                             "requeued");
+    if (auto r = wrun("requeue", kRequeue, PgParams().int64(message_id).time(now), "requeue"); !r)
+      return r.error();
+    return insert_event(message_id, now, "requeued", "from " + from, {});
+  });
+}
+
+Result<void> PostgresStore::audit(TimePoint at, const std::string& kind,
+                                  const std::string& detail) {
+  return atomically<void>([&]() -> Result<void> {
+    if (auto r = wrun("audit_insert", kInsertAudit, PgParams().time(at).text(kind).text(detail),
+                      "insert audit");
+        !r)
+      return r.error();
+    return append_chain(op_head_, at, kind, "broker", "input", detail);
+  });
+}
+
+Result<void> PostgresStore::audit_action(TimePoint at, const std::string& actor,
+                                         const std::string& action, const std::string& subject,
+                                         const std::string& detail) {
+  if (actor.empty() || action.empty() || subject.empty())
+    return make_error(Errc::kInvalid, "an audited action needs an actor, an action and a subject");
+  return atomically<void>([&]() -> Result<void> {
+    return append_chain(op_head_, at, action, actor, subject, detail);
+  });
+}
+
+Result<void> PostgresStore::put_deadline(const Deadline& d, std::int64_t message_id,
+                                         const MessageEvent& event) {
+  return atomically<void>([&]() -> Result<void> { return write_deadline(d, message_id, event); });
+}
+
+Result<void> PostgresStore::write_deadline(const Deadline& d, std::int64_t message_id,
+                                           const MessageEvent& event) {
+  auto p = deadline_params(d);
+  if (!p) return p.error();
+  if (auto r = wrun("deadline_upsert", kUpsertDeadline, *p, "put deadline"); !r) return r.error();
+  // Without an event nothing an operator sees changed (the sweep moving its index on): no
+  // timeline line, no audit entry.
+  if (event.kind.empty()) return {};
+  return insert_event(message_id, event.at, event.kind, event.detail, event.actor,
+                      "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
+}
+
+// --- read side ---
+
+Result<std::optional<LetterLocation>> PostgresStore::find_letter(const std::string& sender_gln,
+                                                                 const std::string& letter_id) {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("letter_find", kFindLetter, PgParams().text(sender_gln).text(letter_id),
+                "find letter");
+  if (!q) return q.error();
+  if (q->rows() == 0) return std::optional<LetterLocation>();
+  const auto type = parse_letter_type(q->text_at(0, 1));
+  if (!type) return storage_error("store: unknown letter type for letter " + letter_id);
+  const auto status = parse_letter_status(q->text_at(0, 4));
+  if (!status) return storage_error("store: unknown letter status for letter " + letter_id);
+  return std::optional<LetterLocation>(LetterLocation{
+      .message_id = q->int64_at(0, 0),
+      .type = *type,
+      .content_hash = q->text_at(0, 2),
+      .receiver_gln = q->text_at(0, 3),
+      .status = *status,
+  });
+}
+
+Result<std::optional<std::int64_t>> PostgresStore::find_letter_version(
+    const std::string& sender_gln, const std::string& letter_id,
+    const std::string& content_hash) {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("letter_version_find", kFindEarlierVersion,
+                PgParams().text(sender_gln).text(letter_id).text(content_hash),
+                "find letter version");
+  if (!q) return q.error();
+  if (q->rows() == 0) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>(q->int64_at(0, 0));
+}
+
+Result<std::vector<NewLetter>> PostgresStore::read_letters(std::int64_t message_id) {
+  std::vector<MessageRecord> one(1);
+  one[0].id = message_id;
+  auto q = rrun("letters_select", kSelectLetters, PgParams().text(id_array(one)), "read letters");
+  if (!q) return q.error();
+  if (auto r = attach_letters(*q, one); !r) return r.error();
+  return std::move(one[0].letters);
+}
+
+Result<std::optional<MessageRecord>> PostgresStore::get_message(std::int64_t message_id) {
+  std::lock_guard lock(read_mu_);
+  ReadSnapshot snapshot(*reader_);
+  if (!snapshot.begun()) return snapshot.begun().error();
+  auto q = rrun("message_select", kSelectMessage, PgParams().int64(message_id), "read message");
+  if (!q) return q.error();
+  if (q->rows() == 0) return std::optional<MessageRecord>();
+  auto m = message_from_row(*q, 0);
+  if (!m) return m.error();
+  auto letters = read_letters(message_id);
+  if (!letters) return letters.error();
+  m->letters = std::move(*letters);
+  return std::optional<MessageRecord>(std::move(*m));
+}
+
+Result<std::vector<MessageEvent>> PostgresStore::timeline(std::int64_t message_id) {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("events_select", kSelectEvents, PgParams().int64(message_id), "read timeline");
+  if (!q) return q.error();
+  std::vector<MessageEvent> events;
+  events.reserve(static_cast<std::size_t>(q->rows()));
+  for (int i = 0; i < q->rows(); ++i)
+    events.push_back(
+        MessageEvent{q->int64_at(i, 0), q->time_at(i, 1), q->text_at(i, 2), q->text_at(i, 3)});
+  return events;
+}
+
+Result<std::vector<MessageRecord>> PostgresStore::list_messages(const MessageFilter& filter) {
+  std::vector<MessageRecord> out;
+  if (filter.limit <= 0) return out;
+  const bool by_state = filter.state.has_value();
+  const bool by_endpoint = filter.endpoint.has_value();
+  const std::string name = std::string("list_") + (by_state ? "s" : "") +
+                           (by_endpoint ? "e" : "") + (filter.newest_first ? "n" : "");
+  const std::int64_t bound = !filter.newest_first ? filter.after_id
+                             : filter.before_id > 0
+                                 ? filter.before_id
+                                 : std::numeric_limits<std::int64_t>::max();
+  PgParams p;
+  p.int64(bound).int64(filter.limit);
+  if (by_state)
+    p.text(to_string(*filter.state));
+  else
+    p.null();
+  if (by_endpoint)
+    p.text(*filter.endpoint);
+  else
+    p.null();
+  std::lock_guard lock(read_mu_);
+  ReadSnapshot snapshot(*reader_);
+  if (!snapshot.begun()) return snapshot.begun().error();
+  auto q = rrun(name, list_sql(by_state, by_endpoint, filter.newest_first), p, "list messages",
+                kListTypes);
+  if (!q) return q.error();
+  out.reserve(static_cast<std::size_t>(q->rows()));
+  for (int i = 0; i < q->rows(); ++i) {
+    auto m = message_from_row(*q, i);
+    if (!m) return m.error();
+    out.push_back(std::move(*m));
+  }
+  if (out.empty()) return out;
+  auto letters =
+      rrun("letters_select", kSelectLetters, PgParams().text(id_array(out)), "read letters");
+  if (!letters) return letters.error();
+  if (auto r = attach_letters(*letters, out); !r) return r.error();
+  return out;
+}
+
+Result<std::vector<PendingDelivery>> PostgresStore::pending_deliveries() {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("pending", kPending, PgParams{}, "read pending deliveries");
+  if (!q) return q.error();
+  std::vector<PendingDelivery> out;
+  out.reserve(static_cast<std::size_t>(q->rows()));
+  for (int i = 0; i < q->rows(); ++i)
+    out.push_back(PendingDelivery{
+        .message_id = q->int64_at(i, 0),
+        .receiver_endpoint = q->text_at(i, 1),
+        .attempts = static_cast<int>(q->int64_at(i, 2)),
+        .received_at = q->time_at(i, 3),
+        .next_attempt_at = q->time_at(i, 4),
+    });
+  return out;
+}
+
+Result<std::vector<ReceiptOwed>> PostgresStore::receipts_owed() {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("receipts_owed", kReceiptsOwed, PgParams{}, "receipts owed");
+  if (!q) return q.error();
+  std::vector<ReceiptOwed> out;
+  out.reserve(static_cast<std::size_t>(q->rows()));
+  for (int i = 0; i < q->rows(); ++i)
+    out.push_back({q->int64_at(i, 0), q->text_at(i, 1), q->time_at(i, 2),
+                   static_cast<int>(q->int64_at(i, 3))});
+  return out;
+}
+
+Result<std::optional<Deadline>> PostgresStore::find_deadline(const DeadlineKey& key) {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("deadline_find", kFindDeadline,
+                PgParams().text(key.requester_gln).text(key.letter_id), "find deadline");
+  if (!q) return q.error();
+  if (q->rows() == 0) return std::optional<Deadline>();
+  auto d = deadline_from_row(*q, 0);
+  if (!d) return d.error();
+  return std::optional<Deadline>(std::move(*d));
+}
+
+Result<std::vector<Deadline>> PostgresStore::due_deadlines(TimePoint now, int limit) {
+  if (limit <= 0) return std::vector<Deadline>();
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("deadlines_due", kDueDeadlines, PgParams().time(now).int64(limit),
+                "read due deadlines");
+  if (!q) return q.error();
+  return deadlines_from(*q);
+}
+
+Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter& filter) {
+  if (filter.overdue_only && !filter.now)
+    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
+  std::optional<DeadlineState> state = filter.state;
+  if (filter.overdue_only) {
+    if (state && *state != DeadlineState::kOpen) return std::vector<Deadline>();
+    state = DeadlineState::kOpen;
+  }
+  if (filter.limit <= 0) return std::vector<Deadline>();
+  const std::int64_t limit = filter.limit;
+  const std::int64_t offset = std::max(filter.offset, 0);
+
+  unsigned shape = 0;
+  if (state) shape |= kByState;
+  if (filter.overdue_only) shape |= kOverdue;
+  if (filter.due_before) shape |= kDueBefore;
+  if (filter.form) shape |= kByForm;
+  if (filter.kind) shape |= kByKind;
+  if (filter.opened_before) shape |= kOpenedBefore;
+  if (filter.opened_after) shape |= kOpenedAfter;
+  if (filter.endpoint) shape |= kByEndpoint;
+
+  PgParams p;
+  p.int64(limit).int64(offset);
+  if (state)
+    p.text(to_string(*state));
+  else
+    p.null();
+  if (filter.overdue_only)
+    p.time(*filter.now);
+  else
+    p.null();
+  p.opt_time(filter.due_before);
+  if (filter.form)
+    p.text(*filter.form);
+  else
+    p.null();
+  if (filter.kind)
+    p.text(to_string(*filter.kind));
+  else
+    p.null();
+  p.opt_time(filter.opened_before).opt_time(filter.opened_after);
+  if (filter.endpoint)
+    p.text(*filter.endpoint);
+  else
+    p.null();
+  p.int64(limit + offset);
+
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("deadlines_list_" + std::to_string(shape), deadline_list_sql(shape), p,
+                "list deadlines", kDeadlineListTypes);
+  if (!q) return q.error();
+  return deadlines_from(*q);
+}
+
+Result<std::vector<Deadline>> PostgresStore::deadlines_opened_between(TimePoint from,
+                                                                      TimePoint to) {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("deadlines_opened", kDeadlinesOpenedBetween, PgParams().time(from).time(to),
+                "read deadlines opened");
+  if (!q) return q.error();
+  return deadlines_from(*q);
+}
+
+}  // namespace sektorbro

@@ -1,0 +1,119 @@
+// PostgresStore: the Store on PostgreSQL (issue 11, item 1), for one or several brokers sharing
+// one database. Same contract and semantics as SqliteStore (store.hpp); the schema and its
+// versions are in postgres_migrations.cpp.
+//
+// Connections: one for the writer thread, one for reads (guarded by a mutex, like SqliteStore's
+// reader). Every statement is prepared once per connection; every value is a bound parameter.
+//
+// Transactions: a batch is one transaction (group commit: one commit, one WAL flush, per batch);
+// each write operation inside it is a savepoint, so a failed operation leaves no trace and the
+// rest of the batch still commits. Outside a batch an operation is its own transaction.
+//
+// Several brokers on one database: the first write of every transaction locks the one row of
+// `store_head` (SELECT … FOR UPDATE), held until commit or rollback, and only then reads the audit
+// chain's head and the highest message id. So writers take turns per transaction: the chain
+// stays one chain, message ids grow in commit order, and the kStale preconditions of
+// store_message() are checked against everything any broker committed before.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "broker/store/audit_chain.hpp"
+#include "broker/store/postgres_connection.hpp"
+#include "broker/store/store.hpp"
+
+namespace sektorbro {
+
+class PostgresStore final : public Store {
+ public:
+  // Connects twice to `conninfo` (a libpq connection string or URI) and migrates the schema.
+  // Start-up errors come back as kStorage with a one-line reason that never holds the password.
+  static Result<std::unique_ptr<PostgresStore>> open(const std::string& conninfo);
+  ~PostgresStore() override;
+
+  Result<void> begin_batch() override;
+  Result<void> commit_batch() override;
+  void rollback_batch() override;
+  Result<std::int64_t> store_message(const MessagePlan& plan) override;
+  Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
+                               TimePoint next_attempt_at, const std::string& last_error,
+                               const MessageEvent& event) override;
+  Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
+                           const MessageEvent& event) override;
+  Result<void> watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,
+                             int resends) override;
+  Result<void> append_event(const MessageEvent& event) override;
+  Result<void> requeue(std::int64_t message_id, TimePoint now) override;
+  Result<void> audit(TimePoint at, const std::string& kind, const std::string& detail) override;
+  Result<void> audit_action(TimePoint at, const std::string& actor, const std::string& action,
+                            const std::string& subject, const std::string& detail) override;
+  Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
+                            const MessageEvent& event) override;
+
+  Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
+                                                    const std::string& letter_id) override;
+  Result<std::optional<std::int64_t>> find_letter_version(
+      const std::string& sender_gln, const std::string& letter_id,
+      const std::string& content_hash) override;
+  Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) override;
+  Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
+  Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
+  Result<std::vector<PendingDelivery>> pending_deliveries() override;
+  Result<std::vector<ReceiptOwed>> receipts_owed() override;
+  Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
+  Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
+  Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
+  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+
+ private:
+  PostgresStore(std::unique_ptr<PgConnection> writer, std::unique_ptr<PgConnection> reader);
+
+  // --- helpers for member functions defined in other files (e.g. postgres_leases.cpp) ---
+  //
+  // atomically(op): runs `op` (returning Result<T>) as one write operation on the writer
+  // connection: inside the open batch as a savepoint, otherwise as its own transaction; the
+  // store_head row is locked first, so `op` runs as the only writer on the database. On error
+  // nothing `op` wrote remains. `op` writes through wexec()/wrun() and may append to the audit
+  // chain with append_chain(op_head_, …) (it becomes the head only when the operation holds).
+  template <typename T, typename Op>
+  Result<T> atomically(Op&& op);
+  // atomically<void>(op) for files other than postgres_store.cpp (the template is defined there).
+  Result<void> write_operation(const std::function<Result<void>()>& op);
+  // Writer connection: a statement prepared on first use under `name` (keep names unique per
+  // file, e.g. "lease_take"), run with `params`. `types` as in PgConnection::prepare.
+  Result<PgResult> wrun(const std::string& name, const std::string& sql, const PgParams& params,
+                        std::string_view what, const std::vector<unsigned>& types = {});
+  // Reader connection, the same; the caller must hold read_mu_.
+  Result<PgResult> rrun(const std::string& name, const std::string& sql, const PgParams& params,
+                        std::string_view what, const std::vector<unsigned>& types = {});
+  PgConnection& writer() { return *writer_; }
+  PgConnection& reader() { return *reader_; }  // hold read_mu_
+
+  Result<void> lock_head();  // within the writer's open transaction
+  Result<void> append_chain(AuditHead& head, TimePoint at, std::string_view kind,
+                            std::string_view actor, std::string_view subject,
+                            std::string_view detail);
+  Result<void> insert_event(std::int64_t message_id, TimePoint at, std::string_view kind,
+                            std::string_view detail, std::string_view actor,
+                            std::string_view subject_more = {});
+  Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
+                              const MessageEvent& event);
+  Result<std::vector<NewLetter>> read_letters(std::int64_t message_id);
+
+  std::unique_ptr<PgConnection> writer_;
+  std::unique_ptr<PgConnection> reader_;
+  bool in_batch_ = false;  // writer thread only
+  // Set once the current transaction holds the store_head lock; audit_head_ and next_id_ are
+  // valid only then (another broker may write between our transactions).
+  bool head_locked_ = false;
+  AuditHead audit_head_;   // as of the last released savepoint
+  AuditHead op_head_;      // the running operation's copy
+  std::int64_t next_id_ = 1;     // the next message id, as of the last released savepoint
+  std::int64_t op_next_id_ = 1;  // the running operation's copy
+  std::mutex read_mu_;
+};
+
+}  // namespace sektorbro

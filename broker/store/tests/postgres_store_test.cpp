@@ -1,0 +1,367 @@
+// What only the PostgreSQL store has (the shared contract is in store_contract_test.cpp): its
+// schema versions, several brokers on one database (one audit chain, one id sequence, stale
+// plans across brokers), the audit verifier on PostgreSQL, bodies as bytes, errors without the
+// password, and a backup with pg_dump restored with pg_restore (issue 11, item 5).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "broker/intake/message_acceptor.hpp"
+#include "broker/store/postgres_audit_verify.hpp"
+#include "broker/store/postgres_connection.hpp"
+#include "broker/store/postgres_migrations.hpp"
+#include "broker/store/postgres_store.hpp"
+#include "broker/store/tests/postgres_test_database.hpp"
+#include "broker/store/tests/store_test_support.hpp"
+
+namespace sektorbro {
+namespace {
+
+using store_test::at_ms;
+using store_test::fresh_postgres_database;
+using store_test::kDayMs;
+using store_test::kJobcenterGln;
+using store_test::make_deadline;
+using store_test::make_message;
+using store_test::TempDir;
+
+MessagePlan plan_for(const NewMessage& m) {
+  MessagePlan plan;
+  plan.message = m;
+  plan.events.push_back(
+      MessageEvent{0, m.received_at, "received", "envelope " + m.envelope_id, m.sender_endpoint});
+  return plan;
+}
+
+std::unique_ptr<PostgresStore> open_store(const std::string& conninfo) {
+  auto s = PostgresStore::open(conninfo);
+  EXPECT_TRUE(s) << s.error().detail;
+  return s ? std::move(*s) : nullptr;
+}
+
+std::unique_ptr<PgConnection> connect(const std::string& conninfo) {
+  auto c = PgConnection::connect(conninfo);
+  EXPECT_TRUE(c) << c.error().detail;
+  return c ? std::move(*c) : nullptr;
+}
+
+// --- schema versions ---
+
+TEST(PostgresStore, ANewDatabaseIsMigratedToTheCurrentVersionOnceAndStaysThere) {
+  const auto db = fresh_postgres_database("migrate");
+  ASSERT_FALSE(db.empty());
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(*read_postgres_schema_version(*c), 0);
+  ASSERT_TRUE(open_store(db));
+  EXPECT_EQ(*read_postgres_schema_version(*c), postgres_schema_version());
+  EXPECT_GE(postgres_schema_version(), 1);
+  // Opening again (a restart, or a second broker) migrates nothing and keeps the data.
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(accept_message(*s, make_message("E1", {"B1"})));
+  auto again = open_store(db);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*read_postgres_schema_version(*c), postgres_schema_version());
+  auto m = again->get_message(1);
+  ASSERT_TRUE(m && m->has_value());
+  auto rows = c->query("SELECT count(*) FROM schema_version", PgParams{}, "count");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->int64_at(0, 0), 1);
+}
+
+TEST(PostgresStore, ADatabaseWithANewerSchemaIsRefusedWithOneClearLine) {
+  const auto db = fresh_postgres_database("newer");
+  ASSERT_FALSE(db.empty());
+  ASSERT_TRUE(open_store(db));
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  const int newer = postgres_schema_version() + 1;
+  ASSERT_TRUE(c->query("UPDATE schema_version SET version = $1", PgParams().int64(newer), "set"));
+  auto refused = PostgresStore::open(db);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kStorage);
+  const std::string& why = refused.error().detail;
+  EXPECT_NE(why.find("schema version " + std::to_string(newer) +
+                     " is newer than this broker supports (" +
+                     std::to_string(postgres_schema_version()) + ")"),
+            std::string::npos)
+      << why;
+  EXPECT_EQ(why.find('\n'), std::string::npos) << why;
+  EXPECT_EQ(*read_postgres_schema_version(*c), newer);  // left as it was
+}
+
+TEST(PostgresStore, AMigrationThatFailsChangesNothing) {
+  const auto db = fresh_postgres_database("halfway");
+  ASSERT_FALSE(db.empty());
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  // A table in the way of the migration's later statements: the migration fails half way.
+  ASSERT_TRUE(c->exec("CREATE TABLE deadlines (x integer)", "in the way"));
+  auto refused = PostgresStore::open(db);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().detail.find("migrate schema to version 1"), std::string::npos)
+      << refused.error().detail;
+  EXPECT_EQ(*read_postgres_schema_version(*c), 0);
+  auto messages = c->query("SELECT to_regclass('messages') IS NULL", PgParams{}, "look");
+  ASSERT_TRUE(messages);
+  EXPECT_EQ(messages->text_at(0, 0), "t");  // the tables created before the failure are gone
+}
+
+// --- connection errors ---
+
+TEST(PostgresStore, ErrorsNameTheServerButNeverThePassword) {
+  auto* server = store_test::postgres_server();
+  ASSERT_TRUE(server);
+  // A port nobody listens on (the server's own port + 1 is not guaranteed free; port 1 is).
+  const std::string conninfo =
+      "host=127.0.0.1 port=1 dbname=sektorbro user=broker password=Hemmelig-42 connect_timeout=5";
+  auto refused = PostgresStore::open(conninfo);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kStorage);
+  EXPECT_EQ(refused.error().detail.find("Hemmelig-42"), std::string::npos)
+      << refused.error().detail;
+  EXPECT_NE(refused.error().detail.find("dbname=sektorbro"), std::string::npos)
+      << refused.error().detail;
+  EXPECT_EQ(describe_conninfo(conninfo), "host=127.0.0.1 port=1 dbname=sektorbro");
+  EXPECT_EQ(describe_conninfo("postgresql://broker:Hemmelig-42@db.example:5433/sb"),
+            "host=db.example port=5433 dbname=sb");
+  // A wrong password on a real server: still no password in the text.
+  auto bad_db = PostgresStore::open(server->conninfo("no_such_database") + " password=Hemmelig-42");
+  ASSERT_FALSE(bad_db);
+  EXPECT_EQ(bad_db.error().detail.find("Hemmelig-42"), std::string::npos);
+  EXPECT_NE(bad_db.error().detail.find("no_such_database"), std::string::npos)
+      << bad_db.error().detail;
+}
+
+// A connection the server dropped (a restart, an administrator's pg_terminate_backend) costs at
+// most the operation that finds it gone: the next one reconnects and prepares again.
+TEST(PostgresStore, ALostConnectionIsMadeAgainByTheNextOperation) {
+  const auto db = fresh_postgres_database("reconnect");
+  ASSERT_FALSE(db.empty());
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(accept_message(*s, make_message("E1", {"B1"})));
+  ASSERT_TRUE(s->get_message(1));
+  auto admin = connect(db);
+  ASSERT_TRUE(admin);
+  auto killed = admin->query(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+      PgParams{}, "terminate");
+  ASSERT_TRUE(killed) << killed.error().detail;
+  EXPECT_EQ(killed->int64_at(0, 0), 2);  // the store's writer and reader
+  (void)s->store_message(plan_for(make_message("E2", {"B2"})));  // may find the connection gone
+  (void)s->get_message(1);
+  auto id = s->store_message(plan_for(make_message("E3", {"B3"})));
+  ASSERT_TRUE(id) << id.error().detail;
+  auto got = s->get_message(*id);
+  ASSERT_TRUE(got) << got.error().detail;
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->envelope_id, "E3");
+}
+
+// --- bodies are bytes ---
+
+TEST(PostgresStore, BodiesAndAcceptancesKeepEveryByte) {
+  const auto db = fresh_postgres_database("bytes");
+  ASSERT_FALSE(db.empty());
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  auto m = make_message("E1", {"B1"});
+  m.body = std::string("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xe6\xf8\xe5", 47);
+  m.body += std::string("\0\x01\xff tail", 8);
+  m.acceptance = std::string("\xff\xfe\0ok", 5);
+  auto id = s->store_message(plan_for(m));
+  ASSERT_TRUE(id) << id.error().detail;
+  auto got = s->get_message(*id);
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->body, m.body);
+  EXPECT_EQ((*got)->acceptance, m.acceptance);
+}
+
+// --- several brokers on one database ---
+
+// Two stores on one database (two brokers) write batches at the same time: every message gets
+// its own id, every write is on ONE audit chain that verifies, and the chain holds exactly the
+// entries written.
+TEST(PostgresStore, TwoBrokersOnOneDatabaseShareOneChainAndOneIdSequence) {
+  const auto db = fresh_postgres_database("two_brokers");
+  ASSERT_FALSE(db.empty());
+  auto a = open_store(db);
+  auto b = open_store(db);
+  ASSERT_TRUE(a && b);
+  constexpr int kBatches = 25;
+  constexpr int kPerBatch = 4;
+  std::atomic<int> failures{0};
+  std::vector<std::int64_t> ids_a, ids_b;
+  const auto run = [&](PostgresStore& store, const std::string& tag,
+                       std::vector<std::int64_t>& ids) {
+    for (int batch = 0; batch < kBatches; ++batch) {
+      if (!store.begin_batch()) {
+        ++failures;
+        return;
+      }
+      for (int i = 0; i < kPerBatch; ++i) {
+        const std::string key = tag + std::to_string(batch) + "-" + std::to_string(i);
+        auto id = store.store_message(plan_for(make_message("E" + key, {"L" + key})));
+        if (!id) {
+          ++failures;
+          continue;
+        }
+        ids.push_back(*id);
+        if (!store.audit_action(at_ms(batch), "operator:" + tag, "view-message",
+                                "message " + std::to_string(*id), ""))
+          ++failures;
+      }
+      if (!store.commit_batch()) ++failures;
+    }
+  };
+  std::thread ta([&] { run(*a, "a", ids_a); });
+  std::thread tb([&] { run(*b, "b", ids_b); });
+  ta.join();
+  tb.join();
+  EXPECT_EQ(failures, 0);
+  std::set<std::int64_t> all(ids_a.begin(), ids_a.end());
+  all.insert(ids_b.begin(), ids_b.end());
+  constexpr int kMessages = 2 * kBatches * kPerBatch;
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kMessages));
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kMessages);  // no gaps: ids are handed out under the head lock
+
+  auto verdict = verify_postgres_audit_chain(db);
+  ASSERT_TRUE(verdict) << verdict.error().detail;
+  EXPECT_TRUE(verdict->ok) << verdict->explanation;
+  EXPECT_EQ(verdict->entries, 2 * kMessages);  // "received" + the operator's view, each
+}
+
+// A plan decided by one broker is stale when another broker stored the letter meanwhile.
+TEST(PostgresStore, APlanIsStaleWhenAnotherBrokerStoredTheLetterMeanwhile) {
+  const auto db = fresh_postgres_database("stale");
+  ASSERT_FALSE(db.empty());
+  auto a = open_store(db);
+  auto b = open_store(db);
+  ASSERT_TRUE(a && b);
+  // Broker b decides "new" before a's letter exists; a stores it first.
+  const MessagePlan decided_by_b = plan_for(make_message("E2", {"B1"}));
+  ASSERT_TRUE(a->store_message(plan_for(make_message("E1", {"B1"}))));
+  auto stale = b->store_message(decided_by_b);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, Errc::kStale);
+  // Deciding again on b now finds the letter: a duplicate, nothing new stored.
+  auto again = accept_message(*b, make_message("E2", {"B1"}));
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(again->kind, AcceptOutcome::Kind::kDuplicate);
+  auto listed = b->list_messages(store_test::filter({}, {}, 0, 100));
+  ASSERT_TRUE(listed);
+  EXPECT_EQ(listed->size(), 1u);
+}
+
+// --- the audit verifier on PostgreSQL ---
+
+TEST(PostgresStore, TheVerifierFindsAnEntryAlteredInTheDatabase) {
+  const auto db = fresh_postgres_database("tamper");
+  ASSERT_FALSE(db.empty());
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(accept_message(*s, make_message("E" + std::to_string(i), {"B" + std::to_string(i)})));
+  auto good = verify_postgres_audit_chain(db);
+  ASSERT_TRUE(good) << good.error().detail;
+  EXPECT_TRUE(good->ok);
+  EXPECT_EQ(good->entries, 5);
+
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  // The trigger stops a change by mistake...
+  EXPECT_FALSE(c->exec("UPDATE audit_chain SET detail = 'x' WHERE seq = 3", "tamper"));
+  EXPECT_FALSE(c->exec("DELETE FROM audit_chain WHERE seq = 3", "tamper"));
+  // ...and the chain shows a deliberate one.
+  ASSERT_TRUE(c->exec("ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_change; "
+                      "UPDATE audit_chain SET detail = 'envelope E9' WHERE seq = 3",
+                      "tamper"));
+  auto bad = verify_postgres_audit_chain(db);
+  ASSERT_TRUE(bad) << bad.error().detail;
+  EXPECT_FALSE(bad->ok);
+  EXPECT_EQ(bad->bad_seq, 3);
+  EXPECT_EQ(bad->reason, AuditBreak::kAltered);
+  EXPECT_EQ(bad->entries, 2);
+
+  auto none = verify_postgres_audit_chain(fresh_postgres_database("empty"));
+  ASSERT_FALSE(none);  // no audit_chain table: not a store
+  EXPECT_EQ(none.error().code, Errc::kStorage);
+}
+
+// --- backup and restore (issue 11, item 5): pg_dump, then pg_restore into a new database ---
+
+TEST(PostgresStore, ABackupWithPgDumpRestoresWithPgRestoreAndVerifies) {
+  auto* server = store_test::postgres_server();
+  ASSERT_TRUE(server);
+  const auto db = fresh_postgres_database("backup_source");
+  ASSERT_FALSE(db.empty());
+  std::vector<MessageRecord> before;
+  std::string last_hash;
+  {
+    auto s = open_store(db);
+    ASSERT_TRUE(s);
+    for (int i = 1; i <= 6; ++i)
+      ASSERT_TRUE(
+          accept_message(*s, make_message("E" + std::to_string(i), {"B" + std::to_string(i)})));
+    ASSERT_TRUE(s->update_delivery(2, DeliveryState::kDelivered, 1, at_ms(5), "",
+                                   MessageEvent{2, at_ms(5), "delivered", "200", {}}));
+    ASSERT_TRUE(s->put_deadline(make_deadline("B1", at_ms(0), at_ms(kDayMs)), 1,
+                                MessageEvent{1, at_ms(1), "deadline-opened", "due", {}}));
+    ASSERT_TRUE(s->audit(at_ms(6), "refused", "malformed XML from 127.0.0.1"));
+    auto listed = s->list_messages(store_test::filter({}, {}, 0, 100));
+    ASSERT_TRUE(listed);
+    before = *listed;
+    auto v = verify_postgres_audit_chain(db);
+    ASSERT_TRUE(v && v->ok);
+    last_hash = v->last_hash;
+  }
+  TempDir dir;
+  const std::string dump = dir.file("sektorbro.dump");
+  // The documented commands (docs/architecture.md): a consistent online dump in the custom
+  // format, restored into an empty database.
+  ASSERT_EQ(server->run_tool("pg_dump", "--format=custom --file='" + dump + "' '" + db + "'"), 0);
+  auto restored = server->create_database("backup_restored");
+  ASSERT_TRUE(restored) << restored.error().detail;
+  ASSERT_EQ(server->run_tool("pg_restore",
+                             "--exit-on-error --no-owner --dbname='" + *restored + "' '" + dump + "'"),
+            0);
+
+  auto v = verify_postgres_audit_chain(*restored);
+  ASSERT_TRUE(v) << v.error().detail;
+  EXPECT_TRUE(v->ok) << v->explanation;
+  EXPECT_EQ(v->last_hash, last_hash);
+  auto s = open_store(*restored);
+  ASSERT_TRUE(s);
+  auto listed = s->list_messages(store_test::filter({}, {}, 0, 100));
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    EXPECT_EQ((*listed)[i].id, before[i].id);
+    EXPECT_EQ((*listed)[i].body, before[i].body);
+    EXPECT_EQ((*listed)[i].state, before[i].state);
+    ASSERT_EQ((*listed)[i].letters.size(), before[i].letters.size());
+    EXPECT_EQ((*listed)[i].letters[0].letter_id, before[i].letters[0].letter_id);
+  }
+  auto d = s->find_deadline(DeadlineKey{kJobcenterGln, "B1"});
+  ASSERT_TRUE(d && d->has_value());
+  auto timeline = s->timeline(2);
+  ASSERT_TRUE(timeline);
+  ASSERT_EQ(timeline->size(), 2u);
+  EXPECT_EQ((*timeline)[1].kind, "delivered");
+  // The restored store carries on: the next id and the chain continue where the dump ended.
+  auto next = accept_message(*s, make_message("E7", {"B7"}));
+  ASSERT_TRUE(next) << next.error().detail;
+  EXPECT_EQ(next->message_id, 7);
+  auto after = verify_postgres_audit_chain(*restored);
+  ASSERT_TRUE(after && after->ok);
+  EXPECT_EQ(after->entries, v->entries + 1);
+}
+
+}  // namespace
+}  // namespace sektorbro
