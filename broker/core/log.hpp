@@ -1,4 +1,8 @@
-// One line per event on stderr: "<UTC timestamp> <level> <text>". Callers must never pass CPR
+// One line per event on stderr: "<UTC timestamp> <level> <text>", or with "log": {"format":
+// "json"} one JSON object per line ({"time", "level", "message"}, issue 10). Lines below the
+// configured level ("log": {"level"}, default info) are not written. When the broker runs on a
+// manual or accelerated clock every line also carries that clock's time ("broker_time"), so a
+// line can be matched with what the broker decided. Callers must never pass CPR
 // numbers or message content; log identifiers (envelope/letter ids, GLNs, endpoint ids) only.
 // Thread-safe.
 //
@@ -7,12 +11,32 @@
 // such number in `text` is written as kHiddenCprShapedNumber, whatever field it came from.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "broker/core/time.hpp"
+
 namespace sektorbro {
 
-enum class LogLevel { kInfo, kWarn, kError };
+class Clock;
+
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+enum class LogFormat { kPlain, kJson };
+
+// "debug", "info", "warning", "error" (the configuration's and the JSON lines' names).
+std::string_view to_string(LogLevel level);
+std::optional<LogLevel> parse_log_level(std::string_view name);
+std::optional<LogFormat> parse_log_format(std::string_view name);  // "plain", "json"
+
+// The whole line, newline included, for `text` already cleared of CPR-shaped numbers: plain
+// "<wall> <LEVEL> [broker_time=<t>] <text>", or one JSON object with the text escaped.
+std::string format_log_line(LogFormat format, LogLevel level, TimePoint wall,
+                            std::optional<TimePoint> broker_time, std::string_view text);
+
+// Set once at start-up, before other threads log: the format, the least level written, and the
+// broker's clock when it is not the system clock (nullptr: none; it must outlive the logging).
+void configure_log(LogFormat format, LogLevel min_level, const Clock* broker_clock = nullptr);
 
 inline constexpr std::string_view kHiddenCprShapedNumber = "<10 digits hidden>";
 
@@ -24,6 +48,7 @@ inline constexpr std::string_view kHiddenCprShapedNumber = "<10 digits hidden>";
 std::string without_cpr_shaped_numbers(std::string_view text);
 
 void log_line(LogLevel level, std::string_view text);
+inline void log_debug(std::string_view text) { log_line(LogLevel::kDebug, text); }
 inline void log_info(std::string_view text) { log_line(LogLevel::kInfo, text); }
 inline void log_warn(std::string_view text) { log_line(LogLevel::kWarn, text); }
 inline void log_error(std::string_view text) { log_line(LogLevel::kError, text); }

@@ -3,6 +3,8 @@
 // after the sixth, never reach stderr. Tested on the real writer, with stderr sent to a file.
 #include "broker/core/log.hpp"
 
+#include "broker/core/clock.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace sektorbro {
 namespace {
@@ -79,6 +82,61 @@ TEST(Log, TheFilterHidesExactlyTheCprShapes) {
   EXPECT_EQ(without_cpr_shaped_numbers("2026-12-01T10:01:22.123Z"), "2026-12-01T10:01:22.123Z");
   EXPECT_EQ(without_cpr_shaped_numbers("x-291279-1111-"), "x-<10 digits hidden>-");
   EXPECT_EQ(without_cpr_shaped_numbers(""), "");
+}
+
+// Issue 10: the JSON format, the level, the broker's own clock in each line.
+TEST(Log, JsonLinesAreOneObjectEachWithTheTextEscaped) {
+  const TimePoint wall = *parse_timestamp("2026-12-01T10:00:00Z");
+  EXPECT_EQ(format_log_line(LogFormat::kJson, LogLevel::kWarn, wall, std::nullopt,
+                            "quote \" back \\ line\nend\x01"),
+            "{\"time\":\"2026-12-01T10:00:00.000Z\",\"level\":\"warning\",\"message\":"
+            "\"quote \\\" back \\\\ line\\nend\\u0001\"}\n");
+  EXPECT_EQ(format_log_line(LogFormat::kJson, LogLevel::kInfo, wall,
+                            *parse_timestamp("2027-03-04T05:06:07Z"), "x"),
+            "{\"time\":\"2026-12-01T10:00:00.000Z\",\"level\":\"info\",\"broker_time\":"
+            "\"2027-03-04T05:06:07.000Z\",\"message\":\"x\"}\n");
+  EXPECT_EQ(format_log_line(LogFormat::kPlain, LogLevel::kError, wall,
+                            *parse_timestamp("2027-03-04T05:06:07Z"), "boom"),
+            "2026-12-01T10:00:00.000Z ERROR broker_time=2027-03-04T05:06:07.000Z boom\n");
+  EXPECT_EQ(format_log_line(LogFormat::kPlain, LogLevel::kDebug, wall, std::nullopt, "d"),
+            "2026-12-01T10:00:00.000Z DEBUG d\n");
+}
+
+TEST(Log, LevelsAndFormatsAreConfiguredAndCprStaysOutOfJsonToo) {
+  const ManualClock broker_clock(*parse_timestamp("2030-01-02T03:04:05Z"));
+  const std::string written = captured_stderr([&] {
+    configure_log(LogFormat::kJson, LogLevel::kWarn, &broker_clock);
+    log_debug("not written: debug");
+    log_info("not written: info");
+    log_warn("dead-lettered, letter 2912791111");
+    log_error("broken");
+    configure_log(LogFormat::kPlain, LogLevel::kInfo, nullptr);  // the defaults again
+    log_info("plain again");
+  });
+  EXPECT_EQ(written.find("not written"), std::string::npos) << written;
+  EXPECT_FALSE(has_cpr_shaped(written)) << written;
+  std::istringstream lines(written);
+  std::string line;
+  std::vector<std::string> all;
+  while (std::getline(lines, line)) all.push_back(line);
+  ASSERT_EQ(all.size(), 3u) << written;
+  EXPECT_EQ(all[0].rfind("{\"time\":\"", 0), 0u) << all[0];
+  EXPECT_NE(all[0].find("\"level\":\"warning\",\"broker_time\":\"2030-01-02T03:04:05.000Z\""),
+            std::string::npos)
+      << all[0];
+  EXPECT_NE(all[0].find("<10 digits hidden>"), std::string::npos) << all[0];
+  EXPECT_NE(all[1].find("\"level\":\"error\""), std::string::npos) << all[1];
+  EXPECT_NE(all[2].find(" INFO plain again"), std::string::npos) << all[2];
+  EXPECT_EQ(all[2].find("broker_time"), std::string::npos) << all[2];
+}
+
+TEST(Log, LevelAndFormatNamesRoundTrip) {
+  for (const auto l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError})
+    EXPECT_EQ(parse_log_level(to_string(l)), l);
+  EXPECT_EQ(to_string(LogLevel::kWarn), "warning");
+  EXPECT_FALSE(parse_log_level("warn"));
+  EXPECT_EQ(parse_log_format("json"), LogFormat::kJson);
+  EXPECT_FALSE(parse_log_format("JSON"));
 }
 
 }  // namespace
