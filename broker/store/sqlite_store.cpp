@@ -25,10 +25,6 @@ namespace {
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
 constexpr int kSchemaVersion = 5;
 constexpr int kBusyTimeoutMs = 5000;
-// Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
-// touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
-// row becomes a read (bench/deadline_bench.cpp). Allocated only as pages are used.
-constexpr int kCacheKib = 32 * 1024;
 
 constexpr const char* kMigrations[] = {
     // 0 → 1: the initial schema.
@@ -458,17 +454,20 @@ Result<std::string> query_text(sqlite3* db, const char* sql) {
   return out;
 }
 
-Result<DbHandle> open_connection(const std::string& path, int flags) {
+Result<DbHandle> open_connection(const std::string& path, int flags, const SqliteTuning& tuning) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw,
                                  flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
   DbHandle db(raw);
   if (rc != SQLITE_OK) return storage_error(db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc));
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  // PRAGMA takes no bound parameters; the number is our own constant.
-  const std::string cache = "PRAGMA cache_size = -" + std::to_string(kCacheKib);
-  if (sqlite3_exec(db.get(), cache.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
-    return storage_error(sqlite3_errmsg(db.get()));
+  // PRAGMA takes no bound parameters; the numbers are integers (SqliteTuning).
+  for (const std::string& pragma :
+       {"PRAGMA cache_size = -" + std::to_string(tuning.cache_kib),
+        "PRAGMA mmap_size = " + std::to_string(tuning.mmap_bytes),
+        "PRAGMA wal_autocheckpoint = " + std::to_string(tuning.wal_autocheckpoint)})
+    if (sqlite3_exec(db.get(), pragma.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+      return storage_error(sqlite3_errmsg(db.get()));
   return db;
 }
 
@@ -867,7 +866,8 @@ SqliteStore::~SqliteStore() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the store for another broker
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
+                                                       const SqliteTuning& tuning) {
   const auto fail = [&](std::string_view why) {
     return storage_error("cannot open store " + path + ": " + std::string(why));
   };
@@ -898,9 +898,14 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     }
   } lock{lock_fd};
 
-  auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, tuning);
   if (!writer) return fail(writer.error().detail);
   sqlite3* w = writer->get();
+  // The page size of a new file (SqliteTuning): it must come before WAL mode and the first
+  // table; on an existing file it changes nothing (only a VACUUM would apply it).
+  const std::string page = "PRAGMA page_size = " + std::to_string(tuning.page_size);
+  if (sqlite3_exec(w, page.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
+    return fail(sqlite3_errmsg(w));
   // journal_mode is the first statement that reads the file: "file is not a database" shows here.
   auto mode = query_text(w, "PRAGMA journal_mode = WAL");
   if (!mode) return fail(sqlite3_errmsg(w));
@@ -909,7 +914,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) 
     if (auto r = exec(w, pragma, pragma); !r) return fail(sqlite3_errmsg(w));
   if (auto r = migrate(w); !r) return fail(r.error().detail);
 
-  auto reader = open_connection(path, SQLITE_OPEN_READWRITE);
+  auto reader = open_connection(path, SQLITE_OPEN_READWRITE, tuning);
   if (!reader) return fail(reader.error().detail);
   if (auto r = exec(reader->get(), "PRAGMA query_only = ON", "query_only"); !r)
     return fail(sqlite3_errmsg(reader->get()));

@@ -2,6 +2,7 @@
 // commit returns only after fsync. Two connections: one for the writer thread, one for reads.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,11 +16,25 @@ namespace sektorbro {
 
 class StatementCache;  // the prepared statements of one connection (sqlite_store.cpp)
 
+// SQLite's knobs that change speed but never meaning (durability stays synchronous=FULL). The
+// defaults are the ones chosen by measurement with bench/store_bench.cpp (docs/performance.md,
+// "SQLite settings"); the bench opens stores with other values to compare.
+struct SqliteTuning {
+  int page_size = 4096;             // bytes; takes effect only when the file is created
+  int wal_autocheckpoint = 1000;    // WAL pages between automatic checkpoints
+  std::int64_t mmap_bytes = 0;      // reads through mmap up to this many bytes; 0 = off
+  // Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
+  // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
+  // row becomes a read (bench/deadline_bench.cpp). Allocated only as pages are used.
+  int cache_kib = 32 * 1024;
+};
+
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) the database at `path` and migrates the schema.
   // Start-up errors come back as kStorage with a one-line reason.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path);
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const SqliteTuning& tuning = {});
   ~SqliteStore() override;
 
   Result<void> begin_batch() override;

@@ -1,0 +1,284 @@
+// sektorbro-store-bench: what the writer thread pays per message in SQLite, for choosing
+// SqliteTuning by measurement (issue 8, item 3: "SQLite settings chosen by measurement").
+//
+//   sektorbro-store-bench [--messages 20000] [--rounds 5] [--group 128] [--history 0]
+//                         [--intake-only 1]
+//
+// Writes, through SqliteStore itself, what the broker writes for each letter it carries: the
+// intake plan (the message, its letter, the "received" event), then the delivery outcome
+// (delivered, attempt 1) and the reply deadline the delivery opens, with its event. Commits in
+// groups of `group` messages as GroupCommitWriter does (synchronous=FULL: one fsync per group),
+// each group half new messages and half outcomes of the previous group, as under steady load.
+// `history` messages are written first (not measured), so the indexes have a realistic depth.
+// `--intake-only 1` leaves out the delivery outcomes: the difference to a full run is what the
+// outcome costs.
+//
+// Each variant of SqliteTuning gets a fresh store per round; the variants run interleaved in
+// every round (rotating the order), so a noisy neighbour hurts them alike. Printed per variant:
+// the median over rounds of messages/s, the writer's CPU time per message (thread CPU clock:
+// SQLite runs on this thread), the bytes the kernel was asked to write per message
+// (/proc/self/io write_bytes) and the store's size per message. Not a test.
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/bench_stats.hpp"
+#include "bench/sektorbro_load.hpp"
+#include "broker/core/identifiers.hpp"
+#include "broker/store/sqlite_store.hpp"
+
+namespace sektorbro::bench {
+namespace {
+
+struct Variant {
+  std::string name;
+  SqliteTuning tuning;
+};
+
+std::vector<Variant> variants() {
+  std::vector<Variant> v;
+  v.push_back({"default", SqliteTuning{}});
+  SqliteTuning t;
+  t.page_size = 8192;
+  v.push_back({"page 8 KiB", t});
+  t = {};
+  t.page_size = 16384;
+  v.push_back({"page 16 KiB", t});
+  t = {};
+  t.wal_autocheckpoint = 10000;
+  v.push_back({"checkpoint 10k", t});
+  t = {};
+  t.mmap_bytes = 256LL << 20;
+  v.push_back({"mmap 256 MiB", t});
+  t = {};
+  t.page_size = 8192;
+  t.wal_autocheckpoint = 5000;
+  v.push_back({"page 8 KiB + ckpt 5k", t});
+  return v;
+}
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Bytes this process has caused to be sent to storage so far (Linux /proc/self/io).
+std::uint64_t write_bytes() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  std::uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "write_bytes:") return value;
+  return 0;
+}
+
+std::uint64_t store_bytes(const std::filesystem::path& db) {
+  std::uint64_t total = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(db.string() + suffix, ec);
+    if (!ec) total += size;
+  }
+  return total;
+}
+
+class Writer {
+ public:
+  Writer(Store& store, const BenchParties& parties, const LetterTemplate& letters,
+         bool intake_only)
+      : store_(store), parties_(parties), letters_(letters), intake_only_(intake_only) {}
+
+  // One commit group: `arrivals` new messages and the delivery outcomes of `outcomes`.
+  Result<std::vector<std::int64_t>> group(std::uint64_t first, std::uint64_t arrivals,
+                                          const std::vector<std::int64_t>& outcomes,
+                                          TimePoint now) {
+    if (auto r = store_.begin_batch(); !r) return r.error();
+    std::vector<std::int64_t> stored;
+    for (std::uint64_t i = first; i < first + arrivals; ++i) {
+      auto id = store_.store_message(plan(i, now));
+      if (!id) return fail(id.error());
+      stored.push_back(*id);
+    }
+    for (std::int64_t id : intake_only_ ? std::vector<std::int64_t>{} : outcomes) {
+      if (auto r = store_.update_delivery(id, DeliveryState::kDelivered, 1, now, "",
+                                          {id, now, "delivered", "200 from psy", "psy"});
+          !r)
+        return fail(r.error());
+      if (auto r = store_.put_deadline(deadline(id, now), id,
+                                       {id, now, "deadline-opened", "LÆ125 due in 10 days", ""});
+          !r)
+        return fail(r.error());
+    }
+    if (auto r = store_.commit_batch(); !r) return r.error();
+    return stored;
+  }
+
+ private:
+  Error fail(const Error& e) {
+    store_.rollback_batch();
+    return e;
+  }
+
+  MessagePlan plan(std::uint64_t i, TimePoint now) const {
+    MessagePlan p;
+    NewMessage& m = p.message;
+    char letter_id[LetterTemplate::kIdLength + 1];
+    std::snprintf(letter_id, sizeof letter_id, "S%013llu", static_cast<unsigned long long>(i));
+    m.body = letters_.with_id('S', i);
+    m.envelope_id = letter_id;
+    m.sender_gln = parties_.jobcenter.gln;
+    m.receiver_gln = parties_.psychiatry.gln;
+    m.sender_endpoint = "jc";
+    m.receiver_endpoint = "psy";
+    m.letters.push_back(NewLetter{letter_id, LetterType::kCertificateRequest,
+                                  sha256_hex(m.body), LetterStatus::kNew});
+    m.acceptance = "<Acceptance><Status>accepted</Status></Acceptance>";
+    m.receipt_requested = true;
+    m.contains_cpr = true;
+    m.received_at = now;
+    p.events = {{0, now, "received", "from jc for psy", "jc"}};
+    return p;
+  }
+
+  Deadline deadline(std::int64_t id, TimePoint now) const {
+    char letter_id[LetterTemplate::kIdLength + 1];
+    std::snprintf(letter_id, sizeof letter_id, "D%013lld", static_cast<long long>(id));
+    Deadline d;
+    d.kind = DeadlineKind::kCertificate;
+    d.key = DeadlineKey{parties_.jobcenter.gln, letter_id};
+    d.owed_by = "psy";
+    d.owed_to = "jc";
+    d.form = "LÆ125";
+    d.opened_at = now;
+    d.due_end = now + std::chrono::hours{24 * 14};
+    d.due = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(d.due_end)};
+    d.next_action_at = d.due_end - std::chrono::hours{24 * 3};
+    return d;
+  }
+
+  Store& store_;
+  const BenchParties& parties_;
+  const LetterTemplate& letters_;
+  bool intake_only_;
+};
+
+struct Figures {
+  double per_second = 0, cpu_us = 0, written_bytes = 0, stored_bytes = 0;
+};
+
+Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uint64_t history,
+                    std::uint64_t messages, std::uint64_t group, const BenchParties& parties,
+                    const LetterTemplate& letters, bool intake_only) {
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto db = dir / "store.db";
+  auto opened = SqliteStore::open(db.string(), v.tuning);
+  if (!opened) return opened.error();
+  Writer writer(**opened, parties, letters, intake_only);
+  const TimePoint now = TimePoint{} + std::chrono::hours{24 * 365 * 56};
+  const std::uint64_t half = std::max<std::uint64_t>(group / 2, 1);
+
+  std::vector<std::int64_t> previous;
+  std::uint64_t next = 0;
+  const auto steady = [&](std::uint64_t count) -> Result<void> {
+    for (const std::uint64_t end = next + count; next < end;) {
+      const std::uint64_t n = std::min(half, end - next);
+      auto stored = writer.group(next, n, previous, now);
+      if (!stored) return stored.error();
+      previous = std::move(*stored);
+      next += n;
+    }
+    return {};
+  };
+  if (auto r = steady(history); !r) return r.error();
+
+  const std::uint64_t bytes_before = write_bytes();
+  const std::uint64_t size_before = store_bytes(db);
+  const double cpu_before = thread_cpu_seconds();
+  const auto start = std::chrono::steady_clock::now();
+  if (auto r = steady(messages); !r) return r.error();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double n = static_cast<double>(messages);
+  Figures f;
+  f.per_second = n / seconds;
+  f.cpu_us = (thread_cpu_seconds() - cpu_before) * 1e6 / n;
+  f.written_bytes = static_cast<double>(write_bytes() - bytes_before) / n;
+  f.stored_bytes = static_cast<double>(store_bytes(db) - size_before) / n;
+  return f;
+}
+
+std::uint64_t flag(int argc, char** argv, const std::string& name, std::uint64_t fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return std::stoull(argv[i + 1]);
+  return fallback;
+}
+
+int main_bench(int argc, char** argv) {
+  const std::uint64_t messages = flag(argc, argv, "--messages", 20000);
+  const std::uint64_t rounds = flag(argc, argv, "--rounds", 5);
+  const std::uint64_t group = flag(argc, argv, "--group", 128);
+  const std::uint64_t history = flag(argc, argv, "--history", 0);
+  const bool intake_only = flag(argc, argv, "--intake-only", 0) != 0;
+  const BenchParties parties;
+  const LetterTemplate letters(parties, 4096);
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("sektorbro-store-bench-" + std::to_string(::getpid()));
+  const auto all = variants();
+  std::map<std::string, std::vector<Figures>> results;
+
+  std::cout << "store bench: " << messages << " messages of " << letters.size()
+            << " bytes per round, groups of " << group << ", history " << history << ", "
+            << rounds << " rounds, variants interleaved"
+            << (intake_only ? ", intake only (no delivery outcomes)" : "") << "\n";
+  for (std::uint64_t round = 0; round < rounds; ++round) {
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      const Variant& v = all[(k + round) % all.size()];
+      auto f = run(v, dir, history, messages, group, parties, letters, intake_only);
+      if (!f) {
+        std::cerr << v.name << ": " << f.error().detail << "\n";
+        std::filesystem::remove_all(dir);
+        return 1;
+      }
+      std::printf("  round %llu  %-22s %8.0f msg/s %7.1f us cpu/msg %8.0f B written/msg %7.0f "
+                  "B stored/msg\n",
+                  static_cast<unsigned long long>(round + 1), v.name.c_str(), f->per_second,
+                  f->cpu_us, f->written_bytes, f->stored_bytes);
+      results[v.name].push_back(*f);
+    }
+  }
+  std::filesystem::remove_all(dir);
+
+  const auto med = [&](const std::string& name, double Figures::*field) {
+    std::vector<double> values;
+    for (const Figures& f : results[name]) values.push_back(f.*field);
+    return median(values);
+  };
+  const double base_rate = med("default", &Figures::per_second);
+  const double base_cpu = med("default", &Figures::cpu_us);
+  std::cout << "medians (ratio to default in brackets):\n";
+  for (const Variant& v : all) {
+    const double rate = med(v.name, &Figures::per_second);
+    const double cpu = med(v.name, &Figures::cpu_us);
+    std::printf("  %-22s %8.0f msg/s (%.2fx) %7.1f us cpu/msg (%.2fx) %8.0f B written/msg %7.0f "
+                "B stored/msg\n",
+                v.name.c_str(), rate, rate / base_rate, cpu, cpu / base_cpu,
+                med(v.name, &Figures::written_bytes), med(v.name, &Figures::stored_bytes));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace sektorbro::bench
+
+int main(int argc, char** argv) { return sektorbro::bench::main_bench(argc, argv); }
