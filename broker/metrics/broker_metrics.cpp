@@ -43,6 +43,9 @@ const std::vector<DeclaredMetric>& declared_metrics() {
        "Replies owed past their deadline, by owing unit and form."},
       {"sektorbro_dead_letters", M::kGauge, {},
        "Messages currently dead-lettered (waiting for an operator)."},
+      {"sektorbro_messages_without_receipt", M::kGauge, {"endpoint"},
+       "Delivered messages whose receipt never came after the last resend (waiting for an "
+       "operator), by receiving endpoint."},
       {"sektorbro_ready", M::kGauge, {}, "1 when the broker is ready to accept messages, else 0."},
       {"sektorbro_build_info", M::kGauge, {"version"}, "Always 1; the version of the build."},
       {"sektorbro_commit_group_size", M::kHistogram, {},
@@ -107,6 +110,7 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& r)
       deadlines_open(gauge(r, "sektorbro_deadlines_open")),
       deadlines_overdue(gauge(r, "sektorbro_deadlines_overdue")),
       dead_letters(gauge(r, "sektorbro_dead_letters")),
+      messages_without_receipt(gauge(r, "sektorbro_messages_without_receipt")),
       ready(gauge(r, "sektorbro_ready")),
       build_info(gauge(r, "sektorbro_build_info")),
       commit_group_size(

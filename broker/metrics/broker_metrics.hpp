@@ -60,6 +60,9 @@ struct BrokerMetrics {
   GaugeFamily& deadlines_overdue;
   // Messages currently dead-lettered; set at scrape time.
   GaugeFamily& dead_letters;
+  // Delivered messages whose receipt never came after the last resend, still without one:
+  // {endpoint} = receiver; set at scrape time (issue 10).
+  GaugeFamily& messages_without_receipt;
   // 1 when the broker answers ready, else 0.
   GaugeFamily& ready;
   // Always 1, {version}: the build.
