@@ -309,6 +309,9 @@ asio::awaitable<void> HttpServer::accept_loop() {
     }
     const tcp::endpoint remote = socket.remote_endpoint(ec);
     if (ec) continue;  // already gone
+    // Answers go out when written: Nagle's algorithm would hold a small answer back until the
+    // peer acknowledges the previous segment (up to its delayed-ACK timer, ~40 ms on Linux).
+    socket.set_option(tcp::no_delay(true), ec);
     std::string address = client_address(remote.address());
     if (const auto it = connections_->find(address);
         it != connections_->end() && it->second >= limits_.max_connections_per_client) {
