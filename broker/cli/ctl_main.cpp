@@ -30,11 +30,16 @@ struct CommandHelp {
 
 const CommandHelp kCommands[] = {
     {"health", "health", "Is the broker ready; its clock; queue sizes and commit counters."},
-    {"messages", "messages [STATE] [ENDPOINT] [--limit N] [--before ID | --after ID] [--all]",
+    {"messages",
+     "messages [STATE] [ENDPOINT] [--from TIME] [--to TIME] [--envelope ID] [--receipt-missing]\n"
+     "         [--limit N] [--before ID | --after ID] [--all]",
      "Messages newest first, optionally by STATE (pending, delivered, refused, dead-lettered)\n"
      "and ENDPOINT (sender or receiver). A page holds --limit messages (default 100, at most\n"
      "1000); the line \"more: …\" under a full page is the command for the next (older) page.\n"
-     "--after ID lists oldest first from that id instead. --all follows every page."},
+     "--after ID lists oldest first from that id instead. --all follows every page.\n"
+     "Search (served from the broker's indexes): --from/--to TIME received in [from, to), an\n"
+     "instant with a zone (2026-11-20T09:30:00Z); --envelope ID; --receipt-missing: delivered\n"
+     "messages whose receipt never came after the last resend."},
     {"dead-letters", "dead-letters [ENDPOINT] [--limit N] [--before ID | --after ID] [--all]",
      "What delivery gave up on, paged like messages."},
     {"show", "show [SENDER_GLN] LETTER_ID",
@@ -193,6 +198,8 @@ struct Invocation {
   Flags flags;
   bool json = false, csv = false, help = false, all = false, dead_letters = false;
   std::optional<std::string> limit, after, before, offset;
+  std::optional<std::string> from, to, envelope;  // messages: search (issue 10)
+  bool receipt_missing = false;
   std::vector<std::string> args;
 };
 
@@ -232,6 +239,14 @@ std::string parse_command_line(int argc, char** argv, Invocation& inv) {
       err = value(inv.before);
     } else if (a == "--offset") {
       err = value(inv.offset);
+    } else if (a == "--from") {
+      err = value(inv.from);
+    } else if (a == "--to") {
+      err = value(inv.to);
+    } else if (a == "--envelope") {
+      err = value(inv.envelope);
+    } else if (a == "--receipt-missing") {
+      inv.receipt_missing = true;
     } else if (a == "--json") {
       inv.json = true;
     } else if (a == "--csv") {
@@ -289,6 +304,10 @@ std::string next_page_command(const Invocation& inv, const std::string& option,
   std::string cmd = "sektorbro-ctl";
   for (const auto& a : inv.args) cmd += " " + a;
   if (inv.limit) cmd += " --limit " + *inv.limit;
+  if (inv.from) cmd += " --from " + *inv.from;
+  if (inv.to) cmd += " --to " + *inv.to;
+  if (inv.envelope) cmd += " --envelope " + *inv.envelope;
+  if (inv.receipt_missing) cmd += " --receipt-missing";
   return cmd + " " + option + " " + value;
 }
 
@@ -299,6 +318,10 @@ int list_messages(CtlClient& client, const Invocation& inv, bool dead) {
   if (!dead && args.size() >= 2) base += "&state=" + url_encode(args[1]);
   const std::size_t endpoint_at = dead ? 1 : 2;
   if (args.size() > endpoint_at) base += "&endpoint=" + url_encode(args[endpoint_at]);
+  if (inv.from) base += "&from=" + url_encode(*inv.from);
+  if (inv.to) base += "&to=" + url_encode(*inv.to);
+  if (inv.envelope) base += "&envelope=" + url_encode(*inv.envelope);
+  if (inv.receipt_missing) base += "&receipt=missing";
   // Newest first, paged on with before=; with --after, oldest first from that id (issue 12,
   // item 14).
   const bool forward = inv.after.has_value();
