@@ -18,6 +18,8 @@ packages=(
   chromium                              # the console's browser tests (headless)
   python3-yaml                          # the OpenAPI check reads docs/openapi.yaml
   librabbitmq-dev                       # bench: the RabbitMQ client of the side-by-side bench
+  libsystemd-dev systemd                # sd_notify (Type=notify, watchdog); systemd-analyze verify
+  dpkg-dev fakeroot file                # the .deb: cpack's DEB generator, dpkg-shlibdeps
   postgresql libpq-dev                  # the PostgreSQL store (libpq) and its tests' own server
 )
 # The console's front end is built with npm (deploy/build-console.sh). Debian 12's nodejs and

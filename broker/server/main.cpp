@@ -1,6 +1,7 @@
 // sektorbro: the broker daemon.
 //
 //   sektorbro --config FILE [--port-file FILE]
+//   sektorbro --check-config FILE | --version | --help      (command_line.hpp)
 //
 // Checks the configuration, opens the store, resumes pending deliveries and serves HTTPS (or
 // plain HTTP on loopback, when the configuration allows it) until SIGINT or SIGTERM, which drain
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "broker/config/config.hpp"
 #include "broker/core/clock.hpp"
@@ -23,6 +25,10 @@
 #include "broker/filedrop/routing_transport.hpp"
 #include "broker/http/http_server.hpp"
 #include "broker/server/broker.hpp"
+#include "broker/server/command_line.hpp"
+#include "broker/server/config_check.hpp"
+#include "broker/server/service_notify.hpp"
+#include "broker/server/version.hpp"
 #include "broker/store/group_commit_writer.hpp"
 #include "broker/store/sqlite_store.hpp"
 
@@ -67,7 +73,7 @@ asio::awaitable<void> drain(asio::io_context& io, const HttpServer& server, Brok
 }
 
 int usage() {
-  std::cerr << "usage: sektorbro --config FILE [--port-file FILE]\n";
+  std::cerr << usage_text();
   return 2;
 }
 
@@ -75,19 +81,33 @@ int usage() {
 
 int main(int argc, char** argv) {
   using namespace sektorbro;
-  std::string config_path;
-  std::string port_file;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg == "--port-file" && i + 1 < argc) {
-      port_file = argv[++i];
-    } else {
-      return usage();
-    }
+  auto command = parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (!command) {
+    std::cerr << "sektorbro: " << command.error().detail << "\n";
+    return usage();
   }
-  if (config_path.empty()) return usage();
+  switch (command->mode) {
+    case CommandLine::Mode::kHelp:
+      std::cout << usage_text();
+      return 0;
+    case CommandLine::Mode::kVersion:
+      std::cout << version_line("sektorbro") << "\n";
+      return 0;
+    case CommandLine::Mode::kCheckConfig: {
+      // Everything start-up checks, without opening the store (config_check.hpp).
+      auto checked = check_config_file(command->config_path);
+      if (!checked) {
+        std::cerr << "sektorbro: " << checked.error().detail << "\n";
+        return 1;
+      }
+      std::cout << "ok\n";
+      return 0;
+    }
+    case CommandLine::Mode::kRun:
+      break;
+  }
+  const std::string config_path = command->config_path;
+  const std::string port_file = command->port_file;
 
   auto config = load_config(config_path);
   if (!config) {
@@ -180,6 +200,8 @@ int main(int argc, char** argv) {
   log_info("sektorbro listening on " + scheme + "://" + config->listen.address + ":" +
            std::to_string(*port) + ", store " + config->store.path);
   if (!config->tls) log_warn("PLAIN HTTP on loopback: no TLS, for the demo and tests only");
+  // systemd (Type=notify; issue 11, item 6): READY=1 below, once SIGTERM drains.
+  ServiceNotify service(io);
 
   // SIGTERM or SIGINT drains (issue 12, item 12): no new connections, no new delivery attempts;
   // what is in flight is answered and settled within the bound (a delivery's own timeout and a
@@ -191,6 +213,7 @@ int main(int argc, char** argv) {
     if (ec) return;
     log_info("shutting down: accepting nothing new, finishing what is in flight (at most " +
              std::to_string(bound.count()) + " ms)");
+    service.stopping("draining: finishing what is in flight");
     server.stop();
     broker.stop();
     asio::co_spawn(io, drain(io, server, broker, requests_in_flight, bound), asio::detached);
@@ -200,6 +223,9 @@ int main(int argc, char** argv) {
       io.stop();
     });
   });
+  // Ready for systemd only now that SIGTERM drains; the watchdog pings run on this io thread.
+  service.ready(version_line("sektorbro") + " listening on " + scheme + "://" +
+                config->listen.address + ":" + std::to_string(*port));
   io.run();
   return 0;
 }
