@@ -22,27 +22,52 @@ std::string one_line(const char* msg) {
 }  // namespace
 
 PgParams& PgParams::text(std::string_view v) {
-  owned_.emplace_back(v);
-  values_.push_back(owned_.back().c_str());
-  lengths_.push_back(static_cast<int>(owned_.back().size()));
-  formats_.push_back(0);
+  values_.push_back(Value{std::string(v), {}, false, false});
   return *this;
 }
 
 PgParams& PgParams::int64(std::int64_t v) { return text(std::to_string(v)); }
 
 PgParams& PgParams::bytes(std::string_view v) {
-  values_.push_back(v.data() ? v.data() : "");
-  lengths_.push_back(static_cast<int>(v.size()));
-  formats_.push_back(1);
+  values_.push_back(Value{{}, v, true, false});
   return *this;
 }
 
 PgParams& PgParams::null() {
-  values_.push_back(nullptr);
-  lengths_.push_back(0);
-  formats_.push_back(0);
+  values_.push_back(Value{{}, {}, false, true});
   return *this;
+}
+
+void PgParams::build() const {
+  pointers_.clear();
+  lengths_.clear();
+  formats_.clear();
+  for (const Value& v : values_) {
+    if (v.is_null) {
+      pointers_.push_back(nullptr);
+      lengths_.push_back(0);
+    } else if (v.binary) {
+      pointers_.push_back(v.bytes.data() ? v.bytes.data() : "");
+      lengths_.push_back(static_cast<int>(v.bytes.size()));
+    } else {
+      pointers_.push_back(v.owned.c_str());
+      lengths_.push_back(static_cast<int>(v.owned.size()));
+    }
+    formats_.push_back(v.binary ? 1 : 0);
+  }
+}
+
+const char* const* PgParams::values() const {
+  build();
+  return pointers_.data();
+}
+const int* PgParams::lengths() const {
+  build();
+  return lengths_.data();
+}
+const int* PgParams::formats() const {
+  build();
+  return formats_.data();
 }
 
 PgResult::PgResult(pg_result* r) : r_(r) {}
@@ -169,6 +194,62 @@ Result<PgResult> PgConnection::run(const std::string& name, const PgParams& para
   return finish(PQexecPrepared(conn_, name.c_str(), params.size(), params.values(),
                                params.lengths(), params.formats(), 0),
                 what);
+}
+
+PgConnection::PipelineOutcome PgConnection::pipeline(const std::vector<Pipelined>& statements,
+                                                     std::string_view what) {
+  PipelineOutcome out;
+  if (statements.empty()) return out;
+  const auto lost = [&] {
+    return storage_error("store: " + std::string(what) + ": " + one_line(PQerrorMessage(conn_)));
+  };
+  if (PQenterPipelineMode(conn_) != 1) {
+    out.error = lost();
+    return out;
+  }
+  static const PgParams kNone;
+  std::size_t sent = 0;
+  for (const auto& s : statements) {
+    const PgParams& p = s.params ? *s.params : kNone;
+    const int ok = s.name.empty()
+                       ? PQsendQueryParams(conn_, s.sql.c_str(), 0, nullptr, nullptr, nullptr,
+                                           nullptr, 0)
+                       : PQsendQueryPrepared(conn_, s.name.c_str(), p.size(), p.values(),
+                                             p.lengths(), p.formats(), 0);
+    if (ok != 1) break;
+    ++sent;
+  }
+  const bool synced = PQpipelineSync(conn_) == 1;
+  // Every result is read, whatever happened, so that the connection leaves pipeline mode clean.
+  for (std::size_t i = 0; i < sent; ++i) {
+    pg_result* r = PQgetResult(conn_);
+    if (r)
+      while (pg_result* more = PQgetResult(conn_)) PQclear(more);  // up to this statement's end
+    if (out.error) {
+      if (r) PQclear(r);
+      continue;
+    }
+    auto one = finish(r, what);
+    if (!one) {
+      out.error = one.error();
+      out.failed = i;
+      continue;
+    }
+    out.results.push_back(std::move(*one));
+  }
+  if (synced) {
+    while (pg_result* r = PQgetResult(conn_)) {
+      const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+      PQclear(r);
+      if (sync) break;
+    }
+  }
+  PQexitPipelineMode(conn_);
+  if (!out.error && (sent < statements.size() || !synced)) {
+    out.error = lost();
+    out.failed = sent;
+  }
+  return out;
 }
 
 bool PgConnection::in_transaction() const {

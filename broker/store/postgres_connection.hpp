@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,7 +30,8 @@ inline constexpr std::string_view kPgUniqueViolation = "23505";
 inline constexpr std::string_view kPgForeignKeyViolation = "23503";
 
 // The parameters of one statement, $1 … $n in the order they are added. Text and integers are
-// copied; bytes (bound as binary, for bytea) are not: they must outlive the call.
+// copied; bytes (bound as binary, for bytea) are not: they must outlive the call. Copies are
+// safe (libpq's arrays are built from the values when asked for).
 class PgParams {
  public:
   PgParams& text(std::string_view v);
@@ -42,15 +42,23 @@ class PgParams {
   PgParams& null();
 
   int size() const { return static_cast<int>(values_.size()); }
-  const char* const* values() const { return values_.data(); }
-  const int* lengths() const { return lengths_.data(); }
-  const int* formats() const { return formats_.data(); }
+  // For libpq: valid until this object changes or goes away.
+  const char* const* values() const;
+  const int* lengths() const;
+  const int* formats() const;
 
  private:
-  std::deque<std::string> owned_;  // deque: pointers into it stay valid as it grows
-  std::vector<const char*> values_;
-  std::vector<int> lengths_;
-  std::vector<int> formats_;
+  struct Value {
+    std::string owned;       // text and integers
+    std::string_view bytes;  // bytea, not owned
+    bool binary = false;
+    bool is_null = false;
+  };
+  void build() const;
+  std::vector<Value> values_;
+  mutable std::vector<const char*> pointers_;
+  mutable std::vector<int> lengths_;
+  mutable std::vector<int> formats_;
 };
 
 // A finished statement's rows (text format). Owns its PGresult.
@@ -97,6 +105,23 @@ class PgConnection {
                        const std::vector<unsigned>& types, std::string_view what);
   bool prepared(const std::string& name) const;
   Result<PgResult> run(const std::string& name, const PgParams& params, std::string_view what);
+
+  // One statement of pipeline(): a prepared statement (`name` set, prepared before) with its
+  // parameters, or a parameterless command in `sql` (e.g. "SAVEPOINT op").
+  struct Pipelined {
+    std::string name;
+    std::string sql;
+    const PgParams* params = nullptr;
+  };
+  struct PipelineOutcome {
+    std::vector<PgResult> results;  // of the statements before the one that failed (or all)
+    std::optional<Error> error;     // the first failure (last_sqlstate() is its SQLSTATE)
+    std::size_t failed = 0;         // its index, when error is set
+  };
+  // Sends every statement at once and reads their results (libpq's pipeline mode): one round
+  // trip instead of one per statement. The server skips what follows a failed statement.
+  // Inside a transaction block nothing is committed by it.
+  PipelineOutcome pipeline(const std::vector<Pipelined>& statements, std::string_view what);
 
   // The SQLSTATE of the last failed call ("" when it succeeded or failed without one).
   const std::string& last_sqlstate() const { return sqlstate_; }

@@ -380,12 +380,22 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& co
       new PostgresStore(std::move(*writer), std::move(*reader)));
 }
 
+// A statement on the writer, sent together with what atomically() queued before it (BEGIN, or
+// the release of the previous operation's savepoint and the next one's SAVEPOINT): one round
+// trip.
 Result<PgResult> PostgresStore::wrun(const std::string& name, const std::string& sql,
                                      const PgParams& params, std::string_view what,
                                      const std::vector<unsigned>& types) {
   if (!writer_->prepared(name))
     if (auto r = writer_->prepare(name, sql, types, what); !r) return r.error();
-  return writer_->run(name, params, what);
+  if (prelude_.empty()) return writer_->run(name, params, what);
+  std::vector<PgConnection::Pipelined> statements;
+  for (const auto& command : prelude_) statements.push_back({{}, command, nullptr});
+  prelude_.clear();
+  statements.push_back({name, {}, &params});
+  auto out = writer_->pipeline(statements, what);
+  if (out.error) return *out.error;
+  return std::move(out.results.back());
 }
 
 Result<PgResult> PostgresStore::rrun(const std::string& name, const std::string& sql,
@@ -398,59 +408,82 @@ Result<PgResult> PostgresStore::rrun(const std::string& name, const std::string&
   return reader_->run(name, params, what);
 }
 
+// BEGIN (when queued), the lock, then the read in a statement of its own, so that its snapshot
+// is taken once the lock is held: one round trip.
 Result<void> PostgresStore::lock_head() {
-  if (auto r = wrun("lock_head", kLockHead, PgParams{}, "lock the store head"); !r)
-    return r.error();
-  auto h = wrun("read_head", kReadHead, PgParams{}, "read the store head");
-  if (!h) return h.error();
-  next_id_ = h->int64_at(0, 0) + 1;
-  audit_head_ = h->null_at(0, 1) ? AuditHead{} : AuditHead{h->int64_at(0, 1), h->text_at(0, 2)};
+  if (!writer_->prepared("lock_head"))
+    if (auto r = writer_->prepare("lock_head", kLockHead, {}, "lock the store head"); !r) return r;
+  if (!writer_->prepared("read_head"))
+    if (auto r = writer_->prepare("read_head", kReadHead, {}, "read the store head"); !r) return r;
+  std::vector<PgConnection::Pipelined> statements;
+  for (const auto& command : prelude_) statements.push_back({{}, command, nullptr});
+  prelude_.clear();
+  statements.push_back({"lock_head", {}, nullptr});
+  statements.push_back({"read_head", {}, nullptr});
+  auto out = writer_->pipeline(statements, "lock the store head");
+  if (out.error) return *out.error;
+  const PgResult& h = out.results.back();
+  next_id_ = h.int64_at(0, 0) + 1;
+  audit_head_ = h.null_at(0, 1) ? AuditHead{} : AuditHead{h.int64_at(0, 1), h.text_at(0, 2)};
   head_locked_ = true;
   return {};
 }
 
+// One write operation. Outside a batch it is a transaction of its own: BEGIN goes out with the
+// store_head lock. In a batch the batch's first operation takes the lock (before any savepoint:
+// a row lock taken inside a savepoint that is rolled back would go with it), and each operation
+// is a savepoint whose SAVEPOINT — and the RELEASE of the previous operation's, COMMIT releasing
+// the last — goes out with the operation's first statement, so savepoints cost no round trip.
 template <typename T, typename Op>
 Result<T> PostgresStore::atomically(Op&& op) {
   const bool own = !in_batch_;
   if (own) {
     if (auto r = writer_->reconnect_if_lost(); !r) return r.error();
-    if (auto r = writer_->exec("BEGIN", "begin"); !r) return r.error();
     head_locked_ = false;
+    prelude_ = {"BEGIN"};
   } else if (!writer_->in_transaction()) {
     return storage_error("store: the batch was rolled back after an earlier failure");
   }
   Result<T> result = storage_error("store: the store head is not locked");
-  // The lock is taken before the savepoint: a row lock taken inside a savepoint that is rolled
-  // back would be released with it.
   if (auto locked = head_locked_ ? Result<void>() : lock_head(); !locked) {
     result = locked.error();
-  } else if (auto sp = own ? Result<void>() : writer_->exec("SAVEPOINT op", "savepoint"); !sp) {
-    result = sp.error();
   } else {
+    if (!own) {
+      prelude_.clear();
+      if (release_pending_) prelude_.push_back("RELEASE SAVEPOINT op");
+      prelude_.push_back("SAVEPOINT op");
+    }
     op_head_ = audit_head_;
     op_next_id_ = next_id_;
     result = op();
+    const bool sent = prelude_.empty();  // the operation's first statement took the prelude
+    prelude_.clear();
+    if (!own) {
+      if (result) {
+        if (sent) release_pending_ = true;
+        audit_head_ = std::move(op_head_);
+        next_id_ = op_next_id_;
+        return result;
+      }
+      if (sent) {
+        release_pending_ = false;
+        if (writer_->in_transaction())
+          (void)writer_->exec("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op",
+                              "rollback to savepoint");
+      }
+      return result;  // refused before anything was sent: nothing to undo
+    }
     if (result) {
-      auto done = own ? writer_->query("COMMIT", PgParams{}, "commit")
-                      : writer_->query("RELEASE SAVEPOINT op", PgParams{}, "release savepoint");
-      if (done && (!own || done->command() == "COMMIT")) {
-        if (own) {
-          head_locked_ = false;
-        } else {
-          audit_head_ = std::move(op_head_);
-          next_id_ = op_next_id_;
-        }
+      auto done = writer_->query("COMMIT", PgParams{}, "commit");
+      if (done && done->command() == "COMMIT") {
+        head_locked_ = false;
         return result;
       }
       result = done ? storage_error("store: the transaction was rolled back") : done.error();
     }
-    if (!own && writer_->in_transaction()) {
-      (void)writer_->exec("ROLLBACK TO SAVEPOINT op", "rollback to savepoint");
-      (void)writer_->exec("RELEASE SAVEPOINT op", "release savepoint");
-      return result;
-    }
   }
   if (own) {
+    prelude_.clear();
     if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
     head_locked_ = false;
   }
@@ -469,6 +502,7 @@ Result<void> PostgresStore::begin_batch() {
   if (auto r = writer_->exec("BEGIN", "begin batch"); !r) return r;
   in_batch_ = true;
   head_locked_ = false;
+  release_pending_ = false;
   return {};
 }
 
@@ -476,6 +510,7 @@ Result<void> PostgresStore::commit_batch() {
   if (!in_batch_) return storage_error("store: no batch is open");
   in_batch_ = false;
   head_locked_ = false;
+  release_pending_ = false;  // COMMIT releases it
   auto r = writer_->query("COMMIT", PgParams{}, "commit batch");
   if (r && r->command() == "COMMIT") return {};
   // The contract is all or nothing: a transaction left open is rolled back here.
@@ -487,6 +522,7 @@ Result<void> PostgresStore::commit_batch() {
 void PostgresStore::rollback_batch() {
   in_batch_ = false;
   head_locked_ = false;
+  release_pending_ = false;
   if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
 }
 

@@ -83,7 +83,8 @@ class PostgresStore final : public Store {
   // atomically<void>(op) for files other than postgres_store.cpp (the template is defined there).
   Result<void> write_operation(const std::function<Result<void>()>& op);
   // Writer connection: a statement prepared on first use under `name` (keep names unique per
-  // file, e.g. "lease_take"), run with `params`. `types` as in PgConnection::prepare.
+  // file, e.g. "lease_take"), run with `params` (together with what atomically() queued before
+  // it: use wrun, not writer().run, inside an operation). `types` as in PgConnection::prepare.
   Result<PgResult> wrun(const std::string& name, const std::string& sql, const PgParams& params,
                         std::string_view what, const std::vector<unsigned>& types = {});
   // Reader connection, the same; the caller must hold read_mu_.
@@ -113,6 +114,10 @@ class PostgresStore final : public Store {
   AuditHead op_head_;      // the running operation's copy
   std::int64_t next_id_ = 1;     // the next message id, as of the last released savepoint
   std::int64_t op_next_id_ = 1;  // the running operation's copy
+  // Statements atomically() queued to go out with the operation's first one (BEGIN, or the
+  // RELEASE of the previous operation's savepoint and SAVEPOINT op). Writer thread only.
+  std::vector<std::string> prelude_;
+  bool release_pending_ = false;  // a successful operation's savepoint is still open (batch)
   std::mutex read_mu_;
 };
 
