@@ -532,7 +532,8 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = check_keys(v, path,
                           {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier",
                            "url", "accepts", "dialect", "client_certificate_fingerprint",
-                           "client_certificate_cn", "inbox", "receipt_timeout_seconds"});
+                           "client_certificate_cn", "inbox", "receipt_timeout_seconds",
+                           "sbdh_payload"});
       !r)
     return r.error();
   Endpoint e;
@@ -541,8 +542,22 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
     if (!text) return text.error();
     const auto parsed = parse_dialect(*text);
     if (!parsed)
-      return config_error(join(path, "dialect"), "must be \"native\", \"oioxml\" or \"sbdh\"");
+      return config_error(join(path, "dialect"),
+                          "must be \"native\", \"oioxml\", \"sbdh\" or \"fhir\"");
     e.dialect = *parsed;
+  }
+  if (const json* payload = find(v, "sbdh_payload")) {
+    // Issue 9: what an SBDH endpoint wants inside the EHMI envelope.
+    auto text = read_string(*payload, join(path, "sbdh_payload"));
+    if (!text) return text.error();
+    const auto parsed = parse_sbdh_payload(*text);
+    if (!parsed)
+      return config_error(join(path, "sbdh_payload"),
+                          "must be \"native\", \"oioxml\" or \"fhir\"");
+    if (e.dialect != Dialect::kSbdh)
+      return config_error(join(path, "sbdh_payload"),
+                          "is only for an endpoint whose dialect is \"sbdh\"");
+    e.sbdh_payload = *parsed;
   }
   if (auto r = required_field(v, path, "id", e.id, read_endpoint_id); !r) return r.error();
   if (auto r = required_field(v, path, "kind", e.kind, read_kind); !r) return r.error();

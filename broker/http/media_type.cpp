@@ -102,4 +102,9 @@ bool accepts_xml_content_type(std::string_view value) {
          m->subtype.ends_with(kSuffix);
 }
 
+bool accepts_fhir_json_content_type(std::string_view value) {
+  const auto m = parse_media_type(value);
+  return m && m->type == "application" && m->subtype == "fhir+json";
+}
+
 }  // namespace sektorbro

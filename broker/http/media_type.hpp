@@ -31,4 +31,9 @@ std::optional<MediaType> parse_media_type(std::string_view value);
 // the caller's decision.
 bool accepts_xml_content_type(std::string_view value);
 
+// Whether the body is declared as FHIR JSON (issue 9: MedCom FHIR messages also arrive as
+// application/fhir+json, FHIR R4 §3.1.0.1.6): exactly that media type, any case, any
+// well-formed parameters. Plain application/json is not a message.
+bool accepts_fhir_json_content_type(std::string_view value);
+
 }  // namespace sektorbro

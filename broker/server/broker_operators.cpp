@@ -134,7 +134,10 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
     if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
       const auto type = request[http::field::content_type];
-      if (!type.empty() && !accepts_xml_content_type(std::string_view(type.data(), type.size()))) {
+      const std::string_view declared(type.data(), type.size());
+      // XML, or MedCom FHIR as application/fhir+json (issue 9).
+      if (!type.empty() && !accepts_xml_content_type(declared) &&
+          !accepts_fhir_json_content_type(declared)) {
         co_return json_error(http::status::unsupported_media_type,
                              "send the message as application/xml");
       }
@@ -154,7 +157,9 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       metrics_.receive_seconds.with({answer.stored || answer.duplicate ? "accepted" : "refused"})
           .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
                        .count());
-      co_return make_response(answer.status, std::move(answer.body), std::string(kXml));
+      // In the sender's format: JSON to a FHIR JSON sender (edge answer_content_type).
+      const std::string answer_type(answer_content_type(answer.body));
+      co_return make_response(answer.status, std::move(answer.body), answer_type);
     }
     if (parts[1] == "health" && parts.size() == 2 && request.method() == http::verb::get)
       co_return health();

@@ -12,11 +12,46 @@
 namespace sektorbro {
 namespace {
 
-constexpr std::string_view kXml = "application/xml; charset=utf-8";
-
 // Fresh messages' bodies kept for their first attempt: enough for a burst of ~16,000 4 KB
 // letters; beyond it attempts read the store (as after a restart).
 constexpr std::size_t kFreshBytes = 64 * 1024 * 1024;
+
+// Issue 9: a receipt for a FHIR receiver (or in a FHIR SBDH payload) acknowledges the
+// receiver's own letter, which — when it arrived as FHIR — has a MessageHeader.id the native id
+// does not hold (Letter::fhir_message_id, kept in the stored body). Empty when there is none to
+// name (the original was not FHIR, or is not found): the UUID the broker gave it is named then.
+std::string original_fhir_message_id(Store& store, const Envelope& envelope, const Endpoint& to) {
+  const bool fhir = to.dialect == Dialect::kFhir ||
+                    (to.dialect == Dialect::kSbdh && to.sbdh_payload == SbdhPayload::kFhir);
+  if (!fhir || envelope.letters.size() != 1 || !is_receipt(envelope.letters.front().type()))
+    return {};
+  const Letter& receipt = envelope.letters.front();
+  const ReceiptReference& ref = receipt.type() == LetterType::kPositiveReceipt
+                                    ? std::get<PositiveReceipt>(receipt.body).original
+                                    : std::get<NegativeReceipt>(receipt.body).original;
+  if (ref.original_letter_ids.size() != 1) return {};
+  const std::string& letter_id = ref.original_letter_ids.front();
+  auto where = store.find_letter(to.party.gln, letter_id);
+  if (!where || !*where) return {};
+  auto original = store.get_message((*where)->message_id);
+  if (!original || !*original) return {};
+  auto stored = decode_envelope((*original)->body);
+  if (!stored) return {};
+  for (const Letter& l : stored->letters)
+    if (l.id == letter_id) return l.fhir_message_id;
+  return {};
+}
+
+// EHMI (issue 9): the SBDH envelope is recorded before it goes, so that its envelope-level
+// receipt — in the answer or posted later — finds the message it carried.
+asio::awaitable<Result<void>> record_sent(GroupCommitWriter& writer, std::int64_t message_id,
+                                          std::string instance_id, TimePoint at) {
+  auto job = [message_id, instance_id, at](Store& store) {
+    return store.record_sent_envelope(instance_id, message_id, at);
+  };
+  auto committing = commit<void>(writer, std::move(job));
+  co_return co_await std::move(committing);
+}
 
 }  // namespace
 
@@ -109,7 +144,7 @@ void Dispatcher::arm_timer() {
 
 Result<std::string> Dispatcher::outbound_body(
     const std::string& stored, const Endpoint& to, TimePoint now,
-    const std::optional<std::string>& resend_envelope_id) {
+    const std::optional<std::string>& resend_envelope_id, std::string* instance_id) {
   if (to.dialect == Dialect::kNative && !resend_envelope_id) return stored;
   auto envelope = decode_envelope(stored);
   if (!envelope) return envelope.error();
@@ -118,14 +153,17 @@ Result<std::string> Dispatcher::outbound_body(
     envelope->id = *resend_envelope_id;
     envelope->sent = now;
   }
-  return encode_outbound(*envelope, to.dialect, now, ids_.next());
+  const std::string instance = ids_.next();
+  if (instance_id != nullptr) *instance_id = instance;
+  return encode_for_receiver(*envelope, to, now, instance,
+                             original_fhir_message_id(store_, *envelope, to));
 }
 
 // Not a coroutine (see commit()): the awaitable resumes when the transport has an answer.
 asio::awaitable<TransportResponse> Dispatcher::post_to(const Endpoint& to, std::string body) {
   auto request = std::make_shared<OutboundRequest>(OutboundRequest{
       to.url, std::move(body),
-      to.dialect == Dialect::kNative ? std::string(kXml) : std::string("application/xml"),
+      std::string(delivery_content_type(to)),
       config_.delivery.timeout});
   auto start_transfer = [this, request](auto done) {
     transport_.post(std::move(*request), std::move(done));
@@ -144,8 +182,11 @@ asio::awaitable<Dispatcher::ResponseReceipts> Dispatcher::receipts_in_response(
                              std::all_of(in->envelope->letters.begin(), in->envelope->letters.end(),
                                          [](const Letter& l) { return is_receipt(l.type()); });
   if (in && in->signal) {
-    // EHMI's envelope-level answer: the handler took the envelope (or could not).
+    // EHMI's envelope-level answer: the handler took the envelope (or could not). Intake
+    // correlates it with the envelope sent and records it on the message's timeline.
     out.negative = in->signal->exception;
+    auto receiving = intake_.receive(response.body, receiver.id);
+    (void)co_await std::move(receiving);
   } else if (expects_receipt && receipts_only && in->envelope->sender().gln == receiver.party.gln) {
     const Envelope& envelope = *in->envelope;
     out.negative =
@@ -224,8 +265,13 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   const int attempts = message.attempts + 1;
   TransportResponse response;
   // The stored body is native; the receiver gets it in its own dialect.
-  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now())
+  std::string sbdh_instance;
+  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now(), {}, &sbdh_instance)
                        : Result<std::string>(std::string());
+  if (body && receiver != nullptr && receiver->dialect == Dialect::kSbdh) {
+    auto recording = record_sent(writer_, message_id, sbdh_instance, clock_.now());
+    if (auto recorded = co_await std::move(recording); !recorded) body = recorded.error();
+  }
   if (!body) {
     response.error = "cannot write the message in " + std::string(to_string(receiver->dialect)) +
                      ": " + body.error().detail;
@@ -470,7 +516,12 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
     }
     // The same letters in a new envelope with a new id and time (domain.md §3).
     const std::string new_envelope_id = ids_.next();
-    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id);
+    std::string sbdh_instance;
+    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id, &sbdh_instance);
+    if (bytes && receiver->dialect == Dialect::kSbdh) {
+      auto recording = record_sent(writer_, id, sbdh_instance, now);
+      if (auto recorded = co_await std::move(recording); !recorded) bytes = recorded.error();
+    }
     if (!bytes) {
       receipts_.forget(id);
       continue;

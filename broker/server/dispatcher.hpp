@@ -55,10 +55,13 @@ class Dispatcher {
   // Starts every attempt that is due (e.g. after a manual clock moved).
   void pump();
 
-  // A stored (native) body as `to` receives it: in its dialect, and for a resend in a new
-  // envelope with the given id and time `now`.
+  // A stored (native) body as `to` receives it: in its dialect (an SBDH receiver with its
+  // sbdh_payload; a FHIR receipt naming the original FHIR message id), and for a resend in a new
+  // envelope with the given id and time `now`. `instance_id`, when given, is set to the SBDH
+  // envelope's InstanceIdentifier (issue 9: recorded before it is sent).
   Result<std::string> outbound_body(const std::string& stored, const Endpoint& to, TimePoint now,
-                                    const std::optional<std::string>& resend_envelope_id = {});
+                                    const std::optional<std::string>& resend_envelope_id = {},
+                                    std::string* instance_id = nullptr);
 
   // What delivering `message` (a CertificateRequest) does to deadlines: its clock starts at its
   // delivery to the psychiatry unit (domain.md §5); a corrected one is applied then.

@@ -115,7 +115,8 @@ Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Err
                              [](const Result<void>&) {}});
   // In the sender's dialect: an XCTL01 for OIOXML, an EHMI ReceiptException for SBDH.
   const Dialect dialect = inbound ? inbound->dialect : Dialect::kNative;
-  return Answer{status_for(error.code), refused_answer(dialect, inbound, receipt, now, id)};
+  return Answer{status_for(error.code),
+                refused_answer(dialect, inbound, receipt, now, id, error.code)};
 }
 
 Result<IntakeFacts> Intake::read_facts(const Envelope& envelope,
@@ -160,11 +161,50 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   }
   const Inbound& in = *decoded;
   if (in.signal) {
-    // EHMI's envelope-level receipt between message handlers: nothing to route or store.
-    log_info(std::string("EHMI ") +
-             (in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement") +
-             " for envelope " + in.signal->original_message_id + " via " + via);
-    co_return Answer{http::status::accepted, "", false, true};
+    // EHMI's envelope-level receipt between message handlers (issue 9): it must answer an SBDH
+    // envelope the broker sent (Store::find_sent_envelope), and is then recorded on the
+    // timeline of the message that envelope carried; one for any other envelope is refused.
+    std::optional<SentEnvelope> sent;
+    for (const std::string& id : signal_envelope_candidates(in)) {
+      auto found = store_.find_sent_envelope(id);
+      if (!found)
+        co_return refuse(now, nullptr,
+                         make_error(Errc::kStorage, "the broker could not read its store; send "
+                                                    "it again"),
+                         via, &in);
+      if (*found) {
+        sent = std::move(**found);
+        break;
+      }
+    }
+    if (sent) {
+      // Only the handler the envelope went to answers it: the signal's SBDH sender must be
+      // that message's receiver.
+      auto message = store_.get_message(sent->message_id);
+      if (message && *message && in.sbdh && (*message)->receiver_gln != in.sbdh->sender_gln)
+        sent.reset();
+    }
+    if (auto known = check_signal_reference(in, sent.has_value()); !known)
+      co_return refuse(now, nullptr, known.error(), via, &in);
+    const std::string kind(in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement");
+    std::string detail = "EHMI " + kind + " for SBDH envelope " + sent->instance_identifier +
+                         " from " + via;
+    if (in.signal->exception)
+      detail += " (" + in.signal->exception_type + "): " + in.signal->reason;
+    auto event = std::make_shared<const MessageEvent>(MessageEvent{
+        sent->message_id, now,
+        in.signal->exception ? "ehmi-receipt-exception" : "ehmi-receipt-acknowledgement",
+        detail, via});
+    auto job = [event](Store& store) { return store.append_event(*event); };
+    auto committing = commit<void>(writer_, std::move(job));
+    if (auto written = co_await std::move(committing); !written)
+      co_return refuse(now, nullptr,
+                       make_error(Errc::kStorage, "the broker could not store the receipt; send "
+                                                  "it again"),
+                       via, &in);
+    if (in.signal->exception)
+      log_warn(kind + " for #" + std::to_string(sent->message_id) + " from " + via);
+    co_return Answer{http::status::accepted, "", false, true, sent->message_id};
   }
   if (in.fhir_transient || !in.envelope) {
     // MedCom FHIR: a transient-error Acknowledgement says "send it again later"; it is no

@@ -53,6 +53,7 @@ struct State {
   std::map<std::int64_t, std::vector<MessageEvent>> events;  // each in insertion order
   std::vector<AuditEntry> audit;
   std::map<DeadlineKey, DeadlineRow> deadlines;
+  std::map<std::string, SentEnvelope> sent_envelopes;  // by instance identifier
 };
 
 struct MessageInserted {
@@ -87,9 +88,13 @@ struct DeadlinePut {
   DeadlineRow after;
 };
 
+struct SentEnvelopeAdded {  // the identifier was free before
+  SentEnvelope envelope;
+};
+
 struct Change {
   std::variant<MessageInserted, DeliveryChanged, LetterPut, LetterErased, VersionAdded, EventAdded,
-               AuditAdded, DeadlinePut>
+               AuditAdded, DeadlinePut, SentEnvelopeAdded>
       what;
 };
 
@@ -117,6 +122,9 @@ void apply(State& s, const Change& c) {
                  [&](const DeadlinePut& d) {
                    s.deadlines.insert_or_assign(d.after.deadline.key, d.after);
                    s.next_deadline_id = std::max(s.next_deadline_id, d.after.id + 1);
+                 },
+                 [&](const SentEnvelopeAdded& e) {
+                   s.sent_envelopes.emplace(e.envelope.instance_identifier, e.envelope);
                  },
              },
              c.what);
@@ -150,6 +158,9 @@ void revert(State& s, const Change& c) {
                      s.deadlines.erase(d.after.deadline.key);
                      s.next_deadline_id = d.after.id;
                    }
+                 },
+                 [&](const SentEnvelopeAdded& e) {
+                   s.sent_envelopes.erase(e.envelope.instance_identifier);
                  },
              },
              c.what);
@@ -508,6 +519,33 @@ Result<std::vector<ReceiptOwed>> MemoryStore::receipts_owed() {
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.last_sent < b.last_sent; });
   return out;
+}
+
+Result<void> MemoryStore::record_sent_envelope(const std::string& instance_identifier,
+                                               std::int64_t message_id, TimePoint sent_at) {
+  if (instance_identifier.empty())
+    return make_error(Errc::kInvalid, "sent envelope: empty instance identifier");
+  return atomically<void>([&](Tx& tx) -> Result<void> {
+    if (!tx.state().messages.contains(message_id)) return message_not_found(message_id);
+    const auto it = tx.state().sent_envelopes.find(instance_identifier);
+    if (it != tx.state().sent_envelopes.end()) {
+      if (it->second.message_id != message_id)
+        return make_error(Errc::kConflict,
+                          "sent envelope " + instance_identifier + " is another message's");
+      return {};
+    }
+    tx.record(Change{memory_store_detail::SentEnvelopeAdded{
+        SentEnvelope{instance_identifier, message_id, sent_at}}});
+    return {};
+  });
+}
+
+Result<std::optional<SentEnvelope>> MemoryStore::find_sent_envelope(
+    const std::string& instance_identifier) {
+  std::lock_guard lock(mu_);
+  const auto it = committed_->sent_envelopes.find(instance_identifier);
+  if (it == committed_->sent_envelopes.end()) return std::optional<SentEnvelope>();
+  return std::optional<SentEnvelope>(it->second);
 }
 
 Result<void> MemoryStore::append_event(const MessageEvent& event) {

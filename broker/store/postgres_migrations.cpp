@@ -146,6 +146,16 @@ $$;
 CREATE TRIGGER audit_chain_no_change BEFORE UPDATE OR DELETE ON audit_chain
   FOR EACH ROW EXECUTE FUNCTION audit_chain_append_only();
 )sql",
+    // 1 → 2: the EHMI SBDH envelopes the broker sent (issue 9), as SQLite's version 6: an
+    // envelope-level receipt is correlated with the message it answers.
+    R"sql(
+CREATE TABLE sent_envelopes (
+  instance_identifier text   PRIMARY KEY,
+  message_id          bigint NOT NULL REFERENCES messages (id),
+  sent_at             bigint NOT NULL
+);
+CREATE INDEX sent_envelopes_message ON sent_envelopes (message_id);
+)sql",
 };
 
 constexpr int kVersion = static_cast<int>(std::size(kPostgresMigrations));

@@ -107,6 +107,13 @@ constexpr const char* kSelectEvents =
 constexpr const char* kPending =
     "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at FROM messages "
     "WHERE state = 'pending' ORDER BY next_attempt_at, id";
+// The EHMI SBDH envelopes the broker sent (issue 9).
+constexpr const char* kInsertSentEnvelope =
+    "INSERT INTO sent_envelopes (instance_identifier, message_id, sent_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT (instance_identifier) DO NOTHING";
+constexpr const char* kFindSentEnvelope =
+    "SELECT instance_identifier, message_id, sent_at FROM sent_envelopes "
+    "WHERE instance_identifier = $1";
 constexpr const char* kReceiptsOwed =
     "SELECT id, receiver_endpoint, receipt_sent_at, resends FROM messages "
     "WHERE receipt_sent_at IS NOT NULL ORDER BY receipt_sent_at, id";
@@ -889,6 +896,40 @@ Result<std::vector<PendingDelivery>> PostgresStore::pending_deliveries() {
         .next_attempt_at = q->time_at(i, 4),
     });
   return out;
+}
+
+Result<void> PostgresStore::record_sent_envelope(const std::string& instance_identifier,
+                                                 std::int64_t message_id, TimePoint sent_at) {
+  if (instance_identifier.empty())
+    return make_error(Errc::kInvalid, "sent envelope: empty instance identifier");
+  return atomically<void>([&]() -> Result<void> {
+    auto state = wrun("state_select", kSelectState, PgParams().int64(message_id), "read state");
+    if (!state) return state.error();
+    if (state->rows() == 0) return not_found(message_id);
+    auto q = wrun("sent_envelope_insert", kInsertSentEnvelope,
+                  PgParams().text(instance_identifier).int64(message_id).time(sent_at),
+                  "record sent envelope");
+    if (!q) return q.error();
+    if (q->affected() == 1) return {};
+    auto found = wrun("sent_envelope_find", kFindSentEnvelope,
+                      PgParams().text(instance_identifier), "record sent envelope");
+    if (!found) return found.error();
+    if (found->rows() == 1 && found->int64_at(0, 1) != message_id)
+      return make_error(Errc::kConflict,
+                        "sent envelope " + instance_identifier + " is another message's");
+    return {};
+  });
+}
+
+Result<std::optional<SentEnvelope>> PostgresStore::find_sent_envelope(
+    const std::string& instance_identifier) {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("sent_envelope_find", kFindSentEnvelope, PgParams().text(instance_identifier),
+                "find sent envelope");
+  if (!q) return q.error();
+  if (q->rows() == 0) return std::optional<SentEnvelope>();
+  return std::optional<SentEnvelope>(
+      SentEnvelope{q->text_at(0, 0), q->int64_at(0, 1), q->time_at(0, 2)});
 }
 
 Result<std::vector<ReceiptOwed>> PostgresStore::receipts_owed() {

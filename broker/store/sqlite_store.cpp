@@ -23,7 +23,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -174,6 +174,17 @@ WHERE state = 'delivered' AND receipt = 'none' AND receipt_requested = 1
                   AND l.position = 0 AND l.type IN ('PositiveReceipt', 'NegativeReceipt'));
 CREATE INDEX messages_receipt_owed ON messages (receipt_sent_at) WHERE receipt_sent_at IS NOT NULL;
 )sql",
+    // 5 → 6: the EHMI SBDH envelopes the broker sent (issue 9), so that an envelope-level
+    // receipt is correlated with the message it answers, and one for an envelope the broker
+    // never sent is refused.
+    R"sql(
+CREATE TABLE sent_envelopes (
+  instance_identifier TEXT PRIMARY KEY,
+  message_id INTEGER NOT NULL REFERENCES messages (id),
+  sent_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sent_envelopes_message ON sent_envelopes (message_id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -221,6 +232,8 @@ enum class Sql {
   kFindDeadline,
   kDueDeadlines,
   kDeadlinesOpenedBetween,
+  kInsertSentEnvelope,
+  kFindSentEnvelope,
   kCount,
 };
 
@@ -336,6 +349,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT " SB_DEADLINE_COLUMNS
     " FROM deadlines INDEXED BY deadlines_opened "
     "WHERE opened_at >= ?1 AND opened_at < ?2 ORDER BY opened_at, id",
+    "INSERT INTO sent_envelopes (instance_identifier, message_id, sent_at) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (instance_identifier) DO NOTHING",
+    "SELECT instance_identifier, message_id, sent_at FROM sent_envelopes "
+    "WHERE instance_identifier = ?1",
 };
 
 #undef SB_MESSAGE_COLUMNS
@@ -1137,6 +1154,48 @@ Result<std::vector<ReceiptOwed>> SqliteStore::receipts_owed() {
     out.push_back({q.int64_at(0), q.text_at(1), q.time_at(2), static_cast<int>(q.int64_at(3))});
   if (rc != SQLITE_DONE) return db_error(reader_, "receipts owed");
   return out;
+}
+
+Result<void> SqliteStore::record_sent_envelope(const std::string& instance_identifier,
+                                               std::int64_t message_id, TimePoint sent_at) {
+  if (instance_identifier.empty())
+    return make_error(Errc::kInvalid, "sent envelope: empty instance identifier");
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    {
+      auto q = s[Sql::kSelectState];
+      q.bind(1, message_id);
+      const int rc = q.step();
+      if (rc == SQLITE_DONE)
+        return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+      if (rc != SQLITE_ROW) return db_error(writer_, "record sent envelope");
+    }
+    {
+      auto q = s[Sql::kInsertSentEnvelope];
+      q.bind(1, instance_identifier).bind(2, message_id).bind(3, sent_at);
+      if (auto r = q.run("record sent envelope"); !r) return r;
+      if (sqlite3_changes(writer_) == 1) return {};
+    }
+    auto q = s[Sql::kFindSentEnvelope];
+    q.bind(1, instance_identifier);
+    if (q.step() != SQLITE_ROW) return db_error(writer_, "record sent envelope");
+    if (q.int64_at(1) != message_id)
+      return make_error(Errc::kConflict,
+                        "sent envelope " + instance_identifier + " is another message's");
+    return {};
+  });
+}
+
+Result<std::optional<SentEnvelope>> SqliteStore::find_sent_envelope(
+    const std::string& instance_identifier) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kFindSentEnvelope];
+  q.bind(1, instance_identifier);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW)
+    return std::optional<SentEnvelope>(SentEnvelope{q.text_at(0), q.int64_at(1), q.time_at(2)});
+  if (rc != SQLITE_DONE) return db_error(reader_, "find sent envelope");
+  return std::optional<SentEnvelope>();
 }
 
 Result<std::optional<std::int64_t>> SqliteStore::find_letter_version(

@@ -66,6 +66,10 @@ class SqliteStore final : public Store {
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
   Result<std::vector<ReceiptOwed>> receipts_owed() override;
+  Result<void> record_sent_envelope(const std::string& instance_identifier,
+                                    std::int64_t message_id, TimePoint sent_at) override;
+  Result<std::optional<SentEnvelope>> find_sent_envelope(
+      const std::string& instance_identifier) override;
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;

@@ -144,6 +144,16 @@ struct ReceiptOwed {
   int resends = 0;
 };
 
+// An EHMI SBDH envelope the broker sent (issue 9): its DocumentIdentification/
+// InstanceIdentifier, the message it carried and when. EHMI's envelope-level receipts
+// (ReceiptAcknowledgement / ReceiptException) are correlated with these (domain.md §4).
+struct SentEnvelope {
+  std::string instance_identifier;
+  std::int64_t message_id = 0;
+  TimePoint sent_at{};
+  bool operator==(const SentEnvelope&) const = default;
+};
+
 struct MessageFilter {
   std::optional<DeliveryState> state;
   std::optional<std::string> endpoint;  // endpoint id, matches sender or receiver
@@ -213,6 +223,12 @@ class Store {
   virtual Result<void> watch_receipt(std::int64_t message_id,
                                      std::optional<TimePoint> last_sent, int resends) = 0;
   virtual Result<void> append_event(const MessageEvent& event) = 0;
+  // Records an SBDH envelope sent with message `message_id` (issue 9). Recording the same
+  // instance identifier again for the same message is a no-op; for another message it is
+  // kConflict (EHMI instance identifiers are new for every send). kNotFound if the message is
+  // unknown; kInvalid if the identifier is empty.
+  virtual Result<void> record_sent_envelope(const std::string& instance_identifier,
+                                            std::int64_t message_id, TimePoint sent_at) = 0;
   // Dead-lettered or refused → pending with attempts reset, next attempt = now. kConflict if the
   // message is in another state, kNotFound if unknown.
   virtual Result<void> requeue(std::int64_t message_id, TimePoint now) = 0;
@@ -247,6 +263,10 @@ class Store {
   // Every receipt watch, oldest send first. Costs in proportion to the watches, not to the
   // messages stored (what a restart reads).
   virtual Result<std::vector<ReceiptOwed>> receipts_owed() = 0;
+
+  // The SBDH envelope the broker sent with this InstanceIdentifier, if it sent one.
+  virtual Result<std::optional<SentEnvelope>> find_sent_envelope(
+      const std::string& instance_identifier) = 0;
 
   virtual Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) = 0;
   // Deadlines with next_action_at <= now, earliest first, at most `limit`. Costs in proportion

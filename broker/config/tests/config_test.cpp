@@ -36,6 +36,26 @@ json base() {
   })");
 }
 
+TEST(Config, AnSbdhEndpointNamesThePayloadItWants) {
+  for (const auto& [text, payload] :
+       {std::pair{"native", SbdhPayload::kNative}, std::pair{"oioxml", SbdhPayload::kOioxml},
+        std::pair{"fhir", SbdhPayload::kFhir}}) {
+    json d = base();
+    d["endpoints"][1]["dialect"] = "sbdh";
+    d["endpoints"][1]["sbdh_payload"] = text;
+    const auto config = parse_config(d.dump());
+    ASSERT_TRUE(config.ok()) << config.error().detail;
+    EXPECT_EQ(config->endpoints[1].dialect, Dialect::kSbdh);
+    EXPECT_EQ(config->endpoints[1].sbdh_payload, payload) << text;
+  }
+  json d = base();
+  d["endpoints"][1]["dialect"] = "fhir";
+  const auto fhir = parse_config(d.dump());
+  ASSERT_TRUE(fhir.ok()) << fhir.error().detail;
+  EXPECT_EQ(fhir->endpoints[1].dialect, Dialect::kFhir);
+  EXPECT_EQ(fhir->endpoints[1].sbdh_payload, SbdhPayload::kNative);  // the default
+}
+
 TEST(Config, BaseIsValidAndTakesTheDefaults) {
   const auto config = parse_config(base().dump());
   ASSERT_TRUE(config.ok()) << config.error().detail;
@@ -320,7 +340,18 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
        "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
        "identifier_code, identifier, url, accepts, dialect, client_certificate_fingerprint, "
-       "client_certificate_cn, inbox, receipt_timeout_seconds)"},
+       "client_certificate_cn, inbox, receipt_timeout_seconds, sbdh_payload)"},
+      {"unknown dialect", [](json& d) { d["endpoints"][0]["dialect"] = "hl7v2"; },
+       "endpoints[0].dialect: must be \"native\", \"oioxml\", \"sbdh\" or \"fhir\""},
+      {"unknown sbdh payload",
+       [](json& d) {
+         d["endpoints"][0]["dialect"] = "sbdh";
+         d["endpoints"][0]["sbdh_payload"] = "pdf";
+       },
+       "endpoints[0].sbdh_payload: must be \"native\", \"oioxml\" or \"fhir\""},
+      {"sbdh payload without sbdh",
+       [](json& d) { d["endpoints"][0]["sbdh_payload"] = "fhir"; },
+       "endpoints[0].sbdh_payload: is only for an endpoint whose dialect is \"sbdh\""},
       {"inbox that does not exist",
        [](json& d) { d["endpoints"][0]["inbox"] = "/nonexistent/sektorbro-inbox"; },
        "endpoints[0].inbox: must be an existing folder given by an absolute path (got "

@@ -89,5 +89,17 @@ TEST(MediaType, AcceptsXmlAsTheMediaTypeSaysIt) {
   }
 }
 
+TEST(MediaType, AcceptsFhirJsonButNotPlainJson) {
+  for (const char* good : {"application/fhir+json", "application/fhir+json; charset=utf-8",
+                           "Application/FHIR+JSON; fhirVersion=4.0"}) {
+    EXPECT_TRUE(accepts_fhir_json_content_type(good)) << good;
+    EXPECT_FALSE(accepts_xml_content_type(good)) << good;
+  }
+  for (const char* bad : {"application/json", "text/fhir+json", "application/fhir+json x",
+                          "application/fhir+jsonx", "application/json+fhir; x", ""}) {
+    EXPECT_FALSE(accepts_fhir_json_content_type(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sektorbro

@@ -80,8 +80,12 @@ HttpResponse BrokerUnderTest::call(HttpRequest request) {
 }
 
 HttpResponse BrokerUnderTest::post(const std::string& body) {
+  return post_as(body, "application/xml");
+}
+
+HttpResponse BrokerUnderTest::post_as(const std::string& body, const std::string& content_type) {
   HttpRequest request{http::verb::post, "/v1/messages", 11};
-  request.set(http::field::content_type, "application/xml");
+  request.set(http::field::content_type, content_type);
   request.body() = body;
   request.prepare_payload();
   HttpResponse answer = call(std::move(request));

@@ -69,6 +69,8 @@ class BrokerUnderTest {
   // POST /v1/messages on the plain loopback listener, answered once committed.
   HttpResponse post(const std::string& body);
   HttpResponse post(const Envelope& e) { return post(encode_envelope(e)); }
+  // The same with another Content-Type (issue 9: application/fhir+json).
+  HttpResponse post_as(const std::string& body, const std::string& content_type);
   HttpResponse get(const std::string& target) { return send(http::verb::get, target); }
   HttpResponse send(http::verb verb, const std::string& target);
   // Runs the io_context until `done()` holds; false if it did not within the bound.

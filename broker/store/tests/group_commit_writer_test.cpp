@@ -121,6 +121,13 @@ class FaultyStore final : public Store {
     return inner_.watch_receipt(id, at, n);
   }
   Result<std::vector<ReceiptOwed>> receipts_owed() override { return inner_.receipts_owed(); }
+  Result<void> record_sent_envelope(const std::string& id, std::int64_t m,
+                                    TimePoint at) override {
+    return inner_.record_sent_envelope(id, m, at);
+  }
+  Result<std::optional<SentEnvelope>> find_sent_envelope(const std::string& id) override {
+    return inner_.find_sent_envelope(id);
+  }
   Result<void> requeue(std::int64_t id, TimePoint now) override { return inner_.requeue(id, now); }
   Result<void> audit(TimePoint at, const std::string& k, const std::string& d) override {
     return inner_.audit(at, k, d);

@@ -540,6 +540,55 @@ TEST_P(StoreContractTest, AFailedOperationLeavesNoTraceAndTheBatchStillCommits) 
   EXPECT_TRUE(orphan->empty());
 }
 
+// --- EHMI SBDH envelopes the broker sent (issue 9) ---
+
+TEST_P(StoreContractTest, SentEnvelopesAreRecordedFoundAndKeptAcrossARestart) {
+  const auto a = store_new(make_message("E1", {"B1"}));
+  const auto b = store_new(make_message("E2", {"B2"}));
+  auto none = store_->find_sent_envelope("9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc");
+  ASSERT_TRUE(none) << none.error().detail;
+  EXPECT_FALSE(none->has_value());
+
+  ASSERT_TRUE(store_->record_sent_envelope("9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc", a, at_ms(5)));
+  // The same envelope again for the same message (a retried commit) changes nothing.
+  ASSERT_TRUE(store_->record_sent_envelope("9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc", a, at_ms(9)));
+  auto other = store_->record_sent_envelope("9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc", b, at_ms(6));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, Errc::kConflict);
+  auto unknown = store_->record_sent_envelope("E-unknown", b + 100, at_ms(6));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+  auto empty = store_->record_sent_envelope("", a, at_ms(6));
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().code, Errc::kInvalid);
+  ASSERT_TRUE(store_->record_sent_envelope("E-b", b, at_ms(7)));
+
+  restart();
+  auto found = store_->find_sent_envelope("9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc");
+  ASSERT_TRUE(found) << found.error().detail;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, (SentEnvelope{"9a6ff822-08de-5a6f-9670-9fa4b9d2f0dc", a, at_ms(5)}));
+  auto found_b = store_->find_sent_envelope("E-b");
+  ASSERT_TRUE(found_b && found_b->has_value());
+  EXPECT_EQ((*found_b)->message_id, b);
+  EXPECT_FALSE(store_->find_sent_envelope("E-unknown")->has_value());
+}
+
+TEST_P(StoreContractTest, ASentEnvelopeInARolledBackBatchIsNotFound) {
+  const auto a = store_new(make_message("E1", {"B1"}));
+  ASSERT_TRUE(store_->begin_batch());
+  ASSERT_TRUE(store_->record_sent_envelope("S1", a, at_ms(5)));
+  EXPECT_FALSE(store_->find_sent_envelope("S1")->has_value());  // readers see commits only
+  store_->rollback_batch();
+  EXPECT_FALSE(store_->find_sent_envelope("S1")->has_value());
+  ASSERT_TRUE(store_->begin_batch());
+  ASSERT_TRUE(store_->record_sent_envelope("S1", a, at_ms(6)));
+  ASSERT_TRUE(store_->commit_batch());
+  auto found = store_->find_sent_envelope("S1");
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_EQ((*found)->sent_at, at_ms(6));
+}
+
 // --- letter versions (MedCom StatusCode, domain.md §2) ---
 
 TEST_P(StoreContractTest, ACorrectedLetterIsANewVersionAndTheOldOneStaysFindable) {

@@ -1,0 +1,292 @@
+// Issue 9 through the drivers (intake, dispatcher) on a MemoryStore with a scripted transport
+// and a manual clock: EHMI envelope receipts correlated with the SBDH envelopes the broker sent,
+// deliveries to FHIR receivers (content type, the original FHIR message id in acknowledgements),
+// FHIR JSON in and the answer in JSON, and the SBDH payload an endpoint's config names. The FHIR
+// inputs are our own test messages in tests/data/medcom/fhir (each says which public MedCom
+// example it follows; the JSON ones are their JSON forms).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "adapters/fhir/fhir_acknowledgement.hpp"
+#include "adapters/fhir/fhir_json.hpp"
+#include "adapters/sbdh/sbdh_document.hpp"
+#include "adapters/sbdh/sbdh_native.hpp"
+#include "adapters/sbdh/sbdh_receipts.hpp"
+#include "broker/server/tests/broker_under_test.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+std::string fhir_file(const std::string& name) {
+  std::ifstream in(std::string(SEKTORBRO_SOURCE_DIR) + "/tests/data/medcom/fhir/" + name,
+                   std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+Endpoint* endpoint_named(BrokerConfig& c, const std::string& id) {
+  for (auto& e : c.endpoints)
+    if (e.id == id) return &e;
+  return nullptr;
+}
+
+bool has(const std::vector<std::string>& kinds, const std::string& kind) {
+  return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+}
+
+class EhmiReceiptTest : public ::testing::Test, protected Parties {
+ protected:
+  EhmiReceiptTest() {
+    endpoint_named(config, "psy")->dialect = Dialect::kSbdh;
+    b = std::make_unique<BrokerUnderTest>(config);
+  }
+  // jc's request delivered to psy in an SBDH envelope: the envelope as psy got it.
+  adapters::SbdhDocument deliver_request(const std::string& id) {
+    const Envelope e = make_certificate_request(jc, psy, "ENV-" + id, id, b->clock.now());
+    EXPECT_EQ(b->post(e).result(), http::status::accepted);
+    EXPECT_TRUE(b->run_until([&] { return b->transport.count() > 0; }));
+    b->settle();
+    const OutboundRequest sent = b->transport.sent().back();
+    EXPECT_EQ(sent.content_type, "application/xml");
+    auto doc = adapters::parse_sbdh(sent.body);
+    EXPECT_TRUE(doc) << (doc ? "" : doc.error().detail);
+    return doc ? *doc : adapters::SbdhDocument{};
+  }
+  std::string ack_for(const adapters::SbdhDocument& envelope, const std::string& id) {
+    auto ack = adapters::make_receipt_acknowledgement(envelope, {id, b->clock.now()});
+    EXPECT_TRUE(ack);
+    return adapters::write_sbdh(*ack);
+  }
+
+  BrokerConfig config = test_config(*this);
+  std::unique_ptr<BrokerUnderTest> b;
+};
+
+TEST_F(EhmiReceiptTest, TheBrokerRecordsEachSbdhEnvelopeItSends) {
+  const adapters::SbdhDocument sent = deliver_request("REQ1");
+  ASSERT_FALSE(sent.instance_id.empty());
+  auto found = b->store->find_sent_envelope(sent.instance_id);
+  ASSERT_TRUE(found && found->has_value());
+  const auto m = b->message_of(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*found)->message_id, m->id);
+  EXPECT_EQ(m->state, DeliveryState::kDelivered);
+}
+
+TEST_F(EhmiReceiptTest, AReceiptAcknowledgementForAnEnvelopeItSentGoesOnTheTimeline) {
+  const adapters::SbdhDocument sent = deliver_request("REQ1");
+  const auto m = b->message_of(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(has(b->timeline_kinds(m->id), "ehmi-receipt-acknowledgement"));
+  const auto answer = b->post(ack_for(sent, "ACK-1"));
+  EXPECT_EQ(answer.result(), http::status::accepted) << answer.body();
+  EXPECT_TRUE(has(b->timeline_kinds(m->id), "ehmi-receipt-acknowledgement"));
+  auto events = b->store->timeline(m->id);
+  ASSERT_TRUE(events);
+  EXPECT_NE(events->back().detail.find(sent.instance_id), std::string::npos);
+  // An envelope receipt is no business receipt: the request still waits for psy's own.
+  EXPECT_EQ(b->message_of(jc.gln, "REQ1")->receipt, ReceiptState::kNone);
+}
+
+TEST_F(EhmiReceiptTest, OneForAnEnvelopeItNeverSentIsRefusedWithAnEhmiSequenceException) {
+  adapters::SbdhDocument sent = deliver_request("REQ1");
+  const auto m = b->message_of(jc.gln, "REQ1");
+  ASSERT_TRUE(m);
+  const auto before = b->timeline_kinds(m->id);
+  adapters::SbdhDocument never = sent;
+  never.instance_id = "0f0e0d0c-0b0a-4908-8706-050403020100";
+  const auto answer = b->post(ack_for(never, "ACK-2"));
+  EXPECT_EQ(answer.result(), http::status::unprocessable_entity);
+  auto refusal = adapters::parse_sbdh(answer.body());
+  ASSERT_TRUE(refusal) << answer.body();
+  EXPECT_EQ(refusal->type, "ReceiptException");
+  EXPECT_EQ(refusal->receiver_gln, psy.gln);  // back to who posted it
+  auto signal = adapters::read_signal(*refusal);
+  ASSERT_TRUE(signal);
+  EXPECT_EQ(signal->exception_type, "Sequence");
+  EXPECT_NE(signal->reason.find("0f0e0d0c-0b0a-4908-8706-050403020100"), std::string::npos);
+  EXPECT_EQ(b->timeline_kinds(m->id), before);  // nothing recorded
+
+  // Nor may another party answer an envelope that went to psy.
+  auto foreign = adapters::make_receipt_acknowledgement(sent, {"ACK-3", b->clock.now()});
+  ASSERT_TRUE(foreign);
+  foreign->sender_gln = jc.gln;
+  const auto from_jc = b->post(adapters::write_sbdh(*foreign));
+  EXPECT_EQ(from_jc.result(), http::status::unprocessable_entity);
+  EXPECT_EQ(b->timeline_kinds(m->id), before);
+}
+
+TEST_F(EhmiReceiptTest, AReceiptExceptionInTheDeliveryAnswerIsRecordedToo) {
+  b->transport.answer_with([&](const OutboundRequest& r) {
+    auto doc = adapters::parse_sbdh(r.body);
+    if (!doc) return TransportResponse{500, "", ""};
+    auto ex = adapters::make_receipt_exception(*doc, adapters::kReceiptExceptionSyntax,
+                                               "payload not readable", {"EX-1", b->clock.now()});
+    return TransportResponse{200, adapters::write_sbdh(*ex), ""};
+  });
+  const Envelope e = make_certificate_request(jc, psy, "ENV-REQ2", "REQ2", b->clock.now());
+  ASSERT_EQ(b->post(e).result(), http::status::accepted);
+  std::optional<MessageRecord> m;
+  ASSERT_TRUE(b->run_until([&] {
+    m = b->message_of(jc.gln, "REQ2");
+    return m && has(b->timeline_kinds(m->id), "ehmi-receipt-exception");
+  }));
+  b->settle();
+  auto events = b->store->timeline(m->id);
+  ASSERT_TRUE(events);
+  bool found = false;
+  for (const auto& ev : *events)
+    if (ev.kind == "ehmi-receipt-exception")
+      found = ev.detail.find("(Syntax): payload not readable") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
+TEST_F(EhmiReceiptTest, RefusalsOfSbdhEnvelopesCarryTheExceptionTypeForTheFault) {
+  // psy's SBDH envelope around a letter for a receiver the broker does not know: Authorization.
+  const Envelope cert = make_certificate(psy, make_party("579000011111", "265161000016222", "Ukendt"),
+                                         "ENV-C1", "C1", "REQ1", b->clock.now());
+  adapters::SbdhWrapOptions options;
+  options.instance_id = "SBDH-PSY-1";
+  options.created = b->clock.now();
+  auto own = adapters::wrap_native_envelope(cert, options);
+  ASSERT_TRUE(own) << own.error().detail;
+  const auto unknown = b->post(adapters::write_sbdh(*own));
+  EXPECT_EQ(unknown.result(), http::status::unprocessable_entity);
+  auto doc = adapters::parse_sbdh(unknown.body());
+  ASSERT_TRUE(doc) << unknown.body();
+  EXPECT_EQ(adapters::read_signal(*doc)->exception_type, "Authorization");
+  EXPECT_EQ(doc->original_envelope_id, "SBDH-PSY-1");
+}
+
+// --- FHIR receivers -------------------------------------------------------------------------
+
+TEST(FhirDeliveryTest, ADeliveryToAFhirEndpointIsSentAsFhirXml) {
+  Parties p;
+  BrokerConfig config = test_config(p);
+  endpoint_named(config, "jc")->dialect = Dialect::kFhir;
+  BrokerUnderTest b(config);
+  const Date discharge{std::chrono::sys_days{std::chrono::year{2025} / 12 / 10}};
+  const Envelope notice =
+      make_discharge_notice(p.psy, p.jc, "ENV-D1", "D1", b.clock.now(), discharge);
+  ASSERT_EQ(b.post(notice).result(), http::status::accepted);
+  ASSERT_TRUE(b.run_until([&] { return b.transport.count() > 0; }));
+  b.settle();
+  const OutboundRequest sent = b.transport.sent().front();
+  EXPECT_EQ(sent.content_type, "application/fhir+xml");
+  EXPECT_NE(sent.body.find("hospital-notification-message"), std::string::npos);
+}
+
+// The parties of our FHIR test messages (tests/data/medcom/fhir): the psychiatry department
+// sends, the jobcenter receives.
+struct FhirParties {
+  Party psy = make_party("579000067890", "265161000016000", "Psykiatrien Region Midt");
+  Party jc = make_party("579000012345", "123451000016001", "Jobcenter Aarhus");
+  Party broker = make_party("579000099999", "265161000016999", "Sektorbro");
+};
+
+BrokerConfig fhir_config(const FhirParties& f, Dialect jc_dialect) {
+  Parties p;
+  p.jc = f.jc;
+  p.psy = f.psy;
+  p.broker = f.broker;
+  BrokerConfig c = test_config(p);
+  endpoint_named(c, "psy")->dialect = Dialect::kFhir;
+  endpoint_named(c, "jc")->dialect = jc_dialect;
+  endpoint_named(c, "jc")->accepts.push_back(LetterType::kCorrespondence);
+  return c;
+}
+
+TEST(FhirDeliveryTest, TheAcknowledgementToAFhirSenderNamesItsOwnMessageHeaderId) {
+  const FhirParties f;
+  ASSERT_EQ(f.psy.gln, "5790000678907");  // as the test message names them
+  ASSERT_EQ(f.jc.gln, "5790000123452");
+  BrokerUnderTest b(fhir_config(f, Dialect::kNative));
+  // jc (native) answers the delivered letter with its positive receipt in the HTTP answer.
+  b.transport.answer_with([&](const OutboundRequest& r) {
+    if (!r.url.ends_with("/jc")) return TransportResponse{200, "", ""};
+    auto env = decode_envelope(r.body);
+    if (!env) return TransportResponse{500, "", ""};
+    return TransportResponse{
+        200, encode_envelope(make_positive_receipt(*env, "ENV-K1", "K1", b.clock.now())), ""};
+  });
+  const auto answer = b.post_as(fhir_file("care_communication.json"), "application/fhir+json");
+  ASSERT_EQ(answer.result(), http::status::accepted) << answer.body();
+  ASSERT_TRUE(b.run_until([&] { return b.transport.count() >= 2; }));
+  b.settle();
+  const OutboundRequest ack = b.transport.sent().at(1);
+  EXPECT_TRUE(ack.url.ends_with("/psy"));
+  EXPECT_EQ(ack.content_type, "application/fhir+xml");
+  auto parsed = adapters::parse_fhir_acknowledgement(ack.body);
+  ASSERT_TRUE(parsed) << parsed.error().detail << "\n" << ack.body;
+  EXPECT_EQ(parsed->code, adapters::FhirAckCode::kOk);
+  // The sender's own MessageHeader.id, not the UUID the broker would make of F0b9e8d7c6f5a4.
+  EXPECT_EQ(parsed->response_identifier, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
+}
+
+TEST(FhirDeliveryTest, JsonComesInAsTheSameLetterAndItsRefusalGoesBackInJson) {
+  const FhirParties f;
+  BrokerUnderTest b(fhir_config(f, Dialect::kNative));
+  const auto json = b.post_as(fhir_file("care_communication.json"), "application/fhir+json");
+  ASSERT_EQ(json.result(), http::status::accepted) << json.body();
+  const auto m = b.message_of(f.psy.gln, "F0b9e8d7c6f5a4");
+  ASSERT_TRUE(m);
+  // The same message as XML is a resend of the same letter: the first answer, nothing new.
+  const auto xml = b.post(fhir_file("care_communication.xml"));
+  EXPECT_EQ(xml.result(), http::status::accepted);
+  auto all = b.store->list_messages(MessageFilter{});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
+
+  // The admission (not carried) as JSON: refused with a JSON fatal-error Acknowledgement.
+  auto admit = adapters::fhir_xml_to_json(fhir_file("hospital_notification_admit.xml"));
+  ASSERT_TRUE(admit);
+  const auto refused = b.post_as(*admit, "application/fhir+json");
+  EXPECT_EQ(refused.result(), http::status::unprocessable_entity);
+  EXPECT_EQ(refused[http::field::content_type], "application/fhir+json; charset=utf-8");
+  auto back = adapters::fhir_json_to_xml(refused.body());
+  ASSERT_TRUE(back) << refused.body();
+  auto ack = adapters::parse_fhir_acknowledgement(*back);
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->code, adapters::FhirAckCode::kFatalError);
+  EXPECT_EQ(ack->response_identifier, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a");
+
+  // Plain application/json is not a message type the broker takes.
+  EXPECT_EQ(b.post_as(fhir_file("care_communication.json"), "application/json").result(),
+            http::status::unsupported_media_type);
+}
+
+// --- the SBDH payload an endpoint wants -----------------------------------------------------
+
+TEST(SbdhPayloadTest, AnSbdhEndpointGetsTheFhirPayloadItsConfigNames) {
+  const FhirParties f;
+  BrokerConfig c = fhir_config(f, Dialect::kSbdh);
+  endpoint_named(c, "jc")->sbdh_payload = SbdhPayload::kFhir;
+  BrokerUnderTest b(c);
+  ASSERT_EQ(b.post(fhir_file("care_communication.xml")).result(), http::status::accepted);
+  ASSERT_TRUE(b.run_until([&] { return b.transport.count() > 0; }));
+  b.settle();
+  auto doc = adapters::parse_sbdh(b.transport.sent().front().body);
+  ASSERT_TRUE(doc) << doc.error().detail;
+  EXPECT_EQ(doc->mime_type, "application/fhir+xml");
+  EXPECT_EQ(doc->standard, "care-communication-message");
+  EXPECT_EQ(doc->message_id, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
+  auto sent = b.store->find_sent_envelope(doc->instance_id);
+  ASSERT_TRUE(sent && sent->has_value());
+}
+
+TEST(SbdhPayloadTest, WhatThePayloadCannotCarryIsRefusedAtTheDoor) {
+  Parties p;
+  BrokerConfig c = test_config(p);
+  endpoint_named(c, "psy")->dialect = Dialect::kSbdh;
+  endpoint_named(c, "psy")->sbdh_payload = SbdhPayload::kOioxml;
+  BrokerUnderTest b(c);
+  const Envelope request = make_certificate_request(p.jc, p.psy, "ENV-R1", "R1", b.clock.now());
+  const auto answer = b.post(request);
+  EXPECT_EQ(answer.result(), http::status::unprocessable_entity);
+  EXPECT_NE(answer.body().find("problem_med_version"), std::string::npos) << answer.body();
+  EXPECT_NE(answer.body().find("sbdh with oioxml payloads"), std::string::npos) << answer.body();
+  EXPECT_EQ(b.transport.count(), 0u);
+}
+
+}  // namespace
+}  // namespace sektorbro::testing
