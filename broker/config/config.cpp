@@ -1,6 +1,7 @@
 #include "broker/config/config.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "broker/core/identifiers.hpp"
+#include "broker/delivery/lease_rules.hpp"
 #include "broker/message/forms.hpp"
 
 namespace sektorbro {
@@ -969,11 +971,43 @@ Result<void> check_transport_security(const BrokerConfig& config) {
   return {};
 }
 
+// "cluster" (issue 11, item 2): {"node": "<unique name>", "lease_ms": 30000}.
+Result<void> parse_cluster(const json& v, const std::string& path, const DeliveryConfig& delivery,
+                           ClusterConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"node", "lease_ms"}); !r) return r;
+  if (const json* n = find(v, "node")) {
+    auto text = read_nonempty_string(*n, join(path, "node"));
+    if (!text) return text.error();
+    const bool plain = std::all_of(text->begin(), text->end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+             c == '-' || c == '_' || c == '.' || c == ':';
+    });
+    if (!plain || text->size() > 100)
+      return config_error(join(path, "node"),
+                          "must be 1-100 letters, digits, '-', '_', '.' or ':' (got " +
+                              in_quotes(*text) + ")");
+    out.node = *text;
+  }
+  std::int64_t lease_ms = out.lease.count();
+  if (auto r = optional_field(v, path, "lease_ms", lease_ms, integer_in(1000, 3'600'000)); !r)
+    return r;
+  out.lease = Duration{lease_ms};
+  const Duration least = minimum_lease(delivery.timeout);
+  if (out.lease < least)
+    return config_error(join(path, "lease_ms"),
+                        "must be at least twice delivery.timeout_ms (" +
+                            std::to_string(least.count()) + "): an attempt must end inside a "
+                                                            "renewed lease");
+  return {};
+}
+
 Result<BrokerConfig> parse_document(const json& doc) {
   if (!doc.is_object()) return config_error("", "must be a JSON object");
   if (auto r = check_keys(doc, "",
                           {"listen", "store", "delivery", "limits", "deadlines", "clock",
-                           "identity", "endpoints", "tls", "outbound_tls", "operators", "console"});
+                           "identity", "endpoints", "tls", "outbound_tls", "operators", "console",
+                           "cluster"});
       !r)
     return r.error();
   BrokerConfig config;
@@ -1029,6 +1063,9 @@ Result<BrokerConfig> parse_document(const json& doc) {
       config.console_assets = *text;
     }
   }
+  if (const json* v = find(doc, "cluster"))
+    if (auto r = parse_cluster(*v, "cluster", config.delivery, config.cluster); !r)
+      return r.error();
   if (auto r = check_transport_security(config); !r) return r.error();
   return config;
 }
@@ -1090,6 +1127,13 @@ Result<BrokerConfig> parse_config(const std::string& json_text) {
     // The readers check every type before converting; this is the backstop for the library.
     return config_error("", std::string("unexpected: ") + e.what());
   }
+}
+
+std::string cluster_node(const ClusterConfig& cluster) {
+  if (!cluster.node.empty()) return cluster.node;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') std::strcpy(host, "localhost");
+  return std::string(host) + ":" + std::to_string(static_cast<long>(getpid()));
 }
 
 Result<BrokerConfig> load_config(const std::string& path) {

@@ -103,6 +103,23 @@ struct DeadlinesConfig {
   Duration sweep_interval = std::chrono::seconds{30};  // how often due deadlines are looked for
 };
 
+// "cluster": several brokers on one PostgreSQL store (issue 11, item 2). Each broker leases the
+// pending deliveries it attempts and renews the leases every lease/3; a broker that stops (killed,
+// hung, cut off) loses them after lease_ms and another broker takes its deliveries over. The
+// deadline sweep and the receipt check run on whichever broker holds the "sweeper" lease.
+struct ClusterConfig {
+  // This broker's name in the leases, unique among the brokers on one database. Empty: the
+  // host name and process id ("host:1234"), unique for every start (cluster_node()).
+  std::string node;
+  // How long a lease lasts unrenewed: at least twice delivery.timeout_ms (an attempt must end
+  // inside a renewed lease), at most an hour. Longer: fewer renewals; shorter: a dead broker's
+  // deliveries are taken over sooner.
+  Duration lease = std::chrono::seconds{30};
+};
+
+// The broker's node name: cluster.node, or "<host name>:<process id>" when it is empty.
+std::string cluster_node(const ClusterConfig& cluster);
+
 // Which clock the broker runs on. Only kSystem is for production; the others exist for tests and
 // the demo and are announced loudly in the log and in /v1/health.
 struct ClockConfig {
@@ -132,6 +149,7 @@ struct BrokerConfig {
   // The operators' web console: the folder of its built files (deploy/build-console.sh →
   // build/console), served at /console/. Empty: no console.
   std::string console_assets;
+  ClusterConfig cluster;
 };
 
 // The operator whose token_sha256 is the SHA-256 of `token`, or null. Every operator's hash is

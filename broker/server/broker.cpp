@@ -24,8 +24,10 @@ Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
                 for (const auto& r : plan->receipts) receipted.push_back(r.message_id);
                 dispatcher_.receipted(receipted);
                 const std::string receiver = plan->message.receiver_endpoint;
+                // Leased to this broker in the commit that stored it (Intake; issue 11).
+                const TimePoint leased = dispatcher_.lease_from(plan->message.received_at);
                 dispatcher_.remember(id, std::move(plan), std::move(requests));
-                dispatcher_.schedule(id, receiver, clock_.now());
+                dispatcher_.schedule_leased(id, receiver, clock_.now(), leased);
               }),
       dispatcher_(io, config, directory_, calendar_, store, writer, transport, clock, ids_,
                   intake_, metrics_),

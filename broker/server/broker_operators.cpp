@@ -385,9 +385,13 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
   const std::int64_t id = (*where)->message_id;
   const TimePoint now = clock_.now();
   auto who = std::make_shared<const std::string>(actor);
-  auto store_job = [id, now, who](Store& store) -> Result<void> {
+  auto node = std::make_shared<const std::string>(dispatcher_.node());
+  const TimePoint leased = dispatcher_.lease_from(now);
+  auto store_job = [id, now, who, node, leased](Store& store) -> Result<void> {
     auto requeued = store.requeue(id, now);
     if (!requeued) return requeued;
+    // Leased afresh to this broker, which attempts it (issue 11, item 2).
+    if (auto r = store.lease_delivery(id, *node, leased); !r) return r;
     return store.audit_action(now, *who, "requeue", "message " + std::to_string(id), "");
   };
   auto committing = commit<void>(writer_, std::move(store_job));
@@ -400,7 +404,8 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
     co_return json_error(status, done.error().detail);
   }
   auto message = store_.get_message(id);
-  if (message && *message) dispatcher_.schedule(id, (*message)->receiver_endpoint, now);
+  if (message && *message)
+    dispatcher_.schedule_leased(id, (*message)->receiver_endpoint, now, leased);
   log_info(actor + " requeued #" + std::to_string(id));
   co_return json_response(http::status::ok, {{"requeued", id}});
 }

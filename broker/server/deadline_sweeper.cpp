@@ -51,6 +51,26 @@ asio::awaitable<void> DeadlineSweeper::sweep() {
   if (sweeping_ || stopping_) co_return;
   sweeping_ = true;
   const TimePoint now = clock_.now();
+  // Once across the brokers on one store (issue 11, item 2): only the holder of the "sweeper"
+  // lease sweeps. It lasts a lease and a sweep interval (at most two leases), so the holder
+  // renews it at its next sweep; a holder that died is replaced that long after its last sweep. Should two sweeps
+  // still overlap (a holder stalled past its lease), each step is guarded (expect_deadline,
+  // expect_receipt_watch) and recorded once.
+  {
+    auto node = std::make_shared<const std::string>(dispatcher_.node());
+    const Duration lease = config_.cluster.lease;
+    const TimePoint until = now + lease + std::min(config_.deadlines.sweep_interval, lease);
+    auto hold_job = [node, now, until](Store& store) {
+      return store.hold_singleton("sweeper", *node, now, until);
+    };
+    auto holding = commit<bool>(writer_, std::move(hold_job));
+    auto held = co_await std::move(holding);
+    if (!held || !*held) {
+      if (!held) log_error("deadline sweep skipped: " + held.error().detail);
+      sweeping_ = false;
+      co_return;
+    }
+  }
   auto checking = dispatcher_.check_receipts(now);
   co_await std::move(checking);
   int handled = 0;
@@ -126,12 +146,18 @@ asio::awaitable<bool> DeadlineSweeper::act_on(Deadline deadline, TimePoint now) 
   auto shared_deadline = std::make_shared<const Deadline>(updated);
   auto shared_events = std::make_shared<const std::vector<MessageEvent>>(std::move(events));
   auto shared_letters = std::make_shared<const std::vector<MessagePlan>>(std::move(letters));
-  auto store_job = [shared_deadline, shared_events, shared_letters,
-                    request_id](Store& store) -> Result<std::vector<std::int64_t>> {
+  auto read_as = std::make_shared<const Deadline>(deadline);
+  auto node = std::make_shared<const std::string>(dispatcher_.node());
+  const TimePoint until = dispatcher_.lease_from(now);
+  auto store_job = [shared_deadline, shared_events, shared_letters, request_id, read_as, node,
+                    until](Store& store) -> Result<std::vector<std::int64_t>> {
+    // Still as this sweep read it: else another broker's sweep took this step (issue 11).
+    if (auto r = store.expect_deadline(*read_as); !r) return r.error();
     std::vector<std::int64_t> stored;
     for (const auto& letter : *shared_letters) {
       auto id = store.store_message(letter);
       if (!id) return id.error();
+      if (auto leased = store.lease_delivery(*id, *node, until); !leased) return leased.error();
       stored.push_back(*id);
     }
     const MessageEvent last = shared_events->empty() ? MessageEvent{} : shared_events->back();
@@ -142,12 +168,17 @@ asio::awaitable<bool> DeadlineSweeper::act_on(Deadline deadline, TimePoint now) 
   };
   auto committing = commit<std::vector<std::int64_t>>(writer_, std::move(store_job));
   auto stored = co_await std::move(committing);
+  if (!stored && stored.error().code == Errc::kStale) {
+    log_info("deadline " + deadline.key.letter_id + ": step taken by another sweep");
+    co_return false;
+  }
   if (!stored) {
     log_error("deadline " + deadline.key.letter_id + " not updated: " + stored.error().detail);
     co_return false;
   }
   for (const auto& alert : alerts) log_warn(alert);
-  for (const std::int64_t id : *stored) dispatcher_.schedule(id, deadline.owed_by, now);
+  for (const std::int64_t id : *stored)
+    dispatcher_.schedule_leased(id, deadline.owed_by, now, until);
   co_return true;
 }
 

@@ -1,6 +1,7 @@
 #include "broker/server/dispatcher.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "broker/codec/codec.hpp"
 #include "broker/core/log.hpp"
@@ -72,7 +73,9 @@ Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config,
       metrics_(metrics),
       queue_(config.delivery.per_endpoint_concurrency),
       timer_(io),
-      random_state_(static_cast<std::uint64_t>(to_millis(clock.now())) | 1) {}
+      random_state_(static_cast<std::uint64_t>(to_millis(clock.now())) | 1),
+      node_(cluster_node(config.cluster)),
+      lease_timer_(io) {}
 
 void Dispatcher::report_load() const {
   for (const Endpoint& e : directory_.all()) {
@@ -83,20 +86,101 @@ void Dispatcher::report_load() const {
 }
 
 Result<void> Dispatcher::start() {
-  auto pending = store_.pending_deliveries();
-  if (!pending) return pending.error();
-  for (const auto& p : *pending)
-    queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
   if (auto rebuilt = rebuild_receipt_watch(); !rebuilt) return rebuilt.error();
-  log_info("delivery: " + std::to_string(pending->size()) + " pending deliveries resumed, " +
-           std::to_string(receipts_.size()) + " receipts owed");
-  asio::post(io_, [this] { pump(); });
+  // The pending deliveries come through the first lease pass: those this broker still holds
+  // (a restart under the same cluster.node) and those nobody holds.
+  renew_and_claim();
+  arm_lease_timer();
   return {};
 }
 
 void Dispatcher::stop() {
   stopping_ = true;
   timer_.cancel();
+  lease_timer_.cancel();
+}
+
+void Dispatcher::schedule_leased(std::int64_t message_id, const std::string& endpoint,
+                                 TimePoint at, TimePoint until) {
+  leases_.granted(message_id, until);
+  schedule(message_id, endpoint, at);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leases (issue 11, item 2). The store holds the truth; leases_ follows it (LeaseBook).
+
+// At most this many deliveries are taken over per pass: a dead broker's backlog comes over in
+// slices, so one commit never holds the store long.
+constexpr int kClaimLimit = 1000;
+
+void Dispatcher::renew_and_claim() {
+  if (stopping_) return;
+  if (lease_pass_running_) {
+    lease_pass_again_ = true;
+    return;
+  }
+  lease_pass_running_ = true;
+  ++busy_;  // settled by lease_pass()
+  asio::co_spawn(io_, lease_pass(), LogExceptions{});
+}
+
+void Dispatcher::arm_lease_timer() {
+  if (stopping_) return;
+  lease_timer_.expires_after(clock_.real_delay(renew_interval(config_.cluster.lease)));
+  lease_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    if (renew_due(clock_.now(), last_lease_pass_, config_.cluster.lease)) renew_and_claim();
+    arm_lease_timer();
+  });
+}
+
+asio::awaitable<void> Dispatcher::lease_pass() {
+  struct Settled {
+    std::size_t& busy;
+    ~Settled() { --busy; }
+  } settled{busy_};
+  const TimePoint now = clock_.now();
+  const TimePoint until = lease_from(now);
+  // Also when the pass fails: the next one is due a renewal interval later, not at every pump.
+  last_lease_pass_ = now;
+  const std::uint64_t pass = leases_.begin_pass();
+  auto node = std::make_shared<const std::string>(node_);
+  auto store_job = [node, now, until](Store& store) -> Result<std::vector<PendingDelivery>> {
+    auto held = store.renew_leases(*node, now, until);
+    if (!held) return held.error();
+    auto taken = store.claim_deliveries(*node, now, until, kClaimLimit);
+    if (!taken) return taken.error();
+    held->insert(held->end(), taken->begin(), taken->end());
+    return held;
+  };
+  auto committing = commit<std::vector<PendingDelivery>>(writer_, std::move(store_job));
+  auto held = co_await std::move(committing);
+  if (!held) {
+    log_error("leases: could not renew or claim (" + held.error().detail +
+              "); deliveries whose lease ends wait for the next pass");
+  } else {
+    std::vector<std::int64_t> ids;
+    ids.reserve(held->size());
+    for (const PendingDelivery& p : *held) ids.push_back(p.message_id);
+    const std::vector<std::int64_t> fresh = leases_.end_pass(pass, ids, until);
+    const std::unordered_set<std::int64_t> to_schedule(fresh.begin(), fresh.end());
+    for (const PendingDelivery& p : *held)
+      if (to_schedule.contains(p.message_id))
+        queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
+    if (!resumed_logged_) {
+      resumed_logged_ = true;
+      log_info("delivery: " + std::to_string(fresh.size()) + " pending deliveries resumed, " +
+               std::to_string(receipts_.size()) + " receipts owed; node " + node_);
+    } else if (!fresh.empty()) {
+      log_info("leases: took over " + std::to_string(fresh.size()) + " pending deliveries");
+    }
+  }
+  lease_pass_running_ = false;
+  if (lease_pass_again_) {
+    lease_pass_again_ = false;
+    renew_and_claim();
+  }
+  pump();
 }
 
 void Dispatcher::schedule(std::int64_t message_id, const std::string& endpoint, TimePoint at) {
@@ -123,7 +207,10 @@ double Dispatcher::random01() {
 
 void Dispatcher::pump() {
   if (stopping_) return;
-  for (const auto& due : queue_.take_due(clock_.now()))
+  const TimePoint now = clock_.now();
+  if (!lease_pass_running_ && renew_due(now, last_lease_pass_, config_.cluster.lease))
+    renew_and_claim();
+  for (const auto& due : queue_.take_due(now))
     asio::co_spawn(io_, attempt(due.message_id), LogExceptions{});
   arm_timer();
 }
@@ -239,6 +326,19 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     std::size_t& busy;
     ~Settled() { --busy; }
   } settled{busy_};
+  // Only under a lease that outlasts the attempt (issue 11, item 2): another broker may hold it,
+  // or ours is about to end. Forgotten here, the next lease pass hands it back if it is ours or
+  // nobody's.
+  if (!leases_.allows(message_id, clock_.now(), config_.delivery.timeout)) {
+    leases_.forget(message_id);
+    if (const auto f = fresh_.find(message_id); f != fresh_.end()) {
+      fresh_bytes_ -= f->second.plan->message.body.size();
+      fresh_.erase(f);
+    }
+    queue_.finished(message_id);
+    renew_and_claim();
+    co_return;
+  }
   std::shared_ptr<const std::vector<Letter>> requests;
   if (const auto f = fresh_.find(message_id); f != fresh_.end()) requests = f->second.requests;
   auto loaded = load(message_id);
@@ -355,6 +455,7 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     co_return;
   }
   unrecorded_.erase(message_id);
+  if (step.state != DeliveryState::kPending) leases_.forget(message_id);  // ended with the delivery
   const std::string& endpoint = message.receiver_endpoint;
   switch (step.state) {
     case DeliveryState::kDelivered:
@@ -449,11 +550,18 @@ asio::awaitable<void> Dispatcher::relay_refusal(const MessageRecord& original,
        MessageEvent{original.id, now, "receipt",
                     "negative receipt " + receipt.id + " written by the broker: " + reason}});
   auto shared_plan = std::make_shared<const MessagePlan>(std::move(plan));
-  auto store_job = [shared_plan](Store& store) { return store.store_message(*shared_plan); };
+  auto node = std::make_shared<const std::string>(node_);
+  const TimePoint until = lease_from(now);
+  auto store_job = [shared_plan, node, until](Store& store) -> Result<std::int64_t> {
+    auto id = store.store_message(*shared_plan);
+    if (!id) return id;
+    if (auto leased = store.lease_delivery(*id, *node, until); !leased) return leased.error();
+    return id;
+  };
   auto committing = commit<std::int64_t>(writer_, std::move(store_job));
   auto stored = co_await std::move(committing);
   if (stored) {
-    schedule(*stored, sender->id, now);
+    schedule_leased(*stored, sender->id, now, until);
   } else {
     log_error("could not store the negative receipt for #" + std::to_string(original.id));
   }
@@ -482,6 +590,11 @@ Result<void> Dispatcher::rebuild_receipt_watch() {
 }
 
 asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
+  // The watches of every broker on the store (issue 11, item 2: the broker holding the sweeper
+  // lease checks them all), as committed; each step below is guarded by expect_receipt_watch,
+  // so a resend or a give-up is recorded once even if two brokers race.
+  if (auto reloaded = rebuild_receipt_watch(); !reloaded)
+    log_error("receipt check: " + reloaded.error().detail);
   const std::vector<ReceiptWatch::Entry> due = receipts_.due(now);  // a named local (GCC 12)
   for (const ReceiptWatch::Entry& entry : due) {
     const std::int64_t id = entry.message_id;
@@ -501,12 +614,15 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
                                  " resend(s); a person must act (MedCom reliable messaging)";
       auto event = std::make_shared<const MessageEvent>(MessageEvent{
           id, now, std::string(to_string(DeliveryEvent::kReceiptMissing)), detail});
-      auto store_job = [event](Store& store) -> Result<void> {
+      const int resends = entry.resends;
+      auto store_job = [event, resends](Store& store) -> Result<void> {
+        if (auto r = store.expect_receipt_watch(event->message_id, resends); !r) return r;
         if (auto r = store.append_event(*event); !r) return r;
         return store.watch_receipt(event->message_id, std::nullopt, 0);
       };
       auto committing = commit<void>(writer_, std::move(store_job));
       auto written = co_await std::move(committing);
+      if (!written && written.error().code == Errc::kStale) receipts_.forget(id);  // done elsewhere
       if (written) {
         log_warn("ALERT receipt missing: #" + std::to_string(id) + " " + detail);
         metrics_.receipts_missing.with({message.receiver_endpoint}).inc();
@@ -526,6 +642,21 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
       receipts_.forget(id);
       continue;
     }
+    // The resend is recorded in the watch before it is sent: if another broker's sweep sent it
+    // already, the watch moved on and this one is not sent (issue 11, item 2).
+    {
+      const int done = entry.resends;
+      auto claim_job = [id, now, done](Store& store) -> Result<void> {
+        if (auto r = store.expect_receipt_watch(id, done); !r) return r;
+        return store.watch_receipt(id, now, done + 1);
+      };
+      auto claiming = commit<void>(writer_, std::move(claim_job));
+      auto claimed = co_await std::move(claiming);
+      if (!claimed) {
+        if (claimed.error().code == Errc::kStale) receipts_.forget(id);
+        continue;  // a storage failure: tried again at the next check
+      }
+    }
     auto transfer = post_to(*receiver, std::move(*bytes));
     const TransportResponse response = co_await std::move(transfer);
     auto reading = receipts_in_response(response, *receiver, id, true, now);
@@ -537,16 +668,13 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
                      "resend " + std::to_string(entry.resends + 1) + " of " +
                          std::to_string(config_.delivery.max_resends) + " to " + receiver->id +
                          " in envelope " + new_envelope_id + ": " + outcome});
-    const int resends = entry.resends + 1;
-    const bool relayed = receipts.relayed;
-    auto store_job = [event, resends, relayed](Store& store) -> Result<void> {
-      if (auto r = store.append_event(*event); !r) return r;
-      if (relayed) return {};  // the receipt came in the answer: its plan ended the watch
-      return store.watch_receipt(event->message_id, event->at, resends);
+    auto store_job = [event](Store& store) -> Result<void> {
+      // The watch was moved on before the send; a receipt in the answer has ended it since.
+      return store.append_event(*event);
     };
     auto committing = commit<void>(writer_, std::move(store_job));
     auto written = co_await std::move(committing);
-    if (!written) continue;  // tried again at the next check
+    if (!written) continue;  // the watch moved on already: the next check reads it again
     log_warn("#" + std::to_string(id) + " " + event->detail);
     metrics_.resends.with({receiver->id}).inc();
     if (receipts.relayed) {

@@ -4,6 +4,11 @@
 // the step delivery_transition decides; it resends when a receipt does not come and relays a
 // receiver's refusal to the sender. A CertificateRequest's deadline opens when it is delivered.
 //
+// Several brokers on one database (issue 11, item 2): it attempts only deliveries whose lease it
+// holds (broker/delivery/lease_rules.hpp; Store "leases"). A message this broker stores starts
+// leased to it; every lease/3 a lease pass renews what it holds and takes over what nobody holds
+// any more (a broker that died), in one commit; a lease lost meanwhile is dropped from the queue.
+//
 // Thread rules: io thread only; transfers run on the transport's thread, commits on the
 // writer's, both awaited.
 #pragma once
@@ -20,6 +25,7 @@
 #include "broker/deadlines/calendar.hpp"
 #include "broker/delivery/delivery_queue.hpp"
 #include "broker/delivery/delivery_transition.hpp"
+#include "broker/delivery/lease_rules.hpp"
 #include "broker/delivery/receipt_watch.hpp"
 #include "broker/delivery/transport.hpp"
 #include "broker/http/asio.hpp"
@@ -44,8 +50,21 @@ class Dispatcher {
   // Stops starting attempts; those in flight finish.
   void stop();
 
-  // Queues a stored message for an attempt at `at` and starts what is due.
+  // Queues a stored message for an attempt at `at` and starts what is due. The attempt is made
+  // only under a lease: without one known here, the next lease pass looks for it.
   void schedule(std::int64_t message_id, const std::string& endpoint, TimePoint at);
+  // The same for a message this broker has just leased to itself until `until` (in the commit
+  // that stored or requeued it: Store::lease_delivery).
+  void schedule_leased(std::int64_t message_id, const std::string& endpoint, TimePoint at,
+                       TimePoint until);
+  // This broker's name in the leases (cluster.node) and the end of a lease granted at `now`.
+  const std::string& node() const { return node_; }
+  TimePoint lease_from(TimePoint now) const { return lease_until(now, config_.cluster.lease); }
+  // Renews the leases held and takes over deliveries nobody holds, in one commit, then queues
+  // what it took (also what the lease timer runs every lease/3). One pass at a time; asked for
+  // while one runs, another follows it.
+  void renew_and_claim();
+  std::size_t leases_held() const { return leases_.size(); }
   // Receipts came for these messages: no resend.
   void receipted(const std::vector<std::int64_t>& message_ids);
   // A message was handed over (delivered, or confirmed from a mailbox): watch for its receipt.
@@ -90,6 +109,8 @@ class Dispatcher {
     bool relayed = false;   // a business receipt was taken and relayed to the sender
   };
   void arm_timer();
+  void arm_lease_timer();
+  asio::awaitable<void> lease_pass();
   asio::awaitable<void> attempt(std::int64_t message_id);
   // The message as the store holds it, from memory when Intake just stored it.
   Result<std::optional<MessageRecord>> load(std::int64_t message_id);
@@ -129,6 +150,14 @@ class Dispatcher {
   };
   std::unordered_map<std::int64_t, Fresh> fresh_;
   std::size_t fresh_bytes_ = 0;
+  // Leases (issue 11, item 2).
+  std::string node_;
+  LeaseBook leases_;
+  asio::steady_timer lease_timer_;
+  TimePoint last_lease_pass_{};  // when the last pass began (on the broker's clock)
+  bool lease_pass_running_ = false;
+  bool lease_pass_again_ = false;
+  bool resumed_logged_ = false;
 };
 
 }  // namespace sektorbro

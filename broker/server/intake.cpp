@@ -258,7 +258,17 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
 
     auto& accept = std::get<IntakeAccept>(decision);
     auto plan = std::make_shared<const MessagePlan>(std::move(accept.plan));
-    auto job = [plan](Store& store) { return store.store_message(*plan); };
+    // The message starts leased to this broker (issue 11, item 2), in the same commit, so its
+    // first attempt needs no other round trip; Broker's stored callback grants the same lease.
+    auto node = std::make_shared<const std::string>(node_);
+    const TimePoint lease_end = lease_until(plan->message.received_at, config_.cluster.lease);
+    auto job = [plan, node, lease_end](Store& store) -> Result<std::int64_t> {
+      auto id = store.store_message(*plan);
+      if (!id) return id;
+      if (auto leased = store.lease_delivery(*id, *node, lease_end); !leased)
+        return leased.error();
+      return id;
+    };
     auto committing = commit<std::int64_t>(writer_, std::move(job));
     auto stored = co_await std::move(committing);
     if (!stored && stored.error().code == Errc::kStale) continue;  // decide again, fresh facts

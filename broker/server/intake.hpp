@@ -16,6 +16,7 @@
 #include "broker/config/config.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/deadlines/calendar.hpp"
+#include "broker/delivery/lease_rules.hpp"
 #include "broker/edge/edge_codec.hpp"
 #include "broker/http/asio.hpp"
 #include "broker/intake/intake_decision.hpp"
@@ -67,6 +68,7 @@ class Intake {
   BrokerIds& ids_;
   metrics::BrokerMetrics& metrics_;
   StoredFn stored_;
+  std::string node_ = cluster_node(config_.cluster);  // this broker in the leases (issue 11)
 };
 
 }  // namespace sektorbro

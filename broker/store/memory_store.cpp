@@ -746,4 +746,80 @@ Result<std::vector<Deadline>> MemoryStore::deadlines_opened_between(TimePoint fr
   return sorted_deadlines(std::move(rows), [](const Deadline& d) { return d.opened_at; });
 }
 
+// --- leases (issue 11, item 2): one broker per MemoryStore, so a LeaseTable in memory ---
+
+namespace {
+
+// The pending deliveries the writer sees (its open batch included), earliest next attempt first.
+std::vector<PendingDelivery> pending_in(const State& s) {
+  std::vector<PendingDelivery> out;
+  for (const auto& [id, row] : s.messages)
+    if (row.delivery.state == DeliveryState::kPending)
+      out.push_back(PendingDelivery{
+          .message_id = id,
+          .receiver_endpoint = row.message->receiver_endpoint,
+          .attempts = row.delivery.attempts,
+          .received_at = row.message->received_at,
+          .next_attempt_at = row.delivery.next_attempt_at,
+      });
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.next_attempt_at < b.next_attempt_at;
+  });
+  return out;
+}
+
+}  // namespace
+
+Result<void> MemoryStore::lease_delivery(std::int64_t message_id, const std::string& owner,
+                                         TimePoint until) {
+  std::lock_guard lock(mu_);
+  if (!working_->messages.contains(message_id)) return message_not_found(message_id);
+  lease_table_.lease(message_id, owner, until);
+  return {};
+}
+
+Result<std::vector<PendingDelivery>> MemoryStore::claim_deliveries(const std::string& owner,
+                                                                   TimePoint now,
+                                                                   TimePoint until, int limit) {
+  std::lock_guard lock(mu_);
+  return lease_table_.claim(pending_in(*working_), owner, now, until, limit);
+}
+
+Result<std::vector<PendingDelivery>> MemoryStore::renew_leases(const std::string& owner,
+                                                               TimePoint now, TimePoint until) {
+  std::lock_guard lock(mu_);
+  return lease_table_.renew(pending_in(*working_), owner, now, until);
+}
+
+Result<bool> MemoryStore::hold_singleton(const std::string& name, const std::string& owner,
+                                         TimePoint now, TimePoint until) {
+  std::lock_guard lock(mu_);
+  return lease_table_.hold_singleton(name, owner, now, until);
+}
+
+Result<void> MemoryStore::expect_deadline(const Deadline& expected) {
+  std::lock_guard lock(mu_);
+  const auto it = working_->deadlines.find(expected.key);
+  if (it == working_->deadlines.end())
+    return make_error(Errc::kNotFound, "no deadline for letter " + expected.key.letter_id);
+  const Deadline& d = it->second.deadline;
+  if (d.state != expected.state || d.overdue != expected.overdue ||
+      d.reminder_steps_done != expected.reminder_steps_done ||
+      d.generation != expected.generation || d.next_action_at != expected.next_action_at)
+    return make_error(Errc::kStale, "deadline for letter " + expected.key.letter_id +
+                                        " changed since the sweep read it");
+  return {};
+}
+
+Result<void> MemoryStore::expect_receipt_watch(std::int64_t message_id, int resends) {
+  std::lock_guard lock(mu_);
+  const auto it = working_->messages.find(message_id);
+  if (it == working_->messages.end()) return message_not_found(message_id);
+  const Delivery& d = it->second.delivery;
+  if (!d.receipt_sent_at || d.resends != resends)
+    return make_error(Errc::kStale, "the receipt watch of message " + std::to_string(message_id) +
+                                        " changed since it was read");
+  return {};
+}
+
 }  // namespace sektorbro

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/lease_table.hpp"
 #include "broker/store/store.hpp"
 
 namespace sektorbro {
@@ -79,6 +80,18 @@ class MemoryStore final : public Store {
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
 
+  // Leases (issue 11, item 2): kept in lease_table_ (one broker per store).
+  Result<void> lease_delivery(std::int64_t message_id, const std::string& owner,
+                              TimePoint until) override;
+  Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner, TimePoint now,
+                                                        TimePoint until, int limit) override;
+  Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
+                                                    TimePoint until) override;
+  Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
+                              TimePoint until) override;
+  Result<void> expect_deadline(const Deadline& expected) override;
+  Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
+
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
   Result<std::optional<std::int64_t>> find_letter_version(const std::string& sender_gln,
@@ -115,6 +128,7 @@ class MemoryStore final : public Store {
   bool batch_lost_ = false;  // a write failed as on a full disk: the batch is gone
   std::atomic<bool> fail_commits_{false};
   std::atomic<bool> fail_writes_{false};
+  LeaseTable lease_table_;  // guarded by mu_
 };
 
 }  // namespace sektorbro

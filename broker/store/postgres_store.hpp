@@ -53,6 +53,19 @@ class PostgresStore final : public Store {
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
 
+  // Leases (issue 11, item 2): tables delivery_leases and singleton_leases
+  // (postgres_leases.cpp).
+  Result<void> lease_delivery(std::int64_t message_id, const std::string& owner,
+                              TimePoint until) override;
+  Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner, TimePoint now,
+                                                        TimePoint until, int limit) override;
+  Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
+                                                    TimePoint until) override;
+  Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
+                              TimePoint until) override;
+  Result<void> expect_deadline(const Deadline& expected) override;
+  Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
+
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
   Result<std::optional<std::int64_t>> find_letter_version(
@@ -123,6 +136,11 @@ class PostgresStore final : public Store {
   std::vector<std::string> prelude_;
   bool release_pending_ = false;  // a successful operation's savepoint is still open (batch)
   std::mutex read_mu_;
+  // postgres_leases.cpp: one lease operation as one write (see there), and whether the lease
+  // tables are known to exist.
+  Result<PgResult> lease_write(const std::string& name, const std::string& sql,
+                               const PgParams& params, std::string_view what);
+  bool lease_tables_ = false;
 };
 
 }  // namespace sektorbro

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/lease_table.hpp"
 #include "broker/store/store.hpp"
 
 struct sqlite3;
@@ -56,6 +57,19 @@ class SqliteStore final : public Store {
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
 
+  // Leases (issue 11, item 2): kept in lease_table_ (the file lock: one broker per file;
+  // sqlite_leases.cpp).
+  Result<void> lease_delivery(std::int64_t message_id, const std::string& owner,
+                              TimePoint until) override;
+  Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner, TimePoint now,
+                                                        TimePoint until, int limit) override;
+  Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
+                                                    TimePoint until) override;
+  Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
+                              TimePoint until) override;
+  Result<void> expect_deadline(const Deadline& expected) override;
+  Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
+
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
   Result<std::optional<std::int64_t>> find_letter_version(
@@ -97,6 +111,7 @@ class SqliteStore final : public Store {
   bool audit_head_known_ = false;
   std::mutex read_mu_;
   int lock_fd_ = -1;  // the exclusive lock on "<path>.lock" (one broker per file)
+  LeaseTable lease_table_;  // writer thread only
 };
 
 }  // namespace sektorbro

@@ -249,6 +249,49 @@ class Store {
   virtual Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                                     const MessageEvent& event) = 0;
 
+  // --- leases: several brokers on one database (issue 11, item 2; docs/architecture.md) ---
+  // A pending delivery is attempted only by the broker holding its lease: an owner (the broker's
+  // cluster.node) and an end `until`; it is held while now < until (lease_rules.hpp). Its owner
+  // renews it while it lives; once it has ended any broker may take the delivery over. A lease
+  // counts only while its message is pending: an outcome that is final (delivered, refused,
+  // dead-lettered) ends it with the delivery, and a requeued message is leased afresh. Write
+  // operations (writer thread), atomic like the others. SqliteStore and MemoryStore keep leases
+  // in memory (one broker per store: SQLite's file lock; nothing to share); PostgresStore keeps
+  // them in tables, taken with FOR UPDATE SKIP LOCKED.
+  //
+  // Leases message `message_id` to `owner` until `until`, whoever held it: what a broker does
+  // with a message it has just stored or requeued, in the same batch, so that its first attempt
+  // needs no other round trip. kNotFound if the message is unknown.
+  virtual Result<void> lease_delivery(std::int64_t message_id, const std::string& owner,
+                                      TimePoint until) = 0;
+  // Takes over pending deliveries that nobody holds at `now` (never leased, or the lease ended),
+  // earliest next attempt first, at most `limit`, leasing each to `owner` until `until`; returns
+  // them. Deliveries `owner` still holds are not returned (renew_leases() names those).
+  virtual Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner,
+                                                                TimePoint now, TimePoint until,
+                                                                int limit) = 0;
+  // Extends every lease `owner` holds at `now` on a pending delivery to `until` and returns those
+  // deliveries; a lease that has ended is not renewed (another broker may have it by now; if not,
+  // claim_deliveries() takes it again).
+  virtual Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner,
+                                                            TimePoint now, TimePoint until) = 0;
+  // The singleton lease `name` (e.g. "sweeper": work done once across the brokers): true if
+  // `owner` holds it now until `until` — it was free, had ended, or was `owner`'s already —
+  // false if another owner holds it at `now` (nothing changes then).
+  virtual Result<bool> hold_singleton(const std::string& name, const std::string& owner,
+                                      TimePoint now, TimePoint until) = 0;
+  // Preconditions for work two brokers might race on (the kStale style of store_message), to be
+  // called first in the job that writes the work's outcome, so nothing is written when stale.
+  // kStale unless the stored deadline with expected.key is where `expected` says in its sweep:
+  // same state, overdue flag, reminder steps done, generation and next action; kNotFound if
+  // there is none. On a shared database the row stays locked until the batch ends, so a racing
+  // writer waits and then finds it changed.
+  virtual Result<void> expect_deadline(const Deadline& expected) = 0;
+  // kStale unless message `message_id`'s receipt watch runs with `resends` resends done (it was
+  // neither moved on by another resend nor ended); kNotFound if the message is unknown. Locks as
+  // expect_deadline().
+  virtual Result<void> expect_receipt_watch(std::int64_t message_id, int resends) = 0;
+
   // --- read side ---
   virtual Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                             const std::string& letter_id) = 0;

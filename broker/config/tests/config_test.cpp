@@ -193,7 +193,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "configuration: must be a JSON object"},
       {"top-level typo", [](json& d) { d["endpoint"] = d["endpoints"]; },
        "endpoint: unknown key (expected one of listen, store, delivery, limits, deadlines, "
-       "clock, identity, endpoints, tls, outbound_tls, operators, console)"},
+       "clock, identity, endpoints, tls, outbound_tls, operators, console, cluster)"},
       {"unknown form",
        [](json& d) {
          d["deadlines"] = {{"forms", {{"LÆ999", 14}}}};
@@ -503,6 +503,48 @@ TEST_F(ConfigFile, ErrorsInAFileNameTheFileAndTheKey) {
   EXPECT_EQ(config.error().detail,
             path + ": endpoints[1].gln: check digit is wrong (expected 5790000662012)");
 }
+
+// --- cluster (issue 11, item 2) ---
+
+TEST(Config, ClusterNamesTheNodeAndTheLease) {
+  const auto defaults = parse_config(base().dump());
+  ASSERT_TRUE(defaults) << defaults.error().detail;
+  EXPECT_EQ(defaults->cluster.node, "") << "empty: the host name and pid at run time";
+  EXPECT_EQ(defaults->cluster.lease, std::chrono::seconds{30});
+  EXPECT_NE(cluster_node(defaults->cluster).find(':'), std::string::npos) << "host:pid";
+  json d = base();
+  d["cluster"] = {{"node", "sb-1.aarhus"}, {"lease_ms", 45000}};
+  const auto set = parse_config(d.dump());
+  ASSERT_TRUE(set) << set.error().detail;
+  EXPECT_EQ(set->cluster.node, "sb-1.aarhus");
+  EXPECT_EQ(cluster_node(set->cluster), "sb-1.aarhus");
+  EXPECT_EQ(set->cluster.lease, std::chrono::milliseconds{45000});
+}
+
+TEST(Config, ClusterRefusesANodeNameOrALeaseItCannotUse) {
+  const struct {
+    json cluster;
+    std::string error;
+  } kCases[] = {
+      {{{"node", "sb 1"}},
+       "cluster.node: must be 1-100 letters, digits, '-', '_', '.' or ':' (got \"sb 1\")"},
+      {{{"node", ""}}, "cluster.node: "},
+      {{{"lease_ms", 15000}},
+       "cluster.lease_ms: must be at least twice delivery.timeout_ms (20000): an attempt must end "
+       "inside a renewed lease"},
+      {{{"lease_ms", 500}}, "cluster.lease_ms: "},
+      {{{"leases_ms", 30000}}, "cluster.leases_ms: unknown key"},
+  };
+  for (const auto& c : kCases) {
+    json d = base();
+    d["cluster"] = c.cluster;
+    const auto r = parse_config(d.dump());
+    ASSERT_FALSE(r) << c.cluster.dump();
+    EXPECT_EQ(r.error().detail.rfind(c.error, 0), 0u) << r.error().detail;
+  }
+}
+
+// --- end cluster ---
 
 }  // namespace
 }  // namespace sektorbro

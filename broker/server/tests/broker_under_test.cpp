@@ -38,10 +38,14 @@ BrokerConfig test_config(const Parties& p) {
 }
 
 BrokerUnderTest::BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> shared)
+    : BrokerUnderTest(std::move(config), std::move(shared), nullptr) {}
+
+BrokerUnderTest::BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> shared,
+                                 std::shared_ptr<GroupCommitWriter> writer)
     : clock(from_millis(1'764'576'000'000)),  // Monday 2025-12-01 08:00 UTC
       store(shared ? std::move(shared) : std::make_shared<MemoryStore>()),
       config_(std::move(config)) {
-  writer_ = std::make_unique<GroupCommitWriter>(*store, 64);
+  writer_ = writer ? std::move(writer) : std::make_shared<GroupCommitWriter>(*store, 64);
   broker_ = std::make_unique<Broker>(io_, config_, *store, *writer_, transport, clock, &clock);
   auto started = broker_->start();
   EXPECT_TRUE(started) << (started ? "" : started.error().detail);

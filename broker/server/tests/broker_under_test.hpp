@@ -64,6 +64,10 @@ BrokerConfig test_config(const Parties& p);
 class BrokerUnderTest {
  public:
   explicit BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> store = {});
+  // Several brokers on one store (issue 11, item 2): they share its one writer, as brokers on
+  // one PostgreSQL share the database's serialised commits; each has its own clock and transport.
+  BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> store,
+                  std::shared_ptr<GroupCommitWriter> writer);
   ~BrokerUnderTest();
 
   // POST /v1/messages on the plain loopback listener, answered once committed.
@@ -89,12 +93,14 @@ class BrokerUnderTest {
   ManualClock clock;
   std::shared_ptr<MemoryStore> store;
   ScriptedTransport transport;
+  Broker& broker() { return *broker_; }
+  std::shared_ptr<GroupCommitWriter> writer() { return writer_; }
 
  private:
   HttpResponse call(HttpRequest request);
   BrokerConfig config_;
   asio::io_context io_;
-  std::unique_ptr<GroupCommitWriter> writer_;
+  std::shared_ptr<GroupCommitWriter> writer_;
   std::unique_ptr<Broker> broker_;
 };
 

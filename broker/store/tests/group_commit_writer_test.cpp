@@ -128,6 +128,25 @@ class FaultyStore final : public Store {
   Result<std::optional<SentEnvelope>> find_sent_envelope(const std::string& id) override {
     return inner_.find_sent_envelope(id);
   }
+  Result<void> lease_delivery(std::int64_t id, const std::string& o, TimePoint u) override {
+    return inner_.lease_delivery(id, o, u);
+  }
+  Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& o, TimePoint n,
+                                                        TimePoint u, int limit) override {
+    return inner_.claim_deliveries(o, n, u, limit);
+  }
+  Result<std::vector<PendingDelivery>> renew_leases(const std::string& o, TimePoint n,
+                                                    TimePoint u) override {
+    return inner_.renew_leases(o, n, u);
+  }
+  Result<bool> hold_singleton(const std::string& name, const std::string& o, TimePoint n,
+                              TimePoint u) override {
+    return inner_.hold_singleton(name, o, n, u);
+  }
+  Result<void> expect_deadline(const Deadline& d) override { return inner_.expect_deadline(d); }
+  Result<void> expect_receipt_watch(std::int64_t id, int n) override {
+    return inner_.expect_receipt_watch(id, n);
+  }
   Result<void> requeue(std::int64_t id, TimePoint now) override { return inner_.requeue(id, now); }
   Result<void> audit(TimePoint at, const std::string& k, const std::string& d) override {
     return inner_.audit(at, k, d);

@@ -1332,3 +1332,178 @@ TEST_P(StoreContractTest, ReadersOnAnotherThreadSeeWholeBatches) {
 
 }  // namespace
 }  // namespace sektorbro
+
+namespace sektorbro {
+namespace {
+
+// --- leases (issue 11, item 2): several brokers on one database ---
+
+namespace lease_test {
+
+std::vector<std::int64_t> message_ids(const Result<std::vector<PendingDelivery>>& r) {
+  std::vector<std::int64_t> out;
+  if (r)
+    for (const auto& p : *r) out.push_back(p.message_id);
+  return out;
+}
+
+// The error code of a failed operation, or "ok".
+std::string outcome(const Result<void>& r) {
+  if (r) return "ok";
+  switch (r.error().code) {
+    case Errc::kStale:
+      return "stale";
+    case Errc::kNotFound:
+      return "not found";
+    default:
+      return "other: " + r.error().detail;
+  }
+}
+
+}  // namespace lease_test
+
+TEST_P(StoreContractTest, ALeasedDeliveryIsNobodyElsesUntilItsLeaseEndsUnrenewed) {
+  using lease_test::message_ids;
+  const auto id = store_request("L1");
+  const TimePoint t = at_ms(1'000);
+  ASSERT_TRUE(store_->lease_delivery(id, "broker-a", t + std::chrono::seconds{30}));
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("broker-b", t, t + std::chrono::seconds{30},
+                                                   10))
+                  .empty())
+      << "held by broker-a";
+  // broker-a renews before the lease ends: it now lasts until t+40s.
+  EXPECT_EQ(message_ids(store_->renew_leases("broker-a", t + std::chrono::seconds{10},
+                                             t + std::chrono::seconds{40})),
+            std::vector<std::int64_t>{id});
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("broker-b", t + std::chrono::seconds{39},
+                                                   t + std::chrono::seconds{69}, 10))
+                  .empty());
+  EXPECT_TRUE(message_ids(store_->renew_leases("broker-b", t + std::chrono::seconds{39},
+                                               t + std::chrono::seconds{69}))
+                  .empty())
+      << "renewing takes nothing over";
+  // broker-a stops renewing (it died): at t+40s exactly the lease has ended.
+  const auto taken = store_->claim_deliveries("broker-b", t + std::chrono::seconds{40},
+                                              t + std::chrono::seconds{70}, 10);
+  ASSERT_TRUE(taken) << taken.error().detail;
+  ASSERT_EQ(message_ids(taken), std::vector<std::int64_t>{id});
+  EXPECT_EQ(taken->front().receiver_endpoint, "psyk");
+  EXPECT_EQ(taken->front().attempts, 0);
+  // broker-a comes back: its lease is gone, nothing is renewed for it.
+  EXPECT_TRUE(message_ids(store_->renew_leases("broker-a", t + std::chrono::seconds{41},
+                                               t + std::chrono::seconds{71}))
+                  .empty());
+  EXPECT_EQ(message_ids(store_->renew_leases("broker-b", t + std::chrono::seconds{41},
+                                             t + std::chrono::seconds{71})),
+            std::vector<std::int64_t>{id});
+}
+
+TEST_P(StoreContractTest, ClaimingTakesUnleasedPendingDeliveriesEarliestFirstUpToTheLimit) {
+  using lease_test::message_ids;
+  const auto first = store_request("L1");
+  const auto second = store_request("L2");
+  const auto delivered = store_request("L3");
+  const auto later = store_request("L4");
+  const TimePoint t = at_ms(1'000);
+  ASSERT_TRUE(store_->update_delivery(delivered, DeliveryState::kDelivered, 1, t, "",
+                                      event(delivered, "delivered")));
+  ASSERT_TRUE(store_->update_delivery(later, DeliveryState::kPending, 1, t + std::chrono::hours{1},
+                                      "HTTP 503", event(later, "retry")));
+  const TimePoint until = t + std::chrono::seconds{30};
+  EXPECT_EQ(message_ids(store_->claim_deliveries("a", t, until, 1)),
+            std::vector<std::int64_t>{first});
+  EXPECT_EQ(message_ids(store_->claim_deliveries("b", t, until, 10)),
+            (std::vector<std::int64_t>{second, later}))
+      << "the delivered one is nobody's to claim; the one due later comes last";
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("c", t, until, 10)).empty());
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("c", t, until, 0)).empty());
+  EXPECT_EQ(message_ids(store_->renew_leases("b", t, until)),
+            (std::vector<std::int64_t>{second, later}));
+}
+
+TEST_P(StoreContractTest, AFinalOutcomeEndsTheLeaseAndARequeuedMessageIsLeasedAfresh) {
+  using lease_test::message_ids;
+  const auto id = store_request("L1");
+  const TimePoint t = at_ms(1'000);
+  const TimePoint until = t + std::chrono::seconds{30};
+  ASSERT_TRUE(store_->lease_delivery(id, "a", until));
+  ASSERT_TRUE(store_->update_delivery(id, DeliveryState::kDeadLettered, 5, t, "gone",
+                                      event(id, "dead-lettered")));
+  EXPECT_TRUE(message_ids(store_->renew_leases("a", t, until)).empty()) << "no longer pending";
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("b", t, until, 10)).empty());
+  // An operator requeues it on broker b, which leases it to itself in the same batch.
+  ASSERT_TRUE(store_->begin_batch());
+  ASSERT_TRUE(store_->requeue(id, t));
+  ASSERT_TRUE(store_->lease_delivery(id, "b", until));
+  ASSERT_TRUE(store_->commit_batch());
+  EXPECT_TRUE(message_ids(store_->renew_leases("a", t, until)).empty());
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("a", t, until, 10)).empty());
+  EXPECT_EQ(message_ids(store_->renew_leases("b", t, until)), std::vector<std::int64_t>{id});
+  auto unknown = store_->lease_delivery(id + 100, "b", until);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, Errc::kNotFound);
+}
+
+TEST_P(StoreContractTest, ASingletonLeaseHasOneHolderAtATime) {
+  const TimePoint t = at_ms(1'000);
+  const auto s = std::chrono::seconds{1};
+  auto held = [&](const std::string& owner, TimePoint now, TimePoint until) {
+    auto r = store_->hold_singleton("sweeper", owner, now, until);
+    EXPECT_TRUE(r) << r.error().detail;
+    return r && *r;
+  };
+  EXPECT_TRUE(held("a", t, t + 30 * s)) << "free";
+  EXPECT_FALSE(held("b", t + 29 * s, t + 59 * s)) << "a holds it";
+  EXPECT_TRUE(held("a", t + 20 * s, t + 50 * s)) << "a renews";
+  EXPECT_FALSE(held("b", t + 49 * s, t + 79 * s));
+  EXPECT_TRUE(held("b", t + 50 * s, t + 80 * s)) << "a stopped renewing: ended at t+50s";
+  EXPECT_FALSE(held("a", t + 51 * s, t + 81 * s)) << "b holds it now";
+  auto other = store_->hold_singleton("retention", "a", t + 51 * s, t + 81 * s);
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other) << "each name is its own lease";
+}
+
+TEST_P(StoreContractTest, ExpectDeadlineIsStaleOnceAnotherSweepMovedTheDeadlineOn) {
+  Deadline d = make_deadline("REQ1", at_ms(0), at_ms(10 * kDayMs));
+  d.next_action_at = at_ms(5 * kDayMs);
+  put(d);
+  EXPECT_TRUE(store_->expect_deadline(d));
+  // Another sweeper sent reminder step 1 meanwhile.
+  Deadline moved = d;
+  moved.reminder_steps_done = 1;
+  moved.next_action_at = at_ms(10 * kDayMs);
+  ASSERT_TRUE(store_->begin_batch());
+  ASSERT_TRUE(store_->put_deadline(moved, 0, MessageEvent{}));
+  EXPECT_TRUE(store_->expect_deadline(moved)) << "the batch sees its own write";
+  ASSERT_TRUE(store_->commit_batch());
+  auto stale = store_->expect_deadline(d);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, Errc::kStale);
+  Deadline flagged = moved;
+  flagged.overdue = true;
+  EXPECT_EQ(lease_test::outcome(store_->expect_deadline(flagged)), "stale");
+  Deadline no_action = moved;
+  no_action.next_action_at.reset();
+  EXPECT_EQ(lease_test::outcome(store_->expect_deadline(no_action)), "stale");
+  Deadline unknown = d;
+  unknown.key.letter_id = "REQ2";
+  EXPECT_EQ(lease_test::outcome(store_->expect_deadline(unknown)), "not found");
+}
+
+TEST_P(StoreContractTest, ExpectReceiptWatchIsStaleOnceTheWatchMovedOnOrEnded) {
+  const auto id = store_request("R1");
+  ASSERT_TRUE(store_->update_delivery(id, DeliveryState::kDelivered, 1, at_ms(10), "",
+                                      event(id, "delivered")));
+  EXPECT_EQ(lease_test::outcome(store_->expect_receipt_watch(id, 0)), "stale") << "not watched";
+  ASSERT_TRUE(store_->watch_receipt(id, at_ms(10), 0));
+  EXPECT_TRUE(store_->expect_receipt_watch(id, 0));
+  ASSERT_TRUE(store_->watch_receipt(id, at_ms(20), 1));  // a resend by another broker
+  EXPECT_EQ(lease_test::outcome(store_->expect_receipt_watch(id, 0)), "stale");
+  EXPECT_TRUE(store_->expect_receipt_watch(id, 1));
+  ASSERT_TRUE(store_->watch_receipt(id, std::nullopt, 0));  // given up on
+  EXPECT_EQ(lease_test::outcome(store_->expect_receipt_watch(id, 0)), "stale");
+  EXPECT_EQ(lease_test::outcome(store_->expect_receipt_watch(id + 100, 0)), "not found");
+}
+
+}  // namespace
+}  // namespace sektorbro

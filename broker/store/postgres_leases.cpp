@@ -1,0 +1,250 @@
+// PostgresStore's leases (issue 11, item 2; store.hpp, "leases"): several brokers on one
+// database. A pending delivery's lease is a row of `delivery_leases` (message, owner, until); a
+// singleton's a row of `singleton_leases` (name, owner, until). Claiming takes the pending
+// messages nobody holds with FOR UPDATE SKIP LOCKED, so two brokers claiming at once never take
+// the same message; like every write of this store it runs after the store_head lock
+// (postgres_store.hpp), so the lock order is the same for every writer and brokers never
+// deadlock on one another.
+//
+// The two tables are created on first use (CREATE TABLE IF NOT EXISTS under an advisory lock, on
+// the reader connection in a transaction of its own), not by a numbered migration: they hold
+// only live leases, nothing an upgrade must carry over. (To fold into postgres_migrations.cpp.)
+#include <functional>
+
+#include "broker/store/postgres_store.hpp"
+
+namespace sektorbro {
+namespace {
+
+// "sb-leas" in ASCII: the advisory lock the creation of the lease tables takes.
+constexpr const char* kLeaseSchemaLock = "SELECT pg_advisory_xact_lock(7166086727050355)";
+constexpr const char* kLeaseSchema = R"sql(
+CREATE TABLE IF NOT EXISTS delivery_leases (
+  message_id  bigint PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivery_leases_owner ON delivery_leases (owner, lease_until);
+CREATE TABLE IF NOT EXISTS singleton_leases (
+  name        text   PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+)sql";
+
+constexpr const char* kLeaseDelivery = R"sql(
+INSERT INTO delivery_leases (message_id, owner, lease_until)
+SELECT id, $2::text, $3::bigint FROM messages WHERE id = $1::bigint
+ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+)sql";
+
+// $1 owner, $2 now, $3 until, $4 limit.
+constexpr const char* kClaim = R"sql(
+WITH free AS (
+  SELECT m.id FROM messages m
+  LEFT JOIN delivery_leases l ON l.message_id = m.id
+  WHERE m.state = 'pending' AND (l.message_id IS NULL OR l.lease_until <= $2::bigint)
+  ORDER BY m.next_attempt_at, m.id
+  LIMIT $4::bigint
+  FOR UPDATE OF m SKIP LOCKED
+), taken AS (
+  INSERT INTO delivery_leases (message_id, owner, lease_until)
+  SELECT id, $1::text, $3::bigint FROM free
+  ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+    WHERE delivery_leases.lease_until <= $2
+  RETURNING message_id
+)
+SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
+FROM messages m JOIN taken t ON t.message_id = m.id
+ORDER BY m.next_attempt_at, m.id
+)sql";
+
+// Leases on messages that are no longer pending mean nothing: the owner's, and any that ended.
+// $1 owner, $2 now.
+constexpr const char* kForgetSettled = R"sql(
+DELETE FROM delivery_leases l
+WHERE (l.owner = $1 OR l.lease_until <= $2)
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = l.message_id AND m.state = 'pending')
+)sql";
+
+// $1 owner, $2 now, $3 until.
+constexpr const char* kRenew = R"sql(
+WITH renewed AS (
+  UPDATE delivery_leases l SET lease_until = $3
+  FROM messages m
+  WHERE l.owner = $1 AND l.lease_until > $2 AND m.id = l.message_id AND m.state = 'pending'
+  RETURNING l.message_id
+)
+SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
+FROM messages m JOIN renewed r ON r.message_id = m.id
+ORDER BY m.next_attempt_at, m.id
+)sql";
+
+// $1 name, $2 owner, $3 now, $4 until. A row comes back when the owner holds it now.
+constexpr const char* kHoldSingleton = R"sql(
+INSERT INTO singleton_leases (name, owner, lease_until) VALUES ($1::text, $2::text, $4::bigint)
+ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+  WHERE singleton_leases.owner = EXCLUDED.owner OR singleton_leases.lease_until <= $3::bigint
+RETURNING name
+)sql";
+
+constexpr const char* kExpectDeadline = R"sql(
+SELECT state = $3 AND overdue = $4 AND reminder_steps_done = $5 AND generation = $6
+       AND next_action_at IS NOT DISTINCT FROM $7
+FROM deadlines WHERE requester_gln = $1 AND letter_id = $2
+FOR UPDATE
+)sql";
+
+constexpr const char* kExpectReceiptWatch = R"sql(
+SELECT receipt_sent_at IS NOT NULL AND resends = $2 FROM messages WHERE id = $1 FOR UPDATE
+)sql";
+
+Error storage_error(std::string detail) { return make_error(Errc::kStorage, std::move(detail)); }
+
+std::vector<PendingDelivery> pending_from(const PgResult& r) {
+  std::vector<PendingDelivery> out;
+  out.reserve(static_cast<std::size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i)
+    out.push_back(PendingDelivery{
+        .message_id = r.int64_at(i, 0),
+        .receiver_endpoint = r.text_at(i, 1),
+        .attempts = static_cast<int>(r.int64_at(i, 2)),
+        .received_at = r.time_at(i, 3),
+        .next_attempt_at = r.time_at(i, 4),
+    });
+  return out;
+}
+
+}  // namespace
+
+// One lease operation as one write of this store (as atomically() in postgres_store.cpp, which
+// the lease operations cannot instantiate from here): in the open batch as a savepoint after the
+// store_head lock, otherwise in a transaction of its own. A failed operation leaves no trace.
+Result<PgResult> PostgresStore::lease_write(const std::string& name, const std::string& sql,
+                                            const PgParams& params, std::string_view what) {
+  if (!lease_tables_) {
+    std::lock_guard lock(read_mu_);
+    if (auto r = reader_->exec("BEGIN READ WRITE", "create the lease tables"); !r) return r.error();
+    auto made = reader_->exec(std::string(kLeaseSchemaLock) + ";" + kLeaseSchema,
+                              "create the lease tables");
+    auto done = made ? reader_->query("COMMIT", PgParams{}, "create the lease tables")
+                     : Result<PgResult>(made.error());
+    if (!done || done->command() != "COMMIT") {
+      if (reader_->in_transaction()) (void)reader_->exec("ROLLBACK", "rollback");
+      return done ? storage_error("store: creating the lease tables was rolled back")
+                  : done.error();
+    }
+    lease_tables_ = true;
+  }
+  const bool own = !in_batch_;
+  if (own) {
+    if (auto r = writer_->exec("BEGIN", "begin"); !r) return r.error();
+    head_locked_ = false;
+  } else if (!writer_->in_transaction()) {
+    return storage_error("store: the batch was rolled back after an earlier failure");
+  }
+  Result<PgResult> result = storage_error("store: the store head is not locked");
+  if (auto locked = head_locked_ ? Result<void>() : lock_head(); !locked) {
+    result = locked.error();
+  } else if (auto sp = own ? Result<void>() : writer_->exec("SAVEPOINT lease", "savepoint");
+             !sp) {
+    result = sp.error();
+  } else {
+    result = wrun(name, sql, params, what);
+    if (result) {
+      auto done = own ? writer_->query("COMMIT", PgParams{}, "commit")
+                      : writer_->query("RELEASE SAVEPOINT lease", PgParams{}, "release savepoint");
+      if (done && (!own || done->command() == "COMMIT")) {
+        if (own) head_locked_ = false;
+        return result;
+      }
+      result = done ? storage_error("store: the transaction was rolled back") : done.error();
+    }
+    if (!own && writer_->in_transaction()) {
+      (void)writer_->exec("ROLLBACK TO SAVEPOINT lease", "rollback to savepoint");
+      (void)writer_->exec("RELEASE SAVEPOINT lease", "release savepoint");
+      return result;
+    }
+  }
+  if (own) {
+    if (writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
+    head_locked_ = false;
+  }
+  return result;
+}
+
+Result<void> PostgresStore::lease_delivery(std::int64_t message_id, const std::string& owner,
+                                           TimePoint until) {
+  auto r = lease_write("lease_delivery", kLeaseDelivery,
+                       PgParams().int64(message_id).text(owner).time(until), "lease delivery");
+  if (!r) return r.error();
+  if (r->affected() == 0)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  return {};
+}
+
+Result<std::vector<PendingDelivery>> PostgresStore::claim_deliveries(const std::string& owner,
+                                                                     TimePoint now,
+                                                                     TimePoint until, int limit) {
+  if (limit <= 0) return std::vector<PendingDelivery>();
+  auto r = lease_write("lease_claim", kClaim,
+                       PgParams().text(owner).time(now).time(until).int64(limit),
+                       "claim deliveries");
+  if (!r) return r.error();
+  return pending_from(*r);
+}
+
+Result<std::vector<PendingDelivery>> PostgresStore::renew_leases(const std::string& owner,
+                                                                 TimePoint now, TimePoint until) {
+  if (auto r = lease_write("lease_forget", kForgetSettled, PgParams().text(owner).time(now),
+                           "forget settled leases");
+      !r)
+    return r.error();
+  auto r = lease_write("lease_renew", kRenew, PgParams().text(owner).time(now).time(until),
+                       "renew leases");
+  if (!r) return r.error();
+  return pending_from(*r);
+}
+
+Result<bool> PostgresStore::hold_singleton(const std::string& name, const std::string& owner,
+                                           TimePoint now, TimePoint until) {
+  auto r = lease_write("lease_singleton", kHoldSingleton,
+                       PgParams().text(name).text(owner).time(now).time(until),
+                       "hold singleton lease");
+  if (!r) return r.error();
+  return r->rows() == 1;
+}
+
+Result<void> PostgresStore::expect_deadline(const Deadline& expected) {
+  auto r = lease_write("lease_expect_deadline", kExpectDeadline,
+                       PgParams()
+                           .text(expected.key.requester_gln)
+                           .text(expected.key.letter_id)
+                           .text(to_string(expected.state))
+                           .int64(expected.overdue ? 1 : 0)
+                           .int64(expected.reminder_steps_done)
+                           .int64(expected.generation)
+                           .opt_time(expected.next_action_at),
+                       "check deadline");
+  if (!r) return r.error();
+  if (r->rows() == 0)
+    return make_error(Errc::kNotFound, "no deadline for letter " + expected.key.letter_id);
+  if (r->text_at(0, 0) != "t")
+    return make_error(Errc::kStale, "deadline for letter " + expected.key.letter_id +
+                                        " changed since the sweep read it");
+  return {};
+}
+
+Result<void> PostgresStore::expect_receipt_watch(std::int64_t message_id, int resends) {
+  auto r = lease_write("lease_expect_watch", kExpectReceiptWatch,
+                       PgParams().int64(message_id).int64(resends), "check receipt watch");
+  if (!r) return r.error();
+  if (r->rows() == 0)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  if (r->text_at(0, 0) != "t")
+    return make_error(Errc::kStale, "the receipt watch of message " + std::to_string(message_id) +
+                                        " changed since it was read");
+  return {};
+}
+
+}  // namespace sektorbro
