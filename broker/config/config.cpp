@@ -316,8 +316,38 @@ Result<void> parse_listen(const json& v, const std::string& path, ListenConfig& 
 
 Result<void> parse_store(const json& v, const std::string& path, StoreConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
-  if (auto r = check_keys(v, path, {"path", "group_commit_max"}); !r) return r;
+  if (auto r = check_keys(v, path, {"kind", "path", "conninfo", "group_commit_max"}); !r) return r;
+  if (const json* k = find(v, "kind")) {
+    auto text = read_string(*k, join(path, "kind"));
+    if (!text) return text.error();
+    if (*text == "sqlite") {
+      out.kind = StoreConfig::Kind::kSqlite;
+    } else if (*text == "postgres") {
+      out.kind = StoreConfig::Kind::kPostgres;
+    } else {
+      return config_error(join(path, "kind"),
+                          "must be \"sqlite\" or \"postgres\" (got " + in_quotes(*text) + ")");
+    }
+  }
+  const bool postgres = out.kind == StoreConfig::Kind::kPostgres;
+  // Each kind takes only its own keys, so a half-edited store section is refused rather than
+  // read as the other kind. The conninfo's value is never quoted back: it may hold a password.
+  if (postgres && find(v, "path"))
+    return config_error(join(path, "path"), "is for kind \"sqlite\"; a PostgreSQL store takes "
+                                            "\"conninfo\"");
+  if (!postgres && find(v, "conninfo"))
+    return config_error(join(path, "conninfo"), "is for kind \"postgres\" (set \"kind\": "
+                                                "\"postgres\")");
   if (auto r = optional_field(v, path, "path", out.path, read_nonempty_string); !r) return r;
+  if (const json* c = find(v, "conninfo")) {
+    if (!c->is_string() || c->get<std::string>().empty())
+      return config_error(join(path, "conninfo"), "must be a non-empty libpq connection string");
+    out.conninfo = c->get<std::string>();
+  }
+  if (postgres && out.conninfo.empty())
+    return config_error(join(path, "conninfo"),
+                        "is required when kind is \"postgres\" (a libpq connection string, "
+                        "e.g. \"host=db1 dbname=sektorbro user=sektorbro\")");
   return optional_field(v, path, "group_commit_max", out.group_commit_max,
                         integer_in(1, kMaxGroupCommit));
 }

@@ -85,8 +85,17 @@ struct DeliveryConfig {
   Duration mailbox_lease = std::chrono::minutes{5};
 };
 
+// "store": {"kind": "sqlite" | "postgres", "path", "conninfo", "group_commit_max"} (issue 11).
 struct StoreConfig {
-  std::string path = "var/sektorbro.db";
+  // The embedded SQLite file (the default; one broker per file) or a PostgreSQL database that
+  // several brokers may share.
+  enum class Kind { kSqlite, kPostgres };
+  Kind kind = Kind::kSqlite;
+  std::string path = "var/sektorbro.db";  // kSqlite only
+  // kPostgres only, required: a libpq connection string or URI. It may hold a password, so it
+  // is never logged nor put in an error text; describe_conninfo() (broker/store/
+  // postgres_connection.hpp) gives the parts that may be shown.
+  std::string conninfo;
   std::size_t group_commit_max = 256;  // jobs per commit group; 1 = one fsync per message
 };
 

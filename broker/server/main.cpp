@@ -30,7 +30,7 @@
 #include "broker/server/service_notify.hpp"
 #include "broker/server/version.hpp"
 #include "broker/store/group_commit_writer.hpp"
-#include "broker/store/sqlite_store.hpp"
+#include "broker/server/configured_store.hpp"
 
 namespace {
 
@@ -114,10 +114,10 @@ int main(int argc, char** argv) {
     std::cerr << "sektorbro: " << config.error().detail << "\n";
     return 2;
   }
-  auto store = SqliteStore::open(config->store.path);
+  // The SQLite file (locked: one broker per file) or a PostgreSQL database (issue 11).
+  auto store = open_configured_store(config->store);
   if (!store) {
-    std::cerr << "sektorbro: cannot open store " << config->store.path << ": "
-              << store.error().detail << "\n";
+    std::cerr << "sektorbro: " << store.error().detail << "\n";
     return 1;
   }
 
@@ -198,7 +198,7 @@ int main(int argc, char** argv) {
   std::cout << "listening on " << scheme << "://" << config->listen.address << ":" << *port
             << std::endl;
   log_info("sektorbro listening on " + scheme + "://" + config->listen.address + ":" +
-           std::to_string(*port) + ", store " + config->store.path);
+           std::to_string(*port) + ", store " + describe_store(config->store));
   if (!config->tls) log_warn("PLAIN HTTP on loopback: no TLS, for the demo and tests only");
   // systemd (Type=notify; issue 11, item 6): READY=1 below, once SIGTERM drains.
   ServiceNotify service(io);
