@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -134,6 +135,10 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const std::string& log
       (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
       ::_exit(127);
     }
+    // If the test process dies without stopping the server (a crash, SIGKILL, a closed pipe),
+    // the server goes with it instead of running on. Set after the switch of user, which
+    // clears it.
+    ::prctl(PR_SET_PDEATHSIG, SIGINT);
     ::setenv("LC_ALL", "C", 1);
     ::unsetenv("PGDATA");
     ::execv(args[0], args.data());

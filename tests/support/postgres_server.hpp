@@ -14,8 +14,11 @@
 // unprivileged user `postgres` (the Debian package creates it), which then owns the folder.
 // The superuser of the new cluster is "postgres"; authentication is `trust`, on loopback only.
 //
-// Thread rules: create_database() from one thread at a time; the conninfo strings it returns
-// may be used from anywhere (brokers in other processes included).
+// Thread rules: start() from a thread that lives as long as the server (the main thread, or the
+// test's): the server is told to stop when that thread ends, so that a test process that dies
+// without its destructor (a crash, SIGKILL) leaves no server behind. create_database() from one
+// thread at a time; the conninfo strings it returns may be used from anywhere (brokers in other
+// processes included).
 #pragma once
 
 #include <sys/types.h>

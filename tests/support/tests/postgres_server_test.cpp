@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 #include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <string>
 
@@ -61,6 +65,45 @@ TEST(PostgresServer, StartsCreatesDatabasesAndStopsByPid) {
   EXPECT_EQ(::kill(pid, 0), -1);
   EXPECT_EQ(errno, ESRCH);
   EXPECT_FALSE(std::filesystem::exists(data_dir));
+}
+
+// A test process that dies without stopping its server (here: _exit, as after SIGKILL) leaves
+// no server running.
+TEST(PostgresServer, TheServerStopsWhenTheTestProcessDies) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::close(fds[0]);
+    auto pg = PostgresServer::start();
+    std::string out = "0 -";
+    if (pg) {
+      auto db = (*pg)->create_database("orphan");
+      out = std::to_string((*pg)->pid()) + " " +
+            (db ? query_one(*db, "SHOW data_directory") : std::string("-"));
+    }
+    (void)!::write(fds[1], out.data(), out.size());
+    ::_exit(0);  // no destructor runs
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[512];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const pid_t server = static_cast<pid_t>(std::stol(got));
+  ASSERT_GT(server, 0) << got;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (::kill(server, 0) == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(::kill(server, 0), -1) << "the server outlived the test process";
+  const std::string data_dir = got.substr(got.find(' ') + 1);
+  std::error_code ec;
+  if (data_dir.size() > 1)
+    std::filesystem::remove_all(std::filesystem::path(data_dir).parent_path(), ec);
 }
 
 TEST(PostgresServer, TwoServersRunSideBySide) {
