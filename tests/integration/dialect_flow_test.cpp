@@ -97,6 +97,45 @@ TEST_F(DialectFlow, AnOioxmlJobcenterAndAnSbdhPsychiatryTalk) {
       [&] { return message(jc_party, "Brevt23400929").value("receipt", "") == "positive"; }));
 }
 
+// EHMI's envelope receipts through the real broker (issue 9): the acknowledgement psychiatry's
+// handler puts in its answer, and one it posts later, are recorded on the letter's timeline; one
+// for an envelope the broker never sent is refused with a Sequence ReceiptException.
+TEST_F(DialectFlow, EhmiEnvelopeReceiptsAreCorrelatedWithTheEnvelopesTheBrokerSent) {
+  psy.set_handler(acknowledge_envelope);
+  start();
+  ASSERT_EQ(post_raw(xdis91_from_jobcenter()).status, 202);
+  ASSERT_TRUE(psy.wait_until([](auto& r) { return !r.empty(); }, seconds{20}));
+  auto sent = adapters::parse_sbdh(psy.received().front().body);
+  ASSERT_TRUE(sent) << sent.error().detail;
+  const auto acknowledgements = [&] {
+    const nlohmann::json m = message(jc_party, "Brevt23400929");
+    int n = 0;
+    for (const auto& e : m["timeline"]) n += e["event"] == "ehmi-receipt-acknowledgement";
+    return n;
+  };
+  EXPECT_TRUE(eventually([&] { return acknowledgements() == 1; }));
+
+  auto later = adapters::make_receipt_acknowledgement(*sent, {"ACKLATER1", clock.now()});
+  ASSERT_TRUE(later);
+  const HttpResult posted = post_raw(adapters::write_sbdh(*later));
+  EXPECT_EQ(posted.status, 202) << posted.body;
+  EXPECT_TRUE(eventually([&] { return acknowledgements() == 2; }));
+
+  adapters::SbdhDocument never = *sent;
+  never.instance_id = "0f0e0d0c-0b0a-4908-8706-050403020100";
+  auto unknown = adapters::make_receipt_acknowledgement(never, {"ACKNEVER1", clock.now()});
+  ASSERT_TRUE(unknown);
+  const HttpResult refused = post_raw(adapters::write_sbdh(*unknown));
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  auto exception = adapters::parse_sbdh(refused.body);
+  ASSERT_TRUE(exception) << refused.body;
+  EXPECT_EQ(exception->type, "ReceiptException");
+  auto signal = adapters::read_signal(*exception);
+  ASSERT_TRUE(signal) << signal.error().detail;
+  EXPECT_EQ(signal->exception_type, "Sequence");
+  EXPECT_EQ(acknowledgements(), 2);
+}
+
 TEST_F(DialectFlow, WhatTheReceiversDialectCannotCarryIsRefusedAtTheDoor) {
   config["endpoints"][0]["dialect"] = "native";  // jc speaks native now
   config["endpoints"][2]["dialect"] = "oioxml";  // psychiatry on classic OIOXML
