@@ -1001,6 +1001,112 @@ Result<void> check_transport_security(const BrokerConfig& config) {
   return {};
 }
 
+// "log", "metrics" and "privacy" (issue 10).
+Result<void> parse_operations(const json& doc, BrokerConfig& config) {
+  if (const json* v = find(doc, "log")) {
+    if (auto r = check_object(*v, "log"); !r) return r;
+    if (auto r = check_keys(*v, "log", {"format", "level"}); !r) return r;
+    if (const json* f = find(*v, "format")) {
+      auto text = read_string(*f, "log.format");
+      if (!text) return text.error();
+      const auto format = parse_log_format(*text);
+      if (!format) return config_error("log.format", "must be \"plain\" or \"json\"");
+      config.log.format = *format;
+    }
+    if (const json* l = find(*v, "level")) {
+      auto text = read_string(*l, "log.level");
+      if (!text) return text.error();
+      const auto level = parse_log_level(*text);
+      if (!level)
+        return config_error("log.level", "must be \"debug\", \"info\", \"warning\" or \"error\"");
+      config.log.level = *level;
+    }
+  }
+  if (const json* v = find(doc, "metrics")) {
+    if (auto r = check_object(*v, "metrics"); !r) return r;
+    if (auto r = check_keys(*v, "metrics", {"unauthenticated"}); !r) return r;
+    if (const json* u = find(*v, "unauthenticated")) {
+      auto flag = read_bool(*u, "metrics.unauthenticated");
+      if (!flag) return flag.error();
+      config.metrics.unauthenticated = *flag;
+    }
+  }
+  if (const json* v = find(doc, "privacy")) {
+    if (auto r = check_object(*v, "privacy"); !r) return r;
+    if (auto r = check_keys(*v, "privacy", {"cpr_index_key_file"}); !r) return r;
+    if (const json* k = find(*v, "cpr_index_key_file")) {
+      auto text = read_string(*k, "privacy.cpr_index_key_file");
+      if (!text) return text.error();
+      if (text->empty()) return config_error("privacy.cpr_index_key_file", "must not be empty");
+      config.privacy.cpr_index_key_file = *text;
+    }
+  }
+  return {};
+}
+
+// "audit" (issue 12, item 5).
+Result<void> parse_audit(const json& v, const std::string& path, AuditConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"key_file", "checkpoint_file", "checkpoint_interval_ms"}); !r)
+    return r;
+  for (const auto& [key, field] : {std::pair<const char*, std::string*>{"key_file", &out.key_file},
+                                   {"checkpoint_file", &out.checkpoint_file}}) {
+    if (const json* f = find(v, key)) {
+      auto text = read_string(*f, join(path, key));
+      if (!text) return text.error();
+      if (text->empty()) return config_error(join(path, key), "must not be empty");
+      *field = *text;
+    }
+  }
+  std::int64_t ms = out.checkpoint_interval.count();
+  if (auto r = optional_field(v, path, "checkpoint_interval_ms", ms, integer_in(10, 86'400'000));
+      !r)
+    return r;
+  out.checkpoint_interval = Duration{ms};
+  return {};
+}
+
+// "retention" (issue 11, item 4): days from 1 to 100 years; the minimal record outlives every
+// body period.
+Result<void> parse_retention(const json& v, const std::string& path, RetentionConfig& out) {
+  if (auto r = check_object(v, path); !r) return r;
+  if (auto r = check_keys(v, path, {"body_days", "record_days", "per_type", "interval_ms", "batch"});
+      !r)
+    return r;
+  out.enabled = true;
+  constexpr std::int64_t kMaxDays = 36'500;
+  if (auto r = optional_field(v, path, "body_days", out.policy.body_days, integer_in(1, kMaxDays));
+      !r)
+    return r;
+  if (auto r =
+          optional_field(v, path, "record_days", out.policy.record_days, integer_in(1, kMaxDays));
+      !r)
+    return r;
+  if (const json* types = find(v, "per_type")) {
+    const std::string p = join(path, "per_type");
+    if (auto r = check_object(*types, p); !r) return r;
+    for (const auto& item : types->items()) {
+      const std::string name = item.key();
+      const auto type = parse_letter_type(name);
+      if (!type) return config_error(join(p, name), "is not a letter type");
+      auto days = integer_in(1, kMaxDays)(item.value(), join(p, name));
+      if (!days.ok()) return days.error();
+      out.policy.body_days_per_type[*type] = static_cast<int>(*days);
+    }
+  }
+  int longest = out.policy.body_days;
+  for (const auto& [type, d] : out.policy.body_days_per_type) longest = std::max(longest, d);
+  if (out.policy.record_days < longest)
+    return config_error(join(path, "record_days"),
+                        "must be at least every body period (" + std::to_string(longest) +
+                            " days): the minimal record outlives the body");
+  std::int64_t ms = out.interval.count();
+  if (auto r = optional_field(v, path, "interval_ms", ms, integer_in(10, 86'400'000)); !r) return r;
+  out.interval = Duration{ms};
+  if (auto r = optional_field(v, path, "batch", out.batch, integer_in(1, 10'000)); !r) return r;
+  return {};
+}
+
 // "cluster" (issue 11, item 2): {"node": "<unique name>", "lease_ms": 30000}.
 Result<void> parse_cluster(const json& v, const std::string& path, const DeliveryConfig& delivery,
                            ClusterConfig& out) {
@@ -1037,7 +1143,7 @@ Result<BrokerConfig> parse_document(const json& doc) {
   if (auto r = check_keys(doc, "",
                           {"listen", "store", "delivery", "limits", "deadlines", "clock",
                            "identity", "endpoints", "tls", "outbound_tls", "operators", "console",
-                           "cluster"});
+                           "log", "metrics", "privacy", "audit", "retention", "cluster"});
       !r)
     return r.error();
   BrokerConfig config;
@@ -1093,6 +1199,11 @@ Result<BrokerConfig> parse_document(const json& doc) {
       config.console_assets = *text;
     }
   }
+  if (auto r = parse_operations(doc, config); !r) return r.error();
+  if (const json* v = find(doc, "audit"))
+    if (auto r = parse_audit(*v, "audit", config.audit); !r) return r.error();
+  if (const json* v = find(doc, "retention"))
+    if (auto r = parse_retention(*v, "retention", config.retention); !r) return r.error();
   if (const json* v = find(doc, "cluster"))
     if (auto r = parse_cluster(*v, "cluster", config.delivery, config.cluster); !r)
       return r.error();

@@ -8,11 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/core/log.hpp"
 #include "broker/core/result.hpp"
 #include "broker/deadlines/deadline_policy.hpp"
 #include "broker/delivery/retry_policy.hpp"
 #include "broker/message/message.hpp"
 #include "broker/routing/endpoint.hpp"
+#include "broker/store/retention_rule.hpp"
 
 namespace sektorbro {
 
@@ -142,6 +144,41 @@ struct ClockConfig {
   double factor = 1.0;             // kAccelerated
 };
 
+// The operators' console, metrics and logs (issue 10).
+struct LogConfig {
+  LogFormat format = LogFormat::kPlain;  // "log": {"format": "plain" | "json"}
+  LogLevel level = LogLevel::kInfo;      // "log": {"level": "debug" | "info" | "warning" | "error"}
+};
+struct MetricsConfig {
+  // "metrics": {"unauthenticated": true} opens GET /metrics to anyone who reaches the operators'
+  // listener. Default false: an operator credential is needed (read-only suffices).
+  bool unauthenticated = false;
+};
+struct PrivacyConfig {
+  // "privacy": {"cpr_index_key_file": "..."}: the secret key of the citizen index (HMAC-SHA256
+  // of CPR numbers), kept outside the store. Empty: no index is written and the acting
+  // operators' CPR search answers that it is not configured.
+  std::string cpr_index_key_file;
+};
+
+// "audit": {"key_file", "checkpoint_file", "checkpoint_interval_ms"} (issue 12, item 5;
+// docs/audit.md). Both files live outside the store. Without key_file the chain is unkeyed (a
+// warning at start-up); without checkpoint_file no checkpoint is written.
+struct AuditConfig {
+  std::string key_file;
+  std::string checkpoint_file;
+  Duration checkpoint_interval = std::chrono::seconds{60};
+};
+
+// "retention": {"body_days", "record_days", "per_type": {"<LetterType>": days},
+// "interval_ms", "batch"} (issue 11, item 4; docs/retention.md). Absent: nothing is deleted.
+struct RetentionConfig {
+  bool enabled = false;
+  RetentionPolicy policy;
+  Duration interval = std::chrono::minutes{10};  // how often a retention pass runs
+  int batch = 50;                                // deletions per writer job
+};
+
 struct BrokerConfig {
   ListenConfig listen;
   StoreConfig store;
@@ -158,6 +195,11 @@ struct BrokerConfig {
   // The operators' web console: the folder of its built files (deploy/build-console.sh →
   // build/console), served at /console/. Empty: no console.
   std::string console_assets;
+  LogConfig log;
+  MetricsConfig metrics;
+  PrivacyConfig privacy;
+  AuditConfig audit;
+  RetentionConfig retention;
   ClusterConfig cluster;
 };
 

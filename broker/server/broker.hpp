@@ -10,11 +10,13 @@
 // Commits happen on the writer thread and transfers on the transport thread, awaited.
 #pragma once
 
+#include "broker/console/citizen_key.hpp"
 #include "broker/console/static_assets.hpp"
 #include "broker/metrics/broker_metrics.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -78,7 +80,20 @@ class Broker {
                                                 const std::vector<std::string>& path,
                                                 const std::string& actor);
   HttpResponse health();
+  // GET /v1/health/live and /v1/health/ready (issue 10): see broker_operators.cpp.
+  HttpResponse health_live();
+  asio::awaitable<HttpResponse> health_ready();
   HttpResponse metrics_page();  // GET /metrics: scrape-time gauges set, then the page
+  void set_scrape_gauges();     // the gauges counted in the store (Store::operator_counts)
+  // POST /v1/messages/search-by-cpr (acting operators; audited, the CPR never recorded).
+  asio::awaitable<HttpResponse> search_by_cpr(const HttpRequest& request, const std::string& actor);
+  // Legal holds (issue 11, item 4; broker_holds.cpp).
+  asio::awaitable<HttpResponse> hold_message(const HttpRequest& request,
+                                             const std::string& sender_gln,
+                                             const std::string& letter_id,
+                                             const std::string& actor);
+  asio::awaitable<HttpResponse> hold_citizen(const HttpRequest& request, const std::string& actor);
+  HttpResponse list_holds();
   // Mailbox pull (broker_mailbox.cpp).
   asio::awaitable<HttpResponse> handle_mailbox(const HttpRequest& request,
                                                const std::vector<std::string>& path,
@@ -110,7 +125,13 @@ class Broker {
   Dispatcher dispatcher_;
   DeadlineSweeper sweeper_;
   bool ready_ = false;
+  bool draining_ = false;  // stop() was called: /v1/health/ready answers 503
   std::optional<console::StaticAssets> console_;  // the web console, when configured
+  // The citizen index's key (privacy.cpr_index_key_file), when configured; Intake uses it.
+  std::optional<CitizenKeyer> citizen_keyer_;
+  // Gauge series set at an earlier scrape, so that one whose count fell to none shows 0.
+  std::set<metrics::LabelValues> deadline_series_;
+  std::set<metrics::LabelValues> without_receipt_series_;
   // File drop: one watcher per endpoint with an inbox.
   std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
   // Mailbox pull: messages fetched and not yet confirmed, until when.

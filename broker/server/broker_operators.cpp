@@ -4,6 +4,7 @@
 
 #include "broker/codec/codec.hpp"
 #include "broker/console/console_http.hpp"
+#include "broker/console/openapi_document.hpp"
 #include "broker/metrics/exposition_format.hpp"
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/core/identifiers.hpp"
@@ -22,6 +23,12 @@ namespace sektorbro {
 namespace {
 
 constexpr std::string_view kXml = "application/xml; charset=utf-8";
+
+// project(VERSION) of the top-level CMakeLists.txt (a compile definition of this file).
+#ifndef SEKTORBRO_VERSION
+#define SEKTORBRO_VERSION "0.0.0"
+#endif
+constexpr const char* kVersion = SEKTORBRO_VERSION;
 
 std::optional<std::int64_t> read_number(const std::string& value, std::int64_t lo,
                                         std::int64_t hi) {
@@ -122,13 +129,20 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
     // they are answered to anyone who reaches the operators' listener.
     if (console_ && console::is_console_target(target))
       co_return console::answer_console(*console_, request);
-    // Prometheus scrapes with an operator's credentials (any role), like the operators' API.
+    // Prometheus scrapes with an operator's credentials (any role), like the operators' API,
+    // unless the configuration opens it explicitly ("metrics": {"unauthenticated": true}).
     if (parts.size() == 1 && parts[0] == "metrics" && request.method() == http::verb::get) {
       const Caller caller = identify(request, peer);
-      if (caller.op == nullptr && (!config_.operators.empty() || !caller.plain_loopback))
+      if (!config_.metrics.unauthenticated && caller.op == nullptr &&
+          (!config_.operators.empty() || !caller.plain_loopback))
         co_return json_error(http::status::unauthorized, "operator credentials required");
       co_return metrics_page();
     }
+    // The API's description (docs/openapi.yaml, embedded at build time) holds no data.
+    if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "openapi.yaml" &&
+        request.method() == http::verb::get)
+      co_return make_response(http::status::ok, std::string(console::openapi_yaml()),
+                              "application/yaml; charset=utf-8");
     if (parts.size() < 2 || parts[0] != "v1")
       co_return json_error(http::status::not_found, "no such resource");
     if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
@@ -163,6 +177,14 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
     }
     if (parts[1] == "health" && parts.size() == 2 && request.method() == http::verb::get)
       co_return health();
+    // Liveness and readiness for orchestrators (issue 10): unauthenticated, no data.
+    if (parts[1] == "health" && parts.size() == 3 && request.method() == http::verb::get) {
+      if (parts[2] == "live") co_return health_live();
+      if (parts[2] == "ready") {
+        auto checking = health_ready();
+        co_return co_await std::move(checking);
+      }
+    }
     const Caller caller = identify(request, peer);
     if (parts[1] == "mailbox") {
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
@@ -182,6 +204,11 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       co_return json_error(http::status::forbidden, "the read-only role cannot act");
     const std::string actor =
         caller.op ? "operator:" + caller.op->name : std::string("operator:loopback");
+    // Who is asking and with which role: the console shows what the role may do (issue 10).
+    if (parts[1] == "whoami" && parts.size() == 2 && request.method() == http::verb::get)
+      co_return json_response(http::status::ok,
+                              {{"operator", caller.op ? caller.op->name : std::string("loopback")},
+                               {"role", acting ? "acting" : "read-only"}});
     auto handling = handle_operator(request, parts, actor);
     co_return co_await std::move(handling);
   } catch (const std::exception& e) {
@@ -216,10 +243,25 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
       }
       co_return shown;
     }
+    if (parts.size() == 3 && parts[2] == "search-by-cpr" && post) {
+      auto searching = search_by_cpr(request, actor);
+      co_return co_await std::move(searching);
+    }
     if (parts.size() == 5 && parts[4] == "requeue" && post) {
       auto requeueing = requeue(parts[2], parts[3], actor);
       co_return co_await std::move(requeueing);
     }
+    if (parts.size() == 5 && parts[4] == "hold" &&
+        (post || request.method() == http::verb::delete_)) {
+      auto holding = hold_message(request, parts[2], parts[3], actor);  // broker_holds.cpp
+      co_return co_await std::move(holding);
+    }
+  } else if (parts[1] == "citizens" && parts.size() == 3 && parts[2] == "hold" &&
+             (post || request.method() == http::verb::delete_)) {
+    auto holding = hold_citizen(request, actor);  // broker_holds.cpp
+    co_return co_await std::move(holding);
+  } else if (parts[1] == "holds" && parts.size() == 2 && get) {
+    co_return list_holds();
   } else if (parts[1] == "letters" && parts.size() == 3 && get) {
     co_return find_letters(parts[2]);
   } else if (parts[1] == "dead-letters" && parts.size() == 2 && get) {
@@ -240,9 +282,10 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
 }
 
 HttpResponse Broker::metrics_page() {
-  metrics_.ready.get().set(ready_ ? 1 : 0);
+  metrics_.ready.get().set(ready_ && !draining_ ? 1 : 0);
   dispatcher_.report_load();
-  metrics_.build_info.with({"0.1.0"}).set(1);
+  set_scrape_gauges();
+  metrics_.build_info.with({std::string(kVersion)}).set(1);
   return make_response(http::status::ok, metrics_registry_.exposition(),
                        std::string(metrics::kExpositionContentType));
 }
@@ -256,9 +299,76 @@ HttpResponse Broker::health() {
                    {"deliveries_in_flight", dispatcher_.in_flight()},
                    {"receipts_owed", dispatcher_.receipts_owed()},
                    {"commit_groups", writer_.batches_committed()},
-                   {"commit_jobs", writer_.jobs_committed()}};
+                   {"commit_jobs", writer_.jobs_committed()},
+                   {"version", kVersion}};
   if (clock_.name() != "system") j["warning"] = "not the real time: for tests and demos only";
   return json_response(http::status::ok, j);
+}
+
+// Live: the process runs and its io loop answers (this answer is that proof).
+HttpResponse Broker::health_live() {
+  return json_response(http::status::ok, {{"status", "live"}, {"version", kVersion}});
+}
+
+// Ready: started (the listeners are bound before start(), main.cpp), not draining, and the
+// store takes a write transaction through the writer thread now (a stuck writer or a store
+// whose write lock cannot be had shows here). 503 with the reasons otherwise.
+asio::awaitable<HttpResponse> Broker::health_ready() {
+  nlohmann::json reasons = nlohmann::json::array();
+  if (!ready_) reasons.push_back("starting");
+  if (draining_) reasons.push_back("draining: shutting down");
+  bool writable = false;
+  if (ready_ && !draining_) {
+    // A job through the writer thread: it must take the store's write transaction (BEGIN
+    // IMMEDIATE: the write lock) and commit it. Writes nothing.
+    auto probe = [](Store&) -> Result<void> { return {}; };
+    auto committing = commit<void>(writer_, std::move(probe));
+    auto committed = co_await std::move(committing);
+    writable = committed.ok();
+    if (!writable) reasons.push_back("store not writable: " + committed.error().detail);
+  }
+  nlohmann::json j{{"status", reasons.empty() ? "ready" : "not ready"},
+                   {"version", kVersion},
+                   {"store_writable", writable},
+                   {"listening", ready_},
+                   {"draining", draining_}};
+  if (!reasons.empty()) j["reasons"] = reasons;
+  co_return json_response(reasons.empty() ? http::status::ok : http::status::service_unavailable,
+                          j);
+}
+
+// The gauges counted in the store at scrape time (issue 10). A series seen at an earlier scrape
+// whose group is gone now shows 0, not its last value.
+void Broker::set_scrape_gauges() {
+  auto counts = store_.operator_counts(clock_.now());
+  if (!counts) {
+    log_warn("metrics: the store's counts are unavailable: " + counts.error().detail);
+    return;
+  }
+  std::set<metrics::LabelValues> deadline_series;
+  for (const DeadlineCount& c : counts->deadlines) {
+    metrics::LabelValues labels{c.unit, c.form.empty() ? std::string("mentor-response") : c.form};
+    metrics_.deadlines_open.with(labels).set(static_cast<double>(c.open));
+    metrics_.deadlines_overdue.with(labels).set(static_cast<double>(c.overdue));
+    deadline_series.insert(std::move(labels));
+  }
+  for (const auto& gone : deadline_series_) {
+    if (deadline_series.contains(gone)) continue;
+    metrics_.deadlines_open.with(gone).set(0);
+    metrics_.deadlines_overdue.with(gone).set(0);
+  }
+  deadline_series_ = std::move(deadline_series);
+  std::int64_t dead = 0;
+  for (const EndpointCount& c : counts->dead_letters) dead += c.count;
+  metrics_.dead_letters.get().set(static_cast<double>(dead));
+  std::set<metrics::LabelValues> without_receipt;
+  for (const EndpointCount& c : counts->receipts_missing) {
+    metrics_.messages_without_receipt.with({c.endpoint}).set(static_cast<double>(c.count));
+    without_receipt.insert({c.endpoint});
+  }
+  for (const auto& gone : without_receipt_series_)
+    if (!without_receipt.contains(gone)) metrics_.messages_without_receipt.with(gone).set(0);
+  without_receipt_series_ = std::move(without_receipt);
 }
 
 namespace {
@@ -315,6 +425,21 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
       if (!n) return json_error(http::status::bad_request, "before must be a message id");
       filter.before_id = *n;
       before_given = true;
+    } else if (key == "from" || key == "to") {
+      // Search by the time received (issue 10): [from, to), instants with a zone.
+      const auto t = parse_timestamp(value);
+      if (!t)
+        return json_error(http::status::bad_request,
+                          key + " must be a time with a zone, e.g. 2026-11-20T09:30:00Z");
+      (key == "from" ? filter.received_from : filter.received_to) = *t;
+    } else if (key == "envelope") {
+      if (value.empty() || value.size() > 64)
+        return json_error(http::status::bad_request, "envelope must be an envelope id");
+      filter.envelope_id = value;
+    } else if (key == "receipt") {
+      // Delivered messages whose receipt never came after the last resend (the MedCom alert).
+      if (value != "missing") return json_error(http::status::bad_request, "receipt must be missing");
+      filter.receipt_missing = true;
     } else if (key == "limit") {
       const auto n = read_number(value, 1, 1000);
       if (!n) return json_error(http::status::bad_request, "limit must be a number from 1 to 1000");
@@ -408,6 +533,68 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
     dispatcher_.schedule_leased(id, (*message)->receiver_endpoint, now, leased);
   log_info(actor + " requeued #" + std::to_string(id));
   co_return json_response(http::status::ok, {{"requeued", id}});
+}
+
+// POST /v1/messages/search-by-cpr {"cpr": "DDMMYY-SSSS", "before": <id>, "limit": <n>}: the
+// messages whose letters name this citizen, newest first, through the citizen index (keyed
+// hashes: Store::messages_of_citizen). Acting operators only (handle() refuses a read-only one:
+// every POST is an act). Each search is on the audit chain before anything is answered — who,
+// when, which messages it showed — never the CPR number, which is also never in an answer, an
+// error text or the log. The number travels in the body, not the URL (URLs end up in logs).
+asio::awaitable<HttpResponse> Broker::search_by_cpr(const HttpRequest& request,
+                                                    const std::string& actor) {
+  if (!citizen_keyer_)
+    co_return json_error(http::status::not_implemented,
+                         "CPR search is not configured: the broker has no citizen index key "
+                         "(privacy.cpr_index_key_file)");
+  const auto body = nlohmann::json::parse(request.body(), nullptr, false);
+  if (!body.is_object() || !body.contains("cpr") || !body["cpr"].is_string())
+    co_return json_error(http::status::bad_request,
+                         "send a JSON object {\"cpr\": \"DDMMYY-SSSS\"} (optional: before, limit)");
+  std::int64_t before = 0;
+  int limit = 50;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "cpr") continue;
+    if (key == "before" && value.is_number_integer() && value.get<std::int64_t>() > 0) {
+      before = value.get<std::int64_t>();
+    } else if (key == "limit" && value.is_number_integer() && value.get<std::int64_t>() >= 1 &&
+               value.get<std::int64_t>() <= 200) {
+      limit = static_cast<int>(value.get<std::int64_t>());
+    } else {
+      co_return json_error(http::status::bad_request,
+                           "before must be a message id and limit a number from 1 to 200; no "
+                           "other keys");
+    }
+  }
+  const auto key = citizen_keyer_->key_of(body["cpr"].get<std::string>());
+  if (!key)
+    co_return json_error(http::status::bad_request,
+                         "cpr must be ten digits, DDMMYYSSSS or DDMMYY-SSSS");
+  auto ids = store_.messages_of_citizen(*key, before, limit);
+  if (!ids) co_return json_error(http::status::service_unavailable, "store unavailable");
+  std::string shown;
+  for (const std::int64_t id : *ids) shown += (shown.empty() ? "" : ", ") + std::to_string(id);
+  const TimePoint now = clock_.now();
+  auto who = std::make_shared<const std::string>(actor);
+  auto detail = std::make_shared<const std::string>(
+      ids->empty() ? std::string("no messages found") : "showed messages " + shown);
+  auto store_job = [who, detail, now](Store& store) {
+    return store.audit_action(now, *who, "search-by-cpr", "citizen index", *detail);
+  };
+  auto committing = commit<void>(writer_, std::move(store_job));
+  auto recorded = co_await std::move(committing);
+  if (!recorded)
+    co_return json_error(http::status::service_unavailable, "audit record unavailable");
+  log_info(actor + " searched by CPR: " + std::to_string(ids->size()) + " message(s)");
+  nlohmann::json items = nlohmann::json::array();
+  for (const std::int64_t id : *ids) {
+    auto message = store_.get_message(id);
+    if (!message) co_return json_error(http::status::service_unavailable, "store unavailable");
+    if (*message) items.push_back(summary_json(**message));
+  }
+  nlohmann::json answer{{"messages", items}};
+  if (static_cast<int>(ids->size()) == limit && !ids->empty()) answer["next_before"] = ids->back();
+  co_return json_response(http::status::ok, answer);
 }
 
 // GET /v1/letters/<letter id>: every message holding a letter with that id. Letter ids are

@@ -18,21 +18,50 @@
 //                 was chained to is gone. This is also how an entry rewritten together with a
 //                 recomputed hash shows: at the entry after it.
 // The verdict names the entry that broke (`bad_seq`) — for "removed", the first entry after the
-// gap. What a chain without a secret cannot show: entries cut off at the end, or a whole tail
-// rewritten with fresh hashes. Keep `last_hash` of a good verdict somewhere else (a ticket, a
-// second machine) and compare it later to close that gap.
+// gap.
+//
+// Issue 12, item 5 adds three measures, each optional in VerifyOptions:
+//   - keyed chain: with `key`, every entry from the first one sealed with the key ("hmac:…")
+//     on must be sealed with it and its MAC must match (rule 1, "altered"); entries before it
+//     (written before the key was configured) are counted in `unkeyed_entries`. A chain without
+//     any keyed entry fails ("unkeyed"): someone rewrote it without the key, or the key was
+//     never used. Without a key, a keyed entry cannot be checked: kInvalid ("give the key").
+//   - checkpoint: with `checkpoint` (seq N, hash H, kept outside the store), the chain must
+//     still hold entry N with hash H: fewer entries is "truncated", another hash "rewritten".
+//   - rows: the entries' bindings (audit_chain.hpp) say what each message row must hold — its
+//     body's SHA-256, its delivery state, its receipt — as of its latest binding entry. After
+//     the walk every message row is checked against that ("row-altered"), and a bound message
+//     whose row is gone without a "record-deleted" entry is "row-removed". A body deleted by
+//     retention must be empty (its entry names the hash it had). Rows stored before bindings
+//     existed (schema < 8) are counted in `rows_unbound` and not checked.
+// What these cannot show, see docs/audit.md: someone holding the key and the checkpoint file
+// can rewrite both consistently.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "broker/core/result.hpp"
+#include "broker/store/audit_chain.hpp"
 
 namespace sektorbro {
 
-enum class AuditBreak { kAltered, kRemoved, kInserted };
-std::string_view to_string(AuditBreak b);  // "altered", "removed", "inserted"
+enum class AuditBreak {
+  kAltered,
+  kRemoved,
+  kInserted,
+  kUnkeyed,      // a key was given: an entry after the first keyed one, or every entry, is not
+                 // sealed with it
+  kTruncated,    // fewer entries than the checkpoint names
+  kRewritten,    // the checkpoint's entry has another hash
+  kRowAltered,   // a message row differs from what its latest binding entry says
+  kRowRemoved,   // a bound message row is gone without a "record-deleted" entry
+};
+// "altered", "removed", "inserted", "unkeyed", "truncated", "rewritten", "row-altered",
+// "row-removed"
+std::string_view to_string(AuditBreak b);
 
 struct AuditVerdict {
   bool ok = true;
@@ -41,11 +70,24 @@ struct AuditVerdict {
   // When !ok:
   std::int64_t bad_seq = 0;
   AuditBreak reason = AuditBreak::kAltered;
-  std::string explanation;  // one line, from seqs and hashes only
+  std::string explanation;  // one line, from seqs, ids and hashes only
+  // Always:
+  std::int64_t keyed_entries = 0;    // sealed with the key (counted up to the break)
+  std::int64_t unkeyed_entries = 0;  // plain SHA-256 (before the key was configured)
+  std::int64_t rows_checked = 0;     // message rows compared with their bindings
+  std::int64_t rows_unbound = 0;     // message rows no entry binds (stored before version 8)
+};
+
+struct VerifyOptions {
+  const AuditKey* key = nullptr;             // the chain's key, if it is keyed
+  std::optional<AuditHead> checkpoint;       // the head written outside the store
+  bool check_rows = true;                    // compare message rows with their bindings
 };
 
 // kStorage if the file cannot be opened read-only, is not a database, or has no audit_chain
 // table (a store older than schema version 4). Never writes to the file.
-Result<AuditVerdict> verify_audit_chain(const std::string& db_path);
+// kInvalid if the chain holds keyed entries and no key was given.
+Result<AuditVerdict> verify_audit_chain(const std::string& db_path,
+                                        const VerifyOptions& options = {});
 
 }  // namespace sektorbro

@@ -110,6 +110,22 @@ class MemoryStore final : public Store {
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
   Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+  Result<void> put_hold(const LegalHold& h) override;
+  Result<void> remove_hold(HoldKind kind, const std::string& key, TimePoint at,
+                           const std::string& actor) override;
+  Result<void> delete_body(std::int64_t message_id, TimePoint at) override;
+  Result<void> delete_record(std::int64_t message_id, TimePoint at) override;
+  Result<void> reclaim_space(int pages) override;
+  Result<std::vector<RetentionFacts>> retention_candidates(RetentionStage stage,
+                                                           TimePoint received_before,
+                                                           RetentionCursor after,
+                                                           int limit) override;
+  Result<std::vector<LegalHold>> list_holds() override;
+  Result<AuditHead> audit_head() override;
+  Result<OperatorCounts> operator_counts(TimePoint now) override;
+  Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
+                                                        std::int64_t before_id,
+                                                        int limit) override;
 
  private:
   using State = memory_store_detail::State;

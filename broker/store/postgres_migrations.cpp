@@ -156,6 +156,48 @@ CREATE TABLE sent_envelopes (
 );
 CREATE INDEX sent_envelopes_message ON sent_envelopes (message_id);
 )sql",
+    // 2 → 3: the operators' console (issue 10), as the SQLite store's migration 6 → 7: the MedCom
+    // alert "receipt missing" in the row, filled once from the timelines; partial indexes for the
+    // gauges and the searches; the citizen index (keyed hashes of CPR numbers, never the numbers).
+    R"sql(
+ALTER TABLE messages ADD COLUMN receipt_missing integer NOT NULL DEFAULT 0
+  CHECK (receipt_missing IN (0, 1));
+UPDATE messages SET receipt_missing = 1
+WHERE id IN (SELECT message_id FROM events WHERE kind = 'receipt-missing')
+  AND state = 'delivered' AND receipt = 'none' AND receipt_sent_at IS NULL;
+CREATE INDEX messages_receipt_missing ON messages (receiver_endpoint, id, receipt_missing)
+  WHERE receipt_missing = 1;
+CREATE INDEX messages_dead_lettered ON messages (receiver_endpoint, id, state)
+  WHERE state = 'dead-lettered';
+CREATE INDEX messages_received ON messages (received_at, id);
+CREATE INDEX messages_envelope ON messages (envelope_id, id);
+CREATE INDEX deadlines_open_groups ON deadlines (owed_by, form, due_end, state)
+  WHERE state = 'open';
+CREATE TABLE citizen_index (
+  citizen_key text   NOT NULL,
+  message_id  bigint NOT NULL REFERENCES messages (id),
+  PRIMARY KEY (citizen_key, message_id)
+);
+)sql",
+    // Retention and the bound audit chain (issue 11 item 4, issue 12 item 5), as SQLite's
+    // version 8: bindings, deleted bodies, legal holds, the retention scans' partial indexes.
+    R"sql(
+ALTER TABLE audit_chain ADD COLUMN binding text NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN body_deleted_at bigint;
+CREATE INDEX messages_retention_body ON messages (received_at, id)
+  WHERE body_deleted_at IS NULL;
+CREATE INDEX messages_retention_record ON messages (received_at, id)
+  WHERE body_deleted_at IS NOT NULL;
+CREATE TABLE holds (
+  kind   text   NOT NULL CHECK (kind IN ('message', 'citizen')),
+  key    text   NOT NULL,
+  at     bigint NOT NULL,
+  actor  text   NOT NULL,
+  reason text   NOT NULL,
+  PRIMARY KEY (kind, key)
+);
+CREATE INDEX citizen_index_message ON citizen_index (message_id);
+)sql",
 };
 
 constexpr int kVersion = static_cast<int>(std::size(kPostgresMigrations));

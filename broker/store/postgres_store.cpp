@@ -1,9 +1,12 @@
 #include "broker/store/postgres_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <limits>
+#include <tuple>
 #include <utility>
 
+#include "broker/core/identifiers.hpp"
 #include "broker/store/postgres_migrations.hpp"
 
 namespace sektorbro {
@@ -30,7 +33,7 @@ std::optional<ReceiptState> parse_receipt_state(std::string_view s) {
 #define SB_MESSAGE_COLUMNS                                                                \
   "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, body, " \
   "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
-  "next_attempt_at, last_error, receipt"
+  "next_attempt_at, last_error, receipt, body_deleted_at"
 
 // Every statement the store runs, by the name it is prepared under. Values are parameters.
 constexpr const char* kLockHead = "SELECT id FROM store_head WHERE id = 1 FOR UPDATE";
@@ -41,8 +44,8 @@ constexpr const char* kReadHead =
     "(SELECT seq FROM audit_chain ORDER BY seq DESC LIMIT 1), "
     "(SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1)";
 constexpr const char* kInsertChainEntry =
-    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 constexpr const char* kInsertEvent =
     "INSERT INTO events (message_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
 constexpr const char* kInsertMessage =
@@ -63,11 +66,12 @@ constexpr const char* kInsertLetter =
     "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash, "
     "status) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 constexpr const char* kUpdateReceipt =
-    "UPDATE messages SET receipt = $2, receipt_sent_at = NULL WHERE id = $1";
+    "UPDATE messages SET receipt = $2, receipt_sent_at = NULL, receipt_missing = 0 WHERE id = $1";
 constexpr const char* kDeadlineState =
     "SELECT state FROM deadlines WHERE requester_gln = $1 AND letter_id = $2";
 constexpr const char* kWatchReceipt =
-    "UPDATE messages SET receipt_sent_at = $2, resends = $3 WHERE id = $1";
+    "UPDATE messages SET receipt_sent_at = $2, resends = $3, "
+    "receipt_missing = CASE WHEN $2::bigint IS NULL THEN 1 ELSE 0 END WHERE id = $1";
 constexpr const char* kUpdateDelivery =
     "UPDATE messages SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5 "
     "WHERE id = $1";
@@ -189,6 +193,67 @@ std::string deadline_list_sql(unsigned shape) {
          page;
 }
 
+// The operators' console (issue 10): list_messages() with search criteria. Parameters are
+// numbered as they are added (a statement per shape); the indexes of migration 2 serve them.
+struct MessageSearch {
+  std::string name;
+  std::string sql;
+  PgParams params;
+};
+
+MessageSearch message_search(const MessageFilter& f) {
+  MessageSearch s;
+  const bool newest = f.newest_first;
+  const std::int64_t bound = !newest ? f.after_id
+                             : f.before_id > 0 ? f.before_id
+                                               : std::numeric_limits<std::int64_t>::max();
+  s.params.int64(bound).int64(f.limit);
+  std::string terms = newest ? "id < $1::bigint" : "id > $1::bigint";
+  int n = 2;
+  s.name = newest ? "search_n" : "search_o";
+  const auto term = [&](const char* tag, const std::string& sql_before, const char* cast) {
+    terms += " AND " + sql_before + "$" + std::to_string(++n) + cast;
+    s.name += tag;
+  };
+  if (f.state) {
+    term("s", "state = ", "::text");
+    s.params.text(to_string(*f.state));
+  }
+  if (f.received_from) {
+    term("f", "received_at >= ", "::bigint");
+    s.params.time(*f.received_from);
+  }
+  if (f.received_to) {
+    term("t", "received_at < ", "::bigint");
+    s.params.time(*f.received_to);
+  }
+  if (f.envelope_id) {
+    term("v", "envelope_id = ", "::text");
+    s.params.text(*f.envelope_id);
+  }
+  if (f.receipt_missing) {
+    terms += " AND receipt_missing = 1";
+    s.name += "m";
+  }
+  const std::string order = newest ? " ORDER BY id DESC LIMIT $2::bigint"
+                                   : " ORDER BY id LIMIT $2::bigint";
+  const std::string select = "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE ";
+  if (!f.endpoint) {
+    s.sql = select + terms + order;
+    return s;
+  }
+  s.name += "e";
+  const std::string endpoint = "$" + std::to_string(++n) + "::text";
+  s.params.text(*f.endpoint);
+  const auto side = [&](const char* column, const char* alias) {
+    return std::string("SELECT id FROM (SELECT id FROM messages WHERE ") + column + " = " +
+           endpoint + " AND " + terms + order + ") " + alias;
+  };
+  s.sql = select + "id IN (" + side("sender_endpoint", "s") + " UNION ALL " +
+          side("receiver_endpoint", "r") + ")" + order;
+  return s;
+}
+
 #undef SB_MESSAGE_COLUMNS
 #undef SB_DEADLINE_COLUMNS
 
@@ -304,6 +369,7 @@ Result<MessageRecord> message_from_row(const PgResult& q, int row) {
   const auto receipt = parse_receipt_state(q.text_at(row, 15));
   if (!receipt) return storage_error("store: unknown receipt in message " + std::to_string(m.id));
   m.receipt = *receipt;
+  m.body_deleted_at = q.opt_time_at(row, 16);
   return m;
 }
 
@@ -535,7 +601,7 @@ void PostgresStore::rollback_batch() {
 
 Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::string_view kind,
                                          std::string_view actor, std::string_view subject,
-                                         std::string_view detail) {
+                                         std::string_view detail, std::string_view binding) {
   AuditEntry e;
   e.seq = head.seq + 1;
   e.at = at;
@@ -544,10 +610,11 @@ Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::str
   e.subject = subject;
   e.detail = detail;
   e.prev_hash = head.hash;
+  e.binding = binding;
   e.hash = audit_entry_hash(e);
   PgParams p;
   p.int64(e.seq).time(e.at).text(e.kind).text(e.actor).text(e.subject).text(e.detail).text(
-      e.prev_hash).text(e.hash);
+      e.prev_hash).text(e.hash).text(e.binding);
   if (auto r = wrun("chain_insert", kInsertChainEntry, p, "append audit entry"); !r)
     return r.error();
   head.seq = e.seq;
@@ -557,7 +624,8 @@ Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::str
 
 Result<void> PostgresStore::insert_event(std::int64_t message_id, TimePoint at,
                                          std::string_view kind, std::string_view detail,
-                                         std::string_view actor, std::string_view subject_more) {
+                                         std::string_view actor, std::string_view subject_more,
+                                         std::string_view binding) {
   PgParams p;
   p.int64(message_id).time(at).text(kind).text(detail);
   if (auto r = wrun("event_insert", kInsertEvent, p, "insert event"); !r) {
@@ -569,7 +637,7 @@ Result<void> PostgresStore::insert_event(std::int64_t message_id, TimePoint at,
     subject += ' ';
     subject += subject_more;
   }
-  return append_chain(op_head_, at, kind, actor, subject, detail);
+  return append_chain(op_head_, at, kind, actor, subject, detail, binding);
 }
 
 Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
@@ -639,9 +707,32 @@ Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
         return r.error();
       }
     }
+    // The citizen index (issue 10): keyed hashes only, never a CPR number.
+    for (const std::string& key : message.citizen_keys)
+      if (auto r = wrun("citizen_key_insert",
+                        "INSERT INTO citizen_index (citizen_key, message_id) VALUES ($1, $2) "
+                        "ON CONFLICT DO NOTHING",
+                        PgParams().text(key).int64(id), "insert citizen key");
+          !r)
+        return r.error();
     auto target = [id](std::int64_t message_id) { return message_id == 0 ? id : message_id; };
-    for (const MessageEvent& e : plan.events)
-      if (auto r = insert_event(target(e.message_id), e.at, e.kind, e.detail, e.actor); !r)
+    // The new message's first entry binds its body and state (issue 12, item 5), as SqliteStore.
+    const std::string binding =
+        message_stored_binding(sha256_hex(message.body), to_string(DeliveryState::kPending),
+                               to_string(ReceiptState::kNone));
+    bool bound = false;
+    for (const MessageEvent& e : plan.events) {
+      const bool binds = !bound && target(e.message_id) == id;
+      if (auto r = insert_event(target(e.message_id), e.at, e.kind, e.detail, e.actor, {},
+                                binds ? std::string_view(binding) : std::string_view());
+          !r)
+        return r.error();
+      bound = bound || binds;
+    }
+    if (!bound)
+      if (auto r = append_chain(op_head_, message.received_at, "bound", message.sender_endpoint,
+                                "message " + std::to_string(id), "", binding);
+          !r)
         return r.error();
     for (const ReceiptUpdate& u : plan.receipts) {
       auto q = wrun("receipt_update", kUpdateReceipt,
@@ -649,7 +740,7 @@ Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
       if (!q) return q.error();
       if (q->affected() == 0) return not_found(u.message_id);
       if (auto r = insert_event(u.message_id, u.event.at, u.event.kind, u.event.detail,
-                                u.event.actor);
+                                u.event.actor, {}, "receipt=" + std::string(to_string(u.state)));
           !r)
         return r.error();
     }
@@ -682,7 +773,8 @@ Result<void> PostgresStore::update_delivery(std::int64_t message_id, DeliverySta
     auto q = wrun("delivery_update", kUpdateDelivery, p, "update delivery");
     if (!q) return q.error();
     if (q->affected() == 0) return not_found(message_id);
-    return insert_event(message_id, event.at, event.kind, event.detail, event.actor);
+    return insert_event(message_id, event.at, event.kind, event.detail, event.actor, {},
+                        "state=" + std::string(to_string(state)));
   });
 }
 
@@ -693,7 +785,8 @@ Result<void> PostgresStore::set_receipt(std::int64_t message_id, ReceiptState re
                   PgParams().int64(message_id).text(to_string(receipt)), "set receipt");
     if (!q) return q.error();
     if (q->affected() == 0) return not_found(message_id);
-    return insert_event(message_id, event.at, event.kind, event.detail, event.actor);
+    return insert_event(message_id, event.at, event.kind, event.detail, event.actor, {},
+                        "receipt=" + std::string(to_string(receipt)));
   });
 }
 
@@ -726,9 +819,15 @@ Result<void> PostgresStore::requeue(std::int64_t message_id, TimePoint now) {
       return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " + from +
                                              "; only dead-lettered or refused messages can be "
                                              "requeued");
+    auto deleted = wrun("body_deleted_select", "SELECT body_deleted_at FROM messages WHERE id = $1",
+                        PgParams().int64(message_id), "read body");
+    if (!deleted) return deleted.error();
+    if (deleted->rows() == 1 && !deleted->null_at(0, 0))
+      return make_error(Errc::kConflict, "message " + std::to_string(message_id) +
+                                             ": its body was deleted by retention");
     if (auto r = wrun("requeue", kRequeue, PgParams().int64(message_id).time(now), "requeue"); !r)
       return r.error();
-    return insert_event(message_id, now, "requeued", "from " + from, {});
+    return insert_event(message_id, now, "requeued", "from " + from, {}, {}, "state=pending");
   });
 }
 
@@ -843,6 +942,8 @@ Result<std::vector<MessageEvent>> PostgresStore::timeline(std::int64_t message_i
 Result<std::vector<MessageRecord>> PostgresStore::list_messages(const MessageFilter& filter) {
   std::vector<MessageRecord> out;
   if (filter.limit <= 0) return out;
+  if (filter.received_from || filter.received_to || filter.envelope_id || filter.receipt_missing)
+    return search_messages(filter);
   const bool by_state = filter.state.has_value();
   const bool by_endpoint = filter.endpoint.has_value();
   const std::string name = std::string("list_") + (by_state ? "s" : "") +
@@ -1027,5 +1128,295 @@ Result<std::vector<Deadline>> PostgresStore::deadlines_opened_between(TimePoint 
   if (!q) return q.error();
   return deadlines_from(*q);
 }
+
+// --- the operators' console (issue 10) ---
+
+Result<std::vector<MessageRecord>> PostgresStore::search_messages(const MessageFilter& filter) {
+  std::vector<MessageRecord> out;
+  MessageSearch search = message_search(filter);
+  std::lock_guard lock(read_mu_);
+  ReadSnapshot snapshot(*reader_);
+  if (!snapshot.begun()) return snapshot.begun().error();
+  auto q = rrun(search.name, search.sql, search.params, "search messages");
+  if (!q) return q.error();
+  out.reserve(static_cast<std::size_t>(q->rows()));
+  for (int i = 0; i < q->rows(); ++i) {
+    auto m = message_from_row(*q, i);
+    if (!m) return m.error();
+    out.push_back(std::move(*m));
+  }
+  if (out.empty()) return out;
+  auto letters =
+      rrun("letters_select", kSelectLetters, PgParams().text(id_array(out)), "read letters");
+  if (!letters) return letters.error();
+  if (auto r = attach_letters(*letters, out); !r) return r.error();
+  return out;
+}
+
+Result<OperatorCounts> PostgresStore::operator_counts(TimePoint now) {
+  std::lock_guard lock(read_mu_);
+  ReadSnapshot snapshot(*reader_);  // one snapshot for the three counts
+  if (!snapshot.begun()) return snapshot.begun().error();
+  OperatorCounts out;
+  auto d = rrun("count_open_deadlines",
+                "SELECT owed_by, form, count(*), "
+                "coalesce(sum(CASE WHEN due_end <= $1::bigint THEN 1 ELSE 0 END), 0) "
+                "FROM deadlines WHERE state = 'open' GROUP BY owed_by, form "
+                "ORDER BY owed_by COLLATE \"C\", form COLLATE \"C\"",
+                PgParams().time(now), "count open deadlines");
+  if (!d) return d.error();
+  for (int i = 0; i < d->rows(); ++i)
+    out.deadlines.push_back({d->text_at(i, 0), d->text_at(i, 1), d->int64_at(i, 2),
+                             d->int64_at(i, 3)});
+  for (const auto& [name, sql, into] :
+       {std::tuple{"count_dead_letters",
+                   "SELECT receiver_endpoint, count(*) FROM messages "
+                   "WHERE state = 'dead-lettered' GROUP BY receiver_endpoint "
+                   "ORDER BY receiver_endpoint COLLATE \"C\"",
+                   &out.dead_letters},
+        std::tuple{"count_receipts_missing",
+                   "SELECT receiver_endpoint, count(*) FROM messages "
+                   "WHERE receipt_missing = 1 GROUP BY receiver_endpoint "
+                   "ORDER BY receiver_endpoint COLLATE \"C\"",
+                   &out.receipts_missing}}) {
+    auto q = rrun(name, sql, PgParams{}, "count messages");
+    if (!q) return q.error();
+    for (int i = 0; i < q->rows(); ++i) into->push_back({q->text_at(i, 0), q->int64_at(i, 1)});
+  }
+  return out;
+}
+
+Result<std::vector<std::int64_t>> PostgresStore::messages_of_citizen(
+    const std::string& citizen_key, std::int64_t before_id, int limit) {
+  std::vector<std::int64_t> out;
+  if (limit <= 0) return out;
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("messages_of_citizen",
+                "SELECT message_id FROM citizen_index WHERE citizen_key = $1 "
+                "AND message_id < $2::bigint ORDER BY message_id DESC LIMIT $3::bigint",
+                PgParams()
+                    .text(citizen_key)
+                    .int64(before_id > 0 ? before_id : std::numeric_limits<std::int64_t>::max())
+                    .int64(limit),
+                "messages of citizen");
+  if (!q) return q.error();
+  for (int i = 0; i < q->rows(); ++i) out.push_back(q->int64_at(i, 0));
+  return out;
+}
+
+// --- retention, holds and the audit chain's head (issue 11 item 4, issue 12 item 5) ---
+// The same contract as SqliteStore's (store.hpp); the SQL differs only in its dialect.
+
+namespace {
+
+// A hold covers the message: one on it, or one on a citizen the citizen index lists for it.
+constexpr const char* kMessageHeld =
+    "SELECT EXISTS (SELECT 1 FROM holds WHERE kind = 'message' AND key = $1::bigint::text) "
+    "OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h ON h.kind = 'citizen' "
+    "AND h.key = c.citizen_key WHERE c.message_id = $1)";
+
+#define SB_PG_RETENTION_SELECT                                                                 \
+  "SELECT m.id, (SELECT type FROM (SELECT type, position FROM letters WHERE message_id = m.id " \
+  "UNION ALL SELECT type, position FROM letter_versions WHERE message_id = m.id) t "            \
+  "ORDER BY position LIMIT 1), m.state, m.receipt_requested::int, m.receipt, "                 \
+  "(m.receipt_sent_at IS NOT NULL)::int, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "    \
+  "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                           \
+  "WHERE l.message_id = m.id AND d.state = 'open')::int, m.received_at, "                      \
+  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "       \
+  "m.body_deleted_at, (EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                    \
+  "AND key = m.id::text) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "               \
+  "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id))::int "         \
+  "FROM messages m "
+
+std::string hold_subject(HoldKind kind, const std::string& key) {
+  return (kind == HoldKind::kMessage ? "message " : "citizen ") + key;
+}
+
+}  // namespace
+
+Result<void> PostgresStore::put_hold(const LegalHold& h) {
+  if (h.key.empty() || h.actor.empty())
+    return make_error(Errc::kInvalid, "a legal hold needs a key and an actor");
+  std::int64_t id = 0;
+  if (h.kind == HoldKind::kMessage) {
+    const auto [end, ec] = std::from_chars(h.key.data(), h.key.data() + h.key.size(), id);
+    if (ec != std::errc() || end != h.key.data() + h.key.size())
+      return make_error(Errc::kInvalid, "a message hold names a message id");
+  }
+  return atomically<void>([&]() -> Result<void> {
+    if (h.kind == HoldKind::kMessage) {
+      auto q = wrun("state_select", kSelectState, PgParams().int64(id), "read state");
+      if (!q) return q.error();
+      if (q->rows() == 0) return not_found(id);
+    }
+    if (auto r = wrun("hold_put",
+                      "INSERT INTO holds (kind, key, at, actor, reason) VALUES ($1, $2, $3, $4, "
+                      "$5) ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at, "
+                      "actor = excluded.actor, reason = excluded.reason",
+                      PgParams().text(to_string(h.kind)).text(h.key).time(h.at).text(h.actor).text(
+                          h.reason),
+                      "put hold");
+        !r)
+      return r.error();
+    return append_chain(op_head_, h.at, "hold-placed", h.actor, hold_subject(h.kind, h.key),
+                        h.reason);
+  });
+}
+
+Result<void> PostgresStore::remove_hold(HoldKind kind, const std::string& key, TimePoint at,
+                                        const std::string& actor) {
+  return atomically<void>([&]() -> Result<void> {
+    auto q = wrun("hold_remove", "DELETE FROM holds WHERE kind = $1 AND key = $2",
+                  PgParams().text(to_string(kind)).text(key), "remove hold");
+    if (!q) return q.error();
+    if (q->affected() == 0)
+      return make_error(Errc::kNotFound, "no hold on " + hold_subject(kind, key));
+    return append_chain(op_head_, at, "hold-lifted", actor, hold_subject(kind, key), "");
+  });
+}
+
+Result<void> PostgresStore::delete_body(std::int64_t message_id, TimePoint at) {
+  return atomically<void>([&]() -> Result<void> {
+    auto row = wrun("retention_row",
+                    "SELECT body, body_deleted_at, state FROM messages WHERE id = $1",
+                    PgParams().int64(message_id), "read body");
+    if (!row) return row.error();
+    if (row->rows() == 0) return not_found(message_id);
+    if (!row->null_at(0, 1))
+      return make_error(Errc::kConflict,
+                        "message " + std::to_string(message_id) + ": body already deleted");
+    const std::string state = row->text_at(0, 2);
+    if (state != to_string(DeliveryState::kDelivered) &&
+        state != to_string(DeliveryState::kRefused))
+      return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " +
+                                             state + ": its body is still needed");
+    auto held = wrun("message_held", kMessageHeld, PgParams().int64(message_id), "read holds");
+    if (!held) return held.error();
+    if (held->text_at(0, 0) == "t")
+      return make_error(Errc::kConflict,
+                        "message " + std::to_string(message_id) + " is under a legal hold");
+    const std::string body_hash = sha256_hex(row->bytes_at(0, 0));
+    if (auto r = wrun("body_delete",
+                      "UPDATE messages SET body = ''::bytea, body_deleted_at = $2 WHERE id = $1",
+                      PgParams().int64(message_id).time(at), "delete body");
+        !r)
+      return r.error();
+    return append_chain(op_head_, at, "body-deleted", "broker",
+                        "message " + std::to_string(message_id), "retention",
+                        "body-deleted=" + body_hash);
+  });
+}
+
+Result<void> PostgresStore::delete_record(std::int64_t message_id, TimePoint at) {
+  return atomically<void>([&]() -> Result<void> {
+    auto row = wrun("retention_row",
+                    "SELECT body, body_deleted_at, state FROM messages WHERE id = $1",
+                    PgParams().int64(message_id), "read body");
+    if (!row) return row.error();
+    if (row->rows() == 0) return not_found(message_id);
+    if (row->null_at(0, 1))
+      return make_error(Errc::kConflict,
+                        "message " + std::to_string(message_id) + ": its body is still kept");
+    auto held = wrun("message_held", kMessageHeld, PgParams().int64(message_id), "read holds");
+    if (!held) return held.error();
+    if (held->text_at(0, 0) == "t")
+      return make_error(Errc::kConflict,
+                        "message " + std::to_string(message_id) + " is under a legal hold");
+    auto referring = wrun("versions_referring",
+                          "SELECT 1 FROM letter_versions WHERE superseded_by = $1 "
+                          "AND message_id <> $1 LIMIT 1",
+                          PgParams().int64(message_id), "read letter versions");
+    if (!referring) return referring.error();
+    if (referring->rows() > 0)
+      return make_error(Errc::kConflict, "message " + std::to_string(message_id) +
+                                             " replaced a letter version still kept");
+    const std::pair<const char*, const char*> deletes[] = {
+        {"record_deadlines",
+         "DELETE FROM deadlines WHERE state <> 'open' AND (requester_gln, letter_id) IN "
+         "(SELECT sender_gln, letter_id FROM letters WHERE message_id = $1)"},
+        {"record_letters", "DELETE FROM letters WHERE message_id = $1"},
+        {"record_versions", "DELETE FROM letter_versions WHERE message_id = $1"},
+        {"record_events", "DELETE FROM events WHERE message_id = $1"},
+        {"record_citizens", "DELETE FROM citizen_index WHERE message_id = $1"},
+        {"record_message", "DELETE FROM messages WHERE id = $1"},
+    };
+    for (const auto& [name, sql] : deletes)
+      if (auto r = wrun(name, sql, PgParams().int64(message_id), "delete record"); !r)
+        return r.error();
+    return append_chain(op_head_, at, "record-deleted", "broker",
+                        "message " + std::to_string(message_id), "retention", "record-deleted");
+  });
+}
+
+// PostgreSQL gives space back by (auto)vacuum, which cannot run inside the writer's
+// transaction: autovacuum reclaims the deleted rows (docs/retention.md).
+Result<void> PostgresStore::reclaim_space(int) { return {}; }
+
+Result<std::vector<RetentionFacts>> PostgresStore::retention_candidates(RetentionStage stage,
+                                                                        TimePoint received_before,
+                                                                        RetentionCursor after,
+                                                                        int limit) {
+  std::lock_guard lock(read_mu_);
+  const bool body = stage == RetentionStage::kBody;
+  auto q = rrun(body ? "retention_body" : "retention_record",
+                body ? SB_PG_RETENTION_SELECT
+                "WHERE m.body_deleted_at IS NULL AND m.received_at < $1 "
+                "AND (m.received_at, m.id) > ($2, $3) ORDER BY m.received_at, m.id LIMIT $4"
+                     : SB_PG_RETENTION_SELECT
+                "WHERE m.body_deleted_at IS NOT NULL AND m.received_at < $1 "
+                "AND (m.received_at, m.id) > ($2, $3) ORDER BY m.received_at, m.id LIMIT $4",
+                PgParams().time(received_before).time(after.received_at).int64(after.message_id).int64(
+                    limit),
+                "retention candidates");
+  if (!q) return q.error();
+  std::vector<RetentionFacts> out;
+  for (int i = 0; i < q->rows(); ++i) {
+    RetentionFacts f;
+    f.message_id = q->int64_at(i, 0);
+    const auto type = parse_letter_type(q->text_at(i, 1));
+    const auto state = parse_delivery_state(q->text_at(i, 2));
+    const auto receipt = parse_receipt_state(q->text_at(i, 4));
+    if (!type || !state || !receipt)
+      return storage_error("store: unreadable message " + std::to_string(f.message_id));
+    f.type = *type;
+    f.state = *state;
+    f.receipt_requested = q->int64_at(i, 3) != 0;
+    f.receipt = *receipt;
+    f.receipt_watched = q->int64_at(i, 5) != 0;
+    f.deadline_open = q->int64_at(i, 6) != 0;
+    f.received_at = q->time_at(i, 7);
+    f.last_event_at = q->time_at(i, 8);
+    f.body_deleted_at = q->opt_time_at(i, 9);
+    f.held = q->int64_at(i, 10) != 0;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+Result<std::vector<LegalHold>> PostgresStore::list_holds() {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("holds_list", "SELECT kind, key, at, actor, reason FROM holds ORDER BY at, kind, key",
+                PgParams{}, "list holds");
+  if (!q) return q.error();
+  std::vector<LegalHold> out;
+  for (int i = 0; i < q->rows(); ++i) {
+    const auto kind = parse_hold_kind(q->text_at(i, 0));
+    if (!kind) return storage_error("store: unknown hold kind");
+    out.push_back(LegalHold{*kind, q->text_at(i, 1), q->time_at(i, 2), q->text_at(i, 3),
+                            q->text_at(i, 4)});
+  }
+  return out;
+}
+
+Result<AuditHead> PostgresStore::audit_head() {
+  std::lock_guard lock(read_mu_);
+  auto q = rrun("chain_head", "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
+                PgParams{}, "read the audit chain's head");
+  if (!q) return q.error();
+  if (q->rows() == 0) return AuditHead{};
+  return AuditHead{q->int64_at(0, 0), q->text_at(0, 1)};
+}
+
+#undef SB_PG_RETENTION_SELECT
 
 }  // namespace sektorbro

@@ -84,9 +84,29 @@ class PostgresStore final : public Store {
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
   Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+  Result<OperatorCounts> operator_counts(TimePoint now) override;
+  Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
+                                                        std::int64_t before_id,
+                                                        int limit) override;
+  // Retention, holds and the chain's head (issue 11 item 4, issue 12 item 5;
+  // postgres_store.cpp, the end).
+  Result<void> put_hold(const LegalHold& h) override;
+  Result<void> remove_hold(HoldKind kind, const std::string& key, TimePoint at,
+                           const std::string& actor) override;
+  Result<void> delete_body(std::int64_t message_id, TimePoint at) override;
+  Result<void> delete_record(std::int64_t message_id, TimePoint at) override;
+  Result<void> reclaim_space(int pages) override;
+  Result<std::vector<RetentionFacts>> retention_candidates(RetentionStage stage,
+                                                           TimePoint received_before,
+                                                           RetentionCursor after,
+                                                           int limit) override;
+  Result<std::vector<LegalHold>> list_holds() override;
+  Result<AuditHead> audit_head() override;
 
  private:
   PostgresStore(std::unique_ptr<PgConnection> writer, std::unique_ptr<PgConnection> reader);
+  // list_messages() with the console's search criteria (issue 10).
+  Result<std::vector<MessageRecord>> search_messages(const MessageFilter& filter);
 
   // --- helpers for member functions defined in other files (e.g. postgres_leases.cpp) ---
   //
@@ -111,12 +131,14 @@ class PostgresStore final : public Store {
   PgConnection& reader() { return *reader_; }  // hold read_mu_
 
   Result<void> lock_head();  // within the writer's open transaction
+  // `binding`: what the entry binds of the row it records (audit_chain.hpp, issue 12 item 5).
   Result<void> append_chain(AuditHead& head, TimePoint at, std::string_view kind,
                             std::string_view actor, std::string_view subject,
-                            std::string_view detail);
+                            std::string_view detail, std::string_view binding = {});
   Result<void> insert_event(std::int64_t message_id, TimePoint at, std::string_view kind,
                             std::string_view detail, std::string_view actor,
-                            std::string_view subject_more = {});
+                            std::string_view subject_more = {},
+                            std::string_view binding = {});
   Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
                               const MessageEvent& event);
   Result<std::vector<NewLetter>> read_letters(std::int64_t message_id);

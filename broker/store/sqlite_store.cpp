@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <filesystem>
 #include <iterator>
 #include <limits>
@@ -16,6 +17,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "broker/core/identifiers.hpp"
 #include "broker/store/audit_chain.hpp"
 
 namespace sektorbro {
@@ -23,7 +25,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 8;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -185,6 +187,53 @@ CREATE TABLE sent_envelopes (
 ) WITHOUT ROWID;
 CREATE INDEX sent_envelopes_message ON sent_envelopes (message_id);
 )sql",
+    // 6 → 7: the operators' console (issue 10). The MedCom alert "receipt missing" in the row
+    // (set when the receipt watch is given up on, cleared by a receipt), filled once from the
+    // timelines; partial indexes for the gauges and the searches, whose size follows the live
+    // work, not the history; the citizen index (keyed hashes of CPR numbers, never the numbers).
+    R"sql(
+ALTER TABLE messages ADD COLUMN receipt_missing INTEGER NOT NULL DEFAULT 0
+  CHECK (receipt_missing IN (0, 1));
+UPDATE messages SET receipt_missing = 1
+WHERE id IN (SELECT message_id FROM events WHERE kind = 'receipt-missing')
+  AND state = 'delivered' AND receipt = 'none' AND receipt_sent_at IS NULL;
+CREATE INDEX messages_receipt_missing ON messages (receiver_endpoint, id, receipt_missing)
+  WHERE receipt_missing = 1;
+CREATE INDEX messages_dead_lettered ON messages (receiver_endpoint, id, state)
+  WHERE state = 'dead-lettered';
+CREATE INDEX messages_received ON messages (received_at, id);
+CREATE INDEX messages_envelope ON messages (envelope_id, id);
+CREATE INDEX deadlines_open_groups ON deadlines (owed_by, form, due_end, state)
+  WHERE state = 'open';
+CREATE TABLE citizen_index (
+  citizen_key TEXT    NOT NULL,
+  message_id  INTEGER NOT NULL REFERENCES messages (id),
+  PRIMARY KEY (citizen_key, message_id)
+) WITHOUT ROWID;
+)sql",
+    // 7 → 8: retention and the bound audit chain (issue 11 item 4, issue 12 item 5). The chain's
+    // entries bind the rows they record (binding, '' for the entries before); a message's body
+    // may be deleted by retention (body_deleted_at) and its minimal record later; legal holds
+    // stop both. The two partial indexes serve the retention scans in (received_at, id) order,
+    // so a pass costs what it reads. The file is turned to auto_vacuum=INCREMENTAL by one VACUUM
+    // after this migration (SqliteStore::open).
+    R"sql(
+ALTER TABLE audit_chain ADD COLUMN binding TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN body_deleted_at INTEGER;
+CREATE INDEX messages_retention_body ON messages (received_at, id)
+  WHERE body_deleted_at IS NULL;
+CREATE INDEX messages_retention_record ON messages (received_at, id)
+  WHERE body_deleted_at IS NOT NULL;
+CREATE TABLE holds (
+  kind   TEXT    NOT NULL CHECK (kind IN ('message', 'citizen')),
+  key    TEXT    NOT NULL,
+  at     INTEGER NOT NULL,
+  actor  TEXT    NOT NULL,
+  reason TEXT    NOT NULL,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE INDEX citizen_index_message ON citizen_index (message_id);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -234,6 +283,22 @@ enum class Sql {
   kDeadlinesOpenedBetween,
   kInsertSentEnvelope,
   kFindSentEnvelope,
+  kSelectBody,
+  kMessageHeld,
+  kDeleteBody,
+  kVersionsReferring,
+  kDeleteMessageDeadlines,
+  kDeleteMessageLetters,
+  kDeleteMessageVersions,
+  kDeleteMessageEvents,
+  kDeleteMessageCitizens,
+  kDeleteMessageEnvelopes,
+  kDeleteMessageRow,
+  kPutHold,
+  kRemoveHold,
+  kListHolds,
+  kRetentionBody,
+  kRetentionRecord,
   kCount,
 };
 
@@ -246,7 +311,20 @@ enum class Sql {
 #define SB_MESSAGE_COLUMNS                                                                \
   "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, body, " \
   "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
-  "next_attempt_at, last_error, receipt"
+  "next_attempt_at, last_error, receipt, body_deleted_at"
+
+// What retention_from_row() reads: the facts of the retention rule (retention_rule.hpp).
+#define SB_RETENTION_SELECT                                                                     \
+  "SELECT m.id, (SELECT type FROM (SELECT type, position FROM letters WHERE message_id = m.id " \
+  "UNION ALL SELECT type, position FROM letter_versions WHERE message_id = m.id) "              \
+  "ORDER BY position LIMIT 1), m.state, m.receipt_requested, m.receipt, "                       \
+  "m.receipt_sent_at IS NOT NULL, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "            \
+  "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                            \
+  "WHERE l.message_id = m.id AND d.state = 'open'), m.received_at, "                            \
+  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "        \
+  "m.body_deleted_at, EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                      \
+  "AND key = CAST(m.id AS TEXT)) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "        \
+  "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id)"
 
 // Indexed by Sql. Paging statements: ?1 after_id, ?2 limit, ?3 state, ?4 endpoint. The endpoint
 // lists take at most `limit` ids from each endpoint index, so they stay cheap on a large table.
@@ -260,7 +338,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "BEGIN",
     "SELECT message_id, content_hash FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
     "SELECT state FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
-    "UPDATE messages SET receipt_sent_at = ?2, resends = ?3 WHERE id = ?1",
+    "UPDATE messages SET receipt_sent_at = ?2, resends = ?3, receipt_missing = (?2 IS NULL) "
+    "WHERE id = ?1",
     "SELECT id, receiver_endpoint, receipt_sent_at, resends FROM messages "
     "WHERE receipt_sent_at IS NOT NULL ORDER BY receipt_sent_at, id",
     "SELECT message_id FROM letter_versions "
@@ -280,12 +359,12 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
     "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
     "WHERE id = ?1",
-    "UPDATE messages SET receipt = ?2, receipt_sent_at = NULL WHERE id = ?1",
+    "UPDATE messages SET receipt = ?2, receipt_sent_at = NULL, receipt_missing = 0 WHERE id = ?1",
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
     "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
-    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
     "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln, l.status FROM letters l "
     "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = ?1 AND l.letter_id = ?2",
@@ -353,7 +432,136 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "ON CONFLICT (instance_identifier) DO NOTHING",
     "SELECT instance_identifier, message_id, sent_at FROM sent_envelopes "
     "WHERE instance_identifier = ?1",
+    // Retention (issue 11, item 4). A hold covers a message directly or through the citizen
+    // index (?1 the message id).
+    "SELECT body, body_deleted_at FROM messages WHERE id = ?1",
+    "SELECT EXISTS (SELECT 1 FROM holds WHERE kind = 'message' AND key = CAST(?1 AS TEXT)) "
+    "OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h ON h.kind = 'citizen' "
+    "AND h.key = c.citizen_key WHERE c.message_id = ?1)",
+    "UPDATE messages SET body = x'', body_deleted_at = ?2 WHERE id = ?1",
+    "SELECT 1 FROM letter_versions WHERE superseded_by = ?1 AND message_id <> ?1 LIMIT 1",
+    "DELETE FROM deadlines WHERE state <> 'open' AND (requester_gln, letter_id) IN "
+    "(SELECT sender_gln, letter_id FROM letters WHERE message_id = ?1)",
+    "DELETE FROM letters WHERE message_id = ?1",
+    "DELETE FROM letter_versions WHERE message_id = ?1",
+    "DELETE FROM events WHERE message_id = ?1",
+    "DELETE FROM citizen_index WHERE message_id = ?1",
+    "DELETE FROM sent_envelopes WHERE message_id = ?1",
+    "DELETE FROM messages WHERE id = ?1",
+    "INSERT INTO holds (kind, key, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5) "
+    "ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at, actor = excluded.actor, "
+    "reason = excluded.reason",
+    "DELETE FROM holds WHERE kind = ?1 AND key = ?2",
+    "SELECT kind, key, at, actor, reason FROM holds ORDER BY at, kind, key",
+    SB_RETENTION_SELECT " FROM messages m INDEXED BY messages_retention_body "
+    "WHERE m.body_deleted_at IS NULL AND m.received_at < ?1 AND (m.received_at, m.id) > (?2, ?3) "
+    "ORDER BY m.received_at, m.id LIMIT ?4",
+    SB_RETENTION_SELECT " FROM messages m INDEXED BY messages_retention_record "
+    "WHERE m.body_deleted_at IS NOT NULL AND m.received_at < ?1 "
+    "AND (m.received_at, m.id) > (?2, ?3) ORDER BY m.received_at, m.id LIMIT ?4",
 };
+
+#undef SB_RETENTION_SELECT
+
+// The operators' message search (issue 10): list_messages() with a time range, an envelope id
+// or receipt_missing. Built from constant fragments, every value a parameter: ?1 the paging
+// bound (id < ?1 newest first, id > ?1 oldest first), ?2 limit, ?3 state, ?4 endpoint, ?5 / ?6
+// the id range a time range covers, ?7 / ?8 received_at from / to, ?9 envelope id. Each shape
+// is served by an index whose range is about a page: (state, id), (endpoint, id), the rowid
+// range of the time range, (envelope_id, id), the partial receipt_missing index.
+enum MessageSearchShape : unsigned {
+  kSearchNewest = 1u << 0,
+  kSearchState = 1u << 1,
+  kSearchEndpoint = 1u << 2,
+  kSearchIdFloor = 1u << 3,
+  kSearchIdCeiling = 1u << 4,
+  kSearchFrom = 1u << 5,
+  kSearchTo = 1u << 6,
+  kSearchEnvelope = 1u << 7,
+  kSearchReceiptMissing = 1u << 8,
+  // Kept in the shaped-statement cache apart from list_deadlines' shapes.
+  kSearchStatement = 1u << 30,
+};
+
+std::string message_search_sql(unsigned shape) {
+  const bool newest = shape & kSearchNewest;
+  std::string terms = newest ? "id < ?1" : "id > ?1";
+  const auto term = [&](MessageSearchShape bit, const char* sql) {
+    if (shape & bit) {
+      terms += " AND ";
+      terms += sql;
+    }
+  };
+  term(kSearchState, "state = ?3");
+  term(kSearchIdFloor, "id >= ?5");
+  term(kSearchIdCeiling, "id <= ?6");
+  // "+received_at": the time range is served by the id range above (?5, ?6), so that the
+  // planner walks ids in page order instead of a day's rows by time and then sorting them.
+  term(kSearchFrom, "+received_at >= ?7");
+  term(kSearchTo, "+received_at < ?8");
+  term(kSearchEnvelope, "envelope_id = ?9");
+  term(kSearchReceiptMissing, "receipt_missing = 1");
+  const std::string order = newest ? " ORDER BY id DESC LIMIT ?2" : " ORDER BY id LIMIT ?2";
+  // The missing receipts are a few rows in their partial index; the planner would scan the
+  // table by id instead (it does not know how few they are).
+  const std::string from = (shape & kSearchReceiptMissing)
+                               ? " FROM messages INDEXED BY messages_receipt_missing WHERE "
+                               : " FROM messages WHERE ";
+  const std::string select = "SELECT " SB_MESSAGE_COLUMNS + from;
+  if (!(shape & kSearchEndpoint)) return select + terms + order;
+  const auto side = [&](const char* column) {
+    return std::string("SELECT id FROM (SELECT id") + from + column + " = ?4 AND " + terms +
+           order + ")";
+  };
+  return "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id IN (" + side("sender_endpoint") +
+         " UNION ALL " + side("receiver_endpoint") +
+         ")" + order;
+}
+
+// The other statements of the operators' console (issue 10), in the shaped-statement cache
+// under keys of their own.
+enum ConsoleStatement : unsigned {
+  kInsertCitizenKey = (1u << 29) | 1,
+  kMessagesOfCitizen = (1u << 29) | 2,
+  kCountOpenDeadlines = (1u << 29) | 3,
+  kCountDeadLetters = (1u << 29) | 4,
+  kCountReceiptsMissing = (1u << 29) | 5,
+  kFirstIdReceivedFrom = (1u << 29) | 6,
+  kLastIdReceivedBefore = (1u << 29) | 7,
+};
+
+const char* console_sql(ConsoleStatement which) {
+  switch (which) {
+    case kInsertCitizenKey:
+      return "INSERT OR IGNORE INTO citizen_index (citizen_key, message_id) VALUES (?1, ?2)";
+    case kMessagesOfCitizen:
+      return "SELECT message_id FROM citizen_index WHERE citizen_key = ?1 AND message_id < ?2 "
+             "ORDER BY message_id DESC LIMIT ?3";
+    // The partial indexes hold only the live work: open deadlines, dead letters, missing
+    // receipts. Each count walks its index once, in group order (no sort).
+    case kCountOpenDeadlines:
+      return "SELECT owed_by, form, count(*), coalesce(sum(due_end <= ?1), 0) "
+             "FROM deadlines INDEXED BY deadlines_open_groups WHERE state = 'open' "
+             "GROUP BY owed_by, form ORDER BY owed_by, form";
+    case kCountDeadLetters:
+      return "SELECT receiver_endpoint, count(*) FROM messages INDEXED BY messages_dead_lettered "
+             "WHERE state = 'dead-lettered' GROUP BY receiver_endpoint ORDER BY receiver_endpoint";
+    case kCountReceiptsMissing:
+      return "SELECT receiver_endpoint, count(*) FROM messages "
+             "INDEXED BY messages_receipt_missing WHERE receipt_missing = 1 "
+             "GROUP BY receiver_endpoint ORDER BY receiver_endpoint";
+    // A time range as an id range: the broker stamps received_at and takes ids in the same
+    // order (one io thread decides, one writer commits in that order), so the first message
+    // received at or after `from` and the last one received before `to` bound the ids.
+    case kFirstIdReceivedFrom:
+      return "SELECT id FROM messages INDEXED BY messages_received WHERE received_at >= ?1 "
+             "ORDER BY received_at, id LIMIT 1";
+    case kLastIdReceivedBefore:
+      return "SELECT id FROM messages INDEXED BY messages_received WHERE received_at < ?1 "
+             "ORDER BY received_at DESC, id DESC LIMIT 1";
+  }
+  return "";
+}
 
 #undef SB_MESSAGE_COLUMNS
 
@@ -526,7 +734,8 @@ Result<void> start_chain_after_migration(sqlite3* db, std::int64_t from_version)
         .bind(5, e.subject)
         .bind(6, e.detail)
         .bind(7, e.prev_hash)
-        .bind(8, e.hash);
+        .bind(8, e.hash)
+        .bind(9, e.binding);
     out = q.run("insert first audit entry");
   }
   sqlite3_finalize(stmt);
@@ -598,6 +807,9 @@ class StatementCache {
     return it->second;
   }
   sqlite3* db() const { return db_; }
+  // The writer's audit key (issue 12, item 5): entries are sealed with it when set
+  // (SqliteStore::set_audit_key), else hashed unkeyed.
+  const AuditKey* audit_key = nullptr;
 
  private:
   sqlite3* db_;
@@ -611,7 +823,7 @@ namespace {
 // on seq makes a second writer on the same file fail here instead of forking the chain.
 Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
                           std::string_view kind, std::string_view actor, std::string_view subject,
-                          std::string_view detail) {
+                          std::string_view detail, std::string_view binding = {}) {
   AuditEntry e;
   e.seq = head.seq + 1;
   e.at = at;
@@ -620,7 +832,8 @@ Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
   e.subject = subject;
   e.detail = detail;
   e.prev_hash = head.hash;
-  e.hash = audit_entry_hash(e);
+  e.binding = binding;
+  e.hash = audit_entry_seal(e, stmts.audit_key);
   auto q = stmts[Sql::kInsertChainEntry];
   q.bind(1, e.seq)
       .bind(2, e.at)
@@ -629,7 +842,8 @@ Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
       .bind(5, e.subject)
       .bind(6, e.detail)
       .bind(7, e.prev_hash)
-      .bind(8, e.hash);
+      .bind(8, e.hash)
+      .bind(9, e.binding);
   if (auto r = q.run("append audit entry"); !r) return r;
   head.seq = e.seq;
   head.hash = std::move(e.hash);
@@ -637,10 +851,12 @@ Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
 }
 
 // Records a timeline event and its audit entry (subject "message <id>", followed by
-// `subject_more` when given). `actor` empty means the broker.
+// `subject_more` when given; `binding` what the entry binds of the row, audit_chain.hpp).
+// `actor` empty means the broker.
 Result<void> insert_event(StatementCache& stmts, AuditHead& head, std::int64_t message_id,
                           TimePoint at, std::string_view kind, std::string_view detail,
-                          std::string_view actor, std::string_view subject_more = {}) {
+                          std::string_view actor, std::string_view subject_more = {},
+                          std::string_view binding = {}) {
   {
     auto q = stmts[Sql::kInsertEvent];
     q.bind(1, message_id).bind(2, at).bind(3, kind).bind(4, detail);
@@ -655,7 +871,7 @@ Result<void> insert_event(StatementCache& stmts, AuditHead& head, std::int64_t m
     subject += ' ';
     subject += subject_more;
   }
-  return append_chain(stmts, head, at, kind, actor, subject, detail);
+  return append_chain(stmts, head, at, kind, actor, subject, detail, binding);
 }
 
 Result<void> not_found_unless_changed(sqlite3* db, std::int64_t message_id) {
@@ -705,6 +921,7 @@ Result<MessageRecord> message_from_row(const Query& q) {
   const auto receipt = parse_receipt_state(q.text_at(15));
   if (!receipt) return storage_error("store: unknown receipt in message " + std::to_string(m.id));
   m.receipt = *receipt;
+  if (!q.null_at(16)) m.body_deleted_at = q.time_at(16);
   return m;
 }
 
@@ -865,6 +1082,86 @@ class ReadTransaction {
   Result<void> begun_;
 };
 
+Result<sqlite3_stmt*> console_statement(StatementCache& cache, ConsoleStatement which) {
+  return cache.shaped(which, [which] { return std::string(console_sql(which)); });
+}
+
+// The one id a single-row query finds, or none.
+Result<std::optional<std::int64_t>> read_one_id(Query& q, sqlite3* db, std::string_view what) {
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return std::optional<std::int64_t>(q.int64_at(0));
+  if (rc != SQLITE_DONE) return db_error(db, what);
+  return std::optional<std::int64_t>();
+}
+
+Result<std::vector<EndpointCount>> read_endpoint_counts(Query& q, sqlite3* db,
+                                                        std::string_view what) {
+  std::vector<EndpointCount> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back({q.text_at(0), q.int64_at(1)});
+  if (rc != SQLITE_DONE) return db_error(db, what);
+  return out;
+}
+
+bool is_message_search(const MessageFilter& f) {
+  return f.received_from || f.received_to || f.envelope_id || f.receipt_missing;
+}
+
+// list_messages() with search criteria (message_search_sql), inside the caller's read
+// transaction; appends the rows (without letters) to `out`.
+Result<void> search_messages(StatementCache& s, sqlite3* db, const MessageFilter& f,
+                             std::vector<MessageRecord>& out) {
+  unsigned shape = kSearchStatement;
+  std::optional<std::int64_t> floor, ceiling;
+  if (f.received_from) {
+    auto stmt = console_statement(s, kFirstIdReceivedFrom);
+    if (!stmt) return stmt.error();
+    Query q(db, *stmt);
+    q.bind(1, *f.received_from);
+    auto id = read_one_id(q, db, "search messages by time");
+    if (!id) return id.error();
+    if (!*id) return {};  // nothing received since
+    floor = **id;
+    shape |= kSearchIdFloor | kSearchFrom;
+  }
+  if (f.received_to) {
+    auto stmt = console_statement(s, kLastIdReceivedBefore);
+    if (!stmt) return stmt.error();
+    Query q(db, *stmt);
+    q.bind(1, *f.received_to);
+    auto id = read_one_id(q, db, "search messages by time");
+    if (!id) return id.error();
+    if (!*id) return {};  // nothing received before
+    ceiling = **id;
+    shape |= kSearchIdCeiling | kSearchTo;
+  }
+  if (f.newest_first) shape |= kSearchNewest;
+  if (f.state) shape |= kSearchState;
+  if (f.endpoint) shape |= kSearchEndpoint;
+  if (f.envelope_id) shape |= kSearchEnvelope;
+  if (f.receipt_missing) shape |= kSearchReceiptMissing;
+  auto stmt = s.shaped(shape, [shape] { return message_search_sql(shape); });
+  if (!stmt) return stmt.error();
+  Query q(db, *stmt);
+  const std::int64_t bound = !f.newest_first   ? f.after_id
+                             : f.before_id > 0 ? f.before_id
+                                               : std::numeric_limits<std::int64_t>::max();
+  q.bind(1, bound).bind(2, std::int64_t{f.limit});
+  if (f.state) q.bind(3, to_string(*f.state));
+  if (f.endpoint) q.bind(4, *f.endpoint);
+  if (floor) q.bind(5, *floor).bind(7, *f.received_from);
+  if (ceiling) q.bind(6, *ceiling).bind(8, *f.received_to);
+  if (f.envelope_id) q.bind(9, *f.envelope_id);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto m = message_from_row(q);
+    if (!m) return m.error();
+    out.push_back(std::move(*m));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, "search messages");
+  return {};
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(sqlite3* writer, sqlite3* reader)
@@ -929,7 +1226,22 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (*mode != "wal") return fail("cannot switch to WAL journal mode (got " + *mode + ")");
   for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"})
     if (auto r = exec(w, pragma, pragma); !r) return fail(sqlite3_errmsg(w));
+  // A new file reclaims freed pages incrementally (retention, issue 11 item 4): set before its
+  // first table. A file made before version 8 is turned over by one VACUUM after migrating.
+  auto was = query_int(w, "PRAGMA user_version");
+  if (!was) return fail(was.error().detail);
+  if (*was == 0)
+    if (auto r = exec(w, "PRAGMA auto_vacuum = INCREMENTAL", "auto_vacuum"); !r)
+      return fail(r.error().detail);
   if (auto r = migrate(w); !r) return fail(r.error().detail);
+  if (auto vacuum = query_int(w, "PRAGMA auto_vacuum"); !vacuum) {
+    return fail(vacuum.error().detail);
+  } else if (*vacuum != 2) {
+    if (auto r = exec(w, "PRAGMA auto_vacuum = INCREMENTAL", "auto_vacuum"); !r)
+      return fail(r.error().detail);
+    if (auto r = exec(w, "VACUUM", "vacuum (once, to reclaim space incrementally)"); !r)
+      return fail(r.error().detail);
+  }
 
   auto reader = open_connection(path, SQLITE_OPEN_READWRITE, tuning);
   if (!reader) return fail(reader.error().detail);
@@ -1095,10 +1407,32 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
         return db_error(writer_, "insert letter");
       }
     }
+    // The citizen index (issue 10): keyed hashes only, never a CPR number.
+    for (const std::string& key : message.citizen_keys) {
+      auto stmt = s.shaped(kInsertCitizenKey, [] { return std::string(console_sql(kInsertCitizenKey)); });
+      if (!stmt) return stmt.error();
+      Query q(writer_, *stmt);
+      q.bind(1, key).bind(2, id);
+      if (auto r = q.run("insert citizen key"); !r) return r.error();
+    }
     auto target = [id](std::int64_t message_id) { return message_id == 0 ? id : message_id; };
-    for (const MessageEvent& e : plan.events)
+    // The new message's first entry binds its body and state (issue 12, item 5); a plan without
+    // an event of its own gets an entry "bound" for that.
+    const std::string binding =
+        message_stored_binding(sha256_hex(message.body), to_string(DeliveryState::kPending),
+                               to_string(ReceiptState::kNone));
+    bool bound = false;
+    for (const MessageEvent& e : plan.events) {
+      const bool binds = !bound && target(e.message_id) == id;
       if (auto r = insert_event(s, op_head_, target(e.message_id), e.at, e.kind, e.detail,
-                                e.actor);
+                                e.actor, {}, binds ? std::string_view(binding) : std::string_view());
+          !r)
+        return r.error();
+      bound = bound || binds;
+    }
+    if (!bound)
+      if (auto r = append_chain(s, op_head_, message.received_at, "bound", message.sender_endpoint,
+                                "message " + std::to_string(id), "", binding);
           !r)
         return r.error();
     for (const ReceiptUpdate& u : plan.receipts) {
@@ -1107,7 +1441,8 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       if (auto r = q.run("set receipt"); !r) return r.error();
       if (auto r = not_found_unless_changed(writer_, u.message_id); !r) return r.error();
       if (auto r = insert_event(s, op_head_, u.message_id, u.event.at, u.event.kind,
-                                u.event.detail, u.event.actor);
+                                u.event.detail, u.event.actor, {},
+                                "receipt=" + std::string(to_string(u.state)));
           !r)
         return r.error();
     }
@@ -1224,7 +1559,8 @@ Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState
         .bind(5, last_error);
     if (auto r = q.run("update delivery"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
-    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor);
+    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
+                        {}, "state=" + std::string(to_string(state)));
   });
 }
 
@@ -1236,7 +1572,8 @@ Result<void> SqliteStore::set_receipt(std::int64_t message_id, ReceiptState rece
     q.bind(1, message_id).bind(2, to_string(receipt));
     if (auto r = q.run("set receipt"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
-    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor);
+    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
+                        {}, "receipt=" + std::string(to_string(receipt)));
   });
 }
 
@@ -1261,6 +1598,14 @@ Result<void> SqliteStore::requeue(std::int64_t message_id, TimePoint now) {
       if (rc != SQLITE_ROW) return db_error(writer_, "read state");
       from = q.text_at(0);
     }
+    {
+      // A body deleted by retention cannot be delivered again.
+      auto q = s[Sql::kSelectBody];
+      q.bind(1, message_id);
+      if (q.step() == SQLITE_ROW && !q.null_at(1))
+        return make_error(Errc::kConflict, "message " + std::to_string(message_id) +
+                                               ": its body was deleted by retention");
+    }
     if (from != to_string(DeliveryState::kDeadLettered) &&
         from != to_string(DeliveryState::kRefused))
       return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " + from +
@@ -1269,7 +1614,8 @@ Result<void> SqliteStore::requeue(std::int64_t message_id, TimePoint now) {
     auto q = s[Sql::kRequeue];
     q.bind(1, message_id).bind(2, now);
     if (auto r = q.run("requeue"); !r) return r;
-    return insert_event(s, op_head_, message_id, now, "requeued", "from " + from, {});
+    return insert_event(s, op_head_, message_id, now, "requeued", "from " + from, {}, {},
+                        "state=pending");
   });
 }
 
@@ -1380,6 +1726,9 @@ Result<std::vector<MessageRecord>> SqliteStore::list_messages(const MessageFilte
   auto& s = *read_stmts_;
   ReadTransaction tx(s);
   if (!tx.begun()) return tx.begun().error();
+  if (is_message_search(filter)) {
+    if (auto r = search_messages(s, reader_, filter, out); !r) return r.error();
+  } else
   {
     const Sql which =
         filter.newest_first
@@ -1495,6 +1844,256 @@ Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {
   return out;
 }
 
+Result<OperatorCounts> SqliteStore::operator_counts(TimePoint now) {
+  std::lock_guard lock(read_mu_);
+  auto& s = *read_stmts_;
+  ReadTransaction tx(s);  // one snapshot for the three counts
+  if (!tx.begun()) return tx.begun().error();
+  OperatorCounts out;
+  {
+    auto stmt = console_statement(s, kCountOpenDeadlines);
+    if (!stmt) return stmt.error();
+    Query q(reader_, *stmt);
+    q.bind(1, now);
+    int rc;
+    while ((rc = q.step()) == SQLITE_ROW)
+      out.deadlines.push_back({q.text_at(0), q.text_at(1), q.int64_at(2), q.int64_at(3)});
+    if (rc != SQLITE_DONE) return db_error(reader_, "count open deadlines");
+  }
+  for (const auto& [which, into] :
+       {std::pair{kCountDeadLetters, &out.dead_letters},
+        std::pair{kCountReceiptsMissing, &out.receipts_missing}}) {
+    auto stmt = console_statement(s, which);
+    if (!stmt) return stmt.error();
+    Query q(reader_, *stmt);
+    auto counted = read_endpoint_counts(q, reader_, "count messages");
+    if (!counted) return counted.error();
+    *into = std::move(*counted);
+  }
+  return out;
+}
+
+Result<std::vector<std::int64_t>> SqliteStore::messages_of_citizen(const std::string& citizen_key,
+                                                                   std::int64_t before_id,
+                                                                   int limit) {
+  std::vector<std::int64_t> out;
+  if (limit <= 0) return out;
+  std::lock_guard lock(read_mu_);
+  auto stmt = console_statement(*read_stmts_, kMessagesOfCitizen);
+  if (!stmt) return stmt.error();
+  Query q(reader_, *stmt);
+  q.bind(1, citizen_key)
+      .bind(2, before_id > 0 ? before_id : std::numeric_limits<std::int64_t>::max())
+      .bind(3, std::int64_t{limit});
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) out.push_back(q.int64_at(0));
+  if (rc != SQLITE_DONE) return db_error(reader_, "messages of citizen");
+  return out;
+}
+
 #undef SB_DEADLINE_COLUMNS
+
+// --- retention, holds and the audit chain's head (issue 11 item 4, issue 12 item 5) ---
+
+void SqliteStore::set_audit_key(AuditKey key) {
+  audit_key_ = std::make_unique<AuditKey>(std::move(key));
+  write_stmts_->audit_key = audit_key_.get();
+}
+
+namespace {
+
+// kConflict when a hold covers the message.
+Result<void> refuse_if_held(StatementCache& s, std::int64_t message_id) {
+  auto q = s[Sql::kMessageHeld];
+  q.bind(1, message_id);
+  if (q.step() != SQLITE_ROW) return db_error(s.db(), "read holds");
+  if (q.int64_at(0) != 0)
+    return make_error(Errc::kConflict,
+                      "message " + std::to_string(message_id) + " is under a legal hold");
+  return {};
+}
+
+// The body and body_deleted_at of a message; kNotFound if unknown.
+Result<std::pair<std::string, bool>> read_body(StatementCache& s, std::int64_t message_id) {
+  auto q = s[Sql::kSelectBody];
+  q.bind(1, message_id);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  if (rc != SQLITE_ROW) return db_error(s.db(), "read body");
+  return std::pair<std::string, bool>(q.blob_at(0), !q.null_at(1));
+}
+
+std::string hold_subject(HoldKind kind, const std::string& key) {
+  return (kind == HoldKind::kMessage ? "message " : "citizen ") + key;
+}
+
+}  // namespace
+
+Result<void> SqliteStore::put_hold(const LegalHold& h) {
+  if (h.key.empty() || h.actor.empty())
+    return make_error(Errc::kInvalid, "a legal hold needs a key and an actor");
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    if (h.kind == HoldKind::kMessage) {
+      std::int64_t id = 0;
+      const auto [end, ec] = std::from_chars(h.key.data(), h.key.data() + h.key.size(), id);
+      if (ec != std::errc() || end != h.key.data() + h.key.size())
+        return make_error(Errc::kInvalid, "a message hold names a message id");
+      if (auto b = read_body(s, id); !b) return b.error();
+    }
+    {
+      auto q = s[Sql::kPutHold];
+      q.bind(1, to_string(h.kind)).bind(2, h.key).bind(3, h.at).bind(4, h.actor).bind(5, h.reason);
+      if (auto r = q.run("put hold"); !r) return r;
+    }
+    return append_chain(s, op_head_, h.at, "hold-placed", h.actor, hold_subject(h.kind, h.key),
+                        h.reason);
+  });
+}
+
+Result<void> SqliteStore::remove_hold(HoldKind kind, const std::string& key, TimePoint at,
+                                      const std::string& actor) {
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    {
+      auto q = s[Sql::kRemoveHold];
+      q.bind(1, to_string(kind)).bind(2, key);
+      if (auto r = q.run("remove hold"); !r) return r;
+      if (sqlite3_changes(writer_) == 0)
+        return make_error(Errc::kNotFound, "no hold on " + hold_subject(kind, key));
+    }
+    return append_chain(s, op_head_, at, "hold-lifted", actor, hold_subject(kind, key), "");
+  });
+}
+
+Result<void> SqliteStore::delete_body(std::int64_t message_id, TimePoint at) {
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    auto body = read_body(s, message_id);
+    if (!body) return body.error();
+    if (body->second)
+      return make_error(Errc::kConflict,
+                        "message " + std::to_string(message_id) + ": body already deleted");
+    {
+      // Only a settled delivery (a requeue may have raced the retention pass's read).
+      auto q = s[Sql::kSelectState];
+      q.bind(1, message_id);
+      if (q.step() != SQLITE_ROW) return db_error(writer_, "read state");
+      const std::string state = q.text_at(0);
+      if (state != to_string(DeliveryState::kDelivered) &&
+          state != to_string(DeliveryState::kRefused))
+        return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " +
+                                               state + ": its body is still needed");
+    }
+    if (auto r = refuse_if_held(s, message_id); !r) return r;
+    {
+      auto q = s[Sql::kDeleteBody];
+      q.bind(1, message_id).bind(2, at);
+      if (auto r = q.run("delete body"); !r) return r;
+    }
+    return append_chain(s, op_head_, at, "body-deleted", "broker",
+                        "message " + std::to_string(message_id), "retention",
+                        "body-deleted=" + sha256_hex(body->first));
+  });
+}
+
+Result<void> SqliteStore::delete_record(std::int64_t message_id, TimePoint at) {
+  auto& s = *write_stmts_;
+  return atomically<void>([&]() -> Result<void> {
+    auto body = read_body(s, message_id);
+    if (!body) return body.error();
+    if (!body->second)
+      return make_error(Errc::kConflict,
+                        "message " + std::to_string(message_id) + ": its body is still kept");
+    if (auto r = refuse_if_held(s, message_id); !r) return r;
+    {
+      auto q = s[Sql::kVersionsReferring];
+      q.bind(1, message_id);
+      const int rc = q.step();
+      if (rc == SQLITE_ROW)
+        return make_error(Errc::kConflict, "message " + std::to_string(message_id) +
+                                               " replaced a letter version still kept");
+      if (rc != SQLITE_DONE) return db_error(writer_, "read letter versions");
+    }
+    for (const Sql sql : {Sql::kDeleteMessageDeadlines, Sql::kDeleteMessageLetters,
+                          Sql::kDeleteMessageVersions, Sql::kDeleteMessageEvents,
+                          Sql::kDeleteMessageCitizens, Sql::kDeleteMessageEnvelopes,
+                          Sql::kDeleteMessageRow}) {
+      auto q = s[sql];
+      q.bind(1, message_id);
+      if (auto r = q.run("delete record"); !r) return r;
+    }
+    return append_chain(s, op_head_, at, "record-deleted", "broker",
+                        "message " + std::to_string(message_id), "retention", "record-deleted");
+  });
+}
+
+Result<void> SqliteStore::reclaim_space(int pages) {
+  if (pages <= 0) return {};
+  // PRAGMA takes no bound parameters; the number is an int.
+  const std::string sql = "PRAGMA incremental_vacuum(" + std::to_string(pages) + ")";
+  return exec(writer_, sql.c_str(), "incremental vacuum");
+}
+
+Result<std::vector<RetentionFacts>> SqliteStore::retention_candidates(RetentionStage stage,
+                                                                      TimePoint received_before,
+                                                                      RetentionCursor after,
+                                                                      int limit) {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[stage == RetentionStage::kBody ? Sql::kRetentionBody
+                                                         : Sql::kRetentionRecord];
+  q.bind(1, received_before)
+      .bind(2, after.received_at)
+      .bind(3, after.message_id)
+      .bind(4, std::int64_t{limit});
+  std::vector<RetentionFacts> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    RetentionFacts f;
+    f.message_id = q.int64_at(0);
+    const auto type = parse_letter_type(q.text_at(1));
+    const auto state = parse_delivery_state(q.text_at(2));
+    const auto receipt = parse_receipt_state(q.text_at(4));
+    if (!type || !state || !receipt)
+      return storage_error("store: unreadable message " + std::to_string(f.message_id));
+    f.type = *type;
+    f.state = *state;
+    f.receipt_requested = q.int64_at(3) != 0;
+    f.receipt = *receipt;
+    f.receipt_watched = q.int64_at(5) != 0;
+    f.deadline_open = q.int64_at(6) != 0;
+    f.received_at = q.time_at(7);
+    f.last_event_at = q.time_at(8);
+    if (!q.null_at(9)) f.body_deleted_at = q.time_at(9);
+    f.held = q.int64_at(10) != 0;
+    out.push_back(std::move(f));
+  }
+  if (rc != SQLITE_DONE) return db_error(reader_, "retention candidates");
+  return out;
+}
+
+Result<std::vector<LegalHold>> SqliteStore::list_holds() {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kListHolds];
+  std::vector<LegalHold> out;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const auto kind = parse_hold_kind(q.text_at(0));
+    if (!kind) return storage_error("store: unknown hold kind");
+    out.push_back(LegalHold{*kind, q.text_at(1), q.time_at(2), q.text_at(3), q.text_at(4)});
+  }
+  if (rc != SQLITE_DONE) return db_error(reader_, "list holds");
+  return out;
+}
+
+Result<AuditHead> SqliteStore::audit_head() {
+  std::lock_guard lock(read_mu_);
+  auto q = (*read_stmts_)[Sql::kSelectChainHead];
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return AuditHead{q.int64_at(0), q.text_at(1)};
+  if (rc == SQLITE_DONE) return AuditHead{};
+  return db_error(reader_, "read the audit chain's head");
+}
 
 }  // namespace sektorbro

@@ -88,6 +88,26 @@ class SqliteStore final : public Store {
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
   Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+  Result<void> put_hold(const LegalHold& h) override;
+  Result<void> remove_hold(HoldKind kind, const std::string& key, TimePoint at,
+                           const std::string& actor) override;
+  Result<void> delete_body(std::int64_t message_id, TimePoint at) override;
+  Result<void> delete_record(std::int64_t message_id, TimePoint at) override;
+  Result<void> reclaim_space(int pages) override;
+  Result<std::vector<RetentionFacts>> retention_candidates(RetentionStage stage,
+                                                           TimePoint received_before,
+                                                           RetentionCursor after,
+                                                           int limit) override;
+  Result<std::vector<LegalHold>> list_holds() override;
+  Result<AuditHead> audit_head() override;
+
+  // Seals every audit entry written from now on with HMAC-SHA256 under `key` (issue 12, item
+  // 5; audit_chain.hpp). Call once after open(), before the first write.
+  void set_audit_key(AuditKey key);
+  Result<OperatorCounts> operator_counts(TimePoint now) override;
+  Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
+                                                        std::int64_t before_id,
+                                                        int limit) override;
 
  private:
   SqliteStore(sqlite3* writer, sqlite3* reader);
@@ -110,6 +130,7 @@ class SqliteStore final : public Store {
   AuditHead op_head_;
   bool audit_head_known_ = false;
   std::mutex read_mu_;
+  std::unique_ptr<AuditKey> audit_key_;  // set_audit_key(); null: unkeyed
   int lock_fd_ = -1;  // the exclusive lock on "<path>.lock" (one broker per file)
   LeaseTable lease_table_;  // writer thread only
 };

@@ -25,6 +25,7 @@
 #include "broker/core/time.hpp"
 #include "broker/deadlines/deadline.hpp"
 #include "broker/message/message.hpp"
+#include "broker/store/audit_chain.hpp"
 
 namespace sektorbro {
 
@@ -57,6 +58,11 @@ struct NewMessage {
   bool receipt_requested = false;
   bool contains_cpr = false;
   TimePoint received_at{};
+  // The citizen index (issue 10): one keyed hash per distinct CPR number of the letters'
+  // patients — HMAC-SHA256 under the broker's CPR index key (privacy.cpr_index_key_file), lower
+  // hex — never the number itself. Empty when the broker has no key. messages_of_citizen()
+  // finds the message by it.
+  std::vector<std::string> citizen_keys = {};
 };
 
 struct MessageEvent {
@@ -124,6 +130,9 @@ struct MessageRecord {
   TimePoint next_attempt_at{};
   std::string last_error;
   ReceiptState receipt = ReceiptState::kNone;
+  // Set once retention deleted the body (issue 11, item 4): `body` is then empty and only the
+  // minimal record is left (ids, parties, times, states, letters' hashes).
+  std::optional<TimePoint> body_deleted_at = {};
 };
 
 // What the delivery scheduler needs to resume after a restart.
@@ -164,6 +173,36 @@ struct MessageFilter {
   bool newest_first = false;
   std::int64_t before_id = 0;
   int limit = 100;
+  // Search (issue 10), each criterion that is set must hold: received_at in
+  // [received_from, received_to); the envelope id; receipt_missing: the MedCom alert, a
+  // delivered message whose receipt never came after the last resend (its receipt watch given
+  // up on, watch_receipt(id, nullopt), and no receipt since). Implementations answer these
+  // from indexes: a page costs about `limit` rows whatever the store holds (docs/store-format.md).
+  std::optional<TimePoint> received_from = {};
+  std::optional<TimePoint> received_to = {};
+  std::optional<std::string> envelope_id = {};
+  bool receipt_missing = false;
+};
+
+// What the operators' gauges show (issue 10), counted by the store at scrape time from indexes
+// whose size follows the live work (open deadlines, dead letters, missing receipts), not the
+// history. Rows are ordered by their keys.
+struct DeadlineCount {
+  std::string unit;  // owed_by: the endpoint that owes the reply
+  std::string form;  // LÆ form code, empty for mentor responses
+  std::int64_t open = 0;
+  std::int64_t overdue = 0;  // open and past_due at `now` (due_end <= now)
+  bool operator==(const DeadlineCount&) const = default;
+};
+struct EndpointCount {
+  std::string endpoint;  // the receiving endpoint
+  std::int64_t count = 0;
+  bool operator==(const EndpointCount&) const = default;
+};
+struct OperatorCounts {
+  std::vector<DeadlineCount> deadlines;         // open deadlines, by (unit, form)
+  std::vector<EndpointCount> dead_letters;      // messages dead-lettered, by receiver
+  std::vector<EndpointCount> receipts_missing;  // as MessageFilter::receipt_missing, by receiver
 };
 
 // Where a letter was stored: the key is (sender GLN, letter id) — letter ids are unique only
@@ -191,6 +230,51 @@ struct DeadlineFilter {
   std::optional<TimePoint> opened_after;   // opened_at > this
   int limit = 100;
   int offset = 0;
+};
+
+// --- retention and legal holds (issue 11, item 4; docs/retention.md) ---
+
+// What the retention rule (broker/store/retention_rule.hpp) needs to know about one message.
+struct RetentionFacts {
+  std::int64_t message_id = 0;
+  LetterType type = LetterType::kCertificateRequest;  // its first letter's type
+  DeliveryState state = DeliveryState::kPending;
+  bool receipt_requested = false;
+  ReceiptState receipt = ReceiptState::kNone;
+  bool receipt_watched = false;  // a receipt is still awaited (the receipt watch runs)
+  bool deadline_open = false;    // a deadline keyed by one of its letters is open
+  TimePoint received_at{};
+  TimePoint last_event_at{};  // its latest timeline event (received_at if it has none)
+  std::optional<TimePoint> body_deleted_at;
+  // A legal hold covers it: one on the message, or one on a citizen its letters are about
+  // (by the citizen index's keys).
+  bool held = false;
+};
+
+// Which rows retention_candidates() reads: messages that still have their body, or minimal
+// records whose body is gone.
+enum class RetentionStage { kBody, kRecord };
+
+// Where a retention scan goes on: after this (received_at, id).
+struct RetentionCursor {
+  TimePoint received_at{};
+  std::int64_t message_id = 0;
+};
+
+// A legal hold: while it exists, retention deletes nothing it covers. A citizen's hold is keyed
+// by the citizen's key (the keyed CPR hash of the citizen index, NewMessage::citizen_keys),
+// never by the CPR number, and covers every message the citizen index lists for that key.
+enum class HoldKind { kMessage, kCitizen };
+std::string_view to_string(HoldKind k);  // "message", "citizen"
+std::optional<HoldKind> parse_hold_kind(std::string_view s);
+
+struct LegalHold {
+  HoldKind kind = HoldKind::kMessage;
+  std::string key;  // the message id in decimal, or the citizen key
+  TimePoint at{};
+  std::string actor;   // who placed it: "operator:<name>"
+  std::string reason;  // one line, no CPR, no content
+  bool operator==(const LegalHold&) const = default;
 };
 
 class Store {
@@ -319,6 +403,52 @@ class Store {
   virtual Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) = 0;
   // Every deadline opened in [from, to), in opened_at order: the input of the monthly statistics.
   virtual Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) = 0;
+
+  // The operators' gauges at `now` (issue 10): grouped counts from indexes, see OperatorCounts.
+  virtual Result<OperatorCounts> operator_counts(TimePoint now) = 0;
+  // The messages whose letters name the citizen with this keyed hash (NewMessage::citizen_keys),
+  // newest first: ids below before_id (0: no bound), at most `limit`. Indexed. For the acting
+  // operators' CPR search (audited by the caller) and per-citizen legal holds.
+  virtual Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
+                                                                std::int64_t before_id,
+                                                                int limit) = 0;
+
+  // --- retention, legal holds and the audit chain's head (issue 11 item 4, issue 12 item 5) ---
+  // Places a legal hold, replacing one of the same kind and key, with an audit entry
+  // ("hold-placed", actor h.actor, subject "message <id>" / "citizen <key>", detail the reason).
+  // kInvalid if key or actor is empty; kNotFound if a message hold names no stored message.
+  virtual Result<void> put_hold(const LegalHold& h) = 0;
+  // Lifts a hold with an audit entry ("hold-lifted"). kNotFound if there is none.
+  virtual Result<void> remove_hold(HoldKind kind, const std::string& key, TimePoint at,
+                                   const std::string& actor) = 0;
+  // Deletes a message's body (the acceptance, ids, parties, times, states, letters' hashes and
+  // citizen keys stay: the minimal record). Its audit entry ("body-deleted") names the SHA-256
+  // of the body it removed, so the chain stays verifiable. kConflict if a hold covers the
+  // message, the body is already deleted, or the message is not delivered or refused (a
+  // requeue raced the caller's read); kNotFound if unknown. Whether it is due is the caller's
+  // (retention_rule.hpp).
+  virtual Result<void> delete_body(std::int64_t message_id, TimePoint at) = 0;
+  // Deletes what is left of a message whose body is gone: the row, its letters, letter
+  // versions, timeline, citizen index rows and sent envelopes (the audit chain keeps its
+  // entries), with an audit entry ("record-deleted"). kConflict if the body is still there, a
+  // hold covers the message, or another message's letter version refers to it; kNotFound if
+  // unknown.
+  virtual Result<void> delete_record(std::int64_t message_id, TimePoint at) = 0;
+  // Gives up to `pages` free pages back to the file system (SQLite: PRAGMA incremental_vacuum).
+  // A store with nothing to give back does nothing.
+  virtual Result<void> reclaim_space(int pages) = 0;
+
+  // Messages of `stage` received before `received_before`, in (received_at, id) order after
+  // `after`, at most `limit`. Costs in proportion to the rows returned.
+  virtual Result<std::vector<RetentionFacts>> retention_candidates(RetentionStage stage,
+                                                                   TimePoint received_before,
+                                                                   RetentionCursor after,
+                                                                   int limit) = 0;
+  // The holds in place, oldest first.
+  virtual Result<std::vector<LegalHold>> list_holds() = 0;
+  // The audit chain's last committed entry (seq 0 and 64 zeros when empty): what the
+  // checkpoint file records (audit_checkpoint.hpp).
+  virtual Result<AuditHead> audit_head() = 0;
 };
 
 }  // namespace sektorbro

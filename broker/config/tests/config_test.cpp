@@ -193,7 +193,8 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
        "configuration: must be a JSON object"},
       {"top-level typo", [](json& d) { d["endpoint"] = d["endpoints"]; },
        "endpoint: unknown key (expected one of listen, store, delivery, limits, deadlines, "
-       "clock, identity, endpoints, tls, outbound_tls, operators, console, cluster)"},
+       "clock, identity, endpoints, tls, outbound_tls, operators, console, log, metrics, privacy, "
+       "audit, retention, cluster)"},
       {"unknown form",
        [](json& d) {
          d["deadlines"] = {{"forms", {{"LÆ999", 14}}}};
@@ -422,6 +423,90 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
     ASSERT_FALSE(config.ok()) << c.name;
     EXPECT_EQ(config.error().code, Errc::kConfig) << c.name;
     EXPECT_EQ(config.error().detail, c.expected) << c.name;
+  }
+}
+
+// Issue 10: logs, metrics and the citizen index's key.
+TEST(Config, ReadsLogMetricsAndPrivacy) {
+  auto config = parse_config(base().dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->log.format, LogFormat::kPlain);
+  EXPECT_EQ(config->log.level, LogLevel::kInfo);
+  EXPECT_FALSE(config->metrics.unauthenticated);  // /metrics needs an operator by default
+  EXPECT_TRUE(config->privacy.cpr_index_key_file.empty());
+  json doc = base();
+  doc["log"] = {{"format", "json"}, {"level", "warning"}};
+  doc["metrics"] = {{"unauthenticated", true}};
+  doc["privacy"] = {{"cpr_index_key_file", "/etc/sektorbro/cpr-index.key"}};
+  config = parse_config(doc.dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
+  EXPECT_EQ(config->log.level, LogLevel::kWarn);
+  EXPECT_TRUE(config->metrics.unauthenticated);
+  EXPECT_EQ(config->privacy.cpr_index_key_file, "/etc/sektorbro/cpr-index.key");
+  struct Broken {
+    const char* section;
+    json value;
+    std::string expected;
+  };
+  const std::vector<Broken> broken = {
+      {"log", json::parse(R"({"format": "xml"})"), "log.format: must be \"plain\" or \"json\""},
+      {"log", json::parse(R"({"level": "verbose"})"),
+       "log.level: must be \"debug\", \"info\", \"warning\" or \"error\""},
+      {"metrics", json::parse(R"({"unauthenticated": "yes"})"),
+       "metrics.unauthenticated: must be true or false"},
+      {"privacy", json::parse(R"({"cpr_index_key_file": ""})"),
+       "privacy.cpr_index_key_file: must not be empty"},
+  };
+  for (const auto& [section, value, expected] : broken) {
+    json d = base();
+    d[section] = value;
+    const auto refused = parse_config(d.dump());
+    ASSERT_FALSE(refused.ok()) << expected;
+    EXPECT_EQ(refused.error().detail, expected);
+  }
+}
+
+// Issue 12 item 5 and issue 11 item 4: the audit chain's key and checkpoint, retention.
+TEST(Config, ReadsAuditAndRetention) {
+  auto config = parse_config(base().dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_TRUE(config->audit.key_file.empty());  // unkeyed unless configured (a warning)
+  EXPECT_FALSE(config->retention.enabled);      // nothing is deleted unless configured
+  json doc = base();
+  doc["audit"] = {{"key_file", "/etc/sektorbro/audit.key"},
+                  {"checkpoint_file", "/var/lib/sektorbro-audit/checkpoint"},
+                  {"checkpoint_interval_ms", 5000}};
+  doc["retention"] = {{"body_days", 365},
+                      {"record_days", 3650},
+                      {"per_type", {{"Correspondence", 180}}},
+                      {"interval_ms", 60000},
+                      {"batch", 20}};
+  config = parse_config(doc.dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->audit.key_file, "/etc/sektorbro/audit.key");
+  EXPECT_EQ(config->audit.checkpoint_file, "/var/lib/sektorbro-audit/checkpoint");
+  EXPECT_EQ(config->audit.checkpoint_interval, std::chrono::milliseconds{5000});
+  EXPECT_TRUE(config->retention.enabled);
+  EXPECT_EQ(config->retention.policy.body_days, 365);
+  EXPECT_EQ(config->retention.policy.record_days, 3650);
+  EXPECT_EQ(config->retention.policy.body_days_per_type.at(LetterType::kCorrespondence), 180);
+  EXPECT_EQ(config->retention.interval, std::chrono::milliseconds{60000});
+  EXPECT_EQ(config->retention.batch, 20);
+  const std::vector<std::pair<json, std::string>> broken = {
+      {json::parse(R"({"audit": {"key_file": ""}})"), "audit.key_file: must not be empty"},
+      {json::parse(R"({"retention": {"per_type": {"Letter": 30}}})"),
+       "retention.per_type.Letter: is not a letter type"},
+      {json::parse(R"({"retention": {"body_days": 400, "record_days": 300}})"),
+       "retention.record_days: must be at least every body period (400 days): the minimal record "
+       "outlives the body"},
+  };
+  for (const auto& [section, expected] : broken) {
+    json d = base();
+    d.update(section);
+    const auto refused = parse_config(d.dump());
+    ASSERT_FALSE(refused.ok()) << expected;
+    EXPECT_EQ(refused.error().detail, expected);
   }
 }
 

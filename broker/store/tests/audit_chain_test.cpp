@@ -50,8 +50,8 @@ std::vector<AuditEntry> read_chain(const std::string& path) {
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT seq, at, kind, actor, subject, detail, prev_hash, hash "
-                               "FROM audit_chain ORDER BY seq",
+                               "SELECT seq, at, kind, actor, subject, detail, prev_hash, hash, "
+                               "binding FROM audit_chain ORDER BY seq",
                                -1, &s, nullptr),
             SQLITE_OK)
       << sqlite3_errmsg(db);
@@ -61,7 +61,7 @@ std::vector<AuditEntry> read_chain(const std::string& path) {
   };
   while (s && sqlite3_step(s) == SQLITE_ROW)
     out.push_back(AuditEntry{sqlite3_column_int64(s, 0), from_millis(sqlite3_column_int64(s, 1)),
-                             text(2), text(3), text(4), text(5), text(6), text(7)});
+                             text(2), text(3), text(4), text(5), text(6), text(7), text(8)});
   sqlite3_finalize(s);
   sqlite3_close(db);
   return out;
@@ -317,7 +317,15 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
       exec_sql(path_, std::string(kUnlock) +
                           "DROP TABLE audit_chain; DROP INDEX messages_receipt_owed; "
                           "ALTER TABLE messages DROP COLUMN receipt_sent_at; "
-                          "ALTER TABLE messages DROP COLUMN resends; PRAGMA user_version = 3;"),
+                          "ALTER TABLE messages DROP COLUMN resends; "
+                          // what versions 6 to 8 added
+                          "DROP TABLE sent_envelopes; DROP INDEX messages_receipt_missing; "
+                          "DROP INDEX messages_dead_lettered; DROP INDEX messages_received; "
+                          "DROP INDEX messages_envelope; DROP INDEX deadlines_open_groups; "
+                          "ALTER TABLE messages DROP COLUMN receipt_missing; "
+                          "DROP INDEX messages_retention_body; DROP INDEX messages_retention_record; "
+                          "ALTER TABLE messages DROP COLUMN body_deleted_at; DROP TABLE holds; "
+                          "DROP TABLE citizen_index; PRAGMA user_version = 3;"),
       "");
 
   reopen();
@@ -328,7 +336,7 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   EXPECT_EQ(kinds(chain), (std::vector<std::string>{"audit-chain-started", "received"}));
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[0].detail,
-            "schema 3 -> 5: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
+            "schema 3 -> 8: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
             "are not chained");
   EXPECT_EQ(chain[0].at, at_ms(9));  // the latest instant before the chain
   EXPECT_EQ(chain[0].prev_hash, kAuditGenesisHash);
@@ -434,7 +442,7 @@ TEST_F(AuditChainTest, ASecondEntryWithTheSameSeqIsInserted) {
   ASSERT_EQ(exec_sql(path_, std::string(kUnlock) +
                                 "ALTER TABLE audit_chain RENAME TO old_chain;"
                                 "CREATE TABLE audit_chain (seq INTEGER, at INTEGER, kind TEXT, "
-                                "actor TEXT, subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT);"
+                                "actor TEXT, subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT, binding TEXT);"
                                 "INSERT INTO audit_chain SELECT * FROM old_chain ORDER BY seq;"
                                 "DROP TABLE old_chain;"
                                 "INSERT INTO audit_chain SELECT * FROM audit_chain WHERE seq = 3;"),

@@ -186,6 +186,35 @@ class FaultyStore final : public Store {
   Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override {
     return inner_.deadlines_opened_between(from, to);
   }
+  // The operators' counts and the citizen index (issue 10): passed through.
+  Result<OperatorCounts> operator_counts(TimePoint now) override {
+    return inner_.operator_counts(now);
+  }
+  Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& key,
+                                                        std::int64_t before_id,
+                                                        int limit) override {
+    return inner_.messages_of_citizen(key, before_id, limit);
+  }
+  // Retention and holds (issue 11, item 4): passed through.
+  Result<void> put_hold(const LegalHold& h) override { return inner_.put_hold(h); }
+  Result<void> remove_hold(HoldKind k, const std::string& key, TimePoint at,
+                           const std::string& actor) override {
+    return inner_.remove_hold(k, key, at, actor);
+  }
+  Result<void> delete_body(std::int64_t id, TimePoint at) override {
+    return inner_.delete_body(id, at);
+  }
+  Result<void> delete_record(std::int64_t id, TimePoint at) override {
+    return inner_.delete_record(id, at);
+  }
+  Result<void> reclaim_space(int pages) override { return inner_.reclaim_space(pages); }
+  Result<std::vector<RetentionFacts>> retention_candidates(RetentionStage stage, TimePoint before,
+                                                           RetentionCursor after,
+                                                           int limit) override {
+    return inner_.retention_candidates(stage, before, after, limit);
+  }
+  Result<std::vector<LegalHold>> list_holds() override { return inner_.list_holds(); }
+  Result<AuditHead> audit_head() override { return inner_.audit_head(); }
 
  private:
   Store& inner_;

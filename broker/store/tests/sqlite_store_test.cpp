@@ -64,7 +64,7 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   sqlite3_finalize(stmt);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 8);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
@@ -91,6 +91,14 @@ TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
                          "DROP INDEX messages_receipt_owed;"
                          "ALTER TABLE messages DROP COLUMN receipt_sent_at;"
                          "ALTER TABLE messages DROP COLUMN resends;"
+                         // what versions 6 to 8 added
+                         "DROP TABLE sent_envelopes; DROP INDEX messages_receipt_missing;"
+                         "DROP INDEX messages_dead_lettered; DROP INDEX messages_received;"
+                         "DROP INDEX messages_envelope; DROP INDEX deadlines_open_groups;"
+                         "ALTER TABLE messages DROP COLUMN receipt_missing;"
+                         "DROP INDEX messages_retention_body; DROP INDEX messages_retention_record;"
+                         "ALTER TABLE messages DROP COLUMN body_deleted_at; DROP TABLE holds;"
+                         "DROP TABLE citizen_index; ALTER TABLE audit_chain DROP COLUMN binding;"
                          "PRAGMA user_version = 4;",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
@@ -328,7 +336,7 @@ TEST(SqliteStoreOpen, AVersion1FileIsMigratedAndKeepsItsData) {
   ASSERT_TRUE(none) << none.error().detail;
   EXPECT_TRUE(none->empty());
   opened->reset();
-  EXPECT_EQ(user_version(path), 6);
+  EXPECT_EQ(user_version(path), 8);
 }
 
 }  // namespace

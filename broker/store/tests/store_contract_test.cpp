@@ -1507,3 +1507,391 @@ TEST_P(StoreContractTest, ExpectReceiptWatchIsStaleOnceTheWatchMovedOnOrEnded) {
 
 }  // namespace
 }  // namespace sektorbro
+
+// --- retention and legal holds (issue 11, item 4) ---
+
+namespace sektorbro {
+namespace {
+
+namespace retention_test {
+
+// A message delivered and positively receipted at at_ms(10)/at_ms(11): finished business.
+inline void settle(Store& store, std::int64_t id) {
+  ASSERT_TRUE(store.update_delivery(id, DeliveryState::kDelivered, 1, at_ms(10), "",
+                                    MessageEvent{id, at_ms(10), "delivered", "HTTP 200"}));
+  ASSERT_TRUE(store.set_receipt(id, ReceiptState::kPositive,
+                                MessageEvent{id, at_ms(11), "receipt-positive", ""}));
+}
+
+inline std::vector<std::int64_t> candidate_ids(Store& store, RetentionStage stage,
+                                               RetentionCursor after = {}, int limit = 100) {
+  auto c = store.retention_candidates(stage, at_ms(1'000'000), after, limit);
+  EXPECT_TRUE(c) << c.error().detail;
+  std::vector<std::int64_t> out;
+  if (c)
+    for (const auto& f : *c) out.push_back(f.message_id);
+  return out;
+}
+
+}  // namespace retention_test
+
+TEST_P(StoreContractTest, RetentionCandidatesCarryTheFactsOfTheRule) {
+  const auto a = store_new(make_message("E1", {"R1"}));
+  retention_test::settle(*store_, a);
+  const auto b = store_new(make_message("E2", {"R2"}, "v1", kJobcenterGln, at_ms(1)));
+  auto c = store_->retention_candidates(RetentionStage::kBody, at_ms(1'000), {}, 10);
+  ASSERT_TRUE(c) << c.error().detail;
+  ASSERT_EQ(c->size(), 2u);
+  const RetentionFacts& fa = (*c)[0];
+  EXPECT_EQ(fa.message_id, a);
+  EXPECT_EQ(fa.type, LetterType::kCertificateRequest);
+  EXPECT_EQ(fa.state, DeliveryState::kDelivered);
+  EXPECT_TRUE(fa.receipt_requested);
+  EXPECT_EQ(fa.receipt, ReceiptState::kPositive);
+  EXPECT_FALSE(fa.receipt_watched);
+  EXPECT_FALSE(fa.deadline_open);
+  EXPECT_EQ(fa.received_at, at_ms(0));
+  EXPECT_EQ(fa.last_event_at, at_ms(11));
+  EXPECT_FALSE(fa.body_deleted_at);
+  EXPECT_FALSE(fa.held);
+  EXPECT_EQ((*c)[1].message_id, b);
+  EXPECT_EQ((*c)[1].state, DeliveryState::kPending);
+  // received_before bounds it; the cursor pages on in (received_at, id) order.
+  auto early = store_->retention_candidates(RetentionStage::kBody, at_ms(1), {}, 10);
+  ASSERT_TRUE(early);
+  EXPECT_EQ(early->size(), 1u);
+  EXPECT_EQ(retention_test::candidate_ids(*store_, RetentionStage::kBody, {at_ms(0), a}),
+            (std::vector<std::int64_t>{b}));
+  EXPECT_EQ(retention_test::candidate_ids(*store_, RetentionStage::kBody, {}, 1),
+            (std::vector<std::int64_t>{a}));
+  EXPECT_TRUE(retention_test::candidate_ids(*store_, RetentionStage::kRecord).empty());
+}
+
+TEST_P(StoreContractTest, AnOpenDeadlineShowsInTheCandidatesFacts) {
+  const auto id = store_request("REQ1");
+  put(make_deadline("REQ1", at_ms(0), at_ms(100 * kDayMs)));
+  auto c = store_->retention_candidates(RetentionStage::kBody, at_ms(1'000), {}, 10);
+  ASSERT_TRUE(c);
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_EQ((*c)[0].message_id, id);
+  EXPECT_TRUE((*c)[0].deadline_open);
+}
+
+TEST_P(StoreContractTest, DeletingTheBodyKeepsTheMinimalRecord) {
+  const auto id = store_new(make_message("E1", {"R1"}));
+  retention_test::settle(*store_, id);
+  ASSERT_TRUE(store_->delete_body(id, at_ms(500)));
+  auto got = store_->get_message(id);
+  ASSERT_TRUE(got && *got);
+  EXPECT_TRUE((*got)->body.empty());
+  EXPECT_EQ((*got)->body_deleted_at, at_ms(500));
+  EXPECT_EQ((*got)->envelope_id, "E1");
+  EXPECT_EQ((*got)->state, DeliveryState::kDelivered);
+  ASSERT_EQ((*got)->letters.size(), 1u);
+  EXPECT_EQ((*got)->letters[0].letter_id, "R1");
+  EXPECT_FALSE((*got)->acceptance.empty());
+  EXPECT_EQ(retention_test::candidate_ids(*store_, RetentionStage::kRecord),
+            (std::vector<std::int64_t>{id}));
+  EXPECT_TRUE(retention_test::candidate_ids(*store_, RetentionStage::kBody).empty());
+  // Once only: and a message without its body is never delivered again.
+  EXPECT_EQ(store_->delete_body(id, at_ms(501)).error().code, Errc::kConflict);
+  EXPECT_EQ(store_->delete_body(id + 100, at_ms(501)).error().code, Errc::kNotFound);
+  restart();
+  got = store_->get_message(id);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ((*got)->body_deleted_at, at_ms(500));
+}
+
+TEST_P(StoreContractTest, ABodyStillNeededIsNotDeleted) {
+  const auto pending = store_new(make_message("E1", {"R1"}));
+  EXPECT_EQ(store_->delete_body(pending, at_ms(500)).error().code, Errc::kConflict);
+  ASSERT_TRUE(store_->update_delivery(pending, DeliveryState::kRefused, 1, at_ms(10), "HTTP 400",
+                                      event(pending, "refused")));
+  ASSERT_TRUE(store_->delete_body(pending, at_ms(500)));
+  // A refused message without its body cannot be requeued: there is nothing to deliver.
+  EXPECT_EQ(store_->requeue(pending, at_ms(600)).error().code, Errc::kConflict);
+}
+
+TEST_P(StoreContractTest, DeletingTheRecordRemovesTheMessageEntirely) {
+  const auto id = store_new(make_message("E1", {"R1"}));
+  const auto newer = store_new(make_message("E3", {"R3"}));  // retention deletes the old first
+  retention_test::settle(*store_, id);
+  EXPECT_EQ(store_->delete_record(id, at_ms(500)).error().code, Errc::kConflict)
+      << "the body must go first";
+  ASSERT_TRUE(store_->delete_body(id, at_ms(500)));
+  ASSERT_TRUE(store_->delete_record(id, at_ms(900)));
+  auto got = store_->get_message(id);
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(*got);
+  auto where = store_->find_letter(kJobcenterGln, "R1");
+  ASSERT_TRUE(where);
+  EXPECT_FALSE(*where);
+  auto events = store_->timeline(id);
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty());
+  EXPECT_TRUE(retention_test::candidate_ids(*store_, RetentionStage::kRecord).empty());
+  EXPECT_EQ(store_->delete_record(id, at_ms(901)).error().code, Errc::kNotFound);
+  // Ids are not reused.
+  EXPECT_GT(store_new(make_message("E2", {"R2"})), newer);
+}
+
+TEST_P(StoreContractTest, AMessageHoldStopsBothDeletionsUntilLifted) {
+  const auto id = store_new(make_message("E1", {"R1"}));
+  retention_test::settle(*store_, id);
+  LegalHold hold{HoldKind::kMessage, std::to_string(id), at_ms(50), "operator:anna", "case 17"};
+  ASSERT_TRUE(store_->put_hold(hold));
+  auto c = store_->retention_candidates(RetentionStage::kBody, at_ms(1'000), {}, 10);
+  ASSERT_TRUE(c && c->size() == 1);
+  EXPECT_TRUE((*c)[0].held);
+  EXPECT_EQ(store_->delete_body(id, at_ms(500)).error().code, Errc::kConflict);
+  auto holds = store_->list_holds();
+  ASSERT_TRUE(holds);
+  EXPECT_EQ(*holds, (std::vector<LegalHold>{hold}));
+  ASSERT_TRUE(store_->remove_hold(HoldKind::kMessage, std::to_string(id), at_ms(60),
+                                  "operator:anna"));
+  EXPECT_EQ(store_->remove_hold(HoldKind::kMessage, std::to_string(id), at_ms(61), "operator:anna")
+                .error()
+                .code,
+            Errc::kNotFound);
+  ASSERT_TRUE(store_->delete_body(id, at_ms(500)));
+  ASSERT_TRUE(store_->put_hold(hold));  // a hold on the minimal record
+  EXPECT_EQ(store_->delete_record(id, at_ms(900)).error().code, Errc::kConflict);
+  // Holds name a stored message and someone who placed them.
+  EXPECT_EQ(store_->put_hold({HoldKind::kMessage, "999", at_ms(1), "operator:anna", ""})
+                .error()
+                .code,
+            Errc::kNotFound);
+  EXPECT_EQ(store_->put_hold({HoldKind::kMessage, "x", at_ms(1), "operator:anna", ""}).error().code,
+            Errc::kInvalid);
+  EXPECT_EQ(store_->put_hold({HoldKind::kCitizen, "abc", at_ms(1), "", ""}).error().code,
+            Errc::kInvalid);
+}
+
+TEST_P(StoreContractTest, ACitizenHoldCoversEveryMessageTheIndexListsForTheCitizen) {
+  auto m1 = make_message("E1", {"R1"});
+  m1.citizen_keys = {"key-anna"};
+  auto m2 = make_message("E2", {"R2"});
+  m2.citizen_keys = {"key-bo"};
+  const auto a = store_new(m1);
+  const auto b = store_new(m2);
+  retention_test::settle(*store_, a);
+  retention_test::settle(*store_, b);
+  ASSERT_TRUE(store_->put_hold({HoldKind::kCitizen, "key-anna", at_ms(50), "operator:anna", ""}));
+  EXPECT_EQ(store_->delete_body(a, at_ms(500)).error().code, Errc::kConflict);
+  ASSERT_TRUE(store_->delete_body(b, at_ms(500)));
+  ASSERT_TRUE(store_->remove_hold(HoldKind::kCitizen, "key-anna", at_ms(60), "operator:anna"));
+  ASSERT_TRUE(store_->delete_body(a, at_ms(500)));
+  ASSERT_TRUE(store_->put_hold({HoldKind::kCitizen, "key-anna", at_ms(70), "operator:anna", ""}));
+  EXPECT_EQ(store_->delete_record(a, at_ms(900)).error().code, Errc::kConflict)
+      << "the minimal record keeps its citizen keys";
+  ASSERT_TRUE(store_->delete_record(b, at_ms(900)));
+}
+
+TEST_P(StoreContractTest, TheAuditHeadFollowsTheChain) {
+  auto empty = store_->audit_head();
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->seq, 0);
+  store_new(make_message("E1", {"R1"}));
+  ASSERT_TRUE(store_->audit(at_ms(1), "refused", "x"));
+  auto head = store_->audit_head();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->seq, 2);
+  EXPECT_TRUE(store_->reclaim_space(100));
+}
+
+
+// --- The operators' console (issue 10): search, counts, the citizen index ---
+
+namespace console_contract {
+
+MessageFilter newest(int limit = 100) {
+  MessageFilter f;
+  f.newest_first = true;
+  f.limit = limit;
+  return f;
+}
+
+}  // namespace console_contract
+
+TEST_P(StoreContractTest, SearchByTimeRangeIsHalfOpenAndPagesNewestFirstAndOldestFirst) {
+  using console_contract::newest;
+  std::vector<std::int64_t> id;
+  for (int i = 0; i < 6; ++i)  // received at 0, 10, 20, …, 50 ms
+    id.push_back(store_new(make_message("T" + std::to_string(i), {"T-" + std::to_string(i)}, "v1",
+                                        kJobcenterGln, at_ms(10 * i))));
+  auto f = newest();
+  f.received_from = at_ms(10);
+  f.received_to = at_ms(40);  // 10, 20, 30 — not 40
+  auto found = store_->list_messages(f);
+  ASSERT_TRUE(found) << found.error().detail;
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{id[3], id[2], id[1]}));
+  f.limit = 2;
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{id[3], id[2]}));
+  f.before_id = id[2];  // the next page
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{id[1]}));
+  // Oldest first with after=, only a lower bound, only an upper bound, an empty range.
+  MessageFilter forward;
+  forward.received_from = at_ms(35);
+  found = store_->list_messages(forward);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{id[4], id[5]}));
+  forward = MessageFilter{};
+  forward.received_to = at_ms(10);
+  found = store_->list_messages(forward);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{id[0]}));
+  forward.received_from = at_ms(60);
+  forward.received_to = at_ms(90);
+  found = store_->list_messages(forward);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty());
+  // With a state: the delivered ones in the range only.
+  ASSERT_TRUE(store_->update_delivery(id[2], DeliveryState::kDelivered, 1, at_ms(25), "",
+                                      event(id[2], "delivered")));
+  f = newest();
+  f.received_from = at_ms(0);
+  f.received_to = at_ms(100);
+  f.state = DeliveryState::kDelivered;
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{id[2]}));
+  EXPECT_EQ(found->front().letters.size(), 1u);  // letters are read as for every list
+}
+
+TEST_P(StoreContractTest, SearchByEnvelopeIdFindsEveryMessageWithItAndCombinesWithEndpoint) {
+  using console_contract::newest;
+  const auto a = store_new(make_message("ENV-1", {"A1"}));
+  store_new(make_message("ENV-2", {"A2"}));
+  // The same envelope id from another sender (ids are the sender's own).
+  const auto c = store_new(make_message("ENV-1", {"A3"}, "v1", "5790000000029"));
+  auto f = newest();
+  f.envelope_id = "ENV-1";
+  auto found = store_->list_messages(f);
+  ASSERT_TRUE(found) << found.error().detail;
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{c, a}));
+  f.endpoint = "jc-0005";  // make_message's endpoint for kJobcenterGln
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{a}));
+  f.envelope_id = "ENV-9";
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty());
+}
+
+TEST_P(StoreContractTest, ReceiptMissingIsAGivenUpWatchUntilAReceiptComes) {
+  using console_contract::newest;
+  const auto a = store_new(make_message("R-A", {"RA"}));
+  const auto b = store_new(make_message("R-B", {"RB"}));
+  const auto c = store_new(make_message("R-C", {"RC"}));
+  for (const auto id : {a, b, c}) {
+    ASSERT_TRUE(store_->update_delivery(id, DeliveryState::kDelivered, 1, at_ms(5), "",
+                                        event(id, "delivered")));
+    ASSERT_TRUE(store_->watch_receipt(id, at_ms(5), 0));  // owed: not missing yet
+  }
+  auto f = newest();
+  f.receipt_missing = true;
+  auto found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty()) << "a receipt still awaited is not missing";
+  ASSERT_TRUE(store_->watch_receipt(a, std::nullopt, 2));  // given up: the MedCom alert
+  ASSERT_TRUE(store_->watch_receipt(b, std::nullopt, 2));
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{b, a}));
+  auto counts = store_->operator_counts(at_ms(0));
+  ASSERT_TRUE(counts) << counts.error().detail;
+  EXPECT_EQ(counts->receipts_missing, (std::vector<EndpointCount>{{"psyk", 2}}));
+  // A late receipt ends it.
+  ASSERT_TRUE(store_->set_receipt(b, ReceiptState::kPositive, event(b, "receipt-positive")));
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{a}));
+  restart();
+  found = store_->list_messages(f);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(ids(*found), (std::vector<std::int64_t>{a})) << "kept across a restart";
+}
+
+TEST_P(StoreContractTest, OperatorCountsGroupOpenAndOverdueDeadlinesAndCountDeadLetters) {
+  auto counts = store_->operator_counts(at_ms(0));
+  ASSERT_TRUE(counts) << counts.error().detail;
+  EXPECT_TRUE(counts->deadlines.empty());
+  EXPECT_TRUE(counts->dead_letters.empty());
+  EXPECT_TRUE(counts->receipts_missing.empty());
+
+  const TimePoint now = at_ms(10 * kDayMs);
+  auto d1 = make_deadline("D1", at_ms(0), at_ms(5 * kDayMs));   // overdue
+  auto d2 = make_deadline("D2", at_ms(0), now);                 // due_end == now: overdue
+  auto d3 = make_deadline("D3", at_ms(0), at_ms(20 * kDayMs));  // open, not overdue
+  auto d4 = make_deadline("D4", at_ms(0), at_ms(1 * kDayMs));   // another form
+  d4.form = "LÆ265";
+  auto d5 = make_deadline("D5", at_ms(0), at_ms(1 * kDayMs));  // answered: not counted
+  d5.state = DeadlineState::kAnsweredLate;
+  auto d6 = make_deadline("D6", at_ms(0), at_ms(1 * kDayMs));  // another unit
+  d6.owed_by = "psyk-2";
+  for (const auto& d : {d1, d2, d3, d4, d5, d6}) put(d);
+  counts = store_->operator_counts(now);
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->deadlines, (std::vector<DeadlineCount>{{"psyk", "LÆ125", 3, 2},
+                                                           {"psyk", "LÆ265", 1, 1},
+                                                           {"psyk-2", "LÆ125", 1, 1}}));
+
+  const auto m1 = store_new(make_message("DL1", {"DL1"}));
+  const auto m2 = store_new(make_message("DL2", {"DL2"}));
+  store_new(make_message("DL3", {"DL3"}));
+  for (const auto id : {m1, m2})
+    ASSERT_TRUE(store_->update_delivery(id, DeliveryState::kDeadLettered, 3, at_ms(5), "gone",
+                                        event(id, "dead-lettered")));
+  counts = store_->operator_counts(now);
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->dead_letters, (std::vector<EndpointCount>{{"psyk", 2}}));
+  ASSERT_TRUE(store_->requeue(m1, at_ms(6)));
+  counts = store_->operator_counts(now);
+  ASSERT_TRUE(counts);
+  EXPECT_EQ(counts->dead_letters, (std::vector<EndpointCount>{{"psyk", 1}}));
+}
+
+TEST_P(StoreContractTest, MessagesOfCitizenFindsByKeyedHashNewestFirstAndPages) {
+  auto m1 = make_message("C1", {"C1"});
+  m1.citizen_keys = {"key-anna"};
+  auto m2 = make_message("C2", {"C2"});
+  m2.citizen_keys = {"key-bo"};
+  auto m3 = make_message("C3", {"C3"});
+  m3.citizen_keys = {"key-anna", "key-bo"};
+  const auto a = store_new(m1);
+  const auto b = store_new(m2);
+  const auto c = store_new(m3);
+  auto found = store_->messages_of_citizen("key-anna", 0, 10);
+  ASSERT_TRUE(found) << found.error().detail;
+  EXPECT_EQ(*found, (std::vector<std::int64_t>{c, a}));
+  found = store_->messages_of_citizen("key-bo", 0, 1);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, (std::vector<std::int64_t>{c}));
+  found = store_->messages_of_citizen("key-bo", c, 10);  // the next page
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, (std::vector<std::int64_t>{b}));
+  found = store_->messages_of_citizen("key-nobody", 0, 10);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty());
+  // A rolled-back batch leaves no index row.
+  ASSERT_TRUE(store_->begin_batch());
+  auto m4 = make_message("C4", {"C4"});
+  m4.citizen_keys = {"key-cy"};
+  ASSERT_TRUE(store_->store_message(plan_for(m4)));
+  store_->rollback_batch();
+  found = store_->messages_of_citizen("key-cy", 0, 10);
+  ASSERT_TRUE(found);
+  EXPECT_TRUE(found->empty());
+  restart();
+  found = store_->messages_of_citizen("key-anna", 0, 10);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, (std::vector<std::int64_t>{c, a}));
+}
+
+}  // namespace
+}  // namespace sektorbro
