@@ -61,6 +61,15 @@ Result<void> Broker::start() {
     inboxes_.push_back(std::move(*watcher));
   }
   sweeper_.start();
+  // The citizen index (issue 10): without its key no index is written and the CPR search says
+  // it is not configured.
+  if (!config_.privacy.cpr_index_key_file.empty()) {
+    auto keyer = CitizenKeyer::from_file(config_.privacy.cpr_index_key_file);
+    if (!keyer) return keyer.error();
+    citizen_keyer_.emplace(std::move(*keyer));
+    intake_.set_citizen_keyer(&*citizen_keyer_);
+    log_info("citizen index: on (key from privacy.cpr_index_key_file)");
+  }
   if (!config_.console_assets.empty()) {
     auto assets = console::StaticAssets::load(config_.console_assets);
     if (!assets) return assets.error();
@@ -82,6 +91,7 @@ asio::awaitable<void> Broker::receive_file(std::string endpoint,
 }
 
 void Broker::stop() {
+  draining_ = true;  // /v1/health/ready answers 503 from now on
   // Files whose answer is not given yet stay in the inbox and are taken again: harmless, the
   // duplicate rule answers a resend with the first answer.
   for (auto& inbox : inboxes_) inbox->stop();

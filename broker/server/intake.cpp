@@ -257,6 +257,12 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     }
 
     auto& accept = std::get<IntakeAccept>(decision);
+    if (citizen_keyer_ != nullptr) {  // the citizen index: keyed hashes, never the numbers
+      std::vector<std::string> cprs;
+      for (const Letter& letter : envelope.letters)
+        if (letter.patient) cprs.push_back(letter.patient->cpr);
+      accept.plan.message.citizen_keys = citizen_keyer_->keys_of(cprs);
+    }
     auto plan = std::make_shared<const MessagePlan>(std::move(accept.plan));
     // The message starts leased to this broker (issue 11, item 2), in the same commit, so its
     // first attempt needs no other round trip; Broker's stored callback grants the same lease.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/console/citizen_key.hpp"
 #include "broker/config/config.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/deadlines/calendar.hpp"
@@ -54,6 +55,10 @@ class Intake {
   asio::awaitable<Answer> receive(std::string bytes, std::string via,
                                   std::string authenticated = {});
 
+  // The citizen index's key (issue 10): with it, each stored message carries the keyed hashes
+  // of its patients' CPR numbers (NewMessage::citizen_keys). Null: none are written.
+  void set_citizen_keyer(const CitizenKeyer* keyer) { citizen_keyer_ = keyer; }
+
  private:
   Answer refuse(TimePoint now, const Envelope* envelope, const Error& error,
                 std::string_view via, const Inbound* inbound);
@@ -68,6 +73,7 @@ class Intake {
   BrokerIds& ids_;
   metrics::BrokerMetrics& metrics_;
   StoredFn stored_;
+  const CitizenKeyer* citizen_keyer_ = nullptr;
   std::string node_ = cluster_node(config_.cluster);  // this broker in the leases (issue 11)
 };
 

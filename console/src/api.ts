@@ -22,13 +22,15 @@ export function setToken(value: string | null): void {
   else sessionStorage.removeItem(TOKEN_KEY);
 }
 
-async function call<T>(method: "GET" | "POST", path: string, raw = false): Promise<T> {
+async function call<T>(method: "GET" | "POST", path: string, raw = false, json?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const t = token();
   if (t) headers.Authorization = `Bearer ${t}`;
+  if (json !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
   try {
-    response = await fetch(path, { method, headers, credentials: "same-origin", cache: "no-store" });
+    const body = json !== undefined ? JSON.stringify(json) : undefined;
+    response = await fetch(path, { method, headers, body, credentials: "same-origin", cache: "no-store" });
   } catch {
     throw new ApiError(0, "the broker did not answer");
   }
@@ -53,6 +55,14 @@ async function call<T>(method: "GET" | "POST", path: string, raw = false): Promi
 export const get = <T>(path: string) => call<T>("GET", path);
 export const post = <T>(path: string) => call<T>("POST", path);
 export const getText = (path: string) => call<string>("GET", path, true);
+// A JSON body: what must never be in a URL (a CPR number) travels this way.
+export const postJson = <T>(path: string, body: unknown) => call<T>("POST", path, false, body);
+
+// Who is signed in and with which role (GET /v1/whoami).
+export interface Whoami {
+  operator: string;
+  role: "acting" | "read-only";
+}
 
 // Builds "/v1/x?a=1&b=2", leaving out empty values.
 export function path(base: string, query: Record<string, string | number | undefined | null>): string {
@@ -108,6 +118,7 @@ export interface MessageSummary {
 export interface MessagePage {
   messages: MessageSummary[];
   next_after?: number;
+  next_before?: number;
 }
 
 export interface Deadline {

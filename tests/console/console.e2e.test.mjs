@@ -7,6 +7,7 @@
 // screenshot of each page.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import {
@@ -70,7 +71,11 @@ before(async () => {
   if (!isFolder(ASSETS)) await skip(`no built console in ${ASSETS} (deploy/build-console.sh)`);
   dir = freshDir();
   receivers = { jc: await receiver(200), psy: await receiver(200), down: await receiver(503) };
-  const extra = DEV_PROXY ? {} : { console: { assets: ASSETS } };
+  // The citizen index's key (issue 10): the acting operators' CPR search needs it.
+  const keyFile = path.join(dir, "cpr-index.key");
+  writeFileSync(keyFile, "0123456789abcdef0123456789abcdef");
+  const privacy = { privacy: { cpr_index_key_file: keyFile } };
+  const extra = DEV_PROXY ? privacy : { console: { assets: ASSETS }, ...privacy };
   try {
     broker = await startBroker(BINARY, dir, brokerConfig(receivers, extra));
   } catch (e) {
@@ -249,6 +254,57 @@ test("dead letters: the read-only operator is refused a requeue, the acting one 
   assert.match(await bo.page.textContent(".outcome.ok"), /requeued \(message #\d+\)/);
   const moved = await api(broker.url, "GET", `/v1/messages/${PARTIES.jc.gln}/DEAD-1`, { token: TOKENS.anna });
   assert.notEqual(moved.json.timeline.filter((e) => e.event === "requeued" || /requeue/.test(e.event)).length, 0, JSON.stringify(moved.json.timeline));
+  assert.deepEqual(bo.errors, []);
+  await bo.context.close();
+});
+
+test("message search: by envelope id and by time received, paged by the broker", async () => {
+  const { page, context, errors } = await signedIn("anna");
+  await page.goto(origin + "/console/#/messages");
+  await page.fill("input[name=envelope]", "ENV-REQ-B");
+  await page.click("#message-search button[type=submit]");
+  await page.waitForFunction(() => /envelope=ENV-REQ-B/.test(location.hash) && document.querySelectorAll("tbody tr").length === 1);
+  const rows = await page.$$eval("tbody tr", (trs) => trs.map((t) => t.textContent));
+  assert.equal(rows.length, 1, rows.join("\n"));
+  assert.match(rows[0], /REQ-B/);
+  // A time range after everything: nothing; from the start of the traffic: everything.
+  await page.goto(origin + "/console/#/messages?from=2030-01-01T00:00");
+  await page.waitForSelector("text=No messages match.");
+  await page.goto(origin + "/console/#/messages?from=2026-11-01T00:00&limit=100");
+  await page.waitForSelector("tbody tr");
+  const all = await page.textContent("tbody");
+  for (const id of ["REQ-A", "REQ-B", "REQ-C", "DEAD-1", "CERT-A", "DN-1"]) assert.match(all, new RegExp(id));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("CPR search: only for the acting operator, and the broker refuses the read-only one", async () => {
+  const anna = await signedIn("anna");
+  await anna.page.goto(origin + "/console/#/messages");
+  await anna.page.waitForSelector("#message-search");
+  assert.equal(await anna.page.$("#cpr-search"), null, "the read-only operator is offered a CPR search");
+  await anna.context.close();
+  const refused = await api(broker.url, "POST", "/v1/messages/search-by-cpr", {
+    token: TOKENS.anna, body: JSON.stringify({ cpr: SAMPLE_CPR }), type: "application/json",
+  });
+  assert.equal(refused.status, 403, refused.text);
+  assert.doesNotMatch(refused.text, new RegExp(SAMPLE_CPR));
+
+  const bo = await signedIn("bo");
+  await bo.page.goto(origin + "/console/#/messages");
+  await bo.page.waitForSelector("#cpr-search");
+  await bo.page.fill("#cpr", "010180-1234");
+  await bo.page.click("#cpr-submit");
+  await bo.page.waitForSelector("#cpr-results tbody tr");
+  const found = await bo.page.textContent("#cpr-results");
+  for (const id of ["REQ-A", "REQ-B", "DEAD-2", "CERT-A"]) assert.match(found, new RegExp(id));
+  assert.doesNotMatch(await bo.page.textContent("main"), new RegExp(SAMPLE_CPR), "the number is shown back");
+  assert.doesNotMatch(bo.page.url(), /0101801234|010180-1234/, "the number went into the URL");
+  await shot(bo.page, "messages");
+  // Another citizen: nothing.
+  await bo.page.fill("#cpr", "0202802345");
+  await bo.page.click("#cpr-submit");
+  await bo.page.waitForSelector("text=No messages about this citizen.");
   assert.deepEqual(bo.errors, []);
   await bo.context.close();
 });

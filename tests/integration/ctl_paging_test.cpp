@@ -96,6 +96,34 @@ TEST_F(CtlPaging, TheMoreLineIsTheCommandForTheNextPage) {
     EXPECT_NE(more.find("messages pending psy --limit 1 --before "), std::string::npos) << more;
 }
 
+// Issue 10: the broker's search through the command line, kept in the printed next command.
+TEST_F(CtlPaging, SearchByEnvelopeAndTimeReceived) {
+  start();
+  post_requests(3);
+  const auto listed = get_json("/v1/messages?limit=3");
+  ASSERT_EQ(listed["messages"].size(), 3u);
+  const std::string envelope = listed["messages"][1]["envelope_id"];
+  const std::string id = std::to_string(listed["messages"][1]["message_id"].get<long>());
+  const CtlResult one = ctl({"messages", "--envelope", envelope});
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(ids(one.out), std::vector<std::string>{id});
+  EXPECT_TRUE(ids(ctl({"messages", "--from", "2999-01-01T00:00:00Z"}).out).empty());
+  const CtlResult paged =
+      ctl({"messages", "--from", "2000-01-01T00:00:00+01:00", "--to", "2999-01-01T00:00:00Z",
+           "--limit", "2"});
+  ASSERT_EQ(paged.status, 0) << paged.err;
+  EXPECT_EQ(ids(paged.out).size(), 2u);
+  const auto more = lines_starting(paged.out, "more: ");
+  ASSERT_EQ(more.size(), 1u) << paged.out;
+  EXPECT_NE(more[0].find("--from 2000-01-01T00:00:00+01:00 --to 2999-01-01T00:00:00Z"),
+            std::string::npos)
+      << more[0];
+  EXPECT_TRUE(ids(ctl({"messages", "--receipt-missing"}).out).empty());
+  const CtlResult bad = ctl({"messages", "--from", "yesterday"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.err.find("from must be a time with a zone"), std::string::npos) << bad.err;
+}
+
 TEST_F(CtlPaging, HelpForTheWholeAndForEachCommand) {
   start();
   const CtlResult help = ctl({"--help"});

@@ -4,6 +4,7 @@
 // its schema; the calls that should succeed must, so a path the broker does not have fails.
 #include <curl/curl.h>
 
+#include <fstream>
 #include <set>
 
 #include "broker/core/copenhagen_time.hpp"
@@ -85,6 +86,10 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
     return r.body.find("DEAD") != std::string::npos ? ReplyPlan{503, "", "text/plain", {}}
                                                     : ReplyPlan{};
   });
+  // The citizen index's key (issue 10), so the CPR search answers 200.
+  const std::string key_file = dir.path() + "/cpr-index.key";
+  std::ofstream(key_file) << "0123456789abcdef0123456789abcdef";
+  config["privacy"]["cpr_index_key_file"] = key_file;
   start();
   // Traffic: a request delivered and answered, one dead-lettered, a discharge notice owed a
   // mentor response.
@@ -143,7 +148,38 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   const std::string requeue = "/v1/messages/{sender_gln}/{letter_id}/requeue";
   EXPECT_EQ(check(requeue, "post", "/v1/messages/" + jc_party.gln + "/DEAD1/requeue").status, 200);
 
+  // Health for orchestrators, the document itself, the searches (issue 10).
+  EXPECT_EQ(check("/v1/health/live", "get", "/v1/health/live").status, 200);
+  const Reply who = check("/v1/whoami", "get", "/v1/whoami");
+  EXPECT_EQ(who.status, 200);
+  EXPECT_NE(who.body.find("\"acting\""), std::string::npos);  // the open loopback listener
+  EXPECT_EQ(check("/v1/health/ready", "get", "/v1/health/ready").status, 200);
+  const Reply document = check("/v1/openapi.yaml", "get", "/v1/openapi.yaml");
+  EXPECT_EQ(document.status, 200);
+  EXPECT_NE(document.body.find("/v1/messages/search-by-cpr:"), std::string::npos);
+  const std::string request_envelope = message(jc_party, "REQ1").value("envelope_id", "");
+  const Reply by_envelope =
+      check("/v1/messages", "get", "/v1/messages?envelope=" + request_envelope);
+  EXPECT_EQ(by_envelope.status, 200);
+  EXPECT_NE(by_envelope.body.find("REQ1"), std::string::npos);
+  const Reply by_time = check("/v1/messages", "get",
+                              "/v1/messages?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z"
+                              "&state=delivered&limit=1");
+  EXPECT_EQ(by_time.status, 200);
+  EXPECT_NE(by_time.body.find("\"next_before\""), std::string::npos);
+  EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?receipt=missing&after=0").status, 200);
+  const Reply by_cpr = check("/v1/messages/search-by-cpr", "post", "/v1/messages/search-by-cpr",
+                             std::string(R"({"cpr": ")") + kSampleCpr + R"(", "limit": 10})", "application/json");
+  EXPECT_EQ(by_cpr.status, 200);
+  EXPECT_NE(by_cpr.body.find("REQ1"), std::string::npos);
+
   // The errors, answered as documented.
+  EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?from=yesterday").status, 400);
+  EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?receipt=late").status, 400);
+  EXPECT_EQ(check("/v1/messages/search-by-cpr", "post", "/v1/messages/search-by-cpr",
+                  R"({"cpr": "12"})", "application/json")
+                .status,
+            400);
   EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?state=sleeping").status, 400);
   EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?limit=0").status, 400);
   EXPECT_EQ(check("/v1/messages", "post", "/v1/messages", "<x/>", "application/xml").status, 422);

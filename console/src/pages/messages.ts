@@ -1,8 +1,10 @@
-// Message browser: by state, endpoint and id range (the broker pages by id: after=…), or one
-// message by sender GLN + letter id, or every message holding a letter id; one message's
-// timeline in time order, its receipt and its deadline. CPR numbers arrive masked from the
-// broker and are shown as they come.
-import { get, path, post, seg, ApiError, type MessageDetail, type MessagePage, type MessageSummary } from "../api";
+// Message browser: by state, endpoint, time received, envelope id, missing receipt and id range
+// (the broker pages by id: after=…), or one message by sender GLN + letter id, or every message
+// holding a letter id; one message's timeline in time order, its receipt and its deadline. CPR
+// numbers arrive masked from the broker and are shown as they come. The search by CPR number is
+// shown to acting operators only (the broker refuses anyone else and puts each search on the
+// audit chain); the number is posted in a JSON body and never put in the page's URL.
+import { get, path, post, postJson, seg, ApiError, type MessageDetail, type MessagePage, type MessageSummary, type Whoami } from "../api";
 import { badge, errorBox, field, formValues, h, input, messageLink, select, table, time, fill } from "../dom";
 import { go, type Params } from "../main";
 
@@ -36,6 +38,10 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
   const limit = params.get("limit") ?? "50";
   const letter = params.get("letter") ?? "";
   const sender = params.get("sender") ?? "";
+  const from = params.get("from") ?? "";
+  const to = params.get("to") ?? "";
+  const envelope = params.get("envelope") ?? "";
+  const receipt = params.get("receipt") ?? "";
 
   if (letter && sender) {
     go(`message/${seg(sender)}/${seg(letter)}`);
@@ -50,8 +56,17 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
   } else {
     // after=0: the console pages forward, oldest first (next_after); the broker's default is
     // newest first (next_before).
-    page = await get<MessagePage>(path("/v1/messages", { state, endpoint, after: after || 0, limit }));
+    page = await get<MessagePage>(
+      path("/v1/messages", { state, endpoint, from: isoOf(from), to: isoOf(to), envelope, receipt, after: after || 0, limit }),
+    );
     heading = after ? `Messages after #${after}` : "Messages";
+  }
+  const filters = { state, endpoint, from, to, envelope, receipt, limit };
+  let role: Whoami["role"] = "read-only";
+  try {
+    role = (await get<Whoami>("/v1/whoami")).role;
+  } catch {
+    role = "read-only"; // an older broker: no CPR search offered
   }
 
   const search = h(
@@ -61,6 +76,10 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
     field("Letter id", input("letter", letter, { size: 14 })),
     field("State", select("state", STATES, state)),
     field("Endpoint", input("endpoint", endpoint, { placeholder: "sender or receiver id", size: 12 })),
+    field("Received from", input("from", from, { type: "datetime-local" })),
+    field("Received before", input("to", to, { type: "datetime-local" })),
+    field("Envelope id", input("envelope", envelope, { size: 14 })),
+    field("Receipt", select("receipt", [["", "Any"], ["missing", "Missing (after the last resend)"]], receipt)),
     field("After message #", input("after", after, { type: "number", min: 0, size: 8 })),
     field("Per page", select("limit", [["20", "20"], ["50", "50"], ["100", "100"], ["500", "500"]], limit)),
     h("button", { type: "submit" }, "Search"),
@@ -68,10 +87,10 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
   const pager = h(
     "p",
     { class: "pager" },
-    after ? h("a", { href: "#", id: "first", onclick: (e: Event) => { e.preventDefault(); go("messages", { state, endpoint, limit }); } }, "⇤ First page") : null,
+    after ? h("a", { href: "#", id: "first", onclick: (e: Event) => { e.preventDefault(); go("messages", filters); } }, "⇤ First page") : null,
     " ",
     page.next_after !== undefined
-      ? h("a", { href: "#", id: "next", onclick: (e: Event) => { e.preventDefault(); go("messages", { state, endpoint, limit, after: String(page.next_after) }); } }, "Next page →")
+      ? h("a", { href: "#", id: "next", onclick: (e: Event) => { e.preventDefault(); go("messages", { ...filters, after: String(page.next_after) }); } }, "Next page →")
       : null,
   );
   fill(root, 
@@ -80,6 +99,50 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
     h("p", { class: "hint" }, "In id order (the order they arrived); the broker pages by id, so a page is as fast on ten million messages as on ten."),
     table(page.messages, messageColumns(), "No messages match."),
     pager,
+    role === "acting" ? cprSearch() : null,
+  );
+}
+
+// "2026-11-20T09:30" from a datetime-local field (the browser's local time) → an instant.
+function isoOf(local: string): string {
+  if (!local) return "";
+  const t = new Date(local);
+  return Number.isNaN(t.getTime()) ? "" : t.toISOString();
+}
+
+// The acting operators' search by CPR number: POST /v1/messages/search-by-cpr. The number stays
+// in this form and the request body: not in the URL, not in the page once answered.
+function cprSearch(): HTMLElement {
+  const cpr = h("input", { type: "password", name: "cpr", id: "cpr", autocomplete: "off", inputmode: "numeric", size: 12, placeholder: "DDMMYY-SSSS", required: true });
+  const results = h("div", { id: "cpr-results" });
+  const run = async (before?: number) => {
+    results.replaceChildren(h("p", { class: "loading" }, "Searching…"));
+    try {
+      const body: Record<string, unknown> = { cpr: cpr.value.trim(), limit: 50 };
+      if (before) body.before = before;
+      const page = await postJson<MessagePage>("/v1/messages/search-by-cpr", body);
+      results.replaceChildren(
+        table(page.messages, messageColumns(), "No messages about this citizen."),
+        page.next_before !== undefined
+          ? h("p", { class: "pager" }, h("a", { href: "#", id: "cpr-next", onclick: (e: Event) => { e.preventDefault(); void run(page.next_before); } }, "Older →"))
+          : "",
+      );
+    } catch (e) {
+      results.replaceChildren(errorBox(e));
+    }
+  };
+  return h(
+    "section",
+    { class: "cpr-search", id: "cpr-search" },
+    h("h2", {}, "Search by CPR number"),
+    h("p", { class: "hint" }, "Acting operators only. Each search is written on the audit record (who and when, never the number)."),
+    h(
+      "form",
+      { class: "filters", id: "cpr-form", onsubmit: (e: Event) => { e.preventDefault(); void run(); } },
+      field("CPR number", cpr),
+      h("button", { type: "submit", id: "cpr-submit" }, "Search"),
+    ),
+    results,
   );
 }
 

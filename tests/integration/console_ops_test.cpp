@@ -1,0 +1,257 @@
+// The operators' side of issue 10 through the real broker binary: /metrics with its credential
+// or the explicit unauthenticated switch and the gauges the store counts at scrape time; health
+// for orchestrators (live, ready, not ready while draining, the version); the JSON log with the
+// broker's own clock and its levels; the message search; the CPR search — acting operators
+// only, on the audit chain without the number, disabled with a clear answer without a key.
+#include <sqlite3.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "broker/core/identifiers.hpp"
+#include "tests/integration/broker_fixture.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+constexpr const char* kReadOnlyToken = "console-ops-anna-read-only";
+constexpr const char* kActingToken = "console-ops-bo-acting";
+
+class ConsoleOps : public BrokerFixture {
+ protected:
+  void with_operators() {
+    config["operators"] = {
+        {{"name", "anna"}, {"role", "read-only"}, {"token_sha256", sha256_hex(kReadOnlyToken)}},
+        {{"name", "bo"}, {"role", "acting"}, {"token_sha256", sha256_hex(kActingToken)}}};
+  }
+  std::string key_file() {
+    const std::string path = dir.path() + "/cpr-index.key";
+    std::ofstream(path) << "0123456789abcdef0123456789abcdef";
+    return path;
+  }
+  HttpResult get_as(const char* token, const std::string& path) {
+    HttpClient c;
+    if (token) c.set_headers({std::string("Authorization: Bearer ") + token});
+    return c.get(broker->url(path));
+  }
+  HttpResult post_json_as(const char* token, const std::string& path, const std::string& body) {
+    HttpClient c;
+    if (token) c.set_headers({std::string("Authorization: Bearer ") + token});
+    return c.post(broker->url(path), body, "application/json");
+  }
+  // The value of the series `series` (name with its labels, as exposed) on a /metrics page.
+  static std::optional<double> metric(const std::string& page, const std::string& series) {
+    std::istringstream lines(page);
+    for (std::string line; std::getline(lines, line);)
+      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+    return std::nullopt;
+  }
+  // The audit chain's entries of one kind: "actor|subject|detail" each.
+  std::vector<std::string> audit_entries(const std::string& kind) {
+    std::vector<std::string> out;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((dir.path() + "/broker.db").c_str(), &db, SQLITE_OPEN_READONLY,
+                        nullptr) != SQLITE_OK) {
+      sqlite3_close(db);
+      return {"<cannot open the store>"};
+    }
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT actor, subject, detail FROM audit_chain WHERE kind = ?1 ORDER BY seq",
+                       -1, &q, nullptr);
+    sqlite3_bind_text(q, 1, kind.c_str(), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      std::string row;
+      for (int c = 0; c < 3; ++c) {
+        const auto* t = sqlite3_column_text(q, c);
+        row += (c ? "|" : "") + std::string(t ? reinterpret_cast<const char*>(t) : "");
+      }
+      out.push_back(row);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return out;
+  }
+};
+
+TEST_F(ConsoleOps, MetricsNeedAnOperatorCredentialUnlessExplicitlyOpened) {
+  with_operators();
+  start();
+  EXPECT_EQ(get_as(nullptr, "/metrics").status, 401);
+  const auto read_only = get_as(kReadOnlyToken, "/metrics");
+  EXPECT_EQ(read_only.status, 200);
+  EXPECT_NE(read_only.body.find("sektorbro_ready 1"), std::string::npos) << read_only.body;
+  broker.reset();
+  config["metrics"] = {{"unauthenticated", true}};
+  start();
+  const auto open = get_as(nullptr, "/metrics");
+  EXPECT_EQ(open.status, 200);
+  EXPECT_NE(open.body.find("sektorbro_build_info{version="), std::string::npos);
+  // Only /metrics is opened: the operators' API still wants a credential.
+  EXPECT_EQ(get_as(nullptr, "/v1/messages").status, 401);
+}
+
+TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAtScrapeTime) {
+  config["clock"] = {{"mode", "manual"}};
+  config["delivery"]["retry"]["max_attempts"] = 1;
+  psy.set_handler([](const ReceivedRequest& r) {
+    return r.body.find("DEAD") != std::string::npos ? ReplyPlan{503, "", "text/plain", {}}
+                                                    : ReplyPlan{};
+  });
+  start();
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-G1", "REQ-G1", clock.now())).status, 202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-G2", "DEAD-G2", clock.now())).status, 202);
+  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-G2").value("state", "") == "dead-lettered"; }));
+  ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
+  auto page = get_as(nullptr, "/metrics").body;
+  EXPECT_EQ(metric(page, "sektorbro_dead_letters"), 1.0) << page;
+  EXPECT_EQ(metric(page, "sektorbro_deadlines_open{unit=\"psy\",form=\"LÆ125\"}"), 1.0) << page;
+  EXPECT_EQ(metric(page, "sektorbro_deadlines_overdue{unit=\"psy\",form=\"LÆ125\"}"), 0.0) << page;
+  // Sixty days on the broker's clock: the certificate is overdue.
+  HttpClient c;
+  ASSERT_EQ(c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(60 * 86400)),
+                   "", "text/plain")
+                .status,
+            200);
+  page = get_as(nullptr, "/metrics").body;
+  EXPECT_EQ(metric(page, "sektorbro_deadlines_overdue{unit=\"psy\",form=\"LÆ125\"}"), 1.0) << page;
+  // Requeued: no dead letter any more, and the gauge says 0 (not its last value).
+  ASSERT_EQ(c.post(broker->url("/v1/messages/" + jc_party.gln + "/DEAD-G2/requeue"), "",
+                   "text/plain")
+                .status,
+            200);
+  page = get_as(nullptr, "/metrics").body;
+  EXPECT_EQ(metric(page, "sektorbro_dead_letters"), 0.0) << page;
+}
+
+TEST_F(ConsoleOps, HealthLiveReadyAndTheVersion) {
+  start();
+  const auto health = get_json("/v1/health");
+  EXPECT_FALSE(health.value("version", "").empty()) << health.dump();
+  const auto live = get_as(nullptr, "/v1/health/live");
+  EXPECT_EQ(live.status, 200);
+  EXPECT_NE(live.body.find("\"live\""), std::string::npos);
+  const auto ready = get_as(nullptr, "/v1/health/ready");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  const auto body = nlohmann::json::parse(ready.body);
+  EXPECT_EQ(body["status"], "ready");
+  EXPECT_EQ(body["store_writable"], true);
+  EXPECT_EQ(body["version"], health["version"]);
+}
+
+TEST_F(ConsoleOps, NotReadyWhileDraining) {
+  // A delivery held 3 s by the receiver keeps the broker draining after SIGTERM; a connection
+  // opened before the signal is still answered meanwhile (no new ones are accepted).
+  psy.set_handler([](const ReceivedRequest&) {
+    ReplyPlan plan;
+    plan.delay = std::chrono::milliseconds{3000};
+    return plan;
+  });
+  start();
+  HttpClient probe;  // one keep-alive connection
+  ASSERT_EQ(probe.get(broker->url("/v1/health/ready")).status, 200);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-DR", "DRAIN-R", clock.now())).status, 202);
+  ASSERT_TRUE(psy.wait_until([](const auto& r) { return r.size() == 1; }, std::chrono::seconds{10}));
+  auto exited = std::async(std::launch::async, [this] { return broker->terminate(); });
+  std::string answer;
+  EXPECT_TRUE(eventually([&] {
+    const auto r = probe.get(broker->url("/v1/health/ready"));
+    answer = r.body;
+    return r.status == 503;
+  }, std::chrono::seconds{5}));
+  EXPECT_NE(answer.find("draining"), std::string::npos) << answer;
+  ASSERT_EQ(exited.wait_for(std::chrono::seconds{20}), std::future_status::ready);
+  EXPECT_EQ(WEXITSTATUS(exited.get()), 0);
+  broker.reset();
+}
+
+TEST_F(ConsoleOps, JsonLogWithTheBrokersClockAndLevels) {
+  config["clock"] = {{"mode", "manual"}, {"start", "2031-05-06T07:08:09Z"}};
+  config["log"] = {{"format", "json"}, {"level", "warning"}};
+  config["delivery"]["retry"]["max_attempts"] = 1;
+  psy.set_handler([](const ReceivedRequest&) { return ReplyPlan{503, "", "text/plain", {}}; });
+  start();
+  const auto request = make_certificate_request(jc_party, psy_party, "E-L1", "DEAD-L1",
+                                                *parse_timestamp("2031-05-06T07:08:09Z"));
+  ASSERT_EQ(post(request).status, 202);
+  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-L1").value("state", "") == "dead-lettered"; }));
+  ASSERT_TRUE(eventually([&] { return broker->log().find("dead-lettered") != std::string::npos; }));
+  std::istringstream lines(broker->log());
+  int parsed = 0;
+  bool dead_letter_warning = false;
+  bool clock_made = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << "not a JSON line: " << line;
+    ++parsed;
+    EXPECT_NE(j.value("level", ""), "info") << line;  // below the configured level
+    // Every line once the clock is made carries the broker's own time (the lines before it,
+    // up to the one announcing the clock, are about opening the store).
+    if (clock_made) {
+      EXPECT_EQ(j.value("broker_time", "").rfind("2031-05-06T07:", 0), 0u) << line;
+    }
+    if (j.value("message", "").rfind("MANUAL CLOCK", 0) == 0) clock_made = true;
+    if (j.value("level", "") == "warning" &&
+        j.value("message", "").find("dead-lettered") != std::string::npos)
+      dead_letter_warning = true;
+  }
+  EXPECT_GT(parsed, 0);
+  EXPECT_TRUE(clock_made) << broker->log();
+  EXPECT_TRUE(dead_letter_warning) << broker->log();
+}
+
+TEST_F(ConsoleOps, MessageSearchByEnvelopeTimeAndMissingReceipt) {
+  start();
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-S1", "SRCH1", clock.now())).status, 202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-S2", "SRCH2", clock.now())).status, 202);
+  auto found = get_json("/v1/messages?envelope=E-S2");
+  ASSERT_EQ(found["messages"].size(), 1u) << found.dump();
+  EXPECT_EQ(found["messages"][0]["letters"][0]["id"], "SRCH2");
+  EXPECT_EQ(get_json("/v1/messages?from=2999-01-01T00:00:00Z")["messages"].size(), 0u);
+  EXPECT_EQ(get_json("/v1/messages?to=2000-01-01T00:00:00Z")["messages"].size(), 0u);
+  EXPECT_EQ(get_json("/v1/messages?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z")["messages"].size(), 2u);
+  EXPECT_EQ(get_json("/v1/messages?receipt=missing")["messages"].size(), 0u);
+  EXPECT_EQ(get_as(nullptr, "/v1/messages?from=monday").status, 400);
+}
+
+TEST_F(ConsoleOps, CprSearchIsForActingOperatorsAndOnTheAuditChainWithoutTheNumber) {
+  with_operators();
+  config["privacy"] = {{"cpr_index_key_file", key_file()}};
+  start();
+  client.set_headers({std::string("Authorization: Bearer ") + kReadOnlyToken});
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-C1", "CPR1", clock.now())).status, 202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-C2", "CPR2", clock.now(), "LÆ125",
+                                          "0202802345"))
+                .status,
+            202);
+  const std::string search = std::string(R"({"cpr": ")") + kSampleCpr + R"("})";
+  const auto refused = post_json_as(kReadOnlyToken, "/v1/messages/search-by-cpr", search);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  const auto found = post_json_as(kActingToken, "/v1/messages/search-by-cpr", search);
+  ASSERT_EQ(found.status, 200) << found.body;
+  const auto body = nlohmann::json::parse(found.body);
+  ASSERT_EQ(body["messages"].size(), 1u) << found.body;
+  EXPECT_EQ(body["messages"][0]["letters"][0]["id"], "CPR1");
+  EXPECT_EQ(found.body.find(kSampleCpr), std::string::npos);
+  const auto bad = post_json_as(kActingToken, "/v1/messages/search-by-cpr", R"({"cpr": "01018"})");
+  EXPECT_EQ(bad.status, 400);
+  broker.reset();  // the store is read below
+  const auto entries = audit_entries("search-by-cpr");
+  ASSERT_EQ(entries.size(), 1u) << "only the search that was answered";
+  EXPECT_EQ(entries[0].rfind("operator:bo|citizen index|showed messages ", 0), 0u) << entries[0];
+  EXPECT_EQ(entries[0].find("0101801234"), std::string::npos);
+  EXPECT_EQ(entries[0].find("010180"), std::string::npos);
+}
+
+TEST_F(ConsoleOps, WithoutAKeyTheCprSearchSaysItIsNotConfigured) {
+  start();
+  HttpClient c;
+  const auto r = c.post(broker->url("/v1/messages/search-by-cpr"),
+                        std::string(R"({"cpr": ")") + kSampleCpr + R"("})", "application/json");
+  EXPECT_EQ(r.status, 501);
+  EXPECT_NE(r.body.find("privacy.cpr_index_key_file"), std::string::npos) << r.body;
+}
+
+}  // namespace
+}  // namespace sektorbro::testing
