@@ -1143,9 +1143,13 @@ Result<void> search_messages(StatementCache& s, sqlite3* db, const MessageFilter
   auto stmt = s.shaped(shape, [shape] { return message_search_sql(shape); });
   if (!stmt) return stmt.error();
   Query q(db, *stmt);
-  const std::int64_t bound = !f.newest_first   ? f.after_id
-                             : f.before_id > 0 ? f.before_id
-                                               : std::numeric_limits<std::int64_t>::max();
+  std::int64_t bound = !f.newest_first   ? f.after_id
+                       : f.before_id > 0 ? f.before_id
+                                         : std::numeric_limits<std::int64_t>::max();
+  // The page starts inside the time range's ids: the index range the planner walks from ?1 is
+  // then the range itself, not everything from the newest (or oldest) message to it.
+  if (f.newest_first && ceiling) bound = std::min(bound, *ceiling + 1);
+  if (!f.newest_first && floor) bound = std::max(bound, *floor - 1);
   q.bind(1, bound).bind(2, std::int64_t{f.limit});
   if (f.state) q.bind(3, to_string(*f.state));
   if (f.endpoint) q.bind(4, *f.endpoint);
