@@ -326,6 +326,9 @@ asio::awaitable<HttpResponse> Broker::health_ready() {
     auto committed = co_await std::move(committing);
     writable = committed.ok();
     if (!writable) reasons.push_back("store not writable: " + committed.error().detail);
+    // A shutdown that began while the store was asked: not ready either (and this answer
+    // closes the connection, so the caller asks nothing else here).
+    if (draining_) reasons.push_back("draining: shutting down");
   }
   nlohmann::json j{{"status", reasons.empty() ? "ready" : "not ready"},
                    {"version", kVersion},
