@@ -59,8 +59,21 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
         if (m.receiver_endpoint != endpoint->id) continue;
         const auto lease = mailbox_leases_.find(m.id);
         if (lease != mailbox_leases_.end() && lease->second > now) continue;
-        auto body = dispatcher_.outbound_body(m.body, *endpoint, now);
+        std::string sbdh_instance;
+        auto body = dispatcher_.outbound_body(m.body, *endpoint, now, {}, &sbdh_instance);
         if (!body) continue;
+        if (endpoint->dialect == Dialect::kSbdh) {
+          // EHMI (issue 9): as for a pushed delivery, the envelope handed out is recorded first,
+          // so that its envelope-level receipt finds the message it carried.
+          const std::int64_t message_id = m.id;
+          auto job = [message_id, sbdh_instance, now](Store& store) {
+            return store.record_sent_envelope(sbdh_instance, message_id, now);
+          };
+          auto committing = commit<void>(writer_, std::move(job));
+          if (auto recorded = co_await std::move(committing); !recorded) {
+            co_return json_error(http::status::service_unavailable, "store unavailable");
+          }
+        }
         mailbox_leases_[m.id] = now + config_.delivery.mailbox_lease;
         items.push_back({{"message_id", m.id},
                          {"letters",

@@ -1338,6 +1338,7 @@ Result<void> PostgresStore::delete_record(std::int64_t message_id, TimePoint at)
         {"record_versions", "DELETE FROM letter_versions WHERE message_id = $1"},
         {"record_events", "DELETE FROM events WHERE message_id = $1"},
         {"record_citizens", "DELETE FROM citizen_index WHERE message_id = $1"},
+        {"record_envelopes", "DELETE FROM sent_envelopes WHERE message_id = $1"},
         {"record_message", "DELETE FROM messages WHERE id = $1"},
     };
     for (const auto& [name, sql] : deletes)

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "adapters/fhir/fhir_acknowledgement.hpp"
 #include "adapters/fhir/fhir_json.hpp"
@@ -86,6 +87,37 @@ TEST_F(EhmiReceiptTest, AReceiptAcknowledgementForAnEnvelopeItSentGoesOnTheTimel
   EXPECT_NE(events->back().detail.find(sent.instance_id), std::string::npos);
   // An envelope receipt is no business receipt: the request still waits for psy's own.
   EXPECT_EQ(b->message_of(jc.gln, "REQ1")->receipt, ReceiptState::kNone);
+}
+
+// A receiver that pulls its mailbox gets SBDH envelopes too: each one handed out is recorded,
+// so the receipt it sends back for it is taken, not refused as for an envelope never sent.
+TEST(EhmiMailboxTest, AnEnvelopeFetchedFromTheMailboxIsRecordedAndItsReceiptTaken) {
+  Parties parties;
+  BrokerConfig config = test_config(parties);
+  Endpoint* psy = endpoint_named(config, "psy");
+  psy->dialect = Dialect::kSbdh;
+  psy->url = "mailbox:";
+  BrokerUnderTest b(config);
+  const Envelope e = make_certificate_request(parties.jc, parties.psy, "ENV-MBX", "MBX1",
+                                              b.clock.now());
+  ASSERT_EQ(b.post(e).result(), http::status::accepted);
+  b.settle();
+  const auto fetched = b.get("/v1/mailbox?endpoint=psy");
+  ASSERT_EQ(fetched.result(), http::status::ok) << fetched.body();
+  const auto items = nlohmann::json::parse(fetched.body())["messages"];
+  ASSERT_EQ(items.size(), 1u) << fetched.body();
+  auto doc = adapters::parse_sbdh(items[0]["body"].get<std::string>());
+  ASSERT_TRUE(doc) << doc.error().detail;
+  auto found = b.store->find_sent_envelope(doc->instance_id);
+  ASSERT_TRUE(found && found->has_value()) << "the fetched envelope was not recorded";
+  const auto m = b.message_of(parties.jc.gln, "MBX1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ((*found)->message_id, m->id);
+  auto ack = adapters::make_receipt_acknowledgement(*doc, {"ACK-MBX", b.clock.now()});
+  ASSERT_TRUE(ack);
+  const auto answer = b.post(adapters::write_sbdh(*ack));
+  EXPECT_EQ(answer.result(), http::status::accepted) << answer.body();
+  EXPECT_TRUE(has(b.timeline_kinds(m->id), "ehmi-receipt-acknowledgement"));
 }
 
 TEST_F(EhmiReceiptTest, OneForAnEnvelopeItNeverSentIsRefusedWithAnEhmiSequenceException) {

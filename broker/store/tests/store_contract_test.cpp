@@ -1635,6 +1635,20 @@ TEST_P(StoreContractTest, DeletingTheRecordRemovesTheMessageEntirely) {
   EXPECT_GT(store_new(make_message("E2", {"R2"})), newer);
 }
 
+// An SBDH message's recorded envelopes (issue 9) go with its record: the deletion is not
+// refused by them, and their receipts are unknown afterwards.
+TEST_P(StoreContractTest, DeletingTheRecordTakesItsSentEnvelopesWithIt) {
+  const auto id = store_new(make_message("E1", {"R1"}));
+  store_new(make_message("E3", {"R3"}));  // retention deletes the old first
+  ASSERT_TRUE(store_->record_sent_envelope("SBDH-1", id, at_ms(20)));
+  retention_test::settle(*store_, id);
+  ASSERT_TRUE(store_->delete_body(id, at_ms(500)));
+  ASSERT_TRUE(store_->delete_record(id, at_ms(900)));
+  auto found = store_->find_sent_envelope("SBDH-1");
+  ASSERT_TRUE(found);
+  EXPECT_FALSE(*found);
+}
+
 TEST_P(StoreContractTest, AMessageHoldStopsBothDeletionsUntilLifted) {
   const auto id = store_new(make_message("E1", {"R1"}));
   retention_test::settle(*store_, id);
