@@ -312,12 +312,19 @@ bool is_json_number(std::string_view s) {
   }
 }
 
-// A JSON value being written: a token (already JSON), an object or an array.
+// A JSON value being written: a token (already JSON), an object or an array. An object's
+// members are JMembers, not std::pairs: a pair needs JValue complete where JValue is still being
+// defined (clang's libstdc++ checks; vector of an incomplete type is allowed since C++17).
+struct JMember;
 struct JValue {
   enum class Type { kToken, kObject, kArray } type = Type::kToken;
   std::string token;
-  std::vector<std::pair<std::string, JValue>> members;
+  std::vector<JMember> members;
   std::vector<JValue> items;
+};
+struct JMember {
+  std::string first;  // the member's name
+  JValue second;
 };
 
 std::string json_string(std::string_view s) {

@@ -53,8 +53,26 @@ BrokerUnderTest::BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStor
 
 BrokerUnderTest::~BrokerUnderTest() {
   broker_->stop();
-  // Let what is in flight finish: commits complete on the writer's thread.
+  // Let what is in flight finish while the broker still exists: every job submitted to the
+  // writer is done and its completion has run on io_. A completion still queued in io_ when the
+  // broker is gone resumes (or destroys) a coroutine of a destroyed driver — under load the 50 ms
+  // that were here were not always enough (a SEGFAULT in CI). A barrier job's completion comes
+  // after every earlier one (the writer runs jobs and their `done`s in order, and io_ runs what
+  // they post in order); it is repeated until a round in which nothing else was committed.
+  // Brokers that share a store or a writer (ClusterTest) keep the short bound: their fixture
+  // settles them all before any goes, and the others' jobs answer the others.
   run_until([] { return false; }, std::chrono::milliseconds{50});
+  const bool alone = writer_.use_count() == 1 && store.use_count() == 1;
+  for (int round = 0; alone && round < 20; ++round) {
+    const std::uint64_t before = writer_->jobs_committed();
+    auto reached = std::make_shared<bool>(false);
+    writer_->submit(GroupCommitWriter::Job{
+        [](Store&) {},
+        [this, reached](const Result<void>&) { asio::post(io_, [reached] { *reached = true; }); }});
+    if (!run_until([&] { return *reached; }, std::chrono::seconds{10})) break;
+    run_until([] { return false; }, std::chrono::milliseconds{5});
+    if (writer_->jobs_committed() <= before + 1) break;
+  }
   broker_.reset();
   writer_.reset();
 }
