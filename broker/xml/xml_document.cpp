@@ -204,6 +204,22 @@ struct Binding {
   std::string_view uri;
 };
 
+// An XML Name (XML 1.0 §2.3, Namespaces §3): of ASCII only letters, digits, '_', ':', '-', '.',
+// not starting with a digit, '-' or '.'; bytes of multibyte UTF-8 characters pass (the encoding
+// layer has checked them). RapidXML ends a name only at space, '/', '>' or '=', so "fu@l" would
+// otherwise be read as a name (found by fuzz_fhir).
+bool is_xml_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c >= 0x80) continue;
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+    const bool later = (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!letter && !(later && i > 0)) return false;
+  }
+  return true;
+}
+
 // Builds the tree. Recursion depth is bounded by the pre-scan (DecodeLimits::max_depth).
 class Builder {
  public:
@@ -212,9 +228,13 @@ class Builder {
   Result<XmlNode> build(const Node& node) {
     const std::size_t ordinal = next_start_++;
     const std::size_t scope = bindings_.size();
+    if (!is_xml_name(std::string_view(node.name(), node.name_size())))
+      return malformed("not well-formed XML: an element name that is not an XML name");
     for (auto* a = node.first_attribute(); a != nullptr; a = a->next_attribute()) {
       const std::string_view name(a->name(), a->name_size());
       const std::string_view value(a->value(), a->value_size());
+      if (!is_xml_name(name))
+        return malformed("not well-formed XML: an attribute name that is not an XML name");
       if (name == "xmlns") {
         bindings_.push_back({{}, value});
       } else if (name.starts_with("xmlns:")) {

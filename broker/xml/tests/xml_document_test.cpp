@@ -28,6 +28,14 @@ TEST(XmlDocument, TextWithBreaksKeepsTheirPlace) {
   EXPECT_EQ(text_with_breaks(*t, "Break"), "one\ntwothree\n");
 }
 
+// Found by fuzz_fhir: RapidXML reads "fu@lUrl" as one name; XML 1.0 §2.3 does not.
+TEST(XmlDocument, RefusesNamesThatAreNotXmlNames) {
+  EXPECT_EQ(parse_xml_document(R"(<r><fu@lUrl value="x"/></r>)").error().code, Errc::kMalformed);
+  EXPECT_EQ(parse_xml_document(R"(<r><a b@c="x"/></r>)").error().code, Errc::kMalformed);
+  EXPECT_EQ(parse_xml_document(R"(<r><1a/></r>)").error().code, Errc::kMalformed);
+  EXPECT_TRUE(parse_xml_document(R"(<r xmlns:f="u"><f:full-Url.x_1 v="1"/><bÃ¦r/></r>)").ok());
+}
+
 TEST(XmlDocument, RefusesDoctypeEntitiesDepthAndUndeclaredPrefixes) {
   auto doctype = parse_xml_document(R"(<!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>)");
   ASSERT_FALSE(doctype.ok());
