@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "adapters/fhir/fhir_xml_form.hpp"
 #include "broker/xml/text_encoding.hpp"
 #include "broker/xml/xml_builder.hpp"
 #include "broker/xml/xml_document.hpp"
@@ -125,6 +126,7 @@ Result<FhirAcknowledgement> parse_fhir_acknowledgement(std::string_view bytes) {
   const XmlNode& root = *tree;
   if (root.name != "Bundle" || root.ns != kFhirNamespace)
     return make_error(Errc::kInvalid, "root element is not a FHIR Bundle");
+  if (auto form = check_fhir_xml_form(root); !form) return form.error();
   if (value(&root, "type") != "message") return invalid("Bundle/type", "expected message");
 
   FhirAcknowledgement a;

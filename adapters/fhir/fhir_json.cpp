@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/fhir/fhir_xml_form.hpp"
 #include "broker/xml/text_encoding.hpp"
 #include "broker/xml/xml_builder.hpp"
 #include "broker/xml/xml_document.hpp"
@@ -71,16 +72,6 @@ class RawNumberSax {
   std::string error_;
 };
 
-// A FHIR element or resource name: letters, digits and '_', starting with a letter.
-bool is_name(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  return true;
-}
-
 bool is_extension_name(std::string_view n) { return n == "extension" || n == "modifierExtension"; }
 
 class XmlFromJson {
@@ -95,7 +86,8 @@ class XmlFromJson {
  private:
   Result<void> resource(const Json& obj, const std::string& path, bool root) {
     const auto rt = obj.find("resourceType");
-    if (rt == obj.end() || !rt->is_string() || !is_name(rt->get_ref<const std::string&>()))
+    if (rt == obj.end() || !rt->is_string() ||
+        !is_fhir_resource_name(rt->get_ref<const std::string&>()))
       return invalid((path.empty() ? std::string("(root)") : path) +
                      ": expected a FHIR resource with a resourceType");
     const std::string& name = rt->get_ref<const std::string&>();
@@ -122,11 +114,11 @@ class XmlFromJson {
       if (key.starts_with('_')) {
         const std::string base = key.substr(1);
         if (obj.contains(base)) continue;  // written with its value
-        if (!is_name(base)) return invalid(path + ": a property name FHIR does not have");
+        if (!is_fhir_element_name(base)) return invalid(path + ": a property name FHIR does not have");
         if (auto r = property(base, nullptr, &*it, path); !r) return r;
         continue;
       }
-      if (!is_name(key)) return invalid(path + ": a property name FHIR does not have");
+      if (!is_fhir_element_name(key)) return invalid(path + ": a property name FHIR does not have");
       const auto ext = obj.find("_" + key);
       if (auto r = property(key, &*it, ext == obj.end() ? nullptr : &*ext, path); !r) return r;
     }
@@ -176,6 +168,8 @@ class XmlFromJson {
       close(name);
       return {};
     }
+    if (is_extension_name(name))  // an extension always has its url: an object (FHIR R4 json.html)
+      return invalid(path + ": an extension must be an object");
     if (name == "div") {
       if (!v || !v->is_string()) return invalid(path + ": expected the XHTML as a string");
       return xhtml(v->get_ref<const std::string&>(), path);
@@ -305,8 +299,10 @@ Kind primitive_kind(std::string_view name, std::string_view parent) {
 bool is_json_number(std::string_view s) {
   if (s.empty()) return false;
   try {
+    // A float keeps its digits both ways (RawNumberSax); an integer only when written as JSON
+    // writes it back ("-0" or "+1" stay strings, or XML → JSON → XML would change them).
     const Json j = Json::parse(s);
-    return j.is_number();
+    return j.is_number_float() || (j.is_number() && j.dump() == s);
   } catch (const Json::exception&) {
     return false;
   }
@@ -553,6 +549,8 @@ Result<std::string> fhir_xml_to_json(std::string_view xml) {
   auto tree = parse_xml_document(decoded->utf8);
   if (!tree) return tree.error();
   if (tree->ns != kFhirNs) return invalid("(root): not in the FHIR namespace");
+  // What JSON cannot say the same way is refused, as the XML readers refuse it.
+  if (auto form = check_fhir_xml_form(*tree); !form) return form.error();
   std::string out;
   write(resource_of(*tree), 0, out);
   out += '\n';

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "adapters/fhir/fhir_xml_form.hpp"
 #include "broker/xml/text_encoding.hpp"
 #include "broker/xml/xml_builder.hpp"
 #include "broker/xml/xml_document.hpp"
@@ -159,6 +160,7 @@ Result<FhirMessage> parse_fhir_message(std::string_view bytes) {
   const XmlNode& root = *tree;
   if (root.name != "Bundle" || root.ns != kFhirNamespace)
     return make_error(Errc::kInvalid, "root element is not a FHIR Bundle");
+  if (auto form = check_fhir_xml_form(root); !form) return form.error();
   if (value(&root, "type") != "message") return invalid("Bundle/type", "expected message");
 
   FhirMessage m;
