@@ -134,9 +134,16 @@ std::optional<std::int64_t> apply_binding(std::map<std::int64_t, RowExpectation>
 Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& path,
                                                std::map<std::int64_t, RowExpectation>& rows,
                                                AuditVerdict& v) {
+  // Bodies live in message_bodies from schema version 9 on, inline in messages before.
   auto deleted_column = has_column(db, path, "messages", "body_deleted_at");
   if (!deleted_column) return deleted_column.error();
-  const char* sql = *deleted_column
+  auto body_table = has_column(db, path, "message_bodies", "body");
+  if (!body_table) return body_table.error();
+  const char* sql = *body_table
+                        ? "SELECT m.id, b.body, m.state, m.receipt, m.body_deleted_at "
+                          "FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id "
+                          "ORDER BY m.id"
+                    : *deleted_column
                         ? "SELECT id, body, state, receipt, body_deleted_at FROM messages "
                           "ORDER BY id"
                         : "SELECT id, body, state, receipt, NULL FROM messages ORDER BY id";

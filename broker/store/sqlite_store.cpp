@@ -25,7 +25,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 8;
+constexpr int kSchemaVersion = 9;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -234,6 +234,19 @@ CREATE TABLE holds (
 ) WITHOUT ROWID;
 CREATE INDEX citizen_index_message ON citizen_index (message_id);
 )sql",
+    // 8 → 9: bodies in a table of their own (issue 8). A message row changes with every
+    // delivery step; with the body inline SQLite rewrote the body's overflow pages each time
+    // (docs/performance.md). A body row is written once and deleted by retention; the message
+    // row keeps body_deleted_at. DROP COLUMN rewrites the table once.
+    R"sql(
+CREATE TABLE message_bodies (
+  message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+  body       BLOB    NOT NULL
+);
+INSERT INTO message_bodies (message_id, body)
+  SELECT id, body FROM messages WHERE body_deleted_at IS NULL ORDER BY id;
+ALTER TABLE messages DROP COLUMN body;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -255,6 +268,7 @@ enum class Sql {
   kDeleteLetter,
   kSelectAcceptance,
   kInsertMessage,
+  kInsertBody,
   kInsertLetter,
   kInsertEvent,
   kUpdateDelivery,
@@ -286,6 +300,7 @@ enum class Sql {
   kSelectBody,
   kMessageHeld,
   kDeleteBody,
+  kDeleteBodyRow,
   kVersionsReferring,
   kDeleteMessageDeadlines,
   kDeleteMessageLetters,
@@ -293,6 +308,7 @@ enum class Sql {
   kDeleteMessageEvents,
   kDeleteMessageCitizens,
   kDeleteMessageEnvelopes,
+  kDeleteMessageBodyRow,
   kDeleteMessageRow,
   kPutHold,
   kRemoveHold,
@@ -309,7 +325,8 @@ enum class Sql {
   "generation, discharge_date, lead_time_days, notice_late"
 
 #define SB_MESSAGE_COLUMNS                                                                \
-  "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, body, " \
+  "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, "          \
+  "coalesce((SELECT b.body FROM message_bodies b WHERE b.message_id = messages.id), x''), " \
   "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
   "next_attempt_at, last_error, receipt, body_deleted_at"
 
@@ -351,9 +368,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "DELETE FROM letters WHERE sender_gln = ?1 AND letter_id = ?2",
     "SELECT acceptance FROM messages WHERE id = ?1",
     "INSERT INTO messages (envelope_id, sender_gln, receiver_gln, sender_endpoint, "
-    "receiver_endpoint, body, acceptance, receipt_requested, contains_cpr, received_at, state, "
+    "receiver_endpoint, acceptance, receipt_requested, contains_cpr, received_at, state, "
     "attempts, next_attempt_at, last_error, receipt) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', 0, ?10, '', 'none')",
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?8, ?9, ?10, 'pending', 0, ?10, '', 'none')",
+    "INSERT INTO message_bodies (message_id, body) VALUES (?1, ?2)",
     "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash, "
     "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
@@ -434,11 +452,13 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "WHERE instance_identifier = ?1",
     // Retention (issue 11, item 4). A hold covers a message directly or through the citizen
     // index (?1 the message id).
-    "SELECT body, body_deleted_at FROM messages WHERE id = ?1",
+    "SELECT coalesce(b.body, x''), m.body_deleted_at FROM messages m "
+    "LEFT JOIN message_bodies b ON b.message_id = m.id WHERE m.id = ?1",
     "SELECT EXISTS (SELECT 1 FROM holds WHERE kind = 'message' AND key = CAST(?1 AS TEXT)) "
     "OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h ON h.kind = 'citizen' "
     "AND h.key = c.citizen_key WHERE c.message_id = ?1)",
-    "UPDATE messages SET body = x'', body_deleted_at = ?2 WHERE id = ?1",
+    "UPDATE messages SET body_deleted_at = ?2 WHERE id = ?1",
+    "DELETE FROM message_bodies WHERE message_id = ?1",
     "SELECT 1 FROM letter_versions WHERE superseded_by = ?1 AND message_id <> ?1 LIMIT 1",
     "DELETE FROM deadlines WHERE state <> 'open' AND (requester_gln, letter_id) IN "
     "(SELECT sender_gln, letter_id FROM letters WHERE message_id = ?1)",
@@ -447,6 +467,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "DELETE FROM events WHERE message_id = ?1",
     "DELETE FROM citizen_index WHERE message_id = ?1",
     "DELETE FROM sent_envelopes WHERE message_id = ?1",
+    "DELETE FROM message_bodies WHERE message_id = ?1",
     "DELETE FROM messages WHERE id = ?1",
     "INSERT INTO holds (kind, key, at, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5) "
     "ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at, actor = excluded.actor, "
@@ -1358,13 +1379,17 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
           .bind(3, message.receiver_gln)
           .bind(4, message.sender_endpoint)
           .bind(5, message.receiver_endpoint)
-          .bind_blob(6, message.body)
           .bind_blob(7, message.acceptance)
           .bind(8, std::int64_t{message.receipt_requested})
           .bind(9, std::int64_t{message.contains_cpr})
           .bind(10, message.received_at);
       if (auto r = q.run("insert message"); !r) return r.error();
       id = sqlite3_last_insert_rowid(writer_);
+    }
+    {
+      auto q = s[Sql::kInsertBody];
+      q.bind(1, id).bind_blob(2, message.body);
+      if (auto r = q.run("insert body"); !r) return r.error();
     }
     auto stale = [](const std::string& letter_id) {
       return make_error(Errc::kStale, "letter " + letter_id + " changed since the decision");
@@ -1991,9 +2016,10 @@ Result<void> SqliteStore::delete_body(std::int64_t message_id, TimePoint at) {
                                                state + ": its body is still needed");
     }
     if (auto r = refuse_if_held(s, message_id); !r) return r;
-    {
-      auto q = s[Sql::kDeleteBody];
-      q.bind(1, message_id).bind(2, at);
+    for (const Sql sql : {Sql::kDeleteBody, Sql::kDeleteBodyRow}) {
+      auto q = s[sql];
+      q.bind(1, message_id);
+      if (sql == Sql::kDeleteBody) q.bind(2, at);
       if (auto r = q.run("delete body"); !r) return r;
     }
     return append_chain(s, op_head_, at, "body-deleted", "broker",
@@ -2023,7 +2049,7 @@ Result<void> SqliteStore::delete_record(std::int64_t message_id, TimePoint at) {
     for (const Sql sql : {Sql::kDeleteMessageDeadlines, Sql::kDeleteMessageLetters,
                           Sql::kDeleteMessageVersions, Sql::kDeleteMessageEvents,
                           Sql::kDeleteMessageCitizens, Sql::kDeleteMessageEnvelopes,
-                          Sql::kDeleteMessageRow}) {
+                          Sql::kDeleteMessageBodyRow, Sql::kDeleteMessageRow}) {
       auto q = s[sql];
       q.bind(1, message_id);
       if (auto r = q.run("delete record"); !r) return r;

@@ -137,7 +137,7 @@ TEST_F(Backup, TheCheckFailsOnATamperedCopy) {
             0);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(copy.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "UPDATE messages SET body = CAST('x' AS BLOB)", nullptr, nullptr,
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE message_bodies SET body = CAST('x' AS BLOB)", nullptr, nullptr,
                          nullptr),
             SQLITE_OK);
   sqlite3_close(db);

@@ -153,8 +153,8 @@ TEST_F(AuditBindingTest, AnEditedBodyIsRowAlteredAtTheEntryThatBoundIt) {
   const auto b = store_new("E2", "B2");
   close();
   ASSERT_TRUE(verify(path_).ok);
-  ASSERT_EQ(exec_sql(path_, "UPDATE messages SET body = CAST('<Envelope>else</Envelope>' AS BLOB) "
-                            "WHERE id = " + std::to_string(b)),
+  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('<Envelope>else</Envelope>' AS BLOB) "
+                            "WHERE message_id = " + std::to_string(b)),
             "");
   const auto v = verify(path_);
   expect_broken(v, AuditBreak::kRowAltered);
@@ -209,7 +209,9 @@ TEST_F(AuditBindingTest, RetentionsDeletionsStayVerifiableAndTheirRowsAreChecked
   EXPECT_TRUE(v.ok) << v.explanation;
   EXPECT_EQ(v.rows_checked, 1);  // a's minimal record; b's is gone, as its entry says
   // A body put back after retention deleted it is seen.
-  ASSERT_EQ(exec_sql(path_, "UPDATE messages SET body = CAST('x' AS BLOB) WHERE id = 1"), "");
+  ASSERT_EQ(exec_sql(path_, "INSERT INTO message_bodies (message_id, body) "
+                            "VALUES (1, CAST('x' AS BLOB))"),
+            "");
   expect_broken(verify(path_), AuditBreak::kRowAltered);
 }
 
@@ -286,7 +288,9 @@ TEST_F(AuditBindingTest, AChainRecomputedWithoutTheKeyFailsWithTheKey) {
   store_new("E2", "B2");
   close();
   // Edit a row and recompute the whole chain to match it, as one without the key must.
-  ASSERT_EQ(exec_sql(path_, "UPDATE messages SET body = CAST('x' AS BLOB) WHERE id = 1"), "");
+  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('x' AS BLOB) "
+                            "WHERE message_id = 1"),
+            "");
   auto chain = read_chain(path_);
   ASSERT_EQ(rewrite_chain(path_, nullptr), "");
   ASSERT_EQ(exec_sql(path_, std::string(kUnlock) + "UPDATE audit_chain SET binding = '" +

@@ -315,6 +315,12 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   close();
   ASSERT_EQ(
       exec_sql(path_, std::string(kUnlock) +
+                          // what version 9 changed: the bodies back in the rows
+                          "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''; "
+                          "UPDATE messages SET body = (SELECT body FROM message_bodies "
+                          "WHERE message_id = messages.id) "
+                          "WHERE id IN (SELECT message_id FROM message_bodies); "
+                          "DROP TABLE message_bodies; "
                           "DROP TABLE audit_chain; DROP INDEX messages_receipt_owed; "
                           "ALTER TABLE messages DROP COLUMN receipt_sent_at; "
                           "ALTER TABLE messages DROP COLUMN resends; "
@@ -336,7 +342,7 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   EXPECT_EQ(kinds(chain), (std::vector<std::string>{"audit-chain-started", "received"}));
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[0].detail,
-            "schema 3 -> 8: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
+            "schema 3 -> 9: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
             "are not chained");
   EXPECT_EQ(chain[0].at, at_ms(9));  // the latest instant before the chain
   EXPECT_EQ(chain[0].prev_hash, kAuditGenesisHash);

@@ -64,7 +64,7 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   sqlite3_finalize(stmt);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 8);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 9);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
@@ -88,6 +88,11 @@ TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
+                         // what version 9 changed: the bodies back in the rows
+                         "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x'';"
+                         "UPDATE messages SET body = (SELECT body FROM message_bodies "
+                         "WHERE message_id = messages.id) WHERE id IN (SELECT message_id FROM message_bodies);"
+                         "DROP TABLE message_bodies;"
                          "DROP INDEX messages_receipt_owed;"
                          "ALTER TABLE messages DROP COLUMN receipt_sent_at;"
                          "ALTER TABLE messages DROP COLUMN resends;"
@@ -336,7 +341,7 @@ TEST(SqliteStoreOpen, AVersion1FileIsMigratedAndKeepsItsData) {
   ASSERT_TRUE(none) << none.error().detail;
   EXPECT_TRUE(none->empty());
   opened->reset();
-  EXPECT_EQ(user_version(path), 8);
+  EXPECT_EQ(user_version(path), 9);
 }
 
 }  // namespace
