@@ -54,4 +54,21 @@ bool LeaseTable::hold_singleton(const std::string& name, const std::string& owne
   return true;
 }
 
+std::vector<std::int64_t> LeaseTable::claim_mailbox(const std::vector<std::int64_t>& waiting,
+                                                    const std::string& owner, TimePoint now,
+                                                    TimePoint until, int limit) {
+  std::vector<std::int64_t> out;
+  const std::set<std::int64_t> still_waiting(waiting.begin(), waiting.end());
+  for (auto it = mailbox_.begin(); it != mailbox_.end();)
+    it = still_waiting.contains(it->first) ? std::next(it) : mailbox_.erase(it);
+  for (const std::int64_t id : waiting) {
+    if (static_cast<int>(out.size()) >= limit) break;
+    auto it = mailbox_.find(id);
+    if (it != mailbox_.end() && held(now, it->second.until)) continue;
+    mailbox_[id] = Lease{owner, until};
+    out.push_back(id);
+  }
+  return out;
+}
+
 }  // namespace sektorbro

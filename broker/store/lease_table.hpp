@@ -27,6 +27,11 @@ class LeaseTable {
                                      const std::string& owner, TimePoint now, TimePoint until);
   bool hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
                       TimePoint until);
+  // Store::claim_mailbox. `waiting`: the ids of the endpoint's pending messages, lowest first.
+  // Also forgets the mailbox leases of messages no longer waiting there.
+  std::vector<std::int64_t> claim_mailbox(const std::vector<std::int64_t>& waiting,
+                                          const std::string& owner, TimePoint now,
+                                          TimePoint until, int limit);
 
  private:
   struct Lease {
@@ -35,6 +40,7 @@ class LeaseTable {
   };
   std::map<std::int64_t, Lease> deliveries_;
   std::map<std::string, Lease> singletons_;
+  std::map<std::int64_t, Lease> mailbox_;  // mailbox fetches, by message
 };
 
 }  // namespace sektorbro

@@ -1126,6 +1126,19 @@ Result<bool> MemoryStore::hold_singleton(const std::string& name, const std::str
   return lease_table_.hold_singleton(name, owner, now, until);
 }
 
+Result<std::vector<std::int64_t>> MemoryStore::claim_mailbox(const std::string& endpoint,
+                                                             const std::string& owner,
+                                                             TimePoint now, TimePoint until,
+                                                             int limit) {
+  std::lock_guard lock(mu_);
+  std::vector<std::int64_t> waiting;  // in id order (the map's)
+  for (const auto& [id, row] : working_->messages)
+    if (row.delivery.state == DeliveryState::kPending &&
+        row.message->receiver_endpoint == endpoint)
+      waiting.push_back(id);
+  return lease_table_.claim_mailbox(waiting, owner, now, until, limit);
+}
+
 Result<void> MemoryStore::expect_deadline(const Deadline& expected) {
   std::lock_guard lock(mu_);
   const auto it = working_->deadlines.find(expected.key);

@@ -6,31 +6,14 @@
 // (postgres_store.hpp), so the lock order is the same for every writer and brokers never
 // deadlock on one another.
 //
-// The two tables are created on first use (CREATE TABLE IF NOT EXISTS under an advisory lock, on
-// the reader connection in a transaction of its own), not by a numbered migration: they hold
-// only live leases, nothing an upgrade must carry over. (To fold into postgres_migrations.cpp.)
+// The tables (delivery_leases, singleton_leases, mailbox_leases) are schema version 5
+// (postgres_migrations.cpp).
 #include <functional>
 
 #include "broker/store/postgres_store.hpp"
 
 namespace sektorbro {
 namespace {
-
-// "sb-leas" in ASCII: the advisory lock the creation of the lease tables takes.
-constexpr const char* kLeaseSchemaLock = "SELECT pg_advisory_xact_lock(7166086727050355)";
-constexpr const char* kLeaseSchema = R"sql(
-CREATE TABLE IF NOT EXISTS delivery_leases (
-  message_id  bigint PRIMARY KEY,
-  owner       text   NOT NULL,
-  lease_until bigint NOT NULL
-);
-CREATE INDEX IF NOT EXISTS delivery_leases_owner ON delivery_leases (owner, lease_until);
-CREATE TABLE IF NOT EXISTS singleton_leases (
-  name        text   PRIMARY KEY,
-  owner       text   NOT NULL,
-  lease_until bigint NOT NULL
-);
-)sql";
 
 constexpr const char* kLeaseDelivery = R"sql(
 INSERT INTO delivery_leases (message_id, owner, lease_until)
@@ -80,6 +63,31 @@ FROM messages m JOIN renewed r ON r.message_id = m.id
 ORDER BY m.next_attempt_at, m.id
 )sql";
 
+// Mailbox fetches. $1 endpoint, $2 owner, $3 now, $4 until, $5 limit. The leases of messages no
+// longer pending go first (confirmed, requeued elsewhere): the table holds only live fetches.
+constexpr const char* kForgetMailbox = R"sql(
+DELETE FROM mailbox_leases l
+WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = l.message_id AND m.state = 'pending')
+)sql";
+constexpr const char* kClaimMailbox = R"sql(
+WITH free AS (
+  SELECT m.id FROM messages m
+  LEFT JOIN mailbox_leases l ON l.message_id = m.id
+  WHERE m.state = 'pending' AND m.receiver_endpoint = $1::text
+    AND (l.message_id IS NULL OR l.lease_until <= $3::bigint)
+  ORDER BY m.id
+  LIMIT $5::bigint
+  FOR UPDATE OF m SKIP LOCKED
+), taken AS (
+  INSERT INTO mailbox_leases (message_id, owner, lease_until)
+  SELECT id, $2::text, $4::bigint FROM free
+  ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+    WHERE mailbox_leases.lease_until <= $3::bigint
+  RETURNING message_id
+)
+SELECT message_id FROM taken ORDER BY message_id
+)sql";
+
 // $1 name, $2 owner, $3 now, $4 until. A row comes back when the owner holds it now.
 constexpr const char* kHoldSingleton = R"sql(
 INSERT INTO singleton_leases (name, owner, lease_until) VALUES ($1::text, $2::text, $4::bigint)
@@ -122,20 +130,6 @@ std::vector<PendingDelivery> pending_from(const PgResult& r) {
 // store_head lock, otherwise in a transaction of its own. A failed operation leaves no trace.
 Result<PgResult> PostgresStore::lease_write(const std::string& name, const std::string& sql,
                                             const PgParams& params, std::string_view what) {
-  if (!lease_tables_) {
-    std::lock_guard lock(read_mu_);
-    if (auto r = reader_->exec("BEGIN READ WRITE", "create the lease tables"); !r) return r.error();
-    auto made = reader_->exec(std::string(kLeaseSchemaLock) + ";" + kLeaseSchema,
-                              "create the lease tables");
-    auto done = made ? reader_->query("COMMIT", PgParams{}, "create the lease tables")
-                     : Result<PgResult>(made.error());
-    if (!done || done->command() != "COMMIT") {
-      if (reader_->in_transaction()) (void)reader_->exec("ROLLBACK", "rollback");
-      return done ? storage_error("store: creating the lease tables was rolled back")
-                  : done.error();
-    }
-    lease_tables_ = true;
-  }
   const bool own = !in_batch_;
   if (own) {
     if (auto r = writer_->exec("BEGIN", "begin"); !r) return r.error();
@@ -213,6 +207,23 @@ Result<bool> PostgresStore::hold_singleton(const std::string& name, const std::s
                        "hold singleton lease");
   if (!r) return r.error();
   return r->rows() == 1;
+}
+
+Result<std::vector<std::int64_t>> PostgresStore::claim_mailbox(const std::string& endpoint,
+                                                               const std::string& owner,
+                                                               TimePoint now, TimePoint until,
+                                                               int limit) {
+  if (limit <= 0) return std::vector<std::int64_t>();
+  if (auto r = lease_write("mailbox_forget", kForgetMailbox, PgParams{}, "forget mailbox leases");
+      !r)
+    return r.error();
+  auto r = lease_write("mailbox_claim", kClaimMailbox,
+                       PgParams().text(endpoint).text(owner).time(now).time(until).int64(limit),
+                       "claim mailbox messages");
+  if (!r) return r.error();
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < r->rows(); ++i) ids.push_back(r->int64_at(i, 0));
+  return ids;
 }
 
 Result<void> PostgresStore::expect_deadline(const Deadline& expected) {

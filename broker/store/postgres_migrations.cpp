@@ -198,6 +198,39 @@ CREATE TABLE holds (
 );
 CREATE INDEX citizen_index_message ON citizen_index (message_id);
 )sql",
+    // 4 → 5: several brokers on one database (issue 11, item 2).
+    // - The lease tables, which brokers of version 4 created on first use (CREATE TABLE IF NOT
+    //   EXISTS, postgres_leases.cpp then): hence IF NOT EXISTS here, and their live leases stay.
+    // - Mailbox leases: a message fetched from a mailbox (broker_mailbox.cpp) is handed to one
+    //   fetcher at a time across the brokers until its lease ends (Store::claim_mailbox).
+    // - The last message id handed out, in the store_head row every writer locks (transactional,
+    //   so a rolled-back write takes no id, unlike a SEQUENCE): max(id) + 1 handed an id out
+    //   again once retention had deleted the newest record. It starts at every id ever used:
+    //   the largest in `messages` and the largest an audit entry names ("message N"; the chain
+    //   keeps the entries of deleted records), so no id of a deleted record comes back either.
+    R"sql(
+CREATE TABLE IF NOT EXISTS delivery_leases (
+  message_id  bigint PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivery_leases_owner ON delivery_leases (owner, lease_until);
+CREATE TABLE IF NOT EXISTS singleton_leases (
+  name        text   PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+CREATE TABLE mailbox_leases (
+  message_id  bigint PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+ALTER TABLE store_head ADD COLUMN last_message_id bigint NOT NULL DEFAULT 0;
+UPDATE store_head SET last_message_id = greatest(
+  (SELECT coalesce(max(id), 0) FROM messages),
+  (SELECT coalesce(max(substring(subject FROM '^message ([0-9]{1,18})')::bigint), 0)
+   FROM audit_chain WHERE subject ~ '^message [0-9]'));
+)sql",
 };
 
 constexpr int kVersion = static_cast<int>(std::size(kPostgresMigrations));
@@ -220,6 +253,12 @@ Result<int> read_postgres_schema_version(PgConnection& conn) {
 }
 
 Result<void> migrate_postgres(PgConnection& conn) {
+  return migrate_postgres_to(conn, kVersion);
+}
+
+Result<void> migrate_postgres_to(PgConnection& conn, int target) {
+  if (target < 1 || target > kVersion)
+    return make_error(Errc::kInvalid, "no schema version " + std::to_string(target));
   if (auto r = conn.exec("BEGIN", "begin migration"); !r) return r;
   auto fail = [&](Error e) -> Result<void> {
     (void)conn.exec("ROLLBACK", "rollback migration");
@@ -232,20 +271,20 @@ Result<void> migrate_postgres(PgConnection& conn) {
     return fail(make_error(Errc::kStorage, "schema version " + std::to_string(*version) +
                                                " is newer than this broker supports (" +
                                                std::to_string(kVersion) + ")"));
-  if (*version == kVersion) return conn.exec("COMMIT", "commit migration");
+  if (*version >= target) return conn.exec("COMMIT", "commit migration");
   if (*version == 0)
     if (auto r = conn.exec("CREATE TABLE schema_version (version integer NOT NULL); "
                            "INSERT INTO schema_version (version) VALUES (0)",
                            "create schema_version");
         !r)
       return fail(r.error());
-  for (int v = *version; v < kVersion; ++v)
+  for (int v = *version; v < target; ++v)
     if (auto r = conn.exec(kPostgresMigrations[v],
                            "migrate schema to version " + std::to_string(v + 1));
         !r)
       return fail(r.error());
   if (auto r = conn.query("UPDATE schema_version SET version = $1",
-                          PgParams().int64(kVersion), "set schema version");
+                          PgParams().int64(target), "set schema version");
       !r)
     return fail(r.error());
   if (auto r = conn.exec("COMMIT", "commit migration"); !r) return fail(r.error());

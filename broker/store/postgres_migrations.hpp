@@ -23,4 +23,8 @@ Result<int> read_postgres_schema_version(PgConnection& conn);
 // supports (M)" for a newer database; nothing is changed then.
 Result<void> migrate_postgres(PgConnection& conn);
 
+// The same up to version `target` only (1 … postgres_schema_version()); a database at or past
+// it is left as it is. For upgrade tests: a database as an older broker left it.
+Result<void> migrate_postgres_to(PgConnection& conn, int target);
+
 }  // namespace sektorbro

@@ -40,7 +40,7 @@ constexpr const char* kLockHead = "SELECT id FROM store_head WHERE id = 1 FOR UP
 // A statement of its own, after the lock: in READ COMMITTED it takes a fresh snapshot, so it
 // sees what the broker that held the lock before us committed.
 constexpr const char* kReadHead =
-    "SELECT (SELECT coalesce(max(id), 0) FROM messages), "
+    "SELECT (SELECT last_message_id FROM store_head WHERE id = 1), "
     "(SELECT seq FROM audit_chain ORDER BY seq DESC LIMIT 1), "
     "(SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1)";
 constexpr const char* kInsertChainEntry =
@@ -48,7 +48,12 @@ constexpr const char* kInsertChainEntry =
     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 constexpr const char* kInsertEvent =
     "INSERT INTO events (message_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+// The id is store_head.last_message_id + 1 (schema version 5), which the same statement moves
+// on, under the store_head lock: ids grow in commit order, a rolled-back write takes none (the
+// row update goes with it), and an id is never handed out twice — max(id) + 1 handed out the
+// newest record's id again once retention had deleted it.
 constexpr const char* kInsertMessage =
+    "WITH head AS (UPDATE store_head SET last_message_id = $1 WHERE id = 1) "
     "INSERT INTO messages (id, envelope_id, sender_gln, receiver_gln, sender_endpoint, "
     "receiver_endpoint, body, acceptance, receipt_requested, contains_cpr, received_at, state, "
     "attempts, next_attempt_at) "

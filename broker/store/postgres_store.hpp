@@ -63,6 +63,9 @@ class PostgresStore final : public Store {
                                                     TimePoint until) override;
   Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
                               TimePoint until) override;
+  Result<std::vector<std::int64_t>> claim_mailbox(const std::string& endpoint,
+                                                  const std::string& owner, TimePoint now,
+                                                  TimePoint until, int limit) override;
   Result<void> expect_deadline(const Deadline& expected) override;
   Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
 
@@ -151,18 +154,17 @@ class PostgresStore final : public Store {
   bool head_locked_ = false;
   AuditHead audit_head_;   // as of the last released savepoint
   AuditHead op_head_;      // the running operation's copy
-  std::int64_t next_id_ = 1;     // the next message id, as of the last released savepoint
+  // The next message id (store_head.last_message_id + 1), as of the last released savepoint.
+  std::int64_t next_id_ = 1;
   std::int64_t op_next_id_ = 1;  // the running operation's copy
   // Statements atomically() queued to go out with the operation's first one (BEGIN, or the
   // RELEASE of the previous operation's savepoint and SAVEPOINT op). Writer thread only.
   std::vector<std::string> prelude_;
   bool release_pending_ = false;  // a successful operation's savepoint is still open (batch)
   std::mutex read_mu_;
-  // postgres_leases.cpp: one lease operation as one write (see there), and whether the lease
-  // tables are known to exist.
+  // postgres_leases.cpp: one lease operation as one write (see there).
   Result<PgResult> lease_write(const std::string& name, const std::string& sql,
                                const PgParams& params, std::string_view what);
-  bool lease_tables_ = false;
 };
 
 }  // namespace sektorbro

@@ -104,6 +104,24 @@ Result<bool> SqliteStore::hold_singleton(const std::string& name, const std::str
   return lease_table_.hold_singleton(name, owner, now, until);
 }
 
+Result<std::vector<std::int64_t>> SqliteStore::claim_mailbox(const std::string& endpoint,
+                                                             const std::string& owner,
+                                                             TimePoint now, TimePoint until,
+                                                             int limit) {
+  auto stmt = prepare(writer_,
+                      "SELECT id FROM messages INDEXED BY messages_state "
+                      "WHERE state = 'pending' AND receiver_endpoint = ?1 ORDER BY id",
+                      "read a mailbox");
+  if (!stmt) return stmt.error();
+  bind_text(stmt->get(), 1, endpoint);
+  std::vector<std::int64_t> waiting;
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+    waiting.push_back(sqlite3_column_int64(stmt->get(), 0));
+  if (rc != SQLITE_DONE) return lease_error(writer_, "read a mailbox");
+  return lease_table_.claim_mailbox(waiting, owner, now, until, limit);
+}
+
 Result<void> SqliteStore::expect_deadline(const Deadline& expected) {
   auto known = exists(writer_,
                       "SELECT 1 FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",

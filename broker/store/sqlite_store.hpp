@@ -67,6 +67,9 @@ class SqliteStore final : public Store {
                                                     TimePoint until) override;
   Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
                               TimePoint until) override;
+  Result<std::vector<std::int64_t>> claim_mailbox(const std::string& endpoint,
+                                                  const std::string& owner, TimePoint now,
+                                                  TimePoint until, int limit) override;
   Result<void> expect_deadline(const Deadline& expected) override;
   Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
 

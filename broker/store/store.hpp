@@ -364,6 +364,18 @@ class Store {
   // false if another owner holds it at `now` (nothing changes then).
   virtual Result<bool> hold_singleton(const std::string& name, const std::string& owner,
                                       TimePoint now, TimePoint until) = 0;
+  // Mailbox pull (issue 4) with several brokers on one database (issue 11): leases to `owner`
+  // until `until` the pending messages for `endpoint` (their receiver endpoint) that no mailbox
+  // lease holds at `now` — never fetched, or fetched and the lease ended unconfirmed — lowest id
+  // first, at most `limit`, and returns their ids. So one message is handed to one fetcher at a
+  // time across the brokers, and a message fetched but never confirmed is handed out again only
+  // once its lease has ended. Apart from the delivery leases (a broker's dispatcher holds those
+  // of mailbox messages too, and never attempts them); a mailbox lease counts only while its
+  // message is pending.
+  virtual Result<std::vector<std::int64_t>> claim_mailbox(const std::string& endpoint,
+                                                          const std::string& owner,
+                                                          TimePoint now, TimePoint until,
+                                                          int limit) = 0;
   // Preconditions for work two brokers might race on (the kStale style of store_message), to be
   // called first in the job that writes the work's outcome, so nothing is written when stale.
   // kStale unless the stored deadline with expected.key is where `expected` says in its sweep:

@@ -143,6 +143,10 @@ class FaultyStore final : public Store {
                               TimePoint u) override {
     return inner_.hold_singleton(name, o, n, u);
   }
+  Result<std::vector<std::int64_t>> claim_mailbox(const std::string& e, const std::string& o,
+                                                  TimePoint n, TimePoint u, int l) override {
+    return inner_.claim_mailbox(e, o, n, u, l);
+  }
   Result<void> expect_deadline(const Deadline& d) override { return inner_.expect_deadline(d); }
   Result<void> expect_receipt_watch(std::int64_t id, int n) override {
     return inner_.expect_receipt_watch(id, n);

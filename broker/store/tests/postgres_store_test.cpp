@@ -110,6 +110,62 @@ TEST(PostgresStore, AMigrationThatFailsChangesNothing) {
   EXPECT_EQ(messages->text_at(0, 0), "t");  // the tables created before the failure are gone
 }
 
+// Version 4 → 5 (issue 11): the lease tables, which brokers of version 4 created on first use,
+// become a migration and keep their live leases; message ids come from a sequence that starts
+// past every id ever used — the newest message's, and one only the audit chain still names (its
+// record deleted by retention).
+TEST(PostgresStore, Version4IsUpgradedKeepingItsLeasesAndNeverReusingAnId) {
+  const auto db = fresh_postgres_database("upgrade4");
+  ASSERT_FALSE(db.empty());
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(migrate_postgres_to(*c, 4));
+  ASSERT_EQ(*read_postgres_schema_version(*c), 4);
+  // As a version-4 broker left it: two messages (ids 1 and 2), the audit entry of a message 7
+  // whose record retention deleted, and the lease tables as it created them, with a live lease.
+  ASSERT_TRUE(c->exec(R"sql(
+INSERT INTO messages (id, envelope_id, sender_gln, receiver_gln, sender_endpoint,
+  receiver_endpoint, body, acceptance, receipt_requested, contains_cpr, received_at, state,
+  attempts, next_attempt_at)
+VALUES (1, 'E1', 'g1', 'g2', 'jc', 'psyk', 'x', 'y', 0, 0, 1000, 'pending', 0, 1000),
+       (2, 'E2', 'g1', 'g2', 'jc', 'psyk', 'x', 'y', 0, 0, 1000, 'pending', 0, 1000);
+INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash)
+VALUES (1, 900, 'record-deleted', 'broker', 'message 7', '', 'p', 'h');
+CREATE TABLE IF NOT EXISTS delivery_leases (
+  message_id  bigint PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivery_leases_owner ON delivery_leases (owner, lease_until);
+CREATE TABLE IF NOT EXISTS singleton_leases (
+  name        text   PRIMARY KEY,
+  owner       text   NOT NULL,
+  lease_until bigint NOT NULL
+);
+INSERT INTO delivery_leases VALUES (1, 'broker-a', 1790000005000);
+INSERT INTO singleton_leases VALUES ('sweeper', 'broker-a', 1790000005000);
+)sql",
+                      "a version-4 database"));
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*read_postgres_schema_version(*c), postgres_schema_version());
+  EXPECT_GE(postgres_schema_version(), 5);
+  // broker-a's leases survived the upgrade: nobody else may take them before at_ms(5'000).
+  auto claimed = s->claim_deliveries("broker-b", at_ms(4'000), at_ms(9'000), 10);
+  ASSERT_TRUE(claimed) << claimed.error().detail;
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().message_id, 2);
+  EXPECT_FALSE(*s->hold_singleton("sweeper", "broker-b", at_ms(4'000), at_ms(9'000)));
+  EXPECT_TRUE(*s->hold_singleton("sweeper", "broker-b", at_ms(5'000), at_ms(9'000)));
+  // The next id is past 7, the largest the chain names (max(id) + 1 would have been 3).
+  auto stored = accept_message(*s, make_message("E3", {"B3"}));
+  ASSERT_TRUE(stored) << stored.error().detail;
+  EXPECT_EQ(stored->message_id, 8);
+  auto mailbox = s->claim_mailbox("psyk", "broker-b", at_ms(4'000), at_ms(9'000), 10);
+  ASSERT_TRUE(mailbox) << mailbox.error().detail;
+  EXPECT_EQ(*mailbox, (std::vector<std::int64_t>{1, 2, 8}));
+}
+
 // --- connection errors ---
 
 TEST(PostgresStore, ErrorsNameTheServerButNeverThePassword) {

@@ -1398,6 +1398,37 @@ TEST_P(StoreContractTest, ALeasedDeliveryIsNobodyElsesUntilItsLeaseEndsUnrenewed
             std::vector<std::int64_t>{id});
 }
 
+// Mailbox fetches (issue 4) with several brokers on one database (issue 11): one message to one
+// fetcher at a time; unconfirmed it comes back only once the lease has ended.
+TEST_P(StoreContractTest, AMailboxMessageGoesToOneFetcherUntilItsLeaseEnds) {
+  const auto first = store_request("M1");
+  const auto second = store_request("M2");
+  const TimePoint t = at_ms(1'000);
+  const auto until = t + std::chrono::seconds{60};
+  auto a = store_->claim_mailbox("psyk", "broker-a", t, until, 1);
+  ASSERT_TRUE(a) << a.error().detail;
+  EXPECT_EQ(*a, std::vector<std::int64_t>{first}) << "lowest id first, at most the limit";
+  auto b = store_->claim_mailbox("psyk", "broker-b", t, until, 10);
+  ASSERT_TRUE(b) << b.error().detail;
+  EXPECT_EQ(*b, std::vector<std::int64_t>{second}) << "not the one broker-a holds";
+  EXPECT_TRUE(store_->claim_mailbox("psyk", "broker-a", t + std::chrono::seconds{59},
+                                    t + std::chrono::seconds{119}, 10)
+                  ->empty())
+      << "both held, by whoever asks";
+  EXPECT_TRUE(store_->claim_mailbox("jc", "broker-a", t, until, 10)->empty())
+      << "another endpoint's mailbox";
+  // Delivery leases are something else: the dispatcher's lease does not hide a mailbox message.
+  ASSERT_TRUE(store_->lease_delivery(first, "broker-c", t + std::chrono::hours{1}));
+  // broker-b confirms its message; broker-a never confirms: at t+60s its lease has ended.
+  ASSERT_TRUE(store_->update_delivery(second, DeliveryState::kDelivered, 1, t, "",
+                                      event(second, "delivered")));
+  auto again = store_->claim_mailbox("psyk", "broker-b", until, until + std::chrono::seconds{60},
+                                     10);
+  ASSERT_TRUE(again) << again.error().detail;
+  EXPECT_EQ(*again, std::vector<std::int64_t>{first}) << "the delivered one is gone";
+  EXPECT_TRUE(store_->claim_mailbox("psyk", "broker-a", until, until, 0)->empty());
+}
+
 TEST_P(StoreContractTest, ClaimingTakesUnleasedPendingDeliveriesEarliestFirstUpToTheLimit) {
   using lease_test::message_ids;
   const auto first = store_request("L1");
@@ -1633,6 +1664,23 @@ TEST_P(StoreContractTest, DeletingTheRecordRemovesTheMessageEntirely) {
   EXPECT_EQ(store_->delete_record(id, at_ms(901)).error().code, Errc::kNotFound);
   // Ids are not reused.
   EXPECT_GT(store_new(make_message("E2", {"R2"})), newer);
+}
+
+// Issue 11: an id is never handed out again, not even the newest one's after retention deleted
+// its record (PostgreSQL's ids were max(id) + 1 before schema version 5), nor after a restart.
+TEST_P(StoreContractTest, TheNewestRecordsIdIsNotReusedAfterItsDeletion) {
+  store_new(make_message("E1", {"R1"}));
+  const auto newest = store_new(make_message("E2", {"R2"}));
+  retention_test::settle(*store_, newest);
+  ASSERT_TRUE(store_->delete_body(newest, at_ms(500)));
+  ASSERT_TRUE(store_->delete_record(newest, at_ms(900)));
+  const auto next = store_new(make_message("E3", {"R3"}));
+  EXPECT_GT(next, newest);
+  retention_test::settle(*store_, next);
+  ASSERT_TRUE(store_->delete_body(next, at_ms(950)));
+  ASSERT_TRUE(store_->delete_record(next, at_ms(990)));
+  restart();
+  EXPECT_GT(store_new(make_message("E4", {"R4"})), next);
 }
 
 // An SBDH message's recorded envelopes (issue 9) go with its record: the deletion is not
