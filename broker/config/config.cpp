@@ -565,7 +565,7 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
                           {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier",
                            "url", "accepts", "dialect", "client_certificate_fingerprint",
                            "client_certificate_cn", "inbox", "receipt_timeout_seconds",
-                           "sbdh_payload"});
+                           "sbdh_payload", "fhir_format"});
       !r)
     return r.error();
   Endpoint e;
@@ -590,6 +590,17 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
       return config_error(join(path, "sbdh_payload"),
                           "is only for an endpoint whose dialect is \"sbdh\"");
     e.sbdh_payload = *parsed;
+  }
+  if (const json* format = find(v, "fhir_format")) {
+    // Issue 9: a FHIR receiver that wants its deliveries as FHIR JSON.
+    auto text = read_string(*format, join(path, "fhir_format"));
+    if (!text) return text.error();
+    if (*text != "xml" && *text != "json")
+      return config_error(join(path, "fhir_format"), "must be \"xml\" or \"json\"");
+    if (e.dialect != Dialect::kFhir)
+      return config_error(join(path, "fhir_format"),
+                          "is only for an endpoint whose dialect is \"fhir\"");
+    e.fhir_json = *text == "json";
   }
   if (auto r = required_field(v, path, "id", e.id, read_endpoint_id); !r) return r.error();
   if (auto r = required_field(v, path, "kind", e.kind, read_kind); !r) return r.error();

@@ -471,8 +471,11 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
 Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint& receiver,
                                         TimePoint now, const std::string& instance_id,
                                         std::string_view original_fhir_message_id) {
-  if (receiver.dialect == Dialect::kFhir)
-    return encode_outbound_fhir(envelope, now, original_fhir_message_id);
+  if (receiver.dialect == Dialect::kFhir) {
+    auto xml = encode_outbound_fhir(envelope, now, original_fhir_message_id);
+    if (!xml || !receiver.fhir_json) return xml;
+    return adapters::fhir_xml_to_json(*xml);  // "fhir_format": "json"
+  }
   if (receiver.dialect == Dialect::kSbdh && receiver.sbdh_payload != SbdhPayload::kNative)
     return encode_outbound_sbdh(envelope, receiver.sbdh_payload, now, instance_id,
                                 original_fhir_message_id);
@@ -484,7 +487,7 @@ std::string_view delivery_content_type(const Endpoint& receiver) {
     case Dialect::kNative:
       return "application/xml; charset=utf-8";
     case Dialect::kFhir:
-      return "application/fhir+xml";
+      return receiver.fhir_json ? "application/fhir+json" : "application/fhir+xml";
     default:
       return "application/xml";
   }
@@ -521,7 +524,32 @@ std::string_view receipt_exception_type_for(Errc fault) {
 }
 
 std::string accepted_answer(const Inbound& inbound, const std::string& native_acceptance,
-                            TimePoint now, const std::string& instance_id) {
+                            TimePoint now, const std::string& instance_id, const Party& broker) {
+  if (inbound.fhir && inbound.fhir_ack) return {};
+  if (inbound.fhir && inbound.fhir_message) {
+    const adapters::FhirMessage& m = *inbound.fhir_message;
+    auto acceptance = decode_acceptance(native_acceptance);
+    Letter ok;
+    ok.sender = broker;
+    ok.receiver.gln = m.sender.gln;
+    ok.receiver.sor = m.sender.sor;
+    ok.body = PositiveReceipt{};
+    adapters::FhirAckIds ids;
+    ids.bundle_id = adapters::uuid_for_native_id(instance_id);
+    ids.header_id = ids.bundle_id;
+    ids.timestamp = acceptance ? acceptance->accepted_at : now;
+    ids.response_identifier = m.header_id;
+    ids.source_endpoint = "https://sor2.sum.dsdn.dk/#id=" + broker.sor;
+    ids.destination_endpoint = m.source_endpoint.empty()
+                                   ? "https://sor2.sum.dsdn.dk/#id=" + m.sender.sor
+                                   : m.source_endpoint;
+    if (auto ack = adapters::ack_from_native(ok, ids)) {
+      std::string xml = adapters::write_fhir_acknowledgement(*ack);
+      if (!inbound.fhir_json) return xml;
+      if (auto json = adapters::fhir_xml_to_json(xml)) return *json;
+      return xml;
+    }
+  }
   if (inbound.dialect == Dialect::kSbdh && inbound.sbdh) {
     auto ack = adapters::make_receipt_acknowledgement(*inbound.sbdh, {instance_id, now});
     if (ack) return adapters::write_sbdh(*ack);

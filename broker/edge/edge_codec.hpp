@@ -106,12 +106,13 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
 // around the payload its config names (Endpoint::sbdh_payload). `instance_id` names the SBDH
 // envelope; `original_fhir_message_id` is passed to encode_outbound_fhir for a FHIR receiver or
 // a FHIR payload (a receipt for a letter that arrived as FHIR names that letter's own
-// MessageHeader.id).
+// MessageHeader.id). A FHIR receiver with Endpoint::fhir_json gets the FHIR JSON form.
 Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint& receiver,
                                         TimePoint now, const std::string& instance_id,
                                         std::string_view original_fhir_message_id = {});
 
-// The Content-Type a delivery to `receiver` is sent with: application/fhir+xml for FHIR, the
+// The Content-Type a delivery to `receiver` is sent with: application/fhir+xml for FHIR
+// (application/fhir+json for an endpoint with "fhir_format": "json"), the
 // native one (UTF-8) for native, application/xml for OIOXML and SBDH (their declaration names
 // the encoding).
 std::string_view delivery_content_type(const Endpoint& receiver);
@@ -151,9 +152,15 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
 
 // The broker's answer to an accepted document: the native Acceptance for native and OIOXML
 // senders; for SBDH senders the envelope-level ReceiptAcknowledgement (EHMI) — the business
-// receipt comes later from the receiver.
+// receipt comes later from the receiver. For FHIR senders (MedCom: a FHIR message is answered
+// by a FHIR Acknowledgement, never by anything else) a positive Acknowledgement (`ok`) from
+// `broker` (the broker's identity, as on its refusals) to the message's sender, naming its own
+// MessageHeader.id, stamped with the acceptance's time (a resend gets the same answer), its ids
+// from `instance_id`; JSON for a JSON sender. An accepted FHIR Acknowledgement gets an empty
+// answer (MedCom never acknowledges an Acknowledgement).
 std::string accepted_answer(const Inbound& inbound, const std::string& native_acceptance,
-                            TimePoint now, const std::string& instance_id);
+                            TimePoint now, const std::string& instance_id,
+                            const Party& broker = {});
 
 // The broker's refusal in the sender's dialect: the native NegativeReceipt (network level)
 // written as an XCTL01 for OIOXML senders, as an SBDH ReceiptException for SBDH senders whose

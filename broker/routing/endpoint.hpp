@@ -42,6 +42,9 @@ struct Endpoint {
   std::optional<std::chrono::milliseconds> receipt_timeout;
   // dialect sbdh: the payload inside the envelope (what it receives; it may send any).
   SbdhPayload sbdh_payload = SbdhPayload::kNative;
+  // dialect fhir: deliveries as FHIR JSON (application/fhir+json) instead of FHIR XML (issue 9;
+  // config "fhir_format": "json"). It may send either.
+  bool fhir_json = false;
 
   bool pulls_from_mailbox() const { return url == "mailbox:"; }
 };

@@ -252,8 +252,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       }
       // MedCom: a resend gets exactly the first answer (domain.md §3).
       co_return Answer{http::status::accepted,
-                       accepted_answer(in, *acceptance, now, ids_.next()), false, true,
-                       duplicate->original_message_id};
+                       accepted_answer(in, *acceptance, now, ids_.next(), config_.identity),
+                       false, true, duplicate->original_message_id};
     }
 
     auto& accept = std::get<IntakeAccept>(decision);
@@ -293,8 +293,9 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       if (letter.type() == LetterType::kCertificateRequest) requests->push_back(letter);
     stored_(*stored, plan, std::move(requests));
     co_return Answer{http::status::accepted,
-                     accepted_answer(in, plan->message.acceptance, now, ids_.next()), true, false,
-                     *stored};
+                     accepted_answer(in, plan->message.acceptance, now, ids_.next(),
+                                     config_.identity),
+                     true, false, *stored};
   }
   co_return refuse(now, &envelope,
                    make_error(Errc::kStale, "the letters changed while they were being stored; "

@@ -54,6 +54,14 @@ TEST(Config, AnSbdhEndpointNamesThePayloadItWants) {
   ASSERT_TRUE(fhir.ok()) << fhir.error().detail;
   EXPECT_EQ(fhir->endpoints[1].dialect, Dialect::kFhir);
   EXPECT_EQ(fhir->endpoints[1].sbdh_payload, SbdhPayload::kNative);  // the default
+  EXPECT_FALSE(fhir->endpoints[1].fhir_json);                         // FHIR XML by default
+  for (const auto& [text, json_wanted] : {std::pair{"json", true}, std::pair{"xml", false}}) {
+    json f = d;
+    f["endpoints"][1]["fhir_format"] = text;
+    const auto parsed = parse_config(f.dump());
+    ASSERT_TRUE(parsed.ok()) << parsed.error().detail;
+    EXPECT_EQ(parsed->endpoints[1].fhir_json, json_wanted) << text;
+  }
 }
 
 TEST(Config, BaseIsValidAndTakesTheDefaults) {
@@ -341,7 +349,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"endpoint typo", [](json& d) { d["endpoints"][0]["urll"] = "http://x/"; },
        "endpoints[0].urll: unknown key (expected one of id, kind, name, gln, sor, "
        "identifier_code, identifier, url, accepts, dialect, client_certificate_fingerprint, "
-       "client_certificate_cn, inbox, receipt_timeout_seconds, sbdh_payload)"},
+       "client_certificate_cn, inbox, receipt_timeout_seconds, sbdh_payload, fhir_format)"},
       {"unknown dialect", [](json& d) { d["endpoints"][0]["dialect"] = "hl7v2"; },
        "endpoints[0].dialect: must be \"native\", \"oioxml\", \"sbdh\" or \"fhir\""},
       {"unknown sbdh payload",
@@ -353,6 +361,15 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
       {"sbdh payload without sbdh",
        [](json& d) { d["endpoints"][0]["sbdh_payload"] = "fhir"; },
        "endpoints[0].sbdh_payload: is only for an endpoint whose dialect is \"sbdh\""},
+      {"unknown fhir format",
+       [](json& d) {
+         d["endpoints"][0]["dialect"] = "fhir";
+         d["endpoints"][0]["fhir_format"] = "turtle";
+       },
+       "endpoints[0].fhir_format: must be \"xml\" or \"json\""},
+      {"fhir format without fhir",
+       [](json& d) { d["endpoints"][0]["fhir_format"] = "json"; },
+       "endpoints[0].fhir_format: is only for an endpoint whose dialect is \"fhir\""},
       {"inbox that does not exist",
        [](json& d) { d["endpoints"][0]["inbox"] = "/nonexistent/sektorbro-inbox"; },
        "endpoints[0].inbox: must be an existing folder given by an absolute path (got "

@@ -11,9 +11,11 @@
 
 #include "adapters/fhir/fhir_acknowledgement.hpp"
 #include "adapters/fhir/fhir_json.hpp"
+#include "adapters/fhir/fhir_message.hpp"
 #include "adapters/sbdh/sbdh_document.hpp"
 #include "adapters/sbdh/sbdh_native.hpp"
 #include "adapters/sbdh/sbdh_receipts.hpp"
+#include "broker/edge/edge_codec.hpp"
 #include "broker/server/tests/broker_under_test.hpp"
 
 namespace sektorbro::testing {
@@ -208,6 +210,38 @@ TEST(FhirDeliveryTest, ADeliveryToAFhirEndpointIsSentAsFhirXml) {
   EXPECT_NE(sent.body.find("hospital-notification-message"), std::string::npos);
 }
 
+// Issue 9 item 4: a FHIR endpoint with "fhir_format": "json" gets its deliveries as FHIR JSON
+// (application/fhir+json) — the same message as the XML one, every field.
+TEST(FhirDeliveryTest, AFhirEndpointThatWantsJsonGetsFhirJson) {
+  Parties p;
+  BrokerConfig config = test_config(p);
+  endpoint_named(config, "jc")->dialect = Dialect::kFhir;
+  endpoint_named(config, "jc")->fhir_json = true;
+  BrokerUnderTest b(config);
+  const Date discharge{std::chrono::sys_days{std::chrono::year{2025} / 12 / 10}};
+  const Envelope notice =
+      make_discharge_notice(p.psy, p.jc, "ENV-D1", "D1", b.clock.now(), discharge);
+  ASSERT_EQ(b.post(notice).result(), http::status::accepted);
+  ASSERT_TRUE(b.run_until([&] { return b.transport.count() > 0; }));
+  b.settle();
+  const OutboundRequest sent = b.transport.sent().front();
+  EXPECT_EQ(sent.content_type, "application/fhir+json");
+  ASSERT_TRUE(adapters::looks_like_json(sent.body)) << sent.body;
+  EXPECT_EQ(nlohmann::json::parse(sent.body)["resourceType"], "Bundle");
+  auto xml = adapters::fhir_json_to_xml(sent.body);
+  ASSERT_TRUE(xml) << xml.error().detail;
+  auto from_json = adapters::parse_fhir_message(*xml);
+  ASSERT_TRUE(from_json) << from_json.error().detail;
+  auto as_xml = encode_outbound_fhir(notice, b.clock.now());
+  ASSERT_TRUE(as_xml);
+  auto from_xml = adapters::parse_fhir_message(*as_xml);
+  ASSERT_TRUE(from_xml);
+  from_json->timestamp = from_xml->timestamp = {};  // written at the attempt, not here
+  EXPECT_EQ(*from_json, *from_xml);
+  EXPECT_EQ(from_json->event, adapters::kEventHospitalNotification);
+  EXPECT_EQ(from_json->patient.cpr, notice.letters.front().patient->cpr);
+}
+
 // The parties of our FHIR test messages (tests/data/medcom/fhir): the psychiatry department
 // sends, the jobcenter receives.
 struct FhirParties {
@@ -253,6 +287,44 @@ TEST(FhirDeliveryTest, TheAcknowledgementToAFhirSenderNamesItsOwnMessageHeaderId
   EXPECT_EQ(parsed->code, adapters::FhirAckCode::kOk);
   // The sender's own MessageHeader.id, not the UUID the broker would make of F0b9e8d7c6f5a4.
   EXPECT_EQ(parsed->response_identifier, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
+}
+
+// Issue 9 item 3: a FHIR sender's accepted message is answered with MedCom's positive
+// Acknowledgement (ok), not the native Acceptance — in XML for XML, JSON for JSON, the same
+// answer for a resend; an accepted Acknowledgement is not acknowledged.
+TEST(FhirDeliveryTest, AnAcceptedFhirMessageIsAnsweredWithAPositiveAcknowledgement) {
+  const FhirParties f;
+  BrokerUnderTest b(fhir_config(f, Dialect::kNative));
+  const auto answer = b.post(fhir_file("care_communication.xml"));
+  ASSERT_EQ(answer.result(), http::status::accepted) << answer.body();
+  EXPECT_EQ(answer[http::field::content_type], "application/fhir+xml; charset=utf-8");
+  EXPECT_EQ(answer.body().find("Acceptance"), std::string::npos) << answer.body();
+  auto ack = adapters::parse_fhir_acknowledgement(answer.body());
+  ASSERT_TRUE(ack) << ack.error().detail << "\n" << answer.body();
+  EXPECT_EQ(ack->code, adapters::FhirAckCode::kOk);
+  EXPECT_TRUE(ack->issues.empty());
+  EXPECT_EQ(ack->response_identifier, "0b9e8d7c-6f5a-4e3d-8c2b-1a0f9e8d7c6b");
+  EXPECT_EQ(ack->receiver.gln, f.psy.gln);  // to the sender…
+  EXPECT_EQ(ack->receiver.sor, f.psy.sor);
+  EXPECT_EQ(ack->sender.gln, f.broker.gln);  // …from the broker, as its refusals are
+  EXPECT_EQ(ack->sender.sor, f.broker.sor);
+  const auto m = b.message_of(f.psy.gln, "F0b9e8d7c6f5a4");
+  ASSERT_TRUE(m);
+
+  // The resend, as JSON: the same answer (code, original, time), in JSON; nothing new stored.
+  const auto again = b.post_as(fhir_file("care_communication.json"), "application/fhir+json");
+  ASSERT_EQ(again.result(), http::status::accepted) << again.body();
+  EXPECT_EQ(again[http::field::content_type], "application/fhir+json; charset=utf-8");
+  auto xml = adapters::fhir_json_to_xml(again.body());
+  ASSERT_TRUE(xml) << again.body();
+  auto second = adapters::parse_fhir_acknowledgement(*xml);
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_EQ(second->code, adapters::FhirAckCode::kOk);
+  EXPECT_EQ(second->response_identifier, ack->response_identifier);
+  EXPECT_EQ(second->timestamp, ack->timestamp);
+  auto all = b.store->list_messages(MessageFilter{});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 1u);
 }
 
 TEST(FhirDeliveryTest, JsonComesInAsTheSameLetterAndItsRefusalGoesBackInJson) {
