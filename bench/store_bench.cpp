@@ -234,7 +234,21 @@ int main_bench(int argc, char** argv) {
   const LetterTemplate letters(parties, 4096);
   const auto dir = std::filesystem::temp_directory_path() /
                    ("sektorbro-store-bench-" + std::to_string(::getpid()));
-  const auto all = variants();
+  // --only NAME runs one variant; --keep leaves the last store in DIR for a look inside
+  // (sqlite3 DIR/store.db "SELECT name, sum(pgsize) FROM dbstat GROUP BY name").
+  std::string only;
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--only" && i + 1 < argc) only = argv[i + 1];
+    if (std::string(argv[i]) == "--keep") keep = true;
+  }
+  auto all = variants();
+  if (!only.empty())
+    std::erase_if(all, [&](const Variant& v) { return v.name != only; });
+  if (all.empty()) {
+    std::cerr << "no variant named " << only << "\n";
+    return 2;
+  }
   std::map<std::string, std::vector<Figures>> results;
 
   std::cout << "store bench: " << messages << " messages of " << letters.size()
@@ -257,7 +271,10 @@ int main_bench(int argc, char** argv) {
       results[v.name].push_back(*f);
     }
   }
-  std::filesystem::remove_all(dir);
+  if (keep)
+    std::cout << "store kept in " << dir.string() << "\n";
+  else
+    std::filesystem::remove_all(dir);
 
   const auto med = [&](const std::string& name, double Figures::*field) {
     std::vector<double> values;

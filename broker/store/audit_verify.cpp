@@ -11,6 +11,7 @@
 
 #include "broker/core/identifiers.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/body_codec.hpp"
 
 namespace sektorbro {
 namespace {
@@ -130,6 +131,15 @@ std::optional<std::int64_t> apply_binding(std::map<std::int64_t, RowExpectation>
   return std::nullopt;
 }
 
+// The SHA-256 of a row's body as the broker was given it: from schema version 9 on, column 5 says
+// how it is kept (body_codec.hpp). A body that cannot be unpacked hashes to "" (altered).
+std::string body_hash(sqlite3_stmt* row, std::string_view bytes) {
+  if (sqlite3_column_count(row) <= 5 || sqlite3_column_type(row, 5) == SQLITE_NULL)
+    return sha256_hex(bytes);
+  auto body = unpack_body(bytes, sqlite3_column_int(row, 5));
+  return body ? sha256_hex(*body) : std::string();
+}
+
 // Compares every message row with its expectation; the first disagreement, in id order.
 Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& path,
                                                std::map<std::int64_t, RowExpectation>& rows,
@@ -140,7 +150,7 @@ Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& p
   auto body_table = has_column(db, path, "message_bodies", "body");
   if (!body_table) return body_table.error();
   const char* sql = *body_table
-                        ? "SELECT m.id, b.body, m.state, m.receipt, m.body_deleted_at "
+                        ? "SELECT m.id, b.body, m.state, m.receipt, m.body_deleted_at, b.codec "
                           "FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id "
                           "ORDER BY m.id"
                     : *deleted_column
@@ -177,7 +187,7 @@ Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& p
         return row_broken(AuditBreak::kRowAltered, x.body_deleted_seq,
                           name + "'s body was deleted (entry " +
                               std::to_string(x.body_deleted_seq) + ") but the row holds one");
-    } else if (x.body_seq != 0 && (marked_deleted || sha256_hex(bytes) != x.body)) {
+    } else if (x.body_seq != 0 && (marked_deleted || body_hash(raw, bytes) != x.body)) {
       return row_broken(AuditBreak::kRowAltered, x.body_seq,
                         name + "'s body does not match the hash entry " +
                             std::to_string(x.body_seq) + " bound");

@@ -19,6 +19,7 @@
 
 #include "broker/core/identifiers.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/body_codec.hpp"
 
 namespace sektorbro {
 namespace {
@@ -237,14 +238,16 @@ CREATE INDEX citizen_index_message ON citizen_index (message_id);
     // 8 → 9: bodies in a table of their own (issue 8). A message row changes with every
     // delivery step; with the body inline SQLite rewrote the body's overflow pages each time
     // (docs/performance.md). A body row is written once and deleted by retention; the message
-    // row keeps body_deleted_at. DROP COLUMN rewrites the table once.
+    // row keeps body_deleted_at. New bodies are stored compressed (codec 1, body_codec.hpp);
+    // the ones moved here stay as they were (codec 0). DROP COLUMN rewrites the table once.
     R"sql(
 CREATE TABLE message_bodies (
   message_id INTEGER PRIMARY KEY REFERENCES messages (id),
-  body       BLOB    NOT NULL
+  body       BLOB    NOT NULL,
+  codec      INTEGER NOT NULL CHECK (codec IN (0, 1))
 );
-INSERT INTO message_bodies (message_id, body)
-  SELECT id, body FROM messages WHERE body_deleted_at IS NULL ORDER BY id;
+INSERT INTO message_bodies (message_id, body, codec)
+  SELECT id, body, 0 FROM messages WHERE body_deleted_at IS NULL ORDER BY id;
 ALTER TABLE messages DROP COLUMN body;
 )sql",
 };
@@ -328,7 +331,8 @@ enum class Sql {
   "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, "          \
   "coalesce((SELECT b.body FROM message_bodies b WHERE b.message_id = messages.id), x''), " \
   "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
-  "next_attempt_at, last_error, receipt, body_deleted_at"
+  "next_attempt_at, last_error, receipt, body_deleted_at, "                                 \
+  "(SELECT b.codec FROM message_bodies b WHERE b.message_id = messages.id)"
 
 // What retention_from_row() reads: the facts of the retention rule (retention_rule.hpp).
 #define SB_RETENTION_SELECT                                                                     \
@@ -371,7 +375,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "receiver_endpoint, acceptance, receipt_requested, contains_cpr, received_at, state, "
     "attempts, next_attempt_at, last_error, receipt) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?8, ?9, ?10, 'pending', 0, ?10, '', 'none')",
-    "INSERT INTO message_bodies (message_id, body) VALUES (?1, ?2)",
+    "INSERT INTO message_bodies (message_id, body, codec) VALUES (?1, ?2, ?3)",
     "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash, "
     "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
@@ -452,7 +456,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "WHERE instance_identifier = ?1",
     // Retention (issue 11, item 4). A hold covers a message directly or through the citizen
     // index (?1 the message id).
-    "SELECT coalesce(b.body, x''), m.body_deleted_at FROM messages m "
+    "SELECT coalesce(b.body, x''), m.body_deleted_at, coalesce(b.codec, 0) FROM messages m "
     "LEFT JOIN message_bodies b ON b.message_id = m.id WHERE m.id = ?1",
     "SELECT EXISTS (SELECT 1 FROM holds WHERE kind = 'message' AND key = CAST(?1 AS TEXT)) "
     "OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h ON h.kind = 'citizen' "
@@ -928,7 +932,12 @@ Result<MessageRecord> message_from_row(const Query& q) {
   m.receiver_gln = q.text_at(3);
   m.sender_endpoint = q.text_at(4);
   m.receiver_endpoint = q.text_at(5);
-  m.body = q.blob_at(6);
+  if (auto body = unpack_body(q.blob_at(6), q.null_at(17) ? 0 : static_cast<int>(q.int64_at(17)));
+      !body) {
+    return storage_error("store: message " + std::to_string(m.id) + ": " + body.error().detail);
+  } else {
+    m.body = std::move(*body);
+  }
   m.acceptance = q.blob_at(7);
   m.receipt_requested = q.int64_at(8) != 0;
   m.contains_cpr = q.int64_at(9) != 0;
@@ -1387,8 +1396,9 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       id = sqlite3_last_insert_rowid(writer_);
     }
     {
+      const PackedBody packed = pack_body(message.body);
       auto q = s[Sql::kInsertBody];
-      q.bind(1, id).bind_blob(2, message.body);
+      q.bind(1, id).bind_blob(2, packed.bytes).bind(3, static_cast<std::int64_t>(packed.codec));
       if (auto r = q.run("insert body"); !r) return r.error();
     }
     auto stale = [](const std::string& letter_id) {
@@ -1950,7 +1960,11 @@ Result<std::pair<std::string, bool>> read_body(StatementCache& s, std::int64_t m
   if (rc == SQLITE_DONE)
     return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
   if (rc != SQLITE_ROW) return db_error(s.db(), "read body");
-  return std::pair<std::string, bool>(q.blob_at(0), !q.null_at(1));
+  auto body = unpack_body(q.blob_at(0), static_cast<int>(q.int64_at(2)));
+  if (!body)
+    return storage_error("store: message " + std::to_string(message_id) + ": " +
+                         body.error().detail);
+  return std::pair<std::string, bool>(std::move(*body), !q.null_at(1));
 }
 
 std::string hold_subject(HoldKind kind, const std::string& key) {

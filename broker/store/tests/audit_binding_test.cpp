@@ -153,7 +153,7 @@ TEST_F(AuditBindingTest, AnEditedBodyIsRowAlteredAtTheEntryThatBoundIt) {
   const auto b = store_new("E2", "B2");
   close();
   ASSERT_TRUE(verify(path_).ok);
-  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('<Envelope>else</Envelope>' AS BLOB) "
+  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('<Envelope>else</Envelope>' AS BLOB), codec = 0 "
                             "WHERE message_id = " + std::to_string(b)),
             "");
   const auto v = verify(path_);
@@ -209,8 +209,8 @@ TEST_F(AuditBindingTest, RetentionsDeletionsStayVerifiableAndTheirRowsAreChecked
   EXPECT_TRUE(v.ok) << v.explanation;
   EXPECT_EQ(v.rows_checked, 1);  // a's minimal record; b's is gone, as its entry says
   // A body put back after retention deleted it is seen.
-  ASSERT_EQ(exec_sql(path_, "INSERT INTO message_bodies (message_id, body) "
-                            "VALUES (1, CAST('x' AS BLOB))"),
+  ASSERT_EQ(exec_sql(path_, "INSERT INTO message_bodies (message_id, body, codec) "
+                            "VALUES (1, CAST('x' AS BLOB), 0)"),
             "");
   expect_broken(verify(path_), AuditBreak::kRowAltered);
 }
@@ -288,7 +288,7 @@ TEST_F(AuditBindingTest, AChainRecomputedWithoutTheKeyFailsWithTheKey) {
   store_new("E2", "B2");
   close();
   // Edit a row and recompute the whole chain to match it, as one without the key must.
-  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('x' AS BLOB) "
+  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('x' AS BLOB), codec = 0 "
                             "WHERE message_id = 1"),
             "");
   auto chain = read_chain(path_);
