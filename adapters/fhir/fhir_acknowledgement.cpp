@@ -202,6 +202,8 @@ Result<FhirAcknowledgement> parse_fhir_acknowledgement(std::string_view bytes) {
       i.detail_system = value(coding, "system");
       i.detail_code = value(coding, "code");
       i.diagnostics = redact_cpr_like(value(issue, "diagnostics"));
+      // An issue that says none of these says nothing (and could not be written: ele-1).
+      if (i == FhirAckIssue{}) continue;
       a.issues.push_back(std::move(i));
     }
   }
@@ -238,9 +240,11 @@ std::string write_fhir_acknowledgement(const FhirAcknowledgement& a) {
   reference(w, "receiver", "Organization/" + receiver_id);
   w.close();
   reference(w, "sender", "Organization/" + sender_id);
-  w.open("source");
-  primitive(w, "endpoint", a.source_endpoint);
-  w.close();
+  if (!a.source_endpoint.empty()) {  // only with content (FHIR's ele-1)
+    w.open("source");
+    primitive(w, "endpoint", a.source_endpoint);
+    w.close();
+  }
   w.open("response");
   primitive(w, "identifier", a.response_identifier);
   primitive(w, "code", to_string(a.code));
@@ -288,11 +292,11 @@ std::string write_fhir_acknowledgement(const FhirAcknowledgement& a) {
       w.open("issue");
       primitive(w, "severity", i.severity);
       primitive(w, "code", i.code);
-      if (!i.detail_code.empty()) {
+      if (!i.detail_code.empty() || !i.detail_system.empty()) {
         w.open("details");
         w.open("coding");
         if (!i.detail_system.empty()) primitive(w, "system", i.detail_system);
-        primitive(w, "code", i.detail_code);
+        if (!i.detail_code.empty()) primitive(w, "code", i.detail_code);
         w.close();
         w.close();
       }

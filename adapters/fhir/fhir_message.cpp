@@ -277,9 +277,12 @@ std::string write_fhir_message(const FhirMessage& m) {
   reference(w, "receiver", "Organization/" + receiver_id);
   w.close();
   reference(w, "sender", "Organization/" + sender_id);
-  w.open("source");
-  primitive(w, "endpoint", m.source_endpoint);
-  w.close();
+  // An element is written only with content (FHIR's ele-1; fhir_xml_form refuses empty ones).
+  if (!m.source_endpoint.empty()) {
+    w.open("source");
+    primitive(w, "endpoint", m.source_endpoint);
+    w.close();
+  }
   reference(w, "focus", std::string(care ? "Communication/" : "Encounter/") + focus_id);
   close_entry(w);
 
@@ -309,10 +312,13 @@ std::string write_fhir_message(const FhirMessage& m) {
     w.close();
     primitive(w, "priority", m.priority);
     reference(w, "subject", "Patient/" + patient_id);
-    w.open("topic");
-    primitive(w, "text", m.topic);
-    w.close();
+    if (!m.topic.empty()) {
+      w.open("topic");
+      primitive(w, "text", m.topic);
+      w.close();
+    }
     for (const auto& p : m.payloads) {
+      if (p.content_type.empty() && p.url.empty() && p.title.empty() && p.text.empty()) continue;
       w.open("payload");
       if (!p.content_type.empty() || !p.url.empty() || !p.title.empty()) {
         w.open("contentAttachment");
