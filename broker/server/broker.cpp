@@ -7,32 +7,38 @@ namespace sektorbro {
 
 Broker::Broker(asio::io_context& io, const BrokerConfig& config, Store& store,
                GroupCommitWriter& writer, Transport& transport, const Clock& clock,
-               ManualClock* manual_clock)
+               ManualClock* manual_clock, const Clock* lease_clock)
     : io_(io),
       config_(config),
       store_(store),
       writer_(writer),
       clock_(clock),
       manual_clock_(manual_clock),
+      lease_clock_(lease_clock != nullptr   ? *lease_clock
+                   : manual_clock != nullptr ? static_cast<const Clock&>(*manual_clock)
+                                             : real_clock_),
       directory_(config.endpoints),
       calendar_(calendar_for(config.deadlines.policy)),
       ids_(clock),
       intake_(config, directory_, calendar_, store, writer, clock, ids_, metrics_,
               [this](std::int64_t id, std::shared_ptr<const MessagePlan> plan,
-                     std::shared_ptr<const std::vector<Letter>> requests) {
+                     std::shared_ptr<const std::vector<Letter>> requests, TimePoint leased) {
                 std::vector<std::int64_t> receipted;
                 for (const auto& r : plan->receipts) receipted.push_back(r.message_id);
                 dispatcher_.receipted(receipted);
                 const std::string receiver = plan->message.receiver_endpoint;
-                // Leased to this broker in the commit that stored it (Intake; issue 11).
-                const TimePoint leased = dispatcher_.lease_from(plan->message.received_at);
+                // Leased to this broker until `leased` in the commit that stored it (Intake;
+                // issue 11).
                 dispatcher_.remember(id, std::move(plan), std::move(requests));
                 dispatcher_.schedule_leased(id, receiver, clock_.now(), leased);
               }),
       dispatcher_(io, config, directory_, calendar_, store, writer, transport, clock, ids_,
                   intake_, metrics_),
       sweeper_(io, config, directory_, calendar_, store, writer, clock, ids_, dispatcher_,
-               metrics_) {}
+               metrics_) {
+  intake_.set_lease_clock(lease_clock_);
+  dispatcher_.set_lease_clock(lease_clock_);
+}
 
 Result<void> Broker::start() {
   writer_.set_observer([this](std::size_t jobs, double seconds) {

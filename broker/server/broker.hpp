@@ -42,8 +42,12 @@ class Broker {
  public:
   // `manual_clock` is the same object as `clock` when the broker runs on a manual clock (tests
   // only); then, and only then, POST /v1/test/clock/advance exists.
+  // `lease_clock` measures the leases several brokers share (issue 11; lease_rules.hpp): real
+  // time, never the business clock, which the demo runs faster. Default: the manual clock when
+  // there is one (tests move leases with it), otherwise the system's real clock.
   Broker(asio::io_context& io, const BrokerConfig& config, Store& store, GroupCommitWriter& writer,
-         Transport& transport, const Clock& clock, ManualClock* manual_clock = nullptr);
+         Transport& transport, const Clock& clock, ManualClock* manual_clock = nullptr,
+         const Clock* lease_clock = nullptr);
 
   // Loads the deliveries that were pending when the broker last stopped, starts delivery, the
   // deadline sweep and the file-drop inboxes. After this, /v1/health answers ready.
@@ -115,6 +119,8 @@ class Broker {
   GroupCommitWriter& writer_;
   const Clock& clock_;
   ManualClock* manual_clock_;
+  SystemClock real_clock_;
+  const Clock& lease_clock_;  // leases and mailbox leases (issue 11): see the constructor
   Directory directory_;
   WorkingCalendar calendar_;
   BrokerIds ids_;
@@ -134,8 +140,6 @@ class Broker {
   std::set<metrics::LabelValues> without_receipt_series_;
   // File drop: one watcher per endpoint with an inbox.
   std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
-  // Mailbox pull: messages fetched and not yet confirmed, until when.
-  std::unordered_map<std::int64_t, TimePoint> mailbox_leases_;
 };
 
 }  // namespace sektorbro

@@ -1,7 +1,8 @@
 // Mailbox pull (issue 4), for systems that cannot receive calls: messages for an endpoint whose
 // URL is "mailbox:" wait in the store as pending; the endpoint fetches them over HTTPS and
-// confirms each. A fetched message is leased for delivery.mailbox_lease; unconfirmed, it is
-// offered again after that. An endpoint reads only its own mailbox (issue 5).
+// confirms each. A fetched message is leased for delivery.mailbox_lease, in the store, so with
+// several brokers on one database (issue 11) one message goes to one fetcher at a time;
+// unconfirmed, it is offered again after that. An endpoint reads only its own mailbox (issue 5).
 //
 //   GET  /v1/mailbox                       up to `limit` waiting messages, in the endpoint's
 //   dialect POST /v1/mailbox/<message id>/confirm  taken: the message is delivered
@@ -46,46 +47,48 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
       if (n < 1 || n > 100) co_return json_error(http::status::bad_request, "limit: 1 to 100");
       limit = n;
     }
-    MessageFilter filter;
-    filter.state = DeliveryState::kPending;
-    filter.endpoint = endpoint->id;
-    filter.limit = 500;
+    // Several brokers on one database (issue 11): the fetch leases what it hands out in the
+    // store (Store::claim_mailbox), so no other fetch — through this broker or another — gets
+    // the same message until the lease ends; a message never confirmed comes back after that.
+    // The lease is measured on the lease clock (real time), not the business clock.
+    const TimePoint lease_now = dispatcher_.lease_now();
+    const TimePoint lease_end = lease_now + config_.delivery.mailbox_lease;
+    auto claim_job = [mailbox = endpoint->id, node = dispatcher_.node(), lease_now, lease_end,
+                      limit](Store& store) {
+      return store.claim_mailbox(mailbox, node, lease_now, lease_end, limit);
+    };
+    auto claiming = commit<std::vector<std::int64_t>>(writer_, std::move(claim_job));
+    auto claimed = co_await std::move(claiming);
+    if (!claimed) co_return json_error(http::status::service_unavailable, "store unavailable");
     nlohmann::json items = nlohmann::json::array();
-    while (static_cast<int>(items.size()) < limit) {
-      auto page = store_.list_messages(filter);
-      if (!page) co_return json_error(http::status::service_unavailable, "store unavailable");
-      for (const auto& m : *page) {
-        if (static_cast<int>(items.size()) >= limit) break;
-        if (m.receiver_endpoint != endpoint->id) continue;
-        const auto lease = mailbox_leases_.find(m.id);
-        if (lease != mailbox_leases_.end() && lease->second > now) continue;
-        std::string sbdh_instance;
-        auto body = dispatcher_.outbound_body(m.body, *endpoint, now, {}, &sbdh_instance);
-        if (!body) continue;
-        if (endpoint->dialect == Dialect::kSbdh) {
-          // EHMI (issue 9): as for a pushed delivery, the envelope handed out is recorded first,
-          // so that its envelope-level receipt finds the message it carried.
-          const std::int64_t message_id = m.id;
-          auto job = [message_id, sbdh_instance, now](Store& store) {
-            return store.record_sent_envelope(sbdh_instance, message_id, now);
-          };
-          auto committing = commit<void>(writer_, std::move(job));
-          if (auto recorded = co_await std::move(committing); !recorded) {
-            co_return json_error(http::status::service_unavailable, "store unavailable");
-          }
+    for (const std::int64_t id : *claimed) {
+      auto loaded = store_.get_message(id);
+      if (!loaded) co_return json_error(http::status::service_unavailable, "store unavailable");
+      if (!*loaded || (*loaded)->state != DeliveryState::kPending) continue;  // confirmed since
+      const MessageRecord& m = **loaded;
+      std::string sbdh_instance;
+      auto body = dispatcher_.outbound_body(m.body, *endpoint, now, {}, &sbdh_instance);
+      if (!body) continue;  // kept leased: offered again when the lease ends
+      if (endpoint->dialect == Dialect::kSbdh) {
+        // EHMI (issue 9): as for a pushed delivery, the envelope handed out is recorded first,
+        // so that its envelope-level receipt finds the message it carried.
+        const std::int64_t message_id = m.id;
+        auto job = [message_id, sbdh_instance, now](Store& store) {
+          return store.record_sent_envelope(sbdh_instance, message_id, now);
+        };
+        auto committing = commit<void>(writer_, std::move(job));
+        if (auto recorded = co_await std::move(committing); !recorded) {
+          co_return json_error(http::status::service_unavailable, "store unavailable");
         }
-        mailbox_leases_[m.id] = now + config_.delivery.mailbox_lease;
-        items.push_back({{"message_id", m.id},
-                         {"letters",
-                          [&] {
-                            nlohmann::json ids = nlohmann::json::array();
-                            for (const auto& l : m.letters) ids.push_back(l.letter_id);
-                            return ids;
-                          }()},
-                         {"body", *body}});
       }
-      if (static_cast<int>(page->size()) < filter.limit) break;
-      filter.after_id = page->back().id;
+      items.push_back({{"message_id", m.id},
+                       {"letters",
+                        [&] {
+                          nlohmann::json ids = nlohmann::json::array();
+                          for (const auto& l : m.letters) ids.push_back(l.letter_id);
+                          return ids;
+                        }()},
+                       {"body", *body}});
     }
     co_return json_response(
         http::status::ok,
@@ -125,7 +128,6 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     auto committing = commit<void>(writer_, std::move(store_job));
     auto written = co_await std::move(committing);
     if (!written) co_return json_error(http::status::service_unavailable, "store unavailable");
-    mailbox_leases_.erase(id);
     if (watch) dispatcher_.watch_receipt(id, message.receiver_endpoint, now);
     log_info("#" + std::to_string(id) + " delivered: fetched and confirmed by " + endpoint->id);
     co_return json_response(http::status::ok, {{"confirmed", id}});

@@ -514,7 +514,7 @@ asio::awaitable<HttpResponse> Broker::requeue(const std::string& sender_gln,
   const TimePoint now = clock_.now();
   auto who = std::make_shared<const std::string>(actor);
   auto node = std::make_shared<const std::string>(dispatcher_.node());
-  const TimePoint leased = dispatcher_.lease_from(now);
+  const TimePoint leased = dispatcher_.lease_end();
   auto store_job = [id, now, who, node, leased](Store& store) -> Result<void> {
     auto requeued = store.requeue(id, now);
     if (!requeued) return requeued;

@@ -59,9 +59,11 @@ asio::awaitable<void> DeadlineSweeper::sweep() {
   {
     auto node = std::make_shared<const std::string>(dispatcher_.node());
     const Duration lease = config_.cluster.lease;
-    const TimePoint until = now + lease + std::min(config_.deadlines.sweep_interval, lease);
-    auto hold_job = [node, now, until](Store& store) {
-      return store.hold_singleton("sweeper", *node, now, until);
+    // On the lease clock, as every lease (issue 11), not the business clock of `now`.
+    const TimePoint lease_now = dispatcher_.lease_now();
+    const TimePoint until = lease_now + lease + std::min(config_.deadlines.sweep_interval, lease);
+    auto hold_job = [node, lease_now, until](Store& store) {
+      return store.hold_singleton("sweeper", *node, lease_now, until);
     };
     auto holding = commit<bool>(writer_, std::move(hold_job));
     auto held = co_await std::move(holding);
@@ -148,7 +150,7 @@ asio::awaitable<bool> DeadlineSweeper::act_on(Deadline deadline, TimePoint now) 
   auto shared_letters = std::make_shared<const std::vector<MessagePlan>>(std::move(letters));
   auto read_as = std::make_shared<const Deadline>(deadline);
   auto node = std::make_shared<const std::string>(dispatcher_.node());
-  const TimePoint until = dispatcher_.lease_from(now);
+  const TimePoint until = dispatcher_.lease_end();
   auto store_job = [shared_deadline, shared_events, shared_letters, request_id, read_as, node,
                     until](Store& store) -> Result<std::vector<std::int64_t>> {
     // Still as this sweep read it: else another broker's sweep took this step (issue 11).

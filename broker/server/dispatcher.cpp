@@ -126,10 +126,11 @@ void Dispatcher::renew_and_claim() {
 
 void Dispatcher::arm_lease_timer() {
   if (stopping_) return;
-  lease_timer_.expires_after(clock_.real_delay(renew_interval(config_.cluster.lease)));
+  lease_timer_.expires_after((lease_clock_ != nullptr ? *lease_clock_ : clock_)
+                                 .real_delay(renew_interval(config_.cluster.lease)));
   lease_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
-    if (renew_due(clock_.now(), last_lease_pass_, config_.cluster.lease)) renew_and_claim();
+    if (renew_due(lease_now(), last_lease_pass_, config_.cluster.lease)) renew_and_claim();
     arm_lease_timer();
   });
 }
@@ -139,7 +140,7 @@ asio::awaitable<void> Dispatcher::lease_pass() {
     std::size_t& busy;
     ~Settled() { --busy; }
   } settled{busy_};
-  const TimePoint now = clock_.now();
+  const TimePoint now = lease_now();
   const TimePoint until = lease_from(now);
   // Also when the pass fails: the next one is due a renewal interval later, not at every pump.
   last_lease_pass_ = now;
@@ -208,7 +209,7 @@ double Dispatcher::random01() {
 void Dispatcher::pump() {
   if (stopping_) return;
   const TimePoint now = clock_.now();
-  if (!lease_pass_running_ && renew_due(now, last_lease_pass_, config_.cluster.lease))
+  if (!lease_pass_running_ && renew_due(lease_now(), last_lease_pass_, config_.cluster.lease))
     renew_and_claim();
   for (const auto& due : queue_.take_due(now))
     asio::co_spawn(io_, attempt(due.message_id), LogExceptions{});
@@ -329,7 +330,7 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   // Only under a lease that outlasts the attempt (issue 11, item 2): another broker may hold it,
   // or ours is about to end. Forgotten here, the next lease pass hands it back if it is ours or
   // nobody's.
-  if (!leases_.allows(message_id, clock_.now(), config_.delivery.timeout)) {
+  if (!leases_.allows(message_id, lease_now(), config_.delivery.timeout)) {
     leases_.forget(message_id);
     if (const auto f = fresh_.find(message_id); f != fresh_.end()) {
       fresh_bytes_ -= f->second.plan->message.body.size();
@@ -551,7 +552,7 @@ asio::awaitable<void> Dispatcher::relay_refusal(const MessageRecord& original,
                     "negative receipt " + receipt.id + " written by the broker: " + reason}});
   auto shared_plan = std::make_shared<const MessagePlan>(std::move(plan));
   auto node = std::make_shared<const std::string>(node_);
-  const TimePoint until = lease_from(now);
+  const TimePoint until = lease_end();
   auto store_job = [shared_plan, node, until](Store& store) -> Result<std::int64_t> {
     auto id = store.store_message(*shared_plan);
     if (!id) return id;

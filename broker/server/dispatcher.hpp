@@ -60,6 +60,11 @@ class Dispatcher {
   // This broker's name in the leases (cluster.node) and the end of a lease granted at `now`.
   const std::string& node() const { return node_; }
   TimePoint lease_from(TimePoint now) const { return lease_until(now, config_.cluster.lease); }
+  // Leases are measured on the lease clock (issue 11): real time, not the business clock (the
+  // Broker sets it; unset, the business clock). Now on it, and the end of a lease granted now.
+  void set_lease_clock(const Clock& lease_clock) { lease_clock_ = &lease_clock; }
+  TimePoint lease_now() const { return (lease_clock_ != nullptr ? *lease_clock_ : clock_).now(); }
+  TimePoint lease_end() const { return lease_from(lease_now()); }
   // Renews the leases held and takes over deliveries nobody holds, in one commit, then queues
   // what it took (also what the lease timer runs every lease/3). One pass at a time; asked for
   // while one runs, another follows it.
@@ -154,7 +159,8 @@ class Dispatcher {
   std::string node_;
   LeaseBook leases_;
   asio::steady_timer lease_timer_;
-  TimePoint last_lease_pass_{};  // when the last pass began (on the broker's clock)
+  TimePoint last_lease_pass_{};  // when the last pass began (on the lease clock)
+  const Clock* lease_clock_ = nullptr;
   bool lease_pass_running_ = false;
   bool lease_pass_again_ = false;
   bool resumed_logged_ = false;

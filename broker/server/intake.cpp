@@ -267,7 +267,9 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     // The message starts leased to this broker (issue 11, item 2), in the same commit, so its
     // first attempt needs no other round trip; Broker's stored callback grants the same lease.
     auto node = std::make_shared<const std::string>(node_);
-    const TimePoint lease_end = lease_until(plan->message.received_at, config_.cluster.lease);
+    const TimePoint lease_end =
+        lease_until((lease_clock_ != nullptr ? *lease_clock_ : clock_).now(),
+                    config_.cluster.lease);
     auto job = [plan, node, lease_end](Store& store) -> Result<std::int64_t> {
       auto id = store.store_message(*plan);
       if (!id) return id;
@@ -291,7 +293,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     auto requests = std::make_shared<std::vector<Letter>>();
     for (const Letter& letter : envelope.letters)
       if (letter.type() == LetterType::kCertificateRequest) requests->push_back(letter);
-    stored_(*stored, plan, std::move(requests));
+    stored_(*stored, plan, std::move(requests), lease_end);
     co_return Answer{http::status::accepted,
                      accepted_answer(in, plan->message.acceptance, now, ids_.next(),
                                      config_.identity),

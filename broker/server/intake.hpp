@@ -42,9 +42,12 @@ class Intake {
   // A message was stored as `plan` says: deliver it (plan->message.receiver_endpoint); the
   // messages in plan->receipts got their receipt. `requests` are its CertificateRequest letters,
   // whose deadlines open when it is delivered.
+  // `lease_end`: the end of the delivery lease the same commit took for this broker (issue 11),
+  // on the lease clock (set_lease_clock).
   using StoredFn =
       std::function<void(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
-                         std::shared_ptr<const std::vector<Letter>> requests)>;
+                         std::shared_ptr<const std::vector<Letter>> requests,
+                         TimePoint lease_end)>;
 
   Intake(const BrokerConfig& config, const Directory& directory, const WorkingCalendar& calendar,
          Store& store, GroupCommitWriter& writer, const Clock& clock, BrokerIds& ids,
@@ -73,6 +76,12 @@ class Intake {
   BrokerIds& ids_;
   metrics::BrokerMetrics& metrics_;
   StoredFn stored_;
+  // Leases are measured on this clock, not the business clock (issue 11: the demo's accelerated
+  // clock ended a broker's own leases under it). The broker sets it; unset, the business clock.
+  const Clock* lease_clock_ = nullptr;
+
+ public:
+  void set_lease_clock(const Clock& lease_clock) { lease_clock_ = &lease_clock; }
   const CitizenKeyer* citizen_keyer_ = nullptr;
   std::string node_ = cluster_node(config_.cluster);  // this broker in the leases (issue 11)
 };

@@ -41,12 +41,14 @@ BrokerUnderTest::BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStor
     : BrokerUnderTest(std::move(config), std::move(shared), nullptr) {}
 
 BrokerUnderTest::BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> shared,
-                                 std::shared_ptr<GroupCommitWriter> writer)
+                                 std::shared_ptr<GroupCommitWriter> writer,
+                                 const Clock* lease_clock)
     : clock(from_millis(1'764'576'000'000)),  // Monday 2025-12-01 08:00 UTC
       store(shared ? std::move(shared) : std::make_shared<MemoryStore>()),
       config_(std::move(config)) {
   writer_ = writer ? std::move(writer) : std::make_shared<GroupCommitWriter>(*store, 64);
-  broker_ = std::make_unique<Broker>(io_, config_, *store, *writer_, transport, clock, &clock);
+  broker_ = std::make_unique<Broker>(io_, config_, *store, *writer_, transport, clock, &clock,
+                                     lease_clock);
   auto started = broker_->start();
   EXPECT_TRUE(started) << (started ? "" : started.error().detail);
 }

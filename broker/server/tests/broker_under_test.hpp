@@ -66,8 +66,10 @@ class BrokerUnderTest {
   explicit BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> store = {});
   // Several brokers on one store (issue 11, item 2): they share its one writer, as brokers on
   // one PostgreSQL share the database's serialised commits; each has its own clock and transport.
+  // `lease_clock`: the clock leases are measured on (Broker's constructor); by default this
+  // broker's manual clock.
   BrokerUnderTest(BrokerConfig config, std::shared_ptr<MemoryStore> store,
-                  std::shared_ptr<GroupCommitWriter> writer);
+                  std::shared_ptr<GroupCommitWriter> writer, const Clock* lease_clock = nullptr);
   ~BrokerUnderTest();
 
   // POST /v1/messages on the plain loopback listener, answered once committed.

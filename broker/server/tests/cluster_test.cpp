@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "broker/server/tests/broker_under_test.hpp"
@@ -173,6 +174,126 @@ TEST_F(ClusterTest, OnlyTheSweeperLeaseHolderSweepsAndAnotherTakesOverWhenItEnds
   EXPECT_EQ(steps(), 2);
   b->advance(Duration{0});
   EXPECT_EQ(steps(), 2) << "a second sweep takes no step twice";
+}
+
+// Mailbox fetches (issue 11): the lease a fetch takes is in the store, so a message fetched
+// through one broker is not handed out by another until the lease ends unconfirmed.
+class ClusterMailboxTest : public ClusterTest {
+ protected:
+  static BrokerConfig mailbox_config(BrokerConfig c) {
+    c.endpoints[1].url = "mailbox:";  // psy pulls
+    c.delivery.mailbox_lease = std::chrono::seconds{60};
+    return c;
+  }
+  void SetUp() override {
+    // Replaces the fixture's brokers with two whose psy endpoint pulls.
+    a->broker().stop();
+    b->broker().stop();
+    a->settle();
+    b->settle();
+    b.reset();
+    a.reset();
+    a = std::make_unique<BrokerUnderTest>(mailbox_config(config_for("node-a")), store);
+    b = std::make_unique<BrokerUnderTest>(mailbox_config(config_for("node-b")), store,
+                                          a->writer());
+  }
+  // The letter ids a mailbox fetch through broker `x` handed out.
+  static std::set<std::string> fetch(BrokerUnderTest& x, int limit = 20) {
+    const auto r = x.get("/v1/mailbox?endpoint=psy&limit=" + std::to_string(limit));
+    EXPECT_EQ(r.result(), http::status::ok) << r.body();
+    const auto answer = nlohmann::json::parse(r.body());
+    std::set<std::string> out;
+    for (const auto& m : answer.at("messages"))
+      for (const auto& l : m.at("letters")) out.insert(l.get<std::string>());
+    return out;
+  }
+};
+
+TEST_F(ClusterMailboxTest, AMessageGoesToOneFetcherAcrossBrokersUntilItsLeaseEnds) {
+  const TimePoint t0 = a->clock.now();
+  ASSERT_EQ(a->post(request("MB1", t0)).result(), http::status::accepted);
+  ASSERT_EQ(b->post(request("MB2", t0)).result(), http::status::accepted);
+  a->settle();
+  b->settle();
+  EXPECT_EQ(fetch(*a, 1), std::set<std::string>{"MB1"});
+  EXPECT_EQ(fetch(*b), std::set<std::string>{"MB2"}) << "MB1 is leased to the fetch through a";
+  EXPECT_TRUE(fetch(*a).empty());
+  EXPECT_TRUE(fetch(*b).empty());
+  advance_both(seconds{59});
+  EXPECT_TRUE(fetch(*b).empty()) << "both leases hold until 60 s";
+  // Neither was confirmed: at 60 s both are offered again, once.
+  advance_both(seconds{1});
+  EXPECT_EQ(fetch(*b), (std::set<std::string>{"MB1", "MB2"}));
+  EXPECT_TRUE(fetch(*a).empty());
+  const auto mb1 = a->message_of(jc.gln, "MB1");
+  ASSERT_TRUE(mb1);
+  EXPECT_EQ(a->send(http::verb::post,
+                    "/v1/mailbox/" + std::to_string(mb1->id) + "/confirm?endpoint=psy")
+                .result(),
+            http::status::ok);
+  advance_both(seconds{60});
+  EXPECT_EQ(fetch(*a), std::set<std::string>{"MB2"}) << "the confirmed one is delivered";
+  EXPECT_EQ(a->message_of(jc.gln, "MB1")->state, DeliveryState::kDelivered);
+}
+
+// Issue 11: leases are measured on the lease clock (real time), not the business clock. Here
+// the business clocks race a day ahead (as the demo's accelerated clock does) while the lease
+// clock stands still: node-a's leases still hold, and node-b takes nothing over until the lease
+// clock passes their end.
+class LeaseClockTest : public ::testing::Test, protected Parties {
+ protected:
+  BrokerConfig config_for(const std::string& node) {
+    BrokerConfig c = test_config(*this);
+    c.cluster.node = node;
+    c.delivery.retry.max_attempts = 0;  // retry until max_age: the messages stay pending
+    c.delivery.retry.max_age = std::chrono::hours{24 * 30};
+    return c;
+  }
+  ManualClock lease_clock{from_millis(1'764'576'000'000)};  // the hosts' real time
+  std::shared_ptr<MemoryStore> store = std::make_shared<MemoryStore>();
+  std::unique_ptr<BrokerUnderTest> a =
+      std::make_unique<BrokerUnderTest>(config_for("node-a"), store, nullptr, &lease_clock);
+  std::unique_ptr<BrokerUnderTest> b = std::make_unique<BrokerUnderTest>(
+      config_for("node-b"), store, a->writer(), &lease_clock);
+  ~LeaseClockTest() override {
+    a->broker().stop();
+    b->broker().stop();
+    a->settle();
+    b->settle();
+    b.reset();
+    a.reset();
+  }
+};
+
+TEST_F(LeaseClockTest, ABusinessClockRacingAheadEndsNoLease) {
+  a->transport.answer_with(down);
+  b->transport.answer_with(down);
+  ASSERT_EQ(a->post(make_certificate_request(jc, psy, "ENV-L1", "REQL1", a->clock.now()))
+                .result(),
+            http::status::accepted);
+  ASSERT_TRUE(a->run_until([&] { return a->transport.count() == 1; }));
+  a->settle();
+  // A day of business time passes on node-b, hour by hour, while no real time passes (the
+  // demo's accelerated clock between two of node-a's renewals): on the business clock node-a's
+  // lease (30 s) would long have ended.
+  for (int hour = 0; hour < 24; ++hour) b->advance(std::chrono::hours{1});
+  EXPECT_EQ(b->transport.count(), 0u) << "node-a's lease holds on the lease clock";
+  a->advance(std::chrono::hours{24});
+  EXPECT_GT(a->transport.count(), 1u) << "node-a kept retrying its own delivery";
+  const auto m = a->message_of(jc.gln, "REQL1");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->state, DeliveryState::kPending);
+  // node-a dies; once the lease clock passes its lease (30 s), node-b takes it over.
+  const std::size_t by_a = a->transport.count();
+  lease_clock.advance(std::chrono::seconds{31});
+  b->transport.answer_with({});
+  b->advance(std::chrono::minutes{11});  // past node-a's next retry (backoff at most 10 min)
+  ASSERT_TRUE(b->run_until([&] {
+    const auto now = b->message_of(jc.gln, "REQL1");
+    return now && now->state == DeliveryState::kDelivered;
+  }));
+  EXPECT_EQ(b->transport.count(), 1u);
+  EXPECT_EQ(a->transport.count(), by_a);
 }
 
 }  // namespace
