@@ -55,7 +55,7 @@ struct BrokerMetrics {
   // Waiting for (re)delivery and in flight, per receiving endpoint; set at scrape time.
   GaugeFamily& deliveries_waiting;
   GaugeFamily& deliveries_in_flight;
-  // Open and overdue replies per owing unit and form; set at scrape time (or by the sweep).
+  // Open and overdue replies per owing unit and form; set at scrape time from the store's count.
   GaugeFamily& deadlines_open;
   GaugeFamily& deadlines_overdue;
   // Messages currently dead-lettered; set at scrape time.
@@ -63,6 +63,9 @@ struct BrokerMetrics {
   // Delivered messages whose receipt never came after the last resend, still without one:
   // {endpoint} = receiver; set at scrape time (issue 10).
   GaugeFamily& messages_without_receipt;
+  // The four gauges above are counted in the store off the io thread every 10 s and served
+  // from that count (broker/server/operator_counts_cache.hpp); this says how old it is.
+  GaugeFamily& store_counts_age;
   // 1 when the broker answers ready, else 0.
   GaugeFamily& ready;
   // Always 1, {version}: the build.

@@ -67,6 +67,7 @@ Result<void> Broker::start() {
     inboxes_.push_back(std::move(*watcher));
   }
   sweeper_.start();
+  counts_.start();  // the store-counted gauges: first count now, then every 10 s
   // The citizen index (issue 10): without its key no index is written and the CPR search says
   // it is not configured.
   if (!config_.privacy.cpr_index_key_file.empty()) {
@@ -74,6 +75,8 @@ Result<void> Broker::start() {
     if (!keyer) return keyer.error();
     citizen_keyer_.emplace(std::move(*keyer));
     intake_.set_citizen_keyer(&*citizen_keyer_);
+    dispatcher_.set_citizen_keyer(&*citizen_keyer_);  // the broker's own letters too
+    sweeper_.set_citizen_keyer(&*citizen_keyer_);
     log_info("citizen index: on (key from privacy.cpr_index_key_file)");
   }
   if (!config_.console_assets.empty()) {
@@ -103,6 +106,7 @@ void Broker::stop() {
   for (auto& inbox : inboxes_) inbox->stop();
   dispatcher_.stop();
   sweeper_.stop();
+  counts_.stop();
 }
 
 }  // namespace sektorbro

@@ -33,6 +33,7 @@
 #include "broker/server/deadline_sweeper.hpp"
 #include "broker/server/dispatcher.hpp"
 #include "broker/server/intake.hpp"
+#include "broker/server/operator_counts_cache.hpp"
 #include "broker/store/group_commit_writer.hpp"
 #include "broker/store/store.hpp"
 
@@ -87,8 +88,10 @@ class Broker {
   // GET /v1/health/live and /v1/health/ready (issue 10): see broker_operators.cpp.
   HttpResponse health_live();
   asio::awaitable<HttpResponse> health_ready();
-  HttpResponse metrics_page();  // GET /metrics: scrape-time gauges set, then the page
-  void set_scrape_gauges();     // the gauges counted in the store (Store::operator_counts)
+  // GET /metrics: the gauges set, then the page. The store-counted ones come from counts_'s
+  // last count (awaited only when it is too old), never from a count on the io thread.
+  asio::awaitable<HttpResponse> metrics_page();
+  void set_scrape_gauges(const OperatorCountsCache::Snapshot& counted);
   // POST /v1/messages/search-by-cpr (acting operators; audited, the CPR never recorded).
   asio::awaitable<HttpResponse> search_by_cpr(const HttpRequest& request, const std::string& actor);
   // Legal holds (issue 11, item 4; broker_holds.cpp).
@@ -138,6 +141,8 @@ class Broker {
   // Gauge series set at an earlier scrape, so that one whose count fell to none shows 0.
   std::set<metrics::LabelValues> deadline_series_;
   std::set<metrics::LabelValues> without_receipt_series_;
+  // The store-counted gauges, recounted off the io thread (issue 10; operator_counts_cache.hpp).
+  OperatorCountsCache counts_{io_, store_, clock_};
   // File drop: one watcher per endpoint with an inbox.
   std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
 };

@@ -38,6 +38,17 @@ Envelope broker_envelope(const Party& identity, const Party& to, LetterBody body
   return envelope;
 }
 
+std::vector<std::string> citizen_keys_of_stored(const CitizenKeyer* keyer,
+                                                std::string_view stored_body) {
+  if (keyer == nullptr || stored_body.empty()) return {};
+  auto envelope = decode_envelope(stored_body);
+  if (!envelope) return {};
+  std::vector<std::string> cprs;
+  for (const Letter& letter : envelope->letters)
+    if (letter.patient) cprs.push_back(letter.patient->cpr);
+  return keyer->keys_of(cprs);
+}
+
 MessagePlan broker_message_plan(const Envelope& envelope, const Party& identity,
                                 const Endpoint& to, TimePoint now, const std::string& why) {
   MessagePlan plan;

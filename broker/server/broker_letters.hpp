@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "broker/console/citizen_key.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/message/message.hpp"
 #include "broker/routing/endpoint.hpp"
@@ -36,5 +37,13 @@ Envelope broker_envelope(const Party& identity, const Party& to, LetterBody body
 // duplicate rule applies; "received" records that the broker wrote it.
 MessagePlan broker_message_plan(const Envelope& envelope, const Party& identity,
                                 const Endpoint& to, TimePoint now, const std::string& why);
+
+// The citizen index's keys (issue 10) for a letter the broker writes about a stored message — a
+// reminder about a request, a negative receipt relayed for a message: the keys of that
+// message's patients, read from its stored body (the broker's letters name no patient, yet they
+// are about one, and an acting operator's CPR search must find them). Empty without a keyer, or
+// when the body is gone (retention) or cannot be read.
+std::vector<std::string> citizen_keys_of_stored(const CitizenKeyer* keyer,
+                                                std::string_view stored_body);
 
 }  // namespace sektorbro

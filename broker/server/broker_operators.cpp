@@ -136,7 +136,8 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       if (!config_.metrics.unauthenticated && caller.op == nullptr &&
           (!config_.operators.empty() || !caller.plain_loopback))
         co_return json_error(http::status::unauthorized, "operator credentials required");
-      co_return metrics_page();
+      auto page = metrics_page();
+      co_return co_await std::move(page);
     }
     // The API's description (docs/openapi.yaml, embedded at build time) holds no data.
     if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "openapi.yaml" &&
@@ -281,13 +282,16 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
   co_return json_error(http::status::not_found, "no such resource");
 }
 
-HttpResponse Broker::metrics_page() {
+asio::awaitable<HttpResponse> Broker::metrics_page() {
+  auto counting = counts_.current();  // the last count, or a new one awaited off this thread
+  const std::shared_ptr<const OperatorCountsCache::Snapshot> counted =
+      co_await std::move(counting);
   metrics_.ready.get().set(ready_ && !draining_ ? 1 : 0);
   dispatcher_.report_load();
-  set_scrape_gauges();
+  set_scrape_gauges(*counted);
   metrics_.build_info.with({std::string(kVersion)}).set(1);
-  return make_response(http::status::ok, metrics_registry_.exposition(),
-                       std::string(metrics::kExpositionContentType));
+  co_return make_response(http::status::ok, metrics_registry_.exposition(),
+                          std::string(metrics::kExpositionContentType));
 }
 
 HttpResponse Broker::health() {
@@ -340,14 +344,14 @@ asio::awaitable<HttpResponse> Broker::health_ready() {
                           j);
 }
 
-// The gauges counted in the store at scrape time (issue 10). A series seen at an earlier scrape
-// whose group is gone now shows 0, not its last value.
-void Broker::set_scrape_gauges() {
-  auto counts = store_.operator_counts(clock_.now());
-  if (!counts) {
-    log_warn("metrics: the store's counts are unavailable: " + counts.error().detail);
-    return;
-  }
+// The gauges counted in the store (issue 10), from its last count (OperatorCountsCache: at most
+// 2 x 10 s old on the broker's clock). A series seen at an earlier scrape whose group is gone
+// now shows 0, not its last value.
+void Broker::set_scrape_gauges(const OperatorCountsCache::Snapshot& counted) {
+  if (!counted.error.empty()) return;  // logged by the cache; the gauges keep their last values
+  metrics_.store_counts_age.get().set(
+      std::chrono::duration<double>(clock_.now() - counted.counted_at).count());
+  const OperatorCounts* counts = &counted.counts;
   std::set<metrics::LabelValues> deadline_series;
   for (const DeadlineCount& c : counts->deadlines) {
     metrics::LabelValues labels{c.unit, c.form.empty() ? std::string("mentor-response") : c.form};

@@ -133,6 +133,11 @@ asio::awaitable<bool> DeadlineSweeper::act_on(Deadline deadline, TimePoint now) 
       metrics_.reminders_sent.with({owing->id, form}).inc();
       letters.push_back(broker_message_plan(envelope, config_.identity, *owing, now,
                                             "reminder for letter " + deadline.key.letter_id));
+      // The citizen index (issue 10): the reminder is about the request's patient.
+      if (citizen_keyer_ != nullptr && request_id != 0)
+        if (auto request = store_.get_message(request_id); request && *request)
+          letters.back().message.citizen_keys =
+              citizen_keys_of_stored(citizen_keyer_, (*request)->body);
     } else {
       detail += ": no letter sent (the endpoint does not take Reminder letters)";
     }

@@ -31,6 +31,9 @@ class DeadlineSweeper {
   void stop();
   // One sweep now (also what the timer runs). A sweep already running makes this a no-op.
   asio::awaitable<void> sweep();
+  // The citizen index's key (issue 10): reminders are keyed by the request's patients. Unset:
+  // no keys.
+  void set_citizen_keyer(const CitizenKeyer* keyer) { citizen_keyer_ = keyer; }
 
  private:
   void arm();
@@ -49,6 +52,7 @@ class DeadlineSweeper {
   asio::steady_timer timer_;
   bool sweeping_ = false;
   bool stopping_ = false;
+  const CitizenKeyer* citizen_keyer_ = nullptr;
 };
 
 }  // namespace sektorbro

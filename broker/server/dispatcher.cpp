@@ -546,6 +546,7 @@ asio::awaitable<void> Dispatcher::relay_refusal(const MessageRecord& original,
       broker_envelope(config_.identity, sender->party, std::move(body), now, ids_.next());
   MessagePlan plan = broker_message_plan(receipt, config_.identity, *sender, now,
                                          "negative receipt for #" + std::to_string(original.id));
+  plan.message.citizen_keys = citizen_keys_of_stored(citizen_keyer_, original.body);
   plan.receipts.push_back(
       {original.id, ReceiptState::kNegative,
        MessageEvent{original.id, now, "receipt",

@@ -59,6 +59,9 @@ class Dispatcher {
                        TimePoint until);
   // This broker's name in the leases (cluster.node) and the end of a lease granted at `now`.
   const std::string& node() const { return node_; }
+  // The citizen index's key (issue 10): the negative receipts the broker relays are keyed by the
+  // refused message's patients. Unset: no keys.
+  void set_citizen_keyer(const CitizenKeyer* keyer) { citizen_keyer_ = keyer; }
   TimePoint lease_from(TimePoint now) const { return lease_until(now, config_.cluster.lease); }
   // Leases are measured on the lease clock (issue 11): real time, not the business clock (the
   // Broker sets it; unset, the business clock). Now on it, and the end of a lease granted now.
@@ -157,6 +160,7 @@ class Dispatcher {
   std::size_t fresh_bytes_ = 0;
   // Leases (issue 11, item 2).
   std::string node_;
+  const CitizenKeyer* citizen_keyer_ = nullptr;
   LeaseBook leases_;
   asio::steady_timer lease_timer_;
   TimePoint last_lease_pass_{};  // when the last pass began (on the lease clock)

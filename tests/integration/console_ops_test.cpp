@@ -1,10 +1,12 @@
 // The operators' side of issue 10 through the real broker binary: /metrics with its credential
-// or the explicit unauthenticated switch and the gauges the store counts at scrape time; health
+// or the explicit unauthenticated switch and the gauges the store counts (served from the last
+// count, recounted off the io thread); health
 // for orchestrators (live, ready, not ready while draining, the version); the JSON log with the
 // broker's own clock and its levels; the message search; the CPR search — acting operators
 // only, on the audit chain without the number, disabled with a clear answer without a key.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -91,37 +93,59 @@ TEST_F(ConsoleOps, MetricsNeedAnOperatorCredentialUnlessExplicitlyOpened) {
   EXPECT_EQ(get_as(nullptr, "/v1/messages").status, 401);
 }
 
-TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAtScrapeTime) {
+// The store-counted gauges are recounted off the io thread every 10 s of the broker's clock and
+// served from the last count; a scrape that finds it older than 20 s waits for a new one
+// (OperatorCountsCache). On the manual clock nothing is recounted until the clock moves, so
+// each step here is deterministic: what a scrape shows depends on how far the clock moved.
+TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAndServedFromTheLastCount) {
   config["clock"] = {{"mode", "manual"}};
   config["delivery"]["retry"]["max_attempts"] = 1;
-  psy.set_handler([](const ReceivedRequest& r) {
-    return r.body.find("DEAD") != std::string::npos ? ReplyPlan{503, "", "text/plain", {}}
-                                                    : ReplyPlan{};
+  auto refusing = std::make_shared<std::atomic<bool>>(true);  // psy refuses "DEAD" letters
+  psy.set_handler([refusing](const ReceivedRequest& r) {
+    return *refusing && r.body.find("DEAD") != std::string::npos
+               ? ReplyPlan{503, "", "text/plain", {}}
+               : ReplyPlan{};
   });
   start();
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-G1", "REQ-G1", clock.now())).status, 202);
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-G2", "DEAD-G2", clock.now())).status, 202);
   ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-G2").value("state", "") == "dead-lettered"; }));
   ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
+  HttpClient c;
+  auto advance = [&](long long seconds) {
+    return c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(seconds)), "",
+                  "text/plain")
+        .status;
+  };
+  // 25 s on: the count taken at start is too old, so the scrape waits for a recount.
+  ASSERT_EQ(advance(25), 200);
   auto page = get_as(nullptr, "/metrics").body;
   EXPECT_EQ(metric(page, "sektorbro_dead_letters"), 1.0) << page;
   EXPECT_EQ(metric(page, "sektorbro_deadlines_open{unit=\"psy\",form=\"LÆ125\"}"), 1.0) << page;
   EXPECT_EQ(metric(page, "sektorbro_deadlines_overdue{unit=\"psy\",form=\"LÆ125\"}"), 0.0) << page;
+  EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
   // Sixty days on the broker's clock: the certificate is overdue.
-  HttpClient c;
-  ASSERT_EQ(c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(60 * 86400)),
-                   "", "text/plain")
-                .status,
-            200);
+  ASSERT_EQ(advance(60 * 86400), 200);
   page = get_as(nullptr, "/metrics").body;
   EXPECT_EQ(metric(page, "sektorbro_deadlines_overdue{unit=\"psy\",form=\"LÆ125\"}"), 1.0) << page;
-  // Requeued: no dead letter any more, and the gauge says 0 (not its last value).
+  // Requeued and delivered, and 5 s later: the scrape serves the last count (5 s old), not a
+  // count of its own.
+  refusing->store(false);
   ASSERT_EQ(c.post(broker->url("/v1/messages/" + jc_party.gln + "/DEAD-G2/requeue"), "",
                    "text/plain")
                 .status,
             200);
+  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-G2").value("state", "") == "delivered"; }));
+  ASSERT_EQ(advance(5), 200);
+  page = get_as(nullptr, "/metrics").body;
+  EXPECT_EQ(metric(page, "sektorbro_dead_letters"), 1.0) << page;
+  EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 5.0) << page;
+  // 20 s more (25 s old): recounted — no dead letter any more, and the gauge says 0 (not its
+  // last value).
+  ASSERT_EQ(advance(20), 200);
   page = get_as(nullptr, "/metrics").body;
   EXPECT_EQ(metric(page, "sektorbro_dead_letters"), 0.0) << page;
+  EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
 }
 
 TEST_F(ConsoleOps, HealthLiveReadyAndTheVersion) {
@@ -242,6 +266,67 @@ TEST_F(ConsoleOps, CprSearchIsForActingOperatorsAndOnTheAuditChainWithoutTheNumb
   EXPECT_EQ(entries[0].rfind("operator:bo|citizen index|showed messages ", 0), 0u) << entries[0];
   EXPECT_EQ(entries[0].find("0101801234"), std::string::npos);
   EXPECT_EQ(entries[0].find("010180"), std::string::npos);
+}
+
+// The broker's own letters about a citizen — a reminder for an unanswered request, the negative
+// receipt it writes when the receiver refuses a letter — name no patient, yet they are about
+// one: they are keyed into the citizen index by the patients of the message they are about, so
+// the acting operators' CPR search finds them beside the letters themselves.
+TEST_F(ConsoleOps, CprSearchFindsTheBrokersOwnLettersAboutTheCitizen) {
+  const TimePoint monday = *parse_timestamp("2026-11-23T09:00:00Z");
+  config["clock"] = {{"mode", "manual"}, {"start", format_timestamp(monday)}};
+  config["deadlines"] = {{"sweep_interval_ms", 60000}};  // sweeps come with each advance
+  with_operators();
+  config["privacy"] = {{"cpr_index_key_file", key_file()}};
+  psy.set_handler([](const ReceivedRequest& r) {
+    return r.body.find("REFUSE") != std::string::npos ? ReplyPlan{400, "", "text/plain", {}}
+                                                      : ReplyPlan{};
+  });
+  start();
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K1", "ASK1", monday)).status, 202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K2", "REFUSE2", monday)).status, 202);
+  // Someone else's request: its letters must not show.
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K3", "OTHER3", monday, "LÆ125",
+                                          "0202802345"))
+                .status,
+            202);
+  ASSERT_TRUE(eventually([&] { return !envelopes_of(jc, LetterType::kNegativeReceipt).empty(); }));
+  // LÆ125 due 2026-12-07 (deadline_flow_test): three days later reminders have gone to psy.
+  HttpClient c;
+  c.set_headers({std::string("Authorization: Bearer ") + kActingToken});
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+                        *parse_timestamp("2026-12-10T10:00:00Z") - monday)
+                        .count();
+  ASSERT_EQ(c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(secs)), "",
+                   "text/plain")
+                .status,
+            200);
+  ASSERT_TRUE(eventually([&] { return !envelopes_of(psy, LetterType::kReminder).empty(); }));
+  const auto found = post_json_as(kActingToken, "/v1/messages/search-by-cpr",
+                                  std::string(R"({"cpr": ")") + kSampleCpr + R"("})");
+  ASSERT_EQ(found.status, 200) << found.body;
+  int reminders = 0, negative_receipts = 0, requests = 0;
+  const auto found_json = nlohmann::json::parse(found.body);  // named: the loop reads it
+  for (const auto& m : found_json["messages"]) {
+    const std::string type = m["letters"][0].value("type", "");
+    const std::string from = m["sender"].value("endpoint", "");
+    if (type == "Reminder" && from == "broker") ++reminders;
+    if (type == "NegativeReceipt" && from == "broker") ++negative_receipts;
+    if (type == "CertificateRequest") {
+      ++requests;
+      EXPECT_NE(m["letters"][0].value("id", ""), "OTHER3");
+    }
+  }
+  EXPECT_GE(reminders, 1) << found.body;
+  EXPECT_EQ(negative_receipts, 1) << found.body;
+  EXPECT_EQ(requests, 2) << found.body;
+  // The other citizen: the request and the reminders about it, never the refused letter's receipt.
+  const auto other = post_json_as(kActingToken, "/v1/messages/search-by-cpr",
+                                  R"({"cpr": "0202802345"})");
+  ASSERT_EQ(other.status, 200) << other.body;
+  const auto other_json = nlohmann::json::parse(other.body);
+  for (const auto& m : other_json["messages"])
+    EXPECT_NE(m["letters"][0].value("type", ""), "NegativeReceipt") << other.body;
 }
 
 TEST_F(ConsoleOps, WithoutAKeyTheCprSearchSaysItIsNotConfigured) {
