@@ -40,6 +40,13 @@ cd "$(dirname "$0")/.."
 ./deploy/build.sh
 mkdir -p var
 rm -f var/demo.db var/demo.db-wal var/demo.db-shm   # every demo starts from an empty store
+# The citizen index's key (privacy.cpr_index_key_file in the configuration): a fresh random one
+# for each fresh store, readable by this user only and kept outside the store, so the console's
+# CPR search works (acting operators only; on the demo's plain loopback listener, whoever opens
+# the console acts).
+cpr_key=var/demo-cpr-index.key
+rm -f "$cpr_key"
+(umask 077 && head -c 32 /dev/urandom >"$cpr_key")
 config=deploy/demo/sektorbro.json
 port=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "$config" | head -n 1)
 broker_url="http://127.0.0.1:${port}"
@@ -66,6 +73,8 @@ Messages and their state:      curl -s '$broker_url/v1/messages?limit=20'
 Waiting for delivery:          curl -s '$broker_url/v1/messages?state=pending'
 Dead letters:                  curl -s $broker_url/v1/dead-letters
 One message and its timeline:  curl -s $broker_url/v1/messages/<sender GLN>/<letter id>
+Messages about one citizen:    the console's message page, "Search by CPR" (audited), or
+                               curl -s -H 'Content-Type: application/json' -d '{"cpr": "<CPR>"}' $broker_url/v1/messages/search-by-cpr
 Open, overdue, answered late:  ./build/broker/cli/sektorbro-ctl deadlines overdue
 Late shares per unit/month:    ./build/broker/cli/sektorbro-ctl stats
 Inside the store:              sqlite3 var/demo.db 'select id, envelope_id, state, attempts from messages'
