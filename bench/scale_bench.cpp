@@ -53,6 +53,15 @@ struct Options {
   int clients = 16;
   int restarts = 3;
   int page_requests = 50;
+  // The load (scale_loader.hpp): messages per transaction, letter size, SQLite's knobs while
+  // loading; --load-only stops after the load.
+  int load_batch = 50'000;
+  std::size_t body_bytes = 0;
+  int load_cache_mib = 512;
+  int load_checkpoint_pages = 100'000;
+  bool load_only = false;
+  int load_seconds = 0;  // 0: no time box
+  bool reuse = false;    // take the store in --store-dir as it is, whatever it holds
   std::string broker = testing::BrokerProcess::default_binary();
 };
 
@@ -60,7 +69,8 @@ struct Options {
   std::cerr << "scale-bench: " << why
             << "\nusage: sektorbro-scale-bench [--messages N] [--deadlines N] [--store-dir DIR] "
                "[--rounds N] [--seconds S] [--clients C] [--restarts N] [--page-requests N] "
-               "[--broker PATH]\n";
+               "[--load-batch N] [--body-bytes B] [--load-cache-mib M] [--load-checkpoint-pages P] "
+               "[--load-seconds S] [--load-only] [--reuse] [--broker PATH]\n";
   std::exit(2);
 }
 
@@ -68,6 +78,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--load-only" || arg == "--reuse") {
+      (arg == "--reuse" ? o.reuse : o.load_only) = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value after " + arg);
     const std::string value = argv[++i];
     auto number = [&](long long min, long long max) {
@@ -92,6 +106,16 @@ Options parse(int argc, char** argv) {
       o.restarts = static_cast<int>(number(1, 100));
     else if (arg == "--page-requests")
       o.page_requests = static_cast<int>(number(1, 100'000));
+    else if (arg == "--load-seconds")
+      o.load_seconds = static_cast<int>(number(1, 86'400));
+    else if (arg == "--load-batch")
+      o.load_batch = static_cast<int>(number(1, 1'000'000));
+    else if (arg == "--body-bytes")
+      o.body_bytes = static_cast<std::size_t>(number(0, 1'000'000));
+    else if (arg == "--load-cache-mib")
+      o.load_cache_mib = static_cast<int>(number(2, 16'384));
+    else if (arg == "--load-checkpoint-pages")
+      o.load_checkpoint_pages = static_cast<int>(number(0, 10'000'000));
     else if (arg == "--broker")
       o.broker = value;
     else
@@ -163,10 +187,14 @@ int main(int argc, char** argv) {
   const fs::path marker = store_dir / "scale.json";
   const nlohmann::json wanted = {{"messages", o.messages}, {"deadlines", o.deadlines}};
   bool reuse = false;
+  nlohmann::json held = wanted;  // what the store holds
   if (fs::exists(db) && fs::exists(marker)) {
     std::ifstream in(marker);
-    reuse = nlohmann::json::parse(in, nullptr, false) == wanted;
+    const auto found = nlohmann::json::parse(in, nullptr, false);
+    reuse = found == wanted || (o.reuse && found.is_object());
+    if (reuse) held = found;
   }
+  if (o.reuse && !reuse) usage("--reuse: no loaded store in --store-dir");
   if (!reuse) {
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
     fs::remove(marker);
@@ -174,15 +202,22 @@ int main(int argc, char** argv) {
     spec.messages = o.messages;
     spec.open_deadlines = o.deadlines;
     spec.now = sektorbro::SystemClock{}.now();
+    spec.batch = o.load_batch;
+    spec.body_bytes = o.body_bytes;
+    spec.cache_mib = o.load_cache_mib;
+    spec.wal_autocheckpoint_pages = o.load_checkpoint_pages;
+    if (o.load_seconds > 0)
+      spec.stop_at = SteadyClock::now() + std::chrono::seconds{o.load_seconds};
     std::printf("loading %llu messages and %llu open deadlines into %s\n",
                 static_cast<unsigned long long>(o.messages),
                 static_cast<unsigned long long>(o.deadlines), db.c_str());
     std::fflush(stdout);
     const auto t = SteadyClock::now();
-    std::uint64_t next_report = o.messages / 10;
+    const std::uint64_t report_every = std::max<std::uint64_t>(o.messages / 50, 1);
+    std::uint64_t next_report = report_every;
     auto loaded = load_history(db.string(), parties, spec, [&](std::uint64_t done) {
       if (done < next_report && done != o.messages) return;
-      next_report += o.messages / 10;
+      next_report += report_every;
       const double s = std::chrono::duration<double>(SteadyClock::now() - t).count();
       std::printf("  %llu messages in %.0f s (%.0f/s), %.0f MB\n",
                   static_cast<unsigned long long>(done), s, static_cast<double>(done) / s,
@@ -190,13 +225,20 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
     });
     if (!loaded) fail("loading the store: " + loaded.error().detail);
-    std::ofstream(marker) << wanted.dump() << "\n";
+    const double s = std::chrono::duration<double>(SteadyClock::now() - t).count();
+    std::printf("loaded %llu messages in %.0f s (%.0f/s)%s\n",
+                static_cast<unsigned long long>(*loaded), s, static_cast<double>(*loaded) / s,
+                *loaded < o.messages ? ", stopped by --load-seconds" : "");
+    if (*loaded < o.messages)
+      held = {{"messages", *loaded}, {"deadlines", 0}, {"time_boxed", true}};
+    std::ofstream(marker) << held.dump() << "\n";
   }
-  std::printf("store: %llu messages, %llu open deadlines, %.0f MB (%s)\n",
-              static_cast<unsigned long long>(o.messages),
-              static_cast<unsigned long long>(o.deadlines),
+  std::printf("store: %llu messages, %llu open deadlines as loaded, %.0f MB (%s)\n",
+              static_cast<unsigned long long>(held.value("messages", 0ull)),
+              static_cast<unsigned long long>(held.value("deadlines", 0ull)),
               file_mb(db) + file_mb(db.string() + "-wal"), reuse ? "reused" : "loaded now");
   std::fflush(stdout);
+  if (o.load_only) return 0;
 
   // 2. Restart to ready.
   std::vector<double> full_start, empty_start;
@@ -277,8 +319,8 @@ int main(int argc, char** argv) {
       "%.0f msg/s vs empty %.0f msg/s = %.0f %% (target >= 80 %%); restart to ready %.2f s "
       "(target < 3 s); overdue page median %.2f ms (target < 10 ms); broker RSS %.0f MB, peak "
       "%.0f MB (target < 256 MB)\n",
-      o.rounds, static_cast<unsigned long long>(o.messages),
-      static_cast<unsigned long long>(o.deadlines), median(full_rate), median(empty_rate),
+      o.rounds, static_cast<unsigned long long>(held.value("messages", 0ull)),
+      static_cast<unsigned long long>(held.value("deadlines", 0ull)), median(full_rate), median(empty_rate),
       100 * median(ratios), median(full_start), median(page_ms), rss, hwm);
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "bench/scale_loader.hpp"
 
 #include <cstdio>
+#include <future>
 #include <optional>
 #include <vector>
 
@@ -56,14 +57,17 @@ Result<void> write_history_batch(Store& store, const std::vector<HistoricalMessa
 
 }  // namespace
 
-Result<void> load_history(const std::string& db_path, const BenchParties& parties,
+Result<std::uint64_t> load_history(const std::string& db_path, const BenchParties& parties,
                           const HistorySpec& spec,
                           const std::function<void(std::uint64_t done)>& progress) {
-  auto opened = SqliteStore::open(db_path);
+  SqliteTuning tuning;
+  tuning.cache_kib = spec.cache_mib * 1024;
+  tuning.wal_autocheckpoint = spec.wal_autocheckpoint_pages;
+  auto opened = SqliteStore::open(db_path, tuning);
   if (!opened) return opened.error();
   Store& store = **opened;
 
-  const LetterTemplate letters(parties, 0);  // a CertificateRequest of its natural size
+  const LetterTemplate letters(parties, spec.body_bytes);
   const std::string acceptance =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Acceptance xmlns=\"urn:sektorbro:acceptance\">"
       "<Status>accepted</Status></Acceptance>\n";
@@ -73,15 +77,16 @@ Result<void> load_history(const std::string& db_path, const BenchParties& partie
   const std::uint64_t n = spec.messages;
   const std::uint64_t first_deadline = n - std::min(spec.open_deadlines, n);
 
-  std::vector<HistoricalMessage> batch;
-  batch.reserve(static_cast<std::size_t>(spec.batch));
-  for (std::uint64_t i = 0; i < n;) {
-    batch.clear();
-    for (; i < n && batch.size() < static_cast<std::size_t>(spec.batch); ++i) {
+  // Messages [from, from + batch) as the history holds them. Pure: runs on its own thread.
+  auto make_batch = [&](std::uint64_t from) {
+    std::vector<HistoricalMessage> batch;
+    batch.reserve(static_cast<std::size_t>(spec.batch));
+    for (std::uint64_t i = from; i < n && batch.size() < static_cast<std::size_t>(spec.batch);
+         ++i) {
       HistoricalMessage h;
       NewMessage& m = h.message;
       const std::string body = letters.with_id('H', i);
-      char letter_id[LetterTemplate::kIdLength + 1];
+      char letter_id[32];  // 14 characters while i < 10^13
       std::snprintf(letter_id, sizeof letter_id, "H%013llu", static_cast<unsigned long long>(i));
       m.envelope_id = letter_id;
       m.sender_gln = parties.jobcenter.gln;
@@ -117,10 +122,21 @@ Result<void> load_history(const std::string& db_path, const BenchParties& partie
       }
       batch.push_back(std::move(h));
     }
+    return batch;
+  };
+
+  // The next batch is made while the store writes this one.
+  auto next = std::async(std::launch::async, make_batch, std::uint64_t{0});
+  for (std::uint64_t i = 0; i < n;) {
+    const std::vector<HistoricalMessage> batch = next.get();
+    const std::uint64_t after = i + batch.size();
+    if (after < n) next = std::async(std::launch::async, make_batch, after);
     if (auto r = write_history_batch(store, batch); !r) return r.error();
+    i = after;
     if (progress) progress(i);
+    if (i < n && SteadyClock::now() >= spec.stop_at) return i;  // `next` is waited for
   }
-  return {};
+  return n;
 }
 
 }  // namespace sektorbro::bench
