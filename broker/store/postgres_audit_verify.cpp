@@ -23,6 +23,13 @@ constexpr const char* kChainTable =
 constexpr const char* kInsert =
     "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// What the row check reads of the messages (audit_verify.cpp, check_rows): the SQLite store's
+// columns before bodies moved to a table of their own, so the body is the stored bytes.
+constexpr const char* kMessagesTable =
+    "CREATE TABLE messages (id INTEGER PRIMARY KEY, body BLOB NOT NULL, state TEXT NOT NULL, "
+    "receipt TEXT NOT NULL, body_deleted_at INTEGER)";
+constexpr const char* kInsertMessage =
+    "INSERT INTO messages (id, body, state, receipt, body_deleted_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -42,7 +49,8 @@ struct TempFolder {
 
 }  // namespace
 
-Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo) {
+Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo,
+                                                 const VerifyOptions& options) {
   const std::string where = describe_conninfo(conninfo);
   const auto fail = [&](const std::string& why) {
     return make_error(Errc::kStorage, "cannot verify PostgreSQL store (" + where + "): " + why);
@@ -97,16 +105,55 @@ Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo) {
         sqlite3_reset(stmt_raw);
       }
     }
+    // The message rows, from the same snapshot, for the row check (issue 12, item 5).
+    if (options.check_rows) {
+      if (sqlite3_exec(raw, kMessagesTable, nullptr, nullptr, nullptr) != SQLITE_OK)
+        return fail(std::string("temporary file: ") + sqlite3_errmsg(raw));
+      if (auto r = c.exec("DECLARE rows NO SCROLL CURSOR FOR SELECT id, body, state, receipt, "
+                          "body_deleted_at FROM messages ORDER BY id",
+                          "read the messages");
+          !r)
+        return fail(r.error().detail);
+      sqlite3_stmt* row_raw = nullptr;
+      if (sqlite3_prepare_v2(raw, kInsertMessage, -1, &row_raw, nullptr) != SQLITE_OK)
+        return fail(std::string("temporary file: ") + sqlite3_errmsg(raw));
+      std::unique_ptr<sqlite3_stmt, StmtFinalizer> insert_row(row_raw);
+      const std::string fetch_rows = "FETCH " + std::to_string(kFetchRows) + " FROM rows";
+      while (true) {
+        auto rows = c.query(fetch_rows, PgParams{}, "read the messages");
+        if (!rows) return fail(rows.error().detail);
+        if (rows->rows() == 0) break;
+        for (int i = 0; i < rows->rows(); ++i) {
+          sqlite3_bind_int64(row_raw, 1, rows->int64_at(i, 0));
+          const std::string body = rows->bytes_at(i, 1);
+          sqlite3_bind_blob(row_raw, 2, body.data(), static_cast<int>(body.size()),
+                            SQLITE_TRANSIENT);
+          const std::string state = rows->text_at(i, 2);
+          sqlite3_bind_text(row_raw, 3, state.data(), static_cast<int>(state.size()),
+                            SQLITE_TRANSIENT);
+          const std::string receipt = rows->text_at(i, 3);
+          sqlite3_bind_text(row_raw, 4, receipt.data(), static_cast<int>(receipt.size()),
+                            SQLITE_TRANSIENT);
+          if (rows->null_at(i, 4))
+            sqlite3_bind_null(row_raw, 5);
+          else
+            sqlite3_bind_int64(row_raw, 5, rows->int64_at(i, 4));
+          if (sqlite3_step(row_raw) != SQLITE_DONE)
+            return fail(std::string("temporary file: ") + sqlite3_errmsg(raw));
+          sqlite3_reset(row_raw);
+        }
+      }
+    }
     if (sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
       return fail(std::string("temporary file: ") + sqlite3_errmsg(raw));
   }
   (void)c.exec("COMMIT", "end read");
-  // The chain only: the message rows are in PostgreSQL, not in the copy (issue 12, item 5's
-  // row check is SQLite's; see docs/audit.md).
-  VerifyOptions chain_only;
-  chain_only.check_rows = false;
-  auto verdict = verify_audit_chain(file, chain_only);
-  if (!verdict) return fail(verdict.error().detail);
+  // One definition of the rules: verify_audit_chain() on the copy, with the caller's key,
+  // checkpoint and row check.
+  auto verdict = verify_audit_chain(file, options);
+  if (!verdict)
+    return make_error(verdict.error().code, "cannot verify PostgreSQL store (" + where +
+                                                "): " + verdict.error().detail);
   return verdict;
 }
 

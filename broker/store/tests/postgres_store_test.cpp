@@ -4,7 +4,11 @@
 // password, and a backup with pg_dump restored with pg_restore (issue 11, item 5).
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -291,6 +295,64 @@ TEST(PostgresStore, TwoBrokersOnOneDatabaseShareOneChainAndOneIdSequence) {
   ASSERT_TRUE(verdict) << verdict.error().detail;
   EXPECT_TRUE(verdict->ok) << verdict->explanation;
   EXPECT_EQ(verdict->entries, 2 * kMessages);  // "received" + the operator's view, each
+}
+
+// sektorbro-audit verify --postgres (issue 11): the chain and the row checks on a PostgreSQL
+// store, through the command line, by the same rules as for a SQLite file.
+struct AuditRun {
+  int status = -1;
+  std::string output;
+};
+
+AuditRun run_audit(const std::string& args) {
+  AuditRun out;
+  const std::string command = std::string("'") + SEKTORBRO_AUDIT_BIN + "' " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  std::array<char, 512> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
+  const int raw = pclose(pipe);
+  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return out;
+}
+
+TEST(PostgresStore, SektorbroAuditVerifiesAPostgresStoreChainAndRows) {
+  const auto db = fresh_postgres_database("audit_cli");
+  ASSERT_FALSE(db.empty());
+  ASSERT_EQ(db.find('\''), std::string::npos);
+  {
+    auto s = open_store(db);
+    ASSERT_TRUE(s);
+    auto first = accept_message(*s, make_message("E1", {"A1"}));
+    ASSERT_TRUE(first) << first.error().detail;
+    ASSERT_TRUE(accept_message(*s, make_message("E2", {"A2"})));
+    ASSERT_TRUE(s->update_delivery(first->message_id, DeliveryState::kDelivered, 1, at_ms(5),
+                                   "", MessageEvent{first->message_id, at_ms(5), "delivered",
+                                                    "HTTP 200"}));
+  }
+  const std::string target = "verify --postgres '" + db + "'";
+  const auto good = run_audit(target);
+  EXPECT_EQ(good.status, 0) << good.output;
+  EXPECT_EQ(good.output.substr(0, good.output.find('\n')), "audit chain ok: 3 entries");
+  EXPECT_NE(good.output.find("message rows: 2 match their bindings"), std::string::npos)
+      << good.output;
+  // A body changed in the database, past the chain: the row check finds it.
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->exec("UPDATE messages SET body = 'tampered' WHERE id = 2", "tamper"));
+  const auto bad = run_audit(target);
+  EXPECT_EQ(bad.status, 1) << bad.output;
+  EXPECT_NE(bad.output.find("row-altered"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("message 2's body"), std::string::npos) << bad.output;
+  const auto chain_only = run_audit(target + " --no-rows");
+  EXPECT_EQ(chain_only.status, 0) << chain_only.output;
+  // Exactly one store; an unreachable server is one line without the conninfo's password.
+  EXPECT_EQ(run_audit(target + " --store /nonexistent.db").status, 2);
+  const auto unreachable =
+      run_audit("verify --postgres 'host=127.0.0.1 port=1 dbname=x user=u password=s3cret'");
+  EXPECT_EQ(unreachable.status, 2) << unreachable.output;
+  EXPECT_EQ(unreachable.output.find("s3cret"), std::string::npos) << unreachable.output;
 }
 
 // A plan decided by one broker is stale when another broker stored the letter meanwhile.
