@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -131,10 +132,18 @@ struct InboxWatcher::Impl {
   std::set<std::string> in_flight;  // handed on, not yet answered
   std::map<std::string, SteadyTime> deferred;
   bool scan_failing = false;
+  // The folder's lock (kInboxLockName): held while lock_fd >= 0 and `locked`.
+  int lock_fd = -1;
+  std::atomic<bool> locked{false};  // read by holds_lock() from other threads
+  bool told_not_locked = false;
 
   ~Impl() {
     if (inotify_fd >= 0) ::close(inotify_fd);
+    if (lock_fd >= 0) ::close(lock_fd);  // releases the lock
   }
+
+  // Takes the folder's lock if it is free (non-blocking); true while this watcher holds it.
+  bool try_lock();
 
   std::string path_of(std::string_view name) const {
     return options.folder + "/" + std::string(name);
@@ -307,6 +316,37 @@ void InboxWatcher::Impl::finish(const std::string& name, const FileAnswer& answe
   settled(name, answer.status >= 400 ? FileOutcome::kRefused : FileOutcome::kDone);
 }
 
+bool InboxWatcher::Impl::try_lock() {
+  if (locked) return true;
+  if (lock_fd < 0) {
+    const std::string path = path_of(kInboxLockName);
+    lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (lock_fd < 0) {
+      if (!told_not_locked)
+        log_error("file drop " + options.folder + ": cannot open its lock file: " +
+                  errno_text(errno) + "; no files are taken");
+      told_not_locked = true;
+      return false;
+    }
+  }
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (!told_not_locked)
+      log_warn("file drop " + options.folder +
+               ": another broker watches this inbox; this one takes over if it stops");
+    told_not_locked = true;
+    return false;
+  }
+  locked = true;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string holder = std::string(host) + ":" + std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd, 0) == 0)
+    [[maybe_unused]] const ssize_t n = ::pwrite(lock_fd, holder.data(), holder.size(), 0);
+  if (told_not_locked) log_info("file drop " + options.folder + ": taken over by this broker");
+  told_not_locked = false;
+  return true;
+}
+
 void InboxWatcher::Impl::run() {
   std::optional<SteadyTime> drain_until;
   SteadyTime next_scan = std::chrono::steady_clock::now();
@@ -334,11 +374,16 @@ void InboxWatcher::Impl::run() {
       if (!drain_until) drain_until = now + options.drain_timeout;
       if (in_flight.empty() || now >= *drain_until) break;
     } else {
+      const bool mine = now >= next_scan ? try_lock() : locked.load();
       if (now >= next_scan) {
-        scan();
+        if (mine) scan();
         next_scan = now + options.rescan_interval;
       }
-      while (!backlog.empty() && in_flight.size() < options.max_in_flight) {
+      if (!mine) {  // events seen meanwhile are the holder's business
+        backlog.clear();
+        queued.clear();
+      }
+      while (mine && !backlog.empty() && in_flight.size() < options.max_in_flight) {
         const std::string name = std::move(backlog.front());
         backlog.pop_front();
         queued.erase(name);
@@ -359,6 +404,11 @@ void InboxWatcher::Impl::run() {
       [[maybe_unused]] const ssize_t n = ::read(mailbox->wake_fd, &value, sizeof value);
     }
     if (count == 2 && fds[1].revents != 0) read_events();
+  }
+  if (lock_fd >= 0) {  // stopped: another broker's watcher may take the folder over now
+    ::close(lock_fd);
+    lock_fd = -1;
+    locked = false;
   }
   std::lock_guard lock(mailbox->mu);
   mailbox->closed = true;
@@ -404,8 +454,10 @@ Result<std::unique_ptr<InboxWatcher>> InboxWatcher::start(InboxOptions options,
   impl->inotify_active = impl->inotify_fd >= 0;
   impl->options = std::move(options);
   impl->handler = std::move(handler);
-  // The watch exists before the first scan, so a file arriving in between is seen by one of
-  // them.
+  // The folder's lock is tried at once, so of two watchers started one after the other the
+  // first holds it. The watch exists before the first scan, so a file arriving in between is
+  // seen by one of them.
+  impl->try_lock();
   impl->thread = std::thread([raw = impl.get()] { raw->run(); });
   return std::unique_ptr<InboxWatcher>(new InboxWatcher(std::move(impl)));
 }
@@ -427,5 +479,7 @@ void InboxWatcher::stop() {
 }
 
 bool InboxWatcher::uses_inotify() const { return impl_->inotify_active; }
+
+bool InboxWatcher::holds_lock() const { return impl_->locked; }
 
 }  // namespace sektorbro

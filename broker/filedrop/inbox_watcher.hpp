@@ -29,6 +29,14 @@
 // event queue can overflow); polling only when inotify cannot be set up. Files already present
 // at start are taken too, in name order.
 //
+// One watcher per folder (issue 11: several brokers): the watcher that holds an exclusive lock
+// (flock) on "<folder>/.sektorbro-inbox.lock" takes files; another watcher on the same folder —
+// a second broker given the same endpoints, on this host or, on a network file system whose
+// locks work across hosts (NFSv4), on another — takes none, says so in one log line, and
+// tries for the lock at every rescan, so it takes over within `rescan_interval` once the
+// holder stops or dies (the kernel releases a dead process's lock). The lock file holds the
+// holder's "host:pid". Two watchers never take the same file.
+//
 // Logs name the inbox folder, never a file name (legacy systems may name files after patients)
 // and never content.
 //
@@ -52,6 +60,9 @@
 namespace sektorbro {
 
 // The broker's answer to one file: an HTTP-like status and the receipt to write.
+// The lock file in every inbox (see above); a dot name, so it is never taken.
+inline constexpr std::string_view kInboxLockName = ".sektorbro-inbox.lock";
+
 struct FileAnswer {
   int status = 0;
   std::string body;
@@ -95,6 +106,8 @@ class InboxWatcher {
   void stop();
   // Whether inotify is in use (false: polling every rescan_interval).
   bool uses_inotify() const;
+  // Whether this watcher holds the folder's lock (and so takes files) at the moment.
+  bool holds_lock() const;
 
  private:
   struct Impl;

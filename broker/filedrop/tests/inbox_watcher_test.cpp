@@ -391,5 +391,36 @@ TEST(InboxWatcher, RefusesToStartWithoutAFolder) {
   }
 }
 
+// Several brokers given the same inbox (issue 11): the watcher holding the folder's lock takes
+// every file, once; the other takes none until the holder stops, then takes over.
+TEST_P(InboxWatcherTest, TwoWatchersOnOneFolderTakeEachFileOnceAndTheSecondTakesOver) {
+  Broker second_broker;
+  auto first = start(options());
+  ASSERT_TRUE(first);
+  InboxOptions o2 = options();
+  o2.on_settled = second_broker.on_settled();
+  o2.rescan_interval = std::chrono::milliseconds{10};  // tries for the lock every 10 ms
+  auto second = InboxWatcher::start(std::move(o2), second_broker.handler());
+  ASSERT_TRUE(second) << second.error().detail;
+  EXPECT_TRUE(first->holds_lock());
+  constexpr int kFiles = 20;
+  for (int i = 0; i < kFiles; ++i)
+    drop(inbox_, "f" + std::to_string(i) + ".xml",
+         "<Emessage>" + std::to_string(i) + "</Emessage>");
+  ASSERT_TRUE(broker_.wait_settled(kFiles));
+  EXPECT_EQ(broker_.taken().size(), static_cast<std::size_t>(kFiles));
+  EXPECT_TRUE(second_broker.taken().empty()) << "the folder is the first watcher's";
+  EXPECT_FALSE((*second)->holds_lock());
+  EXPECT_EQ(list_names(inbox_ / "done").size(), static_cast<std::size_t>(kFiles));
+
+  // The first broker stops (or dies: the kernel releases its lock): the second takes over.
+  first->stop();
+  drop(inbox_, "late.xml", "<Emessage>late</Emessage>");
+  ASSERT_TRUE(second_broker.wait_settled("late.xml", FileOutcome::kDone));
+  EXPECT_EQ(second_broker.taken(), std::vector<std::string>{"<Emessage>late</Emessage>"});
+  EXPECT_TRUE((*second)->holds_lock());
+  EXPECT_EQ(broker_.taken().size(), static_cast<std::size_t>(kFiles));
+}
+
 }  // namespace
 }  // namespace sektorbro

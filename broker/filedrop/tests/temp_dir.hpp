@@ -42,12 +42,13 @@ inline std::string read_text(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// Names of the entries directly in `folder`.
+// Names of the entries directly in `folder`, but the watcher's lock file (kInboxLockName).
 inline std::set<std::string> list_names(const std::string& folder) {
   std::set<std::string> names;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(folder, ec))
-    names.insert(entry.path().filename().string());
+    if (entry.path().filename() != ".sektorbro-inbox.lock")
+      names.insert(entry.path().filename().string());
   return names;
 }
 
