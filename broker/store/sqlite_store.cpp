@@ -1198,17 +1198,21 @@ Result<void> search_messages(StatementCache& s, sqlite3* db, const MessageFilter
 
 }  // namespace
 
-SqliteStore::SqliteStore(sqlite3* writer, sqlite3* reader)
+SqliteStore::SqliteStore(sqlite3* writer, sqlite3* reader, sqlite3* counter)
     : writer_(writer),
       reader_(reader),
       write_stmts_(std::make_unique<StatementCache>(writer)),
-      read_stmts_(std::make_unique<StatementCache>(reader)) {}
+      read_stmts_(std::make_unique<StatementCache>(reader)),
+      counter_(counter),
+      count_stmts_(std::make_unique<StatementCache>(counter)) {}
 
 SqliteStore::~SqliteStore() {
   if (in_batch_) rollback_batch();
   write_stmts_.reset();
   read_stmts_.reset();
-  // Reader first: the writer's close then checkpoints the WAL into the database file.
+  count_stmts_.reset();
+  // Readers first: the writer's close then checkpoints the WAL into the database file.
+  sqlite3_close_v2(counter_);
   sqlite3_close_v2(reader_);
   sqlite3_close_v2(writer_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the store for another broker
@@ -1281,12 +1285,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (!reader) return fail(reader.error().detail);
   if (auto r = exec(reader->get(), "PRAGMA query_only = ON", "query_only"); !r)
     return fail(sqlite3_errmsg(reader->get()));
+  auto counter = open_connection(path, SQLITE_OPEN_READWRITE, tuning);
+  if (!counter) return fail(counter.error().detail);
+  if (auto r = exec(counter->get(), "PRAGMA query_only = ON", "query_only"); !r)
+    return fail(sqlite3_errmsg(counter->get()));
 
-  std::unique_ptr<SqliteStore> store(new SqliteStore(writer->release(), reader->release()));
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(writer->release(), reader->release(), counter->release()));
   store->lock_fd_ = lock.fd;
   lock.fd = -1;
   if (auto r = store->write_stmts_->prepare_all(); !r) return fail(r.error().detail);
   if (auto r = store->read_stmts_->prepare_all(); !r) return fail(r.error().detail);
+  if (auto r = store->count_stmts_->prepare_all(); !r) return fail(r.error().detail);
   // The chain is not verified here (audit_verify.hpp does that): a tampered record must not
   // stop the broker from carrying messages. New entries chain on the last entry as found.
   if (auto r = store->load_audit_head(); !r) return fail(r.error().detail);
@@ -1884,28 +1894,30 @@ Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {
 }
 
 Result<OperatorCounts> SqliteStore::operator_counts(TimePoint now) {
-  std::lock_guard lock(read_mu_);
-  auto& s = *read_stmts_;
+  // Its own connection: a recount (OperatorCountsCache, off the io thread) must not make the
+  // io thread's reads wait.
+  std::lock_guard lock(count_mu_);
+  auto& s = *count_stmts_;
   ReadTransaction tx(s);  // one snapshot for the three counts
   if (!tx.begun()) return tx.begun().error();
   OperatorCounts out;
   {
     auto stmt = console_statement(s, kCountOpenDeadlines);
     if (!stmt) return stmt.error();
-    Query q(reader_, *stmt);
+    Query q(counter_, *stmt);
     q.bind(1, now);
     int rc;
     while ((rc = q.step()) == SQLITE_ROW)
       out.deadlines.push_back({q.text_at(0), q.text_at(1), q.int64_at(2), q.int64_at(3)});
-    if (rc != SQLITE_DONE) return db_error(reader_, "count open deadlines");
+    if (rc != SQLITE_DONE) return db_error(counter_, "count open deadlines");
   }
   for (const auto& [which, into] :
        {std::pair{kCountDeadLetters, &out.dead_letters},
         std::pair{kCountReceiptsMissing, &out.receipts_missing}}) {
     auto stmt = console_statement(s, which);
     if (!stmt) return stmt.error();
-    Query q(reader_, *stmt);
-    auto counted = read_endpoint_counts(q, reader_, "count messages");
+    Query q(counter_, *stmt);
+    auto counted = read_endpoint_counts(q, counter_, "count messages");
     if (!counted) return counted.error();
     *into = std::move(*counted);
   }

@@ -113,7 +113,7 @@ class SqliteStore final : public Store {
                                                         int limit) override;
 
  private:
-  SqliteStore(sqlite3* writer, sqlite3* reader);
+  SqliteStore(sqlite3* writer, sqlite3* reader, sqlite3* counter);
   Result<void> load_audit_head();
   // put_deadline's writes, inside the caller's savepoint.
   Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
@@ -124,6 +124,12 @@ class SqliteStore final : public Store {
   sqlite3* reader_;
   std::unique_ptr<StatementCache> write_stmts_;  // writer thread only
   std::unique_ptr<StatementCache> read_stmts_;   // guarded by read_mu_
+  // operator_counts() alone: a recount reads every open deadline (hundreds of ms at a million)
+  // and must not hold the connection the io thread's reads wait for (WAL: readers run side by
+  // side).
+  sqlite3* counter_;
+  std::unique_ptr<StatementCache> count_stmts_;  // guarded by count_mu_
+  std::mutex count_mu_;
   bool in_batch_ = false;                        // writer thread only
   // The audit chain's head as of the last released savepoint (writer thread only). A write
   // operation appends on op_head_, a copy taken when it starts, and it becomes audit_head_ only
