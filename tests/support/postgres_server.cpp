@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -161,6 +162,55 @@ int wait_exit(pid_t pid, Clock::duration bound) {
   }
 }
 
+// Runs `argv` to its end (within kInitdbBound): ok if it exited 0.
+Result<void> run_to_end(const std::vector<std::string>& argv, const std::string& log,
+                        const RunAs& as, const std::string& what) {
+  auto pid = spawn(argv, log, as);
+  if (!pid) return pid.error();
+  const int rc = wait_exit(*pid, kInitdbBound);
+  if (rc == 0) return {};
+  if (rc < 0) {
+    ::kill(*pid, SIGKILL);
+    (void)wait_exit(*pid, kStopBound);
+  }
+  return failure(what + " failed (status " + std::to_string(rc) + ")" + log_tail(log));
+}
+
+std::vector<std::string> initdb_argv(const std::string& bindir, const std::string& data) {
+  return {bindir + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+          "--locale=C", "--no-sync"};
+}
+
+// A new cluster in `data`. initdb takes about 2 s and the tests start some 60 servers, so the
+// first server made on this machine (per user and server binaries) runs initdb once into a
+// template, "<parent>/sb-pg-template-<uid>-<bindir hash>", and every server copies it (cp -a,
+// about 0.2 s). The template is made beside its place and renamed into it when whole, so a
+// server never copies half of one; of two test processes racing, one rename wins and the other
+// template is removed. Never started, it holds no port, socket or PID. SEKTORBRO_PG_NO_TEMPLATE
+// set (or a template that cannot be made) means initdb for every server.
+Result<void> make_cluster(const std::string& bindir, const std::string& parent,
+                          const std::string& data, const std::string& log, const RunAs& as) {
+  if (std::getenv("SEKTORBRO_PG_NO_TEMPLATE") == nullptr) {
+    const std::string tmpl = parent + "/sb-pg-template-" +
+                             std::to_string(as.active ? as.uid : ::geteuid()) + "-" +
+                             std::to_string(std::hash<std::string>{}(bindir));
+    std::error_code ec;
+    if (!fs::exists(tmpl + "/PG_VERSION", ec)) {
+      std::string pattern = tmpl + ".XXXXXX";
+      if (::mkdtemp(pattern.data()) != nullptr) {
+        if (!as.active || ::chown(pattern.c_str(), as.uid, as.gid) == 0)
+          if (run_to_end(initdb_argv(bindir, pattern + "/data"), log, as, "initdb (template)"))
+            fs::rename(pattern + "/data", tmpl, ec);  // fails if another process's won: fine
+        fs::remove_all(pattern, ec);
+      }
+    }
+    if (fs::exists(tmpl + "/PG_VERSION", ec) &&
+        run_to_end({"/bin/cp", "-a", tmpl, data}, log, as, "copying the template cluster"))
+      return {};
+  }
+  return run_to_end(initdb_argv(bindir, data), log, as, "initdb");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PostgresServer>> PostgresServer::start(Options options) {
@@ -188,18 +238,8 @@ Result<std::unique_ptr<PostgresServer>> PostgresServer::start(Options options) {
 
   const std::string log = s->dir_ + "/server.log";
   const std::string data = s->dir_ + "/data";
-  auto initdb = spawn({s->bindir_ + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E",
-                       "UTF8", "--locale=C", "--no-sync"},
-                      log, as);
-  if (!initdb) return initdb.error();
-  const int rc = wait_exit(*initdb, kInitdbBound);
-  if (rc != 0) {
-    if (rc < 0) {
-      ::kill(*initdb, SIGKILL);
-      (void)wait_exit(*initdb, kStopBound);
-    }
-    return failure("initdb failed (status " + std::to_string(rc) + ")" + log_tail(log));
-  }
+  const std::string parent = fs::path(s->dir_).parent_path().string();
+  if (auto made = make_cluster(s->bindir_, parent, data, log, as); !made) return made.error();
   Result<void> launched = failure("postgres did not start");
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
     launched = s->launch(options.fsync);
