@@ -110,6 +110,22 @@ const FhirProvenance* own_provenance(const FhirMessage& m) {
   return m.provenances.empty() ? nullptr : &m.provenances.back();
 }
 
+// A HospitalNotification activity without its revise-/cancel- prefix, and the native status the
+// prefix stands for (MedCom: revise-… corrects, cancel-… cancels the notification it names).
+std::pair<std::string, LetterStatus> split_activity(std::string_view activity) {
+  if (activity.starts_with("revise-"))
+    return {std::string(activity.substr(7)), LetterStatus::kCorrected};
+  if (activity.starts_with("cancel-"))
+    return {std::string(activity.substr(7)), LetterStatus::kCancelled};
+  return {std::string(activity), LetterStatus::kNew};
+}
+
+std::string activity_for(std::string_view event, LetterStatus status) {
+  if (status == LetterStatus::kCorrected) return "revise-" + std::string(event);
+  if (status == LetterStatus::kCancelled) return "cancel-" + std::string(event);
+  return std::string(event);
+}
+
 std::string referenced_header_id(std::string_view reference) {
   const auto slash = reference.rfind('/');
   return std::string(slash == std::string_view::npos ? reference : reference.substr(slash + 1));
@@ -170,7 +186,8 @@ std::string native_id_for_uuid(std::string_view uuid) {
   return "F" + uuid_text(*b).substr(0, 8) + uuid_text(*b).substr(9, 4) + uuid_text(*b).substr(14, 1);
 }
 
-Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at) {
+Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at,
+                                std::string_view whole_as_json) {
   if (m.event != kEventCareCommunication && m.event != kEventHospitalNotification)
     return make_error(Errc::kUnsupportedType,
                       "FHIR message: only CareCommunication and HospitalNotification discharge "
@@ -221,22 +238,39 @@ Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at) {
     l.body = std::move(c);
   } else if (m.event == kEventHospitalNotification) {
     const FhirProvenance* p = own_provenance(m);
-    const std::string activity = p ? p->activity : std::string();
-    if (activity == kDischarge) {
-      l.status = LetterStatus::kNew;
-    } else if (activity == "revise-" + std::string(kDischarge) ||
-               activity == "cancel-" + std::string(kDischarge)) {
-      l.status = activity.starts_with("cancel") ? LetterStatus::kCancelled
-                                                : LetterStatus::kCorrected;
-      // The same native letter as the notice it revises or cancels.
+    const auto [event, status] = split_activity(p ? p->activity : std::string());
+    const auto stay_event = parse_hospital_stay_event(event);
+    if (event != kDischarge && !stay_event)
+      return make_error(Errc::kUnsupportedType,
+                        "HospitalNotification: the Provenance activity is none of MedCom's "
+                        "hospital-stay events (admit-inpatient, admit-emergency, "
+                        "start-leave-inpatient, end-leave-inpatient, discharge-emergency-home, "
+                        "discharge-inpatient-home, or their revise-/cancel- forms)");
+    l.status = status;
+    if (status != LetterStatus::kNew) {
+      // The same native letter as the notification it revises or cancels.
       if (p->entities.empty())
         return invalid("Bundle/Provenance/entity: a revision names the message it revises");
       l.id = native_id_for_uuid(referenced_header_id(p->entities.front()));
       if (l.id.empty()) return invalid("Bundle/Provenance/entity/what: expected a MessageHeader");
-    } else {
-      return make_error(Errc::kUnsupportedType,
-                        "HospitalNotification: only discharge events (discharge-inpatient-home "
-                        "and its revise/cancel forms) have a native letter");
+    }
+    if (stay_event) {
+      HospitalStayNotice n;
+      n.event = *stay_event;
+      if (parse_timestamp(p->occurred)) n.event_time = p->occurred;
+      n.stay_start = m.period_start;
+      n.stay_end = m.period_end;
+      n.encounter_status = m.encounter_status;
+      n.encounter_class = m.encounter_class;
+      n.department = m.sender.name;
+      n.fhir_message = std::string(whole_as_json);
+      while (!n.fhir_message.empty() && n.fhir_message.back() == '\n') n.fhir_message.pop_back();
+      if (n.stay_start.empty())
+        return invalid("Bundle/Encounter/period/start: missing (when the stay began)");
+      l.body = std::move(n);
+      env.letters.push_back(std::move(l));
+      if (auto ok = validate_envelope(env, received_at); !ok) return ok.error();
+      return env;
     }
     DischargeNotice n;
     auto admitted = fhir_date(m.period_start);
@@ -314,6 +348,29 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
     if (l.status == LetterStatus::kCancelled) p.activity = "cancel-" + std::string(kDischarge);
     if (l.status != LetterStatus::kNew) {
       // A revision is a new message that names the notice it revises.
+      if (l.fhir_message_id.empty()) m.header_id = uuid_for_native_id(l.id.substr(0, 12) + ".r");
+      p.target = "MessageHeader/" + m.header_id;
+      p.entities.push_back("MessageHeader/" + uuid_for_native_id(l.id));
+    }
+  } else if (const auto* s = std::get_if<HospitalStayNotice>(&l.body)) {
+    m.event = std::string(kEventHospitalNotification);
+    const bool emergency = s->event == HospitalStayEvent::kAdmitEmergency ||
+                           s->event == HospitalStayEvent::kDischargeEmergency;
+    m.encounter_class = !s->encounter_class.empty() ? s->encounter_class
+                        : emergency                 ? "EMER"
+                                                    : "IMP";
+    m.encounter_status = s->encounter_status;
+    if (m.encounter_status.empty()) {
+      m.encounter_status = s->event == HospitalStayEvent::kStartLeave ? "onleave"
+                           : s->event == HospitalStayEvent::kDischargeEmergency ? "finished"
+                                                                                : "in-progress";
+      if (l.status == LetterStatus::kCancelled) m.encounter_status = "cancelled";
+    }
+    m.period_start = s->stay_start;
+    m.period_end = s->stay_end;
+    p.activity = activity_for(to_string(s->event), l.status);
+    if (!s->event_time.empty()) p.occurred = s->event_time;
+    if (l.status != LetterStatus::kNew) {
       if (l.fhir_message_id.empty()) m.header_id = uuid_for_native_id(l.id.substr(0, 12) + ".r");
       p.target = "MessageHeader/" + m.header_id;
       p.entities.push_back("MessageHeader/" + uuid_for_native_id(l.id));

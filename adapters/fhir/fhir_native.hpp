@@ -10,9 +10,12 @@
 //     and cancel → annulleretbrev of the SAME native letter (the one the Provenance entity
 //     points at), so the mentor deadline opens, moves and closes as for a native notice;
 //     mentor_entitled is true (a discharge notice to a jobcenter is what the mentor duty is
-//     about, LAB § 31 b) and consent false (FHIR does not say). Other hospital-stay events
-//     (admit, leave) have no native letter: kUnsupportedType. A DischargeNotice goes back out
-//     as a HospitalNotification discharge event.
+//     about, LAB § 31 b) and consent false (FHIR does not say). MedCom's other hospital-stay
+//     events (admit-inpatient, admit-emergency, start-/end-leave-inpatient,
+//     discharge-emergency-home, each with its revise-/cancel- form) → HospitalStayNotice, the
+//     same way (revise/cancel the same letter), with the whole message kept as FHIR JSON; any
+//     other activity: kUnsupportedType. A DischargeNotice or HospitalStayNotice goes back out
+//     as a HospitalNotification with its event.
 //   Acknowledgement: see fhir_receipts.hpp; here only the ids.
 //
 // Ids. Native ids are 1–14 characters of A-Z a-z 0-9 . _ -, FHIR ids are UUIDs. A native id is
@@ -38,14 +41,18 @@ std::optional<std::string> native_id_in_uuid(std::string_view uuid);
 // "F" + 13 hex digits; "" for an id that is not a UUID.
 std::string native_id_for_uuid(std::string_view uuid);
 
-// The native envelope for a CareCommunication or a HospitalNotification discharge event.
+// The native envelope for a CareCommunication or a HospitalNotification hospital-stay event.
 // Envelope id from Bundle.id, letter id from MessageHeader.id (or, for revise/cancel, from the
 // MessageHeader the Provenance entity names). SOR codes are the Organizations'. The result
-// passes validate_envelope at `received_at`. Errors: kUnsupportedType for other events,
-// kInvalid for what the native model cannot hold (no CPR, no subject or text, bad dates).
-Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at);
+// passes validate_envelope at `received_at`. `whole_as_json` is the message as FHIR JSON: a
+// HospitalStayNotice keeps it (HospitalStayNotice::fhir_message). Errors: kUnsupportedType for
+// other events, kInvalid for what the native model cannot hold (no CPR, no subject or text,
+// bad dates).
+Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at,
+                                std::string_view whole_as_json = {});
 
-// The FHIR message for a native envelope of one Correspondence or DischargeNotice letter
+// The FHIR message for a native envelope of one Correspondence, DischargeNotice or
+// HospitalStayNotice letter
 // (kUnsupportedType for other letter types: the FHIR dialect carries MedCom's messages only).
 Result<FhirMessage> native_to_fhir(const Envelope& e);
 

@@ -550,6 +550,32 @@ NegativeReceipt read_negative_receipt(Reader& r, const XmlElement* e, const std:
   return b;
 }
 
+HospitalStayNotice read_hospital_stay_notice(Reader& r, const XmlElement* e,
+                                             const std::string& path) {
+  const auto m = r.match(e, path, path,
+                         {{{"Event"}},
+                          {{"EventTime"}, 0},
+                          {{"StayStart"}},
+                          {{"StayEnd"}, 0},
+                          {{"EncounterStatus"}, 0},
+                          {{"EncounterClass"}, 0},
+                          {{"Department"}, 0},
+                          {{"FhirMessage"}, 0}});
+  HospitalStayNotice b;
+  b.event = r.enumerated<HospitalStayEvent>(
+      first(m, 0), path + "/Event", parse_hospital_stay_event,
+      "admit-inpatient, admit-emergency, start-leave-inpatient, end-leave-inpatient, "
+      "discharge-emergency-home");
+  b.event_time = r.text(first(m, 1), path + "/EventTime", false);
+  b.stay_start = r.text(first(m, 2), path + "/StayStart", false);
+  b.stay_end = r.text(first(m, 3), path + "/StayEnd", false);
+  b.encounter_status = r.text(first(m, 4), path + "/EncounterStatus", false);
+  b.encounter_class = r.text(first(m, 5), path + "/EncounterClass", false);
+  b.department = r.text(first(m, 6), path + "/Department", false);
+  b.fhir_message = r.text(first(m, 7), path + "/FhirMessage", false);
+  return b;
+}
+
 LetterBody read_body(Reader& r, const XmlElement* e, const std::string& letter_path) {
   if (e == nullptr) return CertificateRequest{};
   const std::string path = letter_path + "/" + e->name;
@@ -570,6 +596,8 @@ LetterBody read_body(Reader& r, const XmlElement* e, const std::string& letter_p
       return read_negative_receipt(r, e, path);
     case LetterType::kCorrespondence:
       return read_correspondence(r, e, path);
+    case LetterType::kHospitalStayNotice:
+      return read_hospital_stay_notice(r, e, path);
   }
   return CertificateRequest{};
 }
@@ -600,7 +628,7 @@ Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
   const auto type = r.enumerated<LetterType>(
       first(m, 1), path + "/Type", parse_letter_type,
       "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
-      "PositiveReceipt, NegativeReceipt, Correspondence");
+      "PositiveReceipt, NegativeReceipt, Correspondence, HospitalStayNotice");
   letter.status = r.enumerated<LetterStatus>(first(m, 2), path + "/Status", parse_letter_status,
                                              "nytbrev, rettetbrev, annulleretbrev");
   letter.authorised = r.timestamp(first(m, 3), path + "/Authorised");
@@ -724,6 +752,16 @@ struct BodyWriter {
     write_ids(w, b.original.original_letter_ids);
     w.leaf("RefuseCode", to_string(b.code));
     w.leaf("RefuseText", b.text);
+  }
+  void operator()(const HospitalStayNotice& b) {
+    w.leaf("Event", to_string(b.event));
+    if (!b.event_time.empty()) w.leaf("EventTime", b.event_time);
+    w.leaf("StayStart", b.stay_start);
+    if (!b.stay_end.empty()) w.leaf("StayEnd", b.stay_end);
+    if (!b.encounter_status.empty()) w.leaf("EncounterStatus", b.encounter_status);
+    if (!b.encounter_class.empty()) w.leaf("EncounterClass", b.encounter_class);
+    if (!b.department.empty()) w.leaf("Department", b.department);
+    if (!b.fhir_message.empty()) w.leaf("FhirMessage", b.fhir_message);
   }
   void operator()(const Correspondence& b) {
     w.leaf("Subject", b.subject);

@@ -88,6 +88,31 @@ struct BodyRules {
     return {};
   }
 
+  // HospitalStayNotice: the stay's start, and the end and event time when given, are an
+  // xs:dateTime with a zone or an xs:date; the end not before the start (compared as given when
+  // both are of one kind).
+  Result<void> operator()(const HospitalStayNotice& b) const {
+    const auto is_time = [](std::string_view s) {
+      return parse_timestamp(s).has_value() || (s.size() == 10 && parse_date(s).has_value());
+    };
+    if (!is_time(b.stay_start))
+      return invalid(path + "/StayStart", "expected a date or a dateTime with a zone");
+    if (!b.stay_end.empty() && !is_time(b.stay_end))
+      return invalid(path + "/StayEnd", "expected a date or a dateTime with a zone");
+    if (!b.event_time.empty() && !parse_timestamp(b.event_time))
+      return invalid(path + "/EventTime", "expected a dateTime with a zone");
+    if (!b.stay_end.empty() && b.stay_end.size() == 10 && b.stay_start.size() == 10 &&
+        b.stay_end < b.stay_start)
+      return invalid(path + "/StayEnd", "must not be before StayStart");
+    if (!b.stay_end.empty()) {
+      const auto start = parse_timestamp(b.stay_start);
+      const auto end = parse_timestamp(b.stay_end);
+      if (start && end && *end < *start)
+        return invalid(path + "/StayEnd", "must not be before StayStart");
+    }
+    return {};
+  }
+
   Result<void> operator()(const MentorResponse& b) const {
     return check_reference_id(path + "/NoticeLetterIdentifier", b.notice_letter_id);
   }

@@ -132,7 +132,12 @@ Result<void> decode_fhir(std::string_view bytes, TimePoint now, Inbound& in) {
   }
   auto message = adapters::parse_fhir_message(bytes);
   if (!message) return message.error();
-  auto envelope = adapters::fhir_to_native(*message, now);
+  // The whole message as FHIR JSON, which a HospitalStayNotice keeps (nothing of it is lost);
+  // the same text for the XML and the JSON form of one message.
+  std::string whole;
+  if (message->event == adapters::kEventHospitalNotification)
+    if (auto json = adapters::fhir_xml_to_json(bytes)) whole = std::move(*json);
+  auto envelope = adapters::fhir_to_native(*message, now, whole);
   if (!envelope) return envelope.error();
   in.envelope = std::move(*envelope);
   in.fhir_message = std::move(*message);
@@ -309,7 +314,8 @@ Result<void> can_carry(const Letter& letter, Dialect dialect, bool fhir) {
   const std::string type(to_string(letter.type()));
   if (fhir || dialect == Dialect::kFhir) {
     if (letter.type() == LetterType::kCorrespondence ||
-        letter.type() == LetterType::kDischargeNotice || is_receipt(letter.type()))
+        letter.type() == LetterType::kDischargeNotice ||
+        letter.type() == LetterType::kHospitalStayNotice || is_receipt(letter.type()))
       return {};
     return make_error(Errc::kUnsupportedType,
                       "FHIR has no MedCom message for " + type + "; the receiver speaks fhir");
@@ -342,7 +348,7 @@ bool expressible(LetterType type, Dialect dialect) {
     case Dialect::kFhir:
       // MedCom FHIR messaging: CareCommunication, HospitalNotification, Acknowledgement.
       return type == LetterType::kCorrespondence || type == LetterType::kDischargeNotice ||
-             is_receipt(type);
+             type == LetterType::kHospitalStayNotice || is_receipt(type);
     default:
       break;
   }
@@ -441,6 +447,9 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
                                          std::string_view original_fhir_message_id) {
   if (envelope.letters.empty()) return make_error(Errc::kInvalid, "an envelope without letters");
   const Letter& first = envelope.letters.front();
+  if (const auto* stay = std::get_if<HospitalStayNotice>(&first.body);
+      stay != nullptr && !stay->fhir_message.empty() && envelope.letters.size() == 1)
+    return adapters::fhir_json_to_xml(stay->fhir_message);  // the hospital's message, whole
   if (is_receipt(first.type())) {
     if (envelope.letters.size() != 1)
       return make_error(Errc::kUnsupportedType, "a FHIR Acknowledgement answers one message");

@@ -68,6 +68,7 @@ bool kind_sends(EndpointKind kind, LetterType type) {
       return kind == EndpointKind::kJobcenter;
     case LetterType::kCertificate:
     case LetterType::kDischargeNotice:
+    case LetterType::kHospitalStayNotice:  // MedCom HospitalNotification (issue 9)
       return kind == EndpointKind::kPsychiatry;
     case LetterType::kReminder:
       return false;  // the broker's own

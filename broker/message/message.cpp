@@ -21,7 +21,7 @@ std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& ta
   return "?";
 }
 
-constexpr std::array<std::pair<LetterType, std::string_view>, 8> kLetterTypes{{
+constexpr std::array<std::pair<LetterType, std::string_view>, 9> kLetterTypes{{
     {LetterType::kCertificateRequest, "CertificateRequest"},
     {LetterType::kCertificate, "Certificate"},
     {LetterType::kDischargeNotice, "DischargeNotice"},
@@ -30,6 +30,14 @@ constexpr std::array<std::pair<LetterType, std::string_view>, 8> kLetterTypes{{
     {LetterType::kPositiveReceipt, "PositiveReceipt"},
     {LetterType::kNegativeReceipt, "NegativeReceipt"},
     {LetterType::kCorrespondence, "Correspondence"},
+    {LetterType::kHospitalStayNotice, "HospitalStayNotice"},
+}};
+constexpr std::array<std::pair<HospitalStayEvent, std::string_view>, 5> kStayEvents{{
+    {HospitalStayEvent::kAdmitInpatient, "admit-inpatient"},
+    {HospitalStayEvent::kAdmitEmergency, "admit-emergency"},
+    {HospitalStayEvent::kStartLeave, "start-leave-inpatient"},
+    {HospitalStayEvent::kEndLeave, "end-leave-inpatient"},
+    {HospitalStayEvent::kDischargeEmergency, "discharge-emergency-home"},
 }};
 constexpr std::array<std::pair<LetterStatus, std::string_view>, 3> kStatuses{{
     {LetterStatus::kNew, "nytbrev"},
@@ -58,6 +66,10 @@ constexpr std::array<std::pair<ReceiptLevel, std::string_view>, 2> kLevels{{
 
 std::string_view to_string(LetterType t) { return name_of(kLetterTypes, t); }
 std::optional<LetterType> parse_letter_type(std::string_view s) { return lookup(kLetterTypes, s); }
+std::string_view to_string(HospitalStayEvent e) { return name_of(kStayEvents, e); }
+std::optional<HospitalStayEvent> parse_hospital_stay_event(std::string_view s) {
+  return lookup(kStayEvents, s);
+}
 std::string_view to_string(LetterStatus s) { return name_of(kStatuses, s); }
 std::optional<LetterStatus> parse_letter_status(std::string_view s) { return lookup(kStatuses, s); }
 std::string_view to_string(RefuseCode c) { return name_of(kRefuseCodes, c); }

@@ -28,12 +28,13 @@ enum class LetterType {
   kReminder,
   kPositiveReceipt,
   kNegativeReceipt,
-  kCorrespondence,  // last: LetterType follows the LetterBody alternative's index
+  kCorrespondence,
+  kHospitalStayNotice,  // last: LetterType follows the LetterBody alternative's index
 };
 inline constexpr LetterType kAllLetterTypes[] = {
     LetterType::kCertificateRequest, LetterType::kCertificate,   LetterType::kDischargeNotice,
     LetterType::kMentorResponse,     LetterType::kReminder,      LetterType::kPositiveReceipt,
-    LetterType::kNegativeReceipt,    LetterType::kCorrespondence};
+    LetterType::kNegativeReceipt,    LetterType::kCorrespondence, LetterType::kHospitalStayNotice};
 std::string_view to_string(LetterType t);  // "CertificateRequest", ...
 std::optional<LetterType> parse_letter_type(std::string_view s);
 inline bool is_receipt(LetterType t) {
@@ -202,6 +203,39 @@ struct Correspondence {
   bool operator==(const Correspondence&) const = default;
 };
 
+// MedCom's HospitalNotification (advis om sygehusophold) events other than the end of an
+// inpatient stay, which is the DischargeNotice (issue 9; domain.md §9; MedCom's value set
+// medcom-hospitalNotification-messageActivities). Its revise-… / cancel-… forms are the same
+// letter rettetbrev / annulleretbrev, as for every native letter.
+enum class HospitalStayEvent {
+  kAdmitInpatient,      // admit-inpatient: start of a stay, admitted (STIN)
+  kAdmitEmergency,      // admit-emergency: start of a stay, acute ambulant
+  kStartLeave,          // start-leave-inpatient
+  kEndLeave,            // end-leave-inpatient
+  kDischargeEmergency,  // discharge-emergency-home: end of an acute ambulant stay
+};
+std::string_view to_string(HospitalStayEvent e);  // MedCom's activity code, e.g. "admit-inpatient"
+std::optional<HospitalStayEvent> parse_hospital_stay_event(std::string_view s);
+
+// Psychiatry → jobcenter: a citizen was admitted, went on or came back from leave, or ended an
+// acute ambulant stay. Informational: no deadline opens (only the DischargeNotice opens the
+// MentorResponse deadline). Times are as the hospital wrote them: an xs:dateTime with a zone or
+// an xs:date. Health content: never log.
+struct HospitalStayNotice {
+  HospitalStayEvent event = HospitalStayEvent::kAdmitInpatient;
+  std::string event_time;        // when it happened (FHIR Provenance.occurredDateTime); optional
+  std::string stay_start;        // the stay's start (Encounter.period.start); not empty
+  std::string stay_end;          // optional (Encounter.period.end)
+  std::string encounter_status;  // optional FHIR Encounter.status: in-progress, onleave, ...
+  std::string encounter_class;   // optional v3 ActCode: IMP (inpatient), EMER (emergency), ...
+  std::string department;        // optional free text: the sending department
+  // The MedCom FHIR message the letter was read from, as FHIR JSON (fhir_json.hpp; the same
+  // text whether it came as XML or JSON), kept whole so that nothing the hospital wrote is lost
+  // on the way: a FHIR receiver gets exactly this message. Empty for a native letter.
+  std::string fhir_message;
+  bool operator==(const HospitalStayNotice&) const = default;
+};
+
 // Points back at what is being receipted (MedCom OriginalEmessage).
 struct ReceiptReference {
   std::string original_envelope_id;
@@ -230,7 +264,8 @@ struct NegativeReceipt {
 
 // The alternatives are in LetterType's order (Letter::type() is the index).
 using LetterBody = std::variant<CertificateRequest, Certificate, DischargeNotice, MentorResponse,
-                                Reminder, PositiveReceipt, NegativeReceipt, Correspondence>;
+                                Reminder, PositiveReceipt, NegativeReceipt, Correspondence,
+                                HospitalStayNotice>;
 
 struct Letter {
   std::string id;  // 1–14 chars, stable across resends; unique per sender

@@ -137,11 +137,105 @@ TEST(FhirMessage, ReviseAndCancelAreTheSameNativeLetter) {
             "MessageHeader/" + uuid_for_native_id("F2c4e6a8b0d1f4"));
 }
 
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+    s.replace(pos, from.size(), to);
+}
+
+// Issue 9: MedCom's hospital-stay events other than the inpatient discharge become a
+// HospitalStayNotice. The admission is our test message (modelled on MedCom's
+// HospitalNotification_Ex_STIN_L); the others are it with the activity, class and status MedCom's
+// examples give those events (medcomdk/dk-medcom-hospitalnotification input/fsh/Testexamples:
+// HospitalNotification_Ex_STAA_D, _STOR_F, _SLOR_G, _TEK_SLHJ_A).
+TEST(FhirMessage, EveryOtherHospitalStayEventBecomesAHospitalStayNotice) {
+  const std::string admit = fhir_file("hospital_notification_admit.xml");
+  auto message = parse_fhir_message(admit);
+  ASSERT_TRUE(message.ok()) << message.error().detail;
+  auto e = fhir_to_native(*message, kNow, "{\"resourceType\": \"Bundle\"}\n");
+  ASSERT_TRUE(e.ok()) << e.error().detail;
+  ASSERT_EQ(e->letters.size(), 1u);
+  const Letter& l = e->letters[0];
+  EXPECT_EQ(l.type(), LetterType::kHospitalStayNotice);
+  EXPECT_EQ(l.status, LetterStatus::kNew);
+  EXPECT_EQ(l.id, native_id_for_uuid(message->header_id));
+  EXPECT_EQ(l.patient->cpr, "0101801234");
+  const auto& n = std::get<HospitalStayNotice>(l.body);
+  EXPECT_EQ(n.event, HospitalStayEvent::kAdmitInpatient);
+  EXPECT_EQ(n.stay_start, "2026-10-01T12:00:00+02:00");
+  EXPECT_EQ(n.stay_end, "");
+  EXPECT_EQ(n.event_time, "2026-11-20T09:29:00+01:00");
+  EXPECT_EQ(n.encounter_status, "in-progress");
+  EXPECT_EQ(n.encounter_class, "IMP");
+  EXPECT_EQ(n.department, "Psykiatrisk afsnit P3");
+  EXPECT_EQ(n.fhir_message, "{\"resourceType\": \"Bundle\"}");  // kept, as given
+
+  struct Variant {
+    std::string activity, klass, status;
+    HospitalStayEvent event;
+  };
+  for (const Variant& v : {Variant{"admit-emergency", "EMER", "in-progress",
+                                   HospitalStayEvent::kAdmitEmergency},
+                           Variant{"start-leave-inpatient", "IMP", "onleave",
+                                   HospitalStayEvent::kStartLeave},
+                           Variant{"end-leave-inpatient", "IMP", "in-progress",
+                                   HospitalStayEvent::kEndLeave},
+                           Variant{"discharge-emergency-home", "EMER", "finished",
+                                   HospitalStayEvent::kDischargeEmergency}}) {
+    std::string xml = admit;
+    replace_all(xml, "<code value=\"admit-inpatient\"/>", "<code value=\"" + v.activity + "\"/>");
+    replace_all(xml, "<code value=\"IMP\"/>", "<code value=\"" + v.klass + "\"/>");
+    replace_all(xml, "<status value=\"in-progress\"/>", "<status value=\"" + v.status + "\"/>");
+    auto m = parse_fhir_message(xml);
+    ASSERT_TRUE(m.ok()) << v.activity;
+    auto env = fhir_to_native(*m, kNow);
+    ASSERT_TRUE(env.ok()) << v.activity << ": " << env.error().detail;
+    const auto& s = std::get<HospitalStayNotice>(env->letters[0].body);
+    EXPECT_EQ(s.event, v.event) << v.activity;
+    EXPECT_EQ(s.encounter_class, v.klass);
+    EXPECT_EQ(s.encounter_status, v.status);
+    // And back: the same event, class, status and period (written from the native letter).
+    auto back = native_to_fhir(*env);
+    ASSERT_TRUE(back.ok()) << back.error().detail;
+    EXPECT_EQ(back->event, kEventHospitalNotification);
+    ASSERT_EQ(back->provenances.size(), 1u);
+    EXPECT_EQ(back->provenances[0].activity, v.activity);
+    EXPECT_EQ(back->encounter_class, v.klass);
+    EXPECT_EQ(back->encounter_status, v.status);
+    EXPECT_EQ(back->period_start, m->period_start);
+    auto again = fhir_to_native(*parse_fhir_message(write_fhir_message(*back)), kNow);
+    ASSERT_TRUE(again.ok()) << again.error().detail;
+    EXPECT_EQ(again->letters[0].body, env->letters[0].body);
+  }
+
+  // revise-/cancel-: the same letter, corrected / cancelled.
+  for (const auto& [prefix, status] : {std::pair{"revise-", LetterStatus::kCorrected},
+                                       std::pair{"cancel-", LetterStatus::kCancelled}}) {
+    std::string xml = admit;
+    replace_all(xml, "<code value=\"admit-inpatient\"/>",
+                "<code value=\"" + std::string(prefix) + "admit-inpatient\"/>");
+    const std::string entity =
+        "<entity><role value=\"revision\"/><what><reference "
+        "value=\"MessageHeader/" + message->header_id + "\"/></what></entity>";
+    replace_all(xml, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a",
+                "6a8c0e2f-3a4c-4b6d-8e8f-0a2b4c6d8e0b");  // the revision's own MessageHeader
+    replace_all(xml, "</agent>", "</agent>" + entity);
+    auto m = parse_fhir_message(xml);
+    ASSERT_TRUE(m.ok()) << m.error().detail;
+    auto env = fhir_to_native(*m, kNow);
+    ASSERT_TRUE(env.ok()) << prefix << ": " << env.error().detail;
+    EXPECT_EQ(env->letters[0].status, status);
+    EXPECT_EQ(env->letters[0].type(), LetterType::kHospitalStayNotice);
+  }
+}
+
 TEST(FhirMessage, WhatHasNoNativeLetterIsUnsupported) {
-  auto admit = fhir_to_native(*parse_fhir_message(fhir_file("hospital_notification_admit.xml")),
-                              kNow);
-  ASSERT_FALSE(admit.ok());
-  EXPECT_EQ(admit.error().code, Errc::kUnsupportedType);
+  // An activity that is none of MedCom's hospital-stay events.
+  std::string xml = fhir_file("hospital_notification_admit.xml");
+  replace_all(xml, "<code value=\"admit-inpatient\"/>", "<code value=\"transfer-inpatient\"/>");
+  auto unknown = fhir_to_native(*parse_fhir_message(xml), kNow);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Errc::kUnsupportedType);
+  EXPECT_NE(unknown.error().detail.find("hospital-stay events"), std::string::npos);
   Envelope e = *fhir_to_native(*parse_fhir_message(fhir_file("care_communication.xml")), kNow);
   e.letters[0].body = Reminder{};
   auto r = native_to_fhir(e);

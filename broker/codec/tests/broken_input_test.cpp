@@ -193,7 +193,7 @@ std::vector<Case> cases() {
        "Letter[1]: body element CertificateRequest does not match Type Certificate"},
       {"two bodies", replace(r, "  </Letter>", "    <Reminder/>\n  </Letter>"), Errc::kInvalid,
        "Letter[1]: more than one of CertificateRequest|Certificate|DischargeNotice|"
-       "MentorResponse|Reminder|PositiveReceipt|NegativeReceipt|Correspondence",
+       "MentorResponse|Reminder|PositiveReceipt|NegativeReceipt|Correspondence|HospitalStayNotice",
        Xsd::kRejects},
       {"missing patient",
        replace(r, "    <Patient>\n      <CPR>2412859876</CPR>\n    </Patient>\n", ""),

@@ -192,7 +192,7 @@ struct BrokenCase {
 
 std::string letter_types() {
   return "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
-         "PositiveReceipt, NegativeReceipt, Correspondence";
+         "PositiveReceipt, NegativeReceipt, Correspondence, HospitalStayNotice";
 }
 
 TEST(Config, BrokenConfigurationsNameTheKey) {

@@ -73,7 +73,7 @@ TEST(EdgeFhir, ADischargeNotificationIsADischargeNotice) {
 }
 
 TEST(EdgeFhir, ARefusalIsAFatalErrorAcknowledgementOfTheSendersMessage) {
-  const std::string bytes = data("fhir/hospital_notification_admit.xml");
+  const std::string bytes = data("fhir/hospital_notification_unknown_event.xml");
   auto decoded = decode_inbound(bytes, kNow);
   ASSERT_FALSE(decoded);
   EXPECT_EQ(decoded.error().code, Errc::kUnsupportedType);

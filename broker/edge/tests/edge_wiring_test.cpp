@@ -80,9 +80,9 @@ TEST(EdgeFhirJson, AJsonCareCommunicationIsTheSameLetterAsItsXmlForm) {
 }
 
 TEST(EdgeFhirJson, AJsonSenderIsRefusedInJson) {
-  // The admission (an event the broker does not carry) as JSON: refused, and the fatal-error
+  // A hospital-stay event MedCom does not define, as JSON: refused, and the fatal-error
   // Acknowledgement comes back as FHIR JSON naming the sender's own MessageHeader.id.
-  auto admit_json = adapters::fhir_xml_to_json(data("fhir/hospital_notification_admit.xml"));
+  auto admit_json = adapters::fhir_xml_to_json(data("fhir/hospital_notification_unknown_event.xml"));
   ASSERT_TRUE(admit_json) << admit_json.error().detail;
   auto decoded = decode_inbound(*admit_json, kNow);
   ASSERT_FALSE(decoded);
@@ -109,7 +109,7 @@ TEST(EdgeFhirJson, AJsonSenderIsRefusedInJson) {
   EXPECT_EQ(ack->issues.at(0).detail_code, "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE");
 
   // The same refusal of the XML form stays XML.
-  const Inbound xml = read_leniently(data("fhir/hospital_notification_admit.xml"));
+  const Inbound xml = read_leniently(data("fhir/hospital_notification_unknown_event.xml"));
   const std::string xml_answer = refused_answer(
       xml.dialect, &xml,
       network_refusal(xml.original, make_party("579000067890", "265161000016000", "P"),

@@ -341,7 +341,8 @@ TEST(FhirDeliveryTest, JsonComesInAsTheSameLetterAndItsRefusalGoesBackInJson) {
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 1u);
 
-  // The admission (not carried) as JSON: refused with a JSON fatal-error Acknowledgement.
+  // The admission (a HospitalStayNotice, which jc does not take) as JSON: refused with a JSON
+  // fatal-error Acknowledgement.
   auto admit = adapters::fhir_xml_to_json(fhir_file("hospital_notification_admit.xml"));
   ASSERT_TRUE(admit);
   const auto refused = b.post_as(*admit, "application/fhir+json");
@@ -357,6 +358,50 @@ TEST(FhirDeliveryTest, JsonComesInAsTheSameLetterAndItsRefusalGoesBackInJson) {
   // Plain application/json is not a message type the broker takes.
   EXPECT_EQ(b.post_as(fhir_file("care_communication.json"), "application/json").result(),
             http::status::unsupported_media_type);
+}
+
+// Issue 9 item 2: an admission (MedCom HospitalNotification, admit-inpatient) from psychiatry
+// reaches a native jobcenter as a HospitalStayNotice that holds the whole FHIR message, and a
+// FHIR jobcenter as the hospital's own message; no deadline opens (only a discharge opens the
+// MentorResponse deadline). The input is our admission test message (tests/data/medcom/fhir).
+TEST(FhirDeliveryTest, AnAdmissionReachesTheJobcenterAsAHospitalStayNotice) {
+  const FhirParties f;
+  const std::string admit = fhir_file("hospital_notification_admit.xml");
+  const auto sent_message = adapters::parse_fhir_message(admit);
+  ASSERT_TRUE(sent_message);
+  for (Dialect jc_dialect : {Dialect::kNative, Dialect::kFhir}) {
+    BrokerConfig c = fhir_config(f, jc_dialect);
+    endpoint_named(c, "jc")->accepts.push_back(LetterType::kHospitalStayNotice);
+    BrokerUnderTest b(c);
+    const auto answer = b.post(admit);
+    ASSERT_EQ(answer.result(), http::status::accepted) << answer.body();
+    ASSERT_TRUE(b.run_until([&] { return b.transport.count() > 0; }));
+    b.settle();
+    const OutboundRequest sent = b.transport.sent().front();
+    if (jc_dialect == Dialect::kNative) {
+      auto env = decode_envelope(sent.body);
+      ASSERT_TRUE(env) << env.error().detail;
+      ASSERT_EQ(env->letters.at(0).type(), LetterType::kHospitalStayNotice);
+      const auto& n = std::get<HospitalStayNotice>(env->letters.at(0).body);
+      EXPECT_EQ(n.event, HospitalStayEvent::kAdmitInpatient);
+      EXPECT_EQ(n.stay_start, "2026-10-01T12:00:00+02:00");
+      EXPECT_EQ(n.encounter_class, "IMP");
+      EXPECT_EQ(env->letters.at(0).patient->cpr, "0101801234");
+      auto whole = adapters::fhir_json_to_xml(n.fhir_message);
+      ASSERT_TRUE(whole) << whole.error().detail;
+      auto kept = adapters::parse_fhir_message(*whole);
+      ASSERT_TRUE(kept) << kept.error().detail;
+      EXPECT_EQ(*kept, *sent_message);
+    } else {
+      EXPECT_EQ(sent.content_type, "application/fhir+xml");
+      auto m = adapters::parse_fhir_message(sent.body);
+      ASSERT_TRUE(m) << m.error().detail;
+      EXPECT_EQ(*m, *sent_message);  // the hospital's own message
+    }
+    auto deadlines = b.store->list_deadlines(DeadlineFilter{});
+    ASSERT_TRUE(deadlines);
+    EXPECT_TRUE(deadlines->empty()) << to_string(jc_dialect);
+  }
 }
 
 // --- the SBDH payload an endpoint wants -----------------------------------------------------
