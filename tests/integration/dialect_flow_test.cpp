@@ -1,6 +1,7 @@
 // Per-endpoint dialects through the real broker (issue 4): a jobcenter that speaks classic
 // MedCom OIOXML and a psychiatry system on EHMI SBDH exchange correspondence and receipts; what a
 // receiver's dialect cannot carry is refused at the door with a reason.
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -134,6 +135,43 @@ TEST_F(DialectFlow, EhmiEnvelopeReceiptsAreCorrelatedWithTheEnvelopesTheBrokerSe
   ASSERT_TRUE(signal) << signal.error().detail;
   EXPECT_EQ(signal->exception_type, "Sequence");
   EXPECT_EQ(acknowledgements(), 2);
+}
+
+// Issue 9 item 5: an SBDH envelope written to a file drop (psychiatry's "URL" a folder) is
+// recorded like one pushed over HTTP — every delivery goes through Dispatcher::attempt, which
+// records the envelope before it leaves — so the envelope receipt psychiatry posts for the file
+// is taken and goes on the letter's timeline, not refused as for an envelope never sent.
+TEST_F(DialectFlow, AnSbdhEnvelopeWrittenToAFileDropIsRecordedAndItsReceiptTaken) {
+  namespace fs = std::filesystem;
+  const std::string outbox = dir.path() + "/psy-outbox";
+  fs::create_directories(outbox);
+  config["endpoints"][2]["url"] = "file://" + outbox;
+  start();
+  ASSERT_EQ(post_raw(xdis91_from_jobcenter()).status, 202);
+  std::string written;
+  ASSERT_TRUE(eventually([&] {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(outbox, ec))
+      if (e.is_regular_file() && e.path().filename().string().front() != '.') {
+        written = read_file(e.path().string());
+        return true;
+      }
+    return false;
+  }));
+  auto sent = adapters::parse_sbdh(written);
+  ASSERT_TRUE(sent) << sent.error().detail;
+  const auto acknowledgements = [&] {
+    const nlohmann::json m = message(jc_party, "Brevt23400929");
+    int n = 0;
+    for (const auto& e : m["timeline"]) n += e["event"] == "ehmi-receipt-acknowledgement";
+    return n;
+  };
+  EXPECT_EQ(acknowledgements(), 0);
+  auto ack = adapters::make_receipt_acknowledgement(*sent, {"ACKFILE1", clock.now()});
+  ASSERT_TRUE(ack);
+  const HttpResult posted = post_raw(adapters::write_sbdh(*ack));
+  EXPECT_EQ(posted.status, 202) << posted.body;
+  EXPECT_TRUE(eventually([&] { return acknowledgements() == 1; }));
 }
 
 TEST_F(DialectFlow, WhatTheReceiversDialectCannotCarryIsRefusedAtTheDoor) {
