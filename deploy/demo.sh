@@ -73,7 +73,7 @@ Messages and their state:      curl -s '$broker_url/v1/messages?limit=20'
 Waiting for delivery:          curl -s '$broker_url/v1/messages?state=pending'
 Dead letters:                  curl -s $broker_url/v1/dead-letters
 One message and its timeline:  curl -s $broker_url/v1/messages/<sender GLN>/<letter id>
-Messages about one citizen:    the console's message page, "Search by CPR" (audited), or
+Messages about one citizen:    the console's Messages page, "Search by CPR number" (audited), or
                                curl -s -H 'Content-Type: application/json' -d '{"cpr": "<CPR>"}' $broker_url/v1/messages/search-by-cpr
 Open, overdue, answered late:  ./build/broker/cli/sektorbro-ctl deadlines overdue
 Late shares per unit/month:    ./build/broker/cli/sektorbro-ctl stats
