@@ -390,7 +390,8 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
 
 Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload payload,
                                          TimePoint now, const std::string& instance_id,
-                                         std::string_view original_fhir_message_id) {
+                                         std::string_view original_fhir_message_id,
+                                         std::string* fhir_header_id) {
   adapters::SbdhWrapOptions options;
   options.instance_id = instance_id;
   options.created = now;
@@ -423,6 +424,7 @@ Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload p
     event = message->event;
     bundle_id = message->bundle_id;
     header_id = message->header_id;
+    if (fhir_header_id != nullptr) *fhir_header_id = header_id;
   } else if (auto ack = adapters::parse_fhir_acknowledgement(*bytes)) {
     event = std::string(adapters::kEventAcknowledgement);
     bundle_id = ack->bundle_id;
@@ -444,12 +446,20 @@ Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload p
 }
 
 Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now,
-                                         std::string_view original_fhir_message_id) {
+                                         std::string_view original_fhir_message_id,
+                                         std::string* fhir_header_id) {
   if (envelope.letters.empty()) return make_error(Errc::kInvalid, "an envelope without letters");
   const Letter& first = envelope.letters.front();
   if (const auto* stay = std::get_if<HospitalStayNotice>(&first.body);
-      stay != nullptr && !stay->fhir_message.empty() && envelope.letters.size() == 1)
-    return adapters::fhir_json_to_xml(stay->fhir_message);  // the hospital's message, whole
+      stay != nullptr && !stay->fhir_message.empty() && envelope.letters.size() == 1) {
+    auto whole = adapters::fhir_json_to_xml(stay->fhir_message);  // the hospital's message
+    if (whole && fhir_header_id != nullptr) {
+      auto message = adapters::parse_fhir_message(*whole);
+      if (!message) return message.error();
+      *fhir_header_id = message->header_id;
+    }
+    return whole;
+  }
   if (is_receipt(first.type())) {
     if (envelope.letters.size() != 1)
       return make_error(Errc::kUnsupportedType, "a FHIR Acknowledgement answers one message");
@@ -474,21 +484,29 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
   }
   auto message = adapters::native_to_fhir(envelope);
   if (!message) return message.error();
+  if (fhir_header_id != nullptr) *fhir_header_id = message->header_id;
   return adapters::write_fhir_message(*message);
 }
 
 Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint& receiver,
                                         TimePoint now, const std::string& instance_id,
-                                        std::string_view original_fhir_message_id) {
+                                        std::string_view original_fhir_message_id,
+                                        std::string* fhir_header_id) {
   if (receiver.dialect == Dialect::kFhir) {
-    auto xml = encode_outbound_fhir(envelope, now, original_fhir_message_id);
+    auto xml = encode_outbound_fhir(envelope, now, original_fhir_message_id, fhir_header_id);
     if (!xml || !receiver.fhir_json) return xml;
     return adapters::fhir_xml_to_json(*xml);  // "fhir_format": "json"
   }
   if (receiver.dialect == Dialect::kSbdh && receiver.sbdh_payload != SbdhPayload::kNative)
     return encode_outbound_sbdh(envelope, receiver.sbdh_payload, now, instance_id,
-                                original_fhir_message_id);
+                                original_fhir_message_id,
+                                receiver.sbdh_payload == SbdhPayload::kFhir ? fhir_header_id
+                                                                            : nullptr);
   return encode_outbound(envelope, receiver.dialect, now, instance_id);
+}
+
+std::string sent_fhir_message_key(std::string_view receiver_gln, std::string_view header_id) {
+  return "fhir:" + std::string(receiver_gln) + ":" + std::string(header_id);
 }
 
 std::string_view delivery_content_type(const Endpoint& receiver) {

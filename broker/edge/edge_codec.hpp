@@ -107,9 +107,20 @@ Result<std::string> encode_outbound(const Envelope& envelope, Dialect dialect, T
 // envelope; `original_fhir_message_id` is passed to encode_outbound_fhir for a FHIR receiver or
 // a FHIR payload (a receipt for a letter that arrived as FHIR names that letter's own
 // MessageHeader.id). A FHIR receiver with Endpoint::fhir_json gets the FHIR JSON form.
+// `fhir_header_id`, when given, is set to the MessageHeader.id of the FHIR message written (a
+// FHIR receiver or a FHIR payload; left alone for an Acknowledgement, which is never
+// acknowledged, and for other dialects).
 Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint& receiver,
                                         TimePoint now, const std::string& instance_id,
-                                        std::string_view original_fhir_message_id = {});
+                                        std::string_view original_fhir_message_id = {},
+                                        std::string* fhir_header_id = nullptr);
+
+// Issue 9: the key (Store::record_sent_envelope / find_sent_envelope) under which the broker
+// records the FHIR message it delivered to `receiver_gln` with MessageHeader.id `header_id`, so
+// that the receiver's Acknowledgement — which names that id — is the receipt of exactly that
+// stored message. Needed because a revise-/cancel- HospitalNotification is its own FHIR message
+// (own MessageHeader.id) but the same native letter as the one it revises.
+std::string sent_fhir_message_key(std::string_view receiver_gln, std::string_view header_id);
 
 // The Content-Type a delivery to `receiver` is sent with: application/fhir+xml for FHIR
 // (application/fhir+json for an endpoint with "fhir_format": "json"), the
@@ -139,7 +150,8 @@ std::string_view receipt_exception_type_for(Errc fault);
 // Emessage, the letter and envelope ids. kUnsupportedType for what the payload cannot express.
 Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload payload,
                                          TimePoint now, const std::string& instance_id,
-                                         std::string_view original_fhir_message_id = {});
+                                         std::string_view original_fhir_message_id = {},
+                                         std::string* fhir_header_id = nullptr);
 
 // The native `envelope` as a MedCom FHIR message: Correspondence as CareCommunication,
 // DischargeNotice as a HospitalNotification discharge event, receipts as Acknowledgements
@@ -148,7 +160,8 @@ Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload p
 // (the original was not a FHIR message), the UUID the broker gave the original.
 // kUnsupportedType for other letters.
 Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now,
-                                         std::string_view original_fhir_message_id = {});
+                                         std::string_view original_fhir_message_id = {},
+                                         std::string* fhir_header_id = nullptr);
 
 // The broker's answer to an accepted document: the native Acceptance for native and OIOXML
 // senders; for SBDH senders the envelope-level ReceiptAcknowledgement (EHMI) — the business

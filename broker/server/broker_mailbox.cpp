@@ -67,14 +67,23 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
       if (!*loaded || (*loaded)->state != DeliveryState::kPending) continue;  // confirmed since
       const MessageRecord& m = **loaded;
       std::string sbdh_instance;
-      auto body = dispatcher_.outbound_body(m.body, *endpoint, now, {}, &sbdh_instance);
+      std::string fhir_key;
+      auto body = dispatcher_.outbound_body(m.body, *endpoint, now, {}, &sbdh_instance, &fhir_key);
       if (!body) continue;  // kept leased: offered again when the lease ends
-      if (endpoint->dialect == Dialect::kSbdh) {
+      if (endpoint->dialect == Dialect::kSbdh || !fhir_key.empty()) {
         // EHMI (issue 9): as for a pushed delivery, the envelope handed out is recorded first,
-        // so that its envelope-level receipt finds the message it carried.
+        // so that its envelope-level receipt finds the message it carried; so is the FHIR
+        // message's MessageHeader.id, which its Acknowledgement names (a key already recorded
+        // for another message keeps the first, as in Dispatcher::attempt).
         const std::int64_t message_id = m.id;
-        auto job = [message_id, sbdh_instance, now](Store& store) {
-          return store.record_sent_envelope(sbdh_instance, message_id, now);
+        const bool sbdh = endpoint->dialect == Dialect::kSbdh;
+        auto job = [message_id, sbdh, sbdh_instance, fhir_key, now](Store& store) -> Result<void> {
+          if (sbdh)
+            if (auto r = store.record_sent_envelope(sbdh_instance, message_id, now); !r) return r;
+          if (fhir_key.empty()) return {};
+          auto r = store.record_sent_envelope(fhir_key, message_id, now);
+          if (!r && r.error().code == Errc::kConflict) return {};
+          return r;
         };
         auto committing = commit<void>(writer_, std::move(job));
         if (auto recorded = co_await std::move(committing); !recorded) {

@@ -54,6 +54,23 @@ asio::awaitable<Result<void>> record_sent(GroupCommitWriter& writer, std::int64_
   co_return co_await std::move(committing);
 }
 
+// Issue 9: the FHIR message delivered is recorded under its MessageHeader.id (the key from
+// sent_fhir_message_key) before it goes, so the receiver's Acknowledgement names exactly this
+// message — a revision's too, which is the same native letter as the notice it revises. A key
+// already recorded for another message (the broker's own ids for two corrections of one native
+// letter coincide) keeps the first; that is no reason to hold the delivery back.
+asio::awaitable<Result<void>> record_sent_fhir(GroupCommitWriter& writer, std::int64_t message_id,
+                                               std::string key, TimePoint at) {
+  if (key.empty()) co_return Result<void>{};
+  auto job = [message_id, key = std::move(key), at](Store& store) -> Result<void> {
+    auto recorded = store.record_sent_envelope(key, message_id, at);
+    if (!recorded && recorded.error().code == Errc::kConflict) return {};
+    return recorded;
+  };
+  auto committing = commit<void>(writer, std::move(job));
+  co_return co_await std::move(committing);
+}
+
 }  // namespace
 
 Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config,
@@ -232,7 +249,8 @@ void Dispatcher::arm_timer() {
 
 Result<std::string> Dispatcher::outbound_body(
     const std::string& stored, const Endpoint& to, TimePoint now,
-    const std::optional<std::string>& resend_envelope_id, std::string* instance_id) {
+    const std::optional<std::string>& resend_envelope_id, std::string* instance_id,
+    std::string* sent_fhir_key) {
   if (to.dialect == Dialect::kNative && !resend_envelope_id) return stored;
   auto envelope = decode_envelope(stored);
   if (!envelope) return envelope.error();
@@ -243,8 +261,13 @@ Result<std::string> Dispatcher::outbound_body(
   }
   const std::string instance = ids_.next();
   if (instance_id != nullptr) *instance_id = instance;
-  return encode_for_receiver(*envelope, to, now, instance,
-                             original_fhir_message_id(store_, *envelope, to));
+  std::string header_id;
+  auto body = encode_for_receiver(*envelope, to, now, instance,
+                                  original_fhir_message_id(store_, *envelope, to), &header_id);
+  if (sent_fhir_key != nullptr)
+    *sent_fhir_key =
+        header_id.empty() ? std::string() : sent_fhir_message_key(to.party.gln, header_id);
+  return body;
 }
 
 // Not a coroutine (see commit()): the awaitable resumes when the transport has an answer.
@@ -367,10 +390,16 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   TransportResponse response;
   // The stored body is native; the receiver gets it in its own dialect.
   std::string sbdh_instance;
-  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now(), {}, &sbdh_instance)
+  std::string fhir_key;
+  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now(), {}, &sbdh_instance,
+                                       &fhir_key)
                        : Result<std::string>(std::string());
   if (body && receiver != nullptr && receiver->dialect == Dialect::kSbdh) {
     auto recording = record_sent(writer_, message_id, sbdh_instance, clock_.now());
+    if (auto recorded = co_await std::move(recording); !recorded) body = recorded.error();
+  }
+  if (body && !fhir_key.empty()) {
+    auto recording = record_sent_fhir(writer_, message_id, fhir_key, clock_.now());
     if (auto recorded = co_await std::move(recording); !recorded) body = recorded.error();
   }
   if (!body) {
@@ -635,9 +664,15 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
     // The same letters in a new envelope with a new id and time (domain.md §3).
     const std::string new_envelope_id = ids_.next();
     std::string sbdh_instance;
-    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id, &sbdh_instance);
+    std::string fhir_key;
+    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id, &sbdh_instance,
+                               &fhir_key);
     if (bytes && receiver->dialect == Dialect::kSbdh) {
       auto recording = record_sent(writer_, id, sbdh_instance, now);
+      if (auto recorded = co_await std::move(recording); !recorded) bytes = recorded.error();
+    }
+    if (bytes && !fhir_key.empty()) {
+      auto recording = record_sent_fhir(writer_, id, fhir_key, now);
       if (auto recorded = co_await std::move(recording); !recorded) bytes = recorded.error();
     }
     if (!bytes) {

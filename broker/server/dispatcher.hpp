@@ -85,10 +85,13 @@ class Dispatcher {
   // A stored (native) body as `to` receives it: in its dialect (an SBDH receiver with its
   // sbdh_payload; a FHIR receipt naming the original FHIR message id), and for a resend in a new
   // envelope with the given id and time `now`. `instance_id`, when given, is set to the SBDH
-  // envelope's InstanceIdentifier (issue 9: recorded before it is sent).
+  // envelope's InstanceIdentifier (issue 9: recorded before it is sent). `sent_fhir_key`, when
+  // given, is set to sent_fhir_message_key() of the FHIR message written (empty if none): it is
+  // recorded before it is sent too, so the receiver's Acknowledgement finds this message.
   Result<std::string> outbound_body(const std::string& stored, const Endpoint& to, TimePoint now,
                                     const std::optional<std::string>& resend_envelope_id = {},
-                                    std::string* instance_id = nullptr);
+                                    std::string* instance_id = nullptr,
+                                    std::string* sent_fhir_key = nullptr);
 
   // What delivering `message` (a CertificateRequest) does to deadlines: its clock starts at its
   // delivery to the psychiatry unit (domain.md §5); a corrected one is applied then.

@@ -1,11 +1,44 @@
 #include "broker/server/intake.hpp"
 
+#include "broker/codec/codec.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
 #include "broker/server/commit.hpp"
 
 namespace sektorbro {
 namespace {
+
+// The stored message a FHIR Acknowledgement answers, found by the MessageHeader.id it names
+// among the FHIR messages the broker delivered to the Acknowledgement's sender (recorded under
+// sent_fhir_message_key by the dispatcher). Issue 9: a revise-/cancel- HospitalNotification has
+// a MessageHeader.id of its own but is the same native letter as the notification it revises,
+// so the id alone names no letter, and the letter alone names only its latest version.
+struct PinnedReceipt {
+  std::int64_t message_id = 0;
+  std::string original_sender_gln;  // the answered letter's sender: the receipt's receiver
+  std::string letter_id;
+};
+
+// nullopt when no such delivery was recorded (the receipt names its letter by the id, as
+// before) or the message no longer reads as one letter sent to this Acknowledgement's sender.
+Result<std::optional<PinnedReceipt>> pinned_fhir_receipt(Store& store, const Inbound& in,
+                                                         const Envelope& envelope) {
+  if (!in.fhir_ack || envelope.letters.size() != 1 ||
+      !is_receipt(envelope.letters.front().type()))
+    return std::optional<PinnedReceipt>{};
+  const std::string& acknowledger = envelope.sender().gln;
+  const std::string key = sent_fhir_message_key(acknowledger, in.fhir_ack->response_identifier);
+  auto sent = store.find_sent_envelope(key);
+  if (!sent) return sent.error();
+  if (!*sent) return std::optional<PinnedReceipt>{};
+  auto message = store.get_message((*sent)->message_id);
+  if (!message) return message.error();
+  if (!*message || (*message)->receiver_gln != acknowledger) return std::optional<PinnedReceipt>{};
+  auto stored = decode_envelope((*message)->body);
+  if (!stored || stored->letters.size() != 1) return std::optional<PinnedReceipt>{};
+  return std::optional<PinnedReceipt>{
+      PinnedReceipt{(*message)->id, (*message)->sender_gln, stored->letters.front().id}};
+}
 
 // Where each kind of refusal leads: the HTTP status of the answer and the MedCom refuse code of
 // the network negative receipt in it (domain.md §3).
@@ -214,6 +247,19 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   }
   Envelope envelope = *in.envelope;
   complete_parties(envelope, directory_, config_.identity);
+  auto pinned = pinned_fhir_receipt(store_, in, envelope);
+  if (!pinned)
+    co_return refuse(now, &envelope,
+                     make_error(Errc::kStorage, "the broker could not read its store; send it "
+                                                "again"),
+                     via, &in);
+  if (*pinned) {
+    Letter& receipt = envelope.letters.front();
+    ReceiptReference& ref = receipt.type() == LetterType::kPositiveReceipt
+                                ? std::get<PositiveReceipt>(receipt.body).original
+                                : std::get<NegativeReceipt>(receipt.body).original;
+    ref.original_letter_ids = {(*pinned)->letter_id};
+  }
   const std::vector<NewLetter> letters = letters_of(envelope);
   const IntakeContext context{directory_, config_.deadlines.policy, calendar_, in.dialect,
                               authenticated, in.fhir};
@@ -227,6 +273,12 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
                        make_error(Errc::kStorage, "the broker could not read its store; send "
                                                   "it again"),
                        via, &in);
+    }
+    if (*pinned) {
+      // The receipt is for the very message delivered, not the letter's latest version.
+      auto it = facts->referenced.find(LetterKey{(*pinned)->original_sender_gln,
+                                                 (*pinned)->letter_id});
+      if (it != facts->referenced.end()) it->second.message_id = (*pinned)->message_id;
     }
     IntakeDecision decision = decide_intake(envelope, letters, *facts, context, now);
 

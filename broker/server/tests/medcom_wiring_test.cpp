@@ -404,6 +404,116 @@ TEST(FhirDeliveryTest, AnAdmissionReachesTheJobcenterAsAHospitalStayNotice) {
   }
 }
 
+// Issue 9 ("MessageHeader ids are kept so replies and acknowledgements correlate"): psychiatry
+// sends a HospitalNotification and then its revise (or cancel) form, both as FHIR, to a FHIR
+// jobcenter. The revision is its own FHIR message (its own MessageHeader.id) but the same native
+// letter as the notification it revises. The jobcenter acknowledges each message it received by
+// the MessageHeader.id it received: each Acknowledgement is taken and is the positive receipt of
+// the very message it names — the revision's first (the letter's latest version), then the
+// first notification's (which must not land on the revision).
+void acknowledge_both_versions(const std::string& first_xml, const std::string& revision_xml,
+                               const std::string& first_header_id) {
+  const FhirParties f;
+  BrokerConfig c = fhir_config(f, Dialect::kFhir);
+  endpoint_named(c, "jc")->accepts.push_back(LetterType::kHospitalStayNotice);
+  BrokerUnderTest b(c);
+  const auto first = b.post(first_xml);
+  ASSERT_EQ(first.result(), http::status::accepted) << first.body();
+  ASSERT_TRUE(b.run_until([&] { return b.transport.count() >= 1; }));
+  b.settle();
+  const auto second = b.post(revision_xml);
+  ASSERT_EQ(second.result(), http::status::accepted) << second.body();
+  ASSERT_TRUE(b.run_until([&] { return b.transport.count() >= 2; }));
+  b.settle();
+
+  // What jc got: two FHIR messages, each with its MessageHeader.id, and the stored messages
+  // they came from (psy's, oldest first).
+  std::vector<std::string> header_ids;
+  for (const OutboundRequest& sent : b.transport.sent()) {
+    if (!sent.url.ends_with("/jc")) continue;
+    auto m = adapters::parse_fhir_message(sent.body);
+    ASSERT_TRUE(m) << m.error().detail;
+    header_ids.push_back(m->header_id);
+  }
+  ASSERT_EQ(header_ids.size(), 2u);
+  EXPECT_EQ(header_ids[0], first_header_id);  // the hospital's own ids
+  EXPECT_NE(header_ids[1], header_ids[0]);
+  auto all = b.store->list_messages(MessageFilter{});
+  ASSERT_TRUE(all);
+  std::vector<std::int64_t> psy_messages;
+  for (const auto& m : *all)
+    if (m.sender_gln == f.psy.gln) psy_messages.push_back(m.id);
+  ASSERT_EQ(psy_messages.size(), 2u);
+  ASSERT_LT(psy_messages[0], psy_messages[1]);
+
+  // `n` (one hex digit) makes the Acknowledgements' own ids differ where the native ids made of
+  // them are taken from (the first 13 hex digits).
+  const auto acknowledge = [&](const std::string& header_id, char n) {
+    adapters::FhirAcknowledgement ack;
+    ack.bundle_id = std::string("0a1b2c3") + n + "-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    ack.header_id = std::string("1a2b3c4") + n + "-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    ack.timestamp = b.clock.now();
+    ack.response_identifier = header_id;
+    ack.code = adapters::FhirAckCode::kOk;
+    ack.sender = {f.jc.gln, f.jc.sor};
+    ack.receiver = {f.psy.gln, f.psy.sor};
+    ack.source_endpoint = "https://sor2.sum.dsdn.dk/#id=" + f.jc.sor;
+    ack.destination_endpoint = "https://sor2.sum.dsdn.dk/#id=" + f.psy.sor;
+    return b.post_as(adapters::write_fhir_acknowledgement(ack), "application/fhir+xml");
+  };
+  const auto receipt_of = [&](std::int64_t id) {
+    auto m = b.store->get_message(id);
+    return m && *m ? (*m)->receipt : ReceiptState::kNone;
+  };
+  EXPECT_EQ(receipt_of(psy_messages[0]), ReceiptState::kNone);
+  EXPECT_EQ(receipt_of(psy_messages[1]), ReceiptState::kNone);
+
+  const auto for_revision = acknowledge(header_ids[1], '2');
+  EXPECT_EQ(for_revision.result(), http::status::accepted) << for_revision.body();
+  EXPECT_EQ(receipt_of(psy_messages[1]), ReceiptState::kPositive);
+  EXPECT_EQ(receipt_of(psy_messages[0]), ReceiptState::kNone);
+
+  const auto for_first = acknowledge(header_ids[0], '1');
+  EXPECT_EQ(for_first.result(), http::status::accepted) << for_first.body();
+  EXPECT_EQ(receipt_of(psy_messages[0]), ReceiptState::kPositive);
+  EXPECT_TRUE(has(b.timeline_kinds(psy_messages[0]), "receipt"));
+  EXPECT_TRUE(has(b.timeline_kinds(psy_messages[1]), "receipt"));
+}
+
+TEST(FhirDeliveryTest, AFhirReceiversAcknowledgementOfARevisedDischargeIsTheRevisionsReceipt) {
+  for (const std::string revision : {"hospital_notification_revise_discharge.xml",
+                                     "hospital_notification_cancel_discharge.xml"}) {
+    SCOPED_TRACE(revision);
+    acknowledge_both_versions(fhir_file("hospital_notification_discharge.xml"),
+                              fhir_file(revision), "2c4e6a8b-0d1f-4e3a-9b5c-7d9e1f3a5b7c");
+  }
+}
+
+// The same for a HospitalStayNotice (admit-inpatient), whose revision a FHIR receiver gets as
+// the hospital's own message, whole. The revise/cancel forms are our admission test message
+// with the activity prefixed, ids of their own and the Provenance entity naming the admission.
+TEST(FhirDeliveryTest, AFhirReceiversAcknowledgementOfARevisedAdmissionIsTheRevisionsReceipt) {
+  const std::string admit = fhir_file("hospital_notification_admit.xml");
+  const auto replace_all = [](std::string& s, const std::string& from, const std::string& to) {
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+      s.replace(at, from.size(), to);
+  };
+  for (const std::string prefix : {"revise-", "cancel-"}) {
+    SCOPED_TRACE(prefix);
+    std::string revision = admit;
+    replace_all(revision, "<code value=\"admit-inpatient\"/>",
+                "<code value=\"" + prefix + "admit-inpatient\"/>");
+    replace_all(revision, "9b1d3f5b-7c9d-4ebf-8a3b-5c7d9f1b3d5f",  // Bundle.id
+                "9c2e4a6c-8d0e-4f1a-9b3c-6d8e0a2c4e6a");
+    replace_all(revision, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a",  // MessageHeader.id
+                "6a8c0e2f-3a4c-4b6d-8e8f-0a2b4c6d8e0b");
+    replace_all(revision, "</agent>",
+                "</agent><entity><role value=\"revision\"/><what><reference "
+                "value=\"MessageHeader/5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a\"/></what></entity>");
+    acknowledge_both_versions(admit, revision, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a");
+  }
+}
+
 // --- the SBDH payload an endpoint wants -----------------------------------------------------
 
 TEST(SbdhPayloadTest, AnSbdhEndpointGetsTheFhirPayloadItsConfigNames) {
