@@ -12,10 +12,9 @@ Result<std::unique_ptr<Store>> open_configured_store(const StoreConfig& config) 
     if (!store) return store.error();
     return std::unique_ptr<Store>(std::move(*store));
   }
+  // SqliteStore::open's errors already name the store ("cannot open store <path>: …").
   auto store = SqliteStore::open(config.path);
-  if (!store)
-    return make_error(store.error().code,
-                      "cannot open store " + config.path + ": " + store.error().detail);
+  if (!store) return store.error();
   return std::unique_ptr<Store>(std::move(*store));
 }
 
