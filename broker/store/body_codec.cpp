@@ -36,7 +36,8 @@ PackedBody pack_body(std::string_view body) {
   ZSTD_CCtx* c = compressor();
   if (c == nullptr || body.size() < 64) return {std::string(body), BodyCodec::kIdentity};
   std::string out(ZSTD_compressBound(body.size()), '\0');
-  const std::size_t n = ZSTD_compressCCtx(c, out.data(), out.size(), body.data(), body.size(), kLevel);
+  const std::size_t n =
+      ZSTD_compressCCtx(c, out.data(), out.size(), body.data(), body.size(), kLevel);
   if (ZSTD_isError(n) || n > body.size() - body.size() / 8)
     return {std::string(body), BodyCodec::kIdentity};
   out.resize(n);

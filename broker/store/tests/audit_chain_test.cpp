@@ -547,23 +547,7 @@ TEST(AuditVerify, AMissingFileOrAnOldStoreIsAnErrorAndNothingIsCreated) {
 
 // --- sektorbro-audit ---
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
-
-Run run_audit(const std::string& args) {
-  Run out;
-  const std::string command = std::string("'") + SEKTORBRO_AUDIT_BIN + "' " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 512> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
-}
+using store_test::run_audit;
 
 TEST_F(AuditChainTest, TheCommandLineToolReportsOkBrokenAndUsage) {
   write_eight_entries();

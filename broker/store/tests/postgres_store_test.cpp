@@ -299,23 +299,7 @@ TEST(PostgresStore, TwoBrokersOnOneDatabaseShareOneChainAndOneIdSequence) {
 
 // sektorbro-audit verify --postgres (issue 11): the chain and the row checks on a PostgreSQL
 // store, through the command line, by the same rules as for a SQLite file.
-struct AuditRun {
-  int status = -1;
-  std::string output;
-};
-
-AuditRun run_audit(const std::string& args) {
-  AuditRun out;
-  const std::string command = std::string("'") + SEKTORBRO_AUDIT_BIN + "' " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 512> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
-}
+using store_test::run_audit;
 
 TEST(PostgresStore, SektorbroAuditVerifiesAPostgresStoreChainAndRows) {
   const auto db = fresh_postgres_database("audit_cli");

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -148,5 +151,27 @@ inline std::vector<std::string> letter_ids(const std::vector<Deadline>& ds) {
   for (const auto& d : ds) out.push_back(d.key.letter_id);
   return out;
 }
+
+#ifdef SEKTORBRO_AUDIT_BIN
+// The sektorbro-audit binary run with `args` (stderr with stdout): its exit status (-1 if it did
+// not exit) and what it printed.
+struct AuditRun {
+  int status = -1;
+  std::string output;
+};
+
+inline AuditRun run_audit(const std::string& args) {
+  AuditRun out;
+  const std::string command = std::string("'") + SEKTORBRO_AUDIT_BIN + "' " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  std::array<char, 512> buf{};
+  std::size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
+  const int raw = pclose(pipe);
+  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return out;
+}
+#endif
 
 }  // namespace sektorbro::store_test
