@@ -1035,12 +1035,19 @@ Result<void> parse_operations(const json& doc, BrokerConfig& config) {
   }
   if (const json* v = find(doc, "metrics")) {
     if (auto r = check_object(*v, "metrics"); !r) return r;
-    if (auto r = check_keys(*v, "metrics", {"unauthenticated"}); !r) return r;
+    if (auto r = check_keys(*v, "metrics", {"unauthenticated", "store_counts_interval_ms"}); !r)
+      return r;
     if (const json* u = find(*v, "unauthenticated")) {
       auto flag = read_bool(*u, "metrics.unauthenticated");
       if (!flag) return flag.error();
       config.metrics.unauthenticated = *flag;
     }
+    std::int64_t ms = config.metrics.store_counts_interval.count();
+    if (auto r = optional_field(*v, "metrics", "store_counts_interval_ms", ms,
+                                integer_in(1'000, 3'600'000));
+        !r)
+      return r;
+    config.metrics.store_counts_interval = Duration{ms};
   }
   if (const json* v = find(doc, "privacy")) {
     if (auto r = check_object(*v, "privacy"); !r) return r;

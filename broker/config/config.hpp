@@ -153,6 +153,11 @@ struct MetricsConfig {
   // "metrics": {"unauthenticated": true} opens GET /metrics to anyone who reaches the operators'
   // listener. Default false: an operator credential is needed (read-only suffices).
   bool unauthenticated = false;
+  // "metrics": {"store_counts_interval_ms": 10000}: how often the gauges counted in the store
+  // (deadlines open / overdue, dead letters, messages without receipt) are recounted, off the io
+  // thread (broker/server/operator_counts_cache.hpp). A scrape serves the last count, at most
+  // twice this old. 1 s to 1 h; a recount walks every open deadline (~0.3 s at a million).
+  Duration store_counts_interval = std::chrono::seconds{10};
 };
 struct PrivacyConfig {
   // "privacy": {"cpr_index_key_file": "..."}: the secret key of the citizen index (HMAC-SHA256

@@ -39,21 +39,26 @@ const std::vector<DeclaredMetric>& declared_metrics() {
        "Delivery attempts in flight, by receiving endpoint."},
       {"sektorbro_deadlines_open", M::kGauge, {"unit", "form"},
        "Replies owed and not yet given, by owing unit and form. Counted in the store every "
-       "10 s, at most 20 s old (sektorbro_store_counts_age_seconds)."},
+       "metrics.store_counts_interval_ms (10 s by default), at most twice that old "
+       "(sektorbro_store_counts_age_seconds)."},
       {"sektorbro_deadlines_overdue", M::kGauge, {"unit", "form"},
        "Replies owed past their deadline, by owing unit and form. Counted in the store every "
-       "10 s, at most 20 s old (sektorbro_store_counts_age_seconds)."},
+       "metrics.store_counts_interval_ms (10 s by default), at most twice that old "
+       "(sektorbro_store_counts_age_seconds)."},
       {"sektorbro_dead_letters", M::kGauge, {},
        "Messages currently dead-lettered (waiting for an operator). Counted in the store every "
-       "10 s, at most 20 s old (sektorbro_store_counts_age_seconds)."},
+       "metrics.store_counts_interval_ms (10 s by default), at most twice that old "
+       "(sektorbro_store_counts_age_seconds)."},
       {"sektorbro_messages_without_receipt", M::kGauge, {"endpoint"},
        "Delivered messages whose receipt never came after the last resend (waiting for an "
-       "operator), by receiving endpoint. Counted in the store every 10 s, at most 20 s old "
+       "operator), by receiving endpoint. Counted in the store every "
+       "metrics.store_counts_interval_ms (10 s by default), at most twice that old "
        "(sektorbro_store_counts_age_seconds)."},
       {"sektorbro_store_counts_age_seconds", M::kGauge, {},
        "Seconds, on the broker's clock, since the store-counted gauges (deadlines open and "
        "overdue, dead letters, messages without receipt) were counted. They are recounted off "
-       "the io thread every 10 s; a scrape that finds them older than 20 s waits for a recount."},
+       "the io thread every metrics.store_counts_interval_ms (10 s by default); a scrape that "
+       "finds them older than twice that waits for a recount."},
       {"sektorbro_ready", M::kGauge, {}, "1 when the broker is ready to accept messages, else 0."},
       {"sektorbro_build_info", M::kGauge, {"version"}, "Always 1; the version of the build."},
       {"sektorbro_commit_group_size", M::kHistogram, {},

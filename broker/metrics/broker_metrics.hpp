@@ -63,8 +63,9 @@ struct BrokerMetrics {
   // Delivered messages whose receipt never came after the last resend, still without one:
   // {endpoint} = receiver; set at scrape time (issue 10).
   GaugeFamily& messages_without_receipt;
-  // The four gauges above are counted in the store off the io thread every 10 s and served
-  // from that count (broker/server/operator_counts_cache.hpp); this says how old it is.
+  // The four gauges above are counted in the store off the io thread every
+  // metrics.store_counts_interval_ms (10 s by default) and served from that count
+  // (broker/server/operator_counts_cache.hpp); this says how old it is.
   GaugeFamily& store_counts_age;
   // 1 when the broker answers ready, else 0.
   GaugeFamily& ready;

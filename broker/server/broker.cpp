@@ -67,7 +67,7 @@ Result<void> Broker::start() {
     inboxes_.push_back(std::move(*watcher));
   }
   sweeper_.start();
-  counts_.start();  // the store-counted gauges: first count now, then every 10 s
+  counts_.start();  // the store-counted gauges: first count now, then every interval
   // The citizen index (issue 10): without its key no index is written and the CPR search says
   // it is not configured.
   if (!config_.privacy.cpr_index_key_file.empty()) {

@@ -142,7 +142,8 @@ class Broker {
   std::set<metrics::LabelValues> deadline_series_;
   std::set<metrics::LabelValues> without_receipt_series_;
   // The store-counted gauges, recounted off the io thread (issue 10; operator_counts_cache.hpp).
-  OperatorCountsCache counts_{io_, store_, clock_};
+  // Every metrics.store_counts_interval_ms (10 s by default).
+  OperatorCountsCache counts_{io_, store_, clock_, config_.metrics.store_counts_interval};
   // File drop: one watcher per endpoint with an inbox.
   std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
 };

@@ -345,8 +345,8 @@ asio::awaitable<HttpResponse> Broker::health_ready() {
 }
 
 // The gauges counted in the store (issue 10), from its last count (OperatorCountsCache: at most
-// 2 x 10 s old on the broker's clock). A series seen at an earlier scrape whose group is gone
-// now shows 0, not its last value.
+// 2 x metrics.store_counts_interval_ms old on the broker's clock). A series seen at an earlier
+// scrape whose group is gone now shows 0, not its last value.
 void Broker::set_scrape_gauges(const OperatorCountsCache::Snapshot& counted) {
   if (!counted.error.empty()) return;  // logged by the cache; the gauges keep their last values
   metrics_.store_counts_age.get().set(

@@ -148,6 +148,29 @@ TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAndServedFromTheLastCount) {
   EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
 }
 
+// "metrics": {"store_counts_interval_ms"} sets the recount's interval. At 60 s a count 25 s old
+// on the broker's clock is served as it is (at the default 10 s it would be recounted, as in the
+// test above); one older than 2 x 60 s is not. The manual clock makes each step deterministic.
+TEST_F(ConsoleOps, TheStoreCountsIntervalIsTheConfiguredOne) {
+  config["clock"] = {{"mode", "manual"}};
+  config["metrics"] = {{"store_counts_interval_ms", 60000}};
+  start();
+  HttpClient c;
+  auto advance = [&](long long seconds) {
+    return c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(seconds)), "",
+                  "text/plain")
+        .status;
+  };
+  auto page = get_as(nullptr, "/metrics").body;  // the count taken at start
+  EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
+  ASSERT_EQ(advance(25), 200);
+  page = get_as(nullptr, "/metrics").body;
+  EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 25.0) << page;
+  ASSERT_EQ(advance(100), 200);  // 125 s old: more than twice the interval, so recounted
+  page = get_as(nullptr, "/metrics").body;
+  EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
+}
+
 TEST_F(ConsoleOps, HealthLiveReadyAndTheVersion) {
   start();
   const auto health = get_json("/v1/health");

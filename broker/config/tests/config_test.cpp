@@ -450,16 +450,18 @@ TEST(Config, ReadsLogMetricsAndPrivacy) {
   EXPECT_EQ(config->log.format, LogFormat::kPlain);
   EXPECT_EQ(config->log.level, LogLevel::kInfo);
   EXPECT_FALSE(config->metrics.unauthenticated);  // /metrics needs an operator by default
+  EXPECT_EQ(config->metrics.store_counts_interval, std::chrono::seconds{10});
   EXPECT_TRUE(config->privacy.cpr_index_key_file.empty());
   json doc = base();
   doc["log"] = {{"format", "json"}, {"level", "warning"}};
-  doc["metrics"] = {{"unauthenticated", true}};
+  doc["metrics"] = {{"unauthenticated", true}, {"store_counts_interval_ms", 45000}};
   doc["privacy"] = {{"cpr_index_key_file", "/etc/sektorbro/cpr-index.key"}};
   config = parse_config(doc.dump());
   ASSERT_TRUE(config.ok()) << config.error().detail;
   EXPECT_EQ(config->log.format, LogFormat::kJson);
   EXPECT_EQ(config->log.level, LogLevel::kWarn);
   EXPECT_TRUE(config->metrics.unauthenticated);
+  EXPECT_EQ(config->metrics.store_counts_interval, std::chrono::seconds{45});
   EXPECT_EQ(config->privacy.cpr_index_key_file, "/etc/sektorbro/cpr-index.key");
   struct Broken {
     const char* section;
@@ -472,6 +474,16 @@ TEST(Config, ReadsLogMetricsAndPrivacy) {
        "log.level: must be \"debug\", \"info\", \"warning\" or \"error\""},
       {"metrics", json::parse(R"({"unauthenticated": "yes"})"),
        "metrics.unauthenticated: must be true or false"},
+      {"metrics", json::parse(R"({"store_counts_interval_ms": 999})"),
+       "metrics.store_counts_interval_ms: must be between 1000 and 3600000 (got 999)"},
+      {"metrics", json::parse(R"({"store_counts_interval_ms": 3600001})"),
+       "metrics.store_counts_interval_ms: must be between 1000 and 3600000 (got 3600001)"},
+      {"metrics", json::parse(R"({"store_counts_interval_ms": -5})"),
+       "metrics.store_counts_interval_ms: must be between 1000 and 3600000 (got -5)"},
+      {"metrics", json::parse(R"({"store_counts_interval_ms": 1.5})"),
+       "metrics.store_counts_interval_ms: must be an integer"},
+      {"metrics", json::parse(R"({"store_counts_interval_ms": "10s"})"),
+       "metrics.store_counts_interval_ms: must be an integer"},
       {"privacy", json::parse(R"({"cpr_index_key_file": ""})"),
        "privacy.cpr_index_key_file: must not be empty"},
   };
