@@ -9,6 +9,7 @@
 #include "broker/edge/edge_codec.hpp"
 #include "broker/intake/intake_decision.hpp"
 #include "broker/server/commit.hpp"
+#include "broker/server/answered_message.hpp"
 
 namespace sektorbro {
 namespace {
@@ -34,7 +35,13 @@ std::string original_fhir_message_id(Store& store, const Envelope& envelope, con
   const std::string& letter_id = ref.original_letter_ids.front();
   auto where = store.find_letter(to.party.gln, letter_id);
   if (!where || !*where) return {};
-  auto original = store.get_message((*where)->message_id);
+  // The very message the receipt answers, by the envelope id it names (a first notification's
+  // receipt after its revision names the first's MessageHeader.id); else the latest version.
+  std::int64_t answered = (*where)->message_id;
+  auto named = answered_message(store, ref.original_envelope_id, to.party.gln,
+                                receipt.sender.gln, letter_id);
+  if (named && *named) answered = **named;
+  auto original = store.get_message(answered);
   if (!original || !*original) return {};
   auto stored = decode_envelope((*original)->body);
   if (!stored) return {};

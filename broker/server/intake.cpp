@@ -3,6 +3,7 @@
 #include "broker/codec/codec.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
+#include "broker/server/answered_message.hpp"
 #include "broker/server/commit.hpp"
 
 namespace sektorbro {
@@ -17,15 +18,34 @@ struct PinnedReceipt {
   std::int64_t message_id = 0;
   std::string original_sender_gln;  // the answered letter's sender: the receipt's receiver
   std::string letter_id;
+  std::string envelope_id;  // the answered message's: named in the stored receipt
 };
+
+// A receipt that names one letter and the envelope it came in (native, OIOXML, SBDH-native
+// receipts) answers the message stored under that envelope id, which need not be the letter's
+// latest version (issue 9: a receipt of a first notification that comes after its revision).
+Result<std::optional<PinnedReceipt>> pinned_by_envelope(Store& store, const Envelope& envelope) {
+  const Letter& receipt = envelope.letters.front();
+  const ReceiptReference& ref = receipt.type() == LetterType::kPositiveReceipt
+                                    ? std::get<PositiveReceipt>(receipt.body).original
+                                    : std::get<NegativeReceipt>(receipt.body).original;
+  if (ref.original_letter_ids.size() != 1) return std::optional<PinnedReceipt>{};
+  const std::string& letter_id = ref.original_letter_ids.front();
+  auto named = answered_message(store, ref.original_envelope_id, envelope.receiver().gln,
+                                envelope.sender().gln, letter_id);
+  if (!named) return named.error();
+  if (!*named) return std::optional<PinnedReceipt>{};
+  return std::optional<PinnedReceipt>{
+      PinnedReceipt{**named, envelope.receiver().gln, letter_id, ref.original_envelope_id}};
+}
 
 // nullopt when no such delivery was recorded (the receipt names its letter by the id, as
 // before) or the message no longer reads as one letter sent to this Acknowledgement's sender.
 Result<std::optional<PinnedReceipt>> pinned_fhir_receipt(Store& store, const Inbound& in,
                                                          const Envelope& envelope) {
-  if (!in.fhir_ack || envelope.letters.size() != 1 ||
-      !is_receipt(envelope.letters.front().type()))
+  if (envelope.letters.size() != 1 || !is_receipt(envelope.letters.front().type()))
     return std::optional<PinnedReceipt>{};
+  if (!in.fhir_ack) return pinned_by_envelope(store, envelope);
   const std::string& acknowledger = envelope.sender().gln;
   const std::string key = sent_fhir_message_key(acknowledger, in.fhir_ack->response_identifier);
   auto sent = store.find_sent_envelope(key);
@@ -36,8 +56,9 @@ Result<std::optional<PinnedReceipt>> pinned_fhir_receipt(Store& store, const Inb
   if (!*message || (*message)->receiver_gln != acknowledger) return std::optional<PinnedReceipt>{};
   auto stored = decode_envelope((*message)->body);
   if (!stored || stored->letters.size() != 1) return std::optional<PinnedReceipt>{};
-  return std::optional<PinnedReceipt>{
-      PinnedReceipt{(*message)->id, (*message)->sender_gln, stored->letters.front().id}};
+  return std::optional<PinnedReceipt>{PinnedReceipt{(*message)->id, (*message)->sender_gln,
+                                                    stored->letters.front().id,
+                                                    (*message)->envelope_id}};
 }
 
 // Where each kind of refusal leads: the HTTP status of the answer and the MedCom refuse code of
@@ -259,6 +280,9 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
                                 ? std::get<PositiveReceipt>(receipt.body).original
                                 : std::get<NegativeReceipt>(receipt.body).original;
     ref.original_letter_ids = {(*pinned)->letter_id};
+    // FHIR names the message, not its envelope: the stored receipt names the answered message's
+    // envelope, so the receipt relayed to its sender names that message (answered_message).
+    ref.original_envelope_id = (*pinned)->envelope_id;
   }
   const std::vector<NewLetter> letters = letters_of(envelope);
   const IntakeContext context{directory_, config_.deadlines.policy, calendar_, in.dialect,
