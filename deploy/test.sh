@@ -4,5 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./deploy/install-deps.sh
+# Shell syntax first, in a second: a fault in a branch that runs only on a systemd host or only
+# in CI (package-check.sh's systemctl branches) fails this command, not a later run.
+./deploy/package-check.sh --syntax-only
+while IFS= read -r -d '' script; do
+  bash -n "$script" || { echo "test.sh: shell syntax error in $script" >&2; exit 1; }
+done < <(find deploy bench tests broker -name '*.sh' -not -path '*/node_modules/*' -print0)
 ./deploy/build.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
