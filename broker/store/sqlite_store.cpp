@@ -1264,6 +1264,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (*mode != "wal") return fail("cannot switch to WAL journal mode (got " + *mode + ")");
   for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"})
     if (auto r = exec(w, pragma, pragma); !r) return fail(sqlite3_errmsg(w));
+  if (tuning.subjournal_in_memory)
+    if (auto r = exec(w, "PRAGMA temp_store = MEMORY", "temp_store"); !r)
+      return fail(sqlite3_errmsg(w));
   // A new file reclaims freed pages incrementally (retention, issue 11 item 4): set before its
   // first table. A file made before version 8 is turned over by one VACUUM after migrating.
   auto was = query_int(w, "PRAGMA user_version");

@@ -28,6 +28,13 @@ struct SqliteTuning {
   // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
   // row becomes a read (bench/deadline_bench.cpp). Allocated only as pages are used.
   int cache_kib = 32 * 1024;
+  // Where the writer keeps its statement journals (temp_store). Every Store call runs in a
+  // SAVEPOINT inside the commit group's transaction, so each page a call changes that an earlier
+  // call of the same group already changed is first copied to the sub-journal. On disk (SQLite's
+  // default, a deleted temp file in /var/tmp) that was ~145 KB of write() per letter, ten times
+  // the WAL's bytes (docs/performance.md, "The hidden sub-journal"); in memory it is a memcpy.
+  // Rolling back a savepoint reads it; nothing durable depends on it.
+  bool subjournal_in_memory = true;
 };
 
 class SqliteStore final : public Store {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "broker/intake/message_acceptor.hpp"
@@ -68,6 +69,54 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   EXPECT_EQ(sqlite3_column_int(stmt, 0), 9);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Bytes this process has handed to write()/pwrite() so far (Linux /proc/self/io "wchar"):
+// counts temporary files too, which never reach the disk and so escape "write_bytes".
+std::uint64_t bytes_handed_to_write() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  std::uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "wchar:") return value;
+  return 0;
+}
+
+// One commit group of `n` letters, each stored and then marked delivered in its own Store
+// call (its own SAVEPOINT), as the group commit writer runs them; returns the bytes handed to
+// write() meanwhile.
+std::uint64_t write_one_group(SqliteStore& store, int n) {
+  const std::uint64_t before = bytes_handed_to_write();
+  EXPECT_TRUE(store.begin_batch());
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "G" + std::to_string(i);
+    auto out = accept_message(store, make_message("env-" + id, {id}, std::string(3000, 'x')));
+    EXPECT_TRUE(out) << out.error().detail;
+    if (!out) break;
+    EXPECT_TRUE(store.update_delivery(out->message_id, DeliveryState::kDelivered, 1, at_ms(1), "",
+                                      event(out->message_id, "delivered")));
+  }
+  EXPECT_TRUE(store.commit_batch());
+  return bytes_handed_to_write() - before;
+}
+
+// The statement journals of the savepoints stay in memory (SqliteTuning::subjournal_in_memory):
+// a group's write() bytes are its WAL frames, not ten times more in a temp file. The same group
+// with the journals on disk is the control that shows the measure can tell the two apart.
+TEST(SqliteStoreWrites, SavepointJournalsOfAGroupStayInMemory) {
+  store_test::TempDir dir;
+  SqliteTuning on_disk;
+  on_disk.subjournal_in_memory = false;
+  auto memory = SqliteStore::open(dir.file("memory.db"));
+  auto disk = SqliteStore::open(dir.file("disk.db"), on_disk);
+  ASSERT_TRUE(memory && disk);
+  const std::uint64_t in_memory = write_one_group(**memory, 200);
+  const std::uint64_t with_temp_file = write_one_group(**disk, 200);
+  std::error_code ec;
+  const auto wal = std::filesystem::file_size(dir.file("memory.db") + "-wal", ec);
+  ASSERT_FALSE(ec);
+  EXPECT_LT(in_memory, 2 * wal) << "write() bytes beyond the WAL: a sub-journal on disk?";
+  EXPECT_GT(with_temp_file, 3 * in_memory);
 }
 
 TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
