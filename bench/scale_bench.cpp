@@ -10,7 +10,8 @@
 //    deadlines through the store's own code (scale_loader.hpp). With --store-dir the store is
 //    kept there and reused by the next run if it holds the same counts; otherwise it lives in a
 //    temporary directory. 10 million messages take about 5 KB each on disk (~50 GB), so the
-//    count is an option: the figures printed say which count was used.
+//    count is an option: the figures printed say which count was used. A load stopped by a
+//    signal or --load-seconds goes on where it stopped with --resume (same --messages).
 // 2. Restart to ready: the real broker binary started on the full store, from spawn until it
 //    says it listens (after resuming deliveries and rebuilding the receipt watch), median of
 //    `restarts`; the same on an empty store for comparison.
@@ -27,6 +28,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "bench/bench_stats.hpp"
 #include "bench/child_process.hpp"
@@ -62,6 +64,7 @@ struct Options {
   bool load_only = false;
   int load_seconds = 0;  // 0: no time box
   bool reuse = false;    // take the store in --store-dir as it is, whatever it holds
+  bool resume = false;   // go on with a load that was stopped (a signal, --load-seconds)
   std::string broker = testing::BrokerProcess::default_binary();
 };
 
@@ -70,7 +73,7 @@ struct Options {
             << "\nusage: sektorbro-scale-bench [--messages N] [--deadlines N] [--store-dir DIR] "
                "[--rounds N] [--seconds S] [--clients C] [--restarts N] [--page-requests N] "
                "[--load-batch N] [--body-bytes B] [--load-cache-mib M] [--load-checkpoint-pages P] "
-               "[--load-seconds S] [--load-only] [--reuse] [--broker PATH]\n";
+               "[--load-seconds S] [--load-only] [--reuse] [--resume] [--broker PATH]\n";
   std::exit(2);
 }
 
@@ -78,8 +81,8 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--load-only" || arg == "--reuse") {
-      (arg == "--reuse" ? o.reuse : o.load_only) = true;
+    if (arg == "--load-only" || arg == "--reuse" || arg == "--resume") {
+      (arg == "--reuse" ? o.reuse : arg == "--resume" ? o.resume : o.load_only) = true;
       continue;
     }
     if (i + 1 >= argc) usage("missing value after " + arg);
@@ -135,6 +138,39 @@ double mb_of_status(pid_t pid, const char* key) {
   for (std::string line; std::getline(in, line);)
     if (line.rfind(key, 0) == 0) return std::stod(line.substr(std::strlen(key))) / 1024;
   return 0;
+}
+
+// Where a stopped load left off: message i (0-based) has id i + 1 and was received at
+// history_start + year * i / messages (scale_loader.cpp), so the first one gives back the
+// `now` the load ran with. Refuses a store that is not such a prefix.
+struct Resumed {
+  std::uint64_t first = 0;
+  TimePoint now{};
+};
+Resumed resume_point(const fs::path& db, std::uint64_t messages) {
+  sqlite3* raw = nullptr;
+  if (sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(raw);
+    fail("--resume: cannot open " + db.string());
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const char* sql = "SELECT count(*), coalesce(max(id), 0), "
+                    "(SELECT received_at FROM messages WHERE id = 1) FROM messages";
+  Resumed r;
+  bool ok = sqlite3_prepare_v2(raw, sql, -1, &stmt, nullptr) == SQLITE_OK &&
+            sqlite3_step(stmt) == SQLITE_ROW;
+  if (ok) {
+    const auto count = static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 0));
+    ok = count > 0 && count < messages &&
+         count == static_cast<std::uint64_t>(sqlite3_column_int64(stmt, 1));
+    r.first = count;
+    r.now = from_millis(sqlite3_column_int64(stmt, 2)) +
+            std::chrono::duration_cast<Duration>(std::chrono::days(365));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(raw);
+  if (!ok) fail("--resume: " + db.string() + " does not hold the start of a stopped load");
+  return r;
 }
 
 double file_mb(const fs::path& p) {
@@ -195,13 +231,21 @@ int main(int argc, char** argv) {
     if (reuse) held = found;
   }
   if (o.reuse && !reuse) usage("--reuse: no loaded store in --store-dir");
+  if (o.resume && (reuse || !fs::exists(db))) usage("--resume: no stopped load in --store-dir");
   if (!reuse) {
-    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
-    fs::remove(marker);
     HistorySpec spec;
     spec.messages = o.messages;
     spec.open_deadlines = o.deadlines;
     spec.now = sektorbro::SystemClock{}.now();
+    if (o.resume) {
+      const Resumed r = resume_point(db, o.messages);
+      spec.first = r.first;
+      spec.now = r.now;
+      std::printf("resuming after %llu messages\n", static_cast<unsigned long long>(r.first));
+    } else {
+      for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+    }
+    fs::remove(marker);
     spec.batch = o.load_batch;
     spec.body_bytes = o.body_bytes;
     spec.cache_mib = o.load_cache_mib;
@@ -220,14 +264,16 @@ int main(int argc, char** argv) {
       next_report += report_every;
       const double s = std::chrono::duration<double>(SteadyClock::now() - t).count();
       std::printf("  %llu messages in %.0f s (%.0f/s), %.0f MB\n",
-                  static_cast<unsigned long long>(done), s, static_cast<double>(done) / s,
+                  static_cast<unsigned long long>(done), s,
+                  static_cast<double>(done - spec.first) / s,
                   file_mb(db) + file_mb(db.string() + "-wal"));
       std::fflush(stdout);
     });
     if (!loaded) fail("loading the store: " + loaded.error().detail);
     const double s = std::chrono::duration<double>(SteadyClock::now() - t).count();
     std::printf("loaded %llu messages in %.0f s (%.0f/s)%s\n",
-                static_cast<unsigned long long>(*loaded), s, static_cast<double>(*loaded) / s,
+                static_cast<unsigned long long>(*loaded), s,
+                static_cast<double>(*loaded - spec.first) / s,
                 *loaded < o.messages ? ", stopped by --load-seconds" : "");
     if (*loaded < o.messages)
       held = {{"messages", *loaded}, {"deadlines", 0}, {"time_boxed", true}};

@@ -126,8 +126,8 @@ Result<std::uint64_t> load_history(const std::string& db_path, const BenchPartie
   };
 
   // The next batch is made while the store writes this one.
-  auto next = std::async(std::launch::async, make_batch, std::uint64_t{0});
-  for (std::uint64_t i = 0; i < n;) {
+  auto next = std::async(std::launch::async, make_batch, spec.first);
+  for (std::uint64_t i = spec.first; i < n;) {
     const std::vector<HistoricalMessage> batch = next.get();
     const std::uint64_t after = i + batch.size();
     if (after < n) next = std::async(std::launch::async, make_batch, after);

@@ -31,6 +31,9 @@ struct HistorySpec {
   int wal_autocheckpoint_pages = 1000;
   // Stop after the batch that ends past this (a time-boxed load): fewer messages than asked.
   SteadyClock::time_point stop_at = SteadyClock::time_point::max();
+  // A resumed load: messages [0, first) are in the store already (an earlier load with the same
+  // `messages` and `now`, stopped after a committed batch); loading goes on with message `first`.
+  std::uint64_t first = 0;
 };
 
 // Deadlines are spread evenly over a year that starts ten days before `now` (so about 2.7 %
