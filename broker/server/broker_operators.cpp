@@ -30,6 +30,25 @@ constexpr std::string_view kXml = "application/xml; charset=utf-8";
 #endif
 constexpr const char* kVersion = SEKTORBRO_VERSION;
 
+// GET /v1/store (operators; issue 10, the Overview's "store and audit-chain state"): which store,
+// and the audit chain as the broker knows it — its head (the last entry: one indexed row), keyed
+// or not, checkpointed or not (docs/audit.md). Verifying the chain is `sektorbro-audit verify`'s
+// job: it reads every entry. Behind operator authentication, unlike /v1/health.
+nlohmann::json store_state(const BrokerConfig& config, Store& store) {
+  nlohmann::json audit{{"keyed", !config.audit.key_file.empty()},
+                       {"checkpointed", !config.audit.checkpoint_file.empty()}};
+  if (!config.audit.checkpoint_file.empty())
+    audit["checkpoint_interval_ms"] = config.audit.checkpoint_interval.count();
+  if (auto head = store.audit_head()) {
+    audit["entries"] = head->seq;
+    audit["head_hash"] = head->hash;
+  } else {
+    audit["error"] = head.error().detail;
+  }
+  return {{"kind", config.store.kind == StoreConfig::Kind::kPostgres ? "postgres" : "sqlite"},
+          {"audit", std::move(audit)}};
+}
+
 std::optional<std::int64_t> read_number(const std::string& value, std::int64_t lo,
                                         std::int64_t hi) {
   char* end = nullptr;
@@ -263,6 +282,8 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
     co_return co_await std::move(holding);
   } else if (parts[1] == "holds" && parts.size() == 2 && get) {
     co_return list_holds();
+  } else if (parts[1] == "store" && parts.size() == 2 && get) {
+    co_return json_response(http::status::ok, store_state(config_, store_));
   } else if (parts[1] == "letters" && parts.size() == 3 && get) {
     co_return find_letters(parts[2]);
   } else if (parts[1] == "dead-letters" && parts.size() == 2 && get) {

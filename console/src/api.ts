@@ -88,6 +88,19 @@ export interface Health {
   warning?: string;
 }
 
+// GET /v1/store: which store, and the audit chain as the broker knows it (docs/audit.md).
+export interface StoreState {
+  kind: "sqlite" | "postgres";
+  audit: {
+    keyed: boolean;
+    checkpointed: boolean;
+    checkpoint_interval_ms?: number;
+    entries?: number;
+    head_hash?: string;
+    error?: string;
+  };
+}
+
 export interface Party {
   gln: string;
   endpoint: string;

@@ -157,6 +157,12 @@ test("overview: ready, dead letters, overdue replies; it refreshes itself", asyn
   await page.waitForFunction(() => document.querySelector("#dead-letters")?.textContent === "2");
   assert.equal(await page.textContent("#overdue"), "2"); // REQ-B and REQ-C; REQ-A was answered
   assert.equal(await page.textContent("#open"), "3"); // the two certificates and the mentor response
+  // The store and the audit chain's state (GET /v1/store): the traffic wrote entries.
+  assert.equal(await page.textContent("#store-kind"), "SQLite");
+  const chain = await page.textContent("#audit-chain");
+  assert.match(chain, /^\d+ entries, head [0-9a-f]{12}…$/);
+  assert.ok(Number(chain.split(" ")[0]) > 0, chain);
+  assert.match(await page.textContent("#audit-checkpoint"), /none|every \d+ s/);
   const first = await page.textContent("#refreshed");
   await page.waitForFunction((t) => document.querySelector("#refreshed")?.textContent !== t, first, { timeout: 15000 });
   await shot(page, "overview");
@@ -202,19 +208,34 @@ test("message browser: search, timeline in time order, receipt, deadline, CPR ma
   assert.ok(times.length >= 2);
   assert.deepEqual([...times].sort(), times, "the timeline is in time order");
   await shot(page, "message");
-  // Paging by id: page 1 and page 2 hold different messages.
+  // Paging by id, newest first by default: page 2 holds older messages than page 1.
+  const ids = async () => (await page.$$eval("tbody tr td:first-child", (tds) => tds.map((t) => t.textContent))).map(Number);
+  const nextPage = async (before) => {
+    await page.click("#next");
+    await page.waitForFunction((first) => {
+      const now = [...document.querySelectorAll("tbody tr td:first-child")].map((t) => t.textContent);
+      return now.length > 0 && now[0] !== first;
+    }, String(before[0]));
+    return ids();
+  };
   await page.goto(origin + "/console/#/messages?limit=20");
-  await page.waitForSelector("table");
+  await page.waitForFunction(() => document.querySelector("h1")?.textContent === "Messages" && document.querySelectorAll("tbody tr").length > 2);
+  const newest = await ids();
+  assert.deepEqual(newest, [...newest].sort((a, b) => b - a), "newest first");
   await page.goto(origin + "/console/#/messages?limit=2");
+  await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 2 && document.querySelector("#next"));
+  const firstIds = await ids();
+  assert.equal(firstIds[0], newest[0], "the first page starts at the newest message");
+  const secondIds = await nextPage(firstIds);
+  assert.ok(secondIds[0] < firstIds[firstIds.length - 1], `${secondIds} after ${firstIds}`);
+  // "After message #": forward, oldest first.
+  await page.goto(origin + "/console/#/messages?limit=2&after=0");
+  await page.waitForSelector("h1:has-text('Messages, oldest first')");
   await page.waitForSelector("#next");
-  const firstIds = await page.$$eval("tbody tr td:first-child", (tds) => tds.map((t) => t.textContent));
-  await page.click("#next");
-  await page.waitForFunction((ids) => {
-    const now = [...document.querySelectorAll("tbody tr td:first-child")].map((t) => t.textContent);
-    return now.length > 0 && now[0] !== ids[0];
-  }, firstIds);
-  const secondIds = await page.$$eval("tbody tr td:first-child", (tds) => tds.map((t) => t.textContent));
-  assert.ok(Number(secondIds[0]) > Number(firstIds[firstIds.length - 1]));
+  const oldest = await ids();
+  assert.ok(oldest[0] < oldest[1], `${oldest}`);
+  const onward = await nextPage(oldest);
+  assert.ok(onward[0] > oldest[oldest.length - 1], `${onward} after ${oldest}`);
   await shot(page, "messages");
   assert.deepEqual(errors, []);
   await context.close();

@@ -148,6 +148,29 @@ TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAndServedFromTheLastCount) {
   EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
 }
 
+// GET /v1/store: the store and the audit chain's state for the Overview, to operators only; the
+// chain's head moves with every write, and the configuration says keyed / checkpointed.
+TEST_F(ConsoleOps, StoreStateShowsTheAuditChainToOperatorsOnly) {
+  with_operators();
+  config["audit"] = {{"checkpoint_file", dir.path() + "/audit.checkpoint"},
+                     {"checkpoint_interval_ms", 5000}};
+  start();
+  EXPECT_EQ(get_as(nullptr, "/v1/store").status, 401);
+  const auto before = get_as(kReadOnlyToken, "/v1/store");
+  ASSERT_EQ(before.status, 200) << before.body;
+  const auto b = nlohmann::json::parse(before.body);
+  EXPECT_EQ(b["kind"], "sqlite");
+  EXPECT_EQ(b["audit"]["keyed"], false);
+  EXPECT_EQ(b["audit"]["checkpointed"], true);
+  EXPECT_EQ(b["audit"]["checkpoint_interval_ms"], 5000);
+  ASSERT_TRUE(b["audit"]["entries"].is_number_integer()) << before.body;
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-S1", "REQ-S1", clock.now())).status, 202);
+  const auto after = nlohmann::json::parse(get_as(kReadOnlyToken, "/v1/store").body);
+  EXPECT_GT(after["audit"]["entries"].get<std::int64_t>(), b["audit"]["entries"].get<std::int64_t>());
+  EXPECT_NE(after["audit"]["head_hash"], b["audit"]["head_hash"]);
+  EXPECT_EQ(after["audit"]["head_hash"].get<std::string>().size(), 64u);
+}
+
 // "metrics": {"store_counts_interval_ms"} sets the recount's interval. At 60 s a count 25 s old
 // on the broker's clock is served as it is (at the default 10 s it would be recounted, as in the
 // test above); one older than 2 x 60 s is not. The manual clock makes each step deterministic.

@@ -154,6 +154,11 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   EXPECT_EQ(who.status, 200);
   EXPECT_NE(who.body.find("\"acting\""), std::string::npos);  // the open loopback listener
   EXPECT_EQ(check("/v1/health/ready", "get", "/v1/health/ready").status, 200);
+  const Reply store_state = check("/v1/store", "get", "/v1/store");
+  EXPECT_EQ(store_state.status, 200);
+  const auto store_json = nlohmann::json::parse(store_state.body, nullptr, false);
+  EXPECT_EQ(store_json.value("kind", ""), "sqlite") << store_state.body;
+  EXPECT_GT(store_json["audit"].value("entries", 0), 0) << store_state.body;
   const Reply document = check("/v1/openapi.yaml", "get", "/v1/openapi.yaml");
   EXPECT_EQ(document.status, 200);
   EXPECT_NE(document.body.find("/v1/messages/search-by-cpr:"), std::string::npos);

@@ -1,5 +1,6 @@
 // Message browser: by state, endpoint, time received, envelope id, missing receipt and id range
-// (the broker pages by id: after=…), or one message by sender GLN + letter id, or every message
+// (the broker pages by id: newest first with before=…, or oldest first from "After message #"
+// with after=…), or one message by sender GLN + letter id, or every message
 // holding a letter id; one message's timeline in time order, its receipt and its deadline. CPR
 // numbers arrive masked from the broker and are shown as they come. The search by CPR number is
 // shown to acting operators only (the broker refuses anyone else and puts each search on the
@@ -35,6 +36,10 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
   const state = params.get("state") ?? "";
   const endpoint = params.get("endpoint") ?? "";
   const after = params.get("after") ?? "";
+  const before = params.get("before") ?? "";
+  // Newest first unless "After message #" is given: on a store of millions the first page is
+  // today's traffic, not last year's.
+  const forward = after !== "";
   const limit = params.get("limit") ?? "50";
   const letter = params.get("letter") ?? "";
   const sender = params.get("sender") ?? "";
@@ -54,12 +59,13 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
     page = { messages: found.messages };
     heading = `Messages holding letter ${letter}`;
   } else {
-    // after=0: the console pages forward, oldest first (next_after); the broker's default is
-    // newest first (next_before).
+    // The broker's default is newest first, paged by before= (next_before); after= reads
+    // forward, oldest first (next_after).
+    const paging = forward ? { after } : { before };
     page = await get<MessagePage>(
-      path("/v1/messages", { state, endpoint, from: isoOf(from), to: isoOf(to), envelope, receipt, after: after || 0, limit }),
+      path("/v1/messages", { state, endpoint, from: isoOf(from), to: isoOf(to), envelope, receipt, ...paging, limit }),
     );
-    heading = after ? `Messages after #${after}` : "Messages";
+    heading = forward ? (after === "0" ? "Messages, oldest first" : `Messages after #${after}`) : before ? `Messages before #${before}` : "Messages";
   }
   const filters = { state, endpoint, from, to, envelope, receipt, limit };
   let role: Whoami["role"] = "read-only";
@@ -87,16 +93,21 @@ export async function renderMessages(root: HTMLElement, params: Params): Promise
   const pager = h(
     "p",
     { class: "pager" },
-    after ? h("a", { href: "#", id: "first", onclick: (e: Event) => { e.preventDefault(); go("messages", filters); } }, "⇤ First page") : null,
+    forward || before ? h("a", { href: "#", id: "first", onclick: (e: Event) => { e.preventDefault(); go("messages", filters); } }, "⇤ Newest") : null,
     " ",
-    page.next_after !== undefined
+    forward && page.next_after !== undefined
       ? h("a", { href: "#", id: "next", onclick: (e: Event) => { e.preventDefault(); go("messages", { ...filters, after: String(page.next_after) }); } }, "Next page →")
+      : null,
+    !forward && page.next_before !== undefined
+      ? h("a", { href: "#", id: "next", onclick: (e: Event) => { e.preventDefault(); go("messages", { ...filters, before: String(page.next_before) }); } }, "Older →")
       : null,
   );
   fill(root, 
     h("h1", {}, heading),
     search,
-    h("p", { class: "hint" }, "In id order (the order they arrived); the broker pages by id, so a page is as fast on ten million messages as on ten."),
+    h("p", { class: "hint" }, forward
+        ? "Oldest first from the message number given (in the order they arrived); the broker pages by id, so a page is as fast on ten million messages as on ten."
+        : "Newest first (give “After message #” to read forward from a number); the broker pages by id, so a page is as fast on ten million messages as on ten."),
     table(page.messages, messageColumns(), "No messages match."),
     pager,
     role === "acting" ? cprSearch() : null,

@@ -1,7 +1,8 @@
 // Overview: ready or not, deliveries waiting and in flight, per receiving endpoint, dead
-// letters, receipts missing, replies open / due soon / overdue, the store's commit counters.
+// letters, receipts missing, replies open / due soon / overdue, the store (kind, commit
+// counters) and the audit chain's state (head, keyed, checkpointed: GET /v1/store).
 // Refreshes itself every 5 seconds (paused while the tab is hidden).
-import { get, path, type Health, type MessagePage } from "../api";
+import { get, path, type Health, type MessagePage, type StoreState } from "../api";
 import { countDeadlines, countMessages, countText, receiptsMissing, COUNT_LIMIT, type Count } from "../counts";
 import { errorBox, h, table, time, fill } from "../dom";
 import type { Cleanup } from "../main";
@@ -14,7 +15,7 @@ function tile(id: string, label: string, value: string, href?: string, alert = f
 }
 
 async function load(root: HTMLElement): Promise<void> {
-  const [health, dead, overdue, dueSoon, open, pending, missing] = await Promise.all([
+  const [health, dead, overdue, dueSoon, open, pending, missing, store] = await Promise.all([
     get<Health>("/v1/health"),
     countMessages("/v1/dead-letters"),
     countDeadlines("overdue"),
@@ -22,7 +23,9 @@ async function load(root: HTMLElement): Promise<void> {
     countDeadlines("open"),
     get<MessagePage>(path("/v1/messages", { state: "pending", after: 0, limit: COUNT_LIMIT })),
     receiptsMissing("", 200),
+    get<StoreState>("/v1/store").catch(() => null), // an older broker: no /v1/store
   ]);
+  const audit = store?.audit;
   const perEndpoint = new Map<string, number>();
   for (const m of pending.messages) perEndpoint.set(m.receiver.endpoint, (perEndpoint.get(m.receiver.endpoint) ?? 0) + 1);
   const missingCount: Count = { n: missing.page.messages.length, more: missing.page.next_after !== undefined };
@@ -63,10 +66,12 @@ async function load(root: HTMLElement): Promise<void> {
       "Nothing waiting.",
     ),
     pending.next_after !== undefined ? h("p", { class: "hint" }, `Counted over the first ${COUNT_LIMIT} waiting messages.`) : null,
-    h("h2", {}, "Store"),
+    h("h2", {}, "Store and audit chain"),
     h(
       "dl",
       { class: "facts" },
+      store ? h("dt", {}, "Store") : null,
+      store ? h("dd", { id: "store-kind" }, store.kind === "postgres" ? "PostgreSQL" : "SQLite") : null,
       h("dt", {}, "Commit groups"),
       h("dd", { id: "commit-groups" }, String(health.commit_groups)),
       h("dt", {}, "Jobs committed"),
@@ -74,7 +79,29 @@ async function load(root: HTMLElement): Promise<void> {
       h("dt", {}, "Jobs per group"),
       h("dd", {}, health.commit_groups ? (health.commit_jobs / health.commit_groups).toFixed(1) : "–"),
       h("dt", {}, "Audit chain"),
-      h("dd", {}, "verify with sektorbro-audit verify --store <file>"),
+      h(
+        "dd",
+        { id: "audit-chain" },
+        !audit
+          ? "–"
+          : audit.error
+            ? h("span", { class: "warning" }, `head unreadable: ${audit.error}`)
+            : `${audit.entries ?? 0} entries, head ${(audit.head_hash ?? "").slice(0, 12)}…`,
+      ),
+      h("dt", {}, "Audit key"),
+      h("dd", { id: "audit-keyed" }, !audit ? "–" : audit.keyed ? "keyed (HMAC)" : h("span", { class: "warning" }, "unkeyed: set audit.key_file")),
+      h("dt", {}, "Checkpoint"),
+      h(
+        "dd",
+        { id: "audit-checkpoint" },
+        !audit
+          ? "–"
+          : audit.checkpointed
+            ? `written outside the store every ${Math.round((audit.checkpoint_interval_ms ?? 0) / 1000)} s`
+            : h("span", { class: "warning" }, "none: set audit.checkpoint_file"),
+      ),
+      h("dt", {}, "Verify"),
+      h("dd", {}, h("code", {}, "sektorbro-audit verify"), " (reads every entry; docs/audit.md)"),
     ),
   );
 }
