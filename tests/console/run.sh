@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The console's browser tests: tests/console/run.sh [BROKER_BINARY] [CONSOLE_ASSETS]
 # Defaults: build/broker/server/sektorbro and build/console. Installs playwright-core (pinned in
-# package-lock.json) on first use and builds the console if it is not built. Exit status 77:
-# skipped (the broker does not serve /console/ yet), which ctest reports as skipped.
+# package-lock.json) on first use and builds the console if it is not built. A broker that does
+# not serve /console/ fails the run (it is no longer reported as skipped).
 # SEKTORBRO_SCREENSHOTS=<folder> keeps a screenshot of each page.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
