@@ -124,7 +124,13 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     const int attempts = message.attempts + 1;
     const bool watch = message.receipt_requested && !is_receipt(message.letters.front().type) &&
                        message.sender_endpoint != kBrokerEndpoint;
+    // Two confirms of one message at once (two clients, or one client's retry through another
+    // broker on the same database) have both read it pending above: the store decides which one
+    // delivers it — the first to commit; the other finds it delivered (kStale) and writes nothing,
+    // so the timeline says "delivered" once and the deadline opens once.
     auto store_job = [event, changes, attempts, now, watch](Store& store) {
+      if (auto r = store.expect_delivery_state(event->message_id, DeliveryState::kPending); !r)
+        return r;
       auto updated = store.update_delivery(event->message_id, DeliveryState::kDelivered, attempts,
                                            now, "", *event);
       if (!updated) return updated;
@@ -136,6 +142,13 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     };
     auto committing = commit<void>(writer_, std::move(store_job));
     auto written = co_await std::move(committing);
+    if (!written && written.error().code == Errc::kStale) {
+      // Lost the race: answered as a confirm that came after the winner's commit.
+      auto current = store_.get_message(id);
+      const std::string state = current && *current ? std::string(to_string((*current)->state))
+                                                     : std::string("no longer pending");
+      co_return json_error(http::status::conflict, "message " + parts[2] + " is " + state);
+    }
     if (!written) co_return json_error(http::status::service_unavailable, "store unavailable");
     if (watch) dispatcher_.watch_receipt(id, message.receiver_endpoint, now);
     log_info("#" + std::to_string(id) + " delivered: fetched and confirmed by " + endpoint->id);

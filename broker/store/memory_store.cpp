@@ -1164,4 +1164,15 @@ Result<void> MemoryStore::expect_receipt_watch(std::int64_t message_id, int rese
   return {};
 }
 
+Result<void> MemoryStore::expect_delivery_state(std::int64_t message_id, DeliveryState state) {
+  std::lock_guard lock(mu_);
+  const auto it = working_->messages.find(message_id);
+  if (it == working_->messages.end()) return message_not_found(message_id);
+  if (it->second.delivery.state != state)
+    return make_error(Errc::kStale, "message " + std::to_string(message_id) + " is " +
+                                        std::string(to_string(it->second.delivery.state)) +
+                                        " by now, not " + std::string(to_string(state)));
+  return {};
+}
+
 }  // namespace sektorbro

@@ -107,6 +107,10 @@ constexpr const char* kExpectReceiptWatch = R"sql(
 SELECT receipt_sent_at IS NOT NULL AND resends = $2 FROM messages WHERE id = $1 FOR UPDATE
 )sql";
 
+constexpr const char* kExpectDeliveryState = R"sql(
+SELECT state = $2 FROM messages WHERE id = $1 FOR UPDATE
+)sql";
+
 Error storage_error(std::string detail) { return make_error(Errc::kStorage, std::move(detail)); }
 
 std::vector<PendingDelivery> pending_from(const PgResult& r) {
@@ -255,6 +259,19 @@ Result<void> PostgresStore::expect_receipt_watch(std::int64_t message_id, int re
   if (r->text_at(0, 0) != "t")
     return make_error(Errc::kStale, "the receipt watch of message " + std::to_string(message_id) +
                                         " changed since it was read");
+  return {};
+}
+
+Result<void> PostgresStore::expect_delivery_state(std::int64_t message_id, DeliveryState state) {
+  const std::string wanted(to_string(state));
+  auto r = lease_write("lease_expect_state", kExpectDeliveryState,
+                       PgParams().int64(message_id).text(wanted), "check delivery state");
+  if (!r) return r.error();
+  if (r->rows() == 0)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  if (r->text_at(0, 0) != "t")
+    return make_error(Errc::kStale, "message " + std::to_string(message_id) + " is no longer " +
+                                        wanted);
   return {};
 }
 

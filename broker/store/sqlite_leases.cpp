@@ -175,4 +175,23 @@ Result<void> SqliteStore::expect_receipt_watch(std::int64_t message_id, int rese
   return {};
 }
 
+Result<void> SqliteStore::expect_delivery_state(std::int64_t message_id, DeliveryState state) {
+  auto known = exists(writer_, "SELECT 1 FROM messages WHERE id = ?1", "check delivery state",
+                      [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, message_id); });
+  if (!known) return known.error();
+  if (!*known)
+    return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+  const std::string wanted(to_string(state));
+  auto same = exists(writer_, "SELECT 1 FROM messages WHERE id = ?1 AND state = ?2",
+                     "check delivery state", [&](sqlite3_stmt* s) {
+                       sqlite3_bind_int64(s, 1, message_id);
+                       bind_text(s, 2, wanted);
+                     });
+  if (!same) return same.error();
+  if (!*same)
+    return make_error(Errc::kStale, "message " + std::to_string(message_id) + " is no longer " +
+                                        wanted);
+  return {};
+}
+
 }  // namespace sektorbro

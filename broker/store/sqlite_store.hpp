@@ -79,6 +79,7 @@ class SqliteStore final : public Store {
                                                   TimePoint until, int limit) override;
   Result<void> expect_deadline(const Deadline& expected) override;
   Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
+  Result<void> expect_delivery_state(std::int64_t message_id, DeliveryState state) override;
 
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;

@@ -387,6 +387,10 @@ class Store {
   // neither moved on by another resend nor ended); kNotFound if the message is unknown. Locks as
   // expect_deadline().
   virtual Result<void> expect_receipt_watch(std::int64_t message_id, int resends) = 0;
+  // kStale unless message `message_id` is in delivery state `state` as the batch sees it (a
+  // racing writer — a second mailbox confirm, through this broker or another — has moved it on);
+  // kNotFound if the message is unknown. Locks as expect_deadline().
+  virtual Result<void> expect_delivery_state(std::int64_t message_id, DeliveryState state) = 0;
 
   // --- read side ---
   virtual Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,

@@ -121,6 +121,28 @@ HttpResponse BrokerUnderTest::send(http::verb verb, const std::string& target) {
   return call(HttpRequest{verb, target, 11});
 }
 
+std::shared_ptr<std::optional<HttpResponse>> BrokerUnderTest::start(http::verb verb,
+                                                                    const std::string& target) {
+  auto answer = std::make_shared<std::optional<HttpResponse>>();
+  PeerIdentity peer;
+  peer.remote_address = "127.0.0.1";
+  asio::co_spawn(io_, broker_->handle(HttpRequest{verb, target, 11}, peer),
+                 [answer](std::exception_ptr e, HttpResponse r) {
+                   if (e) std::rethrow_exception(e);
+                   *answer = std::move(r);
+                 });
+  return answer;
+}
+
+void BrokerUnderTest::run_ready() {
+  // Bounded: a handler that keeps re-posting itself must not hang the test.
+  for (int round = 0; round < 100'000; ++round) {
+    io_.restart();
+    if (io_.poll() == 0) return;
+  }
+  ADD_FAILURE() << "the io_context never ran out of ready handlers";
+}
+
 void BrokerUnderTest::advance(Duration d) {
   clock.advance(d);
   bool swept = false;

@@ -79,6 +79,13 @@ class BrokerUnderTest {
   HttpResponse post_as(const std::string& body, const std::string& content_type);
   HttpResponse get(const std::string& target) { return send(http::verb::get, target); }
   HttpResponse send(http::verb verb, const std::string& target);
+  // Starts a request without waiting for its answer: the answer appears in the returned slot
+  // once run_until() (or run_ready()) has run the broker far enough. For requests that must be
+  // in flight at the same time.
+  std::shared_ptr<std::optional<HttpResponse>> start(http::verb verb, const std::string& target);
+  // Runs every handler that is ready now, until none is: each coroutine started is then
+  // suspended on something outside the io_context (a store commit, a timer). No waiting.
+  void run_ready();
   // Runs the io_context until `done()` holds; false if it did not within the bound.
   bool run_until(const std::function<bool()>& done, std::chrono::milliseconds bound =
                                                         std::chrono::seconds{10});

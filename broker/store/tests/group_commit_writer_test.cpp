@@ -151,6 +151,9 @@ class FaultyStore final : public Store {
   Result<void> expect_receipt_watch(std::int64_t id, int n) override {
     return inner_.expect_receipt_watch(id, n);
   }
+  Result<void> expect_delivery_state(std::int64_t id, DeliveryState s) override {
+    return inner_.expect_delivery_state(id, s);
+  }
   Result<void> requeue(std::int64_t id, TimePoint now) override { return inner_.requeue(id, now); }
   Result<void> audit(TimePoint at, const std::string& k, const std::string& d) override {
     return inner_.audit(at, k, d);

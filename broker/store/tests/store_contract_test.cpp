@@ -1536,6 +1536,28 @@ TEST_P(StoreContractTest, ExpectReceiptWatchIsStaleOnceTheWatchMovedOnOrEnded) {
   EXPECT_EQ(lease_test::outcome(store_->expect_receipt_watch(id + 100, 0)), "not found");
 }
 
+// Two mailbox confirms of one message (issue 11): the second, in the same batch or a later one,
+// finds the message delivered by the first and writes nothing.
+TEST_P(StoreContractTest, ExpectDeliveryStateSeesTheBatchsOwnEarlierWrites) {
+  const auto id = store_request("R1");
+  EXPECT_TRUE(store_->expect_delivery_state(id, DeliveryState::kPending));
+  EXPECT_EQ(lease_test::outcome(store_->expect_delivery_state(id, DeliveryState::kDelivered)),
+            "stale");
+  ASSERT_TRUE(store_->begin_batch());
+  ASSERT_TRUE(store_->expect_delivery_state(id, DeliveryState::kPending));
+  ASSERT_TRUE(store_->update_delivery(id, DeliveryState::kDelivered, 1, at_ms(10), "",
+                                      event(id, "delivered")));
+  EXPECT_EQ(lease_test::outcome(store_->expect_delivery_state(id, DeliveryState::kPending)),
+            "stale")
+      << "the first confirm's write, not yet committed, is seen";
+  ASSERT_TRUE(store_->commit_batch());
+  EXPECT_EQ(lease_test::outcome(store_->expect_delivery_state(id, DeliveryState::kPending)),
+            "stale");
+  EXPECT_TRUE(store_->expect_delivery_state(id, DeliveryState::kDelivered));
+  EXPECT_EQ(lease_test::outcome(store_->expect_delivery_state(id + 100, DeliveryState::kPending)),
+            "not found");
+}
+
 }  // namespace
 }  // namespace sektorbro
 
