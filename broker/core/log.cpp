@@ -76,29 +76,82 @@ std::optional<LogFormat> parse_log_format(std::string_view name) {
 
 namespace {
 
-// A JSON string literal (RFC 8259): quotes, backslashes and control characters escaped; other
-// bytes as they are (the text is UTF-8).
-void append_json_string(std::string& out, std::string_view text) {
+// One step through text that should be UTF-8: a well-formed sequence (Unicode 15, table 3-7: no
+// overlong forms, no surrogates, nothing above U+10FFFF), or the maximal subpart of an ill-formed
+// one — the lead byte and the continuation bytes that fit it — which is replaced by one U+FFFD
+// (Unicode 15, 3.9, "U+FFFD Substitution of Maximal Subparts").
+struct Utf8Step {
+  std::size_t length = 1;
+  bool well_formed = true;
+};
+
+Utf8Step utf8_step(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return {1, true};
+  std::size_t n = 0;
+  unsigned char lo = 0x80;  // the range of the second byte; later ones are 80..BF
+  unsigned char hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    if (lead == 0xE0) lo = 0xA0;  // no overlong forms
+    if (lead == 0xED) hi = 0x9F;  // no surrogates D800..DFFF
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    if (lead == 0xF0) lo = 0x90;  // no overlong forms
+    if (lead == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return {1, false};  // 80..C1 (a continuation byte, or an overlong 2-byte lead), F5..FF
+  }
+  for (std::size_t k = 1; k < n; ++k) {
+    const unsigned char min = k == 1 ? lo : 0x80;
+    const unsigned char max = k == 1 ? hi : 0xBF;
+    if (i + k >= text.size() || byte(i + k) < min || byte(i + k) > max) return {k, false};
+  }
+  return {n, true};
+}
+
+void append_u00(std::string& out, unsigned char u) {
   static const char* kHex = "0123456789abcdef";
+  out += "\\u00";
+  out += kHex[u >> 4];
+  out += kHex[u & 0xF];
+}
+
+// A JSON string literal (RFC 8259) that is always well-formed UTF-8 and one line: quotes and
+// backslashes escaped; every control character (Unicode Cc: U+0000..U+001F, U+007F..U+009F) as
+// \n, \r, \t or \u00XX; every ill-formed byte sequence as one \ufffd per maximal subpart.
+// Identifiers come from senders, in any encoding: whatever they hold, a log shipper reads the
+// line.
+void append_json_string(std::string& out, std::string_view text) {
   out += '"';
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const Utf8Step step = utf8_step(text, i);
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (!step.well_formed) {
+      out += "\\ufffd";
+    } else if (step.length == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      append_u00(out, static_cast<unsigned char>(text[i + 1]));  // C1 controls U+0080..U+009F
+    } else if (step.length > 1) {
+      out.append(text, i, step.length);
+    } else if (u == '"' || u == '\\') {
       out += '\\';
-      out += c;
-    } else if (c == '\n') {
+      out += text[i];
+    } else if (u == '\n') {
       out += "\\n";
-    } else if (c == '\r') {
+    } else if (u == '\r') {
       out += "\\r";
-    } else if (c == '\t') {
+    } else if (u == '\t') {
       out += "\\t";
     } else if (u < 0x20 || u == 0x7f) {
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
+      append_u00(out, u);
     } else {
-      out += c;
+      out += text[i];
     }
+    i += step.length;
   }
   out += '"';
 }

@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -128,6 +130,105 @@ TEST(Log, LevelsAndFormatsAreConfiguredAndCprStaysOutOfJsonToo) {
   EXPECT_NE(all[1].find("\"level\":\"error\""), std::string::npos) << all[1];
   EXPECT_NE(all[2].find(" INFO plain again"), std::string::npos) << all[2];
   EXPECT_EQ(all[2].find("broker_time"), std::string::npos) << all[2];
+}
+
+// A JSON line is one line of well-formed UTF-8 JSON whatever the text holds (control
+// characters, quotes, backslashes, bytes that are not UTF-8), read back by an independent
+// parser (nlohmann::json refuses ill-formed UTF-8).
+namespace json_lines {
+
+const TimePoint kWall = *parse_timestamp("2026-12-01T10:00:00Z");
+
+std::string line_of(std::string_view text) {
+  return format_log_line(LogFormat::kJson, LogLevel::kInfo, kWall, std::nullopt, text);
+}
+// The "message" as written, between its quotes.
+std::string escaped(std::string_view text) {
+  const std::string line = line_of(text);
+  const std::string head = "\"message\":\"";
+  const auto from = line.find(head) + head.size();
+  return line.substr(from, line.size() - from - 3);  // without "}\n
+}
+// The message an independent parser reads back; nullopt if the line is not one JSON object.
+std::optional<std::string> read_back(std::string_view text) {
+  const std::string line = line_of(text);
+  if (line.empty() || line.back() != '\n' || line.find('\n') != line.size() - 1) return {};
+  try {
+    return nlohmann::json::parse(line.substr(0, line.size() - 1)).at("message").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace json_lines
+
+TEST(Log, JsonLinesEscapeEveryControlCharacterQuoteAndBackslash) {
+  using namespace json_lines;
+  for (int c = 0; c < 0x20; ++c) {
+    const std::string text = std::string("a") + static_cast<char>(c) + "b";
+    EXPECT_EQ(read_back(text), text) << "control " << c;
+    const std::string e = escaped(text);
+    EXPECT_TRUE(std::none_of(e.begin(), e.end(),
+                             [](char x) { return static_cast<unsigned char>(x) < 0x20; }))
+        << "control " << c << " written raw";
+  }
+  EXPECT_EQ(escaped(std::string("\0\x1f\x7f", 3)), "\\u0000\\u001f\\u007f");
+  EXPECT_EQ(escaped("\b\f\n\r\t"), "\\u0008\\u000c\\n\\r\\t");
+  EXPECT_EQ(escaped("\xc2\x80 \xc2\x85 \xc2\x9f \xc2\xa0"), "\\u0080 \\u0085 \\u009f \xc2\xa0")
+      << "C1 controls escaped; U+00A0 is no control";
+  EXPECT_EQ(read_back("\xc2\x85"), "\xc2\x85");
+  EXPECT_EQ(escaped(R"(say "hi" \ "\" \\)"), R"(say \"hi\" \\ \"\\\" \\\\)");
+  EXPECT_EQ(read_back(R"(say "hi" \ "\" \\)"), R"(say "hi" \ "\" \\)");
+}
+
+TEST(Log, JsonLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
+  using namespace json_lines;
+  const std::string utf8 = "S\xc3\xb8ren \xc3\x86 \xe2\x82\xac \xf0\x9d\x84\x9e \xef\xbf\xbf";
+  EXPECT_EQ(escaped(utf8), utf8) << "well-formed UTF-8 is written as it is";
+  EXPECT_EQ(read_back(utf8), utf8);
+  // One U+FFFD per maximal subpart (Unicode 3.9).
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"S\xf8ren", "S\\ufffdren"},                       // ISO-8859-1
+      {"\x80", "\\ufffd"},                               // a lone continuation byte
+      {"\xff\xfe", "\\ufffd\\ufffd"},                    // never in UTF-8
+      {"\xc0\xaf", "\\ufffd\\ufffd"},                    // overlong '/'
+      {"\xc1\xbf", "\\ufffd\\ufffd"},                    // overlong
+      {"\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd"},         // overlong 3-byte
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},         // a surrogate, U+D800
+      {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // above U+10FFFF
+      {"\xf5\x80", "\\ufffd\\ufffd"},
+      {"\xe2\x82", "\\ufffd"},                           // cut off at the end
+      {"\xe2\x82x", "\\ufffdx"},                         // cut off by ASCII
+      {"\xf0\x9f\x98" "A\"", "\\ufffdA\\\""},
+      {"\xe2\x82\xe2\x82\xac", "\\ufffd\xe2\x82\xac"},  // a cut sequence before a whole one
+  };
+  for (const auto& [in, out] : cases) {
+    EXPECT_EQ(escaped(in), out);
+    EXPECT_TRUE(read_back(in)) << out;
+  }
+}
+
+TEST(Log, JsonLinesAreValidForEveryPairOfBytesAndManyLongerRuns) {
+  using namespace json_lines;
+  int invalid = 0;
+  for (int a = 0; a < 256; ++a)
+    for (int b = 0; b < 256; ++b) {
+      const std::string text{static_cast<char>(a), static_cast<char>(b)};
+      if (!read_back(text)) ++invalid;
+    }
+  // Runs of 1 to 8 bytes drawn (deterministically) mostly from the bytes UTF-8 is made of.
+  std::uint32_t x = 12345;
+  const auto next = [&x] { return x = x * 1664525u + 1013904223u; };
+  for (int i = 0; i < 50'000; ++i) {
+    std::string text;
+    const int n = 1 + static_cast<int>(next() >> 29);
+    for (int k = 0; k < n; ++k) {
+      const std::uint32_t r = next() >> 8;
+      text += static_cast<char>(r % 4 == 0 ? 0x80 + (r >> 2) % 0x40 : (r >> 2) % 256);
+    }
+    if (!read_back(text)) ++invalid;
+  }
+  EXPECT_EQ(invalid, 0);
 }
 
 TEST(Log, LevelAndFormatNamesRoundTrip) {
