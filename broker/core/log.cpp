@@ -124,7 +124,9 @@ void append_u00(std::string& out, unsigned char u) {
 // backslashes escaped; every control character (Unicode Cc: U+0000..U+001F, U+007F..U+009F) as
 // \n, \r, \t or \u00XX; every ill-formed byte sequence as one \ufffd per maximal subpart.
 // Identifiers come from senders, in any encoding: whatever they hold, a log shipper reads the
-// line.
+// line. Written by hand: Boost 1.74 (Debian 12's Boost) has no Boost.JSON — it came with 1.75,
+// and Debian 12 packages it only as libboost-json1.81-dev, beside a second Boost — and
+// nlohmann::json's dump() throws on ill-formed UTF-8 unless told to replace it.
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   std::size_t i = 0;
