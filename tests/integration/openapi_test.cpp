@@ -37,10 +37,11 @@ Reply call(const std::string& url, const std::string& method, const std::string&
   curl_slist* headers = nullptr;
   if (!type.empty()) headers = curl_slist_append(headers, ("Content-Type: " + type).c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (method == "post") {
+  if (method == "post" || method == "delete") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    if (method == "delete") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
   }
   if (curl_easy_perform(curl) == CURLE_OK) {
     long status = 0;
@@ -177,6 +178,31 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
                              std::string(R"({"cpr": ")") + kSampleCpr + R"(", "limit": 10})", "application/json");
   EXPECT_EQ(by_cpr.status, 200);
   EXPECT_NE(by_cpr.body.find("REQ1"), std::string::npos);
+
+  // Legal holds (issue 11, item 4): on a message and on a citizen, listed, lifted.
+  const std::string hold = "/v1/messages/{sender_gln}/{letter_id}/hold";
+  EXPECT_EQ(check(hold, "post", "/v1/messages/" + jc_party.gln + "/REQ1/hold",
+                  R"({"reason": "case 2026-17"})", "application/json")
+                .status,
+            200);
+  const std::string citizen = std::string(R"({"cpr": ")") + kSampleCpr + R"(", "reason": "case 2026-18"})";
+  EXPECT_EQ(check("/v1/citizens/hold", "post", "/v1/citizens/hold", citizen, "application/json").status,
+            200);
+  const Reply holds = check("/v1/holds", "get", "/v1/holds");
+  EXPECT_EQ(holds.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(holds.body, nullptr, false)["holds"].size(), 2u) << holds.body;
+  EXPECT_EQ(holds.body.find(kSampleCpr), std::string::npos);  // the number is in no answer
+  EXPECT_EQ(check(hold, "delete", "/v1/messages/" + jc_party.gln + "/REQ1/hold").status, 200);
+  EXPECT_EQ(check("/v1/citizens/hold", "delete", "/v1/citizens/hold",
+                  std::string(R"({"cpr": ")") + kSampleCpr + R"("})", "application/json")
+                .status,
+            200);
+  EXPECT_EQ(check(hold, "delete", "/v1/messages/" + jc_party.gln + "/REQ1/hold").status, 404);
+  EXPECT_EQ(check(hold, "post", "/v1/messages/" + jc_party.gln + "/NOSUCH/hold").status, 404);
+  EXPECT_EQ(check("/v1/citizens/hold", "post", "/v1/citizens/hold", R"({"cpr": "12"})",
+                  "application/json")
+                .status,
+            400);
 
   // The errors, answered as documented.
   EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?from=yesterday").status, 400);
