@@ -41,6 +41,7 @@ for t in "${targets[@]}"; do
     fuzz_oioxml) seeds=(adapters/oioxml/corpus tests/data/medcom schemas/examples) ;;
     fuzz_xml) seeds=(broker/xml/fuzz/corpus tests/data/medcom) ;;
     fuzz_fhir) seeds=(adapters/fhir/corpus tests/data/medcom) ;;
+    fuzz_sbdh) seeds=(adapters/sbdh/corpus tests/data/medcom schemas/examples) ;;
     *) seeds=(tests/data/medcom schemas/examples) ;;
   esac
   echo "fuzz: $t for ${seconds}s"
