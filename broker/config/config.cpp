@@ -397,9 +397,19 @@ Result<void> parse_delivery(const json& v, const std::string& path, DeliveryConf
   if (auto r = check_object(v, path); !r) return r;
   if (auto r = check_keys(v, path,
                           {"timeout_ms", "per_endpoint_concurrency", "retry",
-                           "receipt_timeout_seconds", "max_resends"});
+                           "receipt_timeout_seconds", "max_resends", "mailbox_lease_seconds"});
       !r)
     return r;
+  // Mailbox pull (issue 4): how long a fetched message stays with its fetcher before it is
+  // offered again unconfirmed. At least a second; at most a day, so that a message a client
+  // fetched and lost is not hidden from the next fetch for longer than that.
+  std::int64_t mailbox_lease_s =
+      std::chrono::duration_cast<std::chrono::seconds>(out.mailbox_lease).count();
+  if (auto r = optional_field(v, path, "mailbox_lease_seconds", mailbox_lease_s,
+                              integer_in(1, 24 * 3600));
+      !r)
+    return r;
+  out.mailbox_lease = std::chrono::seconds{mailbox_lease_s};
   std::int64_t receipt_timeout_s =
       std::chrono::duration_cast<std::chrono::seconds>(out.receipt_timeout).count();
   if (auto r = optional_field(v, path, "receipt_timeout_seconds", receipt_timeout_s,

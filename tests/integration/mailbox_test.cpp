@@ -52,5 +52,19 @@ TEST_F(Mailbox, FetchConfirmAndTheLease) {
       409);
 }
 
+// delivery.mailbox_lease_seconds: the broker leases for as long as configured, and says so.
+TEST_F(Mailbox, TheLeaseIsTheConfiguredOne) {
+  config["delivery"]["mailbox_lease_seconds"] = 30;
+  start();
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E1", "REQ1", kMonday)).status, 202);
+  auto got = fetch();
+  ASSERT_EQ(got["messages"].size(), 1u) << got.dump();
+  EXPECT_EQ(got["lease_seconds"], 30);
+  ASSERT_EQ(client.post(broker->url("/v1/test/clock/advance?seconds=29"), "").status, 200);
+  EXPECT_TRUE(fetch()["messages"].empty()) << "leased for 30 s";
+  ASSERT_EQ(client.post(broker->url("/v1/test/clock/advance?seconds=1"), "").status, 200);
+  EXPECT_EQ(fetch()["messages"].size(), 1u) << "offered again once the 30 s have passed";
+}
+
 }  // namespace
 }  // namespace sektorbro::testing

@@ -128,6 +128,35 @@ TEST(Config, ReadsEveryOptionalSection) {
   EXPECT_EQ(config->limits.max_buffered_bytes, 5000u);
 }
 
+// Mailbox pull (issue 4): the lease of a fetched message, in whole seconds, 1 s to a day.
+TEST(Config, ReadsTheMailboxLeaseAndRefusesBadValues) {
+  const auto defaults = parse_config(base().dump());
+  ASSERT_TRUE(defaults.ok()) << defaults.error().detail;
+  EXPECT_EQ(defaults->delivery.mailbox_lease, std::chrono::minutes{5});
+  json doc = base();
+  doc["delivery"] = {{"mailbox_lease_seconds", 90}};
+  const auto config = parse_config(doc.dump());
+  ASSERT_TRUE(config.ok()) << config.error().detail;
+  EXPECT_EQ(config->delivery.mailbox_lease, seconds{90});
+  doc["delivery"] = {{"mailbox_lease_seconds", 86400}};
+  EXPECT_EQ(parse_config(doc.dump())->delivery.mailbox_lease, seconds{86400});
+  const std::vector<std::pair<json, std::string>> broken = {
+      {0, "delivery.mailbox_lease_seconds: must be between 1 and 86400 (got 0)"},
+      {-30, "delivery.mailbox_lease_seconds: must be between 1 and 86400 (got -30)"},
+      {86401, "delivery.mailbox_lease_seconds: must be between 1 and 86400 (got 86401)"},
+      {1.5, "delivery.mailbox_lease_seconds: must be an integer"},
+      {"5m", "delivery.mailbox_lease_seconds: must be an integer"},
+      {nullptr, "delivery.mailbox_lease_seconds: must be an integer"},
+  };
+  for (const auto& [value, expected] : broken) {
+    json d = base();
+    d["delivery"] = {{"mailbox_lease_seconds", value}};
+    const auto refused = parse_config(d.dump());
+    ASSERT_FALSE(refused.ok()) << expected;
+    EXPECT_EQ(refused.error().detail, expected);
+  }
+}
+
 TEST(Config, ReadsDeadlinesAndClock) {
   json doc = base();
   doc["deadlines"] = {
