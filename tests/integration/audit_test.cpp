@@ -5,34 +5,16 @@
 // start-up that the chain is unkeyed.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <fstream>
 
 #include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/tool_run.hpp"
 
 namespace sektorbro::testing {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
-
-Run run_audit_tool(const std::string& args) {
-  Run out;
-  const std::string command = std::string("'") + SEKTORBRO_AUDIT_BIN + "' " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 512> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
-}
+ToolRun run_audit_tool(const std::string& args) { return run_tool(SEKTORBRO_AUDIT_BIN, args); }
 
 class AuditWiring : public BrokerFixture {};
 

@@ -5,36 +5,18 @@
 // a broker starts on it.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <atomic>
-#include <cstdio>
 #include <mutex>
 #include <thread>
 
 #include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/tool_run.hpp"
 
 namespace sektorbro::testing {
 namespace {
 
-struct Run {
-  int status = -1;
-  std::string output;
-};
-
-Run run_backup_tool(const std::string& args) {
-  Run out;
-  const std::string command = std::string("'") + SEKTORBRO_BACKUP_BIN + "' " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return out;
-  std::array<char, 512> buf{};
-  std::size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.output.append(buf.data(), n);
-  const int raw = pclose(pipe);
-  out.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return out;
-}
+ToolRun run_backup_tool(const std::string& args) { return run_tool(SEKTORBRO_BACKUP_BIN, args); }
 
 // Whether the store file at `path` holds a letter with this id (opened read-only).
 bool holds_letter(sqlite3* db, const std::string& letter_id) {
