@@ -16,6 +16,7 @@
 
 #include "broker/codec/codec.hpp"
 #include "broker/core/log.hpp"
+#include "broker/delivery/receipt_rule.hpp"
 #include "broker/server/broker.hpp"
 #include "broker/server/commit.hpp"
 #include "broker/server/http_util.hpp"
@@ -122,8 +123,12 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     auto changes = std::make_shared<const std::vector<DeadlineWrite>>(
         dispatcher_.deadlines_on_delivery(message, now));
     const int attempts = message.attempts + 1;
-    const bool watch = message.receipt_requested && !is_receipt(message.letters.front().type) &&
-                       message.sender_endpoint != kBrokerEndpoint;
+    // Watched for its receipt as a pushed delivery would be (receipt_rule.hpp); a mailbox has
+    // no HTTP answer for a receipt to come with.
+    const bool watch = watch_receipt_after_delivery(
+        ReceiptFacts{message.letters.front().type, message.receipt_requested,
+                     message.sender_endpoint == kBrokerEndpoint},
+        false);
     // Two confirms of one message at once (two clients, or one client's retry through another
     // broker on the same database) have both read it pending above: the store decides which one
     // delivers it — the first to commit; the other finds it delivered (kStale) and writes nothing,

@@ -5,6 +5,7 @@
 
 #include "broker/codec/codec.hpp"
 #include "broker/core/log.hpp"
+#include "broker/delivery/receipt_rule.hpp"
 #include "broker/server/log_exceptions.hpp"
 #include "broker/edge/edge_codec.hpp"
 #include "broker/intake/intake_decision.hpp"
@@ -424,10 +425,11 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   }
   const TimePoint now = clock_.now();
 
-  // A receipt may come back in the response (MedCom: the receiving system's receipt). Receipts
-  // themselves are never receipted, and broker-written messages get none.
-  const bool expects_receipt =
-      !is_receipt(message.letters.front().type) && message.sender_endpoint != kBrokerEndpoint;
+  // A receipt may come back in the response (MedCom: the receiving system's receipt), when the
+  // receiver owes one at all (receipt_rule.hpp).
+  const ReceiptFacts receipt_facts{message.letters.front().type, message.receipt_requested,
+                                   message.sender_endpoint == kBrokerEndpoint};
+  const bool expects_receipt = receiver_owes_receipt(receipt_facts);
   ResponseReceipts in_response;
   if (receiver) {
     auto reading = receipts_in_response(response, *receiver, message_id, expects_receipt, now);
@@ -457,8 +459,8 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
                                               : std::vector<DeadlineWrite>{});
   // MedCom reliable messaging: a delivered message whose sender asked for a receipt is watched
   // until the receipt comes (unless it came in the answer itself).
-  const bool watch = step.state == DeliveryState::kDelivered && expects_receipt &&
-                     message.receipt_requested && !in_response.relayed;
+  const bool watch = step.state == DeliveryState::kDelivered &&
+                     watch_receipt_after_delivery(receipt_facts, in_response.relayed);
   auto store_job = [event, shared_step, changes, watch](Store& store) -> Result<void> {
     const DeliveryStep& s = *shared_step;
     auto updated = store.update_delivery(event->message_id, s.state, s.attempts,
