@@ -86,7 +86,8 @@ StoreFacts prepare(const Options& o, const BenchParties& parties) {
   newest.newest_first = true;
   newest.limit = 1;
   auto top = store.list_messages(newest);
-  if (!top || top->empty()) fail("the store holds no messages (fill it with sektorbro-scale-bench)");
+  if (!top) fail("listing the newest message: " + top.error().detail);
+  if (top->empty()) fail("the store holds no messages (fill it with sektorbro-scale-bench)");
   facts.newest = top->front().id;
   auto middle = store.get_message(facts.newest / 2);
   if (!middle || !*middle) fail("no message in the middle of the store");
@@ -208,6 +209,14 @@ int main(int argc, char** argv) {
       {"overdue page, last of 10 (offset 900)", "GET", "/v1/deadlines?view=overdue&offset=900", ""},
       {"due soon", "GET", "/v1/deadlines?view=due-soon&within_days=7", ""},
       {"messages, newest page", "GET", "/v1/messages?limit=50", ""},
+      {"messages, oldest page (after=0)", "GET", "/v1/messages?limit=50&after=0", ""},
+      {"overview: open replies (count page of 1000)", "GET", "/v1/deadlines?view=open&limit=1000", ""},
+      {"overview: overdue (count page of 1000)", "GET", "/v1/deadlines?view=overdue&limit=1000", ""},
+      {"overview: dead letters (count page)", "GET", "/v1/dead-letters?after=0&limit=1000", ""},
+      {"overview: waiting (count page)", "GET", "/v1/messages?state=pending&after=0&limit=1000", ""},
+      {"overview: receipts missing", "GET", "/v1/messages?receipt=missing&after=0&limit=200", ""},
+      {"overview: /v1/health", "GET", "/v1/health", ""},
+      {"overview: /v1/store (audit chain head)", "GET", "/v1/store", ""},
       {"search: envelope id", "GET", "/v1/messages?envelope=" + facts.middle.envelope_id, ""},
       {"search: one day received (mid-history)", "GET",
        "/v1/messages?limit=50&from=" + day_from + "&to=" + day_to, ""},
