@@ -83,7 +83,17 @@ FhirPatient patient(const XmlNode& p) {
     break;
   }
   if (const XmlNode* a = fhir(&p, "address")) {
-    out.line = value(a, "line");
+    int n = 0;
+    for (const XmlNode* l : a->all(kFhirNamespace, "line")) {
+      const std::string* v = l->attribute("value");
+      if (v == nullptr) continue;
+      if (n++ == 0) {
+        out.line = *v;
+      } else {
+        if (!out.suburb.empty()) out.suburb += ", ";
+        out.suburb += *v;
+      }
+    }
     out.city = value(a, "city");
     out.postal_code = value(a, "postalCode");
   }
@@ -295,9 +305,11 @@ std::string write_fhir_message(const FhirMessage& m) {
     primitive(w, "given", m.patient.given);
     w.close();
   }
-  if (!m.patient.line.empty() || !m.patient.city.empty() || !m.patient.postal_code.empty()) {
+  if (!m.patient.line.empty() || !m.patient.suburb.empty() || !m.patient.city.empty() ||
+      !m.patient.postal_code.empty()) {
     w.open("address");
     primitive(w, "line", m.patient.line);
+    primitive(w, "line", m.patient.suburb);
     primitive(w, "city", m.patient.city);
     primitive(w, "postalCode", m.patient.postal_code);
     w.close();

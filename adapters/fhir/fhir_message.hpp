@@ -36,6 +36,9 @@ struct FhirPatient {
   std::string family;       // name[official].family
   std::string given;        // name[official].given, joined by ' '
   std::string line;         // address.line (first)
+  // address.line (second; a third and further are appended, ", " between): where a Danish
+  // address writes the supplementary town name, OIOXML's SuburbName (issue 9: not dropped).
+  std::string suburb;
   std::string city;         // address.city
   std::string postal_code;  // address.postalCode
   bool operator==(const FhirPatient&) const = default;

