@@ -345,6 +345,9 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
     m.encounter_status = l.status == LetterStatus::kCancelled ? "cancelled" : "finished";
     m.period_start = format_date(n->admission_date);
     m.period_end = format_date(n->discharge_date);
+    // The department is the sender Organization's name (read back as the department): the
+    // hospital unit that discharged, so it is not lost on the way to FHIR (issue 9).
+    if (!n->department.empty()) m.sender.name = n->department;
     p.activity = std::string(kDischarge);
     if (l.status == LetterStatus::kCorrected) p.activity = "revise-" + std::string(kDischarge);
     if (l.status == LetterStatus::kCancelled) p.activity = "cancel-" + std::string(kDischarge);
@@ -370,6 +373,7 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
     }
     m.period_start = s->stay_start;
     m.period_end = s->stay_end;
+    if (!s->department.empty()) m.sender.name = s->department;  // as for the DischargeNotice
     p.activity = activity_for(to_string(s->event), l.status);
     if (!s->event_time.empty()) p.occurred = s->event_time;
     if (l.status != LetterStatus::kNew) {

@@ -23,6 +23,7 @@
 #include "adapters/fhir/fhir_native.hpp"
 #include "adapters/sbdh/sbdh_document.hpp"
 #include "adapters/sbdh/sbdh_receipts.hpp"
+#include "broker/core/copenhagen_time.hpp"
 #include "broker/edge/edge_codec.hpp"
 #include "tests/integration/broker_fixture.hpp"
 
@@ -217,6 +218,78 @@ std::string pair_name(const ::testing::TestParamInfo<std::tuple<Form, Form>>& in
 INSTANTIATE_TEST_SUITE_P(EveryPair, DialectMatrix,
                          ::testing::Combine(::testing::ValuesIn(kForms),
                                             ::testing::ValuesIn(kForms)),
+                         pair_name);
+
+// --- the discharge notice: every form psychiatry and a jobcenter can speak for it --------------
+//
+// A DischargeNotice from psy to jc in each form that carries it (OIOXML has no MedCom standard
+// for it: refused, MedcomFhirFlow) to each: the notice's fields both forms carry compared, and the
+// MentorResponse deadline opened with its lead time whatever the forms (issue 9: a
+// HospitalNotification discharge counts as a discharge notice for the mentor duty). FHIR does
+// not carry the consent flag (docs/medcom-conformance.md): compared only between the others.
+const Form kDischargeForms[] = {
+    {"native", "native", ""},
+    {"fhir", "fhir", ""},
+    {"sbdh_native", "sbdh", "native"},
+    {"sbdh_fhir", "sbdh", "fhir"},
+};
+
+class DischargeMatrix : public MatrixFixture,
+                        public ::testing::WithParamInterface<std::tuple<Form, Form>> {};
+
+TEST_P(DischargeMatrix, ADischargeNoticeArrivesWithItsFieldsAndOpensTheMentorDeadline) {
+  const Form from = std::get<0>(GetParam());
+  const Form to = std::get<1>(GetParam());
+  config["endpoints"][2]["dialect"] = from.dialect;  // psy sends
+  if (*from.payload) config["endpoints"][2]["sbdh_payload"] = from.payload;
+  config["endpoints"][0]["dialect"] = to.dialect;  // jc receives
+  if (*to.payload) config["endpoints"][0]["sbdh_payload"] = to.payload;
+  start();
+
+  const Date today = copenhagen_date(clock.now());
+  const Date discharge{std::chrono::sys_days{today} + std::chrono::days{3}};
+  const Envelope sent =
+      make_discharge_notice(psy_party, jc_party, "MXUDS1", "MXUDSKR1", clock.now(), discharge);
+  auto bytes = encode_for_receiver(sent, endpoint_of(from, psy_party), clock.now(), "SBDHMX3");
+  ASSERT_TRUE(bytes) << bytes.error().detail;
+  const HttpResult in = client.post(broker->url("/v1/messages"), *bytes,
+                                    from.dialect == std::string("fhir") ? "application/fhir+xml"
+                                                                        : "application/xml");
+  ASSERT_EQ(in.status, 202) << in.body;
+  ASSERT_TRUE(eventually([&] { return !jc.received().empty(); }));
+  auto read = decode_inbound(jc.received().front().body, clock.now());
+  ASSERT_TRUE(read) << read.error().detail;
+  ASSERT_TRUE(read->envelope);
+  ASSERT_EQ(read->envelope->letters.size(), 1u);
+  const Letter& want = sent.letters[0];
+  const Letter& got = read->envelope->letters[0];
+  ASSERT_EQ(got.type(), LetterType::kDischargeNotice);
+  const auto& wd = std::get<DischargeNotice>(want.body);
+  const auto& gd = std::get<DischargeNotice>(got.body);
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.status, want.status);
+  EXPECT_EQ(got.sender.gln, want.sender.gln);
+  EXPECT_EQ(got.sender.sor, want.sender.sor);
+  EXPECT_EQ(got.receiver.gln, want.receiver.gln);
+  EXPECT_EQ(got.receiver.sor, want.receiver.sor);
+  ASSERT_TRUE(got.patient);
+  EXPECT_EQ(got.patient->cpr, want.patient->cpr);
+  EXPECT_EQ(gd.admission_date, wd.admission_date);
+  EXPECT_EQ(gd.discharge_date, wd.discharge_date);
+  EXPECT_EQ(gd.department, wd.department);
+  EXPECT_EQ(gd.mentor_entitled, wd.mentor_entitled);
+  if (!is_fhir(from) && !is_fhir(to)) {
+    EXPECT_EQ(gd.consent, wd.consent);
+  }
+
+  const auto open = get_json("/v1/deadlines?view=open&kind=mentor-response")["deadlines"];
+  ASSERT_EQ(open.size(), 1u) << open.dump();
+  EXPECT_EQ(open[0]["lead_time_days"], 3) << open.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPair, DischargeMatrix,
+                         ::testing::Combine(::testing::ValuesIn(kDischargeForms),
+                                            ::testing::ValuesIn(kDischargeForms)),
                          pair_name);
 
 // --- refusals: every fault in every sender's dialect ------------------------------------------
