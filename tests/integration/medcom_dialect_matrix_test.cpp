@@ -16,6 +16,7 @@
 // other MedCom tests: MedCom's XDIS91 sample (tests/data/medcom/05_…), its CareCommunication
 // example (dk-medcom-carecommunication Flow1-CareCommunication_Ex_from_OIOXML) and EHMI's
 // envelope with a FHIR payload (tests/data/medcom/10_…).
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,8 @@ const Form kForms[] = {
     {"fhir", "fhir", ""},             {"sbdh_native", "sbdh", "native"},
     {"sbdh_oioxml", "sbdh", "oioxml"}, {"sbdh_fhir", "sbdh", "fhir"},
 };
+
+void PrintTo(const Form& f, std::ostream* os) { *os << f.name; }  // gtest's parameter names
 
 bool is_fhir(const Form& f) { return std::string(f.name).find("fhir") != std::string::npos; }
 
@@ -344,6 +347,8 @@ const FaultCase kFaults[] = {
     {"type_not_taken", Fault::kTypeNotTaken, RefuseCode::kVersionProblem, 422,
      "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE", "Sequence"},
 };
+
+void PrintTo(const FaultCase& f, std::ostream* os) { *os << f.name; }
 
 class RefusalMatrix : public MatrixFixture,
                       public ::testing::WithParamInterface<std::tuple<Form, FaultCase>> {};
