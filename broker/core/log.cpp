@@ -120,26 +120,36 @@ void append_u00(std::string& out, unsigned char u) {
   out += kHex[u & 0xF];
 }
 
-// A JSON string literal (RFC 8259) that is always well-formed UTF-8 and one line: quotes and
-// backslashes escaped; every control character (Unicode Cc: U+0000..U+001F, U+007F..U+009F) as
-// \n, \r, \t or \u00XX; every ill-formed byte sequence as one \ufffd per maximal subpart.
-// Identifiers come from senders, in any encoding: whatever they hold, a log shipper reads the
-// line. Written by hand: Boost 1.74 (Debian 12's Boost) has no Boost.JSON — it came with 1.75,
-// and Debian 12 packages it only as libboost-json1.81-dev, beside a second Boost — and
-// nlohmann::json's dump() throws on ill-formed UTF-8 unless told to replace it.
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
+// How a log text is written in each format (the one walk both formats call, so both hold to
+// the same rules for controls and UTF-8).
+enum class Escaping {
+  kJsonString,  // inside a JSON string literal (RFC 8259): '"' escaped too, ill-formed as \ufffd
+  kPlainLine,   // the plain format: '"' as it is, ill-formed as the character U+FFFD itself
+};
+
+// `text` appended so that it is always well-formed UTF-8 on one line, nothing in it a terminal
+// acts on: a backslash as \\; every control character (Unicode Cc: U+0000..U+001F,
+// U+007F..U+009F — C0, DEL, C1) as \n, \r, \t or \u00XX (lower-case hex); every ill-formed byte
+// sequence as one U+FFFD per maximal subpart; everything else, Danish æøå included, as it is.
+// Identifiers and answers come from senders, in any encoding: whatever they hold, they can
+// neither forge a second log record (a "\n" or "\r") nor rewrite an operator's terminal (ESC,
+// CSI), and a log shipper reads the line. Written by hand: Boost 1.74 (Debian 12's Boost) has
+// no Boost.JSON — it came with 1.75, and Debian 12 packages it only as libboost-json1.81-dev,
+// beside a second Boost — and nlohmann::json's dump() throws on ill-formed UTF-8 unless told to
+// replace it.
+void append_escaped(std::string& out, std::string_view text, Escaping escaping) {
+  const bool json = escaping == Escaping::kJsonString;
   std::size_t i = 0;
   while (i < text.size()) {
     const Utf8Step step = utf8_step(text, i);
     const auto u = static_cast<unsigned char>(text[i]);
     if (!step.well_formed) {
-      out += "\\ufffd";
+      out += json ? "\\ufffd" : "\xef\xbf\xbd";
     } else if (step.length == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
       append_u00(out, static_cast<unsigned char>(text[i + 1]));  // C1 controls U+0080..U+009F
     } else if (step.length > 1) {
       out.append(text, i, step.length);
-    } else if (u == '"' || u == '\\') {
+    } else if (u == '\\' || (json && u == '"')) {
       out += '\\';
       out += text[i];
     } else if (u == '\n') {
@@ -155,6 +165,12 @@ void append_json_string(std::string& out, std::string_view text) {
     }
     i += step.length;
   }
+}
+
+// A JSON string literal (RFC 8259) holding `text`, escaped as above.
+void append_json_string(std::string& out, std::string_view text) {
+  out += '"';
+  append_escaped(out, text, Escaping::kJsonString);
   out += '"';
 }
 
@@ -196,7 +212,7 @@ std::string format_log_line(LogFormat format, LogLevel level, TimePoint wall,
     line += format_timestamp(*broker_time);
     line += ' ';
   }
-  line += text;
+  append_escaped(line, text, Escaping::kPlainLine);
   line += '\n';
   return line;
 }

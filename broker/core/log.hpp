@@ -9,6 +9,12 @@
 // The writer itself also keeps CPR-shaped numbers out (issue 12, item 3): identifiers are chosen
 // by senders, so a letter id such as "2912791111" or an echoed SOR may be a CPR number. Every
 // such number in `text` is written as kHiddenCprShapedNumber, whatever field it came from.
+//
+// One record is exactly one line in both formats (issue 12): `text` may hold sender-chosen
+// values (ids, an endpoint's answer, an error text), so the writer escapes it. Plain: a
+// backslash as \\, every control character (C0 U+0000..U+001F, DEL, C1 U+0080..U+009F) as \n,
+// \r, \t or \u00XX, ill-formed UTF-8 as U+FFFD (one per maximal subpart), other UTF-8 (æøå) as
+// it is. JSON: the same, plus '"' as \", and U+FFFD written as \ufffd.
 #pragma once
 
 #include <optional>
@@ -30,7 +36,7 @@ std::optional<LogLevel> parse_log_level(std::string_view name);
 std::optional<LogFormat> parse_log_format(std::string_view name);  // "plain", "json"
 
 // The whole line, newline included, for `text` already cleared of CPR-shaped numbers: plain
-// "<wall> <LEVEL> [broker_time=<t>] <text>", or one JSON object with the text escaped.
+// "<wall> <LEVEL> [broker_time=<t>] <text>", or one JSON object; the text escaped as above.
 std::string format_log_line(LogFormat format, LogLevel level, TimePoint wall,
                             std::optional<TimePoint> broker_time, std::string_view text);
 

@@ -231,6 +231,153 @@ TEST(Log, JsonLinesAreValidForEveryPairOfBytesAndManyLongerRuns) {
   EXPECT_EQ(invalid, 0);
 }
 
+// The plain format is one line per record too (issue 12): a sender-chosen value in a line (an
+// envelope or letter id, an endpoint's answer, an error text) holding "\n" or "\r" must not
+// forge a second record, nor an ESC sequence rewrite an operator's terminal. Controls are
+// written as the JSON escapes (\n, \r, \t, \u00XX), a backslash as \\, ill-formed UTF-8 as
+// U+FFFD; well-formed UTF-8 as it is.
+namespace plain_lines {
+
+const TimePoint kWall = *parse_timestamp("2026-12-01T10:00:00Z");
+const std::string kHead = "2026-12-01T10:00:00.000Z WARN ";
+const std::string kReplacement = "\xef\xbf\xbd";  // U+FFFD in UTF-8
+
+std::string line_of(std::string_view text) {
+  return format_log_line(LogFormat::kPlain, LogLevel::kWarn, kWall, std::nullopt, text);
+}
+// The text as written: the line without its head and its newline.
+std::string written(std::string_view text) {
+  const std::string line = line_of(text);
+  EXPECT_EQ(line.rfind(kHead, 0), 0u) << line;
+  EXPECT_EQ(line.back(), '\n') << line;
+  return line.substr(kHead.size(), line.size() - kHead.size() - 1);
+}
+// One line, nothing a terminal acts on, and well-formed UTF-8: no byte below 0x20 but the
+// final '\n', no DEL, no C1 control (U+0080..U+009F is C2 80..C2 9F in UTF-8), and
+// nlohmann::json's dump() — which throws on ill-formed UTF-8 — takes the line.
+bool is_one_safe_line(const std::string& line) {
+  if (line.empty() || line.back() != '\n') return false;
+  for (std::size_t i = 0; i + 1 < line.size(); ++i) {
+    const auto b = static_cast<unsigned char>(line[i]);
+    if (b < 0x20 || b == 0x7f) return false;
+    if (b == 0xc2 && static_cast<unsigned char>(line[i + 1]) < 0xa0) return false;
+  }
+  try {
+    (void)nlohmann::json(line).dump();
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace plain_lines
+
+TEST(Log, PlainLinesAForgedLineStaysInItsOwnRecord) {
+  using namespace plain_lines;
+  const std::string forged =
+      "L1\n2026-12-01T10:00:01.000Z ERROR audit chain broken\r\x1b[2J\x1b]0;owned\x07 end";
+  EXPECT_EQ(line_of(forged),
+            kHead +
+                "L1\\n2026-12-01T10:00:01.000Z ERROR audit chain broken\\r\\u001b[2J"
+                "\\u001b]0;owned\\u0007 end\n");
+  EXPECT_TRUE(is_one_safe_line(line_of(forged)));
+  // Through the real writer, with stderr in a file: two calls, two lines, whatever they hold.
+  const std::string out = captured_stderr([&] {
+    configure_log(LogFormat::kPlain, LogLevel::kInfo, nullptr);
+    log_warn("refused envelope " + forged);
+    log_info("answer from endpoint: 200 OK\r\n\r\nINFO broker ready\xc2\x85next");
+  });
+  std::istringstream lines(out);
+  std::vector<std::string> all;
+  for (std::string line; std::getline(lines, line);) all.push_back(line);
+  ASSERT_EQ(all.size(), 2u) << out;
+  EXPECT_NE(all[0].find(" WARN refused envelope L1\\n2026-12-01T10:00:01.000Z ERROR"),
+            std::string::npos)
+      << all[0];
+  EXPECT_NE(all[1].find(" INFO answer from endpoint: 200 OK\\r\\n\\r\\nINFO broker "
+                        "ready\\u0085next"),
+            std::string::npos)
+      << all[1];
+  EXPECT_EQ(out.find('\r'), std::string::npos);
+  EXPECT_EQ(out.find('\x1b'), std::string::npos);
+}
+
+TEST(Log, PlainLinesEscapeEveryC0AndC1ControlAndBackslash) {
+  using namespace plain_lines;
+  static const char* kHex = "0123456789abcdef";
+  const auto u00 = [](int c) {
+    return std::string("\\u00") + kHex[c >> 4] + kHex[c & 0xf];
+  };
+  for (int c = 0; c < 0x20; ++c) {
+    const std::string text = std::string("a") + static_cast<char>(c) + "b";
+    const std::string expected = c == '\n'   ? "\\n"
+                                 : c == '\r' ? "\\r"
+                                 : c == '\t' ? "\\t"
+                                             : u00(c);
+    EXPECT_EQ(written(text), "a" + expected + "b") << "C0 control " << c;
+    EXPECT_TRUE(is_one_safe_line(line_of(text))) << "C0 control " << c;
+  }
+  EXPECT_EQ(written("a\x7f" "b"), "a\\u007fb") << "DEL";
+  for (int c = 0x80; c < 0xa0; ++c) {
+    const std::string text = std::string("a\xc2") + static_cast<char>(c) + "b";
+    EXPECT_EQ(written(text), "a" + u00(c) + "b") << "C1 control " << c;
+    EXPECT_TRUE(is_one_safe_line(line_of(text))) << "C1 control " << c;
+  }
+  EXPECT_EQ(written("\xc2\xa0"), "\xc2\xa0") << "U+00A0 is no control";
+  // A backslash is doubled, so a sender's own "\n" (two characters) reads differently from
+  // an escaped line feed; quotes stay as they are (plain is not JSON).
+  EXPECT_EQ(written(R"(C:\n "q" \\)"), R"(C:\\n "q" \\\\)");
+  EXPECT_EQ(written(std::string("a\0b", 3)), "a\\u0000b");
+}
+
+TEST(Log, PlainLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
+  using namespace plain_lines;
+  const std::string danish = "S\xc3\xb8ren \xc3\x86rt\xc3\xb8 \xc3\xa5 \xc3\x98 \xc3\x85 \xc3\xa6";
+  EXPECT_EQ(written(danish), danish) << "æøå ÆØÅ written as they are";
+  const std::string others = "\xe2\x82\xac \xf0\x9d\x84\x9e \xef\xbf\xbf \xef\xbf\xbd";
+  EXPECT_EQ(written(others), others);
+  const std::string R = kReplacement;
+  // One U+FFFD per maximal subpart (Unicode 3.9), as the JSON format.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"S\xf8ren", "S" + R + "ren"},                    // ISO-8859-1
+      {"\x80", R},                                      // a lone continuation byte
+      {"\xff\xfe", R + R},                              // never in UTF-8
+      {"\xc0\xaf", R + R},                              // overlong '/'
+      {"\xc1\x8a", R + R},                              // overlong '\n': no line break either
+      {"\xe0\x80\x8a", R + R + R},                      // overlong 3-byte '\n'
+      {"\xed\xa0\x80", R + R + R},                      // a surrogate, U+D800
+      {"\xf4\x90\x80\x80", R + R + R + R},              // above U+10FFFF
+      {"\xe2\x82", R},                                  // cut off at the end
+      {"\xe2\x82\n", R + "\\n"},                        // cut off by a line feed
+      {"\xe2\x82\xe2\x82\xac", R + "\xe2\x82\xac"},     // a cut sequence before a whole one
+  };
+  for (const auto& [in, out] : cases) {
+    EXPECT_EQ(written(in), out);
+    EXPECT_TRUE(is_one_safe_line(line_of(in))) << out;
+  }
+}
+
+TEST(Log, PlainLinesAreOneSafeLineForEveryPairOfBytesAndManyLongerRuns) {
+  using namespace plain_lines;
+  int unsafe = 0;
+  for (int a = 0; a < 256; ++a)
+    for (int b = 0; b < 256; ++b)
+      if (!is_one_safe_line(line_of(std::string{static_cast<char>(a), static_cast<char>(b)})))
+        ++unsafe;
+  std::uint32_t x = 54321;
+  const auto next = [&x] { return x = x * 1664525u + 1013904223u; };
+  for (int i = 0; i < 50'000; ++i) {
+    std::string text;
+    const int n = 1 + static_cast<int>(next() >> 29);
+    for (int k = 0; k < n; ++k) {
+      const std::uint32_t r = next() >> 8;
+      text += static_cast<char>(r % 4 == 0 ? 0x80 + (r >> 2) % 0x40 : (r >> 2) % 256);
+    }
+    if (!is_one_safe_line(line_of(text))) ++unsafe;
+  }
+  EXPECT_EQ(unsafe, 0);
+}
+
 TEST(Log, LevelAndFormatNamesRoundTrip) {
   for (const auto l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError})
     EXPECT_EQ(parse_log_level(to_string(l)), l);
