@@ -9,7 +9,9 @@
 #include "adapters/oioxml/oioxml_native.hpp"
 #include "adapters/sbdh/sbdh_native.hpp"
 #include "broker/codec/codec.hpp"
+#include "broker/core/identifiers.hpp"
 #include "broker/xml/text_encoding.hpp"
+#include "broker/xml/xml_builder.hpp"
 #include "broker/xml/xml_document.hpp"
 
 namespace sektorbro {
@@ -101,6 +103,117 @@ OriginalIds original_ids_of(const XmlNode& root) {
   return o;
 }
 
+// --- reading a document that is not well-formed (cut off, broken) ----------------------------
+// Only identifiers are taken from such bytes, and only when complete (the text ends at a '<',
+// the attribute value at its closing quote) and made of identifier characters: never message
+// content, never a CPR number (an identifier is at most 100 characters of [A-Za-z0-9._:-]).
+
+bool identifier_like(std::string_view v) {
+  if (v.empty() || v.size() > 100) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == ':' || c == '-';
+  });
+}
+
+// The position just after the start tag of the first element with this local name (any
+// prefix) at or after `from`; npos if none is complete.
+std::size_t after_start_tag(std::string_view bytes, std::string_view name, std::size_t from) {
+  while (from < bytes.size()) {
+    const std::size_t lt = bytes.find('<', from);
+    if (lt == std::string_view::npos) return lt;
+    std::size_t p = lt + 1;
+    std::size_t name_end = p;
+    while (name_end < bytes.size() &&
+           std::string_view(" \t\r\n/>").find(bytes[name_end]) == std::string_view::npos)
+      ++name_end;
+    std::string_view qname = bytes.substr(p, name_end - p);
+    if (const auto colon = qname.find(':'); colon != std::string_view::npos)
+      qname.remove_prefix(colon + 1);
+    if (qname == name) {
+      const std::size_t gt = bytes.find('>', name_end);
+      return gt == std::string_view::npos ? gt : gt + 1;
+    }
+    from = lt + 1;
+  }
+  return std::string_view::npos;
+}
+
+// The text of the first `name` element at or after `from`, if complete and identifier-like.
+std::string lenient_text(std::string_view bytes, std::string_view name, std::size_t from) {
+  const std::size_t start = after_start_tag(bytes, name, from);
+  if (start == std::string_view::npos) return {};
+  const std::size_t end = bytes.find('<', start);
+  if (end == std::string_view::npos) return {};
+  const std::string_view v = trim_space(bytes.substr(start, end - start));
+  return identifier_like(v) ? std::string(v) : std::string{};
+}
+
+// The value="…" of the first `name` element at or after `from` (FHIR's primitives).
+std::string lenient_value(std::string_view bytes, std::string_view name, std::size_t from) {
+  const std::size_t after = after_start_tag(bytes, name, from);
+  if (after == std::string_view::npos) return {};
+  const std::size_t lt = bytes.rfind('<', after);
+  const std::string_view tag = bytes.substr(lt, after - lt);
+  const std::size_t attr = tag.find("value=");
+  if (attr == std::string_view::npos || attr + 6 >= tag.size()) return {};
+  const char quote = tag[attr + 6];
+  if (quote != '"' && quote != '\'') return {};
+  const std::size_t close = tag.find(quote, attr + 7);
+  if (close == std::string_view::npos) return {};
+  const std::string_view v = tag.substr(attr + 7, close - attr - 7);
+  return identifier_like(v) ? std::string(v) : std::string{};
+}
+
+// An SBDH header as far as the bytes tell: the parties, the envelope's identification and the
+// BusinessScope ids the broker's ReceiptException names. Type is left out (a cut-off envelope
+// receipt is answered like any other envelope here).
+adapters::SbdhDocument lenient_sbdh(std::string_view bytes) {
+  adapters::SbdhDocument d;
+  const std::size_t header = after_start_tag(bytes, "StandardBusinessDocumentHeader", 0);
+  if (header == std::string_view::npos) return d;
+  const auto gln_of = [&](std::string_view party) {
+    const std::size_t at = after_start_tag(bytes, party, header);
+    if (at == std::string_view::npos) return std::string{};
+    std::string gln = strip_0088(lenient_text(bytes, "Identifier", at));
+    return is_valid_gln(gln) ? gln : std::string{};
+  };
+  d.sender_gln = gln_of("Sender");
+  d.receiver_gln = gln_of("Receiver");
+  const std::size_t ident = after_start_tag(bytes, "DocumentIdentification", header);
+  if (ident != std::string_view::npos) {
+    d.standard = lenient_text(bytes, "Standard", ident);
+    d.type_version = lenient_text(bytes, "TypeVersion", ident);
+    d.instance_id = lenient_text(bytes, "InstanceIdentifier", ident);
+    if (auto t = parse_timestamp(lenient_text(bytes, "CreationDateAndTime", ident))) d.created = *t;
+  }
+  // <Scope><Type>SENDERID</Type><InstanceIdentifier>…</InstanceIdentifier>…
+  for (std::size_t at = after_start_tag(bytes, "Scope", header); at != std::string_view::npos;
+       at = after_start_tag(bytes, "Scope", at)) {
+    const std::string type = lenient_text(bytes, "Type", at);
+    const std::string id = lenient_text(bytes, "InstanceIdentifier", at);
+    if (type == "SENDERID") d.sender_sor = id;
+    if (type == "RECEIVERID") d.receiver_sor = id;
+    if (type == "MESSAGEIDENTIFIER") d.message_id = id;
+    if (type == "MESSAGEENVELOPEIDENTIFIER") d.message_envelope_id = id;
+  }
+  return d;
+}
+
+// The ids of a FHIR message as far as the bytes tell: Bundle.id (the first id after the root)
+// and the first MessageHeader's id.
+void lenient_fhir_ids(std::string_view bytes, OriginalIds& o) {
+  const std::size_t root = after_start_tag(bytes, "Bundle", 0);
+  if (root == std::string_view::npos) return;
+  if (o.envelope_id.empty())
+    o.envelope_id = adapters::native_id_for_uuid(lenient_value(bytes, "id", root));
+  const std::size_t header = after_start_tag(bytes, "MessageHeader", root);
+  if (header == std::string_view::npos || !o.fhir_header_id.empty()) return;
+  o.fhir_header_id = lenient_value(bytes, "id", header);
+  const std::string letter = adapters::native_id_for_uuid(o.fhir_header_id);
+  if (!letter.empty() && o.letter_ids.empty()) o.letter_ids.push_back(letter);
+}
+
 // A MedCom FHIR message (plain or from an SBDH payload) into `in`.
 Result<void> decode_fhir(std::string_view bytes, TimePoint now, Inbound& in) {
   if (adapters::fhir_event_of(bytes) == adapters::kEventAcknowledgement ||
@@ -167,18 +280,23 @@ Inbound read_leniently(std::string_view bytes) {
   in.dialect = sniff_dialect(bytes);
   in.fhir = sniff_fhir(bytes);
   auto decoded = decode_document(bytes);
-  if (!decoded) return in;
-  auto tree = parse_xml_document(decoded->utf8);
-  if (!tree) return in;
-  in.original = original_ids_of(*tree);
+  auto tree = decoded ? parse_xml_document(decoded->utf8)
+                      : Result<XmlNode>(make_error(Errc::kMalformed, "not decoded"));
+  if (tree) in.original = original_ids_of(*tree);
   if (in.dialect == Dialect::kSbdh) {
-    if (auto sbdh = adapters::parse_sbdh(bytes)) {
-      if (!sbdh->message_envelope_id.empty()) in.original.envelope_id = sbdh->message_envelope_id;
-      if (!sbdh->message_id.empty()) in.original.letter_ids = {sbdh->message_id};
-      in.original.sender_sor = sbdh->sender_sor;
-      in.sbdh = std::move(*sbdh);
-    }
+    // Issue 9: an SBDH sender is answered with a ReceiptException even when its envelope does
+    // not parse (cut off, not well-formed, a required part missing): the header as far as the
+    // bytes tell addresses it.
+    auto sbdh = adapters::parse_sbdh(bytes);
+    adapters::SbdhDocument header = sbdh ? std::move(*sbdh) : lenient_sbdh(bytes);
+    if (!header.message_envelope_id.empty()) in.original.envelope_id = header.message_envelope_id;
+    if (!header.message_id.empty()) in.original.letter_ids = {header.message_id};
+    if (in.original.envelope_id.empty()) in.original.envelope_id = header.instance_id;
+    if (in.original.sender_gln.empty()) in.original.sender_gln = header.sender_gln;
+    in.original.sender_sor = header.sender_sor;
+    in.sbdh = std::move(header);
   }
+  if (in.fhir && !tree) lenient_fhir_ids(bytes, in.original);
   return in;
 }
 
@@ -313,6 +431,16 @@ Result<void> check_signal_reference(const Inbound& inbound, bool sent) {
 Result<void> can_carry(const Letter& letter, Dialect dialect, bool fhir) {
   const std::string type(to_string(letter.type()));
   if (fhir || dialect == Dialect::kFhir) {
+    // MedCom's HospitalNotification has no element for the citizen's consent (its profile and
+    // the MedCom facts in domain.md name none; Sektorbro invents no MedCom extension), and
+    // clinical content is never dropped silently (issue 9): a notice that says the citizen
+    // consented is refused at the door with problem_med_version. One without consent loses
+    // nothing (FHIR reads back as no consent).
+    if (const auto* notice = std::get_if<DischargeNotice>(&letter.body);
+        notice != nullptr && notice->consent)
+      return make_error(Errc::kUnsupportedType,
+                        "MedCom's HospitalNotification has no place for the citizen's consent, "
+                        "which this DischargeNotice records; the receiver speaks fhir");
     if (letter.type() == LetterType::kCorrespondence ||
         letter.type() == LetterType::kDischargeNotice ||
         letter.type() == LetterType::kHospitalStayNotice || is_receipt(letter.type()))
@@ -522,7 +650,8 @@ std::string_view delivery_content_type(const Endpoint& receiver) {
 
 std::string_view answer_content_type(std::string_view body) {
   if (adapters::looks_like_json(body)) return "application/fhir+json; charset=utf-8";
-  if (sniff_fhir(body)) return "application/fhir+xml; charset=utf-8";
+  if (sniff_fhir(body) || root_start_tag(body).starts_with("<OperationOutcome"))
+    return "application/fhir+xml; charset=utf-8";
   return "application/xml; charset=utf-8";
 }
 
@@ -584,8 +713,45 @@ std::string accepted_answer(const Inbound& inbound, const std::string& native_ac
   return native_acceptance;
 }
 
+namespace {
+
+// FHIR's answer to a request it cannot process: an OperationOutcome with one issue (severity
+// error, code structure) and `diagnostics` (a text without message content).
+std::string fhir_operation_outcome(std::string_view diagnostics) {
+  XmlBuilder w(R"(<?xml version="1.0" encoding="UTF-8"?>)", true);
+  w.open("OperationOutcome", {{"xmlns", "http://hl7.org/fhir"}});
+  w.open("issue");
+  w.empty("severity", {{"value", "error"}});
+  w.empty("code", {{"value", "structure"}});
+  w.empty("diagnostics", {{"value", diagnostics}});
+  w.close();
+  w.close();
+  return w.finish();
+}
+
+}  // namespace
+
+// Beyond the header's contract: an SBDH envelope that did not parse (read_leniently) still gets
+// its ReceiptException (Syntax for a malformed one), addressed from the header as far as the
+// bytes tell (else to the native refusal's receiver); a FHIR message that did not parse gets its
+// Acknowledgement naming the MessageHeader.id read from the bytes — and, when none can be read,
+// a FHIR OperationOutcome, since MedCom's Acknowledgement requires response.identifier (1..1).
 std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelope& native_refusal,
                            TimePoint now, const std::string& instance_id, Errc fault) {
+  if (inbound && inbound->fhir && !native_refusal.letters.empty() &&
+      inbound->original.fhir_header_id.empty()) {
+    // MedCom's Acknowledgement must name the message it answers (MessageHeader.response.
+    // identifier, 1..1 in the profile as in FHIR R4). When not even a damaged message's
+    // MessageHeader.id can be read, no valid Acknowledgement exists: the sender gets FHIR's own
+    // answer to a request it cannot process, an OperationOutcome (error, structure) saying why.
+    const auto& refusal = std::get<NegativeReceipt>(native_refusal.letters.front().body);
+    std::string xml = fhir_operation_outcome(
+        refusal.text + "; no MessageHeader.id could be read, so no Acknowledgement can name the "
+                       "message");
+    if (!inbound->fhir_json) return xml;
+    if (auto json = adapters::fhir_xml_to_json(xml)) return *json;
+    return xml;
+  }
   if (inbound && inbound->fhir && !native_refusal.letters.empty()) {
     // A FHIR sender gets an Acknowledgement with fatal-error for the message it sent.
     const Letter& refusal = native_refusal.letters.front();
@@ -612,8 +778,22 @@ std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelo
     } else {
       const std::string_view type = receipt_exception_type_for(fault);
       if (type.empty()) return {};  // the broker's own trouble: send again (HTTP 503)
+      // An envelope read only leniently (it did not parse) may lack its parties: the answer
+      // then goes where the native refusal goes (the sender as far as the bytes tell, else the
+      // broker itself), from the broker.
+      adapters::SbdhDocument original = *inbound->sbdh;
+      const Letter& native = native_refusal.letters.front();
+      std::string reason = refusal.text;
+      if (original.sender_gln.empty()) original.sender_gln = native.receiver.gln;
+      if (original.receiver_gln.empty()) original.receiver_gln = native.sender.gln;
+      if (original.instance_id.empty()) {
+        // ebBP requires OriginalMessageIdentifier: "ukendt", as a native refusal names it.
+        original.instance_id = "ukendt";
+        reason += "; the envelope's InstanceIdentifier could not be read";
+      }
+      if (original.created == TimePoint{}) original.created = now;
       auto exception =
-          adapters::make_receipt_exception(*inbound->sbdh, type, refusal.text, {instance_id, now});
+          adapters::make_receipt_exception(original, type, reason, {instance_id, now});
       if (exception) return adapters::write_sbdh(*exception);
     }
   }

@@ -255,7 +255,8 @@ INSTANTIATE_TEST_SUITE_P(EveryPair, DialectMatrix,
 // for it: refused, MedcomFhirFlow) to each: the notice's fields both forms carry compared, and the
 // MentorResponse deadline opened with its lead time whatever the forms (issue 9: a
 // HospitalNotification discharge counts as a discharge notice for the mentor duty). FHIR does
-// not carry the consent flag (docs/medcom-conformance.md): compared only between the others.
+// not carry the consent flag (docs/medcom-conformance.md): pairs with a FHIR side send a notice
+// without it, and the consent is compared in every pair.
 const Form kDischargeForms[] = {
     {"native", "native", ""},
     {"fhir", "fhir", ""},
@@ -277,8 +278,11 @@ TEST_P(DischargeMatrix, ADischargeNoticeArrivesWithItsFieldsAndOpensTheMentorDea
 
   const Date today = copenhagen_date(clock.now());
   const Date discharge{std::chrono::sys_days{today} + std::chrono::days{3}};
-  const Envelope sent =
+  Envelope sent =
       make_discharge_notice(psy_party, jc_party, "MXUDS1", "MXUDSKR1", clock.now(), discharge);
+  // FHIR has no place for consent (a notice with it set is refused for a FHIR receiver,
+  // DischargeConsent below; one from a FHIR sender never has it): without it here.
+  if (is_fhir(from) || is_fhir(to)) std::get<DischargeNotice>(sent.letters[0].body).consent = false;
   auto bytes = encode_for_receiver(sent, endpoint_of(from, psy_party), clock.now(), "SBDHMX3");
   ASSERT_TRUE(bytes) << bytes.error().detail;
   const HttpResult in = client.post(broker->url("/v1/messages"), *bytes,
@@ -307,9 +311,7 @@ TEST_P(DischargeMatrix, ADischargeNoticeArrivesWithItsFieldsAndOpensTheMentorDea
   EXPECT_EQ(gd.discharge_date, wd.discharge_date);
   EXPECT_EQ(gd.department, wd.department);
   EXPECT_EQ(gd.mentor_entitled, wd.mentor_entitled);
-  if (!is_fhir(from) && !is_fhir(to)) {
-    EXPECT_EQ(gd.consent, wd.consent);
-  }
+  EXPECT_EQ(gd.consent, wd.consent);
 
   const auto open = get_json("/v1/deadlines?view=open&kind=mentor-response")["deadlines"];
   ASSERT_EQ(open.size(), 1u) << open.dump();
@@ -319,6 +321,72 @@ TEST_P(DischargeMatrix, ADischargeNoticeArrivesWithItsFieldsAndOpensTheMentorDea
 INSTANTIATE_TEST_SUITE_P(EveryPair, DischargeMatrix,
                          ::testing::Combine(::testing::ValuesIn(kDischargeForms),
                                             ::testing::ValuesIn(kDischargeForms)),
+                         pair_name);
+
+// --- consent has no place in FHIR: refused at the door, never dropped -------------------------
+//
+// Issue 9: clinical content is never dropped silently, and "what a FHIR receiver cannot carry
+// is refused at the door". MedCom's HospitalNotification has no element for the citizen's
+// consent, so a native notice that records consent, sent to a jobcenter that takes FHIR (plain
+// or as an SBDH payload), is refused with problem_med_version in the sender's dialect (a
+// native NegativeReceipt; an EHMI ReceiptException of type Sequence for an SBDH sender) naming
+// the reason; nothing is delivered, nothing stored, no mentor deadline opened.
+const Form kConsentSenders[] = {{"native", "native", ""}, {"sbdh_native", "sbdh", "native"}};
+const Form kFhirReceivers[] = {{"fhir", "fhir", ""}, {"sbdh_fhir", "sbdh", "fhir"}};
+
+class DischargeConsent : public MatrixFixture,
+                         public ::testing::WithParamInterface<std::tuple<Form, Form>> {};
+
+TEST_P(DischargeConsent, ANoticeWithConsentIsRefusedForAFhirReceiverNotDropped) {
+  const Form from = std::get<0>(GetParam());
+  const Form to = std::get<1>(GetParam());
+  config["endpoints"][2]["dialect"] = from.dialect;  // psy sends
+  if (*from.payload) config["endpoints"][2]["sbdh_payload"] = from.payload;
+  config["endpoints"][0]["dialect"] = to.dialect;  // jc receives
+  if (*to.payload) config["endpoints"][0]["sbdh_payload"] = to.payload;
+  start();
+
+  const Date today = copenhagen_date(clock.now());
+  const Date discharge{std::chrono::sys_days{today} + std::chrono::days{3}};
+  const Envelope sent =
+      make_discharge_notice(psy_party, jc_party, "MXUDS2", "MXUDSKR2", clock.now(), discharge);
+  ASSERT_TRUE(std::get<DischargeNotice>(sent.letters[0].body).consent);
+  auto bytes = encode_for_receiver(sent, endpoint_of(from, psy_party), clock.now(), "SBDHMX4");
+  ASSERT_TRUE(bytes) << bytes.error().detail;
+  const HttpResult answer = client.post(broker->url("/v1/messages"), *bytes, "application/xml");
+  EXPECT_EQ(answer.status, 422) << answer.body;
+  if (std::string(from.dialect) == "sbdh") {
+    auto doc = adapters::parse_sbdh(answer.body);
+    ASSERT_TRUE(doc) << doc.error().detail << "\n" << answer.body;
+    auto signal = adapters::read_signal(*doc);
+    ASSERT_TRUE(signal) << signal.error().detail;
+    EXPECT_TRUE(signal->exception);
+    EXPECT_EQ(signal->exception_type, "Sequence");
+    EXPECT_NE(signal->reason.find("consent"), std::string::npos) << signal->reason;
+    EXPECT_EQ(doc->receiver_gln, psy_party.gln);
+    EXPECT_EQ(doc->original_envelope_id, "SBDHMX4");
+  } else {
+    auto read = decode_inbound(answer.body, clock.now());
+    ASSERT_TRUE(read) << read.error().detail << "\n" << answer.body;
+    ASSERT_TRUE(read->envelope);
+    ASSERT_EQ(read->envelope->letters.size(), 1u);
+    const Letter& r = read->envelope->letters[0];
+    ASSERT_EQ(r.type(), LetterType::kNegativeReceipt) << answer.body;
+    const auto& n = std::get<NegativeReceipt>(r.body);
+    EXPECT_EQ(n.code, RefuseCode::kVersionProblem);
+    EXPECT_NE(n.text.find("consent"), std::string::npos) << n.text;
+    EXPECT_EQ(r.receiver.gln, psy_party.gln);
+    EXPECT_EQ(n.original.original_envelope_id, "MXUDS2");
+    EXPECT_EQ(n.original.original_letter_ids, std::vector<std::string>{"MXUDSKR2"});
+  }
+  EXPECT_TRUE(jc.received().empty());
+  EXPECT_TRUE(get_json("/v1/messages")["messages"].empty());  // nothing stored
+  EXPECT_TRUE(get_json("/v1/deadlines?view=open&kind=mentor-response")["deadlines"].empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(NativeToFhir, DischargeConsent,
+                         ::testing::Combine(::testing::ValuesIn(kConsentSenders),
+                                            ::testing::ValuesIn(kFhirReceivers)),
                          pair_name);
 
 // --- refusals: every fault in every sender's dialect ------------------------------------------
@@ -356,11 +424,6 @@ class RefusalMatrix : public MatrixFixture,
 TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender) {
   const Form from = std::get<0>(GetParam());
   const FaultCase f = std::get<1>(GetParam());
-  if (f.fault == Fault::kNotWellFormed && std::string(from.name) != "native" &&
-      std::string(from.name) != "oioxml")
-    GTEST_SKIP() << "open (broker/edge refused_answer): a cut-off SBDH envelope is answered with "
-                    "a native NegativeReceipt, not a ReceiptException; a cut-off FHIR message "
-                    "with an Acknowledgement lacking response.identifier";
   config["endpoints"][0]["dialect"] = from.dialect;  // jc
   if (*from.payload) config["endpoints"][0]["sbdh_payload"] = from.payload;
   if (f.fault == Fault::kTypeNotTaken)  // psy takes no correspondence
@@ -380,8 +443,12 @@ TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender
       broker->url("/v1/messages"), *bytes,
       dialect == "fhir" ? "application/fhir+xml" : "application/xml");
   EXPECT_EQ(answer.status, f.status) << answer.body;
-  // A document cut off names no sender the broker can read; every other refusal goes to jc.
+  // A native or OIOXML document cut off names no sender the broker can read; every other
+  // refusal goes to jc. A cut-off SBDH envelope still has its header (the payload is what was
+  // cut): its ReceiptException goes to jc naming the envelope. A cut-off FHIR message still
+  // has its MessageHeader.id, which the Acknowledgement names (read from the bytes).
   const bool addressed = f.fault != Fault::kNotWellFormed;
+  const bool header_read = addressed || dialect == "sbdh" || dialect == "fhir";
 
   if (dialect == "sbdh") {
     auto doc = adapters::parse_sbdh(answer.body);
@@ -391,7 +458,7 @@ TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender
     ASSERT_TRUE(signal) << signal.error().detail;
     EXPECT_TRUE(signal->exception);
     EXPECT_EQ(signal->exception_type, f.sbdh_exception) << answer.body;
-    if (addressed) {
+    if (header_read) {
       EXPECT_EQ(doc->receiver_gln, jc_party.gln);
       EXPECT_EQ(doc->original_envelope_id, "SBDHMX2");
     }
@@ -403,6 +470,8 @@ TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender
     EXPECT_EQ(ack->issues[0].detail_code, f.fhir_issue) << answer.body;
     if (addressed) {
       EXPECT_EQ(ack->receiver.gln, jc_party.gln);
+    }
+    if (header_read) {
       EXPECT_EQ(ack->response_identifier, adapters::uuid_for_native_id("MXBREV1"));
     }
   } else {

@@ -200,8 +200,9 @@ TEST(FhirDeliveryTest, ADeliveryToAFhirEndpointIsSentAsFhirXml) {
   endpoint_named(config, "jc")->dialect = Dialect::kFhir;
   BrokerUnderTest b(config);
   const Date discharge{std::chrono::sys_days{std::chrono::year{2025} / 12 / 10}};
-  const Envelope notice =
-      make_discharge_notice(p.psy, p.jc, "ENV-D1", "D1", b.clock.now(), discharge);
+  Envelope notice = make_discharge_notice(p.psy, p.jc, "ENV-D1", "D1", b.clock.now(), discharge);
+  // FHIR has no place for consent: a notice with it set is refused for a FHIR receiver.
+  std::get<DischargeNotice>(notice.letters[0].body).consent = false;
   ASSERT_EQ(b.post(notice).result(), http::status::accepted);
   ASSERT_TRUE(b.run_until([&] { return b.transport.count() > 0; }));
   b.settle();
@@ -219,8 +220,9 @@ TEST(FhirDeliveryTest, AFhirEndpointThatWantsJsonGetsFhirJson) {
   endpoint_named(config, "jc")->fhir_json = true;
   BrokerUnderTest b(config);
   const Date discharge{std::chrono::sys_days{std::chrono::year{2025} / 12 / 10}};
-  const Envelope notice =
-      make_discharge_notice(p.psy, p.jc, "ENV-D1", "D1", b.clock.now(), discharge);
+  Envelope notice = make_discharge_notice(p.psy, p.jc, "ENV-D1", "D1", b.clock.now(), discharge);
+  // FHIR has no place for consent: a notice with it set is refused for a FHIR receiver.
+  std::get<DischargeNotice>(notice.letters[0].body).consent = false;
   ASSERT_EQ(b.post(notice).result(), http::status::accepted);
   ASSERT_TRUE(b.run_until([&] { return b.transport.count() > 0; }));
   b.settle();
