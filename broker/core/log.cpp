@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "broker/core/clock.hpp"
 
@@ -113,11 +114,13 @@ Utf8Step utf8_step(std::string_view text, std::size_t i) {
   return {n, true};
 }
 
-void append_u00(std::string& out, unsigned char u) {
+// Writes \u00XX; true when XX are both decimal digits (the escape ends in 4 digits: "0012").
+bool append_u00(std::string& out, unsigned char u) {
   static const char* kHex = "0123456789abcdef";
   out += "\\u00";
   out += kHex[u >> 4];
   out += kHex[u & 0xF];
+  return (u >> 4) < 10 && (u & 0xF) < 10;
 }
 
 // How a log text is written in each format (the one walk both formats call, so both hold to
@@ -131,6 +134,10 @@ enum class Escaping {
 // acts on: a backslash as \\; every control character (Unicode Cc: U+0000..U+001F,
 // U+007F..U+009F — C0, DEL, C1) as \n, \r, \t or \u00XX (lower-case hex); every ill-formed byte
 // sequence as one U+FFFD per maximal subpart; everything else, Danish æøå included, as it is.
+// An ASCII digit right after a \u00XX escape whose XX are decimal digits is escaped too
+// (\u003N): else the escape's digits and the sender's would read as one number, and "\x05"
+// "123456" would put the CPR-shaped 0005123456 in the line (issue 12, item 3). So a run of
+// digits an escape makes has at most 4 digits; the text's own runs are kept as they are.
 // Identifiers and answers come from senders, in any encoding: whatever they hold, they can
 // neither forge a second log record (a "\n" or "\r") nor rewrite an operator's terminal (ESC,
 // CSI), and a log shipper reads the line. Written by hand: Boost 1.74 (Debian 12's Boost) has
@@ -139,14 +146,19 @@ enum class Escaping {
 // replace it.
 void append_escaped(std::string& out, std::string_view text, Escaping escaping) {
   const bool json = escaping == Escaping::kJsonString;
+  bool after_decimal_escape = false;
   std::size_t i = 0;
   while (i < text.size()) {
     const Utf8Step step = utf8_step(text, i);
     const auto u = static_cast<unsigned char>(text[i]);
+    const bool was_after_decimal_escape = std::exchange(after_decimal_escape, false);
     if (!step.well_formed) {
       out += json ? "\\ufffd" : "\xef\xbf\xbd";
     } else if (step.length == 2 && u == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
-      append_u00(out, static_cast<unsigned char>(text[i + 1]));  // C1 controls U+0080..U+009F
+      // C1 controls U+0080..U+009F
+      after_decimal_escape = append_u00(out, static_cast<unsigned char>(text[i + 1]));
+    } else if (was_after_decimal_escape && is_digit(text[i])) {
+      after_decimal_escape = append_u00(out, u);
     } else if (step.length > 1) {
       out.append(text, i, step.length);
     } else if (u == '\\' || (json && u == '"')) {
@@ -159,7 +171,7 @@ void append_escaped(std::string& out, std::string_view text, Escaping escaping) 
     } else if (u == '\t') {
       out += "\\t";
     } else if (u < 0x20 || u == 0x7f) {
-      append_u00(out, u);
+      after_decimal_escape = append_u00(out, u);
     } else {
       out += text[i];
     }

@@ -14,7 +14,7 @@
 // values (ids, an endpoint's answer, an error text), so the writer escapes it. Plain: a
 // backslash as \\, every control character (C0 U+0000..U+001F, DEL, C1 U+0080..U+009F) as \n,
 // \r, \t or \u00XX, ill-formed UTF-8 as U+FFFD (one per maximal subpart), other UTF-8 (æøå) as
-// it is. JSON: the same, plus '"' as \", and U+FFFD written as \ufffd.
+// it is; no escape joins sender digits into a CPR shape. JSON: also '"' as \", U+FFFD as \ufffd.
 #pragma once
 
 #include <optional>

@@ -357,6 +357,26 @@ TEST(Log, PlainLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
   }
 }
 
+// An escape's own digits must not join the sender's digits into a CPR-shaped number in the
+// line ("\x05" "123456" written as \u0005123456 would read 0005123456): a digit right after an
+// escape that ends in two decimal digits is escaped too, so such a run has at most 4 digits.
+TEST(Log, EscapesNeverMakeACprShapedNumberWithTheDigitsAfterThem) {
+  using namespace plain_lines;
+  EXPECT_EQ(written(std::string("\x05") + "123456"),
+            "\\u0005\\u0031\\u0032\\u0033\\u0034\\u0035\\u0036");
+  EXPECT_EQ(written("\x1b" "123456"), "\\u001b123456") << "'b' ends the escape's digits";
+  EXPECT_EQ(written("\n123456 \t7"), "\\n123456 \\t7");
+  for (const auto format : {LogFormat::kPlain, LogFormat::kJson})
+    for (const std::string& control : {std::string(1, '\0'), std::string("\x12"),
+                                      std::string("\x19"), std::string("\xc2\x85"),
+                                      std::string("\xc2\x99")})
+      for (const char* digits : {"123456", "1234567890", "123456-1234", "12-3456"}) {
+        const std::string line = format_log_line(format, LogLevel::kInfo, kWall, std::nullopt,
+                                                 "id " + control + digits + " x");
+        EXPECT_FALSE(has_cpr_shaped(line)) << line;
+      }
+}
+
 TEST(Log, PlainLinesAreOneSafeLineForEveryPairOfBytesAndManyLongerRuns) {
   using namespace plain_lines;
   int unsafe = 0;
