@@ -170,6 +170,9 @@ std::string lenient_value(std::string_view bytes, std::string_view name, std::si
 // receipt is answered like any other envelope here).
 adapters::SbdhDocument lenient_sbdh(std::string_view bytes) {
   adapters::SbdhDocument d;
+  // The header comes before the payload: only the first 256 KiB are looked at, and at most 64
+  // scopes, so that damaged bytes cost a bounded, linear amount of work.
+  bytes = bytes.substr(0, std::min<std::size_t>(bytes.size(), 256 * 1024));
   const std::size_t header = after_start_tag(bytes, "StandardBusinessDocumentHeader", 0);
   if (header == std::string_view::npos) return d;
   const auto gln_of = [&](std::string_view party) {
@@ -188,8 +191,9 @@ adapters::SbdhDocument lenient_sbdh(std::string_view bytes) {
     if (auto t = parse_timestamp(lenient_text(bytes, "CreationDateAndTime", ident))) d.created = *t;
   }
   // <Scope><Type>SENDERID</Type><InstanceIdentifier>…</InstanceIdentifier>…
-  for (std::size_t at = after_start_tag(bytes, "Scope", header); at != std::string_view::npos;
-       at = after_start_tag(bytes, "Scope", at)) {
+  int scopes = 0;
+  for (std::size_t at = after_start_tag(bytes, "Scope", header);
+       at != std::string_view::npos && ++scopes <= 64; at = after_start_tag(bytes, "Scope", at)) {
     const std::string type = lenient_text(bytes, "Type", at);
     const std::string id = lenient_text(bytes, "InstanceIdentifier", at);
     if (type == "SENDERID") d.sender_sor = id;

@@ -213,6 +213,20 @@ TEST(Edge, ACutOffFhirMessageIsAnsweredNamingItsMessageHeaderIdWhenReadable) {
   EXPECT_EQ(answer_content_type(outcome), "application/fhir+xml; charset=utf-8");
 }
 
+// Damaged bytes cost bounded work: many open scopes and nothing else is read quickly, and
+// yields no ids.
+TEST(Edge, LenientReadingOfManyOpenScopesIsBoundedAndFindsNothing) {
+  std::string bytes =
+      "<StandardBusinessDocument xmlns=\"http://www.unece.org/cefact/namespaces/"
+      "StandardBusinessDocumentHeader\"><StandardBusinessDocumentHeader>";
+  for (int i = 0; i < 200000; ++i) bytes += "<Scope>";
+  const Inbound in = read_leniently(bytes);
+  ASSERT_TRUE(in.sbdh);
+  EXPECT_TRUE(in.sbdh->sender_gln.empty());
+  EXPECT_TRUE(in.sbdh->instance_id.empty());
+  EXPECT_TRUE(in.original.letter_ids.empty());
+}
+
 // Issue 9: FHIR's HospitalNotification has no place for consent; never dropped silently.
 TEST(Edge, ADischargeNoticeWithConsentIsNotCarriedInFhir) {
   Envelope e = notice_without_consent();
