@@ -27,6 +27,7 @@ struct HistoricalMessage {
 // would plan them), marked delivered (attempt 1) and given its positive receipt.
 Result<void> write_history_batch(Store& store, const std::vector<HistoricalMessage>& batch) {
   if (auto r = store.begin_batch(); !r) return r.error();
+  store.guard_calls(false);  // as the broker's writer runs a group first (GroupCommitWriter)
   for (const HistoricalMessage& h : batch) {
     const TimePoint at = h.message.received_at;
     MessagePlan plan;

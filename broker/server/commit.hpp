@@ -15,7 +15,9 @@ namespace sektorbro {
 // Not a coroutine itself (GCC 12 mishandles non-trivial coroutine parameters such as lambdas):
 // it returns the awaitable that resumes once the writer has committed the job's group. `op`
 // runs on the writer thread with the store; its result is the awaited value unless the commit
-// failed.
+// failed. `op` may run twice (an optimistic group replayed guarded, GroupCommitWriter::Job): it
+// reads and writes the store only — no logging, metrics or other state — and moves nothing out
+// of its captures.
 template <typename T, typename Op>
 asio::awaitable<Result<T>> commit(GroupCommitWriter& writer, Op op) {
   auto shared_op = std::make_shared<Op>(std::move(op));

@@ -38,6 +38,11 @@ std::uint64_t GroupCommitWriter::jobs_committed() const {
   return jobs_;
 }
 
+std::uint64_t GroupCommitWriter::batches_replayed() const {
+  std::lock_guard lock(mu_);
+  return replays_;
+}
+
 void GroupCommitWriter::run() {
   pthread_setname_np(pthread_self(), "sb-writer");  // for profiles and top -H
   std::vector<Job> batch;
@@ -56,26 +61,42 @@ void GroupCommitWriter::run() {
     }
 
     const auto started = std::chrono::steady_clock::now();
-    Result<void> result = store_.begin_batch();
-    if (result) {
-      // A job that throws has broken its own contract; its writes may be half done, so the
-      // whole batch is dropped and nobody is told "durable".
-      bool threw = false;
+    // A job that throws has broken its own contract; its writes may be half done, so the whole
+    // batch is dropped and nobody is told "durable".
+    const auto apply_all = [&] {
       for (auto& job : batch) {
         try {
           if (job.apply) job.apply(store_);
         } catch (...) {
-          threw = true;
-          break;
+          return true;
         }
       }
-      if (threw) {
+      return false;
+    };
+    Result<void> result = store_.begin_batch();
+    if (result) {
+      // Optimistic first (Store::guard_calls): the calls run unguarded. If one failed, its
+      // half-done writes are in the batch: roll back and run the same jobs again, each call
+      // guarded, so the failure is that call's alone — the outcome a guarded run gives. Jobs
+      // only read and write the store, so running them again is safe (commit.hpp).
+      store_.guard_calls(false);
+      bool threw = apply_all();
+      if (!threw && store_.batch_spoiled()) {
+        store_.rollback_batch();
+        {
+          std::lock_guard lock(mu_);
+          ++replays_;
+        }
+        result = store_.begin_batch();
+        if (result) threw = apply_all();
+      }
+      if (result && threw) {
         store_.rollback_batch();
         result = make_error(Errc::kStorage, "store: a job failed inside the batch; rolled back");
-      } else {
+      } else if (result) {
         result = store_.commit_batch();
         if (!result) store_.rollback_batch();
-      }
+      }  // else the replay's begin_batch failed: no batch is open
     }
 
     if (result) {

@@ -22,6 +22,8 @@ class GroupCommitWriter {
  public:
   struct Job {
     // Runs inside the batch; its own Store calls are atomic. Stash outputs in the capture.
+    // It may run twice — a group replayed guarded after a failed optimistic run (run()) — so it
+    // only reads and writes the store, and its second run overwrites what the first stashed.
     std::function<void(Store&)> apply;
     // After commit: ok means everything `apply` wrote is durable.
     std::function<void(const Result<void>& committed)> done;
@@ -42,6 +44,9 @@ class GroupCommitWriter {
   // Counters for the benchmark and /v1/health.
   std::uint64_t batches_committed() const;
   std::uint64_t jobs_committed() const;
+  // Groups run a second time guarded because a call failed in the optimistic run (Store::
+  // guard_calls): a refused write, a stale decision, a storage error.
+  std::uint64_t batches_replayed() const;
 
  private:
   void run();
@@ -55,6 +60,7 @@ class GroupCommitWriter {
   std::uint64_t batches_ = 0;
   Observer observer_;
   std::uint64_t jobs_ = 0;
+  std::uint64_t replays_ = 0;
   std::thread thread_;
 };
 

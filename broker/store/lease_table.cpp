@@ -9,7 +9,50 @@ bool held(TimePoint now, TimePoint until) { return now < until; }  // as lease_r
 
 }  // namespace
 
+void LeaseTable::start_batch() {
+  logging_ = true;
+  undo_ids_.clear();
+  undo_names_.clear();
+}
+
+void LeaseTable::keep_batch() {
+  logging_ = false;
+  undo_ids_.clear();
+  undo_names_.clear();
+}
+
+void LeaseTable::undo_batch() {
+  // Newest first: a key changed twice ends as it was before the first change.
+  for (auto it = undo_ids_.rbegin(); it != undo_ids_.rend(); ++it) {
+    if (it->lease)
+      (*it->table)[it->key] = *it->lease;
+    else
+      it->table->erase(it->key);
+  }
+  for (auto it = undo_names_.rbegin(); it != undo_names_.rend(); ++it) {
+    if (it->lease)
+      (*it->table)[it->key] = *it->lease;
+    else
+      it->table->erase(it->key);
+  }
+  keep_batch();
+}
+
+void LeaseTable::remember(std::map<std::int64_t, Lease>& table, std::int64_t key) {
+  if (!logging_) return;
+  auto it = table.find(key);
+  undo_ids_.push_back({&table, key, it == table.end() ? std::nullopt : std::optional(it->second)});
+}
+
+void LeaseTable::remember(std::map<std::string, Lease>& table, const std::string& key) {
+  if (!logging_) return;
+  auto it = table.find(key);
+  undo_names_.push_back(
+      {&table, key, it == table.end() ? std::nullopt : std::optional(it->second)});
+}
+
 void LeaseTable::lease(std::int64_t message_id, const std::string& owner, TimePoint until) {
+  remember(deliveries_, message_id);
   deliveries_[message_id] = Lease{owner, until};
 }
 
@@ -21,6 +64,7 @@ std::vector<PendingDelivery> LeaseTable::claim(const std::vector<PendingDelivery
     if (static_cast<int>(out.size()) >= limit) break;
     auto it = deliveries_.find(p.message_id);
     if (it != deliveries_.end() && held(now, it->second.until)) continue;
+    remember(deliveries_, p.message_id);
     deliveries_[p.message_id] = Lease{owner, until};
     out.push_back(p);
   }
@@ -37,11 +81,18 @@ std::vector<PendingDelivery> LeaseTable::renew(const std::vector<PendingDelivery
     auto it = deliveries_.find(p.message_id);
     if (it == deliveries_.end() || it->second.owner != owner || !held(now, it->second.until))
       continue;
+    remember(deliveries_, p.message_id);
     it->second.until = until;
     out.push_back(p);
   }
-  for (auto it = deliveries_.begin(); it != deliveries_.end();)
-    it = still_pending.contains(it->first) ? std::next(it) : deliveries_.erase(it);
+  for (auto it = deliveries_.begin(); it != deliveries_.end();) {
+    if (still_pending.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    remember(deliveries_, it->first);
+    it = deliveries_.erase(it);
+  }
   return out;
 }
 
@@ -50,6 +101,7 @@ bool LeaseTable::hold_singleton(const std::string& name, const std::string& owne
   auto it = singletons_.find(name);
   if (it != singletons_.end() && it->second.owner != owner && held(now, it->second.until))
     return false;
+  remember(singletons_, name);
   singletons_[name] = Lease{owner, until};
   return true;
 }
@@ -59,12 +111,19 @@ std::vector<std::int64_t> LeaseTable::claim_mailbox(const std::vector<std::int64
                                                     TimePoint until, int limit) {
   std::vector<std::int64_t> out;
   const std::set<std::int64_t> still_waiting(waiting.begin(), waiting.end());
-  for (auto it = mailbox_.begin(); it != mailbox_.end();)
-    it = still_waiting.contains(it->first) ? std::next(it) : mailbox_.erase(it);
+  for (auto it = mailbox_.begin(); it != mailbox_.end();) {
+    if (still_waiting.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    remember(mailbox_, it->first);
+    it = mailbox_.erase(it);
+  }
   for (const std::int64_t id : waiting) {
     if (static_cast<int>(out.size()) >= limit) break;
     auto it = mailbox_.find(id);
     if (it != mailbox_.end() && held(now, it->second.until)) continue;
+    remember(mailbox_, id);
     mailbox_[id] = Lease{owner, until};
     out.push_back(id);
   }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,13 @@ namespace sektorbro {
 
 class LeaseTable {
  public:
+  // Batches (SqliteStore): between start_batch() and keep_batch() / undo_batch() every change is
+  // logged, so a batch rolled back — a failed commit, or an optimistic group replayed guarded
+  // (store.hpp, guard_calls) — takes its leases back with it, and a replay leases as if once.
+  void start_batch();
+  void keep_batch();
+  void undo_batch();
+
   void lease(std::int64_t message_id, const std::string& owner, TimePoint until);
   // `pending`: every pending delivery, earliest next attempt first (ties by id).
   std::vector<PendingDelivery> claim(const std::vector<PendingDelivery>& pending,
@@ -38,9 +46,23 @@ class LeaseTable {
     std::string owner;
     TimePoint until{};
   };
+  // What a key held before the batch's first change to it (nullopt: nothing).
+  template <typename Key>
+  struct Before {
+    std::map<Key, Lease>* table;
+    Key key;
+    std::optional<Lease> lease;
+  };
+  // Logs the entry `key` of `table` as it is now, before a change (only while a batch is open).
+  void remember(std::map<std::int64_t, Lease>& table, std::int64_t key);
+  void remember(std::map<std::string, Lease>& table, const std::string& key);
+
   std::map<std::int64_t, Lease> deliveries_;
   std::map<std::string, Lease> singletons_;
   std::map<std::int64_t, Lease> mailbox_;  // mailbox fetches, by message
+  bool logging_ = false;
+  std::vector<Before<std::int64_t>> undo_ids_;  // oldest first; undone newest first
+  std::vector<Before<std::string>> undo_names_;
 };
 
 }  // namespace sektorbro

@@ -1317,13 +1317,23 @@ Result<T> SqliteStore::atomically(Op&& op) {
   // on would commit each later operation alone, outside the batch the caller believes in.
   if (in_batch_ && sqlite3_get_autocommit(writer_))
     return storage_error("store: the batch was rolled back after an earlier failure");
-  if (auto r = stmts[Sql::kSavepoint].run("savepoint"); !r) return r.error();
+  // Unguarded (Store::guard_calls(false)): no savepoint; a failure spoils the whole batch, which
+  // the caller rolls back and runs again guarded.
+  const bool guarded = !in_batch_ || guard_calls_;
+  if (!guarded && spoiled_)
+    return storage_error("store: an earlier call failed unguarded; the batch is run again");
+  if (guarded)
+    if (auto r = stmts[Sql::kSavepoint].run("savepoint"); !r) return r.error();
   Result<T> result = storage_error("store: the audit chain's head is unknown");
   if (auto head = audit_head_known_ ? Result<void>() : load_audit_head(); !head) {
     result = head.error();
   } else {
     op_head_ = audit_head_;
     result = op();
+    if (result && !guarded) {
+      audit_head_ = std::move(op_head_);
+      return result;
+    }
     if (result) {
       if (auto r = stmts[Sql::kRelease].run("release savepoint"); r) {
         audit_head_ = std::move(op_head_);
@@ -1331,6 +1341,10 @@ Result<T> SqliteStore::atomically(Op&& op) {
       }
       result = db_error(writer_, "release savepoint");
     }
+  }
+  if (!guarded) {
+    spoiled_ = true;
+    return result;
   }
   if (!sqlite3_get_autocommit(writer_)) {
     if (in_batch_) {
@@ -1365,11 +1379,18 @@ Result<void> SqliteStore::begin_batch() {
   if (in_batch_) return storage_error("store: a batch is already open");
   if (auto r = (*write_stmts_)[Sql::kBeginImmediate].run("begin batch"); !r) return r;
   in_batch_ = true;
+  guard_calls_ = true;
+  spoiled_ = false;
+  lease_table_.start_batch();
   return {};
 }
 
 Result<void> SqliteStore::commit_batch() {
   if (!in_batch_) return storage_error("store: no batch is open");
+  if (spoiled_) {
+    rollback_batch();
+    return storage_error("store: a call failed unguarded; the batch is rolled back");
+  }
   in_batch_ = false;
   auto r = (*write_stmts_)[Sql::kCommit].run("commit batch");
   // The contract is all or nothing: a commit that failed but left the transaction open is
@@ -1377,12 +1398,18 @@ Result<void> SqliteStore::commit_batch() {
   if (!r) {
     if (!sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
     (void)load_audit_head();  // on failure the next operation retries it
+    lease_table_.undo_batch();
+  } else {
+    lease_table_.keep_batch();
   }
   return r;
 }
 
 void SqliteStore::rollback_batch() {
   in_batch_ = false;
+  spoiled_ = false;
+  guard_calls_ = true;
+  lease_table_.undo_batch();
   if (!sqlite3_get_autocommit(writer_)) (void)(*write_stmts_)[Sql::kRollback].run("rollback");
   (void)load_audit_head();  // on failure the next operation retries it
 }

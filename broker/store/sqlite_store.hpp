@@ -80,6 +80,8 @@ class SqliteStore final : public Store {
   Result<void> expect_deadline(const Deadline& expected) override;
   Result<void> expect_receipt_watch(std::int64_t message_id, int resends) override;
   Result<void> expect_delivery_state(std::int64_t message_id, DeliveryState state) override;
+  void guard_calls(bool guarded) override { guard_calls_ = guarded; }
+  bool batch_spoiled() const override { return spoiled_; }
 
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
@@ -139,6 +141,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<StatementCache> count_stmts_;  // guarded by count_mu_
   std::mutex count_mu_;
   bool in_batch_ = false;                        // writer thread only
+  bool guard_calls_ = true;  // each call in its own SAVEPOINT (Store::guard_calls); writer only
+  bool spoiled_ = false;     // a call failed unguarded: the batch must be rolled back
   // The audit chain's head as of the last released savepoint (writer thread only). A write
   // operation appends on op_head_, a copy taken when it starts, and it becomes audit_head_ only
   // when the operation's savepoint is released; rollback_batch() and a failed commit reload it

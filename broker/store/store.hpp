@@ -286,6 +286,15 @@ class Store {
   // Durable (fsync'd) when it returns ok. On error the whole batch is gone.
   virtual Result<void> commit_batch() = 0;
   virtual void rollback_batch() = 0;
+  // Optimistic batches (GroupCommitWriter). Each write call is atomic on its own: a call that
+  // fails leaves the batch as it was. After guard_calls(false) a store may drop that guard for
+  // the rest of the batch (SQLite: no SAVEPOINT per call, hence no statement journal — a third
+  // of its writer's CPU, docs/performance.md). A call that fails unguarded spoils the batch:
+  // batch_spoiled() turns true, every later call fails, and the caller must rollback_batch()
+  // and run the batch again guarded (begin_batch guards again). A store whose guard costs
+  // nothing ignores this (the defaults).
+  virtual void guard_calls(bool guarded) { (void)guarded; }
+  virtual bool batch_spoiled() const { return false; }
 
   // Stores a message as the plan says (state pending, next attempt = received_at) and returns
   // its id. kStale when the facts the plan was decided on changed meanwhile — a letter it takes

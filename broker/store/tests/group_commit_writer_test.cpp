@@ -222,6 +222,8 @@ class FaultyStore final : public Store {
   }
   Result<std::vector<LegalHold>> list_holds() override { return inner_.list_holds(); }
   Result<AuditHead> audit_head() override { return inner_.audit_head(); }
+  void guard_calls(bool guarded) override { inner_.guard_calls(guarded); }
+  bool batch_spoiled() const override { return inner_.batch_spoiled(); }
 
  private:
   Store& inner_;
@@ -391,6 +393,54 @@ TEST_F(GroupCommitWriterTest, AThrowingJobRollsBackItsBatchAndTheWriterCarriesOn
   ASSERT_TRUE(completions_.wait_for(4, kTimeout));
   EXPECT_EQ(completions_.ok(), 2);
   EXPECT_EQ(count_messages(), 1);
+}
+
+// The optimistic group (Store::guard_calls): a call that fails half way spoils the unguarded
+// run; the writer runs the group again guarded, so the outcome is a guarded run's — every other
+// job and call committed, the failed call's half-done writes nowhere, its job told of it.
+TEST_F(GroupCommitWriterTest, ACallThatFailsHalfWayIsUndoneAloneByAGuardedReplay) {
+  GroupCommitWriter writer(*store_, 16);
+  hold_writer(writer);
+  writer.submit(store_job("a"));
+  // Stores "b" (its own atomic call), then a message whose second letter repeats the first
+  // one's id: the message row and the first letter are written before the key refuses it.
+  auto b_first = std::make_shared<std::optional<Result<std::int64_t>>>();
+  auto b_second = std::make_shared<std::optional<Result<std::int64_t>>>();
+  auto runs = std::make_shared<std::atomic<int>>(0);
+  writer.submit(GroupCommitWriter::Job{
+      .apply =
+          [b_first, b_second, runs](Store& s) {
+            ++*runs;
+            MessagePlan first;
+            first.message = make_message("Eb", {"Lb"});
+            b_first->emplace(s.store_message(first));
+            MessagePlan twice;
+            twice.message = make_message("Edup", {"Ldup", "Ldup"});
+            b_second->emplace(s.store_message(twice));
+          },
+      .done = [this](const Result<void>& r) { completions_.record(r); },
+  });
+  writer.submit(store_job("c"));
+  release_.open();
+
+  ASSERT_TRUE(completions_.wait_for(4, kTimeout)) << completions_.done() << " done";
+  EXPECT_EQ(completions_.ok(), 4);
+  for (const auto& e : completions_.errors()) ADD_FAILURE() << e.detail;
+  EXPECT_EQ(writer.batches_replayed(), 1u);
+  EXPECT_EQ(runs->load(), 2);  // the optimistic run, then the guarded one
+  ASSERT_TRUE(b_first->has_value() && b_second->has_value());
+  EXPECT_TRUE(**b_first) << (*b_first)->error().detail;
+  EXPECT_FALSE(**b_second);
+  EXPECT_EQ(count_messages(), 3);  // a, b, c — not the refused one
+  auto dup = store_->find_letter(store_test::kJobcenterGln, "Ldup");
+  ASSERT_TRUE(dup);
+  EXPECT_FALSE(dup->has_value()) << "the refused call's first letter was committed";
+
+  // A group in which nothing fails is not run twice.
+  writer.submit(store_job("d"));
+  ASSERT_TRUE(completions_.wait_for(5, kTimeout));
+  EXPECT_EQ(completions_.ok(), 5);
+  EXPECT_EQ(writer.batches_replayed(), 1u);
 }
 
 }  // namespace
