@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "adapters/fhir/fhir_acknowledgement.hpp"
+#include "adapters/fhir/fhir_json.hpp"
 #include "adapters/fhir/fhir_native.hpp"
 #include "adapters/sbdh/sbdh_document.hpp"
 #include "adapters/sbdh/sbdh_receipts.hpp"
@@ -322,6 +323,94 @@ INSTANTIATE_TEST_SUITE_P(EveryPair, DischargeMatrix,
                          ::testing::Combine(::testing::ValuesIn(kDischargeForms),
                                             ::testing::ValuesIn(kDischargeForms)),
                          pair_name);
+
+// --- the hospital-stay notice: FHIR psychiatry to a native and to a FHIR jobcenter ------------
+//
+// An admission (MedCom HospitalNotification, admit-inpatient; shaped like MedCom's
+// dk-medcom-hospitalnotification admit example, written here by our FHIR writer from one native
+// HospitalStayNotice with every field filled) from a FHIR psychiatry reaches a native jobcenter
+// as a HospitalStayNotice with every field and the whole FHIR message kept, and a FHIR jobcenter
+// as the hospital's own message (every element the reader knows compared); no mentor deadline.
+const Form kStayReceivers[] = {{"native", "native", ""}, {"fhir", "fhir", ""}};
+
+class HospitalStayPair : public MatrixFixture, public ::testing::WithParamInterface<Form> {};
+
+TEST_P(HospitalStayPair, AnAdmissionFromFhirArrivesWithEveryField) {
+  const Form to = GetParam();
+  config["endpoints"][2]["dialect"] = "fhir";  // psy sends
+  config["endpoints"][0]["dialect"] = to.dialect;  // jc receives
+  config["endpoints"][0]["accepts"].push_back("HospitalStayNotice");
+  start();
+
+  Envelope sent;
+  sent.id = "MXOPH1";
+  sent.sent = clock.now();
+  Letter l;
+  l.id = "MXOPHL1";
+  l.status = LetterStatus::kNew;
+  l.authorised = clock.now();
+  l.sender = psy_party;
+  l.receiver = jc_party;
+  l.patient = Patient{"0101801234"};
+  HospitalStayNotice n;
+  n.event = HospitalStayEvent::kAdmitInpatient;
+  n.event_time = "2026-11-23T10:05:00+01:00";
+  n.stay_start = "2026-11-23T09:30:00+01:00";
+  n.encounter_status = "in-progress";
+  n.encounter_class = "IMP";
+  n.department = "Psykiatrisk Afsnit P3";
+  l.body = n;
+  sent.letters.push_back(l);
+  auto bytes = encode_for_receiver(sent, endpoint_of(kForms[2], psy_party), clock.now(), "X");
+  ASSERT_TRUE(bytes) << bytes.error().detail;
+  auto hospital = adapters::parse_fhir_message(*bytes);
+  ASSERT_TRUE(hospital) << hospital.error().detail;
+  const HttpResult in = client.post(broker->url("/v1/messages"), *bytes, "application/fhir+xml");
+  ASSERT_EQ(in.status, 202) << in.body;
+  ASSERT_TRUE(eventually([&] { return !jc.received().empty(); }));
+  const std::string body = jc.received().front().body;
+  if (std::string(to.dialect) == "fhir") {
+    auto got = adapters::parse_fhir_message(body);
+    ASSERT_TRUE(got) << got.error().detail;
+    EXPECT_EQ(*got, *hospital);  // the hospital's own message, every element the reader keeps
+  } else {
+    auto read = decode_inbound(body, clock.now());
+    ASSERT_TRUE(read) << read.error().detail;
+    ASSERT_TRUE(read->envelope);
+    ASSERT_EQ(read->envelope->letters.size(), 1u);
+    const Letter& got = read->envelope->letters[0];
+    ASSERT_EQ(got.type(), LetterType::kHospitalStayNotice);
+    EXPECT_EQ(got.id, l.id);
+    EXPECT_EQ(got.status, l.status);
+    EXPECT_EQ(got.sender.gln, l.sender.gln);
+    EXPECT_EQ(got.sender.sor, l.sender.sor);
+    EXPECT_EQ(got.receiver.gln, l.receiver.gln);
+    EXPECT_EQ(got.receiver.sor, l.receiver.sor);
+    ASSERT_TRUE(got.patient);
+    EXPECT_EQ(got.patient->cpr, l.patient->cpr);
+    const auto& g = std::get<HospitalStayNotice>(got.body);
+    EXPECT_EQ(g.event, n.event);
+    EXPECT_EQ(g.event_time, n.event_time);
+    EXPECT_EQ(g.stay_start, n.stay_start);
+    EXPECT_EQ(g.stay_end, n.stay_end);
+    EXPECT_EQ(g.encounter_status, n.encounter_status);
+    EXPECT_EQ(g.encounter_class, n.encounter_class);
+    EXPECT_EQ(g.department, n.department);
+    auto whole = adapters::fhir_json_to_xml(g.fhir_message);
+    ASSERT_TRUE(whole) << whole.error().detail;
+    auto kept = adapters::parse_fhir_message(*whole);
+    ASSERT_TRUE(kept) << kept.error().detail;
+    EXPECT_EQ(*kept, *hospital);
+  }
+  EXPECT_TRUE(get_json("/v1/deadlines?view=open&kind=mentor-response")["deadlines"].empty());
+}
+
+std::string form_name(const ::testing::TestParamInfo<Form>& param) {
+  return std::string(param.param.name);
+}
+
+INSTANTIATE_TEST_SUITE_P(FhirToEach, HospitalStayPair, ::testing::ValuesIn(kStayReceivers),
+                         form_name);
 
 // --- consent has no place in FHIR: refused at the door, never dropped -------------------------
 //
