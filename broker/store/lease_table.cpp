@@ -22,19 +22,18 @@ void LeaseTable::keep_batch() {
 }
 
 void LeaseTable::undo_batch() {
-  // Newest first: a key changed twice ends as it was before the first change.
-  for (auto it = undo_ids_.rbegin(); it != undo_ids_.rend(); ++it) {
-    if (it->lease)
-      (*it->table)[it->key] = *it->lease;
-    else
-      it->table->erase(it->key);
-  }
-  for (auto it = undo_names_.rbegin(); it != undo_names_.rend(); ++it) {
-    if (it->lease)
-      (*it->table)[it->key] = *it->lease;
-    else
-      it->table->erase(it->key);
-  }
+  // Newest first: a key changed twice ends as it was before the first change. The two logs
+  // touch different tables, so which log goes first does not matter.
+  const auto undo = [](const auto& log) {
+    for (auto it = log.rbegin(); it != log.rend(); ++it) {
+      if (it->lease)
+        (*it->table)[it->key] = *it->lease;
+      else
+        it->table->erase(it->key);
+    }
+  };
+  undo(undo_ids_);
+  undo(undo_names_);
   keep_batch();
 }
 
