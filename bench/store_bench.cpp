@@ -26,7 +26,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -36,6 +35,7 @@
 #include "bench/sektorbro_load.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/store/sqlite_store.hpp"
+#include "tests/support/proc_io.hpp"
 
 namespace sektorbro::bench {
 namespace {
@@ -80,19 +80,10 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// A counter of this process from Linux /proc/self/io: "write_bytes:" (bytes it caused to be
-// sent to storage) or "wchar:" (bytes it passed to write() and pwrite(), which also counts
-// temporary files deleted before they reach the disk — SQLite's sub-journals).
-std::uint64_t proc_io(const std::string& counter) {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  std::uint64_t value = 0;
-  while (io >> key >> value)
-    if (key == counter) return value;
-  return 0;
-}
-std::uint64_t write_bytes() { return proc_io("write_bytes:"); }
-std::uint64_t write_calls_bytes() { return proc_io("wchar:"); }
+// Bytes this process caused to be sent to storage, and bytes it handed to write() and pwrite()
+// (temporary files included: SQLite's sub-journals), from /proc/self/io (proc_io.hpp).
+std::uint64_t write_bytes() { return testing::proc_self_io("write_bytes"); }
+std::uint64_t write_calls_bytes() { return testing::proc_self_io("wchar"); }
 
 std::uint64_t store_bytes(const std::filesystem::path& db) {
   std::uint64_t total = 0;

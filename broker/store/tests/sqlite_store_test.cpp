@@ -12,6 +12,7 @@
 #include "broker/intake/message_acceptor.hpp"
 #include "broker/store/audit_verify.hpp"
 #include "broker/store/tests/store_test_support.hpp"
+#include "tests/support/proc_io.hpp"
 
 namespace sektorbro {
 namespace {
@@ -73,14 +74,7 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
 
 // Bytes this process has handed to write()/pwrite() so far (Linux /proc/self/io "wchar"):
 // counts temporary files too, which never reach the disk and so escape "write_bytes".
-std::uint64_t bytes_handed_to_write() {
-  std::ifstream io("/proc/self/io");
-  std::string key;
-  std::uint64_t value = 0;
-  while (io >> key >> value)
-    if (key == "wchar:") return value;
-  return 0;
-}
+std::uint64_t bytes_handed_to_write() { return testing::proc_self_io("wchar"); }
 
 // One commit group of `n` letters, each stored and then marked delivered in its own Store
 // call (its own SAVEPOINT), as the group commit writer runs them; returns the bytes handed to
