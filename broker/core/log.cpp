@@ -114,6 +114,16 @@ Utf8Step utf8_step(std::string_view text, std::size_t i) {
   return {n, true};
 }
 
+// U+2028 LINE SEPARATOR or U+2029 PARAGRAPH SEPARATOR (E2 80 A8 / E2 80 A9) at `i`: not
+// controls (Unicode Zl, Zp), but editors, log viewers and JavaScript's older JSON readers end a
+// line there, so one record could read as two.
+bool is_line_or_paragraph_separator(std::string_view text, std::size_t i, Utf8Step step) {
+  return step.well_formed && step.length == 3 && static_cast<unsigned char>(text[i]) == 0xE2 &&
+         static_cast<unsigned char>(text[i + 1]) == 0x80 &&
+         (static_cast<unsigned char>(text[i + 2]) == 0xA8 ||
+          static_cast<unsigned char>(text[i + 2]) == 0xA9);
+}
+
 // Writes \u00XX; true when XX are both decimal digits (the escape ends in 4 digits: "0012").
 bool append_u00(std::string& out, unsigned char u) {
   static const char* kHex = "0123456789abcdef";
@@ -132,12 +142,14 @@ enum class Escaping {
 
 // `text` appended so that it is always well-formed UTF-8 on one line, nothing in it a terminal
 // acts on: a backslash as \\; every control character (Unicode Cc: U+0000..U+001F,
-// U+007F..U+009F — C0, DEL, C1) as \n, \r, \t or \u00XX (lower-case hex); every ill-formed byte
-// sequence as one U+FFFD per maximal subpart; everything else, Danish æøå included, as it is.
-// An ASCII digit right after a \u00XX escape whose XX are decimal digits is escaped too
-// (\u003N): else the escape's digits and the sender's would read as one number, and "\x05"
-// "123456" would put the CPR-shaped 0005123456 in the line (issue 12, item 3). So a run of
-// digits an escape makes has at most 4 digits; the text's own runs are kept as they are.
+// U+007F..U+009F — C0, DEL, C1) as \n, \r, \t or \u00XX (lower-case hex); the line and
+// paragraph separators U+2028, U+2029 as \u2028, \u2029; every ill-formed byte sequence as one
+// U+FFFD per maximal subpart; everything else, Danish æøå included, as it is.
+// An ASCII digit right after a \u00XX escape whose XX are decimal digits, or after \u2028 or
+// \u2029, is escaped too (\u003N): else the escape's digits and the sender's would read as one
+// number, and "\x05" "123456" would put the CPR-shaped 0005123456 in the line (issue 12,
+// item 3). So a run of digits an escape makes has at most 4 digits; the text's own runs are kept
+// as they are.
 // Identifiers and answers come from senders, in any encoding: whatever they hold, they can
 // neither forge a second log record (a "\n" or "\r") nor rewrite an operator's terminal (ESC,
 // CSI), and a log shipper reads the line. Written by hand: Boost 1.74 (Debian 12's Boost) has
@@ -159,6 +171,9 @@ void append_escaped(std::string& out, std::string_view text, Escaping escaping) 
       after_decimal_escape = append_u00(out, static_cast<unsigned char>(text[i + 1]));
     } else if (was_after_decimal_escape && is_digit(text[i])) {
       after_decimal_escape = append_u00(out, u);
+    } else if (is_line_or_paragraph_separator(text, i, step)) {
+      out += static_cast<unsigned char>(text[i + 2]) == 0xA8 ? "\\u2028" : "\\u2029";
+      after_decimal_escape = true;  // the escape ends in the digits "2028" / "2029"
     } else if (step.length > 1) {
       out.append(text, i, step.length);
     } else if (u == '\\' || (json && u == '"')) {

@@ -13,8 +13,10 @@
 // One record is exactly one line in both formats (issue 12): `text` may hold sender-chosen
 // values (ids, an endpoint's answer, an error text), so the writer escapes it. Plain: a
 // backslash as \\, every control character (C0 U+0000..U+001F, DEL, C1 U+0080..U+009F) as \n,
-// \r, \t or \u00XX, ill-formed UTF-8 as U+FFFD (one per maximal subpart), other UTF-8 (æøå) as
-// it is; no escape joins sender digits into a CPR shape. JSON: also '"' as \", U+FFFD as \ufffd.
+// \r, \t or \u00XX, the line and paragraph separators U+2028, U+2029 (which some viewers
+// break lines at) as \u2028, \u2029, ill-formed UTF-8 as U+FFFD (one per maximal subpart),
+// other UTF-8 (æøå) as it is; no escape joins sender digits into a CPR shape. JSON: also '"'
+// as \", U+FFFD as \ufffd.
 #pragma once
 
 #include <optional>

@@ -253,7 +253,8 @@ std::string written(std::string_view text) {
   return line.substr(kHead.size(), line.size() - kHead.size() - 1);
 }
 // One line, nothing a terminal acts on, and well-formed UTF-8: no byte below 0x20 but the
-// final '\n', no DEL, no C1 control (U+0080..U+009F is C2 80..C2 9F in UTF-8), and
+// final '\n', no DEL, no C1 control (U+0080..U+009F is C2 80..C2 9F in UTF-8), no line or
+// paragraph separator (U+2028, U+2029: E2 80 A8, E2 80 A9), and
 // nlohmann::json's dump() — which throws on ill-formed UTF-8 — takes the line.
 bool is_one_safe_line(const std::string& line) {
   if (line.empty() || line.back() != '\n') return false;
@@ -261,6 +262,9 @@ bool is_one_safe_line(const std::string& line) {
     const auto b = static_cast<unsigned char>(line[i]);
     if (b < 0x20 || b == 0x7f) return false;
     if (b == 0xc2 && static_cast<unsigned char>(line[i + 1]) < 0xa0) return false;
+    if (b == 0xe2 && line.compare(i + 1, 1, "\x80") == 0 &&
+        (line.compare(i + 2, 1, "\xa8") == 0 || line.compare(i + 2, 1, "\xa9") == 0))
+      return false;  // U+2028, U+2029: some viewers break the line there
   }
   try {
     (void)nlohmann::json(line).dump();
@@ -357,6 +361,33 @@ TEST(Log, PlainLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
   }
 }
 
+// U+2028 LINE SEPARATOR and U+2029 PARAGRAPH SEPARATOR are no controls, but editors and log
+// viewers start a new line there, so a sender's id holding one would show one record as two:
+// both are escaped, in both formats (a digit after the escape too, as after \u00XX); their
+// neighbours U+2027 and U+202A are written as they are.
+TEST(Log, LineAndParagraphSeparatorsAreEscapedInBothFormats) {
+  using namespace plain_lines;
+  const std::string text =
+      "L1\xe2\x80\xa8" "2026-12-01T10:00:01.000Z ERROR forged\xe2\x80\xa9" "end";
+  const std::string expected =
+      "L1\\u2028\\u0032\\u0030\\u0032\\u0036-12-01T10:00:01.000Z ERROR forged\\u2029end";
+  EXPECT_EQ(written(text), expected);
+  EXPECT_TRUE(is_one_safe_line(line_of(text)));
+  EXPECT_FALSE(is_one_safe_line(kHead + "a\xe2\x80\xa8" "b\n")) << "the check sees them";
+  EXPECT_EQ(written("\xe2\x80\xa7 \xe2\x80\xaa"), "\xe2\x80\xa7 \xe2\x80\xaa");
+  EXPECT_EQ(json_lines::escaped("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"), "a\\u2028b\\u2029c");
+  EXPECT_EQ(json_lines::read_back("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"),
+            "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c");
+  // Through the real writer: the raw bytes never reach stderr.
+  const std::string out = captured_stderr([&] {
+    configure_log(LogFormat::kPlain, LogLevel::kInfo, nullptr);
+    log_warn("refused envelope " + text);
+  });
+  EXPECT_EQ(out.find("\xe2\x80\xa8"), std::string::npos) << out;
+  EXPECT_EQ(out.find("\xe2\x80\xa9"), std::string::npos) << out;
+  EXPECT_NE(out.find(" WARN refused envelope " + expected + "\n"), std::string::npos) << out;
+}
+
 // An escape's own digits must not join the sender's digits into a CPR-shaped number in the
 // line ("\x05" "123456" written as \u0005123456 would read 0005123456): a digit right after an
 // escape that ends in two decimal digits is escaped too, so such a run has at most 4 digits.
@@ -369,7 +400,8 @@ TEST(Log, EscapesNeverMakeACprShapedNumberWithTheDigitsAfterThem) {
   for (const auto format : {LogFormat::kPlain, LogFormat::kJson})
     for (const std::string& control : {std::string(1, '\0'), std::string("\x12"),
                                       std::string("\x19"), std::string("\xc2\x85"),
-                                      std::string("\xc2\x99")})
+                                      std::string("\xc2\x99"), std::string("\xe2\x80\xa8"),
+                                      std::string("\xe2\x80\xa9")})
       for (const char* digits : {"123456", "1234567890", "123456-1234", "12-3456"}) {
         const std::string line = format_log_line(format, LogLevel::kInfo, kWall, std::nullopt,
                                                  "id " + control + digits + " x");
