@@ -10,6 +10,7 @@
 #include "adapters/sbdh/sbdh_native.hpp"
 #include "broker/codec/codec.hpp"
 #include "broker/core/identifiers.hpp"
+#include "broker/edge/well_formed_prefix.hpp"
 #include "broker/xml/text_encoding.hpp"
 #include "broker/xml/xml_builder.hpp"
 #include "broker/xml/xml_document.hpp"
@@ -84,7 +85,10 @@ OriginalIds original_ids_of(const XmlNode& root) {
           o.sender_sor = local_text(local(&c, "Sender"), "SOR");
         }
       } else if (o.sender_gln.empty()) {
-        o.sender_gln = local_text(local(&c, "Sender"), "EANIdentifier");
+        const XmlNode* sender = local(&c, "Sender");
+        o.sender_gln = local_text(sender, "EANIdentifier");
+        if (local_text(sender, "IdentifierCode") == "sorkode")
+          o.sender_sor = local_text(sender, "Identifier");
       }
       const std::string id = local_text(head, "Identifier");
       if (!id.empty()) o.letter_ids.push_back(id);
@@ -104,9 +108,10 @@ OriginalIds original_ids_of(const XmlNode& root) {
 }
 
 // --- reading a document that is not well-formed (cut off, broken) ----------------------------
-// Only identifiers are taken from such bytes, and only when complete (the text ends at a '<',
-// the attribute value at its closing quote) and made of identifier characters: never message
-// content, never a CPR number (an identifier is at most 100 characters of [A-Za-z0-9._:-]).
+// Only identifiers are taken from such bytes, only from the well-formed prefix
+// (walk_well_formed_prefix: nothing past the first fault) and only when their element closed
+// there and they are made of identifier characters: never message content, never a CPR number
+// (an identifier is at most 100 characters of [A-Za-z0-9._:-]).
 
 bool identifier_like(std::string_view v) {
   if (v.empty() || v.size() > 100) return false;
@@ -116,53 +121,70 @@ bool identifier_like(std::string_view v) {
   });
 }
 
-// The position just after the start tag of the first element with this local name (any
-// prefix) at or after `from`; npos if none is complete.
-std::size_t after_start_tag(std::string_view bytes, std::string_view name, std::size_t from) {
-  while (from < bytes.size()) {
-    const std::size_t lt = bytes.find('<', from);
-    if (lt == std::string_view::npos) return lt;
-    std::size_t p = lt + 1;
-    std::size_t name_end = p;
-    while (name_end < bytes.size() &&
-           std::string_view(" \t\r\n/>").find(bytes[name_end]) == std::string_view::npos)
-      ++name_end;
-    std::string_view qname = bytes.substr(p, name_end - p);
-    if (const auto colon = qname.find(':'); colon != std::string_view::npos)
-      qname.remove_prefix(colon + 1);
-    if (qname == name) {
-      const std::size_t gt = bytes.find('>', name_end);
-      return gt == std::string_view::npos ? gt : gt + 1;
+// The element's text, if identifier-like.
+std::string id_text(const PrefixElement& e) {
+  const std::string_view v = trim_space(e.text);
+  return identifier_like(v) ? std::string(v) : std::string{};
+}
+
+// The element's value="…" (FHIR's primitives), if identifier-like.
+std::string id_value(const PrefixElement& e) {
+  return identifier_like(e.value) ? std::string(e.value) : std::string{};
+}
+
+// Whether the element's path is exactly `path` (local names from the root).
+bool is_at(const PrefixElement& e, std::initializer_list<std::string_view> path) {
+  return std::equal(e.path.begin(), e.path.end(), path.begin(), path.end());
+}
+
+// A native or OIOXML Emessage as far as it is well-formed: Envelope/Identifier, each letter's
+// Identifier and the first letter's Sender (native Sender/GLN and SOR; OIOXML
+// Sender/EANIdentifier, and Identifier when its IdentifierCode is sorkode).
+//   native  Emessage/Letter/{Identifier, Sender/{GLN, SOR}}
+//   oioxml  Emessage/<ClinicalEmail…>/{Letter/Identifier, Sender/{EANIdentifier, Identifier,
+//           IdentifierCode}}
+OriginalIds lenient_emessage(std::string_view bytes, bool native) {
+  OriginalIds o;
+  int sender_no = 0;      // Senders closed so far
+  int gln_from = -1;      // the Sender the GLN was taken from
+  std::string oio_identifier;
+  walk_well_formed_prefix(bytes, [&](const PrefixElement& e) {
+    const auto& p = e.path;
+    if (p.front() != "Emessage") return false;
+    if (is_at(e, {"Emessage", "Envelope", "Identifier"})) {
+      if (o.envelope_id.empty()) o.envelope_id = id_text(e);
+      return true;
     }
-    from = lt + 1;
-  }
-  return std::string_view::npos;
-}
-
-// The text of the first `name` element at or after `from`, if complete and identifier-like.
-std::string lenient_text(std::string_view bytes, std::string_view name, std::size_t from) {
-  const std::size_t start = after_start_tag(bytes, name, from);
-  if (start == std::string_view::npos) return {};
-  const std::size_t end = bytes.find('<', start);
-  if (end == std::string_view::npos) return {};
-  const std::string_view v = trim_space(bytes.substr(start, end - start));
-  return identifier_like(v) ? std::string(v) : std::string{};
-}
-
-// The value="…" of the first `name` element at or after `from` (FHIR's primitives).
-std::string lenient_value(std::string_view bytes, std::string_view name, std::size_t from) {
-  const std::size_t after = after_start_tag(bytes, name, from);
-  if (after == std::string_view::npos) return {};
-  const std::size_t lt = bytes.rfind('<', after);
-  const std::string_view tag = bytes.substr(lt, after - lt);
-  const std::size_t attr = tag.find("value=");
-  if (attr == std::string_view::npos || attr + 6 >= tag.size()) return {};
-  const char quote = tag[attr + 6];
-  if (quote != '"' && quote != '\'') return {};
-  const std::size_t close = tag.find(quote, attr + 7);
-  if (close == std::string_view::npos) return {};
-  const std::string_view v = tag.substr(attr + 7, close - attr - 7);
-  return identifier_like(v) ? std::string(v) : std::string{};
+    // The letter's part below Emessage: native Letter, OIOXML the type element (not Envelope);
+    // the Sender is its child in both.
+    constexpr std::size_t d = 2;
+    if (p.size() <= 1 || (native ? p[1] != "Letter" : p[1] == "Envelope")) return true;
+    const bool letter_id = native ? (p.size() == 3 && p[2] == "Identifier")
+                                  : (p.size() == 4 && p[2] == "Letter" && p[3] == "Identifier");
+    if (letter_id) {
+      if (std::string id = id_text(e); !id.empty()) o.letter_ids.push_back(std::move(id));
+      return true;
+    }
+    if (p.size() <= d || p[d] != "Sender") return true;
+    if (p.size() == d + 1) {  // the Sender closed
+      ++sender_no;
+      oio_identifier.clear();
+      return true;
+    }
+    if (p.size() != d + 2) return true;
+    const std::string_view field = p[d + 1];
+    if (field == (native ? "GLN" : "EANIdentifier") && o.sender_gln.empty()) {
+      o.sender_gln = id_text(e);
+      if (!o.sender_gln.empty()) gln_from = sender_no;
+    } else if (gln_from == sender_no && o.sender_sor.empty()) {
+      if (native && field == "SOR") o.sender_sor = id_text(e);
+      if (!native && field == "Identifier") oio_identifier = id_text(e);
+      if (!native && field == "IdentifierCode" && trim_space(e.text) == "sorkode")
+        o.sender_sor = oio_identifier;
+    }
+    return true;
+  });
+  return o;
 }
 
 // An SBDH header as far as the bytes tell: the parties, the envelope's identification and the
@@ -171,51 +193,64 @@ std::string lenient_value(std::string_view bytes, std::string_view name, std::si
 adapters::SbdhDocument lenient_sbdh(std::string_view bytes) {
   adapters::SbdhDocument d;
   // The header comes before the payload: only the first 256 KiB are looked at, and at most 64
-  // scopes, so that damaged bytes cost a bounded, linear amount of work.
-  bytes = bytes.substr(0, std::min<std::size_t>(bytes.size(), 256 * 1024));
-  const std::size_t header = after_start_tag(bytes, "StandardBusinessDocumentHeader", 0);
-  if (header == std::string_view::npos) return d;
-  const auto gln_of = [&](std::string_view party) {
-    const std::size_t at = after_start_tag(bytes, party, header);
-    if (at == std::string_view::npos) return std::string{};
-    std::string gln = strip_0088(lenient_text(bytes, "Identifier", at));
-    return is_valid_gln(gln) ? gln : std::string{};
-  };
-  d.sender_gln = gln_of("Sender");
-  d.receiver_gln = gln_of("Receiver");
-  const std::size_t ident = after_start_tag(bytes, "DocumentIdentification", header);
-  if (ident != std::string_view::npos) {
-    d.standard = lenient_text(bytes, "Standard", ident);
-    d.type_version = lenient_text(bytes, "TypeVersion", ident);
-    d.instance_id = lenient_text(bytes, "InstanceIdentifier", ident);
-    if (auto t = parse_timestamp(lenient_text(bytes, "CreationDateAndTime", ident))) d.created = *t;
-  }
-  // <Scope><Type>SENDERID</Type><InstanceIdentifier>…</InstanceIdentifier>…
+  // scopes; the walk ends with the header.
+  PrefixLimits limits;
+  limits.max_bytes = 256 * 1024;
   int scopes = 0;
-  for (std::size_t at = after_start_tag(bytes, "Scope", header);
-       at != std::string_view::npos && ++scopes <= 64; at = after_start_tag(bytes, "Scope", at)) {
-    const std::string type = lenient_text(bytes, "Type", at);
-    const std::string id = lenient_text(bytes, "InstanceIdentifier", at);
-    if (type == "SENDERID") d.sender_sor = id;
-    if (type == "RECEIVERID") d.receiver_sor = id;
-    if (type == "MESSAGEIDENTIFIER") d.message_id = id;
-    if (type == "MESSAGEENVELOPEIDENTIFIER") d.message_envelope_id = id;
-  }
+  std::string scope_type;
+  std::string scope_id;
+  walk_well_formed_prefix(
+      bytes,
+      [&](const PrefixElement& e) {
+        const auto& p = e.path;
+        if (p.size() < 3 || p[0] != "StandardBusinessDocument" ||
+            p[1] != "StandardBusinessDocumentHeader")
+          return false;
+        const std::string_view part = p[2];
+        if (p.size() == 4 && (part == "Sender" || part == "Receiver") && p[3] == "Identifier") {
+          std::string& gln = part == "Sender" ? d.sender_gln : d.receiver_gln;
+          std::string read = strip_0088(id_text(e));
+          if (gln.empty() && is_valid_gln(read)) gln = std::move(read);
+        } else if (p.size() == 4 && part == "DocumentIdentification") {
+          if (p[3] == "Standard") d.standard = id_text(e);
+          if (p[3] == "TypeVersion") d.type_version = id_text(e);
+          if (p[3] == "InstanceIdentifier") d.instance_id = id_text(e);
+          if (p[3] == "CreationDateAndTime")
+            if (auto t = parse_timestamp(trim_space(e.text))) d.created = *t;
+        } else if (p.size() == 5 && part == "BusinessScope" && p[3] == "Scope") {
+          if (p[4] == "Type") scope_type = id_text(e);
+          if (p[4] == "InstanceIdentifier") scope_id = id_text(e);
+        } else if (p.size() == 4 && part == "BusinessScope" && p[3] == "Scope") {
+          // <Scope><Type>SENDERID</Type><InstanceIdentifier>…</InstanceIdentifier>…
+          if (++scopes > 64) return false;
+          if (scope_type == "SENDERID") d.sender_sor = scope_id;
+          if (scope_type == "RECEIVERID") d.receiver_sor = scope_id;
+          if (scope_type == "MESSAGEIDENTIFIER") d.message_id = scope_id;
+          if (scope_type == "MESSAGEENVELOPEIDENTIFIER") d.message_envelope_id = scope_id;
+          scope_type.clear();
+          scope_id.clear();
+        }
+        return true;
+      },
+      limits);
   return d;
 }
 
-// The ids of a FHIR message as far as the bytes tell: Bundle.id (the first id after the root)
-// and the first MessageHeader's id.
+// The ids of a FHIR message as far as the bytes tell: Bundle.id and the id of the MessageHeader
+// in the first entry (MedCom: the MessageHeader comes first).
 void lenient_fhir_ids(std::string_view bytes, OriginalIds& o) {
-  const std::size_t root = after_start_tag(bytes, "Bundle", 0);
-  if (root == std::string_view::npos) return;
-  if (o.envelope_id.empty())
-    o.envelope_id = adapters::native_id_for_uuid(lenient_value(bytes, "id", root));
-  const std::size_t header = after_start_tag(bytes, "MessageHeader", root);
-  if (header == std::string_view::npos || !o.fhir_header_id.empty()) return;
-  o.fhir_header_id = lenient_value(bytes, "id", header);
-  const std::string letter = adapters::native_id_for_uuid(o.fhir_header_id);
-  if (!letter.empty() && o.letter_ids.empty()) o.letter_ids.push_back(letter);
+  walk_well_formed_prefix(bytes, [&](const PrefixElement& e) {
+    if (e.path.front() != "Bundle") return false;
+    if (is_at(e, {"Bundle", "id"}) && o.envelope_id.empty())
+      o.envelope_id = adapters::native_id_for_uuid(id_value(e));
+    if (is_at(e, {"Bundle", "entry", "resource", "MessageHeader", "id"})) {
+      if (o.fhir_header_id.empty()) o.fhir_header_id = id_value(e);
+      const std::string letter = adapters::native_id_for_uuid(o.fhir_header_id);
+      if (!letter.empty() && o.letter_ids.empty()) o.letter_ids.push_back(letter);
+      return false;
+    }
+    return !is_at(e, {"Bundle", "entry"});  // the first entry had no MessageHeader.id
+  });
 }
 
 // A MedCom FHIR message (plain or from an SBDH payload) into `in`.
@@ -286,7 +321,13 @@ Inbound read_leniently(std::string_view bytes) {
   auto decoded = decode_document(bytes);
   auto tree = decoded ? parse_xml_document(decoded->utf8)
                       : Result<XmlNode>(make_error(Errc::kMalformed, "not decoded"));
-  if (tree) in.original = original_ids_of(*tree);
+  if (tree) {
+    in.original = original_ids_of(*tree);
+  } else if (!in.fhir && in.dialect != Dialect::kSbdh) {
+    // Issue 9: a damaged native or OIOXML document is refused to its sender, naming its
+    // envelope and letters, as far as it is well-formed.
+    in.original = lenient_emessage(bytes, in.dialect == Dialect::kNative);
+  }
   if (in.dialect == Dialect::kSbdh) {
     // Issue 9: an SBDH sender is answered with a ReceiptException even when its envelope does
     // not parse (cut off, not well-formed, a required part missing): the header as far as the

@@ -68,7 +68,10 @@ struct Inbound {
   OriginalIds original;         // always filled as far as the document allows
 };
 
-// Reads OriginalIds and the dialect from any bytes; never fails (all empty for garbage).
+// Reads OriginalIds and the dialect from any bytes; never fails (all empty for garbage). From a
+// document that does not parse (cut off, an undeclared entity, bytes invalid in its encoding),
+// only identifiers in the part that is well-formed up to the first fault
+// (broker/edge/well_formed_prefix.hpp), for every dialect.
 Inbound read_leniently(std::string_view bytes);
 
 // Decodes a document in whatever dialect it is in. Errors as the dialect's parser gives them

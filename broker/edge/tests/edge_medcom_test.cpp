@@ -157,13 +157,121 @@ TEST(EdgeRefusal, NativeAndGarbageAreReadLenientlyToo) {
       "E1", "R1", kNow);
   std::string bytes = encode_envelope(request);
   bytes.replace(bytes.find("<Question>"), 10, "<Questio>");  // not well-formed any more
-  EXPECT_EQ(read_leniently(bytes).original, OriginalIds{});
+  // The ids come before the fault (the body's mismatched end tag): they are read; the envelope
+  // cut inside its first letter's Identifier names the envelope only.
+  const OriginalIds broken = read_leniently(bytes).original;
+  EXPECT_EQ(broken.envelope_id, "E1");
+  EXPECT_EQ(broken.letter_ids, std::vector<std::string>{"R1"});
+  EXPECT_EQ(broken.sender_gln, request.letters[0].sender.gln);
+  const std::string whole = encode_envelope(request);
+  const OriginalIds early =
+      read_leniently(whole.substr(0, whole.find("<Identifier>R1") + 13)).original;
+  EXPECT_EQ(early.envelope_id, "E1");
+  EXPECT_TRUE(early.letter_ids.empty());
+  EXPECT_TRUE(early.sender_gln.empty());
   const Inbound ok = read_leniently(encode_envelope(request));
   EXPECT_EQ(ok.original.envelope_id, "E1");
   EXPECT_EQ(ok.original.letter_ids, std::vector<std::string>{"R1"});
   EXPECT_EQ(ok.original.sender_gln, request.letters[0].sender.gln);
   EXPECT_EQ(ok.original.sender_sor, "265161000016001");
   EXPECT_EQ(read_leniently("not xml").original, OriginalIds{});
+}
+
+// Issue 9: a damaged native document (cut off in the middle of its letter body, an entity XML
+// does not know, a byte that is not UTF-8) is refused to its sender, naming its envelope and
+// letter, read from the part that is well-formed before the fault.
+TEST(EdgeRefusal, ADamagedNativeDocumentIsRefusedToItsSenderNamingEnvelopeAndLetter) {
+  const Party jc = make_party("579000012345", "265161000016001", "JC");
+  const Envelope request = testing::make_certificate_request(
+      jc, make_party("579000054321", "265161000016003", "P"), "E1", "R1", kNow);
+  const std::string whole = encode_envelope(request);
+  const std::size_t body = whole.find("<Question>") + 14;
+  std::string entity = whole;
+  entity.insert(body, "&nbsp;");
+  std::string latin1 = whole;
+  latin1.insert(body, "K\xE6re");
+  for (const std::string& bytes : {whole.substr(0, body), entity, latin1}) {
+    ASSERT_FALSE(decode_inbound(bytes, kNow));
+    const Inbound unread = read_leniently(bytes);
+    EXPECT_EQ(unread.dialect, Dialect::kNative);
+    EXPECT_EQ(unread.original.sender_gln, jc.gln);
+    EXPECT_EQ(unread.original.sender_sor, jc.sor);
+    EXPECT_EQ(unread.original.envelope_id, "E1");
+    EXPECT_EQ(unread.original.letter_ids, std::vector<std::string>{"R1"});
+    const std::string answer = refused_answer(
+        unread.dialect, &unread, refusal_of(unread.original, jc, RefuseCode::kSyntaxError), kNow,
+        "X1");
+    auto receipt = decode_envelope(answer);
+    ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << answer;
+    const Letter& r = receipt->letters.at(0);
+    EXPECT_EQ(r.receiver.gln, jc.gln);
+    const auto& n = std::get<NegativeReceipt>(r.body);
+    EXPECT_EQ(n.original.original_envelope_id, "E1");
+    EXPECT_EQ(n.original.original_letter_ids, std::vector<std::string>{"R1"});
+  }
+}
+
+// Issue 9: the same for MedCom's XDIS91 sample (an OIOXML Emessage): cut off in the letter
+// body, an undeclared entity there, a byte that is not UTF-8 under a UTF-8 declaration. Its
+// XCTL01 goes to the sender's EANIdentifier and names the envelope and the letter.
+TEST(EdgeRefusal, ADamagedOioxmlDocumentGetsItsXctl01ToItsSender) {
+  const std::string sample = data(kXdis91);
+  const std::size_t body = sample.find("<Text01>") + 20;
+  std::string entity = sample;
+  entity.insert(body, "&nbsp;");
+  std::string utf8 = sample;
+  utf8.replace(utf8.find("iso-8859-1"), 10, "UTF-8");
+  utf8.insert(utf8.find("<Text01>") + 20, "K\xE6re");
+  for (const std::string& bytes : {sample.substr(0, body), entity, utf8}) {
+    ASSERT_FALSE(decode_inbound(bytes, kNow));
+    const Inbound unread = read_leniently(bytes);
+    EXPECT_EQ(unread.dialect, Dialect::kOioxml);
+    EXPECT_EQ(unread.original.sender_gln, "5790001382445");
+    EXPECT_EQ(unread.original.envelope_id, "KuvNrerwerwe99");
+    EXPECT_EQ(unread.original.letter_ids, std::vector<std::string>{"Brevt23400929"});
+    const std::string xctl01 = refused_answer(
+        unread.dialect, &unread,
+        refusal_of(unread.original, Party{"5790001382445", "1", "", "", ""},
+                   RefuseCode::kSyntaxError),
+        kNow, "X1");
+    auto receipt = adapters::parse_oioxml(xctl01);
+    ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << xctl01;
+    const auto& letter = receipt->message.letters.at(0);
+    EXPECT_EQ(letter.receiver.ean, "5790001382445");
+    EXPECT_EQ(letter.original->envelope_id, "KuvNrerwerwe99");
+    EXPECT_EQ(letter.original->letters.at(0).letter_id, "Brevt23400929");
+  }
+}
+
+// What comes after the first fault is never read, even an identifier that is intact there: an
+// entity in the Envelope leaves the letter and its sender unknown.
+TEST(EdgeRefusal, NothingAfterTheFirstFaultIsTrusted) {
+  std::string bytes = data(kXdis91);
+  bytes.insert(bytes.find("pluspositivkvitt"), "&nbsp;");
+  const OriginalIds o = read_leniently(bytes).original;
+  EXPECT_EQ(o.envelope_id, "KuvNrerwerwe99");  // closed before the fault
+  EXPECT_TRUE(o.letter_ids.empty());
+  EXPECT_TRUE(o.sender_gln.empty());
+  // A letter id cut off mid-way is not named either (it may be a different id).
+  const std::string sample = data(kXdis91);
+  const OriginalIds cut =
+      read_leniently(sample.substr(0, sample.find("Brevt23400929") + 5)).original;
+  EXPECT_EQ(cut.envelope_id, "KuvNrerwerwe99");
+  EXPECT_TRUE(cut.letter_ids.empty());
+}
+
+// An OIOXML sender that names its SOR code (Identifier with IdentifierCode sorkode) has it
+// read, whole or damaged; a sender's other identifier (lokationsnummer) is not a SOR code.
+TEST(EdgeRefusal, AnOioxmlSendersSorCodeIsReadWhenItNamesOne) {
+  EXPECT_TRUE(read_leniently(data(kXdis91)).original.sender_sor.empty());
+  std::string sor = data(kXdis91);
+  sor.replace(sor.find("<Identifier>5790001382445"), 25, "<Identifier>265161000016001");
+  sor.replace(sor.find("lokationsnummer"), 15, "sorkode");
+  EXPECT_EQ(read_leniently(sor).original.sender_sor, "265161000016001");
+  const std::string cut = sor.substr(0, sor.find("<Patient>"));
+  ASSERT_FALSE(decode_inbound(cut, kNow));
+  EXPECT_EQ(read_leniently(cut).original.sender_sor, "265161000016001");
+  EXPECT_EQ(read_leniently(cut).original.sender_gln, "5790001382445");
 }
 
 // EHMI carries classic OIOXML and FHIR, not only Sektorbro's native Emessage.
