@@ -1,16 +1,17 @@
 #include "broker/codec/codec.hpp"
 
 #include <array>
+#include <cassert>
 #include <optional>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "broker/codec/xml_tree.hpp"
+#include "broker/core/identifiers.hpp"
 #include "broker/xml/formatted_text.hpp"
 #include "broker/xml/text_encoding.hpp"
 #include "broker/xml/xml_builder.hpp"
-#include "broker/core/identifiers.hpp"
 
 // Wire format: schemas/sektorbro-message.xsd and schemas/sektorbro-acceptance.xsd. The element
 // names, their order and the value shapes below must stay exactly in step with those files;
@@ -73,10 +74,22 @@ struct Slot {
   int max = 1;
 };
 
-using Matched = std::vector<std::vector<const XmlElement*>>;
+// The children matched to one slot. match() refuses children out of slot order, so they are
+// consecutive children of the element: a range into its children, no list to allocate.
+struct Children {
+  const XmlElement* begin = nullptr;
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  const XmlElement* operator[](std::size_t i) const { return begin + i; }
+};
+
+// Correspondence has the most slots (11).
+constexpr std::size_t kMaxSlots = 12;
+using Matched = std::array<Children, kMaxSlots>;
 
 const XmlElement* first(const Matched& m, std::size_t slot) {
-  return m[slot].empty() ? nullptr : m[slot].front();
+  return m[slot].empty() ? nullptr : m[slot][0];
 }
 
 std::string join(std::string_view path, std::string_view name) {
@@ -96,6 +109,28 @@ std::string choice_label(const Slot& slot) {
   return out;
 }
 
+// Where a value sits, for error details: "parent/name", or "parent" alone. Made into a string
+// only when a detail is written (a string per field read was a fifth of the allocations of a
+// decode, docs/performance.md). Views only: use it within the call it is made for.
+struct Path {
+  std::string_view parent;
+  std::string_view name;
+  std::size_t index = 0;  // "parent/name[index]" when not 0
+  Path(const char* p) : parent(p) {}
+  Path(std::string_view p) : parent(p) {}
+  Path(const std::string& p) : parent(p) {}
+  Path(std::string_view p, std::string_view n, std::size_t i = 0) : parent(p), name(n), index(i) {}
+  std::string str() const {
+    std::string out(parent);
+    if (!name.empty()) {
+      out.push_back('/');
+      out.append(name);
+    }
+    if (index != 0) out.append("[" + std::to_string(index) + "]");
+    return out;
+  }
+};
+
 // Reads values out of an XmlElement tree. The first error wins; after it, every read returns
 // an empty value, so decoding code reads straight through and checks ok() once per unit.
 class Reader {
@@ -103,9 +138,9 @@ class Reader {
   bool ok() const { return !error_.has_value(); }
   const Error& error() const { return *error_; }
 
-  void fail(std::string_view path, std::string_view what) {
+  void fail(const Path& path, std::string_view what) {
     if (error_) return;
-    std::string detail(path);
+    std::string detail = path.str();
     detail.append(": ");
     detail.append(what);
     error_ = make_error(Errc::kInvalid, std::move(detail));
@@ -113,9 +148,10 @@ class Reader {
 
   // Matches e's children against a sequence of slots. `path` names e in details; children's
   // paths are join(base, name).
-  Matched match(const XmlElement* e, std::string_view path, std::string_view base,
+  Matched match(const XmlElement* e, const Path& path, std::string_view base,
                 const std::vector<Slot>& slots) {
-    Matched out(slots.size());
+    assert(slots.size() <= kMaxSlots);
+    Matched out{};
     if (e == nullptr || !ok()) return out;
     if (e->has_foreign_attribute) fail(path, "unexpected attribute");
     if (!trim(e->text).empty()) fail(path, "unexpected text content");
@@ -132,7 +168,7 @@ class Reader {
           fail(path, "unknown element " + child.name);
         else
           fail(path, "unknown element");
-        return Matched(slots.size());
+        return Matched{};
       }
       const int max = slots[slot].max;
       if (max != kUnbounded && static_cast<int>(out[slot].size()) >= max) {
@@ -140,27 +176,27 @@ class Reader {
           fail(join(base, child.name), "repeated element");
         else
           fail(path, "more than one of " + choice_label(slots[slot]));
-        return Matched(slots.size());
+        return Matched{};
       }
       if (slot < last) {
         fail(join(base, child.name), "element out of order");
-        return Matched(slots.size());
+        return Matched{};
       }
       last = slot;
-      out[slot].push_back(&child);
+      if (out[slot].count++ == 0) out[slot].begin = &child;
     }
     for (std::size_t s = 0; s < slots.size(); ++s) {
       if (static_cast<int>(out[s].size()) < slots[s].min) {
         fail(path, (slots[s].names.size() == 1 ? "missing element " : "missing one of ") +
                        choice_label(slots[s]));
-        return Matched(slots.size());
+        return Matched{};
       }
     }
     return out;
   }
 
   // The trimmed character data of a leaf element; nullopt when absent or after an error.
-  std::optional<std::string_view> leaf(const XmlElement* e, std::string_view path) {
+  std::optional<std::string_view> leaf(const XmlElement* e, const Path& path) {
     if (e == nullptr || !ok()) return std::nullopt;
     if (e->has_foreign_attribute) fail(path, "unexpected attribute");
     if (!e->children.empty()) fail(path, "unexpected child element");
@@ -168,21 +204,21 @@ class Reader {
     return trim(e->text);
   }
 
-  std::string text(const XmlElement* e, std::string_view path, bool allow_empty) {
+  std::string text(const XmlElement* e, const Path& path, bool allow_empty) {
     const auto v = leaf(e, path);
     if (!v) return {};
     if (v->empty() && !allow_empty) fail(path, "must not be empty");
     return std::string(*v);
   }
 
-  std::string id(const XmlElement* e, std::string_view path) {
+  std::string id(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return {};
     if (!is_valid_message_id(*v)) fail(path, "expected 1-14 characters of A-Z a-z 0-9 . _ -");
     return std::string(*v);
   }
 
-  std::string gln(const XmlElement* e, std::string_view path) {
+  std::string gln(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return {};
     if (v->size() != 13 || !all_digits(*v))
@@ -192,14 +228,14 @@ class Reader {
     return std::string(*v);
   }
 
-  std::string sor(const XmlElement* e, std::string_view path) {
+  std::string sor(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return {};
     if (v->empty() || v->size() > 20 || !all_digits(*v)) fail(path, "expected 1-20 digits");
     return std::string(*v);
   }
 
-  std::string cpr(const XmlElement* e, std::string_view path) {
+  std::string cpr(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return {};
     if (v->size() != 10 || !all_digits(*v))
@@ -210,7 +246,7 @@ class Reader {
   }
 
   // "LÆ" and three digits; whether the form is known is a business rule (validation).
-  std::string form(const XmlElement* e, std::string_view path) {
+  std::string form(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return {};
     constexpr std::string_view kPrefix = "L\xC3\x86";  // "LÆ" in UTF-8
@@ -220,7 +256,7 @@ class Reader {
     return std::string(*v);
   }
 
-  std::optional<Date> date(const XmlElement* e, std::string_view path) {
+  std::optional<Date> date(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return std::nullopt;
     auto d = parse_date(*v);
@@ -228,7 +264,7 @@ class Reader {
     return d;
   }
 
-  TimePoint timestamp(const XmlElement* e, std::string_view path) {
+  TimePoint timestamp(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return {};
     auto t = parse_timestamp(*v);
@@ -242,14 +278,14 @@ class Reader {
     return *t;
   }
 
-  bool boolean(const XmlElement* e, std::string_view path) {
+  bool boolean(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return false;
     if (*v != "true" && *v != "false") fail(path, "expected true or false");
     return *v == "true";
   }
 
-  int positive_int(const XmlElement* e, std::string_view path) {
+  int positive_int(const XmlElement* e, const Path& path) {
     const auto v = leaf(e, path);
     if (!v) return 0;
     if (v->empty() || v->size() > 9 || !all_digits(*v) || (*v)[0] == '0') {
@@ -263,7 +299,7 @@ class Reader {
 
   // An enumerated value; `allowed` lists the values (schema vocabulary, safe to quote).
   template <typename T, typename Parse>
-  T enumerated(const XmlElement* e, std::string_view path, Parse parse, std::string_view allowed) {
+  T enumerated(const XmlElement* e, const Path& path, Parse parse, std::string_view allowed) {
     const auto v = leaf(e, path);
     if (!v) return T{};
     const std::optional<T> parsed = parse(*v);
@@ -297,13 +333,13 @@ Result<XmlElement> parse_document(std::string_view bytes, const DecodeLimits& li
 // ---- decoding ------------------------------------------------------------------------------
 
 Party read_party(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m =
-      r.match(e, path, path,
-              {{{"GLN"}}, {{"SOR"}}, {{"IdentifierCode"}, 0}, {{"Identifier"}, 0}, {{"Name"}, 0}});
+  static const std::vector<Slot> kSlots{
+      {{"GLN"}}, {{"SOR"}}, {{"IdentifierCode"}, 0}, {{"Identifier"}, 0}, {{"Name"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   Party p;
-  p.gln = r.gln(first(m, 0), path + "/GLN");
-  p.sor = r.sor(first(m, 1), path + "/SOR");
-  if (const auto code = r.leaf(first(m, 2), path + "/IdentifierCode")) {
+  p.gln = r.gln(first(m, 0), Path{path, "GLN"});
+  p.sor = r.sor(first(m, 1), Path{path, "SOR"});
+  if (const auto code = r.leaf(first(m, 2), Path{path, "IdentifierCode"})) {
     bool known = false;
     for (auto c : kIdentifierCodes) known = known || c == *code;
     if (!known)
@@ -312,84 +348,85 @@ Party read_party(Reader& r, const XmlElement* e, const std::string& path) {
              "ydernummer, amt, sorkode");
     p.identifier_code = std::string(*code);
   }
-  p.identifier = r.text(first(m, 3), path + "/Identifier", false);
-  p.name = r.text(first(m, 4), path + "/Name", false);
+  p.identifier = r.text(first(m, 3), Path{path, "Identifier"}, false);
+  p.name = r.text(first(m, 4), Path{path, "Name"}, false);
   return p;
 }
 
 CertificateRequest read_certificate_request(Reader& r, const XmlElement* e,
                                             const std::string& path) {
-  const auto m = r.match(
-      e, path, path,
-      {{{"Form"}}, {{"CaseReference"}}, {{"Question"}, 1, kUnbounded}, {{"ReplyDeadline"}, 0}});
+  static const std::vector<Slot> kSlots{
+      {{"Form"}}, {{"CaseReference"}}, {{"Question"}, 1, kUnbounded}, {{"ReplyDeadline"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   CertificateRequest b;
-  b.form = r.form(first(m, 0), path + "/Form");
-  b.case_reference = r.text(first(m, 1), path + "/CaseReference", false);
+  b.form = r.form(first(m, 0), Path{path, "Form"});
+  b.case_reference = r.text(first(m, 1), Path{path, "CaseReference"}, false);
   for (std::size_t i = 0; i < m[2].size(); ++i)
-    b.questions.push_back(
-        r.text(m[2][i], path + "/Question[" + std::to_string(i + 1) + "]", false));
-  if (const auto* d = first(m, 3)) b.reply_deadline = r.date(d, path + "/ReplyDeadline");
+    b.questions.push_back(r.text(m[2][i], Path{path, "Question", i + 1}, false));
+  if (const auto* d = first(m, 3)) b.reply_deadline = r.date(d, Path{path, "ReplyDeadline"});
   return b;
 }
 
 Certificate read_certificate(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m =
-      r.match(e, path, path, {{{"Form"}}, {{"RequestLetterIdentifier"}}, {{"Text", "Declined"}}});
+  static const std::vector<Slot> kSlots{
+      {{"Form"}}, {{"RequestLetterIdentifier"}}, {{"Text", "Declined"}}};
+  const auto m = r.match(e, path, path, kSlots);
   Certificate b;
-  b.form = r.form(first(m, 0), path + "/Form");
-  b.request_letter_id = r.id(first(m, 1), path + "/RequestLetterIdentifier");
+  b.form = r.form(first(m, 0), Path{path, "Form"});
+  b.request_letter_id = r.id(first(m, 1), Path{path, "RequestLetterIdentifier"});
   const XmlElement* choice = first(m, 2);
   if (choice != nullptr && choice->name == "Declined") {
     const std::string declined = path + "/Declined";
-    const auto d = r.match(choice, declined, declined, {{{"Reason"}}});
+    static const std::vector<Slot> kDeclinedSlots{{{"Reason"}}};
+    const auto d = r.match(choice, declined, declined, kDeclinedSlots);
     b.declined = true;
-    b.decline_reason = r.text(first(d, 0), declined + "/Reason", true);
+    b.decline_reason = r.text(first(d, 0), Path{declined, "Reason"}, true);
   } else {
-    b.text = r.text(choice, path + "/Text", true);
+    b.text = r.text(choice, Path{path, "Text"}, true);
   }
   return b;
 }
 
 DischargeNotice read_discharge_notice(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m = r.match(e, path, path,
-                         {{{"AdmissionDate"}},
-                          {{"DischargeDate"}},
-                          {{"MentorEntitled"}},
-                          {{"Consent"}},
-                          {{"Department"}, 0}});
+  static const std::vector<Slot> kSlots{{{"AdmissionDate"}},
+                                        {{"DischargeDate"}},
+                                        {{"MentorEntitled"}},
+                                        {{"Consent"}},
+                                        {{"Department"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   DischargeNotice b;
-  if (auto d = r.date(first(m, 0), path + "/AdmissionDate")) b.admission_date = *d;
-  if (auto d = r.date(first(m, 1), path + "/DischargeDate")) b.discharge_date = *d;
-  b.mentor_entitled = r.boolean(first(m, 2), path + "/MentorEntitled");
-  b.consent = r.boolean(first(m, 3), path + "/Consent");
-  b.department = r.text(first(m, 4), path + "/Department", false);
+  if (auto d = r.date(first(m, 0), Path{path, "AdmissionDate"})) b.admission_date = *d;
+  if (auto d = r.date(first(m, 1), Path{path, "DischargeDate"})) b.discharge_date = *d;
+  b.mentor_entitled = r.boolean(first(m, 2), Path{path, "MentorEntitled"});
+  b.consent = r.boolean(first(m, 3), Path{path, "Consent"});
+  b.department = r.text(first(m, 4), Path{path, "Department"}, false);
   return b;
 }
 
 MentorResponse read_mentor_response(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m = r.match(
-      e, path, path,
-      {{{"NoticeLetterIdentifier"}}, {{"Outcome"}}, {{"MentorName"}, 0}, {{"MentorPhone"}, 0}});
+  static const std::vector<Slot> kSlots{
+      {{"NoticeLetterIdentifier"}}, {{"Outcome"}}, {{"MentorName"}, 0}, {{"MentorPhone"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   MentorResponse b;
-  b.notice_letter_id = r.id(first(m, 0), path + "/NoticeLetterIdentifier");
-  b.outcome = r.enumerated<MentorOutcome>(first(m, 1), path + "/Outcome", parse_mentor_outcome,
+  b.notice_letter_id = r.id(first(m, 0), Path{path, "NoticeLetterIdentifier"});
+  b.outcome = r.enumerated<MentorOutcome>(first(m, 1), Path{path, "Outcome"}, parse_mentor_outcome,
                                           "offered, accepted, declined, not-reached");
-  b.mentor_name = r.text(first(m, 2), path + "/MentorName", false);
-  b.mentor_phone = r.text(first(m, 3), path + "/MentorPhone", false);
+  b.mentor_name = r.text(first(m, 2), Path{path, "MentorName"}, false);
+  b.mentor_phone = r.text(first(m, 3), Path{path, "MentorPhone"}, false);
   return b;
 }
 
 Reminder read_reminder(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m =
-      r.match(e, path, path,
-              {{{"OriginalLetterIdentifier"}}, {{"Owed"}}, {{"Due"}}, {{"Step"}}, {{"Text"}}});
+  static const std::vector<Slot> kSlots{
+      {{"OriginalLetterIdentifier"}}, {{"Owed"}}, {{"Due"}}, {{"Step"}}, {{"Text"}}};
+  const auto m = r.match(e, path, path, kSlots);
   Reminder b;
-  b.original_letter_id = r.id(first(m, 0), path + "/OriginalLetterIdentifier");
-  b.owed = r.enumerated<LetterType>(first(m, 1), path + "/Owed", parse_letter_type,
+  b.original_letter_id = r.id(first(m, 0), Path{path, "OriginalLetterIdentifier"});
+  b.owed = r.enumerated<LetterType>(first(m, 1), Path{path, "Owed"}, parse_letter_type,
                                     "the letter type names");
-  if (auto d = r.date(first(m, 2), path + "/Due")) b.due = *d;
-  b.step = r.positive_int(first(m, 3), path + "/Step");
-  b.text = r.text(first(m, 4), path + "/Text", false);
+  if (auto d = r.date(first(m, 2), Path{path, "Due"})) b.due = *d;
+  b.step = r.positive_int(first(m, 3), Path{path, "Step"});
+  b.text = r.text(first(m, 4), Path{path, "Text"}, false);
   return b;
 }
 
@@ -406,58 +443,60 @@ std::string read_medcom_code(Reader& r, const XmlElement* e, const std::string& 
 
 PostalAddress read_address(Reader& r, const Matched& m, std::size_t from, const std::string& path) {
   PostalAddress a;
-  a.street = r.text(first(m, from), path + "/Street", false);
-  a.suburb = r.text(first(m, from + 1), path + "/Suburb", false);
-  a.district = r.text(first(m, from + 2), path + "/District", false);
-  a.post_code = r.text(first(m, from + 3), path + "/PostCode", false);
+  a.street = r.text(first(m, from), Path{path, "Street"}, false);
+  a.suburb = r.text(first(m, from + 1), Path{path, "Suburb"}, false);
+  a.district = r.text(first(m, from + 2), Path{path, "District"}, false);
+  a.post_code = r.text(first(m, from + 3), Path{path, "PostCode"}, false);
   return a;
 }
 
 PartyDetails read_party_details(Reader& r, const XmlElement* e, const std::string& path) {
   PartyDetails d;
   if (e == nullptr) return d;
-  const auto m = r.match(e, path, path,
-                         {{{"Department"}, 0}, {{"Unit"}, 0}, {{"Street"}, 0}, {{"Suburb"}, 0},
-                          {{"District"}, 0}, {{"PostCode"}, 0}, {{"Phone"}, 0},
-                          {{"SpecialityCode"}, 0}});
-  d.department = r.text(first(m, 0), path + "/Department", false);
-  d.unit = r.text(first(m, 1), path + "/Unit", false);
+  static const std::vector<Slot> kSlots{
+      {{"Department"}, 0}, {{"Unit"}, 0},     {{"Street"}, 0}, {{"Suburb"}, 0},
+      {{"District"}, 0},   {{"PostCode"}, 0}, {{"Phone"}, 0},  {{"SpecialityCode"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
+  d.department = r.text(first(m, 0), Path{path, "Department"}, false);
+  d.unit = r.text(first(m, 1), Path{path, "Unit"}, false);
   d.address = read_address(r, m, 2, path);
-  d.phone = r.text(first(m, 6), path + "/Phone", false);
-  d.speciality_code = r.text(first(m, 7), path + "/SpecialityCode", false);
+  d.phone = r.text(first(m, 6), Path{path, "Phone"}, false);
+  d.speciality_code = r.text(first(m, 7), Path{path, "SpecialityCode"}, false);
   return d;
 }
 
 PatientDetails read_patient_details(Reader& r, const XmlElement* e, const std::string& path) {
   PatientDetails d;
   if (e == nullptr) return d;
-  const auto m = r.match(e, path, path,
-                         {{{"Surname"}, 0}, {{"GivenName"}, 0}, {{"Street"}, 0}, {{"Suburb"}, 0},
-                          {{"District"}, 0}, {{"PostCode"}, 0}, {{"Occupancy"}, 0},
-                          {{"EpisodeOfCareStatus"}, 0}});
-  d.surname = r.text(first(m, 0), path + "/Surname", false);
-  d.given_name = r.text(first(m, 1), path + "/GivenName", false);
+  static const std::vector<Slot> kSlots{
+      {{"Surname"}, 0},  {{"GivenName"}, 0}, {{"Street"}, 0},    {{"Suburb"}, 0},
+      {{"District"}, 0}, {{"PostCode"}, 0},  {{"Occupancy"}, 0}, {{"EpisodeOfCareStatus"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
+  d.surname = r.text(first(m, 0), Path{path, "Surname"}, false);
+  d.given_name = r.text(first(m, 1), Path{path, "GivenName"}, false);
   d.address = read_address(r, m, 2, path);
-  d.occupancy = r.text(first(m, 6), path + "/Occupancy", false);
-  d.episode_of_care_status = r.text(first(m, 7), path + "/EpisodeOfCareStatus", false);
+  d.occupancy = r.text(first(m, 6), Path{path, "Occupancy"}, false);
+  d.episode_of_care_status = r.text(first(m, 7), Path{path, "EpisodeOfCareStatus"}, false);
   return d;
 }
 
 AttachmentReference read_attachment(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m = r.match(e, path, path,
-                         {{{"Description"}}, {{"URL"}, 0}, {{"SUP"}, 0}, {{"ObjectIdentifier"}, 0},
-                          {{"ObjectCode"}, 0}, {{"ObjectExtensionCode"}, 0}, {{"Size"}, 0}});
+  static const std::vector<Slot> kSlots{{{"Description"}},   {{"URL"}, 0},
+                                        {{"SUP"}, 0},        {{"ObjectIdentifier"}, 0},
+                                        {{"ObjectCode"}, 0}, {{"ObjectExtensionCode"}, 0},
+                                        {{"Size"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   AttachmentReference a;
-  a.description = r.text(first(m, 0), path + "/Description", false);
-  a.url = r.text(first(m, 1), path + "/URL", false);
-  if (const auto sup = r.leaf(first(m, 2), path + "/SUP")) {
+  a.description = r.text(first(m, 0), Path{path, "Description"}, false);
+  a.url = r.text(first(m, 1), Path{path, "URL"}, false);
+  if (const auto sup = r.leaf(first(m, 2), Path{path, "SUP"})) {
     if (*sup != "true") r.fail(path + "/SUP", "expected true");
     a.sup = true;
   }
-  a.object_id = r.text(first(m, 3), path + "/ObjectIdentifier", false);
-  a.object_code = r.text(first(m, 4), path + "/ObjectCode", false);
-  a.extension_code = r.text(first(m, 5), path + "/ObjectExtensionCode", false);
-  if (const auto size = r.leaf(first(m, 6), path + "/Size")) {
+  a.object_id = r.text(first(m, 3), Path{path, "ObjectIdentifier"}, false);
+  a.object_code = r.text(first(m, 4), Path{path, "ObjectCode"}, false);
+  a.extension_code = r.text(first(m, 5), Path{path, "ObjectExtensionCode"}, false);
+  if (const auto size = r.leaf(first(m, 6), Path{path, "Size"})) {
     if (size->empty() || size->size() > 18 || !all_digits(*size) ||
         size->find_first_not_of('0') == std::string_view::npos)
       r.fail(path + "/Size", "expected a positive whole number");
@@ -473,25 +512,25 @@ AttachmentReference read_attachment(Reader& r, const XmlElement* e, const std::s
 }
 
 Correspondence read_correspondence(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m = r.match(e, path, path,
-                         {{{"Subject"}},
-                          {{"Priority"}, 0},
-                          {{"TypeCode"}, 0},
-                          {{"VersionCode"}, 0},
-                          {{"Text"}},
-                          {{"FormattedText"}, 0, 10},
-                          {{"EpisodeOfCareIdentifier"}, 0},
-                          {{"Attachment"}, 0, 10},
-                          {{"SenderDetails"}, 0},
-                          {{"ReceiverDetails"}, 0},
-                          {{"PatientDetails"}, 0}});
+  static const std::vector<Slot> kSlots{{{"Subject"}},
+                                        {{"Priority"}, 0},
+                                        {{"TypeCode"}, 0},
+                                        {{"VersionCode"}, 0},
+                                        {{"Text"}},
+                                        {{"FormattedText"}, 0, 10},
+                                        {{"EpisodeOfCareIdentifier"}, 0},
+                                        {{"Attachment"}, 0, 10},
+                                        {{"SenderDetails"}, 0},
+                                        {{"ReceiverDetails"}, 0},
+                                        {{"PatientDetails"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   Correspondence b;
-  b.subject = r.text(first(m, 0), path + "/Subject", false);
-  b.priority = r.text(first(m, 1), path + "/Priority", false);
+  b.subject = r.text(first(m, 0), Path{path, "Subject"}, false);
+  b.priority = r.text(first(m, 1), Path{path, "Priority"}, false);
   if (const auto* t = first(m, 2)) b.medcom_type_code = read_medcom_code(r, t, path + "/TypeCode");
   if (const auto* v = first(m, 3))
     b.medcom_version_code = read_medcom_code(r, v, path + "/VersionCode");
-  b.text = r.text(first(m, 4), path + "/Text", false);
+  b.text = r.text(first(m, 4), Path{path, "Text"}, false);
   for (std::size_t i = 0; i < m[5].size(); ++i) {
     const std::string fpath = path + "/FormattedText[" + std::to_string(i + 1) + "]";
     // The fragment is character data here (escaped once more), so it is taken untrimmed.
@@ -503,7 +542,7 @@ Correspondence read_correspondence(Reader& r, const XmlElement* e, const std::st
   }
   if (r.ok() && !b.formatted_text.empty() && plain_text_of_blocks(b.formatted_text) != b.text)
     r.fail(path + "/Text", "must be the plain text of FormattedText");
-  b.episode_of_care_id = r.text(first(m, 6), path + "/EpisodeOfCareIdentifier", false);
+  b.episode_of_care_id = r.text(first(m, 6), Path{path, "EpisodeOfCareIdentifier"}, false);
   for (std::size_t i = 0; i < m[7].size(); ++i)
     b.attachments.push_back(
         read_attachment(r, m[7][i], path + "/Attachment[" + std::to_string(i + 1) + "]"));
@@ -513,66 +552,61 @@ Correspondence read_correspondence(Reader& r, const XmlElement* e, const std::st
   return b;
 }
 
-std::vector<std::string> read_letter_ids(Reader& r, const std::vector<const XmlElement*>& es,
-                                         const std::string& path) {
+std::vector<std::string> read_letter_ids(Reader& r, const Children& es, const std::string& path) {
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < es.size(); ++i)
-    ids.push_back(r.id(es[i], path + "/OriginalLetterIdentifier[" + std::to_string(i + 1) + "]"));
+    ids.push_back(r.id(es[i], Path{path, "OriginalLetterIdentifier", i + 1}));
   return ids;
 }
 
 PositiveReceipt read_positive_receipt(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m =
-      r.match(e, path, path,
-              {{{"OriginalEnvelopeIdentifier"}}, {{"OriginalLetterIdentifier"}, 1, kUnbounded}});
+  static const std::vector<Slot> kSlots{{{"OriginalEnvelopeIdentifier"}},
+                                        {{"OriginalLetterIdentifier"}, 1, kUnbounded}};
+  const auto m = r.match(e, path, path, kSlots);
   PositiveReceipt b;
-  b.original.original_envelope_id = r.id(first(m, 0), path + "/OriginalEnvelopeIdentifier");
+  b.original.original_envelope_id = r.id(first(m, 0), Path{path, "OriginalEnvelopeIdentifier"});
   b.original.original_letter_ids = read_letter_ids(r, m[1], path);
   return b;
 }
 
 NegativeReceipt read_negative_receipt(Reader& r, const XmlElement* e, const std::string& path) {
-  const auto m = r.match(e, path, path,
-                         {{{"Level"}},
-                          {{"OriginalEnvelopeIdentifier"}},
-                          {{"OriginalLetterIdentifier"}, 0, kUnbounded},
-                          {{"RefuseCode"}},
-                          {{"RefuseText"}}});
+  static const std::vector<Slot> kSlots{{{"Level"}},
+                                        {{"OriginalEnvelopeIdentifier"}},
+                                        {{"OriginalLetterIdentifier"}, 0, kUnbounded},
+                                        {{"RefuseCode"}},
+                                        {{"RefuseText"}}};
+  const auto m = r.match(e, path, path, kSlots);
   NegativeReceipt b;
-  b.level = r.enumerated<ReceiptLevel>(first(m, 0), path + "/Level", parse_receipt_level,
+  b.level = r.enumerated<ReceiptLevel>(first(m, 0), Path{path, "Level"}, parse_receipt_level,
                                        "network, application");
-  b.original.original_envelope_id = r.id(first(m, 1), path + "/OriginalEnvelopeIdentifier");
+  b.original.original_envelope_id = r.id(first(m, 1), Path{path, "OriginalEnvelopeIdentifier"});
   b.original.original_letter_ids = read_letter_ids(r, m[2], path);
-  b.code = r.enumerated<RefuseCode>(first(m, 3), path + "/RefuseCode", parse_refuse_code,
+  b.code = r.enumerated<RefuseCode>(first(m, 3), Path{path, "RefuseCode"}, parse_refuse_code,
                                     "ikke_specificeret, ukendt_lokationsnummer, "
                                     "problem_med_modtagerID, problem_med_version, syntaksfejl");
-  b.text = r.text(first(m, 4), path + "/RefuseText", false);
+  b.text = r.text(first(m, 4), Path{path, "RefuseText"}, false);
   return b;
 }
 
 HospitalStayNotice read_hospital_stay_notice(Reader& r, const XmlElement* e,
                                              const std::string& path) {
-  const auto m = r.match(e, path, path,
-                         {{{"Event"}},
-                          {{"EventTime"}, 0},
-                          {{"StayStart"}},
-                          {{"StayEnd"}, 0},
-                          {{"EncounterStatus"}, 0},
-                          {{"EncounterClass"}, 0},
-                          {{"Department"}, 0},
-                          {{"FhirMessage"}, 0}});
+  static const std::vector<Slot> kSlots{
+      {{"Event"}},         {{"EventTime"}, 0},       {{"StayStart"}},
+      {{"StayEnd"}, 0},    {{"EncounterStatus"}, 0}, {{"EncounterClass"}, 0},
+      {{"Department"}, 0}, {{"FhirMessage"}, 0}};
+  const auto m = r.match(e, path, path, kSlots);
   HospitalStayNotice b;
   b.event = r.enumerated<HospitalStayEvent>(
-      first(m, 0), path + "/Event", parse_hospital_stay_event,
+      first(m, 0), Path{path, "Event"}, parse_hospital_stay_event,
       "admit-inpatient, admit-emergency, start-leave-inpatient, end-leave-inpatient, "
       "discharge-emergency-home");
-  b.event_time = r.text(first(m, 1), path + "/EventTime", false);
-  b.stay_start = r.text(first(m, 2), path + "/StayStart", false);
-  b.stay_end = r.text(first(m, 3), path + "/StayEnd", false);
-  b.encounter_status = r.text(first(m, 4), path + "/EncounterStatus", false);
-  b.encounter_class = r.text(first(m, 5), path + "/EncounterClass", false);
-  b.department = r.text(first(m, 6), path + "/Department", false);
-  b.fhir_message = r.text(first(m, 7), path + "/FhirMessage", false);
+  b.event_time = r.text(first(m, 1), Path{path, "EventTime"}, false);
+  b.stay_start = r.text(first(m, 2), Path{path, "StayStart"}, false);
+  b.stay_end = r.text(first(m, 3), Path{path, "StayEnd"}, false);
+  b.encounter_status = r.text(first(m, 4), Path{path, "EncounterStatus"}, false);
+  b.encounter_class = r.text(first(m, 5), Path{path, "EncounterClass"}, false);
+  b.department = r.text(first(m, 6), Path{path, "Department"}, false);
+  b.fhir_message = r.text(first(m, 7), Path{path, "FhirMessage"}, false);
   return b;
 }
 
@@ -610,29 +644,34 @@ PatientRule patient_rule(LetterType t) {
   return PatientRule::kRequired;
 }
 
+// The body slot of a Letter: one element named for each letter type.
+std::vector<std::string_view> body_names() {
+  std::vector<std::string_view> names;
+  for (auto t : kAllLetterTypes) names.push_back(to_string(t));
+  return names;
+}
+
 Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
-  std::vector<std::string_view> bodies;
-  for (auto t : kAllLetterTypes) bodies.push_back(to_string(t));
-  const auto m = r.match(e, path, path,
-                         {{{"Identifier"}},
-                          {{"Type"}},
-                          {{"Status"}},
-                          {{"Authorised"}},
-                          {{"FhirMessageIdentifier"}, 0},
-                          {{"Sender"}},
-                          {{"Receiver"}},
-                          {{"Patient"}, 0},
-                          {bodies}});
+  static const std::vector<Slot> kSlots{{{"Identifier"}},
+                                        {{"Type"}},
+                                        {{"Status"}},
+                                        {{"Authorised"}},
+                                        {{"FhirMessageIdentifier"}, 0},
+                                        {{"Sender"}},
+                                        {{"Receiver"}},
+                                        {{"Patient"}, 0},
+                                        {body_names()}};
+  const auto m = r.match(e, path, path, kSlots);
   Letter letter;
-  letter.id = r.id(first(m, 0), path + "/Identifier");
+  letter.id = r.id(first(m, 0), Path{path, "Identifier"});
   const auto type = r.enumerated<LetterType>(
-      first(m, 1), path + "/Type", parse_letter_type,
+      first(m, 1), Path{path, "Type"}, parse_letter_type,
       "CertificateRequest, Certificate, DischargeNotice, MentorResponse, Reminder, "
       "PositiveReceipt, NegativeReceipt, Correspondence, HospitalStayNotice");
-  letter.status = r.enumerated<LetterStatus>(first(m, 2), path + "/Status", parse_letter_status,
+  letter.status = r.enumerated<LetterStatus>(first(m, 2), Path{path, "Status"}, parse_letter_status,
                                              "nytbrev, rettetbrev, annulleretbrev");
-  letter.authorised = r.timestamp(first(m, 3), path + "/Authorised");
-  if (const auto f = r.leaf(first(m, 4), path + "/FhirMessageIdentifier")) {
+  letter.authorised = r.timestamp(first(m, 3), Path{path, "Authorised"});
+  if (const auto f = r.leaf(first(m, 4), Path{path, "FhirMessageIdentifier"})) {
     if (!is_uuid(*f)) r.fail(path + "/FhirMessageIdentifier", "expected a UUID");
     letter.fhir_message_id = std::string(*f);
   }
@@ -640,8 +679,9 @@ Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
   letter.receiver = read_party(r, first(m, 6), path + "/Receiver");
   if (const XmlElement* p = first(m, 7)) {
     const std::string ppath = path + "/Patient";
-    const auto pm = r.match(p, ppath, ppath, {{{"CPR"}}});
-    letter.patient = Patient{r.cpr(first(pm, 0), ppath + "/CPR")};
+    static const std::vector<Slot> kPatientSlots{{{"CPR"}}};
+    const auto pm = r.match(p, ppath, ppath, kPatientSlots);
+    letter.patient = Patient{r.cpr(first(pm, 0), Path{ppath, "CPR"})};
   }
   const XmlElement* body = first(m, 8);
   if (r.ok() && body != nullptr && body->name != to_string(type))
@@ -659,10 +699,12 @@ Letter read_letter(Reader& r, const XmlElement* e, const std::string& path) {
 }
 
 Envelope read_envelope(Reader& r, const XmlElement& root) {
-  const auto m = r.match(&root, "Emessage", "", {{{"Envelope"}}, {{"Letter"}, 1, kUnbounded}});
+  static const std::vector<Slot> kSlots{{{"Envelope"}}, {{"Letter"}, 1, kUnbounded}};
+  const auto m = r.match(&root, "Emessage", "", kSlots);
   Envelope env;
-  const auto head = r.match(first(m, 0), "Envelope", "Envelope",
-                            {{{"Identifier"}}, {{"Sent"}}, {{"AcknowledgementCode"}}});
+  static const std::vector<Slot> kEnvelopeSlots{
+      {{"Identifier"}}, {{"Sent"}}, {{"AcknowledgementCode"}}};
+  const auto head = r.match(first(m, 0), "Envelope", "Envelope", kEnvelopeSlots);
   env.id = r.id(first(head, 0), "Envelope/Identifier");
   env.sent = r.timestamp(first(head, 1), "Envelope/Sent");
   if (const auto ack = r.leaf(first(head, 2), "Envelope/AcknowledgementCode")) {
@@ -892,11 +934,11 @@ Result<Acceptance> decode_acceptance(std::string_view bytes) {
   if (!tree) return tree.error();
   if (auto bad = check_root(*tree, "Acceptance")) return *bad;
   Reader r;
-  const auto m = r.match(&*tree, "Acceptance", "",
-                         {{{"EnvelopeIdentifier"}},
-                          {{"SenderGLN"}},
-                          {{"LetterIdentifier"}, 1, kUnbounded},
-                          {{"AcceptedAt"}}});
+  static const std::vector<Slot> kSlots{{{"EnvelopeIdentifier"}},
+                                        {{"SenderGLN"}},
+                                        {{"LetterIdentifier"}, 1, kUnbounded},
+                                        {{"AcceptedAt"}}};
+  const auto m = r.match(&*tree, "Acceptance", "", kSlots);
   Acceptance a;
   a.envelope_id = r.id(first(m, 0), "EnvelopeIdentifier");
   a.sender_gln = r.gln(first(m, 1), "SenderGLN");

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include <algorithm>
-#include <map>
 #include <cstdint>
 
 #include "broker/xml/text_encoding.hpp"
@@ -64,10 +63,14 @@ Result<std::size_t> check_reference(std::string_view doc, std::size_t i) {
 // root element by the markup that follows it: the n-th start tag, the n-th end tag or the n-th
 // CDATA section of the document, and the builder puts it back.
 // before_end is keyed by the start-tag ordinal of the element being closed.
+// Each list is sorted by ordinal, at most one run per ordinal (sorted vectors, not maps: a
+// pretty-printed document has a run before almost every tag, and a map node per run was a
+// good part of the allocations per decode, docs/performance.md).
+using Runs = std::vector<std::pair<std::size_t, std::string_view>>;
 struct DroppedWhitespace {
-  std::map<std::size_t, std::string_view> before_start;
-  std::map<std::size_t, std::string_view> before_end;
-  std::map<std::size_t, std::string_view> before_cdata;
+  Runs before_start;
+  Runs before_end;
+  Runs before_cdata;
 };
 
 Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWhitespace& ws) {
@@ -78,10 +81,9 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
   std::size_t run_start = 0;  // where the current character data run began
   bool run_blank = true;      // it is whitespace only so far
   std::vector<std::size_t> open;  // start-tag ordinals of the open elements
-  const auto note_run = [&](std::map<std::size_t, std::string_view>& into, std::size_t ordinal,
-                            std::size_t at) {
+  const auto note_run = [&](Runs& into, std::size_t ordinal, std::size_t at) {
     if (depth > 0 && run_blank && at > run_start)
-      into.emplace(ordinal, doc.substr(run_start, at - run_start));
+      into.emplace_back(ordinal, doc.substr(run_start, at - run_start));
   };
   const auto reset_run = [&] {
     run_start = i;
@@ -112,9 +114,16 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
       continue;
     }
     if (c != '<') {
-      const auto next = std::min(doc.find_first_of("<&", i), doc.size());
+      // A plain loop: string_view::find_first_of("<&") calls memchr on the two-byte set for
+      // every byte of text (30 % of a decode, docs/performance.md).
+      std::size_t next = i;
+      for (; next < doc.size() && run_blank; ++next) {
+        const char d = doc[next];
+        if (d == '<' || d == '&') break;
+        run_blank = is_xml_space(d);
+      }
+      while (next < doc.size() && doc[next] != '<' && doc[next] != '&') ++next;
       if (auto r = add_text(next - i); !r) return r;
-      for (std::size_t k = i; k < next && run_blank; ++k) run_blank = is_xml_space(doc[k]);
       i = next;
       continue;
     }
@@ -194,6 +203,9 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
     i = j + 1;
     reset_run();
   }
+  // Runs before end tags are noted in end-tag order, keyed by the start-tag ordinal.
+  std::sort(ws.before_end.begin(), ws.before_end.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   return {};
 }
 
@@ -302,9 +314,10 @@ class Builder {
     return malformed("undeclared namespace prefix");
   }
 
-  static void restore(const std::map<std::size_t, std::string_view>& runs, std::size_t ordinal,
-                      std::string& text) {
-    if (auto it = runs.find(ordinal); it != runs.end()) text.append(it->second);
+  static void restore(const Runs& runs, std::size_t ordinal, std::string& text) {
+    const auto it = std::lower_bound(runs.begin(), runs.end(), ordinal,
+                                     [](const auto& run, std::size_t o) { return run.first < o; });
+    if (it != runs.end() && it->first == ordinal) text.append(it->second);
   }
 
   const DroppedWhitespace& ws_;
