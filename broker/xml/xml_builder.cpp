@@ -61,7 +61,6 @@ void append_escaped(std::string& out, std::string_view text) {
   }
 }
 
-
 void append_attribute_escaped(std::string& out, std::string_view value) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < value.size(); ++i) {
@@ -88,12 +87,14 @@ void append_attribute_escaped(std::string& out, std::string_view value) {
 }
 
 XmlBuilder::XmlBuilder(std::string_view declaration, bool indent) : indent_(indent) {
+  open_starts_.reserve(8);  // deeper documents are rare
+  open_names_.reserve(128);
   out_.append(declaration);
   if (!declaration.empty()) out_.push_back('\n');
 }
 
 void XmlBuilder::start_line() {
-  if (indent_) out_.append(2 * open_.size(), ' ');
+  if (indent_) out_.append(2 * open_starts_.size(), ' ');
 }
 
 void XmlBuilder::start_tag(std::string_view name, const XmlAttributes& attributes) {
@@ -113,17 +114,19 @@ void XmlBuilder::open(std::string_view name, const XmlAttributes& attributes) {
   start_tag(name, attributes);
   out_.push_back('>');
   if (indent_) out_.push_back('\n');
-  open_.emplace_back(name);
+  open_starts_.push_back(open_names_.size());
+  open_names_.append(name);
 }
 
 void XmlBuilder::close() {
-  assert(!open_.empty());
-  const std::string name = std::move(open_.back());
-  open_.pop_back();
+  assert(!open_starts_.empty());
+  const std::size_t start = open_starts_.back();
+  open_starts_.pop_back();
   start_line();
   out_.append("</");
-  out_.append(name);
+  out_.append(open_names_, start, std::string::npos);
   out_.push_back('>');
+  open_names_.resize(start);
   if (indent_) out_.push_back('\n');
 }
 
@@ -183,7 +186,7 @@ void XmlBuilder::empty(std::string_view name, const XmlAttributes& attributes) {
 }
 
 std::string XmlBuilder::finish() {
-  assert(open_.empty());
+  assert(open_starts_.empty());
   return std::move(out_);
 }
 

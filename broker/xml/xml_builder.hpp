@@ -35,6 +35,10 @@ class XmlBuilder {
   // An empty element with attributes only (FHIR's <code value="ok"/>).
   void empty(std::string_view name, const XmlAttributes& attributes);
 
+  // Room for about `bytes` of output, so a writer that knows roughly how big its document is
+  // avoids growing the buffer step by step (each step copies what is written so far).
+  void reserve(std::size_t bytes) { out_.reserve(bytes); }
+
   std::string finish();
 
  private:
@@ -42,7 +46,10 @@ class XmlBuilder {
   void start_tag(std::string_view name, const XmlAttributes& attributes);
 
   std::string out_;
-  std::vector<std::string> open_;
+  // The names of the open elements, one after the other, and where each starts: no string
+  // per element (names such as "CertificateRequest" are too long to be stored inline).
+  std::string open_names_;
+  std::vector<std::size_t> open_starts_;
   bool indent_;
 };
 

@@ -1,10 +1,10 @@
 #include "broker/xml/xml_document.hpp"
 
-#include <rapidxml/rapidxml.hpp>
-#include <utility>
-
 #include <algorithm>
 #include <cstdint>
+#include <rapidxml/rapidxml.hpp>
+#include <type_traits>
+#include <utility>
 
 #include "broker/xml/text_encoding.hpp"
 
@@ -78,8 +78,8 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
   std::size_t elements = 0;
   std::size_t cdatas = 0;
   std::size_t i = 0;
-  std::size_t run_start = 0;  // where the current character data run began
-  bool run_blank = true;      // it is whitespace only so far
+  std::size_t run_start = 0;      // where the current character data run began
+  bool run_blank = true;          // it is whitespace only so far
   std::vector<std::size_t> open;  // start-tag ordinals of the open elements
   const auto note_run = [&](Runs& into, std::size_t ordinal, std::size_t at) {
     if (depth > 0 && run_blank && at > run_start)
@@ -90,6 +90,12 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
     run_blank = true;
   };
   std::vector<std::size_t> text(1, 0);  // text[0]: outside the root element
+  // Room for a typical letter (a few dozen elements, a few levels deep) in one allocation each.
+  open.reserve(16);
+  text.reserve(16);
+  ws.before_start.reserve(64);
+  ws.before_end.reserve(64);
+  std::size_t next_lt = 0;              // the next '<' after i; stale once i reaches it
   const auto skip_past = [&](std::string_view close, const char* what) -> Result<void> {
     const auto end = doc.find(close, i);
     if (end == std::string_view::npos) return malformed(std::string(what) + " not terminated");
@@ -114,15 +120,12 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
       continue;
     }
     if (c != '<') {
-      // A plain loop: string_view::find_first_of("<&") calls memchr on the two-byte set for
-      // every byte of text (30 % of a decode, docs/performance.md).
-      std::size_t next = i;
-      for (; next < doc.size() && run_blank; ++next) {
-        const char d = doc[next];
-        if (d == '<' || d == '&') break;
-        run_blank = is_xml_space(d);
-      }
-      while (next < doc.size() && doc[next] != '<' && doc[next] != '&') ++next;
+      // The text runs to the next '<' or '&': two memchr scans, the '<' one remembered across
+      // references so the text is read once. (string_view::find_first_of("<&") called memchr
+      // on the two-byte set for every byte of text: 30 % of a decode, docs/performance.md.)
+      if (next_lt <= i) next_lt = std::min(doc.find('<', i), doc.size());
+      const std::size_t next = std::min(doc.substr(0, next_lt).find('&', i), next_lt);
+      for (std::size_t k = i; k < next && run_blank; ++k) run_blank = is_xml_space(doc[k]);
       if (auto r = add_text(next - i); !r) return r;
       i = next;
       continue;
@@ -232,12 +235,21 @@ bool is_xml_name(std::string_view name) {
   return true;
 }
 
-// Builds the tree. Recursion depth is bounded by the pre-scan (DecodeLimits::max_depth).
-class Builder {
- public:
-  explicit Builder(const DroppedWhitespace& ws) : ws_(ws) {}
+constexpr std::string_view kXsiNamespace = "http://www.w3.org/2001/XMLSchema-instance";
 
-  Result<XmlNode> build(const Node& node) {
+// Builds the tree: an XmlNode tree, or an XmlElement tree that keeps of names and attributes
+// only what a reader of one namespace needs (no namespace URI and attribute strings per
+// element). Both check the same: the element tree is identical apart from what it keeps.
+// Recursion depth is bounded by the pre-scan (DecodeLimits::max_depth).
+template <typename Out>
+class Builder {
+  static constexpr bool kFull = std::is_same_v<Out, XmlNode>;
+
+ public:
+  // `ns`: for XmlElement, the namespace whose elements are `in_namespace`.
+  Builder(const DroppedWhitespace& ws, std::string_view ns) : ws_(ws), ns_(ns) {}
+
+  Result<Out> build(const Node& node) {
     const std::size_t ordinal = next_start_++;
     const std::size_t scope = bindings_.size();
     if (!is_xml_name(std::string_view(node.name(), node.name_size())))
@@ -257,35 +269,49 @@ class Builder {
         if (name == std::string_view(b->name(), b->name_size()))
           return malformed("duplicate attribute");
     }
-    XmlNode out;
+    Out out;
     const std::string_view qname(node.name(), node.name_size());
     const auto colon = qname.find(':');
     auto uri =
         resolve(colon == std::string_view::npos ? std::string_view{} : qname.substr(0, colon));
     if (!uri) return uri.error();
-    out.ns = std::string(*uri);
+    if constexpr (kFull)
+      out.ns = std::string(*uri);
+    else
+      out.in_namespace = *uri == ns_;
     out.name = std::string(colon == std::string_view::npos ? qname : qname.substr(colon + 1));
     for (auto* a = node.first_attribute(); a != nullptr; a = a->next_attribute()) {
       const std::string_view name(a->name(), a->name_size());
       if (name == "xmlns" || name.starts_with("xmlns:")) continue;
-      XmlAttribute attr;
+      std::string_view attr_ns;
       const auto c = name.find(':');
       if (c != std::string_view::npos) {
         auto attr_uri = resolve(name.substr(0, c));
         if (!attr_uri) return attr_uri.error();
-        attr.ns = std::string(*attr_uri);
+        attr_ns = *attr_uri;
       }
-      attr.name = std::string(c == std::string_view::npos ? name : name.substr(c + 1));
-      attr.value.assign(a->value(), a->value_size());
-      out.attributes.push_back(std::move(attr));
+      const std::string_view local = c == std::string_view::npos ? name : name.substr(c + 1);
+      if constexpr (kFull) {
+        XmlAttribute attr;
+        attr.ns = std::string(attr_ns);
+        attr.name = std::string(local);
+        attr.value.assign(a->value(), a->value_size());
+        out.attributes.push_back(std::move(attr));
+      } else if (!(attr_ns == kXsiNamespace && local == "schemaLocation")) {
+        out.has_foreign_attribute = true;
+      }
     }
+    std::size_t elements = 0;
+    for (auto* child = node.first_node(); child != nullptr; child = child->next_sibling())
+      if (child->type() == rapidxml::node_element) ++elements;
+    out.children.reserve(elements);
     for (auto* child = node.first_node(); child != nullptr; child = child->next_sibling()) {
       switch (child->type()) {
         case rapidxml::node_element: {
           restore(ws_.before_start, next_start_, out.text);
           auto sub = build(*child);
           if (!sub) return sub.error();
-          sub->text_offset = out.text.size();
+          if constexpr (kFull) sub->text_offset = out.text.size();
           out.children.push_back(std::move(*sub));
           break;
         }
@@ -321,10 +347,41 @@ class Builder {
   }
 
   const DroppedWhitespace& ws_;
+  std::string_view ns_;
   std::size_t next_start_ = 0;
   std::size_t next_cdata_ = 0;
   std::vector<Binding> bindings_;
 };
+
+// Pre-scan, RapidXML, then the builder: the steps shared by both trees.
+template <typename Out>
+Result<Out> parse(std::string_view utf8, const DecodeLimits& limits, std::string_view ns) {
+  DroppedWhitespace ws;
+  if (auto scanned = prescan(utf8, limits, ws); !scanned) return scanned.error();
+  // RapidXML parses in place and needs a terminating NUL; the pre-scan and the UTF-8 check
+  // guarantee no NUL and no undefined entity inside.
+  std::vector<char> buffer;
+  buffer.reserve(utf8.size() + 1);
+  buffer.assign(utf8.begin(), utf8.end());
+  buffer.push_back('\0');
+  rapidxml::xml_document<char> doc;
+  try {
+    doc.parse<rapidxml::parse_validate_closing_tags>(buffer.data());
+  } catch (const rapidxml::parse_error& e) {
+    // what() is one of RapidXML's fixed messages; it never quotes the document.
+    const auto offset = static_cast<std::size_t>(e.where<char>() - buffer.data());
+    return malformed(std::string("not well-formed XML: ") + e.what() + " at byte offset " +
+                     std::to_string(offset));
+  }
+  const Node* root = nullptr;
+  for (auto* n = doc.first_node(); n != nullptr; n = n->next_sibling()) {
+    if (n->type() != rapidxml::node_element) continue;
+    if (root != nullptr) return malformed("more than one root element");
+    root = n;
+  }
+  if (root == nullptr) return malformed("no root element");
+  return Builder<Out>(ws, ns).build(*root);
+}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -354,29 +411,12 @@ Result<XmlNode> parse_xml_document(std::string_view utf8) {
 }
 
 Result<XmlNode> parse_xml_document(std::string_view utf8, const DecodeLimits& limits) {
-  DroppedWhitespace ws;
-  if (auto scanned = prescan(utf8, limits, ws); !scanned) return scanned.error();
-  // RapidXML parses in place and needs a terminating NUL; the pre-scan and the UTF-8 check
-  // guarantee no NUL and no undefined entity inside.
-  std::vector<char> buffer(utf8.begin(), utf8.end());
-  buffer.push_back('\0');
-  rapidxml::xml_document<char> doc;
-  try {
-    doc.parse<rapidxml::parse_validate_closing_tags>(buffer.data());
-  } catch (const rapidxml::parse_error& e) {
-    // what() is one of RapidXML's fixed messages; it never quotes the document.
-    const auto offset = static_cast<std::size_t>(e.where<char>() - buffer.data());
-    return malformed(std::string("not well-formed XML: ") + e.what() + " at byte offset " +
-                     std::to_string(offset));
-  }
-  const Node* root = nullptr;
-  for (auto* n = doc.first_node(); n != nullptr; n = n->next_sibling()) {
-    if (n->type() != rapidxml::node_element) continue;
-    if (root != nullptr) return malformed("more than one root element");
-    root = n;
-  }
-  if (root == nullptr) return malformed("no root element");
-  return Builder(ws).build(*root);
+  return parse<XmlNode>(utf8, limits, {});
+}
+
+Result<XmlElement> parse_xml_elements(std::string_view utf8, std::string_view namespace_uri,
+                                      const DecodeLimits& limits) {
+  return parse<XmlElement>(utf8, limits, namespace_uri);
 }
 
 std::string text_with_breaks(const XmlNode& node, std::string_view break_name) {

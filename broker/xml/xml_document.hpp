@@ -44,6 +44,21 @@ struct XmlNode {
 Result<XmlNode> parse_xml_document(std::string_view utf8);
 Result<XmlNode> parse_xml_document(std::string_view utf8, const DecodeLimits& limits);
 
+// A lighter tree for a reader of one vocabulary (the native codec): per element only its local
+// name, whether it is in the namespace asked for, whether it has an attribute other than
+// namespace declarations and xsi:schemaLocation, its text and its child elements. Checked
+// exactly as parse_xml_document checks (same pre-scan, limits and errors); cheaper because no
+// namespace URI or attribute is copied per element.
+struct XmlElement {
+  std::string name;                    // local name, prefix removed
+  bool in_namespace = false;           // its namespace URI is the one asked for
+  bool has_foreign_attribute = false;  // see above
+  std::string text;                    // direct character data and CDATA, concatenated
+  std::vector<XmlElement> children;    // elements only
+};
+Result<XmlElement> parse_xml_elements(std::string_view utf8, std::string_view namespace_uri,
+                                      const DecodeLimits& limits);
+
 // The element's text with every child element named `break_name` replaced by a line feed and
 // other child elements ignored (MedCom's <Break/> in RefuseText, <br/> in Text01).
 std::string text_with_breaks(const XmlNode& node, std::string_view break_name);
