@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short, bounded fuzz run of every parser that reads untrusted bytes: the native codec, the
-# three adapters and HTTP request handling (libFuzzer, clang, ASan + UBSan).
+# three adapters, the edge's lenient readers and HTTP request handling (libFuzzer, clang,
+# ASan + UBSan).
 #   ./deploy/fuzz.sh [SECONDS_PER_TARGET] [RUNS]     (defaults: 30 s, 100000 runs; 0 runs = no cap)
 # CI runs it after the tests with a fixed seed, so the run is the same every time and a red CI
 # means a regression, not luck; longer exploring runs (RUNS=0, more seconds, SEED=random) find
@@ -27,7 +28,7 @@ generator=(); command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S . -B build-fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DSEKTORBRO_FUZZ=ON -DSEKTORBRO_BUILD_TESTS=OFF \
   -DSEKTORBRO_BUILD_BENCH=OFF >/dev/null
-targets=(fuzz_codec fuzz_oioxml fuzz_sbdh fuzz_fhir fuzz_http fuzz_xml)
+targets=(fuzz_codec fuzz_oioxml fuzz_sbdh fuzz_fhir fuzz_http fuzz_xml fuzz_edge)
 cmake --build build-fuzz -j "$(nproc)" --target "${targets[@]}"
 
 mkdir -p build-fuzz/findings
@@ -42,6 +43,7 @@ for t in "${targets[@]}"; do
     fuzz_xml) seeds=(broker/xml/fuzz/corpus tests/data/medcom) ;;
     fuzz_fhir) seeds=(adapters/fhir/corpus tests/data/medcom) ;;
     fuzz_sbdh) seeds=(adapters/sbdh/corpus tests/data/medcom schemas/examples) ;;
+    fuzz_edge) seeds=(broker/edge/fuzz/corpus tests/data/medcom schemas/examples) ;;
     *) seeds=(tests/data/medcom schemas/examples) ;;
   esac
   echo "fuzz: $t for ${seconds}s"
