@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "broker/xml/ascii_words.hpp"
 
 namespace sektorbro {
 namespace {
@@ -68,7 +69,6 @@ Result<Declaration> read_declaration(std::string_view doc) {
   return d;
 }
 
-
 // Appends `c`, folding CR LF and lone CR into LF (XML 1.0 §2.11). `prev_cr` carries state.
 void put_normalised(std::string& out, char c, bool& prev_cr) {
   if (c == '\n' && prev_cr) {
@@ -101,7 +101,14 @@ Result<std::string> from_utf8(std::string_view in, std::size_t base) {
         ++i;
         continue;
       }
-      while (i < in.size() && plain_ascii(static_cast<unsigned char>(in[i]))) ++i;
+      while (i < in.size()) {
+        if (i + 8 <= in.size() && ascii_words::all_in_20_to_7f(ascii_words::load(in.data() + i))) {
+          i += 8;
+          continue;
+        }
+        if (!plain_ascii(static_cast<unsigned char>(in[i]))) break;
+        ++i;
+      }
       out.append(in.substr(start, i - start));
       prev_cr = false;
       continue;
