@@ -16,6 +16,7 @@
 // other MedCom tests: MedCom's XDIS91 sample (tests/data/medcom/05_…), its CareCommunication
 // example (dk-medcom-carecommunication Flow1-CareCommunication_Ex_from_OIOXML) and EHMI's
 // envelope with a FHIR payload (tests/data/medcom/10_…).
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -62,11 +63,63 @@ Endpoint endpoint_of(const Form& f, const Party& party) {
   return e;
 }
 
+// What every dialect carries of a letter: its id and status, both parties' GLN and SOR, and the
+// patient's CPR.
+void expect_same_letter_head(const Letter& got, const Letter& want) {
+  EXPECT_EQ(got.id, want.id);
+  EXPECT_EQ(got.status, want.status);
+  EXPECT_EQ(got.sender.gln, want.sender.gln);
+  EXPECT_EQ(got.sender.sor, want.sender.sor);
+  EXPECT_EQ(got.receiver.gln, want.receiver.gln);
+  EXPECT_EQ(got.receiver.sor, want.receiver.sor);
+  ASSERT_TRUE(got.patient && want.patient);
+  EXPECT_EQ(got.patient->cpr, want.patient->cpr);
+}
+
+// `body` read back into the native model; a recorded failure (and nullopt) unless it holds one
+// envelope of exactly one letter.
+std::optional<Inbound> one_letter(const std::string& body, TimePoint now) {
+  auto read = decode_inbound(body, now);
+  if (!read) {
+    ADD_FAILURE() << read.error().detail << "\n" << body;
+    return std::nullopt;
+  }
+  if (!read->envelope || read->envelope->letters.size() != 1) {
+    ADD_FAILURE() << "not one envelope of one letter:\n" << body;
+    return std::nullopt;
+  }
+  return std::move(*read);
+}
+
 class MatrixFixture : public BrokerFixture {
  protected:
+  static constexpr int kJc = 0;   // config["endpoints"][kJc]: the jobcenter
+  static constexpr int kPsy = 2;  // psychiatry
+
   MatrixFixture() {
     for (auto& e : config["endpoints"]) e["accepts"].push_back("Correspondence");
     config["delivery"]["receipt_timeout_seconds"] = 7 * 24 * 3600;
+  }
+
+  // The configured endpoint `index` speaks `f` (before start()).
+  void speaks(int index, const Form& f) {
+    config["endpoints"][index]["dialect"] = f.dialect;
+    if (*f.payload) config["endpoints"][index]["sbdh_payload"] = f.payload;
+  }
+
+  // `bytes` posted to the broker as a sender speaking `f` posts them.
+  HttpResult post_as(const Form& f, const std::string& bytes) {
+    return client.post(broker->url("/v1/messages"), bytes,
+                       f.dialect == std::string("fhir") ? "application/fhir+xml"
+                                                        : "application/xml");
+  }
+
+  // A discharge notice from psy to jc, discharged three days from today (Copenhagen).
+  Envelope discharge_notice(const std::string& envelope_id, const std::string& letter_id) {
+    const Date today = copenhagen_date(clock.now());
+    const Date discharge{std::chrono::sys_days{today} + std::chrono::days{3}};
+    return make_discharge_notice(psy_party, jc_party, envelope_id, letter_id, clock.now(),
+                                 discharge);
   }
 
   // One letter with every field a Correspondence has (formatted text aside: its own flow test,
@@ -116,19 +169,15 @@ class DialectMatrix : public MatrixFixture,
 TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
   const Form from = std::get<0>(GetParam());
   const Form to = std::get<1>(GetParam());
-  config["endpoints"][0]["dialect"] = from.dialect;  // jc
-  if (*from.payload) config["endpoints"][0]["sbdh_payload"] = from.payload;
-  config["endpoints"][2]["dialect"] = to.dialect;  // psy
-  if (*to.payload) config["endpoints"][2]["sbdh_payload"] = to.payload;
+  speaks(kJc, from);
+  speaks(kPsy, to);
   start();
 
   // Minutes: OIOXML's date-times have no seconds.
   const Envelope sent = letter(*parse_timestamp("2026-11-23T09:15:00Z"));
   auto bytes = encode_for_receiver(sent, endpoint_of(from, jc_party), clock.now(), "SBDHMX1");
   ASSERT_TRUE(bytes) << bytes.error().detail;
-  const HttpResult in = client.post(broker->url("/v1/messages"), *bytes,
-                                    from.dialect == std::string("fhir") ? "application/fhir+xml"
-                                                                        : "application/xml");
+  const HttpResult in = post_as(from, *bytes);
   if (is_fhir(from) && std::string(to.name).find("oioxml") != std::string::npos) {
     // MedCom's XDIS91 requires the patient's episode-of-care status, which a CareCommunication
     // does not carry: refused at the door with problem_med_version in the sender's dialect,
@@ -175,10 +224,8 @@ TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
     EXPECT_NE(body.find("ClinicalEmail"), std::string::npos);
   }
 
-  auto read = decode_inbound(body, clock.now());
-  ASSERT_TRUE(read) << read.error().detail;
-  ASSERT_TRUE(read->envelope);
-  ASSERT_EQ(read->envelope->letters.size(), 1u);
+  const auto read = one_letter(body, clock.now());
+  ASSERT_TRUE(read);
   const Letter& want = sent.letters[0];
   const Letter& got = read->envelope->letters[0];
   ASSERT_EQ(got.type(), LetterType::kCorrespondence);
@@ -186,14 +233,7 @@ TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
   const auto& gc = std::get<Correspondence>(got.body);
 
   // What every dialect carries.
-  EXPECT_EQ(got.id, want.id);
-  EXPECT_EQ(got.status, want.status);
-  EXPECT_EQ(got.sender.gln, want.sender.gln);
-  EXPECT_EQ(got.sender.sor, want.sender.sor);
-  EXPECT_EQ(got.receiver.gln, want.receiver.gln);
-  EXPECT_EQ(got.receiver.sor, want.receiver.sor);
-  ASSERT_TRUE(got.patient);
-  EXPECT_EQ(got.patient->cpr, want.patient->cpr);
+  expect_same_letter_head(got, want);
   EXPECT_EQ(gc.subject, wc.subject);
   EXPECT_EQ(gc.text, wc.text);
   EXPECT_EQ(gc.priority, wc.priority);
@@ -223,15 +263,11 @@ TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
   auto receipt_bytes = encode_for_receiver(receipt, endpoint_of(to, psy_party), clock.now(),
                                            "SBDHMX4", header_got);
   ASSERT_TRUE(receipt_bytes) << receipt_bytes.error().detail;
-  const HttpResult back = client.post(
-      broker->url("/v1/messages"), *receipt_bytes,
-      to.dialect == std::string("fhir") ? "application/fhir+xml" : "application/xml");
+  const HttpResult back = post_as(to, *receipt_bytes);
   ASSERT_EQ(back.status, 202) << back.body;
   ASSERT_TRUE(eventually([&] { return !jc.received().empty(); }));
-  auto relayed = decode_inbound(jc.received().front().body, clock.now());
-  ASSERT_TRUE(relayed) << relayed.error().detail;
-  ASSERT_TRUE(relayed->envelope);
-  ASSERT_EQ(relayed->envelope->letters.size(), 1u);
+  const auto relayed = one_letter(jc.received().front().body, clock.now());
+  ASSERT_TRUE(relayed);
   const Letter& r = relayed->envelope->letters[0];
   ASSERT_EQ(r.type(), LetterType::kPositiveReceipt) << jc.received().front().body;
   EXPECT_EQ(std::get<PositiveReceipt>(r.body).original.original_letter_ids,
@@ -271,43 +307,27 @@ class DischargeMatrix : public MatrixFixture,
 TEST_P(DischargeMatrix, ADischargeNoticeArrivesWithItsFieldsAndOpensTheMentorDeadline) {
   const Form from = std::get<0>(GetParam());
   const Form to = std::get<1>(GetParam());
-  config["endpoints"][2]["dialect"] = from.dialect;  // psy sends
-  if (*from.payload) config["endpoints"][2]["sbdh_payload"] = from.payload;
-  config["endpoints"][0]["dialect"] = to.dialect;  // jc receives
-  if (*to.payload) config["endpoints"][0]["sbdh_payload"] = to.payload;
+  speaks(kPsy, from);
+  speaks(kJc, to);
   start();
 
-  const Date today = copenhagen_date(clock.now());
-  const Date discharge{std::chrono::sys_days{today} + std::chrono::days{3}};
-  Envelope sent =
-      make_discharge_notice(psy_party, jc_party, "MXUDS1", "MXUDSKR1", clock.now(), discharge);
+  Envelope sent = discharge_notice("MXUDS1", "MXUDSKR1");
   // FHIR has no place for consent (a notice with it set is refused for a FHIR receiver,
   // DischargeConsent below; one from a FHIR sender never has it): without it here.
   if (is_fhir(from) || is_fhir(to)) std::get<DischargeNotice>(sent.letters[0].body).consent = false;
   auto bytes = encode_for_receiver(sent, endpoint_of(from, psy_party), clock.now(), "SBDHMX3");
   ASSERT_TRUE(bytes) << bytes.error().detail;
-  const HttpResult in = client.post(broker->url("/v1/messages"), *bytes,
-                                    from.dialect == std::string("fhir") ? "application/fhir+xml"
-                                                                        : "application/xml");
+  const HttpResult in = post_as(from, *bytes);
   ASSERT_EQ(in.status, 202) << in.body;
   ASSERT_TRUE(eventually([&] { return !jc.received().empty(); }));
-  auto read = decode_inbound(jc.received().front().body, clock.now());
-  ASSERT_TRUE(read) << read.error().detail;
-  ASSERT_TRUE(read->envelope);
-  ASSERT_EQ(read->envelope->letters.size(), 1u);
+  const auto read = one_letter(jc.received().front().body, clock.now());
+  ASSERT_TRUE(read);
   const Letter& want = sent.letters[0];
   const Letter& got = read->envelope->letters[0];
   ASSERT_EQ(got.type(), LetterType::kDischargeNotice);
   const auto& wd = std::get<DischargeNotice>(want.body);
   const auto& gd = std::get<DischargeNotice>(got.body);
-  EXPECT_EQ(got.id, want.id);
-  EXPECT_EQ(got.status, want.status);
-  EXPECT_EQ(got.sender.gln, want.sender.gln);
-  EXPECT_EQ(got.sender.sor, want.sender.sor);
-  EXPECT_EQ(got.receiver.gln, want.receiver.gln);
-  EXPECT_EQ(got.receiver.sor, want.receiver.sor);
-  ASSERT_TRUE(got.patient);
-  EXPECT_EQ(got.patient->cpr, want.patient->cpr);
+  expect_same_letter_head(got, want);
   EXPECT_EQ(gd.admission_date, wd.admission_date);
   EXPECT_EQ(gd.discharge_date, wd.discharge_date);
   EXPECT_EQ(gd.department, wd.department);
@@ -337,9 +357,9 @@ class HospitalStayPair : public MatrixFixture, public ::testing::WithParamInterf
 
 TEST_P(HospitalStayPair, AnAdmissionFromFhirArrivesWithEveryField) {
   const Form to = GetParam();
-  config["endpoints"][2]["dialect"] = "fhir";  // psy sends
-  config["endpoints"][0]["dialect"] = to.dialect;  // jc receives
-  config["endpoints"][0]["accepts"].push_back("HospitalStayNotice");
+  speaks(kPsy, kForms[2]);  // fhir
+  speaks(kJc, to);
+  config["endpoints"][kJc]["accepts"].push_back("HospitalStayNotice");
   start();
 
   Envelope sent;
@@ -365,7 +385,7 @@ TEST_P(HospitalStayPair, AnAdmissionFromFhirArrivesWithEveryField) {
   ASSERT_TRUE(bytes) << bytes.error().detail;
   auto hospital = adapters::parse_fhir_message(*bytes);
   ASSERT_TRUE(hospital) << hospital.error().detail;
-  const HttpResult in = client.post(broker->url("/v1/messages"), *bytes, "application/fhir+xml");
+  const HttpResult in = post_as(kForms[2], *bytes);
   ASSERT_EQ(in.status, 202) << in.body;
   ASSERT_TRUE(eventually([&] { return !jc.received().empty(); }));
   const std::string body = jc.received().front().body;
@@ -374,20 +394,11 @@ TEST_P(HospitalStayPair, AnAdmissionFromFhirArrivesWithEveryField) {
     ASSERT_TRUE(got) << got.error().detail;
     EXPECT_EQ(*got, *hospital);  // the hospital's own message, every element the reader keeps
   } else {
-    auto read = decode_inbound(body, clock.now());
-    ASSERT_TRUE(read) << read.error().detail;
-    ASSERT_TRUE(read->envelope);
-    ASSERT_EQ(read->envelope->letters.size(), 1u);
+    const auto read = one_letter(body, clock.now());
+    ASSERT_TRUE(read);
     const Letter& got = read->envelope->letters[0];
     ASSERT_EQ(got.type(), LetterType::kHospitalStayNotice);
-    EXPECT_EQ(got.id, l.id);
-    EXPECT_EQ(got.status, l.status);
-    EXPECT_EQ(got.sender.gln, l.sender.gln);
-    EXPECT_EQ(got.sender.sor, l.sender.sor);
-    EXPECT_EQ(got.receiver.gln, l.receiver.gln);
-    EXPECT_EQ(got.receiver.sor, l.receiver.sor);
-    ASSERT_TRUE(got.patient);
-    EXPECT_EQ(got.patient->cpr, l.patient->cpr);
+    expect_same_letter_head(got, l);
     const auto& g = std::get<HospitalStayNotice>(got.body);
     EXPECT_EQ(g.event, n.event);
     EXPECT_EQ(g.event_time, n.event_time);
@@ -429,20 +440,15 @@ class DischargeConsent : public MatrixFixture,
 TEST_P(DischargeConsent, ANoticeWithConsentIsRefusedForAFhirReceiverNotDropped) {
   const Form from = std::get<0>(GetParam());
   const Form to = std::get<1>(GetParam());
-  config["endpoints"][2]["dialect"] = from.dialect;  // psy sends
-  if (*from.payload) config["endpoints"][2]["sbdh_payload"] = from.payload;
-  config["endpoints"][0]["dialect"] = to.dialect;  // jc receives
-  if (*to.payload) config["endpoints"][0]["sbdh_payload"] = to.payload;
+  speaks(kPsy, from);
+  speaks(kJc, to);
   start();
 
-  const Date today = copenhagen_date(clock.now());
-  const Date discharge{std::chrono::sys_days{today} + std::chrono::days{3}};
-  const Envelope sent =
-      make_discharge_notice(psy_party, jc_party, "MXUDS2", "MXUDSKR2", clock.now(), discharge);
+  const Envelope sent = discharge_notice("MXUDS2", "MXUDSKR2");
   ASSERT_TRUE(std::get<DischargeNotice>(sent.letters[0].body).consent);
   auto bytes = encode_for_receiver(sent, endpoint_of(from, psy_party), clock.now(), "SBDHMX4");
   ASSERT_TRUE(bytes) << bytes.error().detail;
-  const HttpResult answer = client.post(broker->url("/v1/messages"), *bytes, "application/xml");
+  const HttpResult answer = post_as(from, *bytes);
   EXPECT_EQ(answer.status, 422) << answer.body;
   if (std::string(from.dialect) == "sbdh") {
     auto doc = adapters::parse_sbdh(answer.body);
@@ -455,10 +461,8 @@ TEST_P(DischargeConsent, ANoticeWithConsentIsRefusedForAFhirReceiverNotDropped) 
     EXPECT_EQ(doc->receiver_gln, psy_party.gln);
     EXPECT_EQ(doc->original_envelope_id, "SBDHMX4");
   } else {
-    auto read = decode_inbound(answer.body, clock.now());
-    ASSERT_TRUE(read) << read.error().detail << "\n" << answer.body;
-    ASSERT_TRUE(read->envelope);
-    ASSERT_EQ(read->envelope->letters.size(), 1u);
+    const auto read = one_letter(answer.body, clock.now());
+    ASSERT_TRUE(read);
     const Letter& r = read->envelope->letters[0];
     ASSERT_EQ(r.type(), LetterType::kNegativeReceipt) << answer.body;
     const auto& n = std::get<NegativeReceipt>(r.body);
@@ -513,10 +517,9 @@ class RefusalMatrix : public MatrixFixture,
 TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender) {
   const Form from = std::get<0>(GetParam());
   const FaultCase f = std::get<1>(GetParam());
-  config["endpoints"][0]["dialect"] = from.dialect;  // jc
-  if (*from.payload) config["endpoints"][0]["sbdh_payload"] = from.payload;
+  speaks(kJc, from);
   if (f.fault == Fault::kTypeNotTaken)  // psy takes no correspondence
-    config["endpoints"][2]["accepts"] = {"CertificateRequest", "MentorResponse", "Reminder"};
+    config["endpoints"][kPsy]["accepts"] = {"CertificateRequest", "MentorResponse", "Reminder"};
   start();
 
   Envelope sent = letter(*parse_timestamp("2026-11-23T09:15:00Z"));
@@ -528,9 +531,7 @@ TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender
   // Not well-formed: the document cut off in the middle.
   if (f.fault == Fault::kNotWellFormed) bytes->resize(bytes->size() / 2);
   const std::string dialect = from.dialect;
-  const HttpResult answer = client.post(
-      broker->url("/v1/messages"), *bytes,
-      dialect == "fhir" ? "application/fhir+xml" : "application/xml");
+  const HttpResult answer = post_as(from, *bytes);
   EXPECT_EQ(answer.status, f.status) << answer.body;
   // A native or OIOXML document cut off names no sender the broker can read; every other
   // refusal goes to jc. A cut-off SBDH envelope still has its header (the payload is what was
@@ -568,10 +569,8 @@ TEST_P(RefusalMatrix, TheFaultIsRefusedWithItsCodeInTheSendersDialectToTheSender
     if (dialect == "oioxml") {
       EXPECT_NE(answer.body.find("NegativeVansReceipt"), std::string::npos) << answer.body;
     }
-    auto read = decode_inbound(answer.body, clock.now());
-    ASSERT_TRUE(read) << read.error().detail << "\n" << answer.body;
-    ASSERT_TRUE(read->envelope);
-    ASSERT_EQ(read->envelope->letters.size(), 1u);
+    const auto read = one_letter(answer.body, clock.now());
+    ASSERT_TRUE(read);
     const Letter& r = read->envelope->letters[0];
     ASSERT_EQ(r.type(), LetterType::kNegativeReceipt) << answer.body;
     const auto& n = std::get<NegativeReceipt>(r.body);
