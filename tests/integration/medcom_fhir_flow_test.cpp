@@ -14,15 +14,10 @@
 #include "broker/core/copenhagen_time.hpp"
 #include "tests/integration/broker_fixture.hpp"
 #include "tests/integration/ctl_runner.hpp"
+#include "tests/integration/medcom_fhir_test_message.hpp"
 
 namespace sektorbro::testing {
 namespace {
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-}
 
 class MedcomFhirFlow : public BrokerFixture {
  protected:
@@ -34,16 +29,7 @@ class MedcomFhirFlow : public BrokerFixture {
   }
   // A test message from psy (FHIR) to `to`.
   std::string fhir_file(const std::string& name, const Party& to) const {
-    std::ifstream in(std::string(SEKTORBRO_SOURCE_DIR) + "/tests/data/medcom/fhir/" + name,
-                     std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string xml = s.str();
-    replace_all(xml, "5790000678907", psy_party.gln);
-    replace_all(xml, "265161000016000", psy_party.sor);
-    replace_all(xml, "5790000123452", to.gln);
-    replace_all(xml, "123451000016001", to.sor);
-    return xml;
+    return medcom_fhir_test_message(name, psy_party, to);
   }
   std::vector<adapters::FhirMessage> fhir_received(const HttpReceiver& r) {
     std::vector<adapters::FhirMessage> out;

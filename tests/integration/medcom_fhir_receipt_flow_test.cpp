@@ -14,8 +14,9 @@
 // Acknowledgement example (tests/data/medcom/08_fhir_Acknowledgement_ok.xml) and the SBDH
 // envelope in the form of EHMI's envelope example with a FHIR payload
 // (tests/data/medcom/10_ehmiSBDH_envelope_with_FHIR_message.xml).
-#include <fstream>
-#include <sstream>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "adapters/fhir/fhir_acknowledgement.hpp"
 #include "adapters/fhir/fhir_message.hpp"
@@ -23,6 +24,7 @@
 #include "adapters/sbdh/sbdh_document.hpp"
 #include "adapters/sbdh/sbdh_receipts.hpp"
 #include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/medcom_fhir_test_message.hpp"
 
 namespace sektorbro::testing {
 namespace {
@@ -35,12 +37,6 @@ const std::string kRevisionBundle = "7f9b1d3f-5a7b-4c9d-8e1f-3a5b7d9f1b3d";
 // A MessageHeader.id the broker never delivered.
 const std::string kUnknownHeader = "9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f";
 
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-}
-
 class MedcomFhirReceipts : public BrokerFixture {
  protected:
   MedcomFhirReceipts() {
@@ -50,16 +46,7 @@ class MedcomFhirReceipts : public BrokerFixture {
   }
 
   std::string fhir_file(const std::string& name) const {
-    std::ifstream in(std::string(SEKTORBRO_SOURCE_DIR) + "/tests/data/medcom/fhir/" + name,
-                     std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    std::string xml = s.str();
-    replace_all(xml, "5790000678907", psy_party.gln);
-    replace_all(xml, "265161000016000", psy_party.sor);
-    replace_all(xml, "5790000123452", jc_party.gln);
-    replace_all(xml, "123451000016001", jc_party.sor);
-    return xml;
+    return medcom_fhir_test_message(name, psy_party, jc_party);
   }
 
   HttpResult post_fhir(const std::string& xml) {
