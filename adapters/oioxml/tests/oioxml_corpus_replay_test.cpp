@@ -3,28 +3,18 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 
+#include "adapters/common/tests/corpus_replay.hpp"
 #include "adapters/oioxml/oioxml_fuzz_oracle.hpp"
 
 namespace sektorbro::adapters {
 namespace {
 
-namespace fs = std::filesystem;
-
 TEST(OioxmlCorpusReplay, EveryInputPassesTheOracle) {
-  const fs::path root(SEKTORBRO_SOURCE_DIR);
-  std::size_t corpus = 0;
-  for (const fs::path& dir :
-       {root / "adapters/oioxml/corpus", root / "tests/data/medcom", root / "schemas/examples"}) {
-    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-      if (!entry.is_regular_file()) continue;
-      if (dir.filename() == "corpus") ++corpus;
-      std::ifstream in(entry.path(), std::ios::binary);
-      const std::string bytes{std::istreambuf_iterator<char>(in), {}};
-      EXPECT_TRUE(oioxml_oracle(bytes)) << entry.path();
-    }
-  }
+  const std::filesystem::path root(SEKTORBRO_SOURCE_DIR);
+  const std::size_t corpus = testing::replay_through_oracle(
+      root / "adapters/oioxml/corpus", {root / "tests/data/medcom", root / "schemas/examples"},
+      oioxml_oracle);
   EXPECT_GE(corpus, 1u);
 }
 
