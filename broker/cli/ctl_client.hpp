@@ -10,7 +10,7 @@
 namespace sektorbro::ctl {
 
 struct Answer {
-  long status = 0;    // 0: no answer (see error)
+  long status = 0;  // 0: no answer (see error)
   std::string body;
   std::string error;
 };

@@ -343,8 +343,7 @@ int list_messages(CtlClient& client, const Invocation& inv, bool dead) {
     if (!body.contains(next_key)) return 0;
     from = text(body, next_key.c_str());
     if (!inv.all) {
-      if (!inv.json)
-        std::printf("more: %s\n", next_page_command(inv, "--" + param, from).c_str());
+      if (!inv.json) std::printf("more: %s\n", next_page_command(inv, "--" + param, from).c_str());
       return 0;
     }
   }
@@ -397,8 +396,8 @@ int requeue_dead_letters(CtlClient& client, const Invocation& inv) {
   std::size_t requeued = 0, refused = 0, failed = 0;
   for (std::size_t i = 0; i < todo.size(); ++i) {
     const auto& [gln, letter] = todo[i];
-    const Answer a = client.post("/v1/messages/" + url_encode(gln) + "/" + url_encode(letter) +
-                                 "/requeue");
+    const Answer a =
+        client.post("/v1/messages/" + url_encode(gln) + "/" + url_encode(letter) + "/requeue");
     if (a.status == 200) {
       ++requeued;
     } else {
@@ -458,7 +457,7 @@ int run(int argc, char** argv) {
       read_whole_file);
   if (!settings) return usage_error(settings.error().detail);
   if (!settings->config_file.empty() && !settings->token.empty()) {
-    struct stat st{};
+    struct stat st {};
     if (stat(settings->config_file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
       std::cerr << "sektorbro-ctl: warning: " << settings->config_file
                 << " can be read by others (chmod 600 it: it may hold a token)\n";

@@ -74,9 +74,9 @@ Result<Settings> resolve_settings(
   }
   // Then the environment, then the flags.
   const std::pair<const char*, std::string Settings::*> vars[] = {
-      {"SEKTORBRO_URL", &Settings::broker},   {"SEKTORBRO_CACERT", &Settings::cacert},
-      {"SEKTORBRO_CERT", &Settings::cert},    {"SEKTORBRO_KEY", &Settings::key},
-      {"SEKTORBRO_TOKEN", &Settings::token},  {"SEKTORBRO_TOKEN_FILE", &Settings::token_file}};
+      {"SEKTORBRO_URL", &Settings::broker},  {"SEKTORBRO_CACERT", &Settings::cacert},
+      {"SEKTORBRO_CERT", &Settings::cert},   {"SEKTORBRO_KEY", &Settings::key},
+      {"SEKTORBRO_TOKEN", &Settings::token}, {"SEKTORBRO_TOKEN_FILE", &Settings::token_file}};
   for (const auto& [name, field] : vars)
     if (auto v = env(name); v && !v->empty()) s.*field = *v;
   const std::pair<const std::optional<std::string>*, std::string Settings::*> given[] = {
@@ -90,7 +90,8 @@ Result<Settings> resolve_settings(
     const auto text = read_file(s.token_file);
     if (!text) return Error{Errc::kConfig, "cannot read the token file " + s.token_file};
     s.token = trim(text->substr(0, text->find('\n')));
-    if (s.token.empty()) return Error{Errc::kConfig, "the token file " + s.token_file + " is empty"};
+    if (s.token.empty())
+      return Error{Errc::kConfig, "the token file " + s.token_file + " is empty"};
   }
   if (s.cert.empty() != s.key.empty())
     return Error{Errc::kConfig, "--cert and --key go together (a certificate and its key)"};

@@ -20,11 +20,11 @@ namespace sektorbro::ctl {
 
 struct Settings {
   std::string broker = "http://127.0.0.1:8440";
-  std::string cacert;      // CA bundle that verifies the broker (https)
-  std::string cert, key;   // the operator's client certificate and its key (mutual TLS)
-  std::string token;       // sent as "Authorization: Bearer <token>"
-  std::string token_file;  // a file whose first line is the token
-  std::string config_file; // the file the settings were read from, if any
+  std::string cacert;       // CA bundle that verifies the broker (https)
+  std::string cert, key;    // the operator's client certificate and its key (mutual TLS)
+  std::string token;        // sent as "Authorization: Bearer <token>"
+  std::string token_file;   // a file whose first line is the token
+  std::string config_file;  // the file the settings were read from, if any
 };
 
 // One setting's value as given on the command line (flags) — only those given are set.

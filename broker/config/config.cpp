@@ -30,7 +30,7 @@ constexpr std::int64_t kMaxAttempts = 1000;
 constexpr std::int64_t kMaxAgeSeconds = 366LL * 24 * 60 * 60;      // 1 year
 constexpr std::int64_t kMaxBackoffMs = 7LL * 24 * 60 * 60 * 1000;  // 1 week
 constexpr std::int64_t kMaxGroupCommit = 100'000;
-constexpr std::int64_t kMaxBodyBytes = 1024LL * 1024 * 1024;  // 1 GiB
+constexpr std::int64_t kMaxBodyBytes = 1024LL * 1024 * 1024;           // 1 GiB
 constexpr std::int64_t kMaxBufferedBytes = 64LL * 1024 * 1024 * 1024;  // 64 GiB
 constexpr std::size_t kMaxSorDigits = 18;
 constexpr std::size_t kMaxEndpointIdLength = 64;
@@ -333,11 +333,13 @@ Result<void> parse_store(const json& v, const std::string& path, StoreConfig& ou
   // Each kind takes only its own keys, so a half-edited store section is refused rather than
   // read as the other kind. The conninfo's value is never quoted back: it may hold a password.
   if (postgres && find(v, "path"))
-    return config_error(join(path, "path"), "is for kind \"sqlite\"; a PostgreSQL store takes "
-                                            "\"conninfo\"");
+    return config_error(join(path, "path"),
+                        "is for kind \"sqlite\"; a PostgreSQL store takes "
+                        "\"conninfo\"");
   if (!postgres && find(v, "conninfo"))
-    return config_error(join(path, "conninfo"), "is for kind \"postgres\" (set \"kind\": "
-                                                "\"postgres\")");
+    return config_error(join(path, "conninfo"),
+                        "is for kind \"postgres\" (set \"kind\": "
+                        "\"postgres\")");
   if (auto r = optional_field(v, path, "path", out.path, read_nonempty_string); !r) return r;
   if (const json* c = find(v, "conninfo")) {
     if (!c->is_string() || c->get<std::string>().empty())
@@ -452,9 +454,8 @@ Result<void> parse_limits(const json& v, const std::string& path, LimitsConfig& 
     return r;
   // Below one full body, a request of the largest allowed size could never be taken.
   if (out.max_buffered_bytes < out.max_body_bytes) {
-    return config_error(path + ".max_buffered_bytes",
-                        "must be at least max_body_bytes (" +
-                            std::to_string(out.max_body_bytes) + ")");
+    return config_error(path + ".max_buffered_bytes", "must be at least max_body_bytes (" +
+                                                          std::to_string(out.max_body_bytes) + ")");
   }
   return {};
 }
@@ -571,11 +572,11 @@ Result<std::vector<LetterType>> read_accepts(const json& v, const std::string& p
 
 Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
   if (auto r = check_object(v, path); !r) return r.error();
-  if (auto r = check_keys(v, path,
-                          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier",
-                           "url", "accepts", "dialect", "client_certificate_fingerprint",
-                           "client_certificate_cn", "inbox", "receipt_timeout_seconds",
-                           "sbdh_payload", "fhir_format"});
+  if (auto r = check_keys(
+          v, path,
+          {"id", "kind", "name", "gln", "sor", "identifier_code", "identifier", "url", "accepts",
+           "dialect", "client_certificate_fingerprint", "client_certificate_cn", "inbox",
+           "receipt_timeout_seconds", "sbdh_payload", "fhir_format"});
       !r)
     return r.error();
   Endpoint e;
@@ -594,8 +595,7 @@ Result<Endpoint> parse_endpoint(const json& v, const std::string& path) {
     if (!text) return text.error();
     const auto parsed = parse_sbdh_payload(*text);
     if (!parsed)
-      return config_error(join(path, "sbdh_payload"),
-                          "must be \"native\", \"oioxml\" or \"fhir\"");
+      return config_error(join(path, "sbdh_payload"), "must be \"native\", \"oioxml\" or \"fhir\"");
     if (e.dialect != Dialect::kSbdh)
       return config_error(join(path, "sbdh_payload"),
                           "is only for an endpoint whose dialect is \"sbdh\"");
@@ -1098,7 +1098,8 @@ Result<void> parse_audit(const json& v, const std::string& path, AuditConfig& ou
 // body period.
 Result<void> parse_retention(const json& v, const std::string& path, RetentionConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
-  if (auto r = check_keys(v, path, {"body_days", "record_days", "per_type", "interval_ms", "batch"});
+  if (auto r =
+          check_keys(v, path, {"body_days", "record_days", "per_type", "interval_ms", "batch"});
       !r)
     return r;
   out.enabled = true;
@@ -1148,9 +1149,9 @@ Result<void> parse_cluster(const json& v, const std::string& path, const Deliver
              c == '-' || c == '_' || c == '.' || c == ':';
     });
     if (!plain || text->size() > 100)
-      return config_error(join(path, "node"),
-                          "must be 1-100 letters, digits, '-', '_', '.' or ':' (got " +
-                              in_quotes(*text) + ")");
+      return config_error(
+          join(path, "node"),
+          "must be 1-100 letters, digits, '-', '_', '.' or ':' (got " + in_quotes(*text) + ")");
     out.node = *text;
   }
   std::int64_t lease_ms = out.lease.count();
@@ -1159,10 +1160,10 @@ Result<void> parse_cluster(const json& v, const std::string& path, const Deliver
   out.lease = Duration{lease_ms};
   const Duration least = minimum_lease(delivery.timeout);
   if (out.lease < least)
-    return config_error(join(path, "lease_ms"),
-                        "must be at least twice delivery.timeout_ms (" +
-                            std::to_string(least.count()) + "): an attempt must end inside a "
-                                                            "renewed lease");
+    return config_error(join(path, "lease_ms"), "must be at least twice delivery.timeout_ms (" +
+                                                    std::to_string(least.count()) +
+                                                    "): an attempt must end inside a "
+                                                    "renewed lease");
   return {};
 }
 

@@ -257,8 +257,8 @@ void log_line(LogLevel level, std::string_view text) {
   const Clock* broker_clock = s.broker_clock.load();
   std::optional<TimePoint> broker_time;
   if (broker_clock != nullptr) broker_time = broker_clock->now();
-  const std::string line = format_log_line(s.format.load(), level, SystemClock{}.now(),
-                                           broker_time, without_cpr_shaped_numbers(text));
+  const std::string line = format_log_line(s.format.load(), level, SystemClock{}.now(), broker_time,
+                                           without_cpr_shaped_numbers(text));
   std::lock_guard lock(mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

@@ -323,8 +323,8 @@ bool InboxWatcher::Impl::try_lock() {
     lock_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (lock_fd < 0) {
       if (!told_not_locked)
-        log_error("file drop " + options.folder + ": cannot open its lock file: " +
-                  errno_text(errno) + "; no files are taken");
+        log_error("file drop " + options.folder +
+                  ": cannot open its lock file: " + errno_text(errno) + "; no files are taken");
       told_not_locked = true;
       return false;
     }
@@ -340,8 +340,8 @@ bool InboxWatcher::Impl::try_lock() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   const std::string holder = std::string(host) + ":" + std::to_string(::getpid()) + "\n";
-  if (::ftruncate(lock_fd, 0) == 0)
-    [[maybe_unused]] const ssize_t n = ::pwrite(lock_fd, holder.data(), holder.size(), 0);
+  if (::ftruncate(lock_fd, 0) == 0) [[maybe_unused]]
+    const ssize_t n = ::pwrite(lock_fd, holder.data(), holder.size(), 0);
   if (told_not_locked) log_info("file drop " + options.folder + ": taken over by this broker");
   told_not_locked = false;
   return true;

@@ -54,7 +54,7 @@ TEST(Config, AnSbdhEndpointNamesThePayloadItWants) {
   ASSERT_TRUE(fhir.ok()) << fhir.error().detail;
   EXPECT_EQ(fhir->endpoints[1].dialect, Dialect::kFhir);
   EXPECT_EQ(fhir->endpoints[1].sbdh_payload, SbdhPayload::kNative);  // the default
-  EXPECT_FALSE(fhir->endpoints[1].fhir_json);                         // FHIR XML by default
+  EXPECT_FALSE(fhir->endpoints[1].fhir_json);                        // FHIR XML by default
   for (const auto& [text, json_wanted] : {std::pair{"json", true}, std::pair{"xml", false}}) {
     json f = d;
     f["endpoints"][1]["fhir_format"] = text;
@@ -199,9 +199,9 @@ TEST(Config, TheDemoConfigurationLoads) {
   const std::vector<LetterType> jobcenter_types{LetterType::kCertificate,
                                                 LetterType::kDischargeNotice, LetterType::kReminder,
                                                 LetterType::kCorrespondence};
-  const std::vector<LetterType> psychiatry_types{
-      LetterType::kCertificateRequest, LetterType::kMentorResponse, LetterType::kReminder,
-      LetterType::kCorrespondence};
+  const std::vector<LetterType> psychiatry_types{LetterType::kCertificateRequest,
+                                                 LetterType::kMentorResponse, LetterType::kReminder,
+                                                 LetterType::kCorrespondence};
   const char* ids[] = {"jc-aarhus", "jc-odense", "psy-risskov", "psy-odense"};
   for (int i = 0; i < 4; ++i) {
     const Endpoint& e = config->endpoints[static_cast<std::size_t>(i)];
@@ -387,8 +387,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
          d["endpoints"][0]["sbdh_payload"] = "pdf";
        },
        "endpoints[0].sbdh_payload: must be \"native\", \"oioxml\" or \"fhir\""},
-      {"sbdh payload without sbdh",
-       [](json& d) { d["endpoints"][0]["sbdh_payload"] = "fhir"; },
+      {"sbdh payload without sbdh", [](json& d) { d["endpoints"][0]["sbdh_payload"] = "fhir"; },
        "endpoints[0].sbdh_payload: is only for an endpoint whose dialect is \"sbdh\""},
       {"unknown fhir format",
        [](json& d) {
@@ -396,8 +395,7 @@ TEST(Config, BrokenConfigurationsNameTheKey) {
          d["endpoints"][0]["fhir_format"] = "turtle";
        },
        "endpoints[0].fhir_format: must be \"xml\" or \"json\""},
-      {"fhir format without fhir",
-       [](json& d) { d["endpoints"][0]["fhir_format"] = "json"; },
+      {"fhir format without fhir", [](json& d) { d["endpoints"][0]["fhir_format"] = "json"; },
        "endpoints[0].fhir_format: is only for an endpoint whose dialect is \"fhir\""},
       {"inbox that does not exist",
        [](json& d) { d["endpoints"][0]["inbox"] = "/nonexistent/sektorbro-inbox"; },

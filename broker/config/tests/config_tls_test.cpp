@@ -146,9 +146,9 @@ TEST_F(ConfigTls, PlainHttpOnlyWhenAllowedAndOnLoopback) {
 // Issue 12, item 2: with TLS configured, a delivery over plain http:// would leave the machine
 // unencrypted; it is allowed to a loopback host only (as plain HTTP is for listening).
 TEST_F(ConfigTls, PlainHttpDeliveryOnlyToLoopbackWhenTlsIsConfigured) {
-  for (const char* loopback : {"http://127.0.0.1:9101/inbox", "http://127.10.0.1/inbox",
-                               "http://[::1]:9101/inbox", "http://localhost:9101/inbox",
-                               "http://LOCALHOST/inbox", "http://127.0.0.1"}) {
+  for (const char* loopback :
+       {"http://127.0.0.1:9101/inbox", "http://127.10.0.1/inbox", "http://[::1]:9101/inbox",
+        "http://localhost:9101/inbox", "http://LOCALHOST/inbox", "http://127.0.0.1"}) {
     json doc = base();
     doc["endpoints"][1]["url"] = loopback;
     const auto config = parse_config(doc.dump());

@@ -3,22 +3,21 @@
 // after the sixth, never reach stderr. Tested on the real writer, with stderr sent to a file.
 #include "broker/core/log.hpp"
 
-#include "broker/core/clock.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "broker/core/clock.hpp"
 
 namespace sektorbro {
 namespace {
@@ -86,9 +85,8 @@ TEST(Log, NeverWritesACprShapedNumberWhateverTheCallerPasses) {
 }
 
 TEST(Log, KeepsNumbersThatAreNotCprShaped) {
-  const std::string written = captured_stderr([] {
-    log_info("GLN 5790000123452 SOR 265161000016001 id 123456789 attempt 12345678901");
-  });
+  const std::string written = captured_stderr(
+      [] { log_info("GLN 5790000123452 SOR 265161000016001 id 123456789 attempt 12345678901"); });
   EXPECT_NE(written.find("GLN 5790000123452 SOR 265161000016001 id 123456789 attempt 12345678901"),
             std::string::npos)
       << written;
@@ -99,10 +97,10 @@ TEST(Log, TheFilterHidesExactlyTheCprShapes) {
   EXPECT_EQ(without_cpr_shaped_numbers("291279-1111"), "<10 digits hidden>");
   EXPECT_EQ(without_cpr_shaped_numbers("a2912791111b"), "a<10 digits hidden>b");
   EXPECT_EQ(without_cpr_shaped_numbers("2912791111291279-1111"), "2912791111291279-1111");
-  EXPECT_EQ(without_cpr_shaped_numbers("291279-11112"), "291279-11112");    // 5 after the dash
-  EXPECT_EQ(without_cpr_shaped_numbers("1291279-1111"), "1291279-1111");    // 7 before it
-  EXPECT_EQ(without_cpr_shaped_numbers("29127911111"), "29127911111");      // 11 digits
-  EXPECT_EQ(without_cpr_shaped_numbers("291279111"), "291279111");          // 9 digits
+  EXPECT_EQ(without_cpr_shaped_numbers("291279-11112"), "291279-11112");  // 5 after the dash
+  EXPECT_EQ(without_cpr_shaped_numbers("1291279-1111"), "1291279-1111");  // 7 before it
+  EXPECT_EQ(without_cpr_shaped_numbers("29127911111"), "29127911111");    // 11 digits
+  EXPECT_EQ(without_cpr_shaped_numbers("291279111"), "291279111");        // 9 digits
   EXPECT_EQ(without_cpr_shaped_numbers("2026-12-01T10:01:22.123Z"), "2026-12-01T10:01:22.123Z");
   EXPECT_EQ(without_cpr_shaped_numbers("x-291279-1111-"), "x-<10 digits hidden>-");
   EXPECT_EQ(without_cpr_shaped_numbers(""), "");
@@ -210,18 +208,20 @@ TEST(Log, JsonLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
   EXPECT_EQ(read_back(utf8), utf8);
   // One U+FFFD per maximal subpart (Unicode 3.9).
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"S\xf8ren", "S\\ufffdren"},                       // ISO-8859-1
-      {"\x80", "\\ufffd"},                               // a lone continuation byte
-      {"\xff\xfe", "\\ufffd\\ufffd"},                    // never in UTF-8
-      {"\xc0\xaf", "\\ufffd\\ufffd"},                    // overlong '/'
-      {"\xc1\xbf", "\\ufffd\\ufffd"},                    // overlong
-      {"\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd"},         // overlong 3-byte
-      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},         // a surrogate, U+D800
+      {"S\xf8ren", "S\\ufffdren"},                           // ISO-8859-1
+      {"\x80", "\\ufffd"},                                   // a lone continuation byte
+      {"\xff\xfe", "\\ufffd\\ufffd"},                        // never in UTF-8
+      {"\xc0\xaf", "\\ufffd\\ufffd"},                        // overlong '/'
+      {"\xc1\xbf", "\\ufffd\\ufffd"},                        // overlong
+      {"\xe0\x80\xaf", "\\ufffd\\ufffd\\ufffd"},             // overlong 3-byte
+      {"\xed\xa0\x80", "\\ufffd\\ufffd\\ufffd"},             // a surrogate, U+D800
       {"\xf4\x90\x80\x80", "\\ufffd\\ufffd\\ufffd\\ufffd"},  // above U+10FFFF
       {"\xf5\x80", "\\ufffd\\ufffd"},
-      {"\xe2\x82", "\\ufffd"},                           // cut off at the end
-      {"\xe2\x82x", "\\ufffdx"},                         // cut off by ASCII
-      {"\xf0\x9f\x98" "A\"", "\\ufffdA\\\""},
+      {"\xe2\x82", "\\ufffd"},    // cut off at the end
+      {"\xe2\x82x", "\\ufffdx"},  // cut off by ASCII
+      {"\xf0\x9f\x98"
+       "A\"",
+       "\\ufffdA\\\""},
       {"\xe2\x82\xe2\x82\xac", "\\ufffd\xe2\x82\xac"},  // a cut sequence before a whole one
   };
   for (const auto& [in, out] : cases) {
@@ -231,10 +231,10 @@ TEST(Log, JsonLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
 }
 
 TEST(Log, JsonLinesAreValidForEveryPairOfBytesAndManyLongerRuns) {
-  EXPECT_EQ(rejected_byte_runs(12345, [](const std::string& text) {
-              return json_lines::read_back(text).has_value();
-            }),
-            0);
+  EXPECT_EQ(
+      rejected_byte_runs(
+          12345, [](const std::string& text) { return json_lines::read_back(text).has_value(); }),
+      0);
 }
 
 // The plain format is one line per record too (issue 12): a sender-chosen value in a line (an
@@ -315,19 +315,17 @@ TEST(Log, PlainLinesAForgedLineStaysInItsOwnRecord) {
 TEST(Log, PlainLinesEscapeEveryC0AndC1ControlAndBackslash) {
   using namespace plain_lines;
   static const char* kHex = "0123456789abcdef";
-  const auto u00 = [](int c) {
-    return std::string("\\u00") + kHex[c >> 4] + kHex[c & 0xf];
-  };
+  const auto u00 = [](int c) { return std::string("\\u00") + kHex[c >> 4] + kHex[c & 0xf]; };
   for (int c = 0; c < 0x20; ++c) {
     const std::string text = std::string("a") + static_cast<char>(c) + "b";
-    const std::string expected = c == '\n'   ? "\\n"
-                                 : c == '\r' ? "\\r"
-                                 : c == '\t' ? "\\t"
-                                             : u00(c);
+    const std::string expected = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : u00(c);
     EXPECT_EQ(written(text), "a" + expected + "b") << "C0 control " << c;
     EXPECT_TRUE(is_one_safe_line(line_of(text))) << "C0 control " << c;
   }
-  EXPECT_EQ(written("a\x7f" "b"), "a\\u007fb") << "DEL";
+  EXPECT_EQ(written("a\x7f"
+                    "b"),
+            "a\\u007fb")
+      << "DEL";
   for (int c = 0x80; c < 0xa0; ++c) {
     const std::string text = std::string("a\xc2") + static_cast<char>(c) + "b";
     EXPECT_EQ(written(text), "a" + u00(c) + "b") << "C1 control " << c;
@@ -349,17 +347,17 @@ TEST(Log, PlainLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
   const std::string R = kReplacement;
   // One U+FFFD per maximal subpart (Unicode 3.9), as the JSON format.
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"S\xf8ren", "S" + R + "ren"},                    // ISO-8859-1
-      {"\x80", R},                                      // a lone continuation byte
-      {"\xff\xfe", R + R},                              // never in UTF-8
-      {"\xc0\xaf", R + R},                              // overlong '/'
-      {"\xc1\x8a", R + R},                              // overlong '\n': no line break either
-      {"\xe0\x80\x8a", R + R + R},                      // overlong 3-byte '\n'
-      {"\xed\xa0\x80", R + R + R},                      // a surrogate, U+D800
-      {"\xf4\x90\x80\x80", R + R + R + R},              // above U+10FFFF
-      {"\xe2\x82", R},                                  // cut off at the end
-      {"\xe2\x82\n", R + "\\n"},                        // cut off by a line feed
-      {"\xe2\x82\xe2\x82\xac", R + "\xe2\x82\xac"},     // a cut sequence before a whole one
+      {"S\xf8ren", "S" + R + "ren"},                 // ISO-8859-1
+      {"\x80", R},                                   // a lone continuation byte
+      {"\xff\xfe", R + R},                           // never in UTF-8
+      {"\xc0\xaf", R + R},                           // overlong '/'
+      {"\xc1\x8a", R + R},                           // overlong '\n': no line break either
+      {"\xe0\x80\x8a", R + R + R},                   // overlong 3-byte '\n'
+      {"\xed\xa0\x80", R + R + R},                   // a surrogate, U+D800
+      {"\xf4\x90\x80\x80", R + R + R + R},           // above U+10FFFF
+      {"\xe2\x82", R},                               // cut off at the end
+      {"\xe2\x82\n", R + "\\n"},                     // cut off by a line feed
+      {"\xe2\x82\xe2\x82\xac", R + "\xe2\x82\xac"},  // a cut sequence before a whole one
   };
   for (const auto& [in, out] : cases) {
     EXPECT_EQ(written(in), out);
@@ -374,16 +372,27 @@ TEST(Log, PlainLinesKeepUtf8AndReplaceWhatIsNotUtf8) {
 TEST(Log, LineAndParagraphSeparatorsAreEscapedInBothFormats) {
   using namespace plain_lines;
   const std::string text =
-      "L1\xe2\x80\xa8" "2026-12-01T10:00:01.000Z ERROR forged\xe2\x80\xa9" "end";
+      "L1\xe2\x80\xa8"
+      "2026-12-01T10:00:01.000Z ERROR forged\xe2\x80\xa9"
+      "end";
   const std::string expected =
       "L1\\u2028\\u0032\\u0030\\u0032\\u0036-12-01T10:00:01.000Z ERROR forged\\u2029end";
   EXPECT_EQ(written(text), expected);
   EXPECT_TRUE(is_one_safe_line(line_of(text)));
-  EXPECT_FALSE(is_one_safe_line(kHead + "a\xe2\x80\xa8" "b\n")) << "the check sees them";
+  EXPECT_FALSE(is_one_safe_line(kHead + "a\xe2\x80\xa8"
+                                        "b\n"))
+      << "the check sees them";
   EXPECT_EQ(written("\xe2\x80\xa7 \xe2\x80\xaa"), "\xe2\x80\xa7 \xe2\x80\xaa");
-  EXPECT_EQ(json_lines::escaped("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"), "a\\u2028b\\u2029c");
-  EXPECT_EQ(json_lines::read_back("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"),
-            "a\xe2\x80\xa8" "b\xe2\x80\xa9" "c");
+  EXPECT_EQ(json_lines::escaped("a\xe2\x80\xa8"
+                                "b\xe2\x80\xa9"
+                                "c"),
+            "a\\u2028b\\u2029c");
+  EXPECT_EQ(json_lines::read_back("a\xe2\x80\xa8"
+                                  "b\xe2\x80\xa9"
+                                  "c"),
+            "a\xe2\x80\xa8"
+            "b\xe2\x80\xa9"
+            "c");
   // Through the real writer: the raw bytes never reach stderr.
   const std::string out = captured_stderr([&] {
     configure_log(LogFormat::kPlain, LogLevel::kInfo, nullptr);
@@ -401,13 +410,15 @@ TEST(Log, EscapesNeverMakeACprShapedNumberWithTheDigitsAfterThem) {
   using namespace plain_lines;
   EXPECT_EQ(written(std::string("\x05") + "123456"),
             "\\u0005\\u0031\\u0032\\u0033\\u0034\\u0035\\u0036");
-  EXPECT_EQ(written("\x1b" "123456"), "\\u001b123456") << "'b' ends the escape's digits";
+  EXPECT_EQ(written("\x1b"
+                    "123456"),
+            "\\u001b123456")
+      << "'b' ends the escape's digits";
   EXPECT_EQ(written("\n123456 \t7"), "\\n123456 \\t7");
   for (const auto format : {LogFormat::kPlain, LogFormat::kJson})
-    for (const std::string& control : {std::string(1, '\0'), std::string("\x12"),
-                                      std::string("\x19"), std::string("\xc2\x85"),
-                                      std::string("\xc2\x99"), std::string("\xe2\x80\xa8"),
-                                      std::string("\xe2\x80\xa9")})
+    for (const std::string& control :
+         {std::string(1, '\0'), std::string("\x12"), std::string("\x19"), std::string("\xc2\x85"),
+          std::string("\xc2\x99"), std::string("\xe2\x80\xa8"), std::string("\xe2\x80\xa9")})
       for (const char* digits : {"123456", "1234567890", "123456-1234", "12-3456"}) {
         const std::string line = format_log_line(format, LogLevel::kInfo, kWall, std::nullopt,
                                                  "id " + control + digits + " x");
@@ -416,9 +427,10 @@ TEST(Log, EscapesNeverMakeACprShapedNumberWithTheDigitsAfterThem) {
 }
 
 TEST(Log, PlainLinesAreOneSafeLineForEveryPairOfBytesAndManyLongerRuns) {
-  EXPECT_EQ(rejected_byte_runs(54321, [](const std::string& text) {
-              return plain_lines::is_one_safe_line(plain_lines::line_of(text));
-            }),
+  EXPECT_EQ(rejected_byte_runs(54321,
+                               [](const std::string& text) {
+                                 return plain_lines::is_one_safe_line(plain_lines::line_of(text));
+                               }),
             0);
 }
 

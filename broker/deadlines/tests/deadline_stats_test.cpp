@@ -161,7 +161,7 @@ TEST_F(StatsTest, TheColumnsAddUpToReceived) {
   all.push_back(answered(cert("psy-a", "LÆ125", at(2026y / March / 2)), at(2026y / March / 3)));
   all.push_back(answered(cert("psy-a", "LÆ125", at(2026y / March / 2)), at(2026y / May / 20)));
   all.push_back(*cancel(cert("psy-a", "LÆ125", at(2026y / March / 2)), at(2026y / March / 3)));
-  all.push_back(cert("psy-a", "LÆ125", at(2026y / March / 2)));  // open and overdue
+  all.push_back(cert("psy-a", "LÆ125", at(2026y / March / 2)));   // open and overdue
   all.push_back(cert("psy-a", "LÆ155", at(2026y / March / 30)));  // open, not yet due
   const auto rows = certificate_stats(all, at(2026y / May / 21));
   ASSERT_EQ(rows.size(), 1u);
@@ -189,7 +189,7 @@ TEST(DeadlineAge, CountsCopenhagenCalendarDays) {
   EXPECT_EQ(age_days(d, utc(2026y / March / 4, 22, 0)), 2);  // Wed 23:00 CET, 47.5 hours
   EXPECT_EQ(age_days(d, utc(2026y / March / 4, 23, 0)), 3);  // Thu 00:00 CET
   // Across the change to summer time (29 March): still calendar days.
-  d.opened_at = utc(2026y / March / 28, 12);            // Sat 28 March 13:00 CET
+  d.opened_at = utc(2026y / March / 28, 12);               // Sat 28 March 13:00 CET
   EXPECT_EQ(age_days(d, utc(2026y / March / 29, 22)), 2);  // Mon 30 March 00:00 CEST, 33 hours
 }
 

@@ -256,7 +256,7 @@ TEST_F(DeadlineTest, AnsweredOnTimeClosesAndStopsActions) {
 // an open deadline is overdue. One millisecond before, neither.
 TEST_F(DeadlineTest, TheDueDayEndsAtLocalMidnightForRepliesAndTheOverdueFlagAlike) {
   const Deadline d = open_cert("LÆ125", utc(2026y / March / 20, 9));  // due Tue 7 April (CEST)
-  ASSERT_EQ(d.due_end, utc(2026y / April / 7, 22));                  // 8 April 00:00 CEST
+  ASSERT_EQ(d.due_end, utc(2026y / April / 7, 22));                   // 8 April 00:00 CEST
 
   const TimePoint last_instant = d.due_end - milliseconds{1};
   const auto in_time = answer(d, last_instant);
