@@ -97,8 +97,12 @@ FactsNeeded facts_needed(const Envelope& envelope) {
     } else if (const auto* m = std::get_if<MentorResponse>(&letter.body)) {
       out.referenced.push_back({receiver, m->notice_letter_id});
     } else if (is_receipt(letter.type())) {
-      for (const auto& id : receipt_reference(letter).original_letter_ids)
+      const ReceiptReference& ref = receipt_reference(letter);
+      for (const auto& id : ref.original_letter_ids) {
         out.referenced.push_back({receiver, id});
+        if (names_an_envelope(ref.original_envelope_id))
+          out.receipt_envelopes.push_back({{receiver, id}, ref.original_envelope_id});
+      }
     }
     switch (letter.type()) {
       case LetterType::kDischargeNotice:
@@ -287,6 +291,20 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
       for (const auto& id : ref.original_letter_ids) {
         auto r = referenced_letter(facts, envelope, i, id, std::nullopt);
         if (!r) return IntakeRefusal{r.error()};
+        // The version the receipt's envelope id names (a resend's, an older version's), not
+        // the letter's latest; an envelope that never carried the letter to this receipt's
+        // writer makes the reference unknown (MedCom: OriginalEnvelopeIdentifier).
+        if (const auto a = facts.answered.find(LetterKey{envelope.receiver().gln, id});
+            a != facts.answered.end()) {
+          if (a->second.match == ReceiptMatch::kNeverSent) {
+            return refuse(Errc::kUnknownReference,
+                          "Letter[" + std::to_string(i + 1) + "]: names letter " + id +
+                              " in envelope " + ref.original_envelope_id + ", in which " +
+                              envelope.receiver().gln + " never sent it to " +
+                              envelope.sender().gln);
+          }
+          if (a->second.match == ReceiptMatch::kAnswers) r->message_id = a->second.message_id;
+        }
         const bool seen = std::any_of(
             plan.receipts.begin(), plan.receipts.end(),
             [&](const ReceiptUpdate& u) { return u.message_id == r->message_id; });

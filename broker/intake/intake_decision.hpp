@@ -20,6 +20,7 @@
 #include "broker/deadlines/deadline.hpp"
 #include "broker/deadlines/deadline_policy.hpp"
 #include "broker/intake/duplicate_rule.hpp"
+#include "broker/intake/receipt_match.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/store/store.hpp"
 
@@ -41,12 +42,25 @@ struct IntakeFacts {
   std::map<LetterKey, LetterLocation> referenced;
   // Deadlines the letters may change; only those that exist.
   std::map<DeadlineKey, Deadline> deadlines;
+  // Issue 9: for each letter a receipt names (keyed as `referenced`), what the envelope id the
+  // receipt names says (answered_among, receipt_match.hpp): the message it answers — a resend's
+  // or an older version's, not the letter's latest — or that the envelope never carried the
+  // letter to the receipt's writer (refused). A letter with no entry here is taken at its
+  // latest version (`referenced`).
+  std::map<LetterKey, AnsweredMessage> answered;
 };
 
-// What to read for facts: `referenced` and `deadlines` keys (own letters are read per letter).
+// What to read for facts: `referenced` and `deadlines` keys (own letters are read per letter),
+// and for `answered` each letter a receipt names with the envelope id it names
+// (broker/server/answered_message.hpp reads the candidates: answered_by_envelope).
+struct NamedEnvelope {
+  LetterKey letter;         // the original letter: its sender (the receipt's receiver) and id
+  std::string envelope_id;  // ReceiptReference::original_envelope_id
+};
 struct FactsNeeded {
   std::vector<LetterKey> referenced;
   std::vector<DeadlineKey> deadlines;
+  std::vector<NamedEnvelope> receipt_envelopes;
 };
 FactsNeeded facts_needed(const Envelope& envelope);
 
@@ -94,7 +108,8 @@ std::string opened_deadline_text(const Deadline& d);
 // validation (codec), routing, the authenticated sender, the sender's dialect, what the
 // receiver's dialect can carry, letter ids unique within the envelope, the MedCom duplicate
 // rule, references (a reply answers a letter sent to its sender; a receipt names letters sent to
-// its sender), and the deadline rules (broker/deadlines).
+// its sender, and lands on the message of each that the envelope id it names carried: facts'
+// `answered`), and the deadline rules (broker/deadlines).
 IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
                              const IntakeFacts& facts, const IntakeContext& context,
                              TimePoint now);

@@ -9,6 +9,7 @@
 #include "broker/server/log_exceptions.hpp"
 #include "broker/edge/edge_codec.hpp"
 #include "broker/intake/intake_decision.hpp"
+#include "broker/intake/receipt_match.hpp"
 #include "broker/server/commit.hpp"
 #include "broker/server/answered_message.hpp"
 
@@ -692,8 +693,12 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
     // already, the watch moved on and this one is not sent (issue 11, item 2).
     {
       const int done = entry.resends;
-      auto claim_job = [id, now, done](Store& store) -> Result<void> {
+      // Issue 9: the resend's envelope id is recorded with the claim, so a receipt that names it
+      // lands on this message, not on a newer version of its letters (receipt_match.hpp).
+      const std::string resent_in = resend_envelope_key(message.receiver_gln, new_envelope_id);
+      auto claim_job = [id, now, done, resent_in](Store& store) -> Result<void> {
         if (auto r = store.expect_receipt_watch(id, done); !r) return r;
+        if (auto r = store.record_sent_envelope(resent_in, id, now); !r) return r;
         return store.watch_receipt(id, now, done + 1);
       };
       auto claiming = commit<void>(writer_, std::move(claim_job));

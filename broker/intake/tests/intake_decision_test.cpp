@@ -217,6 +217,52 @@ TEST_F(IntakeDecisionTest, AReceiptMarksTheLettersItNames) {
   EXPECT_EQ(accept->plan.message.receiver_endpoint, "jc");
 }
 
+// Issue 9: a receipt that names a resend's envelope (or an older version's) lands on that
+// version, not on the letter's latest one.
+TEST_F(IntakeDecisionTest, AReceiptLandsOnTheVersionTheEnvelopeItNamesCarried) {
+  Envelope resent = request();
+  resent.id = "B77";  // the broker's resend of the first version
+  const Envelope receipt = make_negative_receipt(resent, "ENV-K1", "K1", now,
+                                                 RefuseCode::kUnspecified, "kan ikke behandles");
+  const FactsNeeded needed = facts_needed(receipt);
+  ASSERT_EQ(needed.receipt_envelopes.size(), 1u);
+  EXPECT_EQ(needed.receipt_envelopes[0].envelope_id, "B77");
+  EXPECT_EQ(needed.receipt_envelopes[0].letter, (LetterKey{jc.gln, "REQ1"}));
+  IntakeFacts facts = nothing_stored(receipt);
+  // The latest version is #9 (a correction); the resend carried #5.
+  facts.referenced[{jc.gln, "REQ1"}] =
+      LetterLocation{9, LetterType::kCertificateRequest, "h2", psy.gln, LetterStatus::kCorrected};
+  facts.answered[{jc.gln, "REQ1"}] = AnsweredMessage{ReceiptMatch::kAnswers, 5};
+  const IntakeDecision d = decide(receipt, facts);
+  const auto* accept = std::get_if<IntakeAccept>(&d);
+  ASSERT_NE(accept, nullptr) << refusal(d).detail;
+  ASSERT_EQ(accept->plan.receipts.size(), 1u);
+  EXPECT_EQ(accept->plan.receipts[0].message_id, 5);
+  EXPECT_EQ(accept->plan.receipts[0].state, ReceiptState::kNegative);
+  EXPECT_EQ(accept->plan.receipts[0].event.message_id, 5);
+}
+
+TEST_F(IntakeDecisionTest, AReceiptNamingAnEnvelopeThatNeverCarriedTheLetterIsRefused) {
+  Envelope never = request();
+  never.id = "NOPE1";
+  const Envelope receipt = make_positive_receipt(never, "ENV-K1", "K1", now);
+  IntakeFacts facts = nothing_stored(receipt);
+  facts.referenced[{jc.gln, "REQ1"}] =
+      LetterLocation{5, LetterType::kCertificateRequest, "h", psy.gln, LetterStatus::kNew};
+  facts.answered[{jc.gln, "REQ1"}] = AnsweredMessage{ReceiptMatch::kNeverSent, 0};
+  const Error e = refusal(decide(receipt, facts));
+  EXPECT_EQ(e.code, Errc::kUnknownReference);
+  EXPECT_NE(e.detail.find("NOPE1"), std::string::npos) << e.detail;
+  EXPECT_NE(e.detail.find("REQ1"), std::string::npos) << e.detail;
+  // Without the envelope's facts, or naming none ("ukendt": a FHIR Acknowledgement), the
+  // letter's latest version answers, as before.
+  facts.answered.clear();
+  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(decide(receipt, facts)));
+  never.id = "ukendt";
+  const Envelope unnamed = make_positive_receipt(never, "ENV-K2", "K2", now);
+  EXPECT_TRUE(facts_needed(unnamed).receipt_envelopes.empty());
+}
+
 TEST_F(IntakeDecisionTest, ADischargeNoticeOpensTheMentorDeadlineAndALateOneAlerts) {
   const Date yesterday{std::chrono::sys_days{copenhagen_date(now)} - std::chrono::days{1}};
   const Envelope notice = make_discharge_notice(psy, jc, "ENV-N1", "N1", now, yesterday);
