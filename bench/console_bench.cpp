@@ -227,6 +227,8 @@ int main(int argc, char** argv) {
       {"overview: dead letters (count page)", "GET", "/v1/dead-letters?after=0&limit=1000", ""},
       {"overview: waiting (count page)", "GET", "/v1/messages?state=pending&after=0&limit=1000", ""},
       {"overview: receipts missing", "GET", "/v1/messages?receipt=missing&after=0&limit=200", ""},
+      {"overview: due soon (count page of 1000)", "GET", "/v1/deadlines?view=due-soon&limit=1000", ""},
+      {"overview now: /v1/counts (the last count)", "GET", "/v1/counts", ""},
       {"overview: /v1/health", "GET", "/v1/health", ""},
       {"overview: /v1/store (audit chain head)", "GET", "/v1/store", ""},
       {"search: envelope id", "GET", "/v1/messages?envelope=" + facts.middle.envelope_id, ""},

@@ -36,6 +36,7 @@
 #include "broker/server/operator_counts_cache.hpp"
 #include "broker/store/group_commit_writer.hpp"
 #include "broker/store/store.hpp"
+#include "broker/store/timed_vfs.hpp"
 
 namespace sektorbro {
 
@@ -92,6 +93,9 @@ class Broker {
   // last count (awaited only when it is too old), never from a count on the io thread.
   asio::awaitable<HttpResponse> metrics_page();
   void set_scrape_gauges(const OperatorCountsCache::Snapshot& counted);
+  // GET /v1/counts (issue 10): the console Overview's figures from counts_ (OperatorCountsCache::
+  // recent), never a count of its own on the io thread.
+  asio::awaitable<HttpResponse> overview_counts();
   // POST /v1/messages/search-by-cpr (acting operators; audited, the CPR never recorded).
   asio::awaitable<HttpResponse> search_by_cpr(const HttpRequest& request, const std::string& actor);
   // Legal holds (issue 11, item 4; broker_holds.cpp).
@@ -130,6 +134,9 @@ class Broker {
   // Declared before the drivers, which count into them.
   metrics::MetricsRegistry metrics_registry_;
   metrics::BrokerMetrics metrics_{metrics_registry_};
+  // SQLite's fsyncs, timed in its VFS (broker/store/timed_vfs.hpp): sektorbro_fsync_seconds.
+  SyncObserver fsync_observer_{
+      [fsync = &metrics_.fsync_seconds.get()](double seconds) { fsync->observe(seconds); }};
   Intake intake_;
   Dispatcher dispatcher_;
   DeadlineSweeper sweeper_;

@@ -12,6 +12,7 @@
 #include "broker/deadlines/deadline_stats.hpp"
 #include "broker/http/media_type.hpp"
 #include "broker/message/forms.hpp"
+#include "broker/server/api_routes.hpp"
 #include "broker/server/broker.hpp"
 #include "broker/server/commit.hpp"
 #include "broker/server/http_util.hpp"
@@ -165,6 +166,12 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
                               "application/yaml; charset=utf-8");
     if (parts.size() < 2 || parts[0] != "v1")
       co_return json_error(http::status::not_found, "no such resource");
+    // Only what the route table lists is served (api_routes.hpp: the OpenAPI test holds the
+    // table and docs/openapi.yaml to each other).
+    if (!match_api_route(std::string_view(request.method_string().data(),
+                                          request.method_string().size()),
+                         parts))
+      co_return json_error(http::status::not_found, "no such resource");
     if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
       const auto type = request[http::field::content_type];
@@ -284,6 +291,9 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
     co_return list_holds();
   } else if (parts[1] == "store" && parts.size() == 2 && get) {
     co_return json_response(http::status::ok, store_state(config_, store_));
+  } else if (parts[1] == "counts" && parts.size() == 2 && get) {
+    auto counting = overview_counts();
+    co_return co_await std::move(counting);
   } else if (parts[1] == "letters" && parts.size() == 3 && get) {
     co_return find_letters(parts[2]);
   } else if (parts[1] == "dead-letters" && parts.size() == 2 && get) {
@@ -313,6 +323,22 @@ asio::awaitable<HttpResponse> Broker::metrics_page() {
   metrics_.build_info.with({std::string(kVersion)}).set(1);
   co_return make_response(http::status::ok, metrics_registry_.exposition(),
                           std::string(metrics::kExpositionContentType));
+}
+
+asio::awaitable<HttpResponse> Broker::overview_counts() {
+  auto counting = counts_.recent();
+  const std::shared_ptr<const OperatorCountsCache::Snapshot> counted =
+      co_await std::move(counting);
+  if (!counted->error.empty())
+    co_return json_error(http::status::service_unavailable, "store counts unavailable");
+  dispatcher_.report_load();  // the per-endpoint queue gauges, read back below
+  std::vector<OperatorCountsCache::EndpointLoad> loads;
+  for (const Endpoint& e : directory_.all())
+    loads.push_back({e.id,
+                     static_cast<std::int64_t>(metrics_.deliveries_waiting.with({e.id}).value()),
+                     static_cast<std::int64_t>(metrics_.deliveries_in_flight.with({e.id}).value())});
+  co_return json_response(http::status::ok,
+                          OperatorCountsCache::counts_json(*counted, clock_.now(), loads));
 }
 
 HttpResponse Broker::health() {

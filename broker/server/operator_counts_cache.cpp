@@ -1,5 +1,8 @@
 #include "broker/server/operator_counts_cache.hpp"
 
+#include <algorithm>
+
+#include "broker/core/time.hpp"
 #include "broker/core/log.hpp"
 #include "broker/http/async_bridge.hpp"
 
@@ -51,10 +54,24 @@ void OperatorCountsCache::recount() {
   asio::post(worker_, [&store = store_, &io = io_, self = self_, now] {
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->counted_at = now;
+    snapshot->began = std::chrono::steady_clock::now();
     if (auto counts = store.operator_counts(now)) {
       snapshot->counts = std::move(*counts);
     } else {
       snapshot->error = counts.error().detail;
+    }
+    // Due soon: a capped page of the due-soon view (the store counts no such group); at most
+    // kCountCap + 1 rows, read here, off the io thread, once per recount.
+    DeadlineFilter soon;
+    soon.state = DeadlineState::kOpen;
+    soon.now = now;
+    soon.due_before = now + std::chrono::days{kDueSoonDays};
+    soon.limit = kCountCap + 1;
+    if (auto found = store.list_deadlines(soon)) {
+      snapshot->due_soon = std::min<std::int64_t>(static_cast<std::int64_t>(found->size()), kCountCap);
+      snapshot->due_soon_more = found->size() > static_cast<std::size_t>(kCountCap);
+    } else if (snapshot->error.empty()) {
+      snapshot->error = found.error().detail;
     }
     asio::post(io, [self, snapshot = std::shared_ptr<const Snapshot>(std::move(snapshot))] {
       if (*self != nullptr) (*self)->finished(snapshot);
@@ -84,6 +101,62 @@ OperatorCountsCache::current() {
     recount();
   });
   co_return co_await std::move(fresh);
+}
+
+asio::awaitable<std::shared_ptr<const OperatorCountsCache::Snapshot>>
+OperatorCountsCache::recent() {
+  if (last_ && age() <= 2 * interval_ &&
+      std::chrono::steady_clock::now() - last_->began <= 2 * interval_)
+    co_return last_;
+  auto fresh = await_callback<std::shared_ptr<const Snapshot>>([this](auto done) {
+    waiters_.push_back(std::move(done));
+    recount();
+  });
+  co_return co_await std::move(fresh);
+}
+
+nlohmann::json OperatorCountsCache::counts_json(const Snapshot& snapshot, TimePoint now,
+                                                const std::vector<EndpointLoad>& loads) {
+  const OperatorCounts& c = snapshot.counts;
+  std::int64_t open = 0;
+  std::int64_t overdue = 0;
+  nlohmann::json per_unit = nlohmann::json::array();
+  for (const DeadlineCount& d : c.deadlines) {
+    open += d.open;
+    overdue += d.overdue;
+    per_unit.push_back({{"unit", d.unit},
+                        {"form", d.form.empty() ? std::string("mentor-response") : d.form},
+                        {"open", d.open},
+                        {"overdue", d.overdue}});
+  }
+  const auto per_endpoint = [](const std::vector<EndpointCount>& counts, std::int64_t& total) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const EndpointCount& e : counts) {
+      total += e.count;
+      rows.push_back({{"endpoint", e.endpoint}, {"count", e.count}});
+    }
+    return rows;
+  };
+  std::int64_t dead = 0;
+  std::int64_t missing = 0;
+  nlohmann::json dead_rows = per_endpoint(c.dead_letters, dead);
+  nlohmann::json missing_rows = per_endpoint(c.receipts_missing, missing);
+  nlohmann::json queue = nlohmann::json::array();
+  for (const EndpointLoad& l : loads)
+    queue.push_back({{"endpoint", l.endpoint}, {"waiting", l.waiting}, {"in_flight", l.in_flight}});
+  const double age = std::chrono::duration<double>(now - snapshot.counted_at).count();
+  return {{"counted_at", format_timestamp(snapshot.counted_at)},
+          {"age_seconds", std::max(age, 0.0)},
+          {"deadlines",
+           {{"open", open},
+            {"overdue", overdue},
+            {"due_soon", snapshot.due_soon},
+            {"due_soon_more", snapshot.due_soon_more},
+            {"due_soon_days", kDueSoonDays},
+            {"by_unit", std::move(per_unit)}}},
+          {"dead_letters", {{"total", dead}, {"by_endpoint", std::move(dead_rows)}}},
+          {"receipts_missing", {{"total", missing}, {"by_endpoint", std::move(missing_rows)}}},
+          {"deliveries", std::move(queue)}};
 }
 
 }  // namespace sektorbro

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>  // before Asio (broker/http/asio.hpp)
 #include <vector>
@@ -43,7 +44,14 @@ class OperatorCountsCache {
     OperatorCounts counts;
     TimePoint counted_at{};  // the broker's clock when the count began
     std::string error;       // empty when the count succeeded
+    std::chrono::steady_clock::time_point began{};  // the real time when the count began
+    // Open deadlines due within kDueSoonDays of counted_at, overdue ones included (as GET
+    // /v1/deadlines?view=due-soon), counted up to kCountCap: `due_soon_more` when there are more.
+    std::int64_t due_soon = 0;
+    bool due_soon_more = false;
   };
+  static constexpr int kDueSoonDays = 2;
+  static constexpr int kCountCap = 1000;
 
   OperatorCountsCache(asio::io_context& io, Store& store, const Clock& clock,
                       std::chrono::milliseconds interval = kDefaultInterval);
@@ -58,9 +66,25 @@ class OperatorCountsCache {
   // The last count if it is at most 2 x interval old on the broker's clock; otherwise a new one,
   // awaited. Never null.
   asio::awaitable<std::shared_ptr<const Snapshot>> current();
+  // For the console's Overview (GET /v1/counts): the last count if it began at most 2 x interval
+  // ago both on the broker's clock and in real time; otherwise a new one, awaited. (current()
+  // looks at the broker's clock only, so on a manual clock /metrics stays deterministic; the
+  // Overview must also show writes made on a clock that does not move.) Never null.
+  asio::awaitable<std::shared_ptr<const Snapshot>> recent();
   // The last count, whatever its age (null before the first one ends).
   std::shared_ptr<const Snapshot> last() const { return last_; }
   std::chrono::milliseconds interval() const { return interval_; }
+
+  // One endpoint's deliveries as this broker's queue holds them (Dispatcher), for counts_json.
+  struct EndpointLoad {
+    std::string endpoint;
+    std::int64_t waiting = 0;
+    std::int64_t in_flight = 0;
+  };
+  // GET /v1/counts's answer (docs/openapi.yaml, Counts): the snapshot's figures with totals, its
+  // age at `now` (broker's clock), and the queue per endpoint. Pure.
+  static nlohmann::json counts_json(const Snapshot& snapshot, TimePoint now,
+                                    const std::vector<EndpointLoad>& loads);
 
  private:
   using Waiter = std::function<void(std::shared_ptr<const Snapshot>)>;

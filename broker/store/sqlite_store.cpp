@@ -20,6 +20,7 @@
 #include "broker/core/identifiers.hpp"
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/body_codec.hpp"
+#include "broker/store/timed_vfs.hpp"
 
 namespace sektorbro {
 namespace {
@@ -704,10 +705,12 @@ Result<std::string> query_text(sqlite3* db, const char* sql) {
   return out;
 }
 
-Result<DbHandle> open_connection(const std::string& path, int flags, const SqliteTuning& tuning) {
+// `vfs`: nullptr for the default VFS; the writer's is timed_vfs.hpp's (fsync latency, issue 10).
+Result<DbHandle> open_connection(const std::string& path, int flags, const SqliteTuning& tuning,
+                                 const char* vfs = nullptr) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw,
-                                 flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE, nullptr);
+                                 flags | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE, vfs);
   DbHandle db(raw);
   if (rc != SQLITE_OK) return storage_error(db ? sqlite3_errmsg(db.get()) : sqlite3_errstr(rc));
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
@@ -1250,7 +1253,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
     }
   } lock{lock_fd};
 
-  auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, tuning);
+  auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, tuning,
+                                register_timed_vfs());
   if (!writer) return fail(writer.error().detail);
   sqlite3* w = writer->get();
   // The page size of a new file (SqliteTuning): it must come before WAL mode and the first

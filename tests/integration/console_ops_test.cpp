@@ -124,6 +124,8 @@ TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAndServedFromTheLastCount) {
   EXPECT_EQ(metric(page, "sektorbro_deadlines_open{unit=\"psy\",form=\"LÆ125\"}"), 1.0) << page;
   EXPECT_EQ(metric(page, "sektorbro_deadlines_overdue{unit=\"psy\",form=\"LÆ125\"}"), 0.0) << page;
   EXPECT_EQ(metric(page, "sektorbro_store_counts_age_seconds"), 0.0) << page;
+  // The store's fsyncs, timed in SQLite's VFS: the traffic's commits synced (synchronous=FULL).
+  EXPECT_GT(metric(page, "sektorbro_fsync_seconds_count").value_or(0), 0.0) << page;
   // Sixty days on the broker's clock: the certificate is overdue.
   ASSERT_EQ(advance(60 * 86400), 200);
   page = get_as(nullptr, "/metrics").body;

@@ -1,13 +1,17 @@
-// docs/openapi.yaml against the real broker (issue 10): every path and method in the document
-// is called on a broker with traffic (delivered, dead-lettered, a certificate answered, a
+// docs/openapi.yaml against the real broker (issue 10), both ways: the document's operations are
+// exactly the broker's route table (broker/server/api_routes.hpp), and every path and method in
+// the document is called on a broker with traffic (delivered, dead-lettered, a certificate answered, a
 // discharge notice); every answer's status must be documented and every JSON answer must match
 // its schema; the calls that should succeed must, so a path the broker does not have fails.
 #include <curl/curl.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 
 #include "broker/core/copenhagen_time.hpp"
+#include "broker/server/api_routes.hpp"
 
 #include "tests/integration/broker_fixture.hpp"
 #include "tests/integration/openapi_checker.hpp"
@@ -224,9 +228,79 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   EXPECT_EQ(check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses?to=1").status,
             400);
 
+  // The console Overview's counts (served from the last count of the store).
+  const Reply counts = check("/v1/counts", "get", "/v1/counts");
+  EXPECT_EQ(counts.status, 200);
+  // Outside the route table: 404 before any handler, whatever the method.
+  EXPECT_EQ(call(broker->url("/v1/nowhere"), "get").status, 404);
+  EXPECT_EQ(call(broker->url("/v1/messages"), "delete").status, 404);
+  EXPECT_EQ(call(broker->url("/v1/counts/more"), "get").status, 404);
+  // The test clock exists only on a manual clock.
+  const std::string advance = "/v1/test/clock/advance";
+  EXPECT_EQ(check(advance, "post", advance + "?seconds=60").status, 404);
+
+  // The pull mailbox and the test clock: the same store, restarted on a manual clock with psy
+  // fetching its messages (url "mailbox:").
+  config["clock"] = {{"mode", "manual"}};
+  config["endpoints"][2]["url"] = "mailbox:";  // psy
+  restart();
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E9", "MBX1", clock.now())).status,
+            202);
+  const Reply fetched = check("/v1/mailbox", "get", "/v1/mailbox?endpoint=psy&limit=100");
+  ASSERT_EQ(fetched.status, 200) << fetched.body;
+  std::int64_t fetched_id = 0;
+  const auto mailbox = nlohmann::json::parse(fetched.body, nullptr, false);
+  for (const auto& m : mailbox["messages"])
+    if (m["letters"].dump().find("MBX1") != std::string::npos) fetched_id = m["message_id"];
+  ASSERT_NE(fetched_id, 0) << fetched.body;
+  const std::string confirm = "/v1/mailbox/{message_id}/confirm";
+  const std::string confirm_url = "/v1/mailbox/" + std::to_string(fetched_id) + "/confirm?endpoint=psy";
+  EXPECT_EQ(check(confirm, "post", confirm_url).status, 200);
+  EXPECT_EQ(check(confirm, "post", confirm_url).status, 409);
+  EXPECT_EQ(check(confirm, "post", "/v1/mailbox/999999999/confirm?endpoint=psy").status, 404);
+  EXPECT_EQ(check(confirm, "post", "/v1/mailbox/1/confirm?endpoint=nobody").status, 403);
+  EXPECT_EQ(check("/v1/mailbox", "get", "/v1/mailbox?endpoint=jc").status, 404);  // pushed to
+  EXPECT_EQ(check("/v1/mailbox", "get", "/v1/mailbox?endpoint=nobody").status, 403);
+  EXPECT_EQ(check("/v1/mailbox", "get", "/v1/mailbox?endpoint=psy&limit=0").status, 400);
+  EXPECT_EQ(message(jc_party, "MBX1").value("state", ""), "delivered");
+  const Reply moved = check(advance, "post", advance + "?seconds=60");
+  EXPECT_EQ(moved.status, 200) << moved.body;
+  EXPECT_EQ(check(advance, "post", advance).status, 400);
+
   // Every operation in the document was called.
   for (const auto& op : checker.operations())
     EXPECT_TRUE(called.count(op)) << op.second << " " << op.first << " was not exercised";
+}
+
+// The other way round: every route the broker serves (its route table, which the dispatch lets
+// requests through by) is in the document, and the document has no operation the table lacks.
+TEST_F(OpenApi, TheDocumentDescribesExactlyTheRoutesTheBrokerServes) {
+  std::set<std::pair<std::string, std::string>> served;
+  for (const ApiRoute& r : kApiRoutes) {
+    std::string method(r.method);
+    std::transform(method.begin(), method.end(), method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    served.insert({std::string(r.pattern), method});
+  }
+  const auto ops = checker.operations();
+  const std::set<std::pair<std::string, std::string>> documented(ops.begin(), ops.end());
+  for (const auto& [path, method] : served)
+    EXPECT_TRUE(documented.count({path, method})) << method << " " << path
+                                                  << " is served but not in docs/openapi.yaml";
+  for (const auto& [path, method] : documented)
+    EXPECT_TRUE(served.count({path, method})) << method << " " << path
+                                              << " is documented but not in the route table";
+  EXPECT_EQ(served.size(), kApiRoutes.size()) << "a route is listed twice";
+  // The matcher the dispatch uses: placeholders take one segment, literals must be equal.
+  EXPECT_EQ(match_api_route("GET", {"v1", "messages", "5790000000001", "L1"})->pattern,
+            "/v1/messages/{sender_gln}/{letter_id}");
+  EXPECT_EQ(match_api_route("POST", {"v1", "messages", "search-by-cpr"})->pattern,
+            "/v1/messages/search-by-cpr");
+  EXPECT_FALSE(match_api_route("GET", {"v1", "messages", "5790000000001"}));
+  EXPECT_FALSE(match_api_route("GET", {"v1", "messages", "a", "b", "requeue"}));
+  EXPECT_FALSE(match_api_route("PUT", {"v1", "health"}));
+  EXPECT_FALSE(match_api_route("GET", {"v1", "health", "live", "x"}));
+  EXPECT_TRUE(match_api_route("POST", {"v1", "test", "clock", "advance"})->manual_clock_only);
 }
 
 TEST_F(OpenApi, TheCheckerRefusesWhatDoesNotMatch) {

@@ -51,6 +51,9 @@ TEST(BrokerMetrics, NamesAreUniqueAndFollowTheConventions) {
   const auto exposed = exposed_series_names();
   EXPECT_NE(std::find(exposed.begin(), exposed.end(), "sektorbro_commit_seconds_bucket"),
             exposed.end());
+  // fsync latency, timed in SQLite's VFS (broker/store/timed_vfs.hpp; issue 10).
+  EXPECT_NE(std::find(exposed.begin(), exposed.end(), "sektorbro_fsync_seconds_bucket"),
+            exposed.end());
 }
 
 }  // namespace
