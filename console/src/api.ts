@@ -88,6 +88,28 @@ export interface Health {
   warning?: string;
 }
 
+// GET /v1/counts: the Overview's figures, from the broker's last count of the store (taken off
+// the request path every few seconds: cheap at any store size; docs/openapi.yaml, Counts).
+export interface EndpointCounts {
+  total: number;
+  by_endpoint: { endpoint: string; count: number }[];
+}
+export interface Counts {
+  counted_at: string;
+  age_seconds: number;
+  deadlines: {
+    open: number;
+    overdue: number;
+    due_soon: number;
+    due_soon_more: boolean;
+    due_soon_days: number;
+    by_unit: { unit: string; form: string; open: number; overdue: number }[];
+  };
+  dead_letters: EndpointCounts;
+  receipts_missing: EndpointCounts;
+  deliveries: { endpoint: string; waiting: number; in_flight: number }[];
+}
+
 // GET /v1/store: which store, and the audit chain as the broker knows it (docs/audit.md).
 export interface StoreState {
   kind: "sqlite" | "postgres";

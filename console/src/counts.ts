@@ -1,28 +1,6 @@
-// Counts the console shows from list answers. The API has no count endpoint: a page of up to
-// 1000 is read and a full page is shown as "1000+", so no count ever walks the whole store.
-import { get, path, type DeadlinePage, type MessagePage, type MessageSummary } from "./api";
-
-export const COUNT_LIMIT = 1000;
-
-export interface Count {
-  n: number;
-  more: boolean;
-}
-
-export function countText(c: Count): string {
-  return c.more ? `${c.n}+` : String(c.n);
-}
-
-export async function countDeadlines(view: string): Promise<Count> {
-  const page = await get<DeadlinePage>(path("/v1/deadlines", { view, limit: COUNT_LIMIT }));
-  return { n: page.deadlines.length, more: page.deadlines.length === COUNT_LIMIT };
-}
-
-export async function countMessages(base: string, query: Record<string, string> = {}): Promise<Count> {
-  // after=0: oldest first, paged with next_after (the broker lists newest first otherwise).
-  const page = await get<MessagePage>(path(base, { after: 0, ...query, limit: COUNT_LIMIT }));
-  return { n: page.messages.length, more: page.next_after !== undefined };
-}
+// Pages of messages whose receipt is missing (the dead-letters page). The Overview's counts come
+// from GET /v1/counts (the broker's last count of the store), not from pages.
+import { get, path, type MessagePage, type MessageSummary } from "./api";
 
 // Delivered messages whose receiver owes a receipt that has not come. Asks the broker for
 // receipt=missing; a broker without that filter answers 400, and then one page of delivered

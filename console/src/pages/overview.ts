@@ -1,9 +1,10 @@
 // Overview: ready or not, deliveries waiting and in flight, per receiving endpoint, dead
 // letters, receipts missing, replies open / due soon / overdue, the store (kind, commit
 // counters) and the audit chain's state (head, keyed, checkpointed: GET /v1/store).
+// Three requests, each cheap at any store size: /v1/health, /v1/store and /v1/counts (the
+// broker's last count of the store, at most a few seconds old; it says when it was taken).
 // Refreshes itself every 5 seconds (paused while the tab is hidden).
-import { get, path, type Health, type MessagePage, type StoreState } from "../api";
-import { countDeadlines, countMessages, countText, receiptsMissing, COUNT_LIMIT, type Count } from "../counts";
+import { get, type Counts, type Health, type StoreState } from "../api";
 import { errorBox, h, table, time, fill } from "../dom";
 import type { Cleanup } from "../main";
 
@@ -15,20 +16,15 @@ function tile(id: string, label: string, value: string, href?: string, alert = f
 }
 
 async function load(root: HTMLElement): Promise<void> {
-  const [health, dead, overdue, dueSoon, open, pending, missing, store] = await Promise.all([
+  const [health, counts, store] = await Promise.all([
     get<Health>("/v1/health"),
-    countMessages("/v1/dead-letters"),
-    countDeadlines("overdue"),
-    countDeadlines("due-soon"),
-    countDeadlines("open"),
-    get<MessagePage>(path("/v1/messages", { state: "pending", after: 0, limit: COUNT_LIMIT })),
-    receiptsMissing("", 200),
+    get<Counts>("/v1/counts"),
     get<StoreState>("/v1/store").catch(() => null), // an older broker: no /v1/store
   ]);
   const audit = store?.audit;
-  const perEndpoint = new Map<string, number>();
-  for (const m of pending.messages) perEndpoint.set(m.receiver.endpoint, (perEndpoint.get(m.receiver.endpoint) ?? 0) + 1);
-  const missingCount: Count = { n: missing.page.messages.length, more: missing.page.next_after !== undefined };
+  const d = counts.deadlines;
+  const dueSoon = d.due_soon_more ? `${d.due_soon}+` : String(d.due_soon);
+  const queued = counts.deliveries.filter((q) => q.waiting > 0 || q.in_flight > 0);
   const ready = health.status === "ready";
   fill(root, 
     h("h1", {}, "Overview"),
@@ -47,25 +43,23 @@ async function load(root: HTMLElement): Promise<void> {
       tile("waiting", "Waiting for delivery", String(health.waiting_deliveries), "#/messages?state=pending"),
       tile("in-flight", "In flight", String(health.deliveries_in_flight)),
       health.receipts_owed !== undefined ? tile("receipts-owed", "Receipts awaited", String(health.receipts_owed)) : null,
-      tile("dead-letters", "Dead letters", countText(dead), "#/dead-letters", dead.n > 0),
-      // Without the broker's receipt=missing filter, only "not yet in" can be counted (one page).
-      missing.serverSide
-        ? tile("receipts-missing", "Receipts missing", countText(missingCount), "#/dead-letters", missingCount.n > 0)
-        : tile("receipts-missing", "Receipts not yet in", "≥" + countText(missingCount), "#/dead-letters"),
-      tile("open", "Replies open", countText(open), "#/deadlines?view=open"),
-      tile("due-soon", "Due within 2 days", countText(dueSoon), "#/deadlines?view=due-soon"),
-      tile("overdue", "Overdue", countText(overdue), "#/deadlines?view=overdue", overdue.n > 0),
+      tile("dead-letters", "Dead letters", String(counts.dead_letters.total), "#/dead-letters", counts.dead_letters.total > 0),
+      tile("receipts-missing", "Receipts missing", String(counts.receipts_missing.total), "#/dead-letters", counts.receipts_missing.total > 0),
+      tile("open", "Replies open", String(d.open), "#/deadlines?view=open"),
+      tile("due-soon", `Due within ${d.due_soon_days} days`, dueSoon, "#/deadlines?view=due-soon"),
+      tile("overdue", "Overdue", String(d.overdue), "#/deadlines?view=overdue", d.overdue > 0),
     ),
+    h("p", { class: "hint", id: "counted" }, `Counted ${time(counts.counted_at)} (${Math.round(counts.age_seconds)} s ago on the broker's clock).`),
     h("h2", {}, "Waiting per receiving endpoint"),
     table(
-      [...perEndpoint.entries()].sort((a, b) => b[1] - a[1]),
+      queued.sort((a, b) => b.waiting - a.waiting),
       [
-        { title: "Endpoint", cell: ([e]) => h("a", { href: `#/messages?state=pending&endpoint=${encodeURIComponent(e)}` }, e) },
-        { title: "Waiting", cell: ([, n]) => n, className: "num" },
+        { title: "Endpoint", cell: (q) => h("a", { href: `#/messages?state=pending&endpoint=${encodeURIComponent(q.endpoint)}` }, q.endpoint) },
+        { title: "Waiting", cell: (q) => q.waiting, className: "num" },
+        { title: "In flight", cell: (q) => q.in_flight, className: "num" },
       ],
       "Nothing waiting.",
     ),
-    pending.next_after !== undefined ? h("p", { class: "hint" }, `Counted over the first ${COUNT_LIMIT} waiting messages.`) : null,
     h("h2", {}, "Store and audit chain"),
     h(
       "dl",
