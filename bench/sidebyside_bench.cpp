@@ -31,6 +31,7 @@
 // RabbitMQ (target: ≥ 1.0 and ≤ 1.0). On a small shared machine the figures are noisy; the
 // phases interleave so both brokers see the same noise. Not a test: it asserts nothing.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -39,6 +40,8 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <sstream>
+#include <thread>
 
 #include "bench/amqp_connection.hpp"
 #include "bench/bench_stats.hpp"
@@ -139,6 +142,24 @@ double peak_rss_mb(pid_t pid) {
   return 0;
 }
 
+// CPU time (user + system, all threads) a process has used so far, in seconds; 0 if unreadable.
+// Per delivered message it is the cost figure that a shared, noisy machine disturbs least: a
+// broker that waits for a busy core is slower but does not use more CPU per message.
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = stat.rfind(')');  // the command name may hold spaces
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int k = 3; k <= 15 && fields >> field; ++k) {  // fields 14 and 15 of proc(5)
+    if (k == 14) utime = std::stoull(field);
+    if (k == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // Counts the letters that reach the receiver, inside a window and in total, and lets a caller
 // wait (bounded) for a total.
 class DeliveryCounter {
@@ -202,6 +223,7 @@ struct DeliveredFigures {
   std::int64_t backlog = 0;
   std::optional<double> drain_s;  // with --drain-seconds, when drained in time
   double rss_mb = 0;
+  double cpu_us_per_delivered = 0;  // the broker's CPU in the window / letters delivered in it
 };
 
 DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
@@ -211,8 +233,11 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   const auto start = SteadyClock::now() + std::chrono::milliseconds{300};
   const auto end = start + std::chrono::seconds{o.seconds};
   s.counter.set_window(start, end);
+  std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
+  const double cpu_before = cpu_seconds(s.broker->pid());
   const IntakeResult in = post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
                                              start, end, prefix, ids);
+  const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
   DeliveredFigures f;
   f.accepted = in.accepted;
   f.failed = in.failed;
@@ -221,6 +246,7 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   f.delivered_per_s = static_cast<double>(f.delivered) / in.seconds;
   f.backlog = static_cast<std::int64_t>(f.accepted) - static_cast<std::int64_t>(f.delivered);
   f.rss_mb = peak_rss_mb(s.broker->pid());
+  if (f.delivered > 0) f.cpu_us_per_delivered = cpu_used * 1e6 / static_cast<double>(f.delivered);
   if (in.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", in.first_failure.c_str());
   if (o.drain_seconds > 0) {
     const auto t = SteadyClock::now();
@@ -244,10 +270,11 @@ LatencyResult sektorbro_latency(const Options& o, const BenchParties& parties,
 struct RabbitFigures {
   double publish_consume_per_s = 0, confirm_per_s = 0;
   std::uint64_t consumed = 0, published = 0, nacked = 0;
+  double cpu_us_per_consumed = 0;  // the node's CPU in the window / messages consumed in it
 };
 
-RabbitFigures rabbit_publish_consume(const Options& o, unsigned short port, const std::string& body,
-                                     const std::string& queue) {
+RabbitFigures rabbit_publish_consume(const Options& o, pid_t node_pid, unsigned short port,
+                                     const std::string& body, const std::string& queue) {
   std::string error;
   auto admin = AmqpConnection::open(port, error);
   if (!admin || !admin->declare_quorum_queue(queue, error)) fail("RabbitMQ: " + error);
@@ -255,7 +282,10 @@ RabbitFigures rabbit_publish_consume(const Options& o, unsigned short port, cons
   const auto end = start + std::chrono::seconds{o.seconds};
   RabbitConsumer consumer(port, queue, o.prefetch, start, end);
   if (!consumer.wait_subscribed(error)) fail("RabbitMQ consumer: " + error);
+  std::this_thread::sleep_until(start);  // the publisher starts at `start` too
+  const double cpu_before = cpu_seconds(node_pid);
   const RabbitPublishResult pub = publish_with_window(port, queue, body, o.window, start, end);
+  const double cpu_used = cpu_seconds(node_pid) - cpu_before;
   consumer.stop();
   if (!pub.error.empty()) fail("RabbitMQ publisher: " + pub.error);
   if (!consumer.error().empty()) fail("RabbitMQ consumer: " + consumer.error());
@@ -266,6 +296,7 @@ RabbitFigures rabbit_publish_consume(const Options& o, unsigned short port, cons
   f.nacked = pub.nacked;
   f.publish_consume_per_s = static_cast<double>(f.consumed) / pub.seconds;
   f.confirm_per_s = static_cast<double>(pub.confirmed_in_window) / pub.seconds;
+  if (f.consumed > 0) f.cpu_us_per_consumed = cpu_used * 1e6 / static_cast<double>(f.consumed);
   return f;
 }
 
@@ -324,6 +355,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   std::vector<double> s_acc, s_del, s_backlog, s_p99, r_pc, r_conf, r_p99, ratio_rate, ratio_p99;
+  std::vector<double> s_cpu, r_cpu;  // CPU µs per delivered / consumed message
   for (int round = 1; round <= o.rounds; ++round) {
     const std::string q = "sektorbro-bench-" + std::to_string(round);
     std::optional<DeliveredFigures> sd;
@@ -331,7 +363,7 @@ int main(int argc, char** argv) {
     std::optional<LatencyResult> sl;
     std::optional<RabbitLatencyResult> rl;
     if (o.sektorbro) sd = sektorbro_delivered(o, parties, letters, ids, 'D');
-    if (o.rabbitmq) rp = rabbit_publish_consume(o, node->amqp_port(), body, q + "-rate");
+    if (o.rabbitmq) rp = rabbit_publish_consume(o, node->pid(), node->amqp_port(), body, q + "-rate");
     if (o.sektorbro) sl = sektorbro_latency(o, parties, letters, ids, 'L');
     if (o.rabbitmq) rl = rabbit_latency(o, node->amqp_port(), body, q + "-latency");
 
@@ -339,11 +371,12 @@ int main(int argc, char** argv) {
     if (sd) {
       std::printf(
           "  Sektorbro  accepted %.0f msg/s, delivered %.0f msg/s, backlog at end %lld "
-          "(accepted %llu, delivered %llu, failed %llu), broker peak RSS %.0f MB",
+          "(accepted %llu, delivered %llu, failed %llu), broker peak RSS %.0f MB, broker CPU "
+          "%.0f us per delivered letter",
           sd->accepted_per_s, sd->delivered_per_s, static_cast<long long>(sd->backlog),
           static_cast<unsigned long long>(sd->accepted),
           static_cast<unsigned long long>(sd->delivered),
-          static_cast<unsigned long long>(sd->failed), sd->rss_mb);
+          static_cast<unsigned long long>(sd->failed), sd->rss_mb, sd->cpu_us_per_delivered);
       if (o.drain_seconds > 0) {
         if (sd->drain_s)
           std::printf(", drained in %.1f s", *sd->drain_s);
@@ -354,14 +387,16 @@ int main(int argc, char** argv) {
       s_acc.push_back(sd->accepted_per_s);
       s_del.push_back(sd->delivered_per_s);
       s_backlog.push_back(static_cast<double>(sd->backlog));
+      s_cpu.push_back(sd->cpu_us_per_delivered);
     }
     if (rp) {
       std::printf(
           "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s (published %llu, "
-          "nacked %llu)\n",
+          "nacked %llu), node CPU %.0f us per consumed message\n",
           rp->publish_consume_per_s, rp->confirm_per_s,
           static_cast<unsigned long long>(rp->published),
-          static_cast<unsigned long long>(rp->nacked));
+          static_cast<unsigned long long>(rp->nacked), rp->cpu_us_per_consumed);
+      r_cpu.push_back(rp->cpu_us_per_consumed);
       r_pc.push_back(rp->publish_consume_per_s);
       r_conf.push_back(rp->confirm_per_s);
     }
@@ -397,13 +432,13 @@ int main(int argc, char** argv) {
   if (o.sektorbro)
     std::printf(
         "  Sektorbro  accepted %.0f msg/s, delivered %.0f msg/s, backlog at end %.0f; p99 at %d "
-        "msg/s %.2f ms\n",
-        median(s_acc), median(s_del), median(s_backlog), o.rate, median(s_p99));
+        "msg/s %.2f ms; CPU %.0f us per delivered letter\n",
+        median(s_acc), median(s_del), median(s_backlog), o.rate, median(s_p99), median(s_cpu));
   if (o.rabbitmq)
     std::printf(
         "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s; p99 at %d msg/s "
-        "%.2f ms\n",
-        median(r_pc), median(r_conf), o.rate, median(r_p99));
+        "%.2f ms; node CPU %.0f us per consumed message\n",
+        median(r_pc), median(r_conf), o.rate, median(r_p99), median(r_cpu));
   if (o.sektorbro && o.rabbitmq) {
     std::printf(
         "  ratio      Sektorbro delivered / RabbitMQ publish+consume: %.2f (median of per-round "

@@ -24,4 +24,16 @@ asio::awaitable<T> await_callback(Start start) {
       asio::use_awaitable);
 }
 
+// Runs `work` (a callable returning T) on `executor` — another thread's — and resumes the
+// awaiting coroutine on its own executor with the value. For pure CPU work only: `work` must not
+// touch state the awaiting thread owns.
+template <typename T, typename Work>
+asio::awaitable<T> run_on(asio::any_io_executor executor, Work work) {
+  return await_callback<T>([executor, work = std::move(work)](auto done) mutable {
+    asio::post(executor, [work = std::move(work), done = std::move(done)]() mutable {
+      done(work());
+    });
+  });
+}
+
 }  // namespace sektorbro

@@ -3,6 +3,7 @@
 #include "broker/codec/codec.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
+#include "broker/http/async_bridge.hpp"
 #include "broker/server/answered_message.hpp"
 #include "broker/server/commit.hpp"
 
@@ -96,6 +97,26 @@ RefuseCode refuse_code_for(Errc code) {
     default:
       return RefuseCode::kUnspecified;
   }
+}
+
+// What receive() computes from the bytes alone (pure, so it may run on the codec executor): the
+// decoded document, and for a document with letters the envelope with the parties the directory
+// completes and its letters as the store keys them.
+struct Prepared {
+  Result<Inbound> decoded;
+  std::optional<Envelope> envelope;
+  std::vector<NewLetter> letters;
+};
+
+Prepared prepare(std::string_view bytes, TimePoint now, const Directory& directory,
+                 const Party& broker) {
+  Prepared p{decode_inbound(bytes, now), std::nullopt, {}};
+  if (p.decoded && !p.decoded->signal && !p.decoded->fhir_transient && p.decoded->envelope) {
+    p.envelope = *p.decoded->envelope;
+    complete_parties(*p.envelope, directory, broker);
+    p.letters = letters_of(*p.envelope);
+  }
+  return p;
 }
 
 // How often a plan found stale is decided again before the sender is asked to resend (503).
@@ -208,7 +229,15 @@ Result<IntakeFacts> Intake::read_facts(const Envelope& envelope,
 asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string via,
                                                 std::string authenticated) {
   const TimePoint now = clock_.now();
-  auto decoded = decode_inbound(bytes, now);
+  std::optional<Prepared> prepared;
+  if (codec_) {
+    auto preparing = run_on<Prepared>(
+        *codec_, [&bytes, now, this] { return prepare(bytes, now, directory_, config_.identity); });
+    prepared.emplace(co_await std::move(preparing));
+  } else {
+    prepared.emplace(prepare(bytes, now, directory_, config_.identity));
+  }
+  const Result<Inbound>& decoded = prepared->decoded;
   if (!decoded) {
     const Inbound unread = read_leniently(bytes);
     co_return refuse(now, nullptr, decoded.error(), via, &unread);
@@ -266,8 +295,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     log_info("FHIR transient-error Acknowledgement via " + via + ": no receipt recorded");
     co_return Answer{http::status::accepted, "", false, true};
   }
-  Envelope envelope = *in.envelope;
-  complete_parties(envelope, directory_, config_.identity);
+  Envelope envelope = std::move(*prepared->envelope);
+  std::vector<NewLetter> letters = std::move(prepared->letters);
   auto pinned = pinned_fhir_receipt(store_, in, envelope);
   if (!pinned)
     co_return refuse(now, &envelope,
@@ -283,8 +312,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     // FHIR names the message, not its envelope: the stored receipt names the answered message's
     // envelope, so the receipt relayed to its sender names that message (answered_message).
     ref.original_envelope_id = (*pinned)->envelope_id;
+    letters = letters_of(envelope);  // the receipt's reference changed: hash it again
   }
-  const std::vector<NewLetter> letters = letters_of(envelope);
   const IntakeContext context{directory_, config_.deadlines.policy, calendar_, in.dialect,
                               authenticated, in.fhir};
 

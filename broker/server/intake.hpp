@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,12 @@ class Intake {
 
  public:
   void set_lease_clock(const Clock& lease_clock) { lease_clock_ = &lease_clock; }
+  // Decoding a document and hashing its letters are pure (broker/edge, broker/intake) and most of
+  // an intake's CPU: with an executor set they run there, on another thread, and receive()
+  // goes on on its own executor (issue 8: the io thread was as busy as the writer). Unset (the
+  // server-level tests): inline.
+  void set_codec_executor(asio::any_io_executor executor) { codec_ = std::move(executor); }
+  std::optional<asio::any_io_executor> codec_;
   const CitizenKeyer* citizen_keyer_ = nullptr;
   std::string node_ = cluster_node(config_.cluster);  // this broker in the leases (issue 11)
 };

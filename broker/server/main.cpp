@@ -168,6 +168,10 @@ int main(int argc, char** argv) {
                              std::make_unique<CurlTransport>(outbound));
   GroupCommitWriter writer(**store, config->store.group_commit_max);
   Broker broker(io, *config, **store, writer, transport, *clock, manual);
+  // Intake's decoding and hashing run on a thread of their own (Intake::set_codec_executor);
+  // declared after `io`, so it is joined before `io` goes.
+  asio::thread_pool codec_thread(1);
+  broker.intake().set_codec_executor(codec_thread.get_executor());
   HttpLimits limits;
   limits.max_body_bytes = config->limits.max_body_bytes;
   limits.max_buffered_bytes = config->limits.max_buffered_bytes;  // issue 12, item 6

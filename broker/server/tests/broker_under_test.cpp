@@ -107,12 +107,17 @@ HttpResponse BrokerUnderTest::post(const std::string& body) {
   return post_as(body, "application/xml");
 }
 
-HttpResponse BrokerUnderTest::post_as(const std::string& body, const std::string& content_type) {
+HttpRequest BrokerUnderTest::post_request(const std::string& body,
+                                          const std::string& content_type) {
   HttpRequest request{http::verb::post, "/v1/messages", 11};
   request.set(http::field::content_type, content_type);
   request.body() = body;
   request.prepare_payload();
-  HttpResponse answer = call(std::move(request));
+  return request;
+}
+
+HttpResponse BrokerUnderTest::post_as(const std::string& body, const std::string& content_type) {
+  HttpResponse answer = call(post_request(body, content_type));
   settle();
   return answer;
 }
@@ -123,10 +128,14 @@ HttpResponse BrokerUnderTest::send(http::verb verb, const std::string& target) {
 
 std::shared_ptr<std::optional<HttpResponse>> BrokerUnderTest::start(http::verb verb,
                                                                     const std::string& target) {
+  return start(HttpRequest{verb, target, 11});
+}
+
+std::shared_ptr<std::optional<HttpResponse>> BrokerUnderTest::start(HttpRequest request) {
   auto answer = std::make_shared<std::optional<HttpResponse>>();
   PeerIdentity peer;
   peer.remote_address = "127.0.0.1";
-  asio::co_spawn(io_, broker_->handle(HttpRequest{verb, target, 11}, peer),
+  asio::co_spawn(io_, broker_->handle(std::move(request), peer),
                  [answer](std::exception_ptr e, HttpResponse r) {
                    if (e) std::rethrow_exception(e);
                    *answer = std::move(r);

@@ -83,6 +83,10 @@ class BrokerUnderTest {
   // once run_until() (or run_ready()) has run the broker far enough. For requests that must be
   // in flight at the same time.
   std::shared_ptr<std::optional<HttpResponse>> start(http::verb verb, const std::string& target);
+  std::shared_ptr<std::optional<HttpResponse>> start(HttpRequest request);
+  // A POST /v1/messages request, as post() sends it.
+  static HttpRequest post_request(const std::string& body,
+                                  const std::string& content_type = "application/xml");
   // Runs every handler that is ready now, until none is: each coroutine started is then
   // suspended on something outside the io_context (a store commit, a timer). No waiting.
   void run_ready();

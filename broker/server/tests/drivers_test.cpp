@@ -2,6 +2,8 @@
 // scripted transport and a manual clock: no socket, no sleeping (issue 8).
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "broker/server/tests/broker_under_test.hpp"
 
 namespace sektorbro::testing {
@@ -41,6 +43,38 @@ TEST_F(DriversTest, AnAcceptedRequestIsStoredThenDeliveredInOneTryAndItsClockSta
   auto deadline = b->store->find_deadline(DeadlineKey{jc.gln, "REQ1"});
   ASSERT_TRUE(deadline && deadline->has_value());
   EXPECT_EQ((*deadline)->owed_by, "psy");
+}
+
+// Intake decodes and hashes on the codec thread when it has one (main.cpp gives it one): the
+// answer waits for that thread, and is the same as inline — an acceptance, a refusal with its
+// MedCom code, a resend's first answer.
+TEST_F(DriversTest, IntakeDecodesOnItsCodecThreadAndAnswersAsInline) {
+  asio::thread_pool codec(1);
+  b->broker().intake().set_codec_executor(codec.get_executor());
+  std::promise<void> release;
+  asio::post(codec, [gate = release.get_future().share()] { gate.wait(); });  // busy
+
+  const Envelope e = request("REQ1");
+  auto answer = b->start(BrokerUnderTest::post_request(encode_envelope(e)));
+  b->run_ready();
+  EXPECT_FALSE(answer->has_value()) << "answered before the codec thread decoded it";
+  EXPECT_FALSE(b->message_of(jc.gln, "REQ1"));
+  release.set_value();
+  ASSERT_TRUE(b->run_until([&] { return answer->has_value(); }));
+  EXPECT_EQ((*answer)->result(), http::status::accepted);
+  EXPECT_NE((*answer)->body().find("Acceptance"), std::string::npos);
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+
+  const auto malformed = b->post("<Emessage");
+  EXPECT_EQ(malformed.result(), http::status::bad_request);
+  EXPECT_NE(malformed.body().find("syntaksfejl"), std::string::npos);
+  Envelope resend = e;
+  resend.id = "ENV-REQ1-B";
+  const auto again = b->post(resend);
+  EXPECT_EQ(again.result(), http::status::accepted);
+  EXPECT_EQ(again.body(), (*answer)->body());  // MedCom: a resend gets exactly the first answer
+  EXPECT_EQ(b->transport.count(), 1u);
+  b.reset();  // the broker goes before the codec thread it was given
 }
 
 TEST_F(DriversTest, RefusalsAnswerWithTheMedcomCodeAndStoreNothing) {
