@@ -7,6 +7,7 @@
 // The drivers against MemoryStore, a scripted transport and a manual clock (broker_under_test).
 #include <gtest/gtest.h>
 
+#include "broker/server/answered_message.hpp"
 #include "broker/server/tests/broker_under_test.hpp"
 
 namespace sektorbro::testing {
@@ -121,6 +122,47 @@ TEST_F(ReceiptVersionTest, AResendsEnvelopeIdNamesOnlyTheLetterItCarriedToItsRec
   EXPECT_NE(refused.body().find("REQ2"), std::string::npos) << refused.body();
   EXPECT_EQ(receipt_of("ENV-V1"), ReceiptState::kNone);
   EXPECT_EQ(receipt_of("ENV-V2"), ReceiptState::kNone);
+}
+
+// What the store says about each envelope id a receipt may name (answered_by_envelope, the
+// facts the intake core decides on: IntakeFacts::answered), after the same history.
+TEST_F(ReceiptVersionTest, TheStoreTellsWhichVersionEachEnvelopeIdCarried) {
+  const std::string resend = resent_then_corrected();
+  ASSERT_FALSE(resend.empty());
+  const auto v1 = by_envelope("ENV-V1");
+  const auto v2 = by_envelope("ENV-V2");
+  ASSERT_TRUE(v1 && v2);
+  auto named = [&](const std::string& envelope_id, const Party& writer) {
+    auto a = answered_by_envelope(*b->store, envelope_id, jc.gln, writer.gln, "REQ1");
+    return a ? *a : AnsweredMessage{ReceiptMatch::kNamesNoEnvelope, -1};
+  };
+  EXPECT_EQ(named(resend, psy), (AnsweredMessage{ReceiptMatch::kAnswers, v1->id}));
+  EXPECT_EQ(named("ENV-V1", psy), (AnsweredMessage{ReceiptMatch::kAnswers, v1->id}));
+  EXPECT_EQ(named("ENV-V2", psy), (AnsweredMessage{ReceiptMatch::kAnswers, v2->id}));
+  EXPECT_EQ(named("NOPE1", psy), (AnsweredMessage{ReceiptMatch::kNeverSent, 0}));
+  EXPECT_EQ(named(resend, jc), (AnsweredMessage{ReceiptMatch::kNeverSent, 0}))
+      << "a resend's id names the message only for the endpoint it went to";
+  EXPECT_EQ(named("ukendt", psy), (AnsweredMessage{ReceiptMatch::kNamesNoEnvelope, 0}));
+
+  // And the core, given those facts, refuses a receipt naming an envelope never sent.
+  Envelope never = request("NOPE1");
+  const Envelope receipt = make_positive_receipt(never, "ENV-K9", "K9", b->clock.now());
+  IntakeFacts facts;
+  facts.own.resize(receipt.letters.size());
+  for (const NamedEnvelope& n : facts_needed(receipt).receipt_envelopes)
+    facts.answered.emplace(n.letter, named(n.envelope_id, psy));
+  auto where = b->store->find_letter(jc.gln, "REQ1");
+  ASSERT_TRUE(where && *where);
+  facts.referenced.emplace(LetterKey{jc.gln, "REQ1"}, **where);
+  const Directory directory(config.endpoints);
+  const WorkingCalendar calendar = calendar_for(config.deadlines.policy);
+  const IntakeContext context{directory, config.deadlines.policy, calendar};
+  const IntakeDecision d =
+      decide_intake(receipt, letters_of(receipt), facts, context, b->clock.now());
+  const auto* refused = std::get_if<IntakeRefusal>(&d);
+  ASSERT_NE(refused, nullptr);
+  EXPECT_EQ(refused->error.code, Errc::kUnknownReference);
+  EXPECT_NE(refused->error.detail.find("NOPE1"), std::string::npos) << refused->error.detail;
 }
 
 }  // namespace
