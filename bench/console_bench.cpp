@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_stats.hpp"
@@ -249,6 +250,21 @@ int main(int argc, char** argv) {
     std::printf("%-42s %6d %6zu %7.2fms %7.2fms %7.2fms\n", name.c_str(), t2.status, t2.items,
                 median(t2.ms), percentile_sorted(t2.ms, 0.99), t2.ms.back());
     std::fflush(stdout);
+  }
+  // The store's fsyncs during the run (sektorbro_fsync_seconds: each SQLite xSync on the writer
+  // connection, timed in its VFS): the audited CPR searches and the broker's own writes.
+  {
+    testing::HttpClient client;
+    client.set_headers({std::string("Authorization: Bearer ") + kToken});
+    const auto page = client.get(broker->url("/metrics"), std::chrono::seconds{60});
+    double count = 0, sum = 0;
+    std::istringstream lines(page.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with("sektorbro_fsync_seconds_count ")) count = std::stod(line.substr(30));
+      if (line.starts_with("sektorbro_fsync_seconds_sum ")) sum = std::stod(line.substr(28));
+    }
+    std::printf("fsyncs during the run (sektorbro_fsync_seconds): %.0f, mean %.3f ms\n", count,
+                count > 0 ? sum / count * 1000 : 0.0);
   }
   unwatch_pid(broker->pid());
   broker->terminate();
