@@ -217,6 +217,15 @@ Result<IntakeFacts> Intake::read_facts(const Envelope& envelope,
     if (!found) return found.error();
     if (*found) facts.referenced.emplace(key, std::move(**found));
   }
+  // Issue 9: what the envelope id a receipt names says about each letter it names (the
+  // message it answers, or that it never carried the letter): decide_intake applies it.
+  for (const NamedEnvelope& named : needed.receipt_envelopes) {
+    if (facts.answered.contains(named.letter)) continue;
+    auto answered = answered_by_envelope(store_, named.envelope_id, named.letter.sender_gln,
+                                         envelope.sender().gln, named.letter.letter_id);
+    if (!answered) return answered.error();
+    facts.answered.emplace(named.letter, *answered);
+  }
   for (const DeadlineKey& key : needed.deadlines) {
     if (facts.deadlines.contains(key)) continue;
     auto found = store_.find_deadline(key);

@@ -67,5 +67,21 @@ TEST_F(MedcomReceiptVersionFlow, AReceiptNamingAResendsEnvelopeLandsOnTheVersion
             std::vector<std::string>{"REQ1"});
 }
 
+// A receipt naming an envelope in which the letter never went to its writer answers nothing: it
+// is refused with a MedCom receipt naming that envelope, and no version is marked receipted.
+TEST_F(MedcomReceiptVersionFlow, AReceiptNamingAnEnvelopeNeverSentIsRefused) {
+  start();
+  ASSERT_EQ(post(request("RV1")).status, 202);
+  ASSERT_TRUE(eventually([&] { return by_envelope("RV1").value("state", "") == "delivered"; }));
+  auto delivered = decode_envelope(psy.received().at(0).body);
+  ASSERT_TRUE(delivered) << delivered.error().detail;
+  Envelope never = *delivered;
+  never.id = "RVNEVER";
+  const auto answer = post(make_positive_receipt(never, "RVK2", "RVKV2", kStart));
+  EXPECT_EQ(answer.status, 422) << answer.body;
+  EXPECT_NE(answer.body.find("RVNEVER"), std::string::npos) << answer.body;
+  EXPECT_EQ(receipt_of("RV1"), "none");
+}
+
 }  // namespace
 }  // namespace sektorbro::testing
