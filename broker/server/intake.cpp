@@ -141,7 +141,8 @@ Intake::Intake(const BrokerConfig& config, const Directory& directory,
       stored_(std::move(stored)) {}
 
 Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Error& error,
-                              std::string_view via, const Inbound* inbound) {
+                              std::string_view via, const Inbound* inbound,
+                              std::string_view authenticated) {
   NegativeReceipt body;
   body.level = ReceiptLevel::kNetwork;  // written by the broker itself, like MedCom's XCTL01
   const RefuseCode code = refuse_code_for(error.code);
@@ -171,6 +172,11 @@ Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Err
       if (known) to.name = known->party.name;
     }
   }
+  // Not even the sender could be read (a FHIR message cut off before the Organization its
+  // MessageHeader names): the endpoint the transport authenticated — its certificate, or the
+  // inbox the file was dropped in — sent it.
+  if (to.gln == config_.identity.gln && !authenticated.empty())
+    if (const Endpoint* sender = directory_.by_id(std::string(authenticated))) to = sender->party;
   if (body.original.original_envelope_id.empty()) body.original.original_envelope_id = "ukendt";
   const std::string id = ids_.next();
   const Envelope receipt = broker_envelope(config_.identity, to, std::move(body), now, id);
@@ -249,7 +255,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   const Result<Inbound>& decoded = prepared->decoded;
   if (!decoded) {
     const Inbound unread = read_leniently(bytes);
-    co_return refuse(now, nullptr, decoded.error(), via, &unread);
+    co_return refuse(now, nullptr, decoded.error(), via, &unread, authenticated);
   }
   const Inbound& in = *decoded;
   if (in.signal) {

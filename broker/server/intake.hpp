@@ -64,8 +64,11 @@ class Intake {
   void set_citizen_keyer(const CitizenKeyer* keyer) { citizen_keyer_ = keyer; }
 
  private:
+  // `authenticated`: the endpoint the transport authenticated, if any — where the refusal goes
+  // when the document names no sender that can be read.
   Answer refuse(TimePoint now, const Envelope* envelope, const Error& error,
-                std::string_view via, const Inbound* inbound);
+                std::string_view via, const Inbound* inbound,
+                std::string_view authenticated = {});
   Result<IntakeFacts> read_facts(const Envelope& envelope, const std::vector<NewLetter>& letters);
 
   const BrokerConfig& config_;

@@ -116,6 +116,18 @@ HttpRequest BrokerUnderTest::post_request(const std::string& body,
   return request;
 }
 
+Intake::Answer BrokerUnderTest::receive_from(const std::string& endpoint, std::string bytes) {
+  std::optional<Intake::Answer> answer;
+  asio::co_spawn(io_, broker_->intake().receive(std::move(bytes), endpoint, endpoint),
+                 [&answer](std::exception_ptr e, Intake::Answer a) {
+                   if (e) std::rethrow_exception(e);
+                   answer = std::move(a);
+                 });
+  EXPECT_TRUE(run_until([&] { return answer.has_value(); })) << "no answer in time";
+  settle();
+  return answer.value_or(Intake::Answer{});
+}
+
 HttpResponse BrokerUnderTest::post_as(const std::string& body, const std::string& content_type) {
   HttpResponse answer = call(post_request(body, content_type));
   settle();

@@ -84,6 +84,9 @@ class BrokerUnderTest {
   // in flight at the same time.
   std::shared_ptr<std::optional<HttpResponse>> start(http::verb verb, const std::string& target);
   std::shared_ptr<std::optional<HttpResponse>> start(HttpRequest request);
+  // A document as Intake takes it from an endpoint the transport authenticated (its TLS
+  // certificate, or the inbox it dropped the file in), answered once committed.
+  Intake::Answer receive_from(const std::string& endpoint, std::string bytes);
   // A POST /v1/messages request, as post() sends it.
   static HttpRequest post_request(const std::string& body,
                                   const std::string& content_type = "application/xml");

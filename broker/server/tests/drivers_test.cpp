@@ -77,6 +77,31 @@ TEST_F(DriversTest, IntakeDecodesOnItsCodecThreadAndAnswersAsInline) {
   b.reset();  // the broker goes before the codec thread it was given
 }
 
+// A document cut off before its sender (a FHIR message cut before the Organization its
+// MessageHeader names is the common case; here a native one cut before its first Letter) is
+// refused to the endpoint the transport authenticated, not to the broker itself; unauthenticated
+// (plain loopback), to the broker as before.
+TEST_F(DriversTest, ADocumentWhoseSenderCannotBeReadIsRefusedToTheAuthenticatedEndpoint) {
+  const std::string whole = encode_envelope(request("REQ1"));
+  const std::string cut = whole.substr(0, whole.find("<Letter"));
+  ASSERT_LT(cut.size(), whole.size());
+
+  const Intake::Answer from_psy = b->receive_from("psy", cut);
+  EXPECT_EQ(from_psy.status, http::status::bad_request);
+  auto refusal = decode_envelope(from_psy.body);
+  ASSERT_TRUE(refusal) << refusal.error().detail << "\n" << from_psy.body;
+  ASSERT_EQ(refusal->letters.size(), 1u);
+  EXPECT_EQ(refusal->letters[0].type(), LetterType::kNegativeReceipt);
+  EXPECT_EQ(refusal->letters[0].receiver.gln, psy.gln);
+  EXPECT_EQ(refusal->letters[0].receiver.sor, psy.sor);
+
+  const auto unauthenticated = b->post(cut);
+  auto to_broker = decode_envelope(unauthenticated.body());
+  ASSERT_TRUE(to_broker) << to_broker.error().detail;
+  EXPECT_EQ(to_broker->letters.at(0).receiver.gln, broker.gln);
+  EXPECT_EQ(b->transport.count(), 0u);
+}
+
 TEST_F(DriversTest, RefusalsAnswerWithTheMedcomCodeAndStoreNothing) {
   Envelope unknown = request("REQ1");
   unknown.letters[0].receiver = make_party("579000011111", "265161000016222", "Ukendt");
