@@ -2,9 +2,9 @@
 # A short, bounded fuzz run of every parser that reads untrusted bytes: the native codec, the
 # three adapters, the edge's lenient readers and HTTP request handling (libFuzzer, clang,
 # ASan + UBSan).
-#   ./deploy/fuzz.sh [SECONDS_PER_TARGET] [RUNS]     (defaults: 30 s, 100000 runs; 0 runs = no cap)
+#   ./deploy/fuzz.sh [SECONDS_PER_TARGET] [RUNS]     (defaults: 30 s, 100000 runs; -1 runs = no cap)
 # CI runs it after the tests with a fixed seed, so the run is the same every time and a red CI
-# means a regression, not luck; longer exploring runs (RUNS=0, more seconds, SEED=random) find
+# means a regression, not luck; longer exploring runs (RUNS=-1, more seconds, SEED=random) find
 # new inputs. Exits non-zero on the first finding; the input is left in build-fuzz/findings/.
 # Keep small interesting inputs, and every finding, in the target's saved corpus.
 set -euo pipefail
