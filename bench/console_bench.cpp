@@ -16,8 +16,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "bench/bench_stats.hpp"
 #include "bench/child_process.hpp"
@@ -51,14 +51,21 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i], value = argv[i + 1];
-    if (arg == "--store") o.store = value;
-    else if (arg == "--deadlines") o.deadlines = std::stoull(value);
-    else if (arg == "--requests") o.requests = std::stoi(value);
-    else if (arg == "--broker") o.broker = value;
-    else fail("unknown option " + arg);
+    if (arg == "--store")
+      o.store = value;
+    else if (arg == "--deadlines")
+      o.deadlines = std::stoull(value);
+    else if (arg == "--requests")
+      o.requests = std::stoi(value);
+    else if (arg == "--broker")
+      o.broker = value;
+    else
+      fail("unknown option " + arg);
   }
   if (o.store.empty() || argc % 2 == 0)
-    fail("usage: sektorbro-console-bench --store FILE [--deadlines N] [--requests N] [--broker PATH]");
+    fail(
+        "usage: sektorbro-console-bench --store FILE [--deadlines N] [--requests N] [--broker "
+        "PATH]");
   return o;
 }
 
@@ -124,7 +131,8 @@ StoreFacts prepare(const Options& o, const BenchParties& parties) {
         d.due = std::chrono::year_month_day{std::chrono::floor<days>(d.due_end)};
         d.overdue = d.due_end < now;
         if (!d.overdue) d.next_action_at = std::max(d.due_end - days(3), now + days(1));
-        if (auto r = store.put_deadline(d, std::min<std::int64_t>(k + 1, facts.newest), MessageEvent{});
+        if (auto r =
+                store.put_deadline(d, std::min<std::int64_t>(k + 1, facts.newest), MessageEvent{});
             !r)
           fail(r.error().detail);
       }
@@ -141,9 +149,10 @@ StoreFacts prepare(const Options& o, const BenchParties& parties) {
   // What a scrape cost when it counted in the store (before OperatorCountsCache): one count.
   const auto t3 = SteadyClock::now();
   if (auto again = store.operator_counts(now); !again) fail(again.error().detail);
-  std::printf("one count of the store's gauges (Store::operator_counts, now off the io thread): "
-              "%.1f ms\n",
-              seconds_since(t3) * 1000);
+  std::printf(
+      "one count of the store's gauges (Store::operator_counts, now off the io thread): "
+      "%.1f ms\n",
+      seconds_since(t3) * 1000);
   return facts;
 }
 
@@ -160,9 +169,9 @@ Timing time_page(testing::BrokerProcess& broker, const std::string& method, cons
   Timing t;
   for (int i = 0; i < requests; ++i) {
     const auto start = SteadyClock::now();
-    const auto r = method == "POST"
-                       ? client.post(broker.url(path), body, "application/json", std::chrono::seconds{60})
-                       : client.get(broker.url(path), std::chrono::seconds{60});
+    const auto r = method == "POST" ? client.post(broker.url(path), body, "application/json",
+                                                  std::chrono::seconds{60})
+                                    : client.get(broker.url(path), std::chrono::seconds{60});
     t.ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
     t.status = r.status;
     const auto j = nlohmann::json::parse(r.body, nullptr, false);
@@ -192,12 +201,14 @@ int main(int argc, char** argv) {
   const std::string key = dir.path() + "/cpr-index.key";
   std::ofstream(key) << "console-bench-key-0123456789abcdef";
   const nlohmann::json extra = {
-      {"operators", {{{"name", "bench"}, {"role", "acting"}, {"token_sha256", sha256_hex(kToken)}}}},
+      {"operators",
+       {{{"name", "bench"}, {"role", "acting"}, {"token_sha256", sha256_hex(kToken)}}}},
       {"privacy", {{"cpr_index_key_file", key}}}};
   std::string error;
   const auto t = SteadyClock::now();
   auto broker = testing::BrokerProcess::start(
-      o.broker, dir.path(), bench_config(parties, fs::absolute(o.store).string(), "http://127.0.0.1:9/", extra).dump(),
+      o.broker, dir.path(),
+      bench_config(parties, fs::absolute(o.store).string(), "http://127.0.0.1:9/", extra).dump(),
       error, std::chrono::seconds{600});
   if (!broker) fail("the broker did not start: " + error);
   watch_pid(broker->pid());
@@ -223,12 +234,16 @@ int main(int argc, char** argv) {
       {"due soon", "GET", "/v1/deadlines?view=due-soon&within_days=7", ""},
       {"messages, newest page", "GET", "/v1/messages?limit=50", ""},
       {"messages, oldest page (after=0)", "GET", "/v1/messages?limit=50&after=0", ""},
-      {"overview: open replies (count page of 1000)", "GET", "/v1/deadlines?view=open&limit=1000", ""},
-      {"overview: overdue (count page of 1000)", "GET", "/v1/deadlines?view=overdue&limit=1000", ""},
+      {"overview: open replies (count page of 1000)", "GET", "/v1/deadlines?view=open&limit=1000",
+       ""},
+      {"overview: overdue (count page of 1000)", "GET", "/v1/deadlines?view=overdue&limit=1000",
+       ""},
       {"overview: dead letters (count page)", "GET", "/v1/dead-letters?after=0&limit=1000", ""},
-      {"overview: waiting (count page)", "GET", "/v1/messages?state=pending&after=0&limit=1000", ""},
+      {"overview: waiting (count page)", "GET", "/v1/messages?state=pending&after=0&limit=1000",
+       ""},
       {"overview: receipts missing", "GET", "/v1/messages?receipt=missing&after=0&limit=200", ""},
-      {"overview: due soon (count page of 1000)", "GET", "/v1/deadlines?view=due-soon&limit=1000", ""},
+      {"overview: due soon (count page of 1000)", "GET", "/v1/deadlines?view=due-soon&limit=1000",
+       ""},
       {"overview now: /v1/counts (the last count)", "GET", "/v1/counts", ""},
       {"overview: /v1/health", "GET", "/v1/health", ""},
       {"overview: /v1/store (audit chain head)", "GET", "/v1/store", ""},
@@ -241,7 +256,8 @@ int main(int argc, char** argv) {
       {"search: by CPR (acting, audited)", "POST", "/v1/messages/search-by-cpr",
        R"({"cpr": "0101801234"})"},
       {"one message", "GET",
-       "/v1/messages/" + facts.middle.sender_gln + "/" + facts.middle.letters.front().letter_id, ""},
+       "/v1/messages/" + facts.middle.sender_gln + "/" + facts.middle.letters.front().letter_id,
+       ""},
       {"/metrics (served from the last count)", "GET", "/metrics", ""},
   };
   std::printf("%-42s %6s %6s %9s %9s %9s\n", "page", "HTTP", "items", "median", "p99", "max");

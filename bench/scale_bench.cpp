@@ -22,13 +22,14 @@
 //    store: `page-requests` requests one after another; median, p99, max.
 // 5. The broker's RSS on the full store after the receive run (VmRSS) and its peak (VmHWM).
 // Shipped default settings throughout. Not a test: it asserts nothing and never runs in ctest.
+#include <sqlite3.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include "bench/bench_stats.hpp"
 #include "bench/child_process.hpp"
@@ -154,8 +155,9 @@ Resumed resume_point(const fs::path& db, std::uint64_t messages) {
     fail("--resume: cannot open " + db.string());
   }
   sqlite3_stmt* stmt = nullptr;
-  const char* sql = "SELECT count(*), coalesce(max(id), 0), "
-                    "(SELECT received_at FROM messages WHERE id = 1) FROM messages";
+  const char* sql =
+      "SELECT count(*), coalesce(max(id), 0), "
+      "(SELECT received_at FROM messages WHERE id = 1) FROM messages";
   Resumed r;
   bool ok = sqlite3_prepare_v2(raw, sql, -1, &stmt, nullptr) == SQLITE_OK &&
             sqlite3_step(stmt) == SQLITE_ROW;
@@ -263,10 +265,9 @@ int main(int argc, char** argv) {
       if (done < next_report && done != o.messages) return;
       next_report += report_every;
       const double s = std::chrono::duration<double>(SteadyClock::now() - t).count();
-      std::printf("  %llu messages in %.0f s (%.0f/s), %.0f MB\n",
-                  static_cast<unsigned long long>(done), s,
-                  static_cast<double>(done - spec.first) / s,
-                  file_mb(db) + file_mb(db.string() + "-wal"));
+      std::printf(
+          "  %llu messages in %.0f s (%.0f/s), %.0f MB\n", static_cast<unsigned long long>(done), s,
+          static_cast<double>(done - spec.first) / s, file_mb(db) + file_mb(db.string() + "-wal"));
       std::fflush(stdout);
     });
     if (!loaded) fail("loading the store: " + loaded.error().detail);
@@ -307,10 +308,10 @@ int main(int argc, char** argv) {
   // Letter ids new to a reused store: a run that started again from 0 re-sent the letters of
   // the last run on it, which the broker answers as duplicates (not 202) — counted as failures,
   // and not the intake being measured. Milliseconds since the epoch fit the 13 digits.
-  std::atomic<std::uint64_t> ids{static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count())};
+  std::atomic<std::uint64_t> ids{
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count())};
   std::vector<double> empty_rate, full_rate, ratios, page_ms;
   double rss = 0, hwm = 0;
   std::size_t page_items = 0;
@@ -372,7 +373,7 @@ int main(int argc, char** argv) {
       "(target < 3 s); overdue page median %.2f ms (target < 10 ms); broker RSS %.0f MB, peak "
       "%.0f MB (target < 256 MB)\n",
       o.rounds, static_cast<unsigned long long>(held.value("messages", 0ull)),
-      static_cast<unsigned long long>(held.value("deadlines", 0ull)), median(full_rate), median(empty_rate),
-      100 * median(ratios), median(full_start), median(page_ms), rss, hwm);
+      static_cast<unsigned long long>(held.value("deadlines", 0ull)), median(full_rate),
+      median(empty_rate), 100 * median(ratios), median(full_start), median(page_ms), rss, hwm);
   return 0;
 }

@@ -59,8 +59,8 @@ Result<void> write_history_batch(Store& store, const std::vector<HistoricalMessa
 }  // namespace
 
 Result<std::uint64_t> load_history(const std::string& db_path, const BenchParties& parties,
-                          const HistorySpec& spec,
-                          const std::function<void(std::uint64_t done)>& progress) {
+                                   const HistorySpec& spec,
+                                   const std::function<void(std::uint64_t done)>& progress) {
   SqliteTuning tuning;
   tuning.cache_kib = spec.cache_mib * 1024;
   tuning.wal_autocheckpoint = spec.wal_autocheckpoint_pages;

@@ -374,7 +374,8 @@ int main(int argc, char** argv) {
     std::optional<LatencyResult> sl;
     std::optional<RabbitLatencyResult> rl;
     if (o.sektorbro) sd = sektorbro_delivered(o, parties, letters, ids, 'D');
-    if (o.rabbitmq) rp = rabbit_publish_consume(o, node->pid(), node->amqp_port(), body, q + "-rate");
+    if (o.rabbitmq)
+      rp = rabbit_publish_consume(o, node->pid(), node->amqp_port(), body, q + "-rate");
     if (o.sektorbro) sl = sektorbro_latency(o, parties, letters, ids, 'L');
     if (o.rabbitmq) rl = rabbit_latency(o, node->amqp_port(), body, q + "-latency");
 

@@ -97,8 +97,8 @@ std::uint64_t store_bytes(const std::filesystem::path& db) {
 
 class Writer {
  public:
-  Writer(Store& store, const BenchParties& parties, const LetterTemplate& letters,
-         bool intake_only, bool guarded)
+  Writer(Store& store, const BenchParties& parties, const LetterTemplate& letters, bool intake_only,
+         bool guarded)
       : store_(store),
         parties_(parties),
         letters_(letters),
@@ -148,8 +148,8 @@ class Writer {
     m.receiver_gln = parties_.psychiatry.gln;
     m.sender_endpoint = "jc";
     m.receiver_endpoint = "psy";
-    m.letters.push_back(NewLetter{letter_id, LetterType::kCertificateRequest,
-                                  sha256_hex(m.body), LetterStatus::kNew});
+    m.letters.push_back(NewLetter{letter_id, LetterType::kCertificateRequest, sha256_hex(m.body),
+                                  LetterStatus::kNew});
     m.acceptance = "<Acceptance><Status>accepted</Status></Acceptance>";
     m.receipt_requested = true;
     m.contains_cpr = true;
@@ -254,8 +254,7 @@ int main_bench(int argc, char** argv) {
     if (std::string(argv[i]) == "--keep") keep = true;
   }
   auto all = variants();
-  if (!only.empty())
-    std::erase_if(all, [&](const Variant& v) { return v.name != only; });
+  if (!only.empty()) std::erase_if(all, [&](const Variant& v) { return v.name != only; });
   if (all.empty()) {
     std::cerr << "no variant named " << only << "\n";
     return 2;
@@ -263,8 +262,8 @@ int main_bench(int argc, char** argv) {
   std::map<std::string, std::vector<Figures>> results;
 
   std::cout << "store bench: " << messages << " messages of " << letters.size()
-            << " bytes per round, groups of " << group << ", history " << history << ", "
-            << rounds << " rounds, variants interleaved"
+            << " bytes per round, groups of " << group << ", history " << history << ", " << rounds
+            << " rounds, variants interleaved"
             << (intake_only ? ", intake only (no delivery outcomes)" : "") << "\n";
   for (std::uint64_t round = 0; round < rounds; ++round) {
     for (std::size_t k = 0; k < all.size(); ++k) {
@@ -275,10 +274,11 @@ int main_bench(int argc, char** argv) {
         std::filesystem::remove_all(dir);
         return 1;
       }
-      std::printf("  round %llu  %-22s %8.0f msg/s %7.1f us cpu/msg %8.0f B written/msg %8.0f "
-                  "B write()/msg %7.0f B stored/msg\n",
-                  static_cast<unsigned long long>(round + 1), v.name.c_str(), f->per_second,
-                  f->cpu_us, f->written_bytes, f->write_call_bytes, f->stored_bytes);
+      std::printf(
+          "  round %llu  %-22s %8.0f msg/s %7.1f us cpu/msg %8.0f B written/msg %8.0f "
+          "B write()/msg %7.0f B stored/msg\n",
+          static_cast<unsigned long long>(round + 1), v.name.c_str(), f->per_second, f->cpu_us,
+          f->written_bytes, f->write_call_bytes, f->stored_bytes);
       results[v.name].push_back(*f);
     }
   }
@@ -298,11 +298,12 @@ int main_bench(int argc, char** argv) {
   for (const Variant& v : all) {
     const double rate = med(v.name, &Figures::per_second);
     const double cpu = med(v.name, &Figures::cpu_us);
-    std::printf("  %-22s %8.0f msg/s (%.2fx) %7.1f us cpu/msg (%.2fx) %8.0f B written/msg %8.0f "
-                "B write()/msg %7.0f B stored/msg\n",
-                v.name.c_str(), rate, rate / base_rate, cpu, cpu / base_cpu,
-                med(v.name, &Figures::written_bytes), med(v.name, &Figures::write_call_bytes),
-                med(v.name, &Figures::stored_bytes));
+    std::printf(
+        "  %-22s %8.0f msg/s (%.2fx) %7.1f us cpu/msg (%.2fx) %8.0f B written/msg %8.0f "
+        "B write()/msg %7.0f B stored/msg\n",
+        v.name.c_str(), rate, rate / base_rate, cpu, cpu / base_cpu,
+        med(v.name, &Figures::written_bytes), med(v.name, &Figures::write_call_bytes),
+        med(v.name, &Figures::stored_bytes));
   }
   return 0;
 }

@@ -17,7 +17,8 @@ constexpr std::string_view kActivitySystem =
 constexpr std::string_view kCategorySystem =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-careCommunication-categoryCodes";
 constexpr std::string_view kDestinationUseExtension =
-    "http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension";
+    "http://medcomfhir.dk/ig/messaging/StructureDefinition/"
+    "medcom-messaging-destinationUseExtension";
 constexpr std::string_view kDestinationUseSystem =
     "http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse";
 constexpr std::string_view kActCodeSystem = "http://terminology.hl7.org/CodeSystem/v3-ActCode";

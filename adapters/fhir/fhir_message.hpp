@@ -32,10 +32,10 @@ struct FhirParty {
 };
 
 struct FhirPatient {
-  std::string cpr;          // identifier with system urn:oid:1.2.208.176.1.2 — never log it
-  std::string family;       // name[official].family
-  std::string given;        // name[official].given, joined by ' '
-  std::string line;         // address.line (first)
+  std::string cpr;     // identifier with system urn:oid:1.2.208.176.1.2 — never log it
+  std::string family;  // name[official].family
+  std::string given;   // name[official].given, joined by ' '
+  std::string line;    // address.line (first)
   // address.line (second; a third and further are appended, ", " between): where a Danish
   // address writes the supplementary town name, OIOXML's SuburbName (issue 9: not dropped).
   std::string suburb;

@@ -172,8 +172,10 @@ std::optional<std::string> native_id_in_uuid(std::string_view uuid) {
   std::string id;
   for (unsigned i = 0; i < 14; ++i) {
     const unsigned c = get(7);
-    if (i < n) id.push_back(static_cast<char>(c));
-    else if (c != 0) return std::nullopt;
+    if (i < n)
+      id.push_back(static_cast<char>(c));
+    else if (c != 0)
+      return std::nullopt;
   }
   if (!is_valid_message_id(id)) return std::nullopt;
   return id;
@@ -183,7 +185,8 @@ std::string native_id_for_uuid(std::string_view uuid) {
   if (auto id = native_id_in_uuid(uuid)) return *id;
   auto b = uuid_bytes(uuid);
   if (!b) return {};
-  return "F" + uuid_text(*b).substr(0, 8) + uuid_text(*b).substr(9, 4) + uuid_text(*b).substr(14, 1);
+  return "F" + uuid_text(*b).substr(0, 8) + uuid_text(*b).substr(9, 4) +
+         uuid_text(*b).substr(14, 1);
 }
 
 Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at,
@@ -301,9 +304,9 @@ Result<Envelope> fhir_to_native(const FhirMessage& m, TimePoint received_at,
 
 Result<FhirMessage> native_to_fhir(const Envelope& e) {
   if (e.letters.size() != 1)
-    return make_error(Errc::kUnsupportedType,
-                      "a FHIR message carries one letter; this envelope has " +
-                          std::to_string(e.letters.size()));
+    return make_error(
+        Errc::kUnsupportedType,
+        "a FHIR message carries one letter; this envelope has " + std::to_string(e.letters.size()));
   const Letter& l = e.letters.front();
   FhirMessage m;
   m.bundle_id = uuid_for_native_id(e.id);
@@ -366,7 +369,7 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
                                                     : "IMP";
     m.encounter_status = s->encounter_status;
     if (m.encounter_status.empty()) {
-      m.encounter_status = s->event == HospitalStayEvent::kStartLeave ? "onleave"
+      m.encounter_status = s->event == HospitalStayEvent::kStartLeave           ? "onleave"
                            : s->event == HospitalStayEvent::kDischargeEmergency ? "finished"
                                                                                 : "in-progress";
       if (l.status == LetterStatus::kCancelled) m.encounter_status = "cancelled";
@@ -382,9 +385,9 @@ Result<FhirMessage> native_to_fhir(const Envelope& e) {
       p.entities.push_back("MessageHeader/" + uuid_for_native_id(l.id));
     }
   } else {
-    return make_error(Errc::kUnsupportedType,
-                      "FHIR has no MedCom message for " + std::string(to_string(l.type())) +
-                          "; the receiver cannot be sent this letter");
+    return make_error(Errc::kUnsupportedType, "FHIR has no MedCom message for " +
+                                                  std::string(to_string(l.type())) +
+                                                  "; the receiver cannot be sent this letter");
   }
   m.provenances.push_back(std::move(p));
   return m;

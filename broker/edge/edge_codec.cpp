@@ -116,8 +116,8 @@ OriginalIds original_ids_of(const XmlNode& root) {
 bool identifier_like(std::string_view v) {
   if (v.empty() || v.size() > 100) return false;
   return std::all_of(v.begin(), v.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
   });
 }
 
@@ -145,8 +145,8 @@ bool is_at(const PrefixElement& e, std::initializer_list<std::string_view> path)
 //           IdentifierCode}}
 OriginalIds lenient_emessage(std::string_view bytes, bool native) {
   OriginalIds o;
-  int sender_no = 0;      // Senders closed so far
-  int gln_from = -1;      // the Sender the GLN was taken from
+  int sender_no = 0;  // Senders closed so far
+  int gln_from = -1;  // the Sender the GLN was taken from
   std::string oio_identifier;
   walk_well_formed_prefix(bytes, [&](const PrefixElement& e) {
     const auto& p = e.path;
@@ -465,11 +465,11 @@ std::vector<std::string> signal_envelope_candidates(const Inbound& inbound) {
 Result<void> check_signal_reference(const Inbound& inbound, bool sent) {
   if (!inbound.signal) return make_error(Errc::kInvalid, "not an EHMI envelope receipt");
   if (!sent)
-    return make_error(Errc::kUnknownReference,
-                      std::string(inbound.signal->exception ? "ReceiptException"
-                                                            : "ReceiptAcknowledgement") +
-                          " for envelope " + inbound.signal_original_envelope_id +
-                          ", which the broker did not send");
+    return make_error(
+        Errc::kUnknownReference,
+        std::string(inbound.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement") +
+            " for envelope " + inbound.signal_original_envelope_id +
+            ", which the broker did not send");
   return {};
 }
 
@@ -575,8 +575,8 @@ Result<std::string> encode_outbound_sbdh(const Envelope& envelope, SbdhPayload p
     auto message = adapters::native_to_oioxml_message(envelope);
     if (!message) return message.error();
     const adapters::OioxmlLetter& first = message->letters.front();
-    const std::string code = !first.statistical_code.empty() ? first.statistical_code
-                                                             : std::string(first.element);
+    const std::string code =
+        !first.statistical_code.empty() ? first.statistical_code : std::string(first.element);
     document->standard = code;
     document->type = "Emessage";
     document->type_version = first.version_code;
@@ -636,10 +636,9 @@ Result<std::string> encode_outbound_fhir(const Envelope& envelope, TimePoint now
   if (is_receipt(first.type())) {
     if (envelope.letters.size() != 1)
       return make_error(Errc::kUnsupportedType, "a FHIR Acknowledgement answers one message");
-    const ReceiptReference& ref =
-        first.type() == LetterType::kPositiveReceipt
-            ? std::get<PositiveReceipt>(first.body).original
-            : std::get<NegativeReceipt>(first.body).original;
+    const ReceiptReference& ref = first.type() == LetterType::kPositiveReceipt
+                                      ? std::get<PositiveReceipt>(first.body).original
+                                      : std::get<NegativeReceipt>(first.body).original;
     if (ref.original_letter_ids.size() != 1)
       return make_error(Errc::kUnsupportedType, "a FHIR Acknowledgement answers one message");
     adapters::FhirAckIds ids;
@@ -671,10 +670,9 @@ Result<std::string> encode_for_receiver(const Envelope& envelope, const Endpoint
     return adapters::fhir_xml_to_json(*xml);  // "fhir_format": "json"
   }
   if (receiver.dialect == Dialect::kSbdh && receiver.sbdh_payload != SbdhPayload::kNative)
-    return encode_outbound_sbdh(envelope, receiver.sbdh_payload, now, instance_id,
-                                original_fhir_message_id,
-                                receiver.sbdh_payload == SbdhPayload::kFhir ? fhir_header_id
-                                                                            : nullptr);
+    return encode_outbound_sbdh(
+        envelope, receiver.sbdh_payload, now, instance_id, original_fhir_message_id,
+        receiver.sbdh_payload == SbdhPayload::kFhir ? fhir_header_id : nullptr);
   return encode_outbound(envelope, receiver.dialect, now, instance_id);
 }
 
@@ -791,8 +789,9 @@ std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelo
     // answer to a request it cannot process, an OperationOutcome (error, structure) saying why.
     const auto& refusal = std::get<NegativeReceipt>(native_refusal.letters.front().body);
     std::string xml = fhir_operation_outcome(
-        refusal.text + "; no MessageHeader.id could be read, so no Acknowledgement can name the "
-                       "message");
+        refusal.text +
+        "; no MessageHeader.id could be read, so no Acknowledgement can name the "
+        "message");
     if (!inbound->fhir_json) return xml;
     if (auto json = adapters::fhir_xml_to_json(xml)) return *json;
     return xml;
@@ -837,8 +836,7 @@ std::string refused_answer(Dialect dialect, const Inbound* inbound, const Envelo
         reason += "; the envelope's InstanceIdentifier could not be read";
       }
       if (original.created == TimePoint{}) original.created = now;
-      auto exception =
-          adapters::make_receipt_exception(original, type, reason, {instance_id, now});
+      auto exception = adapters::make_receipt_exception(original, type, reason, {instance_id, now});
       if (exception) return adapters::write_sbdh(*exception);
     }
   }

@@ -51,7 +51,7 @@ struct OriginalIds {
 
 struct Inbound {
   Dialect dialect = Dialect::kNative;
-  bool fhir = false;  // a MedCom FHIR message (plain, not inside SBDH): the "fhir" dialect
+  bool fhir = false;       // a MedCom FHIR message (plain, not inside SBDH): the "fhir" dialect
   bool fhir_json = false;  // …sent as FHIR JSON: the broker's answer is JSON too
   // The message as the native model holds it; none for an envelope-level receipt (SBDH signal)
   // or a FHIR transient-error Acknowledgement. Letters from OIOXML carry no SOR code when the

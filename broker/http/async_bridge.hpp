@@ -30,9 +30,8 @@ asio::awaitable<T> await_callback(Start start) {
 template <typename T, typename Work>
 asio::awaitable<T> run_on(asio::any_io_executor executor, Work work) {
   return await_callback<T>([executor, work = std::move(work)](auto done) mutable {
-    asio::post(executor, [work = std::move(work), done = std::move(done)]() mutable {
-      done(work());
-    });
+    asio::post(executor,
+               [work = std::move(work), done = std::move(done)]() mutable { done(work()); });
   });
 }
 

@@ -41,10 +41,9 @@ Result<LetterLocation> referenced_letter(const IntakeFacts& facts, const Envelop
                                                    receiver + " did not send to " + sender);
   }
   if (want && found->second.type != *want) {
-    return make_error(Errc::kUnknownReference,
-                      where + ": letter " + id + " is a " +
-                          std::string(to_string(found->second.type)) + ", expected a " +
-                          std::string(to_string(*want)));
+    return make_error(Errc::kUnknownReference, where + ": letter " + id + " is a " +
+                                                   std::string(to_string(found->second.type)) +
+                                                   ", expected a " + std::string(to_string(*want)));
   }
   return found->second;
 }
@@ -160,15 +159,14 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
         letter.sender.sor != route->sender->party.sor) {
       return refuse(Errc::kUnknownSender, "letter " + letter.id + ": sender GLN " +
                                               letter.sender.gln + " SOR " + letter.sender.sor +
-                                              " is not endpoint " + route->sender->id +
-                                              " (SOR " + route->sender->party.sor + ")");
+                                              " is not endpoint " + route->sender->id + " (SOR " +
+                                              route->sender->party.sor + ")");
     }
     if (!kind_sends(route->sender->kind, letter.type())) {
       return refuse(Errc::kUnknownSender, "letter " + letter.id + ": a " +
                                               std::string(to_string(route->sender->kind)) +
                                               " endpoint does not send " +
-                                              std::string(to_string(letter.type())) +
-                                              " letters");
+                                              std::string(to_string(letter.type())) + " letters");
     }
   }
   const Dialect arrived = context.fhir ? Dialect::kFhir : context.dialect;
@@ -186,8 +184,8 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
   Dialect carrier = to;
   std::string speaks(to_string(to));
   if (to == Dialect::kSbdh && route->receiver->sbdh_payload != SbdhPayload::kNative) {
-    carrier = route->receiver->sbdh_payload == SbdhPayload::kOioxml ? Dialect::kOioxml
-                                                                     : Dialect::kFhir;
+    carrier =
+        route->receiver->sbdh_payload == SbdhPayload::kOioxml ? Dialect::kOioxml : Dialect::kFhir;
     speaks += " with " + std::string(to_string(route->receiver->sbdh_payload)) + " payloads";
   }
   for (const auto& letter : envelope.letters) {
@@ -207,10 +205,9 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
   const DuplicateVerdict verdict = apply_duplicate_rule(letters, facts.own);
   switch (verdict.kind) {
     case DuplicateVerdict::Kind::kDuplicate:
-      return IntakeDuplicate{
-          verdict.original_message_id,
-          MessageEvent{verdict.original_message_id, now, "duplicate",
-                       "resent in envelope " + envelope.id, route->sender->id}};
+      return IntakeDuplicate{verdict.original_message_id,
+                             MessageEvent{verdict.original_message_id, now, "duplicate",
+                                          "resent in envelope " + envelope.id, route->sender->id}};
     case DuplicateVerdict::Kind::kConflict:
       return refuse(Errc::kDuplicateConflict,
                     "letter id " + verdict.conflicting_letter_id +
@@ -245,9 +242,9 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
   message.acceptance = encode_acceptance(acceptance);
   plan.supersedes = verdict.supersedes;
   plan.events.push_back(MessageEvent{0, now, "received",
-                                     "envelope " + envelope.id + " from " + sender_endpoint +
-                                         ", " + std::to_string(letters.size()) +
-                                         " letter(s) for " + route->receiver->id,
+                                     "envelope " + envelope.id + " from " + sender_endpoint + ", " +
+                                         std::to_string(letters.size()) + " letter(s) for " +
+                                         route->receiver->id,
                                      sender_endpoint});
   {
     std::vector<std::int64_t> told;
@@ -277,8 +274,8 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
                                  LetterType::kCertificateRequest);
       if (!r) return IntakeRefusal{r.error()};
     } else if (const auto* m = std::get_if<MentorResponse>(&letter.body)) {
-      auto r = referenced_letter(facts, envelope, i, m->notice_letter_id,
-                                 LetterType::kDischargeNotice);
+      auto r =
+          referenced_letter(facts, envelope, i, m->notice_letter_id, LetterType::kDischargeNotice);
       if (!r) return IntakeRefusal{r.error()};
     } else if (is_receipt(letter.type())) {
       const bool positive = letter.type() == LetterType::kPositiveReceipt;
@@ -305,15 +302,15 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
           }
           if (a->second.match == ReceiptMatch::kAnswers) r->message_id = a->second.message_id;
         }
-        const bool seen = std::any_of(
-            plan.receipts.begin(), plan.receipts.end(),
-            [&](const ReceiptUpdate& u) { return u.message_id == r->message_id; });
+        const bool seen =
+            std::any_of(plan.receipts.begin(), plan.receipts.end(),
+                        [&](const ReceiptUpdate& u) { return u.message_id == r->message_id; });
         if (seen) continue;
         std::string detail = std::string(positive ? "positive" : "negative") + " receipt " +
                              letter.id + " from " + sender_endpoint;
         if (!positive)
-          detail += " (" + std::string(to_string(std::get<NegativeReceipt>(letter.body).code)) +
-                    ")";
+          detail +=
+              " (" + std::string(to_string(std::get<NegativeReceipt>(letter.body).code)) + ")";
         plan.receipts.push_back(
             {r->message_id, positive ? ReceiptState::kPositive : ReceiptState::kNegative,
              MessageEvent{r->message_id, now, "receipt", detail, sender_endpoint}});
@@ -335,12 +332,11 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
     switch (letter.type()) {
       case LetterType::kDischargeNotice: {
         if (letter.status == LetterStatus::kNew) {
-          auto opened = open_mentor_deadline(letter, now, parties, context.policy,
-                                             context.calendar);
+          auto opened =
+              open_mentor_deadline(letter, now, parties, context.policy, context.calendar);
           if (!opened) return IntakeRefusal{opened.error()};
-          plan.deadlines.push_back({*opened, 0,
-                                    MessageEvent{0, now, "deadline-opened",
-                                                 opened_deadline_text(*opened)}});
+          plan.deadlines.push_back(
+              {*opened, 0, MessageEvent{0, now, "deadline-opened", opened_deadline_text(*opened)}});
           if (opened->notice_late)
             accept.alerts.push_back("ALERT late discharge notice: letter " + letter.id + " to " +
                                     opened->owed_by + " arrived after the discharge date");
@@ -349,9 +345,9 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
         auto existing = find(facts, deadline_key(letter));
         if (!existing) break;
         const bool cancelling = letter.status == LetterStatus::kCancelled;
-        auto changed = cancelling ? cancel(*existing, now)
-                                  : correct(*existing, letter, now, context.policy,
-                                            context.calendar);
+        auto changed = cancelling
+                           ? cancel(*existing, now)
+                           : correct(*existing, letter, now, context.policy, context.calendar);
         // A closed deadline stays as it was: the notice still travels, the figures do not move.
         if (changed) {
           const std::int64_t on = own_message(i);
@@ -386,8 +382,7 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
         auto answered = answer(*existing, letter, now);
         if (!answered) return IntakeRefusal{answered.error()};
         const auto request = facts.referenced.find(LetterKey{key->requester_gln, key->letter_id});
-        const std::int64_t on =
-            request == facts.referenced.end() ? 0 : request->second.message_id;
+        const std::int64_t on = request == facts.referenced.end() ? 0 : request->second.message_id;
         DeadlineWrite write{*answered, on,
                             MessageEvent{on, now, "deadline-answered",
                                          "letter " + letter.id + " " + answered_text(*answered)}};

@@ -111,7 +111,6 @@ std::string opened_deadline_text(const Deadline& d);
 // its sender, and lands on the message of each that the envelope id it names carried: facts'
 // `answered`), and the deadline rules (broker/deadlines).
 IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
-                             const IntakeFacts& facts, const IntakeContext& context,
-                             TimePoint now);
+                             const IntakeFacts& facts, const IntakeContext& context, TimePoint now);
 
 }  // namespace sektorbro

@@ -24,8 +24,7 @@ bool names_an_envelope(std::string_view envelope_id) {
 
 AnsweredMessage answered_among(const ReceiptCandidates& candidates, std::string_view envelope_id,
                                std::string_view original_sender_gln,
-                               std::string_view original_receiver_gln,
-                               std::string_view letter_id) {
+                               std::string_view original_receiver_gln, std::string_view letter_id) {
   if (!names_an_envelope(envelope_id)) return {ReceiptMatch::kNamesNoEnvelope, 0};
   if (candidates.resent_in &&
       carried(*candidates.resent_in, original_sender_gln, original_receiver_gln, letter_id))

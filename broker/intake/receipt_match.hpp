@@ -55,7 +55,6 @@ struct AnsweredMessage {
 // envelope id. `envelope_id` is the one the receipt names.
 AnsweredMessage answered_among(const ReceiptCandidates& candidates, std::string_view envelope_id,
                                std::string_view original_sender_gln,
-                               std::string_view original_receiver_gln,
-                               std::string_view letter_id);
+                               std::string_view original_receiver_gln, std::string_view letter_id);
 
 }  // namespace sektorbro

@@ -51,11 +51,9 @@ inline Result<AnsweredMessage> answered_by_envelope(Store& store, const std::str
 // nullopt when no stored message matches: the envelope id is "ukendt", or neither the
 // original's nor one of its resends'; the caller then takes the letter's latest version, as
 // before.
-inline Result<std::optional<std::int64_t>> answered_message(Store& store,
-                                                            const std::string& envelope_id,
-                                                            const std::string& original_sender_gln,
-                                                            const std::string& original_receiver_gln,
-                                                            const std::string& letter_id) {
+inline Result<std::optional<std::int64_t>> answered_message(
+    Store& store, const std::string& envelope_id, const std::string& original_sender_gln,
+    const std::string& original_receiver_gln, const std::string& letter_id) {
   auto answered = answered_by_envelope(store, envelope_id, original_sender_gln,
                                        original_receiver_gln, letter_id);
   if (!answered) return answered.error();

@@ -10,10 +10,6 @@
 // Commits happen on the writer thread and transfers on the transport thread, awaited.
 #pragma once
 
-#include "broker/console/citizen_key.hpp"
-#include "broker/console/static_assets.hpp"
-#include "broker/metrics/broker_metrics.hpp"
-
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -22,12 +18,15 @@
 #include <vector>
 
 #include "broker/config/config.hpp"
+#include "broker/console/citizen_key.hpp"
+#include "broker/console/static_assets.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/deadlines/calendar.hpp"
 #include "broker/delivery/transport.hpp"
 #include "broker/filedrop/inbox_watcher.hpp"
 #include "broker/http/asio.hpp"
 #include "broker/http/http_server.hpp"
+#include "broker/metrics/broker_metrics.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/server/broker_letters.hpp"
 #include "broker/server/deadline_sweeper.hpp"
@@ -141,7 +140,7 @@ class Broker {
   Dispatcher dispatcher_;
   DeadlineSweeper sweeper_;
   bool ready_ = false;
-  bool draining_ = false;  // stop() was called: /v1/health/ready answers 503
+  bool draining_ = false;                         // stop() was called: /v1/health/ready answers 503
   std::optional<console::StaticAssets> console_;  // the web console, when configured
   // The citizen index's key (privacy.cpr_index_key_file), when configured; Intake uses it.
   std::optional<CitizenKeyer> citizen_keyer_;

@@ -1,17 +1,16 @@
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "broker/codec/codec.hpp"
 #include "broker/console/console_http.hpp"
 #include "broker/console/openapi_document.hpp"
-#include "broker/metrics/exposition_format.hpp"
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
 #include "broker/deadlines/deadline_stats.hpp"
 #include "broker/http/media_type.hpp"
 #include "broker/message/forms.hpp"
+#include "broker/metrics/exposition_format.hpp"
 #include "broker/server/api_routes.hpp"
 #include "broker/server/broker.hpp"
 #include "broker/server/commit.hpp"
@@ -168,9 +167,9 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       co_return json_error(http::status::not_found, "no such resource");
     // Only what the route table lists is served (api_routes.hpp: the OpenAPI test holds the
     // table and docs/openapi.yaml to each other).
-    if (!match_api_route(std::string_view(request.method_string().data(),
-                                          request.method_string().size()),
-                         parts))
+    if (!match_api_route(
+            std::string_view(request.method_string().data(), request.method_string().size()),
+            parts))
       co_return json_error(http::status::not_found, "no such resource");
     if (parts[1] == "messages" && parts.size() == 2 && request.method() == http::verb::post) {
       if (!ready_) co_return json_error(http::status::service_unavailable, "starting");
@@ -196,8 +195,8 @@ asio::awaitable<HttpResponse> Broker::handle(HttpRequest request, PeerIdentity p
       auto receiving = intake_.receive(std::move(request.body()), via, caller.endpoint);
       Intake::Answer answer = co_await std::move(receiving);
       metrics_.receive_seconds.with({answer.stored || answer.duplicate ? "accepted" : "refused"})
-          .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                       .count());
+          .observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       // In the sender's format: JSON to a FHIR JSON sender (edge answer_content_type).
       const std::string answer_type(answer_content_type(answer.body));
       co_return make_response(answer.status, std::move(answer.body), answer_type);
@@ -315,8 +314,7 @@ asio::awaitable<HttpResponse> Broker::handle_operator(const HttpRequest& request
 
 asio::awaitable<HttpResponse> Broker::metrics_page() {
   auto counting = counts_.current();  // the last count, or a new one awaited off this thread
-  const std::shared_ptr<const OperatorCountsCache::Snapshot> counted =
-      co_await std::move(counting);
+  const std::shared_ptr<const OperatorCountsCache::Snapshot> counted = co_await std::move(counting);
   metrics_.ready.get().set(ready_ && !draining_ ? 1 : 0);
   dispatcher_.report_load();
   set_scrape_gauges(*counted);
@@ -327,16 +325,15 @@ asio::awaitable<HttpResponse> Broker::metrics_page() {
 
 asio::awaitable<HttpResponse> Broker::overview_counts() {
   auto counting = counts_.recent();
-  const std::shared_ptr<const OperatorCountsCache::Snapshot> counted =
-      co_await std::move(counting);
+  const std::shared_ptr<const OperatorCountsCache::Snapshot> counted = co_await std::move(counting);
   if (!counted->error.empty())
     co_return json_error(http::status::service_unavailable, "store counts unavailable");
   dispatcher_.report_load();  // the per-endpoint queue gauges, read back below
   std::vector<OperatorCountsCache::EndpointLoad> loads;
   for (const Endpoint& e : directory_.all())
-    loads.push_back({e.id,
-                     static_cast<std::int64_t>(metrics_.deliveries_waiting.with({e.id}).value()),
-                     static_cast<std::int64_t>(metrics_.deliveries_in_flight.with({e.id}).value())});
+    loads.push_back(
+        {e.id, static_cast<std::int64_t>(metrics_.deliveries_waiting.with({e.id}).value()),
+         static_cast<std::int64_t>(metrics_.deliveries_in_flight.with({e.id}).value())});
   co_return json_response(http::status::ok,
                           OperatorCountsCache::counts_json(*counted, clock_.now(), loads));
 }
@@ -492,7 +489,8 @@ HttpResponse Broker::list_messages(const HttpRequest& request,
       filter.envelope_id = value;
     } else if (key == "receipt") {
       // Delivered messages whose receipt never came after the last resend (the MedCom alert).
-      if (value != "missing") return json_error(http::status::bad_request, "receipt must be missing");
+      if (value != "missing")
+        return json_error(http::status::bad_request, "receipt must be missing");
       filter.receipt_missing = true;
     } else if (key == "limit") {
       const auto n = read_number(value, 1, 1000);
@@ -537,12 +535,13 @@ HttpResponse Broker::show_message(const std::string& sender_gln, const std::stri
   // In time order (issue 12, item 14): a receipt that came in a delivery's answer is committed
   // before the delivery's outcome, so the store's order of writing is not the order it happened.
   // At the same instant a receipt comes after what it answers.
-  std::stable_sort(events->begin(), events->end(), [](const MessageEvent& a, const MessageEvent& b) {
-    const auto receipt = [](const MessageEvent& e) {
-      return e.kind == "receipt" || e.kind.starts_with("receipt-");
-    };
-    return a.at != b.at ? a.at < b.at : !receipt(a) && receipt(b);
-  });
+  std::stable_sort(events->begin(), events->end(),
+                   [](const MessageEvent& a, const MessageEvent& b) {
+                     const auto receipt = [](const MessageEvent& e) {
+                       return e.kind == "receipt" || e.kind.starts_with("receipt-");
+                     };
+                     return a.at != b.at ? a.at < b.at : !receipt(a) && receipt(b);
+                   });
   nlohmann::json timeline = nlohmann::json::array();
   for (const auto& e : *events)
     timeline.push_back({{"at", format_timestamp(e.at)}, {"event", e.kind}, {"detail", e.detail}});
@@ -630,8 +629,8 @@ asio::awaitable<HttpResponse> Broker::search_by_cpr(const HttpRequest& request,
   for (const std::int64_t id : *ids) shown += (shown.empty() ? "" : ", ") + std::to_string(id);
   const TimePoint now = clock_.now();
   auto who = std::make_shared<const std::string>(actor);
-  auto detail = std::make_shared<const std::string>(
-      ids->empty() ? std::string("no messages found") : "showed messages " + shown);
+  auto detail = std::make_shared<const std::string>(ids->empty() ? std::string("no messages found")
+                                                                 : "showed messages " + shown);
   auto store_job = [who, detail, now](Store& store) {
     return store.audit_action(now, *who, "search-by-cpr", "citizen index", *detail);
   };

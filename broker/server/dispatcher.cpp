@@ -6,12 +6,12 @@
 #include "broker/codec/codec.hpp"
 #include "broker/core/log.hpp"
 #include "broker/delivery/receipt_rule.hpp"
-#include "broker/server/log_exceptions.hpp"
 #include "broker/edge/edge_codec.hpp"
 #include "broker/intake/intake_decision.hpp"
 #include "broker/intake/receipt_match.hpp"
-#include "broker/server/commit.hpp"
 #include "broker/server/answered_message.hpp"
+#include "broker/server/commit.hpp"
+#include "broker/server/log_exceptions.hpp"
 
 namespace sektorbro {
 namespace {
@@ -40,8 +40,8 @@ std::string original_fhir_message_id(Store& store, const Envelope& envelope, con
   // The very message the receipt answers, by the envelope id it names (a first notification's
   // receipt after its revision names the first's MessageHeader.id); else the latest version.
   std::int64_t answered = (*where)->message_id;
-  auto named = answered_message(store, ref.original_envelope_id, to.party.gln,
-                                receipt.sender.gln, letter_id);
+  auto named = answered_message(store, ref.original_envelope_id, to.party.gln, receipt.sender.gln,
+                                letter_id);
   if (named && *named) answered = **named;
   auto original = store.get_message(answered);
   if (!original || !*original) return {};
@@ -82,10 +82,10 @@ asio::awaitable<Result<void>> record_sent_fhir(GroupCommitWriter& writer, std::i
 
 }  // namespace
 
-Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config,
-                       const Directory& directory, const WorkingCalendar& calendar, Store& store,
-                       GroupCommitWriter& writer, Transport& transport, const Clock& clock,
-                       BrokerIds& ids, Intake& intake, metrics::BrokerMetrics& metrics)
+Dispatcher::Dispatcher(asio::io_context& io, const BrokerConfig& config, const Directory& directory,
+                       const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
+                       Transport& transport, const Clock& clock, BrokerIds& ids, Intake& intake,
+                       metrics::BrokerMetrics& metrics)
     : io_(io),
       config_(config),
       directory_(directory),
@@ -126,8 +126,8 @@ void Dispatcher::stop() {
   lease_timer_.cancel();
 }
 
-void Dispatcher::schedule_leased(std::int64_t message_id, const std::string& endpoint,
-                                 TimePoint at, TimePoint until) {
+void Dispatcher::schedule_leased(std::int64_t message_id, const std::string& endpoint, TimePoint at,
+                                 TimePoint until) {
   leases_.granted(message_id, until);
   schedule(message_id, endpoint, at);
 }
@@ -256,10 +256,11 @@ void Dispatcher::arm_timer() {
   });
 }
 
-Result<std::string> Dispatcher::outbound_body(
-    const std::string& stored, const Endpoint& to, TimePoint now,
-    const std::optional<std::string>& resend_envelope_id, std::string* instance_id,
-    std::string* sent_fhir_key) {
+Result<std::string> Dispatcher::outbound_body(const std::string& stored, const Endpoint& to,
+                                              TimePoint now,
+                                              const std::optional<std::string>& resend_envelope_id,
+                                              std::string* instance_id,
+                                              std::string* sent_fhir_key) {
   if (to.dialect == Dialect::kNative && !resend_envelope_id) return stored;
   auto envelope = decode_envelope(stored);
   if (!envelope) return envelope.error();
@@ -282,9 +283,7 @@ Result<std::string> Dispatcher::outbound_body(
 // Not a coroutine (see commit()): the awaitable resumes when the transport has an answer.
 asio::awaitable<TransportResponse> Dispatcher::post_to(const Endpoint& to, std::string body) {
   auto request = std::make_shared<OutboundRequest>(OutboundRequest{
-      to.url, std::move(body),
-      std::string(delivery_content_type(to)),
-      config_.delivery.timeout});
+      to.url, std::move(body), std::string(delivery_content_type(to)), config_.delivery.timeout});
   auto start_transfer = [this, request](auto done) {
     transport_.post(std::move(*request), std::move(done));
   };
@@ -400,9 +399,9 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   // The stored body is native; the receiver gets it in its own dialect.
   std::string sbdh_instance;
   std::string fhir_key;
-  auto body = receiver ? outbound_body(message.body, *receiver, clock_.now(), {}, &sbdh_instance,
-                                       &fhir_key)
-                       : Result<std::string>(std::string());
+  auto body =
+      receiver ? outbound_body(message.body, *receiver, clock_.now(), {}, &sbdh_instance, &fhir_key)
+               : Result<std::string>(std::string());
   if (body && receiver != nullptr && receiver->dialect == Dialect::kSbdh) {
     auto recording = record_sent(writer_, message_id, sbdh_instance, clock_.now());
     if (auto recorded = co_await std::move(recording); !recorded) body = recorded.error();
@@ -419,8 +418,7 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     auto transfer = post_to(*receiver, std::move(*body));
     response = co_await std::move(transfer);
     metrics_.delivery_seconds.with({receiver->id})
-        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
-                     .count());
+        .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   } else {
     response.error = "endpoint " + message.receiver_endpoint + " is no longer configured";
   }
@@ -464,8 +462,8 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
                      watch_receipt_after_delivery(receipt_facts, in_response.relayed);
   auto store_job = [event, shared_step, changes, watch](Store& store) -> Result<void> {
     const DeliveryStep& s = *shared_step;
-    auto updated = store.update_delivery(event->message_id, s.state, s.attempts,
-                                         s.next_attempt_at, s.last_error, *event);
+    auto updated = store.update_delivery(event->message_id, s.state, s.attempts, s.next_attempt_at,
+                                         s.last_error, *event);
     if (!updated) return updated;
     if (watch)
       if (auto r = store.watch_receipt(event->message_id, event->at, 0); !r) return r;
@@ -488,9 +486,9 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     const int unrecorded = ++unrecorded_[message_id];
     log_error("could not record delivery of #" + std::to_string(message_id) + ": " +
               written.error().detail);
-    queue_.schedule(message_id, message.receiver_endpoint,
-                    after_unrecorded_attempt(config_.delivery.retry, message.attempts, unrecorded,
-                                             now));
+    queue_.schedule(
+        message_id, message.receiver_endpoint,
+        after_unrecorded_attempt(config_.delivery.retry, message.attempts, unrecorded, now));
     pump();
     co_return;
   }
@@ -526,8 +524,9 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   pump();
 }
 
-std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(
-    const MessageRecord& message, TimePoint now, const std::vector<Letter>* requests) {
+std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(const MessageRecord& message,
+                                                             TimePoint now,
+                                                             const std::vector<Letter>* requests) {
   std::vector<DeadlineWrite> changes;
   const bool has_request =
       std::any_of(message.letters.begin(), message.letters.end(),
@@ -563,9 +562,9 @@ std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(
       continue;
     }
     if (*opened)
-      changes.push_back({**opened, message.id,
-                         MessageEvent{message.id, now, "deadline-opened",
-                                      opened_deadline_text(**opened)}});
+      changes.push_back(
+          {**opened, message.id,
+           MessageEvent{message.id, now, "deadline-opened", opened_deadline_text(**opened)}});
   }
   return changes;
 }
@@ -653,8 +652,8 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
       const std::string detail = "no receipt from " + message.receiver_endpoint + " after " +
                                  std::to_string(entry.resends) +
                                  " resend(s); a person must act (MedCom reliable messaging)";
-      auto event = std::make_shared<const MessageEvent>(MessageEvent{
-          id, now, std::string(to_string(DeliveryEvent::kReceiptMissing)), detail});
+      auto event = std::make_shared<const MessageEvent>(
+          MessageEvent{id, now, std::string(to_string(DeliveryEvent::kReceiptMissing)), detail});
       const int resends = entry.resends;
       auto store_job = [event, resends](Store& store) -> Result<void> {
         if (auto r = store.expect_receipt_watch(event->message_id, resends); !r) return r;
@@ -675,8 +674,8 @@ asio::awaitable<void> Dispatcher::check_receipts(TimePoint now) {
     const std::string new_envelope_id = ids_.next();
     std::string sbdh_instance;
     std::string fhir_key;
-    auto bytes = outbound_body(message.body, *receiver, now, new_envelope_id, &sbdh_instance,
-                               &fhir_key);
+    auto bytes =
+        outbound_body(message.body, *receiver, now, new_envelope_id, &sbdh_instance, &fhir_key);
     if (bytes && receiver->dialect == Dialect::kSbdh) {
       auto recording = record_sent(writer_, id, sbdh_instance, now);
       if (auto recorded = co_await std::move(recording); !recorded) bytes = recorded.error();

@@ -57,9 +57,8 @@ Result<std::optional<PinnedReceipt>> pinned_fhir_receipt(Store& store, const Inb
   if (!*message || (*message)->receiver_gln != acknowledger) return std::optional<PinnedReceipt>{};
   auto stored = decode_envelope((*message)->body);
   if (!stored || stored->letters.size() != 1) return std::optional<PinnedReceipt>{};
-  return std::optional<PinnedReceipt>{PinnedReceipt{(*message)->id, (*message)->sender_gln,
-                                                    stored->letters.front().id,
-                                                    (*message)->envelope_id}};
+  return std::optional<PinnedReceipt>{PinnedReceipt{
+      (*message)->id, (*message)->sender_gln, stored->letters.front().id, (*message)->envelope_id}};
 }
 
 // Where each kind of refusal leads: the HTTP status of the answer and the MedCom refuse code of
@@ -128,8 +127,7 @@ constexpr int kMaxDecisions = 4;
 
 Intake::Intake(const BrokerConfig& config, const Directory& directory,
                const WorkingCalendar& calendar, Store& store, GroupCommitWriter& writer,
-               const Clock& clock, BrokerIds& ids, metrics::BrokerMetrics& metrics,
-               StoredFn stored)
+               const Clock& clock, BrokerIds& ids, metrics::BrokerMetrics& metrics, StoredFn stored)
     : config_(config),
       directory_(directory),
       calendar_(calendar),
@@ -186,11 +184,9 @@ Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Err
                            std::string(via) + ": " + error.detail;
   log_warn("refused " + what);
   // Label values: a configured endpoint id and the MedCom code, never what the sender wrote.
-  const Endpoint* from = envelope && !envelope->letters.empty()
-                             ? directory_.by_gln(envelope->sender().gln)
-                             : nullptr;
-  metrics_.messages_refused.with({from ? from->id : "unknown", std::string(to_string(code))})
-      .inc();
+  const Endpoint* from =
+      envelope && !envelope->letters.empty() ? directory_.by_gln(envelope->sender().gln) : nullptr;
+  metrics_.messages_refused.with({from ? from->id : "unknown", std::string(to_string(code))}).inc();
   writer_.submit(
       GroupCommitWriter::Job{[now, what](Store& store) { (void)store.audit(now, "refused", what); },
                              [](const Result<void>&) {}});
@@ -267,8 +263,9 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       auto found = store_.find_sent_envelope(id);
       if (!found)
         co_return refuse(now, nullptr,
-                         make_error(Errc::kStorage, "the broker could not read its store; send "
-                                                    "it again"),
+                         make_error(Errc::kStorage,
+                                    "the broker could not read its store; send "
+                                    "it again"),
                          via, &in);
       if (*found) {
         sent = std::move(**found);
@@ -285,20 +282,21 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     if (auto known = check_signal_reference(in, sent.has_value()); !known)
       co_return refuse(now, nullptr, known.error(), via, &in);
     const std::string kind(in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement");
-    std::string detail = "EHMI " + kind + " for SBDH envelope " + sent->instance_identifier +
-                         " from " + via;
+    std::string detail =
+        "EHMI " + kind + " for SBDH envelope " + sent->instance_identifier + " from " + via;
     if (in.signal->exception)
       detail += " (" + in.signal->exception_type + "): " + in.signal->reason;
     auto event = std::make_shared<const MessageEvent>(MessageEvent{
         sent->message_id, now,
-        in.signal->exception ? "ehmi-receipt-exception" : "ehmi-receipt-acknowledgement",
-        detail, via});
+        in.signal->exception ? "ehmi-receipt-exception" : "ehmi-receipt-acknowledgement", detail,
+        via});
     auto job = [event](Store& store) { return store.append_event(*event); };
     auto committing = commit<void>(writer_, std::move(job));
     if (auto written = co_await std::move(committing); !written)
       co_return refuse(now, nullptr,
-                       make_error(Errc::kStorage, "the broker could not store the receipt; send "
-                                                  "it again"),
+                       make_error(Errc::kStorage,
+                                  "the broker could not store the receipt; send "
+                                  "it again"),
                        via, &in);
     if (in.signal->exception)
       log_warn(kind + " for #" + std::to_string(sent->message_id) + " from " + via);
@@ -315,8 +313,9 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   auto pinned = pinned_fhir_receipt(store_, in, envelope);
   if (!pinned)
     co_return refuse(now, &envelope,
-                     make_error(Errc::kStorage, "the broker could not read its store; send it "
-                                                "again"),
+                     make_error(Errc::kStorage,
+                                "the broker could not read its store; send it "
+                                "again"),
                      via, &in);
   if (*pinned) {
     Letter& receipt = envelope.letters.front();
@@ -329,23 +328,24 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     ref.original_envelope_id = (*pinned)->envelope_id;
     letters = letters_of(envelope);  // the receipt's reference changed: hash it again
   }
-  const IntakeContext context{directory_, config_.deadlines.policy, calendar_, in.dialect,
-                              authenticated, in.fhir};
+  const IntakeContext context{
+      directory_, config_.deadlines.policy, calendar_, in.dialect, authenticated, in.fhir};
 
   for (int round = 0; round < kMaxDecisions; ++round) {
     auto facts = read_facts(envelope, letters);
     if (!facts) {
-      log_error("store read failed, envelope " + envelope.id + " not accepted: " +
-                facts.error().detail);
+      log_error("store read failed, envelope " + envelope.id +
+                " not accepted: " + facts.error().detail);
       co_return refuse(now, &envelope,
-                       make_error(Errc::kStorage, "the broker could not read its store; send "
-                                                  "it again"),
+                       make_error(Errc::kStorage,
+                                  "the broker could not read its store; send "
+                                  "it again"),
                        via, &in);
     }
     if (*pinned) {
       // The receipt is for the very message delivered, not the letter's latest version.
-      auto it = facts->referenced.find(LetterKey{(*pinned)->original_sender_gln,
-                                                 (*pinned)->letter_id});
+      auto it =
+          facts->referenced.find(LetterKey{(*pinned)->original_sender_gln, (*pinned)->letter_id});
       if (it != facts->referenced.end()) it->second.message_id = (*pinned)->message_id;
     }
     IntakeDecision decision = decide_intake(envelope, letters, *facts, context, now);
@@ -366,14 +366,15 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       auto acceptance = co_await std::move(committing);
       if (!acceptance) {
         co_return refuse(now, &envelope,
-                         make_error(Errc::kStorage, "the broker could not store the message; "
-                                                    "send it again"),
+                         make_error(Errc::kStorage,
+                                    "the broker could not store the message; "
+                                    "send it again"),
                          via, &in);
       }
       // MedCom: a resend gets exactly the first answer (domain.md §3).
       co_return Answer{http::status::accepted,
-                       accepted_answer(in, *acceptance, now, ids_.next(), config_.identity),
-                       false, true, duplicate->original_message_id};
+                       accepted_answer(in, *acceptance, now, ids_.next(), config_.identity), false,
+                       true, duplicate->original_message_id};
     }
 
     auto& accept = std::get<IntakeAccept>(decision);
@@ -387,25 +388,24 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     // The message starts leased to this broker (issue 11, item 2), in the same commit, so its
     // first attempt needs no other round trip; Broker's stored callback grants the same lease.
     auto node = std::make_shared<const std::string>(node_);
-    const TimePoint lease_end =
-        lease_until((lease_clock_ != nullptr ? *lease_clock_ : clock_).now(),
-                    config_.cluster.lease);
+    const TimePoint lease_end = lease_until(
+        (lease_clock_ != nullptr ? *lease_clock_ : clock_).now(), config_.cluster.lease);
     auto job = [plan, node, lease_end](Store& store) -> Result<std::int64_t> {
       auto id = store.store_message(*plan);
       if (!id) return id;
-      if (auto leased = store.lease_delivery(*id, *node, lease_end); !leased)
-        return leased.error();
+      if (auto leased = store.lease_delivery(*id, *node, lease_end); !leased) return leased.error();
       return id;
     };
     auto committing = commit<std::int64_t>(writer_, std::move(job));
     auto stored = co_await std::move(committing);
     if (!stored && stored.error().code == Errc::kStale) continue;  // decide again, fresh facts
     if (!stored) {
-      log_error("store failed, envelope " + envelope.id + " not accepted: " +
-                stored.error().detail);
+      log_error("store failed, envelope " + envelope.id +
+                " not accepted: " + stored.error().detail);
       co_return refuse(now, &envelope,
-                       make_error(Errc::kStorage, "the broker could not store the message; "
-                                                  "send it again"),
+                       make_error(Errc::kStorage,
+                                  "the broker could not store the message; "
+                                  "send it again"),
                        via, &in);
     }
     for (const auto& alert : accept.alerts) log_warn(alert);
@@ -414,14 +414,15 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     for (const Letter& letter : envelope.letters)
       if (letter.type() == LetterType::kCertificateRequest) requests->push_back(letter);
     stored_(*stored, plan, std::move(requests), lease_end);
-    co_return Answer{http::status::accepted,
-                     accepted_answer(in, plan->message.acceptance, now, ids_.next(),
-                                     config_.identity),
-                     true, false, *stored};
+    co_return Answer{
+        http::status::accepted,
+        accepted_answer(in, plan->message.acceptance, now, ids_.next(), config_.identity), true,
+        false, *stored};
   }
   co_return refuse(now, &envelope,
-                   make_error(Errc::kStale, "the letters changed while they were being stored; "
-                                            "send them again"),
+                   make_error(Errc::kStale,
+                              "the letters changed while they were being stored; "
+                              "send them again"),
                    via, &in);
 }
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/console/citizen_key.hpp"
 #include "broker/config/config.hpp"
+#include "broker/console/citizen_key.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/deadlines/calendar.hpp"
 #include "broker/delivery/lease_rules.hpp"
@@ -47,8 +47,7 @@ class Intake {
   // on the lease clock (set_lease_clock).
   using StoredFn =
       std::function<void(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
-                         std::shared_ptr<const std::vector<Letter>> requests,
-                         TimePoint lease_end)>;
+                         std::shared_ptr<const std::vector<Letter>> requests, TimePoint lease_end)>;
 
   Intake(const BrokerConfig& config, const Directory& directory, const WorkingCalendar& calendar,
          Store& store, GroupCommitWriter& writer, const Clock& clock, BrokerIds& ids,
@@ -66,9 +65,8 @@ class Intake {
  private:
   // `authenticated`: the endpoint the transport authenticated, if any — where the refusal goes
   // when the document names no sender that can be read.
-  Answer refuse(TimePoint now, const Envelope* envelope, const Error& error,
-                std::string_view via, const Inbound* inbound,
-                std::string_view authenticated = {});
+  Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via,
+                const Inbound* inbound, std::string_view authenticated = {});
   Result<IntakeFacts> read_facts(const Envelope& envelope, const std::vector<NewLetter>& letters);
 
   const BrokerConfig& config_;

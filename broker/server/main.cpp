@@ -24,16 +24,16 @@
 #include "broker/filedrop/file_transport.hpp"
 #include "broker/filedrop/routing_transport.hpp"
 #include "broker/http/http_server.hpp"
+#include "broker/server/audit_checkpointer.hpp"
+#include "broker/server/audit_key_setup.hpp"
 #include "broker/server/broker.hpp"
 #include "broker/server/command_line.hpp"
 #include "broker/server/config_check.hpp"
+#include "broker/server/configured_store.hpp"
+#include "broker/server/retention_sweeper.hpp"
 #include "broker/server/service_notify.hpp"
 #include "broker/server/version.hpp"
 #include "broker/store/group_commit_writer.hpp"
-#include "broker/server/configured_store.hpp"
-#include "broker/server/audit_checkpointer.hpp"
-#include "broker/server/audit_key_setup.hpp"
-#include "broker/server/retention_sweeper.hpp"
 
 namespace {
 
@@ -60,8 +60,7 @@ asio::awaitable<void> drain(asio::io_context& io, const HttpServer& server, Brok
   const auto until = std::chrono::steady_clock::now() + bound;
   asio::steady_timer tick(io);
   auto busy = [&] {
-    return in_flight > 0 || server.buffered_bytes() > 0 ||
-           broker.dispatcher().busy() > 0;
+    return in_flight > 0 || server.buffered_bytes() > 0 || broker.dispatcher().busy() > 0;
   };
   while (busy() && std::chrono::steady_clock::now() < until) {
     tick.expires_after(std::chrono::milliseconds{10});
@@ -177,11 +176,10 @@ int main(int argc, char** argv) {
   limits.max_buffered_bytes = config->limits.max_buffered_bytes;  // issue 12, item 6
   limits.max_connections_per_client = config->limits.max_connections_per_client;
   std::size_t requests_in_flight = 0;
-  HttpServer server(io, limits,
-                    [&broker, &requests_in_flight](HttpRequest request, PeerIdentity peer) {
-                      return counted(broker, requests_in_flight, std::move(request),
-                                     std::move(peer));
-                    });
+  HttpServer server(
+      io, limits, [&broker, &requests_in_flight](HttpRequest request, PeerIdentity peer) {
+        return counted(broker, requests_in_flight, std::move(request), std::move(peer));
+      });
 
   // The configuration allows plain HTTP only when asked for, on loopback; the server checks the
   // loopback rule again. The listener is bound before the broker starts (issue 12, item 15): a

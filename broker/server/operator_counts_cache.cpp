@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "broker/core/time.hpp"
 #include "broker/core/log.hpp"
+#include "broker/core/time.hpp"
 #include "broker/http/async_bridge.hpp"
 
 namespace sektorbro {
@@ -68,7 +68,8 @@ void OperatorCountsCache::recount() {
     soon.due_before = now + std::chrono::days{kDueSoonDays};
     soon.limit = kCountCap + 1;
     if (auto found = store.list_deadlines(soon)) {
-      snapshot->due_soon = std::min<std::int64_t>(static_cast<std::int64_t>(found->size()), kCountCap);
+      snapshot->due_soon =
+          std::min<std::int64_t>(static_cast<std::int64_t>(found->size()), kCountCap);
       snapshot->due_soon_more = found->size() > static_cast<std::size_t>(kCountCap);
     } else if (snapshot->error.empty()) {
       snapshot->error = found.error().detail;

@@ -42,8 +42,8 @@ class OperatorCountsCache {
   // One count of the store: what it said, or why it could not say.
   struct Snapshot {
     OperatorCounts counts;
-    TimePoint counted_at{};  // the broker's clock when the count began
-    std::string error;       // empty when the count succeeded
+    TimePoint counted_at{};                         // the broker's clock when the count began
+    std::string error;                              // empty when the count succeeded
     std::chrono::steady_clock::time_point began{};  // the real time when the count began
     // Open deadlines due within kDueSoonDays of counted_at, overdue ones included (as GET
     // /v1/deadlines?view=due-soon), counted up to kCountCap: `due_soon_more` when there are more.

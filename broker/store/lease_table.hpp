@@ -38,8 +38,8 @@ class LeaseTable {
   // Store::claim_mailbox. `waiting`: the ids of the endpoint's pending messages, lowest first.
   // Also forgets the mailbox leases of messages no longer waiting there.
   std::vector<std::int64_t> claim_mailbox(const std::vector<std::int64_t>& waiting,
-                                          const std::string& owner, TimePoint now,
-                                          TimePoint until, int limit);
+                                          const std::string& owner, TimePoint now, TimePoint until,
+                                          int limit);
 
  private:
   struct Lease {

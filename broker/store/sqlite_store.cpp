@@ -1,10 +1,9 @@
 #include "broker/store/sqlite_store.hpp"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -328,10 +327,10 @@ enum class Sql {
   "answered_at, closed_at, days_late, overdue, reminder_steps_done, next_action_at, "        \
   "generation, discharge_date, lead_time_days, notice_late"
 
-#define SB_MESSAGE_COLUMNS                                                                \
-  "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, "          \
+#define SB_MESSAGE_COLUMNS                                                                  \
+  "id, envelope_id, sender_gln, receiver_gln, sender_endpoint, receiver_endpoint, "         \
   "coalesce((SELECT b.body FROM message_bodies b WHERE b.message_id = messages.id), x''), " \
-  "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "           \
+  "acceptance, receipt_requested, contains_cpr, received_at, state, attempts, "             \
   "next_attempt_at, last_error, receipt, body_deleted_at, "                                 \
   "(SELECT b.codec FROM message_bodies b WHERE b.message_id = messages.id)"
 
@@ -343,7 +342,7 @@ enum class Sql {
   "m.receipt_sent_at IS NOT NULL, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "            \
   "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                            \
   "WHERE l.message_id = m.id AND d.state = 'open'), m.received_at, "                            \
-  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "        \
+  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "         \
   "m.body_deleted_at, EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                      \
   "AND key = CAST(m.id AS TEXT)) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "        \
   "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id)"
@@ -479,10 +478,12 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "reason = excluded.reason",
     "DELETE FROM holds WHERE kind = ?1 AND key = ?2",
     "SELECT kind, key, at, actor, reason FROM holds ORDER BY at, kind, key",
-    SB_RETENTION_SELECT " FROM messages m INDEXED BY messages_retention_body "
+    SB_RETENTION_SELECT
+    " FROM messages m INDEXED BY messages_retention_body "
     "WHERE m.body_deleted_at IS NULL AND m.received_at < ?1 AND (m.received_at, m.id) > (?2, ?3) "
     "ORDER BY m.received_at, m.id LIMIT ?4",
-    SB_RETENTION_SELECT " FROM messages m INDEXED BY messages_retention_record "
+    SB_RETENTION_SELECT
+    " FROM messages m INDEXED BY messages_retention_record "
     "WHERE m.body_deleted_at IS NOT NULL AND m.received_at < ?1 "
     "AND (m.received_at, m.id) > (?2, ?3) ORDER BY m.received_at, m.id LIMIT ?4",
 };
@@ -536,12 +537,11 @@ std::string message_search_sql(unsigned shape) {
   const std::string select = "SELECT " SB_MESSAGE_COLUMNS + from;
   if (!(shape & kSearchEndpoint)) return select + terms + order;
   const auto side = [&](const char* column) {
-    return std::string("SELECT id FROM (SELECT id") + from + column + " = ?4 AND " + terms +
-           order + ")";
+    return std::string("SELECT id FROM (SELECT id") + from + column + " = ?4 AND " + terms + order +
+           ")";
   };
   return "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id IN (" + side("sender_endpoint") +
-         " UNION ALL " + side("receiver_endpoint") +
-         ")" + order;
+         " UNION ALL " + side("receiver_endpoint") + ")" + order;
 }
 
 // The other statements of the operators' console (issue 10), in the shaped-statement cache
@@ -1243,8 +1243,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (lock_fd < 0) return fail("cannot open its lock file " + lock_path);
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock_fd);
-    return fail("another broker has it open (one broker per SQLite store; several brokers need "
-                "a shared database)");
+    return fail(
+        "another broker has it open (one broker per SQLite store; several brokers need "
+        "a shared database)");
   }
   struct LockGuard {
     int fd;
@@ -1492,7 +1493,8 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
     }
     // The citizen index (issue 10): keyed hashes only, never a CPR number.
     for (const std::string& key : message.citizen_keys) {
-      auto stmt = s.shaped(kInsertCitizenKey, [] { return std::string(console_sql(kInsertCitizenKey)); });
+      auto stmt =
+          s.shaped(kInsertCitizenKey, [] { return std::string(console_sql(kInsertCitizenKey)); });
       if (!stmt) return stmt.error();
       Query q(writer_, *stmt);
       q.bind(1, key).bind(2, id);
@@ -1507,8 +1509,8 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
     bool bound = false;
     for (const MessageEvent& e : plan.events) {
       const bool binds = !bound && target(e.message_id) == id;
-      if (auto r = insert_event(s, op_head_, target(e.message_id), e.at, e.kind, e.detail,
-                                e.actor, {}, binds ? std::string_view(binding) : std::string_view());
+      if (auto r = insert_event(s, op_head_, target(e.message_id), e.at, e.kind, e.detail, e.actor,
+                                {}, binds ? std::string_view(binding) : std::string_view());
           !r)
         return r.error();
       bound = bound || binds;
@@ -1523,9 +1525,8 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       q.bind(1, u.message_id).bind(2, to_string(u.state));
       if (auto r = q.run("set receipt"); !r) return r.error();
       if (auto r = not_found_unless_changed(writer_, u.message_id); !r) return r.error();
-      if (auto r = insert_event(s, op_head_, u.message_id, u.event.at, u.event.kind,
-                                u.event.detail, u.event.actor, {},
-                                "receipt=" + std::string(to_string(u.state)));
+      if (auto r = insert_event(s, op_head_, u.message_id, u.event.at, u.event.kind, u.event.detail,
+                                u.event.actor, {}, "receipt=" + std::string(to_string(u.state)));
           !r)
         return r.error();
     }
@@ -1547,8 +1548,8 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
   });
 }
 
-Result<void> SqliteStore::watch_receipt(std::int64_t message_id,
-                                        std::optional<TimePoint> last_sent, int resends) {
+Result<void> SqliteStore::watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,
+                                        int resends) {
   auto& s = *write_stmts_;
   return atomically<void>([&]() -> Result<void> {
     auto q = s[Sql::kWatchReceipt];
@@ -1617,8 +1618,7 @@ Result<std::optional<SentEnvelope>> SqliteStore::find_sent_envelope(
 }
 
 Result<std::optional<std::int64_t>> SqliteStore::find_letter_version(
-    const std::string& sender_gln, const std::string& letter_id,
-    const std::string& content_hash) {
+    const std::string& sender_gln, const std::string& letter_id, const std::string& content_hash) {
   std::lock_guard lock(read_mu_);
   auto q = (*read_stmts_)[Sql::kFindEarlierVersion];
   q.bind(1, sender_gln).bind(2, letter_id).bind(3, content_hash);
@@ -1811,21 +1811,18 @@ Result<std::vector<MessageRecord>> SqliteStore::list_messages(const MessageFilte
   if (!tx.begun()) return tx.begun().error();
   if (is_message_search(filter)) {
     if (auto r = search_messages(s, reader_, filter, out); !r) return r.error();
-  } else
-  {
+  } else {
     const Sql which =
         filter.newest_first
             ? (filter.state ? (filter.endpoint ? Sql::kListByStateAndEndpointNewest
                                                : Sql::kListByStateNewest)
                             : (filter.endpoint ? Sql::kListByEndpointNewest : Sql::kListAllNewest))
-            : (filter.state
-                   ? (filter.endpoint ? Sql::kListByStateAndEndpoint : Sql::kListByState)
-                   : (filter.endpoint ? Sql::kListByEndpoint : Sql::kListAll));
+            : (filter.state ? (filter.endpoint ? Sql::kListByStateAndEndpoint : Sql::kListByState)
+                            : (filter.endpoint ? Sql::kListByEndpoint : Sql::kListAll));
     auto q = s[which];
-    const std::int64_t bound =
-        !filter.newest_first        ? filter.after_id
-        : filter.before_id > 0 ? filter.before_id
-                               : std::numeric_limits<std::int64_t>::max();
+    const std::int64_t bound = !filter.newest_first   ? filter.after_id
+                               : filter.before_id > 0 ? filter.before_id
+                                                      : std::numeric_limits<std::int64_t>::max();
     q.bind(1, bound).bind(2, std::int64_t{filter.limit});
     if (filter.state) q.bind(3, to_string(*filter.state));
     if (filter.endpoint) q.bind(4, *filter.endpoint);
@@ -1945,9 +1942,8 @@ Result<OperatorCounts> SqliteStore::operator_counts(TimePoint now) {
       out.deadlines.push_back({q.text_at(0), q.text_at(1), q.int64_at(2), q.int64_at(3)});
     if (rc != SQLITE_DONE) return db_error(counter_, "count open deadlines");
   }
-  for (const auto& [which, into] :
-       {std::pair{kCountDeadLetters, &out.dead_letters},
-        std::pair{kCountReceiptsMissing, &out.receipts_missing}}) {
+  for (const auto& [which, into] : {std::pair{kCountDeadLetters, &out.dead_letters},
+                                    std::pair{kCountReceiptsMissing, &out.receipts_missing}}) {
     auto stmt = console_statement(s, which);
     if (!stmt) return stmt.error();
     Query q(counter_, *stmt);
@@ -2106,10 +2102,10 @@ Result<void> SqliteStore::delete_record(std::int64_t message_id, TimePoint at) {
                                                " replaced a letter version still kept");
       if (rc != SQLITE_DONE) return db_error(writer_, "read letter versions");
     }
-    for (const Sql sql : {Sql::kDeleteMessageDeadlines, Sql::kDeleteMessageLetters,
-                          Sql::kDeleteMessageVersions, Sql::kDeleteMessageEvents,
-                          Sql::kDeleteMessageCitizens, Sql::kDeleteMessageEnvelopes,
-                          Sql::kDeleteMessageBodyRow, Sql::kDeleteMessageRow}) {
+    for (const Sql sql :
+         {Sql::kDeleteMessageDeadlines, Sql::kDeleteMessageLetters, Sql::kDeleteMessageVersions,
+          Sql::kDeleteMessageEvents, Sql::kDeleteMessageCitizens, Sql::kDeleteMessageEnvelopes,
+          Sql::kDeleteMessageBodyRow, Sql::kDeleteMessageRow}) {
       auto q = s[sql];
       q.bind(1, message_id);
       if (auto r = q.run("delete record"); !r) return r;
@@ -2131,8 +2127,8 @@ Result<std::vector<RetentionFacts>> SqliteStore::retention_candidates(RetentionS
                                                                       RetentionCursor after,
                                                                       int limit) {
   std::lock_guard lock(read_mu_);
-  auto q = (*read_stmts_)[stage == RetentionStage::kBody ? Sql::kRetentionBody
-                                                         : Sql::kRetentionRecord];
+  auto q =
+      (*read_stmts_)[stage == RetentionStage::kBody ? Sql::kRetentionBody : Sql::kRetentionRecord];
   q.bind(1, received_before)
       .bind(2, after.received_at)
       .bind(3, after.message_id)

@@ -21,9 +21,9 @@ class StatementCache;  // the prepared statements of one connection (sqlite_stor
 // defaults are the ones chosen by measurement with bench/store_bench.cpp (docs/performance.md,
 // "SQLite settings"); the bench opens stores with other values to compare.
 struct SqliteTuning {
-  int page_size = 4096;             // bytes; takes effect only when the file is created
-  int wal_autocheckpoint = 1000;    // WAL pages between automatic checkpoints
-  std::int64_t mmap_bytes = 0;      // reads through mmap up to this many bytes; 0 = off
+  int page_size = 4096;           // bytes; takes effect only when the file is created
+  int wal_autocheckpoint = 1000;  // WAL pages between automatic checkpoints
+  std::int64_t mmap_bytes = 0;    // reads through mmap up to this many bytes; 0 = off
   // Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
   // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
   // row becomes a read (bench/deadline_bench.cpp). Allocated only as pages are used.
@@ -85,16 +85,16 @@ class SqliteStore final : public Store {
 
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
-  Result<std::optional<std::int64_t>> find_letter_version(
-      const std::string& sender_gln, const std::string& letter_id,
-      const std::string& content_hash) override;
+  Result<std::optional<std::int64_t>> find_letter_version(const std::string& sender_gln,
+                                                          const std::string& letter_id,
+                                                          const std::string& content_hash) override;
   Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) override;
   Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
   Result<std::vector<ReceiptOwed>> receipts_owed() override;
-  Result<void> record_sent_envelope(const std::string& instance_identifier,
-                                    std::int64_t message_id, TimePoint sent_at) override;
+  Result<void> record_sent_envelope(const std::string& instance_identifier, std::int64_t message_id,
+                                    TimePoint sent_at) override;
   Result<std::optional<SentEnvelope>> find_sent_envelope(
       const std::string& instance_identifier) override;
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
@@ -119,8 +119,7 @@ class SqliteStore final : public Store {
   void set_audit_key(AuditKey key);
   Result<OperatorCounts> operator_counts(TimePoint now) override;
   Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
-                                                        std::int64_t before_id,
-                                                        int limit) override;
+                                                        std::int64_t before_id, int limit) override;
 
  private:
   SqliteStore(sqlite3* writer, sqlite3* reader, sqlite3* counter);
@@ -140,7 +139,7 @@ class SqliteStore final : public Store {
   sqlite3* counter_;
   std::unique_ptr<StatementCache> count_stmts_;  // guarded by count_mu_
   std::mutex count_mu_;
-  bool in_batch_ = false;                        // writer thread only
+  bool in_batch_ = false;    // writer thread only
   bool guard_calls_ = true;  // each call in its own SAVEPOINT (Store::guard_calls); writer only
   bool spoiled_ = false;     // a call failed unguarded: the batch must be rolled back
   // The audit chain's head as of the last released savepoint (writer thread only). A write
@@ -152,7 +151,7 @@ class SqliteStore final : public Store {
   bool audit_head_known_ = false;
   std::mutex read_mu_;
   std::unique_ptr<AuditKey> audit_key_;  // set_audit_key(); null: unkeyed
-  int lock_fd_ = -1;  // the exclusive lock on "<path>.lock" (one broker per file)
+  int lock_fd_ = -1;        // the exclusive lock on "<path>.lock" (one broker per file)
   LeaseTable lease_table_;  // writer thread only
 };
 

@@ -80,9 +80,9 @@ struct MessageEvent {
 // A letter version a new message replaces (MedCom rettetbrev / annulleretbrev, domain.md §2):
 // the old version moves to the letters' history, the new one becomes the latest.
 struct Supersession {
-  std::string letter_id;          // the sender's letter id (the sender is the new message's)
+  std::string letter_id;  // the sender's letter id (the sender is the new message's)
   std::int64_t old_message_id = 0;
-  std::string old_content_hash;   // the latest version the decision saw
+  std::string old_content_hash;  // the latest version the decision saw
 };
 
 struct ReceiptUpdate {
@@ -313,8 +313,8 @@ class Store {
   // Starts or moves the receipt watch of a delivered message (sent at `last_sent`, after
   // `resends` resends), or ends it (nullopt: given up on). kNotFound if the message is unknown.
   // A receipt written by set_receipt() or a MessagePlan's receipts ends the watch too.
-  virtual Result<void> watch_receipt(std::int64_t message_id,
-                                     std::optional<TimePoint> last_sent, int resends) = 0;
+  virtual Result<void> watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,
+                                     int resends) = 0;
   virtual Result<void> append_event(const MessageEvent& event) = 0;
   // Records an SBDH envelope sent with message `message_id` (issue 9). Recording the same
   // instance identifier again for the same message is a no-op; for another message it is
@@ -366,8 +366,8 @@ class Store {
   // Extends every lease `owner` holds at `now` on a pending delivery to `until` and returns those
   // deliveries; a lease that has ended is not renewed (another broker may have it by now; if not,
   // claim_deliveries() takes it again).
-  virtual Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner,
-                                                            TimePoint now, TimePoint until) = 0;
+  virtual Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
+                                                            TimePoint until) = 0;
   // The singleton lease `name` (e.g. "sweeper": work done once across the brokers): true if
   // `owner` holds it now until `until` — it was free, had ended, or was `owner`'s already —
   // false if another owner holds it at `now` (nothing changes then).
@@ -382,9 +382,8 @@ class Store {
   // of mailbox messages too, and never attempts them); a mailbox lease counts only while its
   // message is pending.
   virtual Result<std::vector<std::int64_t>> claim_mailbox(const std::string& endpoint,
-                                                          const std::string& owner,
-                                                          TimePoint now, TimePoint until,
-                                                          int limit) = 0;
+                                                          const std::string& owner, TimePoint now,
+                                                          TimePoint until, int limit) = 0;
   // Preconditions for work two brokers might race on (the kStale style of store_message), to be
   // called first in the job that writes the work's outcome, so nothing is written when stale.
   // kStale unless the stored deadline with expected.key is where `expected` says in its sweep:

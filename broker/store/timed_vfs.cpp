@@ -160,7 +160,9 @@ void timed_dl_error(sqlite3_vfs* vfs, int n, char* out) {
 void (*timed_dl_sym(sqlite3_vfs* vfs, void* handle, const char* symbol))(void) {
   return root_of(vfs)->xDlSym(root_of(vfs), handle, symbol);
 }
-void timed_dl_close(sqlite3_vfs* vfs, void* handle) { root_of(vfs)->xDlClose(root_of(vfs), handle); }
+void timed_dl_close(sqlite3_vfs* vfs, void* handle) {
+  root_of(vfs)->xDlClose(root_of(vfs), handle);
+}
 int timed_randomness(sqlite3_vfs* vfs, int n, char* out) {
   return root_of(vfs)->xRandomness(root_of(vfs), n, out);
 }

@@ -95,7 +95,7 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
   text.reserve(16);
   ws.before_start.reserve(64);
   ws.before_end.reserve(64);
-  std::size_t next_lt = 0;              // the next '<' after i; stale once i reaches it
+  std::size_t next_lt = 0;  // the next '<' after i; stale once i reaches it
   const auto skip_past = [&](std::string_view close, const char* what) -> Result<void> {
     const auto end = doc.find(close, i);
     if (end == std::string_view::npos) return malformed(std::string(what) + " not terminated");

@@ -55,8 +55,7 @@ class ThreeBrokers : public BrokerFixture {
       // CPR numbers never reach a log (issue 5), whatever happened: as BrokerFixture checks.
       std::smatch found;
       EXPECT_FALSE(std::regex_search(
-          log, found,
-          std::regex(R"((^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}-?[0-9]{4}([^0-9]|$))")))
+          log, found, std::regex(R"((^|[^0-9])[0-3][0-9][01][0-9][0-9]{2}-?[0-9]{4}([^0-9]|$))")))
           << "CPR-shaped number in b" << i + 1 << "'s log: " << found.str();
       brokers[i].reset();  // each disconnects before the server stops
     }
@@ -135,10 +134,10 @@ TEST_F(ThreeBrokers, AKilledBrokersLettersAreDeliveredByTheOthersAndNothingIsDon
     HttpClient c;
     for (int n = 0; n < kLettersPerBroker; ++n) {
       const std::string id = "B" + std::to_string(i + 1) + "L" + std::to_string(n);
-      const auto r = c.post(brokers[i]->url("/v1/messages"),
-                            encode_envelope(make_certificate_request(
-                                jc_party, psy_party, "ENV-" + id, id, kMonday)),
-                            "application/xml; charset=utf-8", seconds{20});
+      const auto r = c.post(
+          brokers[i]->url("/v1/messages"),
+          encode_envelope(make_certificate_request(jc_party, psy_party, "ENV-" + id, id, kMonday)),
+          "application/xml; charset=utf-8", seconds{20});
       if (r.status == 202) {
         std::lock_guard lock(mu);
         acknowledged.insert(id);
@@ -196,8 +195,8 @@ TEST_F(ThreeBrokers, AKilledBrokersLettersAreDeliveredByTheOthersAndNothingIsDon
   // every three working days), overdue flags, the receipt resend and the give-up, each swept by
   // both survivors at once.
   for (int day = 0; day < 28; day += 2) advance_survivors(2 * 24 * 3600);
-  ASSERT_TRUE(eventually([&] { return !envelopes_of(psy, LetterType::kReminder).empty(); },
-                         seconds{60}));
+  ASSERT_TRUE(
+      eventually([&] { return !envelopes_of(psy, LetterType::kReminder).empty(); }, seconds{60}));
   // Each Reminder letter (distinct id: a redelivery counts once) for each request and step.
   std::map<std::pair<std::string, int>, std::set<std::string>> reminders;
   for (const auto& e : envelopes_of(psy, LetterType::kReminder)) {

@@ -53,14 +53,15 @@ class ConsoleOps : public BrokerFixture {
   std::vector<std::string> audit_entries(const std::string& kind) {
     std::vector<std::string> out;
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2((dir.path() + "/broker.db").c_str(), &db, SQLITE_OPEN_READONLY,
-                        nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2((dir.path() + "/broker.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) !=
+        SQLITE_OK) {
       sqlite3_close(db);
       return {"<cannot open the store>"};
     }
     sqlite3_stmt* q = nullptr;
-    sqlite3_prepare_v2(db, "SELECT actor, subject, detail FROM audit_chain WHERE kind = ?1 ORDER BY seq",
-                       -1, &q, nullptr);
+    sqlite3_prepare_v2(
+        db, "SELECT actor, subject, detail FROM audit_chain WHERE kind = ?1 ORDER BY seq", -1, &q,
+        nullptr);
     sqlite3_bind_text(q, 1, kind.c_str(), -1, SQLITE_TRANSIENT);
     while (sqlite3_step(q) == SQLITE_ROW) {
       std::string row;
@@ -107,14 +108,21 @@ TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAndServedFromTheLastCount) {
                : ReplyPlan{};
   });
   start();
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-G1", "REQ-G1", clock.now())).status, 202);
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-G2", "DEAD-G2", clock.now())).status, 202);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-G2").value("state", "") == "dead-lettered"; }));
-  ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-G1", "REQ-G1", clock.now())).status,
+      202);
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-G2", "DEAD-G2", clock.now())).status,
+      202);
+  ASSERT_TRUE(eventually(
+      [&] { return message(jc_party, "DEAD-G2").value("state", "") == "dead-lettered"; }));
+  ASSERT_TRUE(
+      eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
   HttpClient c;
   auto advance = [&](long long seconds) {
-    return c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(seconds)), "",
-                  "text/plain")
+    return c
+        .post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(seconds)), "",
+              "text/plain")
         .status;
   };
   // 25 s on: the count taken at start is too old, so the scrape waits for a recount.
@@ -133,11 +141,12 @@ TEST_F(ConsoleOps, GaugesAreCountedInTheStoreAndServedFromTheLastCount) {
   // Requeued and delivered, and 5 s later: the scrape serves the last count (5 s old), not a
   // count of its own.
   refusing->store(false);
-  ASSERT_EQ(c.post(broker->url("/v1/messages/" + jc_party.gln + "/DEAD-G2/requeue"), "",
-                   "text/plain")
-                .status,
-            200);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-G2").value("state", "") == "delivered"; }));
+  ASSERT_EQ(
+      c.post(broker->url("/v1/messages/" + jc_party.gln + "/DEAD-G2/requeue"), "", "text/plain")
+          .status,
+      200);
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "DEAD-G2").value("state", "") == "delivered"; }));
   ASSERT_EQ(advance(5), 200);
   page = get_as(nullptr, "/metrics").body;
   EXPECT_EQ(metric(page, "sektorbro_dead_letters"), 1.0) << page;
@@ -166,9 +175,12 @@ TEST_F(ConsoleOps, StoreStateShowsTheAuditChainToOperatorsOnly) {
   EXPECT_EQ(b["audit"]["checkpointed"], true);
   EXPECT_EQ(b["audit"]["checkpoint_interval_ms"], 5000);
   ASSERT_TRUE(b["audit"]["entries"].is_number_integer()) << before.body;
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-S1", "REQ-S1", clock.now())).status, 202);
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-S1", "REQ-S1", clock.now())).status,
+      202);
   const auto after = nlohmann::json::parse(get_as(kReadOnlyToken, "/v1/store").body);
-  EXPECT_GT(after["audit"]["entries"].get<std::int64_t>(), b["audit"]["entries"].get<std::int64_t>());
+  EXPECT_GT(after["audit"]["entries"].get<std::int64_t>(),
+            b["audit"]["entries"].get<std::int64_t>());
   EXPECT_NE(after["audit"]["head_hash"], b["audit"]["head_hash"]);
   EXPECT_EQ(after["audit"]["head_hash"].get<std::string>().size(), 64u);
 }
@@ -182,8 +194,9 @@ TEST_F(ConsoleOps, TheStoreCountsIntervalIsTheConfiguredOne) {
   start();
   HttpClient c;
   auto advance = [&](long long seconds) {
-    return c.post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(seconds)), "",
-                  "text/plain")
+    return c
+        .post(broker->url("/v1/test/clock/advance?seconds=" + std::to_string(seconds)), "",
+              "text/plain")
         .status;
   };
   auto page = get_as(nullptr, "/metrics").body;  // the count taken at start
@@ -222,15 +235,20 @@ TEST_F(ConsoleOps, NotReadyWhileDraining) {
   start();
   HttpClient probe;  // one keep-alive connection
   ASSERT_EQ(probe.get(broker->url("/v1/health/ready")).status, 200);
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-DR", "DRAIN-R", clock.now())).status, 202);
-  ASSERT_TRUE(psy.wait_until([](const auto& r) { return r.size() == 1; }, std::chrono::seconds{10}));
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-DR", "DRAIN-R", clock.now())).status,
+      202);
+  ASSERT_TRUE(
+      psy.wait_until([](const auto& r) { return r.size() == 1; }, std::chrono::seconds{10}));
   auto exited = std::async(std::launch::async, [this] { return broker->terminate(); });
   std::string answer;
-  EXPECT_TRUE(eventually([&] {
-    const auto r = probe.get(broker->url("/v1/health/ready"));
-    answer = r.body;
-    return r.status == 503;
-  }, std::chrono::seconds{5}));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto r = probe.get(broker->url("/v1/health/ready"));
+        answer = r.body;
+        return r.status == 503;
+      },
+      std::chrono::seconds{5}));
   EXPECT_NE(answer.find("draining"), std::string::npos) << answer;
   ASSERT_EQ(exited.wait_for(std::chrono::seconds{20}), std::future_status::ready);
   EXPECT_EQ(WEXITSTATUS(exited.get()), 0);
@@ -246,7 +264,8 @@ TEST_F(ConsoleOps, JsonLogWithTheBrokersClockAndLevels) {
   const auto request = make_certificate_request(jc_party, psy_party, "E-L1", "DEAD-L1",
                                                 *parse_timestamp("2031-05-06T07:08:09Z"));
   ASSERT_EQ(post(request).status, 202);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD-L1").value("state", "") == "dead-lettered"; }));
+  ASSERT_TRUE(eventually(
+      [&] { return message(jc_party, "DEAD-L1").value("state", "") == "dead-lettered"; }));
   ASSERT_TRUE(eventually([&] { return broker->log().find("dead-lettered") != std::string::npos; }));
   std::istringstream lines(broker->log());
   int parsed = 0;
@@ -275,14 +294,20 @@ TEST_F(ConsoleOps, JsonLogWithTheBrokersClockAndLevels) {
 
 TEST_F(ConsoleOps, MessageSearchByEnvelopeTimeAndMissingReceipt) {
   start();
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-S1", "SRCH1", clock.now())).status, 202);
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-S2", "SRCH2", clock.now())).status, 202);
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-S1", "SRCH1", clock.now())).status,
+      202);
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-S2", "SRCH2", clock.now())).status,
+      202);
   auto found = get_json("/v1/messages?envelope=E-S2");
   ASSERT_EQ(found["messages"].size(), 1u) << found.dump();
   EXPECT_EQ(found["messages"][0]["letters"][0]["id"], "SRCH2");
   EXPECT_EQ(get_json("/v1/messages?from=2999-01-01T00:00:00Z")["messages"].size(), 0u);
   EXPECT_EQ(get_json("/v1/messages?to=2000-01-01T00:00:00Z")["messages"].size(), 0u);
-  EXPECT_EQ(get_json("/v1/messages?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z")["messages"].size(), 2u);
+  EXPECT_EQ(
+      get_json("/v1/messages?from=2000-01-01T00:00:00Z&to=2999-01-01T00:00:00Z")["messages"].size(),
+      2u);
   EXPECT_EQ(get_json("/v1/messages?receipt=missing")["messages"].size(), 0u);
   EXPECT_EQ(get_as(nullptr, "/v1/messages?from=monday").status, 400);
 }
@@ -292,7 +317,8 @@ TEST_F(ConsoleOps, CprSearchIsForActingOperatorsAndOnTheAuditChainWithoutTheNumb
   config["privacy"] = {{"cpr_index_key_file", key_file()}};
   start();
   client.set_headers({std::string("Authorization: Bearer ") + kReadOnlyToken});
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-C1", "CPR1", clock.now())).status, 202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-C1", "CPR1", clock.now())).status,
+            202);
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-C2", "CPR2", clock.now(), "LÆ125",
                                           "0202802345"))
                 .status,
@@ -331,8 +357,10 @@ TEST_F(ConsoleOps, CprSearchFindsTheBrokersOwnLettersAboutTheCitizen) {
                                                       : ReplyPlan{};
   });
   start();
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K1", "ASK1", monday)).status, 202);
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K2", "REFUSE2", monday)).status, 202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K1", "ASK1", monday)).status,
+            202);
+  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K2", "REFUSE2", monday)).status,
+            202);
   // Someone else's request: its letters must not show.
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-K3", "OTHER3", monday, "LÆ125",
                                           "0202802345"))
@@ -369,8 +397,8 @@ TEST_F(ConsoleOps, CprSearchFindsTheBrokersOwnLettersAboutTheCitizen) {
   EXPECT_EQ(negative_receipts, 1) << found.body;
   EXPECT_EQ(requests, 2) << found.body;
   // The other citizen: the request and the reminders about it, never the refused letter's receipt.
-  const auto other = post_json_as(kActingToken, "/v1/messages/search-by-cpr",
-                                  R"({"cpr": "0202802345"})");
+  const auto other =
+      post_json_as(kActingToken, "/v1/messages/search-by-cpr", R"({"cpr": "0202802345"})");
   ASSERT_EQ(other.status, 200) << other.body;
   const auto other_json = nlohmann::json::parse(other.body);
   for (const auto& m : other_json["messages"])

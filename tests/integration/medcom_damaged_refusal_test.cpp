@@ -50,14 +50,12 @@ int xmllint_receipt(const std::string& document) {
 }
 
 // The three kinds of damage, each placed inside the letter body at `at`.
-std::vector<std::pair<std::string, std::string>> damaged(const std::string& whole,
-                                                         std::size_t at) {
+std::vector<std::pair<std::string, std::string>> damaged(const std::string& whole, std::size_t at) {
   std::string entity = whole;
   entity.insert(at, "&nbsp;");
   std::string latin1 = whole;
   latin1.insert(at, "K\xE6re");  // Latin-1 "Kære": not UTF-8
-  return {{"cut off", whole.substr(0, at)}, {"undeclared entity", entity},
-          {"not UTF-8", latin1}};
+  return {{"cut off", whole.substr(0, at)}, {"undeclared entity", entity}, {"not UTF-8", latin1}};
 }
 
 class DamagedDocumentRefusal : public BrokerFixture {

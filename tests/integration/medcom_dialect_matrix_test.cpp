@@ -39,9 +39,12 @@ struct Form {
   const char* payload;  // config "sbdh_payload" (sbdh only), else ""
 };
 const Form kForms[] = {
-    {"native", "native", ""},         {"oioxml", "oioxml", ""},
-    {"fhir", "fhir", ""},             {"sbdh_native", "sbdh", "native"},
-    {"sbdh_oioxml", "sbdh", "oioxml"}, {"sbdh_fhir", "sbdh", "fhir"},
+    {"native", "native", ""},
+    {"oioxml", "oioxml", ""},
+    {"fhir", "fhir", ""},
+    {"sbdh_native", "sbdh", "native"},
+    {"sbdh_oioxml", "sbdh", "oioxml"},
+    {"sbdh_fhir", "sbdh", "fhir"},
 };
 
 void PrintTo(const Form& f, std::ostream* os) { *os << f.name; }  // gtest's parameter names
@@ -109,9 +112,9 @@ class MatrixFixture : public BrokerFixture {
 
   // `bytes` posted to the broker as a sender speaking `f` posts them.
   HttpResult post_as(const Form& f, const std::string& bytes) {
-    return client.post(broker->url("/v1/messages"), bytes,
-                       f.dialect == std::string("fhir") ? "application/fhir+xml"
-                                                        : "application/xml");
+    return client.post(
+        broker->url("/v1/messages"), bytes,
+        f.dialect == std::string("fhir") ? "application/fhir+xml" : "application/xml");
   }
 
   // A discharge notice from psy to jc, discharged three days from today (Copenhagen).
@@ -260,8 +263,8 @@ TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
   const Envelope receipt = make_positive_receipt(*read->envelope, "MXKVENV1", "MXKV1",
                                                  *parse_timestamp("2026-11-23T09:20:00Z"));
   const std::string header_got = read->fhir_message ? read->fhir_message->header_id : "";
-  auto receipt_bytes = encode_for_receiver(receipt, endpoint_of(to, psy_party), clock.now(),
-                                           "SBDHMX4", header_got);
+  auto receipt_bytes =
+      encode_for_receiver(receipt, endpoint_of(to, psy_party), clock.now(), "SBDHMX4", header_got);
   ASSERT_TRUE(receipt_bytes) << receipt_bytes.error().detail;
   const HttpResult back = post_as(to, *receipt_bytes);
   ASSERT_EQ(back.status, 202) << back.body;
@@ -274,7 +277,8 @@ TEST_P(DialectMatrix, ACorrespondenceArrivesWithEveryFieldBothDialectsCarry) {
             std::vector<std::string>{"MXBREV1"});
   EXPECT_EQ(r.sender.gln, psy_party.gln);
   EXPECT_EQ(r.receiver.gln, jc_party.gln);
-  EXPECT_TRUE(eventually([&] { return message(jc_party, "MXBREV1").value("receipt", "") == "positive"; }));
+  EXPECT_TRUE(
+      eventually([&] { return message(jc_party, "MXBREV1").value("receipt", "") == "positive"; }));
 }
 
 std::string pair_name(const ::testing::TestParamInfo<std::tuple<Form, Form>>& info) {

@@ -108,8 +108,8 @@ TEST_F(MedcomFhirFlow, AHospitalNotificationDischargeOpensTheMentorDeadlineWithI
   ASSERT_EQ(in.status, 202) << in.body;
   // The test message's Encounter.period.end: 2026-12-04 (Copenhagen).
   const Date discharge{std::chrono::year{2026}, std::chrono::month{12}, std::chrono::day{4}};
-  const int lead = static_cast<int>(
-      (std::chrono::sys_days{discharge} - std::chrono::sys_days{today}).count());
+  const int lead =
+      static_cast<int>((std::chrono::sys_days{discharge} - std::chrono::sys_days{today}).count());
 
   ASSERT_TRUE(eventually([&] { return !envelopes_of(jc, LetterType::kDischargeNotice).empty(); }));
   const auto open = get_json("/v1/deadlines?view=open&kind=mentor-response")["deadlines"];
@@ -125,9 +125,9 @@ TEST_F(MedcomFhirFlow, AHospitalNotificationDischargeOpensTheMentorDeadlineWithI
   EXPECT_EQ(stats["rows"][0]["median_lead_time_days"], static_cast<double>(lead));
 
   // The operator's view: sektorbro-ctl stats mentor-responses, the jc row with its lead time.
-  const CtlResult ctl = run_ctl({"--broker", broker->url(""), "stats", "mentor-responses", month,
-                                 month},
-                                {{"HOME", dir.path()}}, dir.path());
+  const CtlResult ctl =
+      run_ctl({"--broker", broker->url(""), "stats", "mentor-responses", month, month},
+              {{"HOME", dir.path()}}, dir.path());
   ASSERT_EQ(ctl.status, 0) << ctl.err;
   const auto rows = lines_starting(ctl.out, "jc ");
   ASSERT_EQ(rows.size(), 1u) << ctl.out;
@@ -140,15 +140,14 @@ TEST_F(MedcomFhirFlow, AHospitalNotificationDischargeOpensTheMentorDeadlineWithI
 TEST_F(MedcomFhirFlow, WhatTheReceiverCannotTakeGetsAFatalErrorAcknowledgement) {
   config["endpoints"][0]["dialect"] = "oioxml";  // jc: OIOXML has no discharge notice
   start();
-  const HttpResult refused =
-      post_raw(fhir_file("hospital_notification_discharge.xml", jc_party));
+  const HttpResult refused = post_raw(fhir_file("hospital_notification_discharge.xml", jc_party));
   EXPECT_EQ(refused.status, 422) << refused.body;
   auto ack = adapters::parse_fhir_acknowledgement(refused.body);
   ASSERT_TRUE(ack) << ack.error().detail << "\n" << refused.body;
   EXPECT_EQ(ack->code, adapters::FhirAckCode::kFatalError);
   // It answers the sender's own MessageHeader.id, addressed to the sender.
-  auto sent = adapters::parse_fhir_message(
-      fhir_file("hospital_notification_discharge.xml", jc_party));
+  auto sent =
+      adapters::parse_fhir_message(fhir_file("hospital_notification_discharge.xml", jc_party));
   ASSERT_TRUE(sent);
   EXPECT_EQ(ack->response_identifier, sent->header_id);
   EXPECT_EQ(ack->receiver.gln, psy_party.gln);
@@ -163,9 +162,9 @@ TEST_F(MedcomFhirFlow, WhatTheReceiverCannotTakeGetsAFatalErrorAcknowledgement) 
 TEST_F(MedcomFhirFlow, ATransientErrorAcknowledgementIsTakenAndRecordsNoReceipt) {
   start();
   // MedCom's public Acknowledgement example, readdressed, with its code turned transient.
-  std::ifstream f(std::string(SEKTORBRO_SOURCE_DIR) +
-                      "/tests/data/medcom/08_fhir_Acknowledgement_ok.xml",
-                  std::ios::binary);
+  std::ifstream f(
+      std::string(SEKTORBRO_SOURCE_DIR) + "/tests/data/medcom/08_fhir_Acknowledgement_ok.xml",
+      std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
   auto ack = adapters::parse_fhir_acknowledgement(s.str());

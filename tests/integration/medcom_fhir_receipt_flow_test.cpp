@@ -103,8 +103,7 @@ class MedcomFhirReceipts : public BrokerFixture {
 
   // psy's stored message carried in the FHIR Bundle `bundle_id` (its native envelope id).
   nlohmann::json psy_message(const std::string& bundle_id) {
-    const auto found =
-        get_json("/v1/messages?envelope=" + adapters::native_id_for_uuid(bundle_id));
+    const auto found = get_json("/v1/messages?envelope=" + adapters::native_id_for_uuid(bundle_id));
     for (const auto& m : found.value("messages", nlohmann::json::array()))
       if (m["sender"]["gln"] == psy_party.gln) return m;
     return nlohmann::json{};
@@ -221,8 +220,8 @@ TEST_F(MedcomFhirReceipts, AnAcknowledgementInAnSbdhEnvelopeIsTheReceiptOfTheMes
 
   // One naming a message the broker never sent jc is refused with EHMI's ReceiptException,
   // pointing back at the envelope, and changes nothing.
-  const HttpResult unknown = client.post(broker->url("/v1/messages"),
-                                         sbdh_ack_of(kUnknownHeader, '9'), "application/xml");
+  const HttpResult unknown =
+      client.post(broker->url("/v1/messages"), sbdh_ack_of(kUnknownHeader, '9'), "application/xml");
   EXPECT_EQ(unknown.status, 422) << unknown.body;
   auto refusal = adapters::parse_sbdh(unknown.body);
   ASSERT_TRUE(refusal) << unknown.body;

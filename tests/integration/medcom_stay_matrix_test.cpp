@@ -46,7 +46,9 @@ const StayForm kStayForms[] = {
 
 void PrintTo(const StayForm& f, std::ostream* os) { *os << f.name; }  // gtest's parameter names
 
-bool speaks_fhir(const StayForm& f) { return std::string(f.name).find("fhir") != std::string::npos; }
+bool speaks_fhir(const StayForm& f) {
+  return std::string(f.name).find("fhir") != std::string::npos;
+}
 bool in_sbdh(const StayForm& f) { return std::string(f.dialect) == "sbdh"; }
 
 Endpoint endpoint_of(const StayForm& f, const Party& party) {
@@ -67,9 +69,8 @@ std::string fhir_of(const StayForm& f, const std::string& bytes) {
   return doc ? doc->payload : std::string();
 }
 
-class HospitalStayMatrix
-    : public BrokerFixture,
-      public ::testing::WithParamInterface<std::tuple<StayForm, StayForm>> {
+class HospitalStayMatrix : public BrokerFixture,
+                           public ::testing::WithParamInterface<std::tuple<StayForm, StayForm>> {
  protected:
   HospitalStayMatrix() {
     for (auto& e : config["endpoints"]) e["accepts"].push_back("HospitalStayNotice");
@@ -107,10 +108,9 @@ class HospitalStayMatrix
       EXPECT_NE(message->event.find("hospital-notification"), std::string::npos);
       hospital = std::move(*message);
     }
-    const HttpResult in =
-        client.post(broker->url("/v1/messages"), *bytes,
-                    std::string(from.dialect) == "fhir" ? "application/fhir+xml"
-                                                        : "application/xml");
+    const HttpResult in = client.post(
+        broker->url("/v1/messages"), *bytes,
+        std::string(from.dialect) == "fhir" ? "application/fhir+xml" : "application/xml");
     ASSERT_EQ(in.status, 202) << in.body;
     ASSERT_TRUE(eventually([&] { return jc.received().size() > before; }));
     const std::string body = jc.received().back().body;

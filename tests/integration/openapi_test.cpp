@@ -1,8 +1,9 @@
 // docs/openapi.yaml against the real broker (issue 10), both ways: the document's operations are
 // exactly the broker's route table (broker/server/api_routes.hpp), and every path and method in
-// the document is called on a broker with traffic (delivered, dead-lettered, a certificate answered, a
-// discharge notice); every answer's status must be documented and every JSON answer must match
-// its schema; the calls that should succeed must, so a path the broker does not have fails.
+// the document is called on a broker with traffic (delivered, dead-lettered, a certificate
+// answered, a discharge notice); every answer's status must be documented and every JSON answer
+// must match its schema; the calls that should succeed must, so a path the broker does not have
+// fails.
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -12,7 +13,6 @@
 
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/server/api_routes.hpp"
-
 #include "tests/integration/broker_fixture.hpp"
 #include "tests/integration/openapi_checker.hpp"
 
@@ -64,8 +64,8 @@ class OpenApi : public BrokerFixture {
  protected:
   void SetUp() override {
     std::string error;
-    auto loaded = OpenApiChecker::load(std::string(SEKTORBRO_SOURCE_DIR) + "/docs/openapi.yaml",
-                                       error);
+    auto loaded =
+        OpenApiChecker::load(std::string(SEKTORBRO_SOURCE_DIR) + "/docs/openapi.yaml", error);
     ASSERT_TRUE(loaded) << error;
     checker = std::move(*loaded);
   }
@@ -75,8 +75,8 @@ class OpenApi : public BrokerFixture {
               const std::string& target, const std::string& body = "",
               const std::string& type = "") {
     const Reply r = call(broker->url(target), method, body, type);
-    for (const auto& problem : checker.check(path_template, method, r.status, r.content_type,
-                                             r.body))
+    for (const auto& problem :
+         checker.check(path_template, method, r.status, r.content_type, r.body))
       ADD_FAILURE() << target << ": " << problem << "\nbody: " << r.body.substr(0, 2000);
     called.insert({path_template, method});
     return r;
@@ -104,16 +104,20 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E2", "DEAD1", clock.now())).status,
             202);
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
-  ASSERT_TRUE(eventually([&] { return message(jc_party, "DEAD1").value("state", "") == "dead-lettered"; }));
-  ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "REQ1").value("state", "") == "delivered"; }));
+  ASSERT_TRUE(
+      eventually([&] { return message(jc_party, "DEAD1").value("state", "") == "dead-lettered"; }));
+  ASSERT_TRUE(
+      eventually([&] { return get_json("/v1/deadlines?view=open")["deadlines"].size() == 1; }));
   ASSERT_EQ(post(make_certificate(psy_party, jc_party, "E3", "CERT1", "REQ1", clock.now())).status,
             202);
   ASSERT_EQ(post(make_discharge_notice(psy_party, jc_party, "E4", "DN1", clock.now(),
                                        copenhagen_date(clock.now())))
                 .status,
             202);
-  ASSERT_TRUE(eventually([&] { return get_json("/v1/deadlines?view=all")["deadlines"].size() == 2; }));
+  ASSERT_TRUE(
+      eventually([&] { return get_json("/v1/deadlines?view=all")["deadlines"].size() == 2; }));
 
   // Each path, answered as it should be.
   EXPECT_EQ(check("/v1/health", "get", "/v1/health").status, 200);
@@ -138,18 +142,21 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   for (const char* view : {"open", "due-soon", "overdue", "answered-late", "all"})
     EXPECT_EQ(check("/v1/deadlines", "get", std::string("/v1/deadlines?view=") + view).status, 200)
         << view;
-  EXPECT_EQ(check("/v1/deadlines", "get", "/v1/deadlines?kind=mentor-response&view=all&limit=5&offset=0")
-                .status,
-            200);
+  EXPECT_EQ(
+      check("/v1/deadlines", "get", "/v1/deadlines?kind=mentor-response&view=all&limit=5&offset=0")
+          .status,
+      200);
   const Reply certs = check("/v1/stats/certificates", "get", "/v1/stats/certificates");
   EXPECT_EQ(certs.status, 200);
   EXPECT_NE(certs.body.find("\"late_share\""), std::string::npos);  // a row is there
-  EXPECT_EQ(check("/v1/stats/certificates", "get", "/v1/stats/certificates?format=csv").status, 200);
+  EXPECT_EQ(check("/v1/stats/certificates", "get", "/v1/stats/certificates?format=csv").status,
+            200);
   const Reply mentor = check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses");
   EXPECT_EQ(mentor.status, 200);
   EXPECT_NE(mentor.body.find("\"jobcenter\""), std::string::npos);
-  EXPECT_EQ(check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses?format=csv").status,
-            200);
+  EXPECT_EQ(
+      check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses?format=csv").status,
+      200);
   const std::string requeue = "/v1/messages/{sender_gln}/{letter_id}/requeue";
   EXPECT_EQ(check(requeue, "post", "/v1/messages/" + jc_party.gln + "/DEAD1/requeue").status, 200);
 
@@ -178,8 +185,9 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   EXPECT_EQ(by_time.status, 200);
   EXPECT_NE(by_time.body.find("\"next_before\""), std::string::npos);
   EXPECT_EQ(check("/v1/messages", "get", "/v1/messages?receipt=missing&after=0").status, 200);
-  const Reply by_cpr = check("/v1/messages/search-by-cpr", "post", "/v1/messages/search-by-cpr",
-                             std::string(R"({"cpr": ")") + kSampleCpr + R"(", "limit": 10})", "application/json");
+  const Reply by_cpr =
+      check("/v1/messages/search-by-cpr", "post", "/v1/messages/search-by-cpr",
+            std::string(R"({"cpr": ")") + kSampleCpr + R"(", "limit": 10})", "application/json");
   EXPECT_EQ(by_cpr.status, 200);
   EXPECT_NE(by_cpr.body.find("REQ1"), std::string::npos);
 
@@ -189,9 +197,11 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
                   R"({"reason": "case 2026-17"})", "application/json")
                 .status,
             200);
-  const std::string citizen = std::string(R"({"cpr": ")") + kSampleCpr + R"(", "reason": "case 2026-18"})";
-  EXPECT_EQ(check("/v1/citizens/hold", "post", "/v1/citizens/hold", citizen, "application/json").status,
-            200);
+  const std::string citizen =
+      std::string(R"({"cpr": ")") + kSampleCpr + R"(", "reason": "case 2026-18"})";
+  EXPECT_EQ(
+      check("/v1/citizens/hold", "post", "/v1/citizens/hold", citizen, "application/json").status,
+      200);
   const Reply holds = check("/v1/holds", "get", "/v1/holds");
   EXPECT_EQ(holds.status, 200);
   EXPECT_EQ(nlohmann::json::parse(holds.body, nullptr, false)["holds"].size(), 2u) << holds.body;
@@ -224,7 +234,8 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
   EXPECT_EQ(check(requeue, "post", "/v1/messages/" + jc_party.gln + "/NOSUCH/requeue").status, 404);
   EXPECT_EQ(check("/v1/deadlines", "get", "/v1/deadlines?view=later").status, 400);
   EXPECT_EQ(check("/v1/dead-letters", "get", "/v1/dead-letters?colour=red").status, 400);
-  EXPECT_EQ(check("/v1/stats/certificates", "get", "/v1/stats/certificates?from=2026-13").status, 400);
+  EXPECT_EQ(check("/v1/stats/certificates", "get", "/v1/stats/certificates?from=2026-13").status,
+            400);
   EXPECT_EQ(check("/v1/stats/mentor-responses", "get", "/v1/stats/mentor-responses?to=1").status,
             400);
 
@@ -254,7 +265,8 @@ TEST_F(OpenApi, EveryPathExistsAndEveryAnswerMatchesItsSchema) {
     if (m["letters"].dump().find("MBX1") != std::string::npos) fetched_id = m["message_id"];
   ASSERT_NE(fetched_id, 0) << fetched.body;
   const std::string confirm = "/v1/mailbox/{message_id}/confirm";
-  const std::string confirm_url = "/v1/mailbox/" + std::to_string(fetched_id) + "/confirm?endpoint=psy";
+  const std::string confirm_url =
+      "/v1/mailbox/" + std::to_string(fetched_id) + "/confirm?endpoint=psy";
   EXPECT_EQ(check(confirm, "post", confirm_url).status, 200);
   EXPECT_EQ(check(confirm, "post", confirm_url).status, 409);
   EXPECT_EQ(check(confirm, "post", "/v1/mailbox/999999999/confirm?endpoint=psy").status, 404);
@@ -285,11 +297,11 @@ TEST_F(OpenApi, TheDocumentDescribesExactlyTheRoutesTheBrokerServes) {
   const auto ops = checker.operations();
   const std::set<std::pair<std::string, std::string>> documented(ops.begin(), ops.end());
   for (const auto& [path, method] : served)
-    EXPECT_TRUE(documented.count({path, method})) << method << " " << path
-                                                  << " is served but not in docs/openapi.yaml";
+    EXPECT_TRUE(documented.count({path, method}))
+        << method << " " << path << " is served but not in docs/openapi.yaml";
   for (const auto& [path, method] : documented)
-    EXPECT_TRUE(served.count({path, method})) << method << " " << path
-                                              << " is documented but not in the route table";
+    EXPECT_TRUE(served.count({path, method}))
+        << method << " " << path << " is documented but not in the route table";
   EXPECT_EQ(served.size(), kApiRoutes.size()) << "a route is listed twice";
   // The matcher the dispatch uses: placeholders take one segment, literals must be equal.
   EXPECT_EQ(match_api_route("GET", {"v1", "messages", "5790000000001", "L1"})->pattern,
@@ -307,14 +319,23 @@ TEST_F(OpenApi, TheCheckerRefusesWhatDoesNotMatch) {
   const auto& schemas = checker.document()["components"]["schemas"];
   EXPECT_TRUE(checker.validate(nlohmann::json{{"error", "x"}}, schemas["Error"]).empty());
   EXPECT_FALSE(checker.validate(nlohmann::json{{"error", 1}}, schemas["Error"]).empty());
-  EXPECT_FALSE(checker.validate(nlohmann::json{{"error", "x"}, {"extra", 1}}, schemas["Error"]).empty());
+  EXPECT_FALSE(
+      checker.validate(nlohmann::json{{"error", "x"}, {"extra", 1}}, schemas["Error"]).empty());
   EXPECT_FALSE(checker.validate(nlohmann::json::object(), schemas["Error"]).empty());
   EXPECT_FALSE(checker.validate("1234", schemas["Gln"]).empty());
   EXPECT_FALSE(checker.validate("sleeping", schemas["DeliveryState"]).empty());
-  nlohmann::json row{{"month", "2026-11"}, {"received", 1}, {"answered_on_time", 0},
-                     {"answered_late", 1}, {"declined", 0}, {"cancelled", 0}, {"open", 0},
-                     {"overdue", 0}, {"late_share", 1.0}, {"median_days_to_answer", nullptr},
-                     {"p90_days_to_answer", nullptr}, {"unit", "psy"}};
+  nlohmann::json row{{"month", "2026-11"},
+                     {"received", 1},
+                     {"answered_on_time", 0},
+                     {"answered_late", 1},
+                     {"declined", 0},
+                     {"cancelled", 0},
+                     {"open", 0},
+                     {"overdue", 0},
+                     {"late_share", 1.0},
+                     {"median_days_to_answer", nullptr},
+                     {"p90_days_to_answer", nullptr},
+                     {"unit", "psy"}};
   EXPECT_TRUE(checker.validate(row, schemas["CertificateRow"]).empty());
   row["late_share"] = 1.5;
   EXPECT_FALSE(checker.validate(row, schemas["CertificateRow"]).empty());

@@ -21,8 +21,7 @@ inline std::uint64_t proc_self_io(std::string_view field) {
   std::string key;
   std::uint64_t value = 0;
   while (io >> key >> value)
-    if (key.size() == field.size() + 1 && key.back() == ':' && key.starts_with(field))
-      return value;
+    if (key.size() == field.size() + 1 && key.back() == ':' && key.starts_with(field)) return value;
   return 0;
 }
 

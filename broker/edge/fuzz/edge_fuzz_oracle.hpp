@@ -84,8 +84,8 @@ inline bool edge_oracle(std::string_view bytes) {
   l.id = "SBFUZZ1";
   l.authorised = now;
   l.sender.gln = "5790000000005";
-  l.receiver.gln = unread.original.sender_gln.empty() ? "5790000000005"
-                                                      : unread.original.sender_gln;
+  l.receiver.gln =
+      unread.original.sender_gln.empty() ? "5790000000005" : unread.original.sender_gln;
   NegativeReceipt nr;
   nr.level = ReceiptLevel::kNetwork;
   nr.code = RefuseCode::kSyntaxError;

@@ -150,9 +150,9 @@ TEST(Edge, ACutOffSbdhEnvelopeGetsASyntaxReceiptExceptionToItsSender) {
   const Inbound in = read_leniently(cut);
   ASSERT_TRUE(in.sbdh);
   EXPECT_EQ(in.original.sender_gln, kPsy.gln);
-  const std::string answer = refused_answer(Dialect::kSbdh, &in,
-                                            refusal_to(kPsy, RefuseCode::kSyntaxError, "cut off"),
-                                            kNow, "X2", Errc::kMalformed);
+  const std::string answer =
+      refused_answer(Dialect::kSbdh, &in, refusal_to(kPsy, RefuseCode::kSyntaxError, "cut off"),
+                     kNow, "X2", Errc::kMalformed);
   auto doc = adapters::parse_sbdh(answer);
   ASSERT_TRUE(doc) << doc.error().detail << "\n" << answer;
   auto signal = adapters::read_signal(*doc);
@@ -170,8 +170,8 @@ TEST(Edge, ACutOffSbdhEnvelopeGetsASyntaxReceiptExceptionToItsSender) {
   EXPECT_TRUE(unread.original.sender_gln.empty());
   const Party broker = make_party("579000099999", "1", "Sektorbro");
   const std::string to_broker = refused_answer(
-      Dialect::kSbdh, &unread, refusal_to(broker, RefuseCode::kSyntaxError, "cut off"), kNow,
-      "X3", Errc::kMalformed);
+      Dialect::kSbdh, &unread, refusal_to(broker, RefuseCode::kSyntaxError, "cut off"), kNow, "X3",
+      Errc::kMalformed);
   auto broker_doc = adapters::parse_sbdh(to_broker);
   ASSERT_TRUE(broker_doc) << broker_doc.error().detail << "\n" << to_broker;
   EXPECT_EQ(broker_doc->receiver_gln, broker.gln);

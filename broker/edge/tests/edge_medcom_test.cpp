@@ -81,9 +81,9 @@ TEST(EdgeFhir, ARefusalIsAFatalErrorAcknowledgementOfTheSendersMessage) {
   EXPECT_TRUE(unread.fhir);
   EXPECT_EQ(unread.original.fhir_header_id, "5f7b9d1f-3a4c-4b6d-8e8f-0a2b4c6d8e0a");
   const Party sender = make_party("579000067890", "265161000016000", "Psykiatri");
-  const std::string answer = refused_answer(
-      unread.dialect, &unread, refusal_of(unread.original, sender, RefuseCode::kVersionProblem),
-      kNow, "X1");
+  const std::string answer =
+      refused_answer(unread.dialect, &unread,
+                     refusal_of(unread.original, sender, RefuseCode::kVersionProblem), kNow, "X1");
   auto ack = adapters::parse_fhir_acknowledgement(answer);
   ASSERT_TRUE(ack) << ack.error().detail << "\n" << answer;
   EXPECT_EQ(ack->code, adapters::FhirAckCode::kFatalError);
@@ -96,8 +96,8 @@ TEST(EdgeFhir, ReceiptsGoOutAsAcknowledgementsThatNameTheOriginal) {
   OriginalIds original;
   original.envelope_id = "E1";
   original.letter_ids = {"JCA-1"};
-  Envelope e = refusal_of(original, make_party("579000012345", "2", "JC"),
-                          RefuseCode::kUnknownLocation);
+  Envelope e =
+      refusal_of(original, make_party("579000012345", "2", "JC"), RefuseCode::kUnknownLocation);
   auto bytes = encode_outbound_fhir(e, kNow);
   ASSERT_TRUE(bytes) << bytes.error().detail;
   auto ack = adapters::parse_fhir_acknowledgement(*bytes);
@@ -119,9 +119,9 @@ TEST(EdgeFhir, ReceiptsGoOutAsAcknowledgementsThatNameTheOriginal) {
 }
 
 TEST(EdgeFhir, OnlyMedcomMessagesCanBeCarried) {
-  const Envelope request = testing::make_certificate_request(
-      make_party("579000012345", "2", "JC"), make_party("579000054321", "3", "P"), "E1", "R1",
-      kNow);
+  const Envelope request =
+      testing::make_certificate_request(make_party("579000012345", "2", "JC"),
+                                        make_party("579000054321", "3", "P"), "E1", "R1", kNow);
   EXPECT_FALSE(can_carry(request.letters[0], Dialect::kNative, true));
   EXPECT_TRUE(can_carry(request.letters[0], Dialect::kSbdh, false));
   auto out = encode_outbound_fhir(request, kNow);
@@ -138,11 +138,11 @@ TEST(EdgeRefusal, AnUndecodableOioxmlLetterStillNamesItsSenderEnvelopeAndLetters
   EXPECT_EQ(unread.original.sender_gln, "5790001382445");
   EXPECT_EQ(unread.original.envelope_id, "KuvNrerwerwe99");
   EXPECT_EQ(unread.original.letter_ids, std::vector<std::string>{"Brevt23400929"});
-  const std::string xctl01 = refused_answer(
-      unread.dialect, &unread,
-      refusal_of(unread.original, Party{"5790001382445", "1", "", "", ""},
-                 RefuseCode::kSyntaxError),
-      kNow, "X1");
+  const std::string xctl01 =
+      refused_answer(unread.dialect, &unread,
+                     refusal_of(unread.original, Party{"5790001382445", "1", "", "", ""},
+                                RefuseCode::kSyntaxError),
+                     kNow, "X1");
   auto receipt = adapters::parse_oioxml(xctl01);
   ASSERT_TRUE(receipt) << receipt.error().detail;
   const auto& letter = receipt->message.letters.at(0);
@@ -152,9 +152,9 @@ TEST(EdgeRefusal, AnUndecodableOioxmlLetterStillNamesItsSenderEnvelopeAndLetters
 }
 
 TEST(EdgeRefusal, NativeAndGarbageAreReadLenientlyToo) {
-  const Envelope request = testing::make_certificate_request(
-      make_party("579000012345", "265161000016001", "JC"), make_party("579000054321", "3", "P"),
-      "E1", "R1", kNow);
+  const Envelope request =
+      testing::make_certificate_request(make_party("579000012345", "265161000016001", "JC"),
+                                        make_party("579000054321", "3", "P"), "E1", "R1", kNow);
   std::string bytes = encode_envelope(request);
   bytes.replace(bytes.find("<Question>"), 10, "<Questio>");  // not well-formed any more
   // The ids come before the fault (the body's mismatched end tag): they are read; the envelope
@@ -198,9 +198,9 @@ TEST(EdgeRefusal, ADamagedNativeDocumentIsRefusedToItsSenderNamingEnvelopeAndLet
     EXPECT_EQ(unread.original.sender_sor, jc.sor);
     EXPECT_EQ(unread.original.envelope_id, "E1");
     EXPECT_EQ(unread.original.letter_ids, std::vector<std::string>{"R1"});
-    const std::string answer = refused_answer(
-        unread.dialect, &unread, refusal_of(unread.original, jc, RefuseCode::kSyntaxError), kNow,
-        "X1");
+    const std::string answer =
+        refused_answer(unread.dialect, &unread,
+                       refusal_of(unread.original, jc, RefuseCode::kSyntaxError), kNow, "X1");
     auto receipt = decode_envelope(answer);
     ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << answer;
     const Letter& r = receipt->letters.at(0);
@@ -229,11 +229,11 @@ TEST(EdgeRefusal, ADamagedOioxmlDocumentGetsItsXctl01ToItsSender) {
     EXPECT_EQ(unread.original.sender_gln, "5790001382445");
     EXPECT_EQ(unread.original.envelope_id, "KuvNrerwerwe99");
     EXPECT_EQ(unread.original.letter_ids, std::vector<std::string>{"Brevt23400929"});
-    const std::string xctl01 = refused_answer(
-        unread.dialect, &unread,
-        refusal_of(unread.original, Party{"5790001382445", "1", "", "", ""},
-                   RefuseCode::kSyntaxError),
-        kNow, "X1");
+    const std::string xctl01 =
+        refused_answer(unread.dialect, &unread,
+                       refusal_of(unread.original, Party{"5790001382445", "1", "", "", ""},
+                                  RefuseCode::kSyntaxError),
+                       kNow, "X1");
     auto receipt = adapters::parse_oioxml(xctl01);
     ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << xctl01;
     const auto& letter = receipt->message.letters.at(0);
@@ -276,9 +276,9 @@ TEST(EdgeRefusal, AnOioxmlSendersSorCodeIsReadWhenItNamesOne) {
 
 // EHMI carries classic OIOXML and FHIR, not only Sektorbro's native Emessage.
 TEST(EdgeSbdh, AnOioxmlPayloadIsDecoded) {
-  const Envelope native = testing::make_certificate_request(
-      make_party("579000012345", "2", "JC"), make_party("579000054321", "3", "P"), "E1", "R1",
-      kNow);
+  const Envelope native =
+      testing::make_certificate_request(make_party("579000012345", "2", "JC"),
+                                        make_party("579000054321", "3", "P"), "E1", "R1", kNow);
   adapters::SbdhWrapOptions options;
   options.instance_id = "2b0a6c1e-0000-4000-8000-000000000001";
   options.created = kNow;

@@ -40,9 +40,9 @@ TEST(WellFormedPrefix, ACutOffDocumentIsReadUpToTheCutAndNoFurther) {
   const std::string doc = "<a><b>1</b><c>2</c><d>3</d></a>";
   EXPECT_EQ(walk(doc.substr(0, doc.find("<d>") + 4)), (V{"a/b=1", "a/c=2"}));
   EXPECT_EQ(walk(doc.substr(0, doc.find("</c>") + 2)), (V{"a/b=1"}));  // "2</" is no text yet
-  EXPECT_EQ(walk("<a><b value=\"12"), V{});     // inside an attribute value
-  EXPECT_EQ(walk("<a><b value=\"12\""), V{});   // the tag not closed
-  EXPECT_EQ(walk("<a><b value=\"12\"/"), V{});  // nor here
+  EXPECT_EQ(walk("<a><b value=\"12"), V{});                            // inside an attribute value
+  EXPECT_EQ(walk("<a><b value=\"12\""), V{});                          // the tag not closed
+  EXPECT_EQ(walk("<a><b value=\"12\"/"), V{});                         // nor here
   EXPECT_EQ(walk("<a><b value=\"12\"/>"), V{"a/b@12"});
   EXPECT_EQ(walk("<a><b>1</b"), V{});
   EXPECT_EQ(walk("<a><Identif"), V{});
@@ -55,11 +55,11 @@ TEST(WellFormedPrefix, NothingAfterTheFirstFaultIsReported) {
   EXPECT_EQ(walk("<a><b>1</b><c>x&nbsp;y</c><e>3</e></a>"), V{"a/b=1"});
   EXPECT_EQ(walk("<a><c>&lt;&amp;&#229;&#xE5;</c><e>3</e></a>"),
             (V{"a/c=&lt;&amp;&#229;&#xE5;", "a/e=3", "a="}));
-  EXPECT_EQ(walk("<a><b>1</b><c>&#0;</c></a>"), V{"a/b=1"});     // not an XML character
+  EXPECT_EQ(walk("<a><b>1</b><c>&#0;</c></a>"), V{"a/b=1"});  // not an XML character
   EXPECT_EQ(walk("<a><b>1</b><c>&#x110000;</c></a>"), V{"a/b=1"});
-  EXPECT_EQ(walk("<a><b>1</b><c>\x01</c></a>"), V{"a/b=1"});      // a C0 control
+  EXPECT_EQ(walk("<a><b>1</b><c>\x01</c></a>"), V{"a/b=1"});  // a C0 control
   EXPECT_EQ(walk("<a><b>1</b><c>]]></c></a>"), V{"a/b=1"});
-  EXPECT_EQ(walk("<a><b>1</b><c>x<y</c></a>"), V{"a/b=1"});       // '<' starting no tag
+  EXPECT_EQ(walk("<a><b>1</b><c>x<y</c></a>"), V{"a/b=1"});            // '<' starting no tag
   EXPECT_EQ(walk("<a><b>1</b><c x='1' x='2'>3</c></a>"), V{"a/b=1"});  // attribute twice
   EXPECT_EQ(walk("<a><b>1</b><c x='1'y='2'>3</c></a>"), V{"a/b=1"});
   EXPECT_EQ(walk("<a><b>1</b><c x='<'>3</c></a>"), V{"a/b=1"});

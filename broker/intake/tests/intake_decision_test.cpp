@@ -96,10 +96,9 @@ TEST_F(IntakeDecisionTest, EachEndpointSendsOnlyTheLetterTypesOfItsKind) {
   // The right kinds pass this check (the request and the notice are accepted outright).
   EXPECT_TRUE(std::holds_alternative<IntakeAccept>(
       decide_open(make_certificate_request(jc, psy, "ENV-R1", "R1", now))));
-  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(
-      decide_open(make_discharge_notice(
-          psy, jc, "ENV-N1", "N1", now,
-          Date{std::chrono::sys_days{discharge} + std::chrono::days{10}}))));
+  EXPECT_TRUE(std::holds_alternative<IntakeAccept>(decide_open(
+      make_discharge_notice(psy, jc, "ENV-N1", "N1", now,
+                            Date{std::chrono::sys_days{discharge} + std::chrono::days{10}}))));
   for (EndpointKind kind : {EndpointKind::kJobcenter, EndpointKind::kPsychiatry}) {
     EXPECT_TRUE(kind_sends(kind, LetterType::kCorrespondence));
     EXPECT_TRUE(kind_sends(kind, LetterType::kPositiveReceipt));
@@ -132,8 +131,8 @@ TEST_F(IntakeDecisionTest, AnIdenticalResendIsAnsweredAsTheFirst) {
 TEST_F(IntakeDecisionTest, AReusedIdForOtherContentIsAConflict) {
   const Envelope e = request();
   IntakeFacts facts = nothing_stored(e);
-  facts.own[0].latest = LetterLocation{42, LetterType::kCertificateRequest, "another hash",
-                                       psy.gln, LetterStatus::kNew};
+  facts.own[0].latest = LetterLocation{42, LetterType::kCertificateRequest, "another hash", psy.gln,
+                                       LetterStatus::kNew};
   EXPECT_EQ(refusal(decide(e, facts)).code, Errc::kDuplicateConflict);
 }
 
@@ -141,8 +140,8 @@ TEST_F(IntakeDecisionTest, ACorrectionSupersedesAndTellsTheOldMessage) {
   Envelope e = request();
   e.letters[0].status = LetterStatus::kCorrected;
   IntakeFacts facts = nothing_stored(e);
-  facts.own[0].latest = LetterLocation{42, LetterType::kCertificateRequest, "old hash", psy.gln,
-                                       LetterStatus::kNew};
+  facts.own[0].latest =
+      LetterLocation{42, LetterType::kCertificateRequest, "old hash", psy.gln, LetterStatus::kNew};
   const IntakeDecision d = decide(e, facts);
   const auto* accept = std::get_if<IntakeAccept>(&d);
   ASSERT_NE(accept, nullptr);

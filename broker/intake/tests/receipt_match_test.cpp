@@ -15,7 +15,8 @@ MessageRecord message(std::int64_t id, const std::string& envelope_id, const cha
   m.envelope_id = envelope_id;
   m.sender_gln = from;
   m.receiver_gln = to;
-  for (auto& l : letter_ids) m.letters.push_back(NewLetter{l, LetterType::kCertificateRequest, "h", LetterStatus::kNew});
+  for (auto& l : letter_ids)
+    m.letters.push_back(NewLetter{l, LetterType::kCertificateRequest, "h", LetterStatus::kNew});
   return m;
 }
 
@@ -37,8 +38,8 @@ TEST(ReceiptMatch, AnEnvelopeAsItsSenderSentItNamesThatVersion) {
 
 TEST(ReceiptMatch, OnlyAMessageThatCarriedTheLetterToTheReceiptsWriterIsAnswered) {
   ReceiptCandidates c;
-  c.received_in = {message(3, "E", kPsy, kJc, {"REQ1"}),   // the other way round
-                   message(4, "E", kJc, kPsy, {"REQ2"})};  // another letter
+  c.received_in = {message(3, "E", kPsy, kJc, {"REQ1"}),         // the other way round
+                   message(4, "E", kJc, kPsy, {"REQ2"})};        // another letter
   c.resent_in = message(5, "F", kJc, "579000011111", {"REQ1"});  // to another receiver
   EXPECT_EQ(answered_among(c, "E", kJc, kPsy, "REQ1"), kNeverSent);
   c.received_in.push_back(message(6, "E", kJc, kPsy, {"REQ2", "REQ1"}));

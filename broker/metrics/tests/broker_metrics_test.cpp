@@ -28,8 +28,8 @@ TEST(BrokerMetrics, EveryDeclaredMetricIsOnThePageWithItsType) {
   EXPECT_EQ(page->value("sektorbro_messages_refused_total",
                         {{"endpoint", "jc-aarhus"}, {"refuse_code", "ukendt_lokationsnummer"}}),
             1);
-  EXPECT_EQ(page->value("sektorbro_deadlines_overdue", {{"unit", "psy-risskov"}, {"form", "LÆ125"}}),
-            4);
+  EXPECT_EQ(
+      page->value("sektorbro_deadlines_overdue", {{"unit", "psy-risskov"}, {"form", "LÆ125"}}), 4);
   EXPECT_EQ(page->value("sektorbro_delivery_seconds_count", {{"endpoint", "jc-aarhus"}}), 1);
   EXPECT_EQ(page->value("sektorbro_build_info", {{"version", "0.1.0"}}), 1);
 }

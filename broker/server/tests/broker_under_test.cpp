@@ -25,9 +25,9 @@ BrokerConfig test_config(const Parties& p) {
   c.endpoints = {
       endpoint("jc", p.jc, EndpointKind::kJobcenter,
                {LetterType::kCertificate, LetterType::kDischargeNotice, LetterType::kReminder}),
-      endpoint("psy", p.psy, EndpointKind::kPsychiatry,
-               {LetterType::kCertificateRequest, LetterType::kMentorResponse,
-                LetterType::kReminder})};
+      endpoint(
+          "psy", p.psy, EndpointKind::kPsychiatry,
+          {LetterType::kCertificateRequest, LetterType::kMentorResponse, LetterType::kReminder})};
   c.delivery.retry.jitter = 0.0;  // exact instants in the tests
   c.delivery.retry.max_attempts = 4;
   c.delivery.retry.initial_backoff = std::chrono::seconds{2};

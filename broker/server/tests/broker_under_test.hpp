@@ -94,8 +94,8 @@ class BrokerUnderTest {
   // suspended on something outside the io_context (a store commit, a timer). No waiting.
   void run_ready();
   // Runs the io_context until `done()` holds; false if it did not within the bound.
-  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds bound =
-                                                        std::chrono::seconds{10});
+  bool run_until(const std::function<bool()>& done,
+                 std::chrono::milliseconds bound = std::chrono::seconds{10});
   // Moves the manual clock, then starts what fell due and runs one deadline sweep (which also
   // checks receipts owed), as POST /v1/test/clock/advance does, and settles.
   void advance(Duration d);

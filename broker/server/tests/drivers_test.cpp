@@ -338,8 +338,7 @@ TEST_F(DriversTest, TheOperatorsApiRoutesReadsAndRequeues) {
   ASSERT_EQ(b->transport.count(), 2u);
   EXPECT_EQ(b->transport.sent()[1].url, "http://127.0.0.1:9/jc");
   b->transport.answer_with({});
-  const auto requeued =
-      b->send(http::verb::post, "/v1/messages/" + jc.gln + "/REQ1/requeue");
+  const auto requeued = b->send(http::verb::post, "/v1/messages/" + jc.gln + "/REQ1/requeue");
   EXPECT_EQ(requeued.result(), http::status::ok);
   std::optional<MessageRecord> m;
   ASSERT_TRUE(b->run_until([&] {

@@ -100,8 +100,8 @@ TEST(EhmiMailboxTest, AnEnvelopeFetchedFromTheMailboxIsRecordedAndItsReceiptTake
   psy->dialect = Dialect::kSbdh;
   psy->url = "mailbox:";
   BrokerUnderTest b(config);
-  const Envelope e = make_certificate_request(parties.jc, parties.psy, "ENV-MBX", "MBX1",
-                                              b.clock.now());
+  const Envelope e =
+      make_certificate_request(parties.jc, parties.psy, "ENV-MBX", "MBX1", b.clock.now());
   ASSERT_EQ(b.post(e).result(), http::status::accepted);
   b.settle();
   const auto fetched = b.get("/v1/mailbox?endpoint=psy");
@@ -177,8 +177,9 @@ TEST_F(EhmiReceiptTest, AReceiptExceptionInTheDeliveryAnswerIsRecordedToo) {
 
 TEST_F(EhmiReceiptTest, RefusalsOfSbdhEnvelopesCarryTheExceptionTypeForTheFault) {
   // psy's SBDH envelope around a letter for a receiver the broker does not know: Authorization.
-  const Envelope cert = make_certificate(psy, make_party("579000011111", "265161000016222", "Ukendt"),
-                                         "ENV-C1", "C1", "REQ1", b->clock.now());
+  const Envelope cert =
+      make_certificate(psy, make_party("579000011111", "265161000016222", "Ukendt"), "ENV-C1", "C1",
+                       "REQ1", b->clock.now());
   adapters::SbdhWrapOptions options;
   options.instance_id = "SBDH-PSY-1";
   options.created = b->clock.now();
@@ -486,8 +487,8 @@ TEST(FhirDeliveryTest, AFhirReceiversAcknowledgementOfARevisedDischargeIsTheRevi
   for (const std::string revision : {"hospital_notification_revise_discharge.xml",
                                      "hospital_notification_cancel_discharge.xml"}) {
     SCOPED_TRACE(revision);
-    acknowledge_both_versions(fhir_file("hospital_notification_discharge.xml"),
-                              fhir_file(revision), "2c4e6a8b-0d1f-4e3a-9b5c-7d9e1f3a5b7c");
+    acknowledge_both_versions(fhir_file("hospital_notification_discharge.xml"), fhir_file(revision),
+                              "2c4e6a8b-0d1f-4e3a-9b5c-7d9e1f3a5b7c");
   }
 }
 

@@ -94,18 +94,18 @@ TEST_F(ReceiptVersionTest, ANegativeReceiptNamingAResendsEnvelopeLandsOnTheVersi
 
 TEST_F(ReceiptVersionTest, AReceiptNamingTheOlderVersionsOwnEnvelopeLandsOnIt) {
   ASSERT_FALSE(resent_then_corrected().empty());
-  ASSERT_EQ(b->post(make_positive_receipt(request("ENV-V1"), "ENV-K1", "K1", b->clock.now()))
-                .result(),
-            http::status::accepted);
+  ASSERT_EQ(
+      b->post(make_positive_receipt(request("ENV-V1"), "ENV-K1", "K1", b->clock.now())).result(),
+      http::status::accepted);
   EXPECT_EQ(receipt_of("ENV-V1"), ReceiptState::kPositive);
   EXPECT_EQ(receipt_of("ENV-V2"), ReceiptState::kNone);
 }
 
 TEST_F(ReceiptVersionTest, AReceiptNamingTheNewestVersionsEnvelopeLandsOnIt) {
   ASSERT_FALSE(resent_then_corrected().empty());
-  ASSERT_EQ(b->post(make_positive_receipt(request("ENV-V2"), "ENV-K1", "K1", b->clock.now()))
-                .result(),
-            http::status::accepted);
+  ASSERT_EQ(
+      b->post(make_positive_receipt(request("ENV-V2"), "ENV-K1", "K1", b->clock.now())).result(),
+      http::status::accepted);
   EXPECT_EQ(receipt_of("ENV-V1"), ReceiptState::kNone);
   EXPECT_EQ(receipt_of("ENV-V2"), ReceiptState::kPositive);
 }
@@ -116,8 +116,7 @@ TEST_F(ReceiptVersionTest, AResendsEnvelopeIdNamesOnlyTheLetterItCarriedToItsRec
   const std::string resend = resent_then_corrected();
   ASSERT_FALSE(resend.empty());
   Envelope other = make_certificate_request(jc, psy, resend, "REQ2", b->clock.now());
-  const auto refused =
-      b->post(make_positive_receipt(other, "ENV-K1", "K1", b->clock.now()));
+  const auto refused = b->post(make_positive_receipt(other, "ENV-K1", "K1", b->clock.now()));
   EXPECT_EQ(refused.result(), http::status::unprocessable_entity) << refused.body();
   EXPECT_NE(refused.body().find("REQ2"), std::string::npos) << refused.body();
   EXPECT_EQ(receipt_of("ENV-V1"), ReceiptState::kNone);

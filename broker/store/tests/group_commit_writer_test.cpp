@@ -1,4 +1,3 @@
-#include "broker/intake/message_acceptor.hpp"
 #include "broker/store/group_commit_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "broker/intake/message_acceptor.hpp"
 #include "broker/store/sqlite_store.hpp"
 #include "broker/store/tests/store_test_support.hpp"
 
@@ -121,8 +121,7 @@ class FaultyStore final : public Store {
     return inner_.watch_receipt(id, at, n);
   }
   Result<std::vector<ReceiptOwed>> receipts_owed() override { return inner_.receipts_owed(); }
-  Result<void> record_sent_envelope(const std::string& id, std::int64_t m,
-                                    TimePoint at) override {
+  Result<void> record_sent_envelope(const std::string& id, std::int64_t m, TimePoint at) override {
     return inner_.record_sent_envelope(id, m, at);
   }
   Result<std::optional<SentEnvelope>> find_sent_envelope(const std::string& id) override {

@@ -131,26 +131,28 @@ TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
   // Back to schema 4 as an older broker left it: no watch columns.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         // what version 9 changed: the bodies back in the rows
-                         "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x'';"
-                         "UPDATE messages SET body = (SELECT body FROM message_bodies "
-                         "WHERE message_id = messages.id) WHERE id IN (SELECT message_id FROM message_bodies);"
-                         "DROP TABLE message_bodies;"
-                         "DROP INDEX messages_receipt_owed;"
-                         "ALTER TABLE messages DROP COLUMN receipt_sent_at;"
-                         "ALTER TABLE messages DROP COLUMN resends;"
-                         // what versions 6 to 8 added
-                         "DROP TABLE sent_envelopes; DROP INDEX messages_receipt_missing;"
-                         "DROP INDEX messages_dead_lettered; DROP INDEX messages_received;"
-                         "DROP INDEX messages_envelope; DROP INDEX deadlines_open_groups;"
-                         "ALTER TABLE messages DROP COLUMN receipt_missing;"
-                         "DROP INDEX messages_retention_body; DROP INDEX messages_retention_record;"
-                         "ALTER TABLE messages DROP COLUMN body_deleted_at; DROP TABLE holds;"
-                         "DROP TABLE citizen_index; ALTER TABLE audit_chain DROP COLUMN binding;"
-                         "PRAGMA user_version = 4;",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(
+          db,
+          // what version 9 changed: the bodies back in the rows
+          "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x'';"
+          "UPDATE messages SET body = (SELECT body FROM message_bodies "
+          "WHERE message_id = messages.id) WHERE id IN (SELECT message_id FROM message_bodies);"
+          "DROP TABLE message_bodies;"
+          "DROP INDEX messages_receipt_owed;"
+          "ALTER TABLE messages DROP COLUMN receipt_sent_at;"
+          "ALTER TABLE messages DROP COLUMN resends;"
+          // what versions 6 to 8 added
+          "DROP TABLE sent_envelopes; DROP INDEX messages_receipt_missing;"
+          "DROP INDEX messages_dead_lettered; DROP INDEX messages_received;"
+          "DROP INDEX messages_envelope; DROP INDEX deadlines_open_groups;"
+          "ALTER TABLE messages DROP COLUMN receipt_missing;"
+          "DROP INDEX messages_retention_body; DROP INDEX messages_retention_record;"
+          "ALTER TABLE messages DROP COLUMN body_deleted_at; DROP TABLE holds;"
+          "DROP TABLE citizen_index; ALTER TABLE audit_chain DROP COLUMN binding;"
+          "PRAGMA user_version = 4;",
+          nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   reopen();
   auto watches = store_->receipts_owed();
@@ -228,8 +230,10 @@ TEST_F(SqliteStoreTest, ABodyIsKeptCompressedAndReadBackByteForByte) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT codec, length(body) FROM message_bodies "
-                               "WHERE message_id = ?1", -1, &stmt, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT codec, length(body) FROM message_bodies "
+                               "WHERE message_id = ?1",
+                               -1, &stmt, nullptr),
             SQLITE_OK);
   sqlite3_bind_int64(stmt, 1, id);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
