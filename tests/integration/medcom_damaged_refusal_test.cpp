@@ -18,36 +18,10 @@
 #include "broker/codec/codec.hpp"
 #include "tests/harness/sample_messages.hpp"
 #include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/medcom_test_files.hpp"
 
 namespace sektorbro::testing {
 namespace {
-
-std::string read_sample(const std::string& name) {
-  std::ifstream in(std::string(SEKTORBRO_SOURCE_DIR) + "/tests/data/medcom/" + name,
-                   std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-}
-
-// xmllint's exit status for `document` against MedCom's EMessage schema of 2005-08-07 (XCTL01).
-int xmllint_receipt(const std::string& document) {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("sektorbro-damaged-refusal-" + std::to_string(::getpid()) + ".xml");
-  std::ofstream(file, std::ios::binary) << document;
-  const std::string cmd = "xmllint --noout --schema '" + std::string(SEKTORBRO_SOURCE_DIR) +
-                          "/schemas/medcom/2005-08-07/EMessage.xsd' '" + file.string() +
-                          "' >/dev/null 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::filesystem::remove(file);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 // The three kinds of damage, each placed inside the letter body at `at`.
 std::vector<std::pair<std::string, std::string>> damaged(const std::string& whole, std::size_t at) {
@@ -96,7 +70,7 @@ TEST_F(DamagedDocumentRefusal, ANativeDocumentGetsItsNegativeReceiptAtTheOrigina
 TEST_F(DamagedDocumentRefusal, AnOioxmlDocumentGetsItsXctl01AtTheOriginalSender) {
   config["endpoints"][0]["dialect"] = "oioxml";  // jc
   start();
-  std::string whole = read_sample("05_oioxml_XDIS91_pluspositivkvitt_to_municipality.xml");
+  std::string whole = read_medcom_sample("05_oioxml_XDIS91_pluspositivkvitt_to_municipality.xml");
   replace_all(whole, "5790001382445", jc_party.gln);
   replace_all(whole, "5790000121441", psy_party.gln);
   // Declared UTF-8 (the sample's bytes are UTF-8 already), so that a Latin-1 byte is damage.
@@ -106,7 +80,7 @@ TEST_F(DamagedDocumentRefusal, AnOioxmlDocumentGetsItsXctl01AtTheOriginalSender)
     SCOPED_TRACE(what);
     const HttpResult refused = post_raw(bytes);
     EXPECT_EQ(refused.status, 400) << refused.body;
-    EXPECT_EQ(xmllint_receipt(refused.body), 0) << refused.body;
+    EXPECT_EQ(xmllint_against("2005-08-07/EMessage.xsd", refused.body), 0) << refused.body;
     auto receipt = adapters::parse_oioxml(refused.body);
     ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << refused.body;
     ASSERT_EQ(receipt->message.letters.size(), 1u);

@@ -9,16 +9,9 @@
 #include <string>
 
 #include "broker/message/message.hpp"
+#include "tests/integration/medcom_test_files.hpp"
 
 namespace sektorbro::testing {
-
-// Every occurrence of `from` in `s` replaced by `to` (left to right, never re-reading a
-// replacement).
-inline void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-}
 
 // The test message `name` as `from` sends it to `to`; empty if there is no such file.
 inline std::string medcom_fhir_test_message(const std::string& name, const Party& from,

@@ -13,34 +13,10 @@
 #include "adapters/oioxml/oioxml_codec.hpp"
 #include "tests/harness/sample_messages.hpp"
 #include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/medcom_test_files.hpp"
 
 namespace sektorbro::testing {
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-}
-
-int xmllint_receipts(const std::string& document) {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("sektorbro-medcom-refusal-" + std::to_string(::getpid()) + ".xml");
-  std::ofstream(file, std::ios::binary) << document;
-  const std::string cmd = "xmllint --noout --schema '" + std::string(SEKTORBRO_SOURCE_DIR) +
-                          "/schemas/medcom/2005-08-07/EMessage.xsd' '" + file.string() +
-                          "' >/dev/null 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::filesystem::remove(file);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 class MedcomRefusalFlow : public BrokerFixture {
  protected:
@@ -60,7 +36,7 @@ TEST_F(MedcomRefusalFlow, AnUnknownReceiverGetsXctl01UkendtLokationsnummerToTheS
   replace_all(xml, "5790000121441", unknown);
   const HttpResult refused = post_raw(xml);
   EXPECT_GE(refused.status, 400) << refused.body;
-  EXPECT_EQ(xmllint_receipts(refused.body), 0) << refused.body;
+  EXPECT_EQ(xmllint_against("2005-08-07/EMessage.xsd", refused.body), 0) << refused.body;
   auto receipt = adapters::parse_oioxml(refused.body);
   ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << refused.body;
   ASSERT_EQ(receipt->message.letters.size(), 1u);
@@ -75,7 +51,6 @@ TEST_F(MedcomRefusalFlow, AnUnknownReceiverGetsXctl01UkendtLokationsnummerToTheS
   ASSERT_FALSE(l.original->letters.empty());
   EXPECT_EQ(l.original->letters[0].letter_id, "Brevt23400929");
 }
-
 
 // Issue 9 item 5: an OIOXML document that does not decode (this one lacks its Envelope/Sent,
 // which MedCom's schema requires) is refused with an XCTL01 syntaksfejl that is addressed to
@@ -93,7 +68,7 @@ TEST_F(MedcomRefusalFlow, AnUndecodableOioxmlGetsXctl01ToTheOriginalSenderNaming
   xml.erase(sent_begin, sent_end + 7 - sent_begin);
   const HttpResult refused = post_raw(xml);
   EXPECT_EQ(refused.status, 422) << refused.body;
-  EXPECT_EQ(xmllint_receipts(refused.body), 0) << refused.body;
+  EXPECT_EQ(xmllint_against("2005-08-07/EMessage.xsd", refused.body), 0) << refused.body;
   auto receipt = adapters::parse_oioxml(refused.body);
   ASSERT_TRUE(receipt) << receipt.error().detail << "\n" << refused.body;
   ASSERT_EQ(receipt->message.letters.size(), 1u);
@@ -110,7 +85,6 @@ TEST_F(MedcomRefusalFlow, AnUndecodableOioxmlGetsXctl01ToTheOriginalSenderNaming
   EXPECT_EQ(l.original->letters[0].letter_id, "Brevt23400929");
   EXPECT_TRUE(psy.received().empty());
 }
-
 
 // Issue 12 item 1 through the real broker: the endpoint's GLN with another endpoint's SOR is
 // refused (403, never delivered), and a psychiatry unit may not send a CertificateRequest even

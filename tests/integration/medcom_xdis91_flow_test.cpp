@@ -16,36 +16,12 @@
 #include "adapters/oioxml/oioxml_native.hpp"
 #include "broker/codec/codec.hpp"
 #include "tests/integration/broker_fixture.hpp"
+#include "tests/integration/medcom_test_files.hpp"
 
 namespace sektorbro::testing {
 namespace {
 
 using std::chrono::seconds;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-  for (std::size_t pos = s.find(from); pos != std::string::npos;
-       pos = s.find(from, pos + to.size()))
-    s.replace(pos, from.size(), to);
-}
-
-int xmllint_medcom(const std::string& document) {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("sektorbro-medcom-flow-" + std::to_string(::getpid()) + ".xml");
-  std::ofstream(file, std::ios::binary) << document;
-  const std::string cmd = "xmllint --noout --schema '" + std::string(SEKTORBRO_SOURCE_DIR) +
-                          "/schemas/medcom/2006-07-01/EMessage.xsd' '" + file.string() +
-                          "' >/dev/null 2>&1";
-  const int rc = std::system(cmd.c_str());
-  std::filesystem::remove(file);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 class MedcomXdis91Flow : public BrokerFixture {
  protected:
@@ -73,7 +49,7 @@ TEST_F(MedcomXdis91Flow, OioxmlToOioxmlArrivesValidAndComplete) {
   ASSERT_EQ(accepted.status, 202) << accepted.body;
   ASSERT_TRUE(psy.wait_until([](auto& r) { return !r.empty(); }, seconds{20}));
   const std::string arrived = psy.received().front().body;
-  EXPECT_EQ(xmllint_medcom(arrived), 0) << arrived;
+  EXPECT_EQ(xmllint_against("2006-07-01/EMessage.xsd", arrived), 0) << arrived;
   auto got = adapters::parse_oioxml(arrived);
   ASSERT_TRUE(got) << got.error().detail;
   ASSERT_EQ(got->message.letters.size(), 1u);
