@@ -28,23 +28,19 @@ void finish(DoneFn& done, TransportResponse response) {
   }
 }
 
-// One transfer in flight. Owns the easy handle and everything libcurl points into
-// (CURLOPT_POSTFIELDS does not copy the body).
+// One transfer in flight. Owns everything libcurl points into while it runs
+// (CURLOPT_POSTFIELDS does not copy the body); the easy handle is lent to it by the pool.
 struct Transfer {
   OutboundRequest request;
   DoneFn done;
   CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
+  std::size_t slot = 0;  // its index in Impl::active
   std::string response_body;
   bool too_large = false;
 
   Transfer(OutboundRequest r, DoneFn d) : request(std::move(r)), done(std::move(d)) {}
   Transfer(const Transfer&) = delete;
   Transfer& operator=(const Transfer&) = delete;
-  ~Transfer() {
-    if (easy != nullptr) curl_easy_cleanup(easy);
-    if (headers != nullptr) curl_slist_free_all(headers);
-  }
 };
 
 std::size_t write_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -58,55 +54,73 @@ std::size_t write_body(char* data, std::size_t size, std::size_t count, void* us
   return n;
 }
 
-// Sets up the easy handle. Returns the first failing option's code.
-CURLcode configure(Transfer& t, const TlsClientOptions& tls) {
-  CURL* e = t.easy;
-  const long timeout_ms = static_cast<long>(std::max<std::int64_t>(t.request.timeout.count(), 1));
-  // "Expect:" removes libcurl's 100-continue wait on large bodies; our peers need not send 100.
-  for (const std::string& h : {"Content-Type: " + t.request.content_type, std::string("Expect:")}) {
-    curl_slist* next = curl_slist_append(t.headers, h.c_str());
-    if (next == nullptr) return CURLE_OUT_OF_MEMORY;
-    t.headers = next;
+// Applies `value` to `option` unless an earlier option failed; the first failure is kept.
+class Options {
+ public:
+  explicit Options(CURL* easy) : easy_(easy) {}
+  template <typename T>
+  void set(CURLoption option, T value) {
+    if (rc_ == CURLE_OK) rc_ = curl_easy_setopt(easy_, option, value);
   }
-  CURLcode rc = CURLE_OK;
-  auto set = [&](CURLoption option, auto value) {
-    if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
-  };
-  set(CURLOPT_URL, t.request.url.c_str());
-  set(CURLOPT_PROTOCOLS_STR, "http,https");
-  set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer (3xx → transient), not a hop
-  set(CURLOPT_NOSIGNAL, 1L);
-  set(CURLOPT_USERAGENT, kUserAgent);
-  set(CURLOPT_POST, 1L);
-  set(CURLOPT_POSTFIELDS, t.request.body.data());
-  set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
-  set(CURLOPT_HTTPHEADER, t.headers);
-  set(CURLOPT_TIMEOUT_MS, timeout_ms);
-  set(CURLOPT_WRITEFUNCTION, &write_body);
-  set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
-  set(CURLOPT_PRIVATE, static_cast<void*>(&t));
+  CURLcode result() const { return rc_; }
+
+ private:
+  CURL* easy_;
+  CURLcode rc_ = CURLE_OK;
+};
+
+// The options every transfer shares, set once when an easy handle is created. A pooled handle
+// keeps them: libcurl resets only a transfer's state between transfers, not its options.
+CURLcode configure_handle(CURL* e, const TlsClientOptions& tls) {
+  Options o(e);
+  o.set(CURLOPT_PROTOCOLS_STR, "http,https");
+  o.set(CURLOPT_FOLLOWLOCATION, 0L);  // a redirect is an answer (3xx → transient), not a hop
+  o.set(CURLOPT_NOSIGNAL, 1L);
+  o.set(CURLOPT_USERAGENT, kUserAgent);
+  o.set(CURLOPT_POST, 1L);
+  o.set(CURLOPT_WRITEFUNCTION, &write_body);
   // libcurl's defaults, set anyway: a receiver whose certificate or name does not check out is
   // not a receiver.
-  set(CURLOPT_SSL_VERIFYPEER, 1L);
-  set(CURLOPT_SSL_VERIFYHOST, 2L);
-  set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  o.set(CURLOPT_SSL_VERIFYPEER, 1L);
+  o.set(CURLOPT_SSL_VERIFYHOST, 2L);
+  o.set(CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
   if (!tls.ca_file.empty()) {
-    set(CURLOPT_CAINFO, tls.ca_file.c_str());
+    o.set(CURLOPT_CAINFO, tls.ca_file.c_str());
     // Without this the system's CA directory would be trusted too.
-    set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
+    o.set(CURLOPT_CAPATH, static_cast<const char*>(nullptr));
   }
   if (!tls.certificate_file.empty()) {
-    set(CURLOPT_SSLCERT, tls.certificate_file.c_str());
-    set(CURLOPT_SSLCERTTYPE, "PEM");
-    set(CURLOPT_SSLKEY, tls.key_file.c_str());
-    set(CURLOPT_SSLKEYTYPE, "PEM");
+    o.set(CURLOPT_SSLCERT, tls.certificate_file.c_str());
+    o.set(CURLOPT_SSLCERTTYPE, "PEM");
+    o.set(CURLOPT_SSLKEY, tls.key_file.c_str());
+    o.set(CURLOPT_SSLKEYTYPE, "PEM");
   }
-  return rc;
+  return o.result();
+}
+
+// The options of one transfer. Every one of them is set for every transfer, so nothing of the
+// handle's previous transfer carries over. `headers` outlives the transfer (Impl's cache).
+CURLcode configure_transfer(Transfer& t, curl_slist* headers) {
+  const long timeout_ms = static_cast<long>(std::max<std::int64_t>(t.request.timeout.count(), 1));
+  Options o(t.easy);
+  o.set(CURLOPT_URL, t.request.url.c_str());
+  o.set(CURLOPT_POSTFIELDS, t.request.body.data());
+  o.set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.request.body.size()));
+  o.set(CURLOPT_HTTPHEADER, headers);
+  o.set(CURLOPT_TIMEOUT_MS, timeout_ms);
+  o.set(CURLOPT_WRITEDATA, static_cast<void*>(&t));
+  o.set(CURLOPT_PRIVATE, static_cast<void*>(&t));
+  return o.result();
 }
 
 TransportResponse failure(const char* text) { return TransportResponse{0, {}, text}; }
 
 }  // namespace
+
+// At most this many idle easy handles are kept for the next transfers (one per transfer in
+// flight at the busiest moment, up to this): a new handle costs its allocations (some tens of
+// kilobytes of buffers) and their release, per delivery.
+constexpr std::size_t kMaxIdleHandles = 1024;
 
 struct CurlTransport::Impl {
   TlsClientOptions tls;  // set before the thread starts, read-only after
@@ -114,38 +128,109 @@ struct CurlTransport::Impl {
   std::mutex mu;
   std::deque<std::unique_ptr<Transfer>> queue;  // guarded by mu
   bool stopping = false;                        // guarded by mu
+  // A wakeup of the transport thread is on its way and has not been seen yet (guarded by mu):
+  // the posts before it has taken the queue need no wakeup of their own.
+  bool wake_pending = false;
   std::thread thread;
 
   // Owned by the transport thread only.
-  std::vector<std::unique_ptr<Transfer>> active;
+  std::vector<std::unique_ptr<Transfer>> active;  // Transfer::slot is the index
+  std::vector<CURL*> idle;                        // configured easy handles, not in `multi`
+  // The header list per content type (a handful at most: one per dialect), kept while any
+  // transfer may use it, so no list is built per transfer.
+  std::vector<std::pair<std::string, curl_slist*>> header_lists;
 
+  ~Impl();
   void run();
   void start(std::unique_ptr<Transfer> transfer);
-  void complete(CURL* easy, CURLcode result);
+  void complete(Transfer* transfer, CURLcode result);
   void abort_all();
+  CURL* take_handle();
+  void give_back(CURL* easy);
+  curl_slist* headers_for(const std::string& content_type);
+  std::unique_ptr<Transfer> release(Transfer* t);
 };
 
+CurlTransport::Impl::~Impl() {
+  for (auto& [type, list] : header_lists) curl_slist_free_all(list);
+}
+
+CURL* CurlTransport::Impl::take_handle() {
+  if (!idle.empty()) {
+    CURL* e = idle.back();
+    idle.pop_back();
+    return e;
+  }
+  CURL* e = curl_easy_init();
+  if (e != nullptr && configure_handle(e, tls) != CURLE_OK) {
+    curl_easy_cleanup(e);
+    return nullptr;
+  }
+  return e;
+}
+
+void CurlTransport::Impl::give_back(CURL* easy) {
+  if (idle.size() < kMaxIdleHandles) {
+    idle.push_back(easy);
+  } else {
+    curl_easy_cleanup(easy);
+  }
+}
+
+curl_slist* CurlTransport::Impl::headers_for(const std::string& content_type) {
+  for (const auto& [type, list] : header_lists)
+    if (type == content_type) return list;
+  // "Expect:" removes libcurl's 100-continue wait on large bodies; our peers need not send 100.
+  curl_slist* list = nullptr;
+  for (const std::string& h : {"Content-Type: " + content_type, std::string("Expect:")}) {
+    curl_slist* next = curl_slist_append(list, h.c_str());
+    if (next == nullptr) {
+      curl_slist_free_all(list);
+      return nullptr;
+    }
+    list = next;
+  }
+  header_lists.emplace_back(content_type, list);
+  return list;
+}
+
+// Takes `t` out of `active` (swap with the last) and hands over its ownership.
+std::unique_ptr<Transfer> CurlTransport::Impl::release(Transfer* t) {
+  const std::size_t slot = t->slot;
+  std::unique_ptr<Transfer> owned = std::move(active[slot]);
+  if (slot + 1 != active.size()) {
+    active[slot] = std::move(active.back());
+    active[slot]->slot = slot;
+  }
+  active.pop_back();
+  return owned;
+}
+
 void CurlTransport::Impl::start(std::unique_ptr<Transfer> t) {
-  t->easy = curl_easy_init();
+  curl_slist* headers = headers_for(t->request.content_type);
+  if (headers == nullptr) return finish(t->done, failure(curl_easy_strerror(CURLE_OUT_OF_MEMORY)));
+  t->easy = take_handle();
   if (t->easy == nullptr) return finish(t->done, failure("cannot create a transfer"));
-  if (const CURLcode rc = configure(*t, tls); rc != CURLE_OK)
+  if (const CURLcode rc = configure_transfer(*t, headers); rc != CURLE_OK) {
+    curl_easy_cleanup(t->easy);  // half set up: not worth keeping
     return finish(t->done, failure(curl_easy_strerror(rc)));
-  if (const CURLMcode rc = curl_multi_add_handle(multi, t->easy); rc != CURLM_OK)
+  }
+  if (const CURLMcode rc = curl_multi_add_handle(multi, t->easy); rc != CURLM_OK) {
+    curl_easy_cleanup(t->easy);
     return finish(t->done, failure(curl_multi_strerror(rc)));
+  }
+  t->slot = active.size();
   active.push_back(std::move(t));
 }
 
-void CurlTransport::Impl::complete(CURL* easy, CURLcode result) {
-  const auto it =
-      std::find_if(active.begin(), active.end(), [easy](const auto& t) { return t->easy == easy; });
-  if (it == active.end()) return;
-  std::unique_ptr<Transfer> t = std::move(*it);
-  active.erase(it);
-  curl_multi_remove_handle(multi, easy);
+void CurlTransport::Impl::complete(Transfer* transfer, CURLcode result) {
+  std::unique_ptr<Transfer> t = release(transfer);
+  curl_multi_remove_handle(multi, t->easy);
 
   TransportResponse response;
   long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+  give_back(t->easy);
   if (t->too_large) {
     // The peer answered, so its status stands; the body is dropped rather than cut short, so
     // no one parses half a receipt.
@@ -164,6 +249,7 @@ void CurlTransport::Impl::complete(CURL* easy, CURLcode result) {
 void CurlTransport::Impl::abort_all() {
   for (auto& t : active) {
     curl_multi_remove_handle(multi, t->easy);
+    curl_easy_cleanup(t->easy);
     finish(t->done, failure(kShuttingDown));
   }
   active.clear();
@@ -173,24 +259,33 @@ void CurlTransport::Impl::abort_all() {
     rest.swap(queue);
   }
   for (auto& t : rest) finish(t->done, failure(kShuttingDown));
+  for (CURL* e : idle) curl_easy_cleanup(e);
+  idle.clear();
 }
 
 void CurlTransport::Impl::run() {
   pthread_setname_np(pthread_self(), "sb-curl");  // for profiles and top -H
+  std::deque<std::unique_ptr<Transfer>> incoming;
   for (;;) {
-    std::deque<std::unique_ptr<Transfer>> incoming;
     {
       std::lock_guard lock(mu);
       if (stopping) break;
       incoming.swap(queue);
+      wake_pending = false;  // a post from now on wakes the poll below (or makes it return)
     }
     for (auto& t : incoming) start(std::move(t));
+    incoming.clear();
 
     int running = 0;
     curl_multi_perform(multi, &running);
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
-      if (msg->msg == CURLMSG_DONE) complete(msg->easy_handle, msg->data.result);
+      if (msg->msg != CURLMSG_DONE) continue;
+      void* transfer = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &transfer);
+      // `msg` is not valid after the handle leaves the multi: read the result first.
+      const CURLcode result = msg->data.result;
+      if (transfer != nullptr) complete(static_cast<Transfer*>(transfer), result);
     }
     // Woken early by curl_multi_wakeup() from post() or the destructor; libcurl shortens the
     // wait to its own next timeout.
@@ -225,17 +320,21 @@ CurlTransport::~CurlTransport() {
 // libcurl could not be set up, the request fails at once, on the calling thread.
 void CurlTransport::post(OutboundRequest request, std::function<void(TransportResponse)> done) {
   auto transfer = std::make_unique<Transfer>(std::move(request), std::move(done));
+  bool wake = false;
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->stopping) {
       impl_->queue.push_back(std::move(transfer));
+      wake = !impl_->wake_pending;
+      impl_->wake_pending = true;
     }
   }
   if (transfer != nullptr) {
     return finish(transfer->done,
                   failure(impl_->multi == nullptr ? "cannot initialise libcurl" : kShuttingDown));
   }
-  curl_multi_wakeup(impl_->multi);
+  // One wakeup per batch of posts the transport thread has not yet taken.
+  if (wake) curl_multi_wakeup(impl_->multi);
 }
 
 }  // namespace sektorbro

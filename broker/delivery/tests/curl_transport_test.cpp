@@ -1,12 +1,17 @@
 #include "broker/delivery/curl_transport.hpp"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "tests/support/http_receiver.hpp"
@@ -83,6 +88,83 @@ OutboundRequest request(const std::string& url, std::string body = "<Emessage/>"
 }
 
 bool got_one(const std::vector<ReceivedRequest>& r) { return !r.empty(); }
+
+// A minimal HTTP/1.1 peer on 127.0.0.1 that accepts ONE connection, then closes its listening
+// socket (so a second connection is refused at once), and answers every request on that
+// connection with 200 "ok" and keep-alive. It tells whether the transport reuses connections.
+class OneConnectionPeer {
+ public:
+  OneConnectionPeer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listener_, 1) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~OneConnectionPeer() {
+    ::shutdown(listener_, SHUT_RDWR);  // ends a pending accept
+    {
+      std::lock_guard lock(mu_);
+      if (connection_ >= 0) ::shutdown(connection_, SHUT_RDWR);  // ends a pending read
+    }
+    thread_.join();
+    ::close(listener_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/inbox"; }
+  int answered() {
+    std::lock_guard lock(mu_);
+    return answered_;
+  }
+
+ private:
+  void serve() {
+    const int fd = ::accept(listener_, nullptr, nullptr);
+    if (fd < 0) return;
+    {
+      std::lock_guard lock(mu_);
+      connection_ = fd;
+    }
+    ::shutdown(listener_, SHUT_RDWR);
+    std::string in;
+    char buf[8192];
+    for (;;) {
+      const std::size_t head_end = in.find("\r\n\r\n");
+      if (head_end != std::string::npos) {
+        std::size_t length = 0;
+        const std::size_t at = in.find("Content-Length: ");
+        if (at != std::string::npos && at < head_end)
+          length = std::stoul(in.substr(at + 16, in.find("\r\n", at) - at - 16));
+        if (in.size() >= head_end + 4 + length) {
+          in.erase(0, head_end + 4 + length);
+          static constexpr char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+          if (::send(fd, kReply, sizeof kReply - 1, MSG_NOSIGNAL) < 0) break;
+          std::lock_guard lock(mu_);
+          ++answered_;
+          continue;
+        }
+      }
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    std::lock_guard lock(mu_);
+    ::close(fd);
+    connection_ = -1;
+  }
+
+  int listener_ = -1;
+  unsigned short port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  int connection_ = -1;  // guarded by mu_
+  int answered_ = 0;     // guarded by mu_
+};
 
 TEST(CurlTransport, PostsTheBodyAndReportsStatusAndBody) {
   HttpReceiver receiver([](const ReceivedRequest& r) {
@@ -268,6 +350,75 @@ TEST(CurlTransport, DestructorFailsTransfersStillRunning) {
   const auto response = outcomes.wait_for("pending", milliseconds{0});
   EXPECT_EQ(response->http_status, 0);
   EXPECT_EQ(response->error, "shutting down");
+}
+
+// Transfers reuse the kept-alive connection: a second connection to this peer is refused, so
+// any transfer that opened one would fail.
+TEST(CurlTransport, DeliveriesOneAfterAnotherReuseOneConnection) {
+  OneConnectionPeer peer;
+  CurlTransport transport;
+  constexpr int kCount = 20;
+  for (int i = 0; i < kCount; ++i) {
+    Outcomes outcomes;
+    transport.post(request(peer.url(), std::string(4096, 'a' + i % 26)), outcomes.done("r"));
+    const auto response = outcomes.wait_for("r", kWait);
+    ASSERT_TRUE(response) << i;
+    ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
+    EXPECT_EQ(response->body, "ok");
+  }
+  EXPECT_EQ(peer.answered(), kCount);
+}
+
+// Easy handles are kept and reused: what one transfer set or met (a short timeout, a body too
+// large, a content type, a path) must not carry over to the next.
+TEST(CurlTransport, ATransferCarriesNothingOverFromTheOneBefore) {
+  HttpReceiver receiver;
+  CurlTransport transport;
+
+  receiver.set_handler([](const ReceivedRequest&) {
+    ReplyPlan plan;
+    plan.delay = milliseconds{600};
+    return plan;
+  });
+  Outcomes first;
+  OutboundRequest short_timeout = request(receiver.url("/one"));
+  short_timeout.timeout = milliseconds{100};
+  short_timeout.content_type = "application/fhir+xml";
+  transport.post(short_timeout, first.done("r"));
+  const auto timed_out = first.wait_for("r", kWait);
+  ASSERT_TRUE(timed_out);
+  EXPECT_EQ(timed_out->error, curl_easy_strerror(CURLE_OPERATION_TIMEDOUT));
+
+  receiver.set_handler([](const ReceivedRequest&) {
+    return ReplyPlan{200, std::string(1024 * 1024 + 1, 'x')};
+  });
+  Outcomes second;
+  transport.post(request(receiver.url("/two")), second.done("r"));
+  const auto too_large = second.wait_for("r", kWait);
+  ASSERT_TRUE(too_large);
+  EXPECT_EQ(too_large->error, "response too large");
+
+  // Slower than the first transfer's timeout, with the default one (10 s).
+  receiver.set_handler([](const ReceivedRequest& r) {
+    ReplyPlan plan{202, "got " + r.body};
+    plan.delay = milliseconds{300};
+    return plan;
+  });
+  Outcomes third;
+  transport.post(request(receiver.url("/three"), "<b/>"), third.done("r"));
+  const auto ok = third.wait_for("r", kWait);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->http_status, 202);
+  EXPECT_EQ(ok->body, "got <b/>");
+  EXPECT_EQ(ok->error, "");
+
+  const auto received = receiver.received();
+  ASSERT_EQ(received.size(), 3u);
+  EXPECT_EQ(received[0].target, "/one");
+  EXPECT_EQ(received[0].content_type, "application/fhir+xml");
+  EXPECT_EQ(received[2].target, "/three");
+  EXPECT_EQ(received[2].content_type, "application/xml; charset=utf-8");
+  EXPECT_EQ(received[2].body, "<b/>");
 }
 
 TEST(CurlTransport, APeerGoneAfterKeepAliveIsStatusZeroNotAHang) {
