@@ -30,6 +30,7 @@
 // medians and the ratios: Sektorbro delivered / RabbitMQ publish+consume, p99 Sektorbro / p99
 // RabbitMQ (target: ≥ 1.0 and ≤ 1.0). On a small shared machine the figures are noisy; the
 // phases interleave so both brokers see the same noise. Not a test: it asserts nothing.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -171,6 +172,18 @@ double cpu_seconds(pid_t pid) {
   return total;
 }
 
+// CPU time this process (the load: Sektorbro's HTTP clients and receiver, or RabbitMQ's publisher
+// and consumer) has used so far, in seconds. Both brokers share the machine's cores with their
+// load, so what the load costs per message is capacity the broker does not get.
+double self_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
+
 // Counts the letters that reach the receiver, inside a window and in total, and lets a caller
 // wait (bounded) for a total.
 class DeliveryCounter {
@@ -235,6 +248,7 @@ struct DeliveredFigures {
   std::optional<double> drain_s;  // with --drain-seconds, when drained in time
   double rss_mb = 0;
   double cpu_us_per_delivered = 0;  // the broker's CPU in the window / letters delivered in it
+  double load_cpu_us_per_delivered = 0;  // this process's (clients, receiver) likewise
 };
 
 DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
@@ -246,9 +260,11 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   s.counter.set_window(start, end);
   std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
   const double cpu_before = cpu_seconds(s.broker->pid());
+  const double load_before = self_cpu_seconds();
   const IntakeResult in = post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
                                              start, end, prefix, ids);
   const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
+  const double load_used = self_cpu_seconds() - load_before;
   DeliveredFigures f;
   f.accepted = in.accepted;
   f.failed = in.failed;
@@ -257,7 +273,10 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   f.delivered_per_s = static_cast<double>(f.delivered) / in.seconds;
   f.backlog = static_cast<std::int64_t>(f.accepted) - static_cast<std::int64_t>(f.delivered);
   f.rss_mb = peak_rss_mb(s.broker->pid());
-  if (f.delivered > 0) f.cpu_us_per_delivered = cpu_used * 1e6 / static_cast<double>(f.delivered);
+  if (f.delivered > 0) {
+    f.cpu_us_per_delivered = cpu_used * 1e6 / static_cast<double>(f.delivered);
+    f.load_cpu_us_per_delivered = load_used * 1e6 / static_cast<double>(f.delivered);
+  }
   if (in.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", in.first_failure.c_str());
   if (o.drain_seconds > 0) {
     const auto t = SteadyClock::now();
@@ -282,6 +301,7 @@ struct RabbitFigures {
   double publish_consume_per_s = 0, confirm_per_s = 0;
   std::uint64_t consumed = 0, published = 0, nacked = 0;
   double cpu_us_per_consumed = 0;  // the node's CPU in the window / messages consumed in it
+  double load_cpu_us_per_consumed = 0;  // this process's (publisher, consumer) likewise
 };
 
 RabbitFigures rabbit_publish_consume(const Options& o, pid_t node_pid, unsigned short port,
@@ -295,8 +315,10 @@ RabbitFigures rabbit_publish_consume(const Options& o, pid_t node_pid, unsigned 
   if (!consumer.wait_subscribed(error)) fail("RabbitMQ consumer: " + error);
   std::this_thread::sleep_until(start);  // the publisher starts at `start` too
   const double cpu_before = cpu_seconds(node_pid);
+  const double load_before = self_cpu_seconds();
   const RabbitPublishResult pub = publish_with_window(port, queue, body, o.window, start, end);
   const double cpu_used = cpu_seconds(node_pid) - cpu_before;
+  const double load_used = self_cpu_seconds() - load_before;
   consumer.stop();
   if (!pub.error.empty()) fail("RabbitMQ publisher: " + pub.error);
   if (!consumer.error().empty()) fail("RabbitMQ consumer: " + consumer.error());
@@ -307,7 +329,10 @@ RabbitFigures rabbit_publish_consume(const Options& o, pid_t node_pid, unsigned 
   f.nacked = pub.nacked;
   f.publish_consume_per_s = static_cast<double>(f.consumed) / pub.seconds;
   f.confirm_per_s = static_cast<double>(pub.confirmed_in_window) / pub.seconds;
-  if (f.consumed > 0) f.cpu_us_per_consumed = cpu_used * 1e6 / static_cast<double>(f.consumed);
+  if (f.consumed > 0) {
+    f.cpu_us_per_consumed = cpu_used * 1e6 / static_cast<double>(f.consumed);
+    f.load_cpu_us_per_consumed = load_used * 1e6 / static_cast<double>(f.consumed);
+  }
   return f;
 }
 
@@ -367,6 +392,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> s_acc, s_del, s_backlog, s_p99, r_pc, r_conf, r_p99, ratio_rate, ratio_p99;
   std::vector<double> s_cpu, r_cpu;  // CPU µs per delivered / consumed message
+  std::vector<double> s_load, r_load;  // the load's (this process's) CPU µs likewise
   for (int round = 1; round <= o.rounds; ++round) {
     const std::string q = "sektorbro-bench-" + std::to_string(round);
     std::optional<DeliveredFigures> sd;
@@ -384,11 +410,12 @@ int main(int argc, char** argv) {
       std::printf(
           "  Sektorbro  accepted %.0f msg/s, delivered %.0f msg/s, backlog at end %lld "
           "(accepted %llu, delivered %llu, failed %llu), broker peak RSS %.0f MB, broker CPU "
-          "%.0f us per delivered letter",
+          "%.0f us per delivered letter (load %.0f us)",
           sd->accepted_per_s, sd->delivered_per_s, static_cast<long long>(sd->backlog),
           static_cast<unsigned long long>(sd->accepted),
           static_cast<unsigned long long>(sd->delivered),
-          static_cast<unsigned long long>(sd->failed), sd->rss_mb, sd->cpu_us_per_delivered);
+          static_cast<unsigned long long>(sd->failed), sd->rss_mb, sd->cpu_us_per_delivered,
+          sd->load_cpu_us_per_delivered);
       if (o.drain_seconds > 0) {
         if (sd->drain_s)
           std::printf(", drained in %.1f s", *sd->drain_s);
@@ -400,15 +427,18 @@ int main(int argc, char** argv) {
       s_del.push_back(sd->delivered_per_s);
       s_backlog.push_back(static_cast<double>(sd->backlog));
       s_cpu.push_back(sd->cpu_us_per_delivered);
+      s_load.push_back(sd->load_cpu_us_per_delivered);
     }
     if (rp) {
       std::printf(
           "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s (published %llu, "
-          "nacked %llu), node CPU %.0f us per consumed message\n",
+          "nacked %llu), node CPU %.0f us per consumed message (load %.0f us)\n",
           rp->publish_consume_per_s, rp->confirm_per_s,
           static_cast<unsigned long long>(rp->published),
-          static_cast<unsigned long long>(rp->nacked), rp->cpu_us_per_consumed);
+          static_cast<unsigned long long>(rp->nacked), rp->cpu_us_per_consumed,
+          rp->load_cpu_us_per_consumed);
       r_cpu.push_back(rp->cpu_us_per_consumed);
+      r_load.push_back(rp->load_cpu_us_per_consumed);
       r_pc.push_back(rp->publish_consume_per_s);
       r_conf.push_back(rp->confirm_per_s);
     }
@@ -444,13 +474,14 @@ int main(int argc, char** argv) {
   if (o.sektorbro)
     std::printf(
         "  Sektorbro  accepted %.0f msg/s, delivered %.0f msg/s, backlog at end %.0f; p99 at %d "
-        "msg/s %.2f ms; CPU %.0f us per delivered letter\n",
-        median(s_acc), median(s_del), median(s_backlog), o.rate, median(s_p99), median(s_cpu));
+        "msg/s %.2f ms; CPU %.0f us per delivered letter (load %.0f us)\n",
+        median(s_acc), median(s_del), median(s_backlog), o.rate, median(s_p99), median(s_cpu),
+        median(s_load));
   if (o.rabbitmq)
     std::printf(
         "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s; p99 at %d msg/s "
-        "%.2f ms; node CPU %.0f us per consumed message\n",
-        median(r_pc), median(r_conf), o.rate, median(r_p99), median(r_cpu));
+        "%.2f ms; node CPU %.0f us per consumed message (load %.0f us)\n",
+        median(r_pc), median(r_conf), o.rate, median(r_p99), median(r_cpu), median(r_load));
   if (o.sektorbro && o.rabbitmq) {
     std::printf(
         "  ratio      Sektorbro delivered / RabbitMQ publish+consume: %.2f (median of per-round "
