@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 
 #include "broker/core/identifiers.hpp"
 
@@ -61,12 +62,60 @@ Result<AuditKey> read_audit_key(const std::string& path) {
   return key;
 }
 
+namespace {
+
+struct MacFree {
+  void operator()(EVP_MAC* m) const { EVP_MAC_free(m); }
+};
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+
+// HMAC-SHA256(key, data) into `out` (32 bytes); false when OpenSSL cannot. OpenSSL 3's one-shot
+// HMAC() fetches the algorithms and builds a context for every call (9 us for one audit entry);
+// here the HMAC is fetched once and each thread keeps a context keyed with the last key it
+// used, set up again only for another key (1.7 us; docs/performance.md, "hashes").
+bool hmac_sha256(std::string_view key, std::string_view data, unsigned char* out) {
+  static const std::unique_ptr<EVP_MAC, MacFree> mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+  thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx;
+  thread_local std::string ctx_key;
+  if (mac == nullptr) return false;
+  const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
+  if (ctx == nullptr || ctx_key != key) {
+    ctx.reset(EVP_MAC_CTX_new(mac.get()));
+    ctx_key.clear();
+    if (ctx == nullptr) return false;
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (EVP_MAC_init(ctx.get(), key_bytes, key.size(), params) != 1) {
+      ctx.reset();
+      return false;
+    }
+    ctx_key = key;
+  } else if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) {  // the same key again
+    ctx.reset();
+    return false;
+  }
+  std::size_t n = 0;
+  if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out, &n, 32) != 1 || n != 32) {
+    ctx.reset();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string audit_entry_mac(const AuditEntry& e, const AuditKey& key) {
   const std::string encoding = audit_entry_encoding(e);
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), key.bytes.data(), static_cast<int>(key.bytes.size()),
-       reinterpret_cast<const unsigned char*>(encoding.data()), encoding.size(), mac, &n);
+  unsigned int n = 32;
+  if (!hmac_sha256(key.bytes, encoding, mac))  // the one-shot path allocates what it needs
+    HMAC(EVP_sha256(), key.bytes.data(), static_cast<int>(key.bytes.size()),
+         reinterpret_cast<const unsigned char*>(encoding.data()), encoding.size(), mac, &n);
   return std::string(kKeyedPrefix) + to_hex(mac, n);
 }
 

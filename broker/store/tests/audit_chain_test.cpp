@@ -5,6 +5,8 @@
 #include "broker/store/audit_chain.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 
@@ -110,6 +112,36 @@ TEST(AuditEntryEncoding, IsSevenNetstringsAndTheHashIsItsSha256) {
   EXPECT_EQ(audit_entry_hash(e), sha256_hex(audit_entry_encoding(e)));
   e.at = from_millis(-5);
   EXPECT_EQ(audit_entry_encoding(e).substr(0, 9), "2:12,2:-5");
+}
+
+// The keyed seal is HMAC-SHA256 over the encoding, whatever key the thread used last: checked
+// against OpenSSL's one-shot HMAC() for two keys in turn (the seal keeps a context per thread
+// and sets it up again only for another key).
+TEST(AuditEntryMac, IsHmacSha256OfTheEncodingForEachKeyInTurn) {
+  auto one_shot = [](const AuditEntry& e, const std::string& key) {
+    const std::string encoding = audit_entry_encoding(e);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(encoding.data()), encoding.size(), mac, &n);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string hex = "hmac:";
+    for (unsigned int i = 0; i < n; ++i) {
+      hex += kDigits[mac[i] >> 4];
+      hex += kDigits[mac[i] & 0x0f];
+    }
+    return hex;
+  };
+  const AuditKey first{std::string(32, 'a')}, second{"0123456789abcdef0123456789abcdefXYZ"};
+  AuditEntry e;
+  e.kind = "delivered";
+  e.subject = "message 1";
+  for (int i = 0; i < 6; ++i) {
+    e.seq = i + 1;
+    const AuditKey& key = i % 3 == 2 ? second : first;
+    EXPECT_EQ(audit_entry_mac(e, key), one_shot(e, key.bytes)) << "entry " << i;
+  }
+  EXPECT_NE(audit_entry_mac(e, first), audit_entry_mac(e, second));
 }
 
 TEST(AuditEntryEncoding, MovingBytesBetweenFieldsChangesTheEncoding) {
