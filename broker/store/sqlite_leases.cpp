@@ -75,8 +75,7 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 
 Result<void> SqliteStore::lease_delivery(std::int64_t message_id, const std::string& owner,
                                          TimePoint until) {
-  auto found = exists(writer_, "SELECT 1 FROM messages WHERE id = ?1", "lease delivery",
-                      [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, message_id); });
+  auto found = message_on_writer(message_id);
   if (!found) return found.error();
   if (!*found)
     return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
@@ -156,8 +155,7 @@ Result<void> SqliteStore::expect_deadline(const Deadline& expected) {
 }
 
 Result<void> SqliteStore::expect_receipt_watch(std::int64_t message_id, int resends) {
-  auto known = exists(writer_, "SELECT 1 FROM messages WHERE id = ?1", "check receipt watch",
-                      [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, message_id); });
+  auto known = message_on_writer(message_id);
   if (!known) return known.error();
   if (!*known)
     return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
@@ -176,8 +174,7 @@ Result<void> SqliteStore::expect_receipt_watch(std::int64_t message_id, int rese
 }
 
 Result<void> SqliteStore::expect_delivery_state(std::int64_t message_id, DeliveryState state) {
-  auto known = exists(writer_, "SELECT 1 FROM messages WHERE id = ?1", "check delivery state",
-                      [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, message_id); });
+  auto known = message_on_writer(message_id);
   if (!known) return known.error();
   if (!*known)
     return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");

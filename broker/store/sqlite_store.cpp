@@ -1363,6 +1363,15 @@ Result<T> SqliteStore::atomically(Op&& op) {
 }
 
 // Reads the head from the writer connection: what this connection's transaction sees.
+Result<bool> SqliteStore::message_on_writer(std::int64_t id) {
+  auto q = (*write_stmts_)[Sql::kSelectState];
+  q.bind(1, id);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_error(writer_, "find message");
+}
+
 Result<void> SqliteStore::load_audit_head() {
   audit_head_known_ = false;
   auto q = (*write_stmts_)[Sql::kSelectChainHead];

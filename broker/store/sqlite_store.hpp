@@ -124,6 +124,9 @@ class SqliteStore final : public Store {
  private:
   SqliteStore(sqlite3* writer, sqlite3* reader, sqlite3* counter);
   Result<void> load_audit_head();
+  // Whether message `id` exists, as the writer connection sees it (the open batch included),
+  // through a statement prepared once: the lease and precondition checks (sqlite_leases.cpp).
+  Result<bool> message_on_writer(std::int64_t id);
   // put_deadline's writes, inside the caller's savepoint.
   Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
                               const MessageEvent& event);
