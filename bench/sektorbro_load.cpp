@@ -102,9 +102,17 @@ LetterTemplate::LetterTemplate(const BenchParties& p, std::size_t bytes) {
   if (id_offsets_.size() < 2) throw std::logic_error("letter template: ids not found in the XML");
 }
 
+void LetterTemplate::write_id(char* out, char prefix, std::uint64_t counter) {
+  out[0] = prefix;  // then the counter, zero-padded to 13 digits (its last 13 beyond that)
+  for (std::size_t i = kIdLength - 1; i >= 1; --i) {
+    out[i] = static_cast<char>('0' + counter % 10);
+    counter /= 10;
+  }
+}
+
 std::string LetterTemplate::with_id(char prefix, std::uint64_t counter) const {
-  char id[kIdLength + 1];
-  std::snprintf(id, sizeof id, "%c%013llu", prefix, static_cast<unsigned long long>(counter));
+  char id[kIdLength];
+  write_id(id, prefix, counter);
   std::string xml = xml_;
   for (const std::size_t at : id_offsets_) xml.replace(at, kIdLength, id, kIdLength);
   return xml;

@@ -39,6 +39,11 @@ class LetterTemplate {
   // `prefix` (one letter) + a counter, zero-padded to kIdLength.
   std::string with_id(char prefix, std::uint64_t counter) const;
   std::size_t size() const { return xml_.size(); }
+  // For a load that writes the id in place (http_load_client.hpp): the XML with the placeholder
+  // id, where the id stands in it, and the id itself written to `out` (kIdLength characters).
+  const std::string& xml() const { return xml_; }
+  const std::vector<std::size_t>& id_offsets() const { return id_offsets_; }
+  static void write_id(char* out, char prefix, std::uint64_t counter);
 
  private:
   std::string xml_;

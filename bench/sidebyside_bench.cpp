@@ -10,9 +10,11 @@
 // Each round runs, one after the other on the same machine:
 //  a. Sektorbro delivered rate: the real broker binary (from this build dir; SQLite store in a
 //     fresh temporary directory; the shipped default settings), `clients` keep-alive HTTP
-//     clients posting 4 KB CertificateRequests as fast as they are answered for `seconds`, and
-//     a receiver (HttpReceiver, answering 200 at once) counting the letters that reach it inside
-//     the window. Prints accepted/s, delivered/s and the backlog (accepted − delivered) at the
+//     connections posting 4 KB CertificateRequests as fast as they are answered for `seconds`,
+//     and a receiver (CountingReceiver, answering 200 at once) counting the letters that reach
+//     it inside the window. The load is lean (http_load_client.hpp: one Asio thread for all
+//     connections, the request built once, nothing recorded by the receiver), because it shares
+//     the cores with the broker: the CPU it uses per letter is printed as "load". Prints accepted/s, delivered/s and the backlog (accepted − delivered) at the
 //     end of the window; with --drain-seconds N also how long the backlog took to drain (bounded
 //     by N).
 //  b. RabbitMQ quorum queue (x-queue-type=quorum, durable), persistent 4 KB messages, publisher
@@ -48,11 +50,12 @@
 #include "bench/amqp_connection.hpp"
 #include "bench/bench_stats.hpp"
 #include "bench/child_process.hpp"
+#include "bench/counting_receiver.hpp"
+#include "bench/http_load_client.hpp"
 #include "bench/rabbitmq_load.hpp"
 #include "bench/rabbitmq_node.hpp"
 #include "bench/sektorbro_load.hpp"
 #include "tests/harness/broker_process.hpp"
-#include "tests/support/http_receiver.hpp"
 
 namespace sektorbro::bench {
 namespace {
@@ -220,10 +223,7 @@ class DeliveryCounter {
 struct SektorbroUnderTest {
   testing::TempDir dir;
   DeliveryCounter counter;
-  testing::HttpReceiver receiver{[this](const testing::ReceivedRequest&) {
-    counter.arrived();
-    return testing::ReplyPlan{};
-  }};
+  CountingReceiver receiver{[this] { counter.arrived(); }};
   std::unique_ptr<testing::BrokerProcess> broker;
 
   SektorbroUnderTest(const Options& o, const BenchParties& parties) {
@@ -261,8 +261,8 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
   const double cpu_before = cpu_seconds(s.broker->pid());
   const double load_before = self_cpu_seconds();
-  const IntakeResult in = post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
-                                             start, end, prefix, ids);
+  const IntakeResult in = lean_post_at_full_speed(s.broker->url("/v1/messages"), letters,
+                                                  o.clients, start, end, prefix, ids);
   const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
   const double load_used = self_cpu_seconds() - load_before;
   DeliveredFigures f;
@@ -291,8 +291,8 @@ LatencyResult sektorbro_latency(const Options& o, const BenchParties& parties,
                                 const LetterTemplate& letters, std::atomic<std::uint64_t>& ids,
                                 char prefix) {
   SektorbroUnderTest s(o, parties);
-  LatencyResult r = post_at_rate(s.broker->url("/v1/messages"), letters, o.latency_clients, o.rate,
-                                 o.latency_seconds, prefix, ids);
+  LatencyResult r = lean_post_at_rate(s.broker->url("/v1/messages"), letters, o.latency_clients,
+                                      o.rate, o.latency_seconds, prefix, ids);
   if (r.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", r.first_failure.c_str());
   return r;
 }
