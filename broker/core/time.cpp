@@ -16,19 +16,57 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   return true;
 }
 
+// Writes `v` (0 <= v < 10^n) as n decimal digits at `out`.
+void put_digits(char* out, unsigned v, int n) {
+  for (int i = n - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+}
+
+// "YYYY-MM-DD" at out[0..10) for a year in 0..9999 (the only years printf's "%04d" writes in
+// exactly four digits; the callers fall back to it for any other).
+void put_date(char* out, const std::chrono::year_month_day& ymd) {
+  put_digits(out, static_cast<unsigned>(int(ymd.year())), 4);
+  out[4] = '-';
+  put_digits(out + 5, unsigned(ymd.month()), 2);
+  out[7] = '-';
+  put_digits(out + 8, unsigned(ymd.day()), 2);
+}
+
+bool four_digit_year(const std::chrono::year_month_day& ymd) {
+  return int(ymd.year()) >= 0 && int(ymd.year()) <= 9999;
+}
+
 }  // namespace
 
+// Timestamps are written for every stored letter, acceptance and event: digits by hand, not
+// snprintf (issue 8, the io thread's profile), with the same text as the format below.
 std::string format_timestamp(TimePoint t) {
   using namespace std::chrono;
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
   const hh_mm_ss<Duration> tod{t - day};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", int(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()), long(tod.hours().count()),
-                long(tod.minutes().count()), long(tod.seconds().count()),
-                long(tod.subseconds().count()));
-  return buf;
+  if (!four_digit_year(ymd)) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", int(ymd.year()),
+                  unsigned(ymd.month()), unsigned(ymd.day()), long(tod.hours().count()),
+                  long(tod.minutes().count()), long(tod.seconds().count()),
+                  long(tod.subseconds().count()));
+    return buf;
+  }
+  std::string out(24, '\0');  // YYYY-MM-DDTHH:MM:SS.mmmZ
+  put_date(out.data(), ymd);
+  out[10] = 'T';
+  put_digits(out.data() + 11, static_cast<unsigned>(tod.hours().count()), 2);
+  out[13] = ':';
+  put_digits(out.data() + 14, static_cast<unsigned>(tod.minutes().count()), 2);
+  out[16] = ':';
+  put_digits(out.data() + 17, static_cast<unsigned>(tod.seconds().count()), 2);
+  out[19] = '.';
+  put_digits(out.data() + 20, static_cast<unsigned>(tod.subseconds().count()), 3);
+  out[23] = 'Z';
+  return out;
 }
 
 std::optional<Date> parse_date(std::string_view s) {
@@ -42,10 +80,15 @@ std::optional<Date> parse_date(std::string_view s) {
 }
 
 std::string format_date(Date d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(d.year()), unsigned(d.month()),
-                unsigned(d.day()));
-  return buf;
+  if (!four_digit_year(d) || unsigned(d.month()) > 99 || unsigned(d.day()) > 99) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(d.year()), unsigned(d.month()),
+                  unsigned(d.day()));
+    return buf;
+  }
+  std::string out(10, '\0');
+  put_date(out.data(), d);
+  return out;
 }
 
 std::optional<TimePoint> parse_timestamp(std::string_view s) {

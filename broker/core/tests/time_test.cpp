@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <vector>
+
 namespace sektorbro {
 namespace {
 using namespace std::chrono;
@@ -35,6 +38,57 @@ TEST(Time, DatesAreStrict) {
   EXPECT_FALSE(parse_date("2023-13-01"));
   EXPECT_FALSE(parse_date("2023-1-01"));
   EXPECT_EQ(format_date(Date{2027y / March / 5}), "2027-03-05");
+}
+
+// format_timestamp / format_date write their digits by hand (issue 8): the same text as the
+// printf formats they replaced, for every field value and on both sides of the four-digit years.
+std::string printf_timestamp(TimePoint t) {
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<Duration> tod{t - day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), long(tod.hours().count()),
+                long(tod.minutes().count()), long(tod.seconds().count()),
+                long(tod.subseconds().count()));
+  return buf;
+}
+
+TEST(Time, TimestampsAndDatesAreWrittenAsPrintfWroteThem) {
+  const std::vector<TimePoint> days_to_try = {
+      sys_days{1970y / January / 1},    sys_days{2024y / February / 29},
+      sys_days{1999y / December / 31},  sys_days{0y / January / 1},
+      sys_days{9999y / December / 31},  sys_days{year{-1} / June / 9},
+      sys_days{year{10000} / May / 17}, sys_days{1900y / March / 1},
+      sys_days{2026y / November / 20}};
+  int compared = 0;
+  for (const TimePoint day : days_to_try) {
+    for (const auto tod :
+         {milliseconds{0}, milliseconds{7}, milliseconds{999},
+          hours{23} + minutes{59} + seconds{59} + milliseconds{999},
+          hours{8} + minutes{30} + seconds{5} + milliseconds{120}, hours{12} + milliseconds{10}}) {
+      const TimePoint t = day + tod;
+      EXPECT_EQ(format_timestamp(t), printf_timestamp(t));
+      ++compared;
+    }
+    const Date d{floor<days>(day)};
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", int(d.year()), unsigned(d.month()),
+                  unsigned(d.day()));
+    EXPECT_EQ(format_date(d), buf);
+  }
+  // Every millisecond of a second, every second of a day's last minute.
+  const TimePoint base = sys_days{2026y / December / 2} + hours{23} + minutes{59};
+  for (int ms = 0; ms < 60000; ms += 7) {
+    const TimePoint t = base + milliseconds{ms};
+    EXPECT_EQ(format_timestamp(t), printf_timestamp(t));
+    ++compared;
+  }
+  EXPECT_EQ(format_timestamp(sys_days{2026y / December / 2} + milliseconds{45296789}),
+            "2026-12-02T12:34:56.789Z");
+  EXPECT_EQ(format_timestamp(sys_days{year{-1} / June / 9}), "-001-06-09T00:00:00.000Z");
+  EXPECT_EQ(format_date(Date{year{12345} / January / 2}), "12345-01-02");
+  EXPECT_GT(compared, 8000);
 }
 
 }  // namespace
