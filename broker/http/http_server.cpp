@@ -423,14 +423,20 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
         if (body_bytes > 0 || chunked) reservation = BodyReservation(buffered_, body_bytes);
         // The body's own deadline: a timer that cancels the read, so the connection stays open
         // for the 408 (the stream's own expiry closes the socket, and nothing could be sent).
+        // A body that came whole with its header (the usual small message) is parsed from the
+        // buffer without waiting on the socket: it needs no deadline.
         lowest.expires_never();
-        auto body_timer = std::make_shared<asio::steady_timer>(io_, limits_.body_timeout);
-        auto timed_out = std::make_shared<bool>(false);
-        body_timer->async_wait([&lowest, body_timer, timed_out](boost::system::error_code e) {
-          if (e || *timed_out) return;
-          *timed_out = true;
-          lowest.cancel();
-        });
+        std::shared_ptr<asio::steady_timer> body_timer;
+        std::shared_ptr<bool> timed_out;
+        if (chunked || buffer.size() < body_bytes) {
+          timed_out = std::make_shared<bool>(false);
+          body_timer = std::make_shared<asio::steady_timer>(io_, limits_.body_timeout);
+          body_timer->async_wait([&lowest, body_timer, timed_out](boost::system::error_code e) {
+            if (e || *timed_out) return;
+            *timed_out = true;
+            lowest.cancel();
+          });
+        }
         bool over_cap = false;
         if (!chunked) {
           auto reading_body = http::async_read(stream, buffer, parser,
@@ -448,9 +454,11 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
             }
           }
         }
-        const bool late = *timed_out;
-        *timed_out = true;  // a timer that fires from now on touches nothing
-        body_timer->cancel();
+        const bool late = timed_out && *timed_out;
+        if (body_timer) {
+          *timed_out = true;  // a timer that fires from now on touches nothing
+          body_timer->cancel();
+        }
         if (late) {
           refusal = make_response(http::status::request_timeout, "body not received in time\n",
                                   "text/plain");
