@@ -100,7 +100,8 @@ RefuseCode refuse_code_for(Errc code) {
 
 // What receive() computes from the bytes alone (pure, so it may run on the codec executor): the
 // decoded document, and for a document with letters the envelope with the parties the directory
-// completes and its letters as the store keys them.
+// completes and its letters as the store keys them. The envelope is moved out of `decoded`
+// (whose envelope is then empty): nothing reads it there afterwards.
 struct Prepared {
   Result<Inbound> decoded;
   std::optional<Envelope> envelope;
@@ -111,7 +112,8 @@ Prepared prepare(std::string_view bytes, TimePoint now, const Directory& directo
                  const Party& broker) {
   Prepared p{decode_inbound(bytes, now), std::nullopt, {}};
   if (p.decoded && !p.decoded->signal && !p.decoded->fhir_transient && p.decoded->envelope) {
-    p.envelope = *p.decoded->envelope;
+    p.envelope = std::move(*p.decoded->envelope);
+    p.decoded->envelope.reset();
     complete_parties(*p.envelope, directory, broker);
     p.letters = letters_of(*p.envelope);
   }
@@ -302,7 +304,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       log_warn(kind + " for #" + std::to_string(sent->message_id) + " from " + via);
     co_return Answer{http::status::accepted, "", false, true, sent->message_id};
   }
-  if (in.fhir_transient || !in.envelope) {
+  if (in.fhir_transient || !prepared->envelope) {
     // MedCom FHIR: a transient-error Acknowledgement says "send it again later"; it is no
     // receipt, so nothing is recorded and the receipt watch resends as for silence.
     log_info("FHIR transient-error Acknowledgement via " + via + ": no receipt recorded");
@@ -410,9 +412,10 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     }
     for (const auto& alert : accept.alerts) log_warn(alert);
     metrics_.messages_received.with({plan->message.sender_endpoint}).inc();
+    // The envelope is not read after this: its requests are moved, not copied.
     auto requests = std::make_shared<std::vector<Letter>>();
-    for (const Letter& letter : envelope.letters)
-      if (letter.type() == LetterType::kCertificateRequest) requests->push_back(letter);
+    for (Letter& letter : envelope.letters)
+      if (letter.type() == LetterType::kCertificateRequest) requests->push_back(std::move(letter));
     stored_(*stored, plan, std::move(requests), lease_end);
     co_return Answer{
         http::status::accepted,
