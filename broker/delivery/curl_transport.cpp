@@ -1,10 +1,17 @@
 #include "broker/delivery/curl_transport.hpp"
 
-#include <pthread.h>
-
 #include <curl/curl.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace sektorbro {
@@ -133,6 +140,34 @@ struct CurlTransport::Impl {
   bool wake_pending = false;
   std::thread thread;
 
+  // libcurl's event interface (curl_multi_socket_action): the transport thread waits in
+  // epoll_wait on the sockets libcurl names and on `wake_fd` (an eventfd written by post() and
+  // the destructor), and libcurl acts only on the transfer whose socket is ready. (The polling
+  // interface, curl_multi_perform, visits every transfer in flight on every wakeup, and polls
+  // each one's socket again.)
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  // What the epoll set holds for each socket, indexed by its number (transport thread only, and
+  // the destructor's thread once that one has ended). When libcurl stops watching a socket
+  // (CURL_POLL_REMOVE: a kept-alive connection back in its cache) the socket stays in the set,
+  // "parked": the next transfer on that connection wants the same readiness again, and then no
+  // epoll_ctl is needed (two system calls per delivery otherwise). A parked socket that becomes
+  // ready (its peer closed it) leaves the set; libcurl checks a cached connection before reuse.
+  // Only connection sockets are parked: those opened and closed through our callbacks
+  // (CURLOPT_OPENSOCKETFUNCTION, CURLOPT_CLOSESOCKETFUNCTION), so a socket leaves the set before
+  // it is closed and a new socket with the same number is never taken for one in the set. Other
+  // sockets libcurl watches (its resolver's) leave the set at once.
+  struct Watch {
+    bool ours = false;  // opened by on_open, not yet closed by on_close
+    bool in_set = false;
+    bool wanted = false;  // libcurl watches it (not parked)
+    std::uint32_t events = 0;
+  };
+  std::vector<Watch> watches;
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT) (its timer callback);
+  // none: no timer. Transport thread only (libcurl calls back from calls made there).
+  std::optional<std::chrono::steady_clock::time_point> timer_due;
+
   // Owned by the transport thread only.
   std::vector<std::unique_ptr<Transfer>> active;  // Transfer::slot is the index
   std::vector<CURL*> idle;                        // configured easy handles, not in `multi`
@@ -141,6 +176,14 @@ struct CurlTransport::Impl {
   std::vector<std::pair<std::string, curl_slist*>> header_lists;
 
   ~Impl();
+  bool set_up_events();
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* user, void* socketp);
+  static curl_socket_t on_open(void* user, curlsocktype purpose, curl_sockaddr* address);
+  static int on_close(void* user, curl_socket_t s);
+  Watch& watch(curl_socket_t s);
+  void unwatch(curl_socket_t s);
+  static int on_timer(CURLM* multi, long timeout_ms, void* user);
+  void wake() const;
   void run();
   void start(std::unique_ptr<Transfer> transfer);
   void complete(Transfer* transfer, CURLcode result);
@@ -153,6 +196,102 @@ struct CurlTransport::Impl {
 
 CurlTransport::Impl::~Impl() {
   for (auto& [type, list] : header_lists) curl_slist_free_all(list);
+  if (epoll_fd >= 0) ::close(epoll_fd);
+  if (wake_fd >= 0) ::close(wake_fd);
+}
+
+CurlTransport::Impl::Watch& CurlTransport::Impl::watch(curl_socket_t s) {
+  const auto i = static_cast<std::size_t>(s);
+  if (i >= watches.size()) watches.resize(i + 1);
+  return watches[i];
+}
+
+// Takes `s` out of the epoll set.
+void CurlTransport::Impl::unwatch(curl_socket_t s) {
+  Watch& w = watch(s);
+  if (w.in_set) ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, s, nullptr);
+  w = Watch{};
+}
+
+// CURLMOPT_SOCKETFUNCTION: what libcurl wants to wait for on socket `s`.
+int CurlTransport::Impl::on_socket(CURL* /*easy*/, curl_socket_t s, int what, void* user,
+                                   void* /*socketp*/) {
+  auto* impl = static_cast<Impl*>(user);
+  Watch& w = impl->watch(s);
+  if (what == CURL_POLL_REMOVE) {
+    if (w.ours) {
+      w.wanted = false;  // parked (see Watch)
+    } else {
+      impl->unwatch(s);
+    }
+    return 0;
+  }
+  epoll_event ev{};
+  ev.events =
+      ((what & CURL_POLL_IN) != 0 ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) != 0 ? EPOLLOUT : 0u);
+  ev.data.fd = s;
+  w.wanted = true;
+  if (w.in_set && w.events == ev.events) return 0;
+  int op = w.in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (::epoll_ctl(impl->epoll_fd, op, s, &ev) != 0) {
+    op = errno == EEXIST ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;  // the set knew better: the other op
+    if (::epoll_ctl(impl->epoll_fd, op, s, &ev) != 0) {
+      w.in_set = false;
+      w.wanted = false;
+      return -1;  // libcurl fails the transfer
+    }
+  }
+  w.in_set = true;
+  w.events = ev.events;
+  return 0;
+}
+
+// CURLOPT_OPENSOCKETFUNCTION: a socket for a connection, as libcurl would open it.
+curl_socket_t CurlTransport::Impl::on_open(void* user, curlsocktype /*purpose*/,
+                                           curl_sockaddr* address) {
+  const int s = ::socket(address->family, address->socktype, address->protocol);
+  if (s < 0) return CURL_SOCKET_BAD;
+  auto* impl = static_cast<Impl*>(user);
+  impl->unwatch(s);  // a number last used by a socket closed behind our back: forget it
+  impl->watch(s).ours = true;
+  return s;
+}
+
+// CURLOPT_CLOSESOCKETFUNCTION: libcurl closes a socket of a connection.
+int CurlTransport::Impl::on_close(void* user, curl_socket_t s) {
+  static_cast<Impl*>(user)->unwatch(s);
+  return ::close(s);
+}
+
+// CURLMOPT_TIMERFUNCTION: when to call curl_multi_socket_action(CURL_SOCKET_TIMEOUT) next.
+int CurlTransport::Impl::on_timer(CURLM* /*multi*/, long timeout_ms, void* user) {
+  auto* impl = static_cast<Impl*>(user);
+  if (timeout_ms < 0) {
+    impl->timer_due.reset();
+  } else {
+    impl->timer_due = std::chrono::steady_clock::now() + std::chrono::milliseconds{timeout_ms};
+  }
+  return 0;
+}
+
+bool CurlTransport::Impl::set_up_events() {
+  epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd < 0 || wake_fd < 0) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd;
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev) != 0) return false;
+  return curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &on_socket) == CURLM_OK &&
+         curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, static_cast<void*>(this)) == CURLM_OK &&
+         curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &on_timer) == CURLM_OK &&
+         curl_multi_setopt(multi, CURLMOPT_TIMERDATA, static_cast<void*>(this)) == CURLM_OK;
+}
+
+void CurlTransport::Impl::wake() const {
+  const std::uint64_t one = 1;
+  // Only fails when the counter is near 2^64: then a wakeup is pending anyway.
+  [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
 }
 
 CURL* CurlTransport::Impl::take_handle() {
@@ -162,7 +301,12 @@ CURL* CurlTransport::Impl::take_handle() {
     return e;
   }
   CURL* e = curl_easy_init();
-  if (e != nullptr && configure_handle(e, tls) != CURLE_OK) {
+  if (e != nullptr &&
+      (configure_handle(e, tls) != CURLE_OK ||
+       curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &on_open) != CURLE_OK ||
+       curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, static_cast<void*>(this)) != CURLE_OK ||
+       curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &on_close) != CURLE_OK ||
+       curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, static_cast<void*>(this)) != CURLE_OK)) {
     curl_easy_cleanup(e);
     return nullptr;
   }
@@ -266,18 +410,50 @@ void CurlTransport::Impl::abort_all() {
 void CurlTransport::Impl::run() {
   pthread_setname_np(pthread_self(), "sb-curl");  // for profiles and top -H
   std::deque<std::unique_ptr<Transfer>> incoming;
+  std::array<epoll_event, 64> events;
+  int running = 0;
   for (;;) {
     {
       std::lock_guard lock(mu);
       if (stopping) break;
       incoming.swap(queue);
-      wake_pending = false;  // a post from now on wakes the poll below (or makes it return)
+      wake_pending = false;  // a post from now on writes wake_fd again
     }
-    for (auto& t : incoming) start(std::move(t));
+    for (auto& t : incoming) start(std::move(t));  // libcurl sets its timer to "now" for each
     incoming.clear();
 
-    int running = 0;
-    curl_multi_perform(multi, &running);
+    // Until libcurl's timer is due (rounded up, so a timer under a millisecond does not spin),
+    // at most a second: a safety net, as a timeout action when none is due does nothing.
+    int wait_ms = 1000;
+    if (timer_due) {
+      const auto left = *timer_due - std::chrono::steady_clock::now();
+      wait_ms = static_cast<int>(std::clamp<std::int64_t>(
+          std::chrono::ceil<std::chrono::milliseconds>(left).count(), 0, wait_ms));
+    }
+    const int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), wait_ms);
+    for (int i = 0; i < n; ++i) {
+      const int fd = events[static_cast<std::size_t>(i)].data.fd;
+      const std::uint32_t ev = events[static_cast<std::size_t>(i)].events;
+      if (fd == wake_fd) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const ssize_t r = ::read(wake_fd, &count, sizeof count);
+        continue;
+      }
+      if (static_cast<std::size_t>(fd) < watches.size() &&
+          !watches[static_cast<std::size_t>(fd)].wanted) {
+        unwatch(fd);  // parked, and its peer closed it or spoke out of turn: see Watch
+        continue;
+      }
+      const int mask = ((ev & EPOLLIN) != 0 ? CURL_CSELECT_IN : 0) |
+                       ((ev & EPOLLOUT) != 0 ? CURL_CSELECT_OUT : 0) |
+                       ((ev & (EPOLLERR | EPOLLHUP)) != 0 ? CURL_CSELECT_ERR : 0);
+      curl_multi_socket_action(multi, fd, mask, &running);
+    }
+    if (timer_due && std::chrono::steady_clock::now() >= *timer_due) {
+      timer_due.reset();  // the action may set the next one
+      curl_multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
@@ -287,9 +463,6 @@ void CurlTransport::Impl::run() {
       const CURLcode result = msg->data.result;
       if (transfer != nullptr) complete(static_cast<Transfer*>(transfer), result);
     }
-    // Woken early by curl_multi_wakeup() from post() or the destructor; libcurl shortens the
-    // wait to its own next timeout.
-    curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
   }
   abort_all();
 }
@@ -298,6 +471,10 @@ CurlTransport::CurlTransport(TlsClientOptions tls) : impl_(std::make_unique<Impl
   impl_->tls = std::move(tls);
   std::call_once(g_curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   impl_->multi = curl_multi_init();
+  if (impl_->multi != nullptr && !impl_->set_up_events()) {
+    curl_multi_cleanup(impl_->multi);
+    impl_->multi = nullptr;
+  }
   if (impl_->multi == nullptr) {
     impl_->stopping = true;  // every post() fails at once
     return;
@@ -311,7 +488,7 @@ CurlTransport::~CurlTransport() {
     std::lock_guard lock(impl_->mu);
     impl_->stopping = true;
   }
-  curl_multi_wakeup(impl_->multi);
+  impl_->wake();
   impl_->thread.join();
   curl_multi_cleanup(impl_->multi);
 }
@@ -334,7 +511,7 @@ void CurlTransport::post(OutboundRequest request, std::function<void(TransportRe
                   failure(impl_->multi == nullptr ? "cannot initialise libcurl" : kShuttingDown));
   }
   // One wakeup per batch of posts the transport thread has not yet taken.
-  if (wake) curl_multi_wakeup(impl_->multi);
+  if (wake) impl_->wake();
 }
 
 }  // namespace sektorbro

@@ -89,12 +89,15 @@ OutboundRequest request(const std::string& url, std::string body = "<Emessage/>"
 
 bool got_one(const std::vector<ReceivedRequest>& r) { return !r.empty(); }
 
-// A minimal HTTP/1.1 peer on 127.0.0.1 that accepts ONE connection, then closes its listening
-// socket (so a second connection is refused at once), and answers every request on that
-// connection with 200 "ok" and keep-alive. It tells whether the transport reuses connections.
+// A minimal HTTP/1.1 peer on 127.0.0.1 that answers every request with 200 "ok".
+// kKeepOne: it accepts ONE connection, then closes its listening socket (so a second connection
+// is refused at once), and keeps that connection alive: it tells whether the transport reuses
+// connections. kCloseEach: it answers one request per connection with "Connection: close" and
+// closes it, so the transport opens a socket per request (often with the number just freed).
 class OneConnectionPeer {
  public:
-  OneConnectionPeer() {
+  enum Mode { kKeepOne, kCloseEach };
+  explicit OneConnectionPeer(Mode mode = kKeepOne) : mode_(mode) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -124,13 +127,26 @@ class OneConnectionPeer {
 
  private:
   void serve() {
-    const int fd = ::accept(listener_, nullptr, nullptr);
-    if (fd < 0) return;
+    if (mode_ == kKeepOne) {
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd >= 0) {
+        ::shutdown(listener_, SHUT_RDWR);
+        serve_connection(fd);
+      }
+      return;
+    }
+    for (;;) {
+      const int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      serve_connection(fd);
+    }
+  }
+
+  void serve_connection(int fd) {
     {
       std::lock_guard lock(mu_);
       connection_ = fd;
     }
-    ::shutdown(listener_, SHUT_RDWR);
     std::string in;
     char buf[8192];
     for (;;) {
@@ -143,9 +159,15 @@ class OneConnectionPeer {
         if (in.size() >= head_end + 4 + length) {
           in.erase(0, head_end + 4 + length);
           static constexpr char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-          if (::send(fd, kReply, sizeof kReply - 1, MSG_NOSIGNAL) < 0) break;
+          static constexpr char kLast[] =
+              "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
+          const bool last = mode_ == kCloseEach;
+          if (::send(fd, last ? kLast : kReply, last ? sizeof kLast - 1 : sizeof kReply - 1,
+                     MSG_NOSIGNAL) < 0)
+            break;
           std::lock_guard lock(mu_);
           ++answered_;
+          if (last) break;
           continue;
         }
       }
@@ -158,6 +180,7 @@ class OneConnectionPeer {
     connection_ = -1;
   }
 
+  Mode mode_;
   int listener_ = -1;
   unsigned short port_ = 0;
   std::thread thread_;
@@ -365,6 +388,23 @@ TEST(CurlTransport, DeliveriesOneAfterAnotherReuseOneConnection) {
     ASSERT_TRUE(response) << i;
     ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
     EXPECT_EQ(response->body, "ok");
+  }
+  EXPECT_EQ(peer.answered(), kCount);
+}
+
+// A connection the peer closes after each answer: the transport's next socket often gets the
+// number just freed while the transport's epoll set still held the old one (sockets of
+// kept-alive connections stay in it between transfers), and must be watched afresh.
+TEST(CurlTransport, DeliveriesOverConnectionsThePeerClosesEachGetAnswered) {
+  OneConnectionPeer peer(OneConnectionPeer::kCloseEach);
+  CurlTransport transport;
+  constexpr int kCount = 20;
+  for (int i = 0; i < kCount; ++i) {
+    Outcomes outcomes;
+    transport.post(request(peer.url()), outcomes.done("r"));
+    const auto response = outcomes.wait_for("r", kWait);
+    ASSERT_TRUE(response) << i;
+    ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
   }
   EXPECT_EQ(peer.answered(), kCount);
 }
