@@ -392,6 +392,134 @@ TEST(CurlTransport, DeliveriesOneAfterAnotherReuseOneConnection) {
   EXPECT_EQ(peer.answered(), kCount);
 }
 
+// A keep-alive HTTP/1.1 peer on 127.0.0.1 that counts the connections it accepted and answers
+// 200 "ok" to requests in groups: it holds each request until `group` of them are waiting, then
+// answers them all (so a group of n needs n connections at once).
+class CountingPeer {
+ public:
+  explicit CountingPeer(int group) : group_(group) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listener_, 64) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+      throw std::runtime_error("cannot listen on 127.0.0.1");
+    port_ = ntohs(addr.sin_port);
+    acceptor_ = std::thread([this] {
+      for (;;) {
+        const int fd = ::accept(listener_, nullptr, nullptr);
+        if (fd < 0) return;
+        std::lock_guard lock(mu_);
+        connections_.push_back(fd);
+        servers_.emplace_back([this, fd] { serve(fd); });
+      }
+    });
+  }
+  ~CountingPeer() {
+    ::shutdown(listener_, SHUT_RDWR);
+    acceptor_.join();
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      for (const int fd : connections_) ::shutdown(fd, SHUT_RDWR);
+      cv_.notify_all();
+    }
+    for (auto& t : servers_) t.join();
+    for (const int fd : connections_) ::close(fd);
+    ::close(listener_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/inbox"; }
+  void set_group(int n) {
+    std::lock_guard lock(mu_);
+    group_ = n;
+  }
+  int accepted() {
+    std::lock_guard lock(mu_);
+    return static_cast<int>(connections_.size());
+  }
+
+ private:
+  void serve(int fd) {
+    std::string in;
+    char buf[8192];
+    for (;;) {
+      const std::size_t head_end = in.find("\r\n\r\n");
+      std::size_t length = 0;
+      const std::size_t at = in.find("Content-Length: ");
+      if (head_end != std::string::npos && at != std::string::npos && at < head_end)
+        length = std::stoul(in.substr(at + 16, in.find("\r\n", at) - at - 16));
+      if (head_end != std::string::npos && in.size() >= head_end + 4 + length) {
+        in.erase(0, head_end + 4 + length);
+        {
+          std::unique_lock lock(mu_);
+          const std::uint64_t my_round = round_;
+          if (++waiting_ >= group_) {
+            waiting_ = 0;
+            ++round_;
+            cv_.notify_all();
+          } else {
+            cv_.wait(lock, [&] { return round_ != my_round || stopping_; });
+          }
+          if (stopping_) return;
+        }
+        static constexpr char kReply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (::send(fd, kReply, sizeof kReply - 1, MSG_NOSIGNAL) < 0) return;
+        continue;
+      }
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  int listener_ = -1;
+  unsigned short port_ = 0;
+  std::thread acceptor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int group_;                     // guarded by mu_
+  int waiting_ = 0;               // guarded by mu_
+  std::uint64_t round_ = 0;       // guarded by mu_
+  bool stopping_ = false;         // guarded by mu_
+  std::vector<int> connections_;  // guarded by mu_
+  std::vector<std::thread> servers_;
+};
+
+// After a burst of deliveries and a quiet spell with one at a time, the next burst finds the
+// burst's connections still open: libcurl, left to itself, keeps 4 per transfer in flight NOW
+// and closed them one by one as the burst ended and while one at a time went.
+TEST(CurlTransport, TheConnectionsOfABurstAreKeptForTheNext) {
+  constexpr int kBurst = 16;
+  CountingPeer peer(kBurst);
+  CurlTransport transport;
+  auto burst = [&] {
+    Outcomes outcomes;
+    for (int i = 0; i < kBurst; ++i)
+      transport.post(request(peer.url()), outcomes.done(std::to_string(i)));
+    ASSERT_TRUE(outcomes.wait_count(kBurst, kWait));
+    for (int i = 0; i < kBurst; ++i)
+      EXPECT_EQ(outcomes.wait_for(std::to_string(i), milliseconds{0})->http_status, 200) << i;
+  };
+  burst();
+  EXPECT_EQ(peer.accepted(), kBurst);  // the group needed one connection per request
+
+  peer.set_group(1);
+  for (int i = 0; i < 8; ++i) {
+    Outcomes outcomes;
+    transport.post(request(peer.url()), outcomes.done("r"));
+    const auto response = outcomes.wait_for("r", kWait);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->http_status, 200);
+  }
+
+  peer.set_group(kBurst);
+  burst();
+  EXPECT_EQ(peer.accepted(), kBurst);
+}
+
 // A connection the peer closes after each answer: the transport's next socket often gets the
 // number just freed while the transport's epoll set still held the old one (sockets of
 // kept-alive connections stay in it between transfers), and must be watched afresh.
