@@ -15,14 +15,16 @@
 //
 // Each variant of SqliteTuning gets a fresh store per round; the variants run interleaved in
 // every round (rotating the order), so a noisy neighbour hurts them alike. Printed per variant:
-// the median over rounds of messages/s, the writer's CPU time per message (thread CPU clock:
-// SQLite runs on this thread), the bytes the kernel was asked to write per message
-// (/proc/self/io write_bytes; and wchar: what write() was handed, temp files included) and
-// the store's size per message. Not a test.
+// the median over rounds of messages/s, the store's CPU time per message (process CPU clock:
+// SQLite runs on this thread; a thread of its own would count too), the bytes the kernel
+// was asked to write per message (/proc/self/io write_bytes; and wchar: what write() was
+// handed, temp files included), the store's size per message, and the wall time of the commits
+// (median, 99th percentile, longest: what every answer of a group waits for). Not a test.
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -74,9 +76,9 @@ std::vector<Variant> variants() {
   return v;
 }
 
-double thread_cpu_seconds() {
+double process_cpu_seconds() {
   timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
@@ -127,9 +129,16 @@ class Writer {
           !r)
         return fail(r.error());
     }
+    const auto committing = std::chrono::steady_clock::now();
     if (auto r = store_.commit_batch(); !r) return r.error();
+    commit_ms_.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - committing)
+            .count());
     return stored;
   }
+
+  // Wall time of each commit_batch() so far, in ms (what every answer of a group waits for).
+  std::vector<double>& commit_ms() { return commit_ms_; }
 
  private:
   Error fail(const Error& e) {
@@ -179,10 +188,12 @@ class Writer {
   const LetterTemplate& letters_;
   bool intake_only_;
   bool guarded_;
+  std::vector<double> commit_ms_;
 };
 
 struct Figures {
   double per_second = 0, cpu_us = 0, written_bytes = 0, write_call_bytes = 0, stored_bytes = 0;
+  double commit_p50_ms = 0, commit_p99_ms = 0, commit_max_ms = 0;
 };
 
 Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uint64_t history,
@@ -210,11 +221,12 @@ Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uin
     return {};
   };
   if (auto r = steady(history); !r) return r.error();
+  writer.commit_ms().clear();
 
   const std::uint64_t bytes_before = write_bytes();
   const std::uint64_t calls_before = write_calls_bytes();
   const std::uint64_t size_before = store_bytes(db);
-  const double cpu_before = thread_cpu_seconds();
+  const double cpu_before = process_cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   if (auto r = steady(messages); !r) return r.error();
   const double seconds =
@@ -222,10 +234,17 @@ Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uin
   const double n = static_cast<double>(messages);
   Figures f;
   f.per_second = n / seconds;
-  f.cpu_us = (thread_cpu_seconds() - cpu_before) * 1e6 / n;
+  f.cpu_us = (process_cpu_seconds() - cpu_before) * 1e6 / n;
   f.written_bytes = static_cast<double>(write_bytes() - bytes_before) / n;
   f.write_call_bytes = static_cast<double>(write_calls_bytes() - calls_before) / n;
   f.stored_bytes = static_cast<double>(store_bytes(db) - size_before) / n;
+  std::vector<double>& commits = writer.commit_ms();
+  std::sort(commits.begin(), commits.end());
+  if (!commits.empty()) {
+    f.commit_p50_ms = percentile_sorted(commits, 0.50);
+    f.commit_p99_ms = percentile_sorted(commits, 0.99);
+    f.commit_max_ms = commits.back();
+  }
   return f;
 }
 
@@ -276,9 +295,10 @@ int main_bench(int argc, char** argv) {
       }
       std::printf(
           "  round %llu  %-22s %8.0f msg/s %7.1f us cpu/msg %8.0f B written/msg %8.0f "
-          "B write()/msg %7.0f B stored/msg\n",
+          "B write()/msg %7.0f B stored/msg; commit p50 %.2f p99 %.2f max %.1f ms\n",
           static_cast<unsigned long long>(round + 1), v.name.c_str(), f->per_second, f->cpu_us,
-          f->written_bytes, f->write_call_bytes, f->stored_bytes);
+          f->written_bytes, f->write_call_bytes, f->stored_bytes, f->commit_p50_ms,
+          f->commit_p99_ms, f->commit_max_ms);
       results[v.name].push_back(*f);
     }
   }
@@ -300,10 +320,11 @@ int main_bench(int argc, char** argv) {
     const double cpu = med(v.name, &Figures::cpu_us);
     std::printf(
         "  %-22s %8.0f msg/s (%.2fx) %7.1f us cpu/msg (%.2fx) %8.0f B written/msg %8.0f "
-        "B write()/msg %7.0f B stored/msg\n",
+        "B write()/msg %7.0f B stored/msg; commit p50 %.2f p99 %.2f max %.1f ms\n",
         v.name.c_str(), rate, rate / base_rate, cpu, cpu / base_cpu,
         med(v.name, &Figures::written_bytes), med(v.name, &Figures::write_call_bytes),
-        med(v.name, &Figures::stored_bytes));
+        med(v.name, &Figures::stored_bytes), med(v.name, &Figures::commit_p50_ms),
+        med(v.name, &Figures::commit_p99_ms), med(v.name, &Figures::commit_max_ms));
   }
   return 0;
 }
