@@ -412,10 +412,13 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     }
     for (const auto& alert : accept.alerts) log_warn(alert);
     metrics_.messages_received.with({plan->message.sender_endpoint}).inc();
-    // The envelope is not read after this: its requests are moved, not copied.
-    auto requests = std::make_shared<std::vector<Letter>>();
-    for (Letter& letter : envelope.letters)
-      if (letter.type() == LetterType::kCertificateRequest) requests->push_back(std::move(letter));
+    // The envelope is not read after this: its letters vector is taken whole and all but the
+    // requests dropped (a Letter is ~1.5 KB: a vector of its own was an allocation large
+    // enough to make glibc consolidate its fast bins, per letter).
+    auto requests = std::make_shared<std::vector<Letter>>(std::move(envelope.letters));
+    std::erase_if(*requests, [](const Letter& letter) {
+      return letter.type() != LetterType::kCertificateRequest;
+    });
     stored_(*stored, plan, std::move(requests), lease_end);
     co_return Answer{
         http::status::accepted,
