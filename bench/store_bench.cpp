@@ -63,6 +63,9 @@ std::vector<Variant> variants() {
   t.wal_autocheckpoint = 10000;
   v.push_back({"checkpoint 10k", t});
   t = {};
+  t.wal_autocheckpoint = 250;
+  v.push_back({"checkpoint 250", t});
+  t = {};
   t.mmap_bytes = 256LL << 20;
   v.push_back({"mmap 256 MiB", t});
   t = {};
