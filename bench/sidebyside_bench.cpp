@@ -14,9 +14,9 @@
 //     and a receiver (CountingReceiver, answering 200 at once) counting the letters that reach
 //     it inside the window. The load is lean (http_load_client.hpp: one Asio thread for all
 //     connections, the request built once, nothing recorded by the receiver), because it shares
-//     the cores with the broker: the CPU it uses per letter is printed as "load". Prints accepted/s, delivered/s and the backlog (accepted − delivered) at the
-//     end of the window; with --drain-seconds N also how long the backlog took to drain (bounded
-//     by N).
+//     the cores with the broker: the CPU it uses per letter is printed as "load". Prints
+//     accepted/s, delivered/s and the backlog (accepted − delivered) at the end of the window; with
+//     --drain-seconds N also how long the backlog took to drain (bounded by N).
 //  b. RabbitMQ quorum queue (x-queue-type=quorum, durable), persistent 4 KB messages, publisher
 //     confirms with at most `window` unconfirmed, and a consumer with manual acks (prefetch
 //     `prefetch`) running at the same time: publish+consume rate = messages consumed inside the
@@ -247,7 +247,7 @@ struct DeliveredFigures {
   std::int64_t backlog = 0;
   std::optional<double> drain_s;  // with --drain-seconds, when drained in time
   double rss_mb = 0;
-  double cpu_us_per_delivered = 0;  // the broker's CPU in the window / letters delivered in it
+  double cpu_us_per_delivered = 0;       // the broker's CPU in the window / letters delivered in it
   double load_cpu_us_per_delivered = 0;  // this process's (clients, receiver) likewise
 };
 
@@ -261,8 +261,8 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
   const double cpu_before = cpu_seconds(s.broker->pid());
   const double load_before = self_cpu_seconds();
-  const IntakeResult in = lean_post_at_full_speed(s.broker->url("/v1/messages"), letters,
-                                                  o.clients, start, end, prefix, ids);
+  const IntakeResult in = lean_post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
+                                                  start, end, prefix, ids);
   const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
   const double load_used = self_cpu_seconds() - load_before;
   DeliveredFigures f;
@@ -300,7 +300,7 @@ LatencyResult sektorbro_latency(const Options& o, const BenchParties& parties,
 struct RabbitFigures {
   double publish_consume_per_s = 0, confirm_per_s = 0;
   std::uint64_t consumed = 0, published = 0, nacked = 0;
-  double cpu_us_per_consumed = 0;  // the node's CPU in the window / messages consumed in it
+  double cpu_us_per_consumed = 0;       // the node's CPU in the window / messages consumed in it
   double load_cpu_us_per_consumed = 0;  // this process's (publisher, consumer) likewise
 };
 
@@ -391,7 +391,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   std::vector<double> s_acc, s_del, s_backlog, s_p99, r_pc, r_conf, r_p99, ratio_rate, ratio_p99;
-  std::vector<double> s_cpu, r_cpu;  // CPU µs per delivered / consumed message
+  std::vector<double> s_cpu, r_cpu;    // CPU µs per delivered / consumed message
   std::vector<double> s_load, r_load;  // the load's (this process's) CPU µs likewise
   for (int round = 1; round <= o.rounds; ++round) {
     const std::string q = "sektorbro-bench-" + std::to_string(round);

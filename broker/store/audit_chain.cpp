@@ -98,8 +98,8 @@ bool hmac_sha256(std::string_view key, std::string_view data, unsigned char* out
     return false;
   }
   std::size_t n = 0;
-  if (EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1 ||
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  if (EVP_MAC_update(ctx.get(), bytes, data.size()) != 1 ||
       EVP_MAC_final(ctx.get(), out, &n, 32) != 1 || n != 32) {
     ctx.reset();
     return false;

@@ -84,8 +84,8 @@ Result<void> SqliteStore::lease_delivery(std::int64_t message_id, const std::str
 }
 
 Result<std::vector<PendingDelivery>> SqliteStore::claim_deliveries(const std::string& owner,
-                                                                   TimePoint now,
-                                                                   TimePoint until, int limit) {
+                                                                   TimePoint now, TimePoint until,
+                                                                   int limit) {
   auto pending = pending_on(writer_);
   if (!pending) return pending.error();
   return lease_table_.claim(*pending, owner, now, until, limit);
@@ -122,12 +122,12 @@ Result<std::vector<std::int64_t>> SqliteStore::claim_mailbox(const std::string& 
 }
 
 Result<void> SqliteStore::expect_deadline(const Deadline& expected) {
-  auto known = exists(writer_,
-                      "SELECT 1 FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
-                      "check deadline", [&](sqlite3_stmt* s) {
-                        bind_text(s, 1, expected.key.requester_gln);
-                        bind_text(s, 2, expected.key.letter_id);
-                      });
+  auto known =
+      exists(writer_, "SELECT 1 FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
+             "check deadline", [&](sqlite3_stmt* s) {
+               bind_text(s, 1, expected.key.requester_gln);
+               bind_text(s, 2, expected.key.letter_id);
+             });
   if (!known) return known.error();
   if (!*known)
     return make_error(Errc::kNotFound, "no deadline for letter " + expected.key.letter_id);
@@ -186,8 +186,8 @@ Result<void> SqliteStore::expect_delivery_state(std::int64_t message_id, Deliver
                      });
   if (!same) return same.error();
   if (!*same)
-    return make_error(Errc::kStale, "message " + std::to_string(message_id) + " is no longer " +
-                                        wanted);
+    return make_error(Errc::kStale,
+                      "message " + std::to_string(message_id) + " is no longer " + wanted);
   return {};
 }
 

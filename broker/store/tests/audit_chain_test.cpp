@@ -1,7 +1,6 @@
 // The audit chain (issue 5): what the store appends, that a rolled-back operation never leaves a
 // link behind, migration from schema 3, and the verifier against a file tampered with through
 // SQLite's C API — the way someone with access to the file would do it.
-#include "broker/intake/message_acceptor.hpp"
 #include "broker/store/audit_chain.hpp"
 
 #include <gtest/gtest.h>
@@ -15,6 +14,7 @@
 #include <filesystem>
 
 #include "broker/core/identifiers.hpp"
+#include "broker/intake/message_acceptor.hpp"
 #include "broker/store/audit_verify.hpp"
 #include "broker/store/sqlite_store.hpp"
 #include "broker/store/tests/store_test_support.hpp"
@@ -225,8 +225,8 @@ TEST_F(AuditChainTest, EveryRecordedEventAppendsALinkedEntry) {
   close();
 
   const auto chain = read_chain(path_);
-  EXPECT_EQ(kinds(chain), (std::vector<std::string>{"received", "duplicate", "attempt",
-                                                    "requeued", "receipt-positive", "relayed",
+  EXPECT_EQ(kinds(chain), (std::vector<std::string>{"received", "duplicate", "attempt", "requeued",
+                                                    "receipt-positive", "relayed",
                                                     "deadline-opened", "refused", "view-message"}));
   ASSERT_EQ(chain.size(), 9u);
   std::string prev(kAuditGenesisHash);
@@ -346,24 +346,25 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   ASSERT_TRUE(store_->audit(at_ms(9), "refused", "old"));
   close();
   ASSERT_EQ(
-      exec_sql(path_, std::string(kUnlock) +
-                          // what version 9 changed: the bodies back in the rows
-                          "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''; "
-                          "UPDATE messages SET body = (SELECT body FROM message_bodies "
-                          "WHERE message_id = messages.id) "
-                          "WHERE id IN (SELECT message_id FROM message_bodies); "
-                          "DROP TABLE message_bodies; "
-                          "DROP TABLE audit_chain; DROP INDEX messages_receipt_owed; "
-                          "ALTER TABLE messages DROP COLUMN receipt_sent_at; "
-                          "ALTER TABLE messages DROP COLUMN resends; "
-                          // what versions 6 to 8 added
-                          "DROP TABLE sent_envelopes; DROP INDEX messages_receipt_missing; "
-                          "DROP INDEX messages_dead_lettered; DROP INDEX messages_received; "
-                          "DROP INDEX messages_envelope; DROP INDEX deadlines_open_groups; "
-                          "ALTER TABLE messages DROP COLUMN receipt_missing; "
-                          "DROP INDEX messages_retention_body; DROP INDEX messages_retention_record; "
-                          "ALTER TABLE messages DROP COLUMN body_deleted_at; DROP TABLE holds; "
-                          "DROP TABLE citizen_index; PRAGMA user_version = 3;"),
+      exec_sql(path_,
+               std::string(kUnlock) +
+                   // what version 9 changed: the bodies back in the rows
+                   "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''; "
+                   "UPDATE messages SET body = (SELECT body FROM message_bodies "
+                   "WHERE message_id = messages.id) "
+                   "WHERE id IN (SELECT message_id FROM message_bodies); "
+                   "DROP TABLE message_bodies; "
+                   "DROP TABLE audit_chain; DROP INDEX messages_receipt_owed; "
+                   "ALTER TABLE messages DROP COLUMN receipt_sent_at; "
+                   "ALTER TABLE messages DROP COLUMN resends; "
+                   // what versions 6 to 8 added
+                   "DROP TABLE sent_envelopes; DROP INDEX messages_receipt_missing; "
+                   "DROP INDEX messages_dead_lettered; DROP INDEX messages_received; "
+                   "DROP INDEX messages_envelope; DROP INDEX deadlines_open_groups; "
+                   "ALTER TABLE messages DROP COLUMN receipt_missing; "
+                   "DROP INDEX messages_retention_body; DROP INDEX messages_retention_record; "
+                   "ALTER TABLE messages DROP COLUMN body_deleted_at; DROP TABLE holds; "
+                   "DROP TABLE citizen_index; PRAGMA user_version = 3;"),
       "");
 
   reopen();
@@ -477,14 +478,17 @@ TEST_F(AuditChainTest, AForgedEntryWithTheRightPredecessorBreaksTheNextEntry) {
 TEST_F(AuditChainTest, ASecondEntryWithTheSameSeqIsInserted) {
   write_eight_entries();
   // Rebuilt without the primary key, a table can hold the same seq twice.
-  ASSERT_EQ(exec_sql(path_, std::string(kUnlock) +
-                                "ALTER TABLE audit_chain RENAME TO old_chain;"
-                                "CREATE TABLE audit_chain (seq INTEGER, at INTEGER, kind TEXT, "
-                                "actor TEXT, subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT, binding TEXT);"
-                                "INSERT INTO audit_chain SELECT * FROM old_chain ORDER BY seq;"
-                                "DROP TABLE old_chain;"
-                                "INSERT INTO audit_chain SELECT * FROM audit_chain WHERE seq = 3;"),
-            "");
+  ASSERT_EQ(
+      exec_sql(
+          path_,
+          std::string(kUnlock) +
+              "ALTER TABLE audit_chain RENAME TO old_chain;"
+              "CREATE TABLE audit_chain (seq INTEGER, at INTEGER, kind TEXT, "
+              "actor TEXT, subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT, binding TEXT);"
+              "INSERT INTO audit_chain SELECT * FROM old_chain ORDER BY seq;"
+              "DROP TABLE old_chain;"
+              "INSERT INTO audit_chain SELECT * FROM audit_chain WHERE seq = 3;"),
+      "");
   const auto v = verify(path_);
   expect_broken(v, 3, AuditBreak::kInserted, 3);  // the original 3 was fine; its copy breaks
   EXPECT_EQ(v.explanation, "a second entry with seq 3");
