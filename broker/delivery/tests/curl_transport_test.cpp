@@ -89,6 +89,24 @@ OutboundRequest request(const std::string& url, std::string body = "<Emessage/>"
 
 bool got_one(const std::vector<ReceivedRequest>& r) { return !r.empty(); }
 
+// A socket listening on 127.0.0.1 at a free port (written to `port`), with `backlog`; throws
+// std::runtime_error when it cannot.
+int listen_on_loopback(int backlog, unsigned short& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      ::listen(fd, backlog) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot listen on 127.0.0.1");
+  }
+  port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // A minimal HTTP/1.1 peer on 127.0.0.1 that answers every request with 200 "ok".
 // kKeepOne: it accepts ONE connection, then closes its listening socket (so a second connection
 // is refused at once), and keeps that connection alive: it tells whether the transport reuses
@@ -98,16 +116,7 @@ class OneConnectionPeer {
  public:
   enum Mode { kKeepOne, kCloseEach };
   explicit OneConnectionPeer(Mode mode = kKeepOne) : mode_(mode) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listener_, 1) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(addr.sin_port);
+    listener_ = listen_on_loopback(1, port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~OneConnectionPeer() {
@@ -398,16 +407,7 @@ TEST(CurlTransport, DeliveriesOneAfterAnotherReuseOneConnection) {
 class CountingPeer {
  public:
   explicit CountingPeer(int group) : group_(group) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
-        ::listen(listener_, 64) != 0 ||
-        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0)
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(addr.sin_port);
+    listener_ = listen_on_loopback(64, port_);
     acceptor_ = std::thread([this] {
       for (;;) {
         const int fd = ::accept(listener_, nullptr, nullptr);
