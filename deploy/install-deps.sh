@@ -11,6 +11,7 @@ packages=(
   libssl-dev                            # SHA-256 and TLS
   libsqlite3-dev sqlite3                # the embedded store (and its shell, to look inside)
   libzstd-dev                           # bodies at rest are compressed (broker/store/body_codec)
+  libjemalloc-dev                       # the daemon's malloc (broker/server/allocator.hpp)
   nlohmann-json3-dev                    # configuration and the operators' JSON
   libgtest-dev libgmock-dev             # unit and integration tests
   libxml2-utils                         # xmllint: the tests validate the schema examples

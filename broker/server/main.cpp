@@ -24,6 +24,7 @@
 #include "broker/filedrop/file_transport.hpp"
 #include "broker/filedrop/routing_transport.hpp"
 #include "broker/http/http_server.hpp"
+#include "broker/server/allocator.hpp"
 #include "broker/server/audit_checkpointer.hpp"
 #include "broker/server/audit_key_setup.hpp"
 #include "broker/server/broker.hpp"
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
       std::cout << usage_text();
       return 0;
     case CommandLine::Mode::kVersion:
-      std::cout << version_line("sektorbro") << "\n";
+      std::cout << version_line("sektorbro") << "\n"
+                << "allocator " << allocator_in_use() << "\n";
       return 0;
     case CommandLine::Mode::kCheckConfig: {
       // Everything start-up checks, without opening the store (config_check.hpp).

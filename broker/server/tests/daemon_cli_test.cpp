@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "broker/server/allocator.hpp"
 #include "broker/server/command_line.hpp"
 #include "broker/server/tests/daemon_process.hpp"
 #include "tests/harness/broker_process.hpp"
@@ -50,12 +51,29 @@ TEST(Daemon, VersionNamesTheProjectVersionAndTheCommit) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // project(VERSION …) from the top-level CMakeLists.txt, then the git commit when built from a
   // checkout.
+  // The second line names the allocator serving malloc (allocator.hpp): the one CMake chose.
+  const std::string allocator = std::string(SEKTORBRO_ALLOCATOR) == "jemalloc"
+                                    ? R"(jemalloc 5\.[0-9.]+-[0-9]+-g[0-9a-f]+)"
+                                    : "glibc malloc";
   const std::regex line("sektorbro " + std::regex_replace(std::string(SEKTORBRO_PROJECT_VERSION),
                                                           std::regex(R"(\.)"), R"(\.)") +
-                        R"(( \(git [0-9a-f]{7,40}(-dirty)?\))?\n)");
+                        R"(( \(git [0-9a-f]{7,40}(-dirty)?\))?\n)" + "allocator " + allocator +
+                        "\n");
   EXPECT_TRUE(std::regex_match(r.out, line)) << r.out;
   if (std::filesystem::exists(std::string(SEKTORBRO_SOURCE_DIR) + "/.git")) {
     EXPECT_NE(r.out.find("(git "), std::string::npos) << r.out;
+  }
+}
+
+// This test binary links what the daemon links (sb_daemon): the allocator chosen must be the
+// one that answers malloc() here too, not merely be present.
+TEST(Allocator, TheChosenAllocatorServesMalloc) {
+  const std::string in_use = allocator_in_use();
+  if (std::string(SEKTORBRO_ALLOCATOR) == "jemalloc") {
+    EXPECT_EQ(in_use.rfind("jemalloc 5.", 0), 0u) << in_use;
+    EXPECT_EQ(in_use.find("not serving"), std::string::npos) << in_use;
+  } else {
+    EXPECT_EQ(in_use, "glibc malloc");
   }
 }
 
