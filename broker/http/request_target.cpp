@@ -15,6 +15,7 @@ int hex_value(char c) {
 // `plus_is_space`: in a query (form encoding) "+" is a space; in a path it is a plus.
 std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
+  out.reserve(s.size());  // decoding never lengthens
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
       out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
@@ -68,6 +69,7 @@ bool is_text(std::string_view s) {
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> parts;
+  parts.reserve(static_cast<std::size_t>(std::count(path.begin(), path.end(), '/')) + 1);
   std::size_t start = 0;
   while (start <= path.size()) {
     const std::size_t end = std::min(path.find('/', start), path.size());
@@ -101,6 +103,11 @@ std::string_view query_of(std::string_view target) {
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
 bool target_is_text(std::string_view target) {
+  // Printable ASCII without '%' decodes to itself ('+' to a space in the query): text. Almost
+  // every target is such, and is then checked without decoding it into strings.
+  if (std::all_of(target.begin(), target.end(),
+                  [](char c) { return c >= 0x20 && c < 0x7F && c != '%'; }))
+    return true;
   for (const auto& segment : split_path(path_of(target)))
     if (!is_text(segment)) return false;
   for (const auto& [name, value] : parse_query(query_of(target)))

@@ -97,15 +97,32 @@ void append_attribute_escaped(std::string& out, std::string_view value) {
   append_escaped(out, value.substr(start));
 }
 
-XmlBuilder::XmlBuilder(std::string_view declaration, bool indent) : indent_(indent) {
-  open_starts_.reserve(8);  // deeper documents are rare
-  open_names_.reserve(128);
+XmlBuilder::XmlBuilder(std::string_view declaration, bool indent, std::size_t expected_bytes)
+    : indent_(indent) {
+  if (expected_bytes > 0) out_.reserve(expected_bytes);
   out_.append(declaration);
   if (!declaration.empty()) out_.push_back('\n');
 }
 
+void XmlBuilder::push_open(OpenElement open) {
+  if (depth_ < kInlineDepth)
+    open_inline_[depth_] = open;
+  else
+    open_deeper_.push_back(open);
+  ++depth_;
+}
+
+XmlBuilder::OpenElement XmlBuilder::pop_open() {
+  assert(depth_ > 0);
+  --depth_;
+  if (depth_ < kInlineDepth) return open_inline_[depth_];
+  const OpenElement open = open_deeper_.back();
+  open_deeper_.pop_back();
+  return open;
+}
+
 void XmlBuilder::start_line() {
-  if (indent_) out_.append(2 * open_starts_.size(), ' ');
+  if (indent_) out_.append(2 * depth_, ' ');
 }
 
 void XmlBuilder::start_tag(std::string_view name, const XmlAttributes& attributes) {
@@ -122,22 +139,22 @@ void XmlBuilder::start_tag(std::string_view name, const XmlAttributes& attribute
 }
 
 void XmlBuilder::open(std::string_view name, const XmlAttributes& attributes) {
+  // The name follows the indent and the '<' that start_tag writes.
+  const std::size_t name_at = out_.size() + (indent_ ? 2 * depth_ : 0) + 1;
   start_tag(name, attributes);
   out_.push_back('>');
   if (indent_) out_.push_back('\n');
-  open_starts_.push_back(open_names_.size());
-  open_names_.append(name);
+  push_open({name_at, name.size()});
 }
 
 void XmlBuilder::close() {
-  assert(!open_starts_.empty());
-  const std::size_t start = open_starts_.back();
-  open_starts_.pop_back();
+  const OpenElement open = pop_open();
   start_line();
+  // Room first, so that the name is copied from out_ into out_ without a reallocation between.
+  out_.reserve(out_.size() + open.name_size + 4);
   out_.append("</");
-  out_.append(open_names_, start, std::string::npos);
+  out_.append(out_.data() + open.name_at, open.name_size);
   out_.push_back('>');
-  open_names_.resize(start);
   if (indent_) out_.push_back('\n');
 }
 
@@ -197,7 +214,7 @@ void XmlBuilder::empty(std::string_view name, const XmlAttributes& attributes) {
 }
 
 std::string XmlBuilder::finish() {
-  assert(open_starts_.empty());
+  assert(depth_ == 0);
   return std::move(out_);
 }
 

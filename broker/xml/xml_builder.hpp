@@ -5,6 +5,7 @@
 // relies on.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,7 +19,9 @@ class XmlBuilder {
  public:
   // `declaration`: the full XML declaration to start with, e.g.
   // R"(<?xml version="1.0" encoding="UTF-8"?>)"; empty for none. `indent`: pretty-print.
-  XmlBuilder(std::string_view declaration, bool indent);
+  // `expected_bytes`: room for about that much output from the start (as reserve(), but the
+  // declaration is then written into the one buffer instead of one allocated for it alone).
+  XmlBuilder(std::string_view declaration, bool indent, std::size_t expected_bytes = 0);
 
   // Names are written as given ("sbdh:Scope"); attributes (including xmlns declarations) in
   // the order given, values escaped.
@@ -45,11 +48,22 @@ class XmlBuilder {
   void start_line();
   void start_tag(std::string_view name, const XmlAttributes& attributes);
 
+  // An open element: where its name was written in out_ (its start tag), so close() copies
+  // the name from the output itself. No string per element, and for the first kInlineDepth
+  // levels no allocation at all (a builder per letter and per answer: these were two
+  // allocations each, issue 8).
+  struct OpenElement {
+    std::size_t name_at = 0;
+    std::size_t name_size = 0;
+  };
+  static constexpr std::size_t kInlineDepth = 16;
+  void push_open(OpenElement open);
+  OpenElement pop_open();
+
   std::string out_;
-  // The names of the open elements, one after the other, and where each starts: no string
-  // per element (names such as "CertificateRequest" are too long to be stored inline).
-  std::string open_names_;
-  std::vector<std::size_t> open_starts_;
+  std::array<OpenElement, kInlineDepth> open_inline_{};
+  std::vector<OpenElement> open_deeper_;  // levels past kInlineDepth (rare)
+  std::size_t depth_ = 0;
   bool indent_;
 };
 

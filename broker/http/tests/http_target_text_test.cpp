@@ -17,6 +17,12 @@ TEST(RequestTargetText, AcceptsUtf8TextAndRefusesEverythingElse) {
   EXPECT_TRUE(target_is_text("/v1/letters/%C3%86RE%20%E2%82%AC%F0%9F%98%80"));  // ÆRE €😀
   EXPECT_TRUE(target_is_text("/v1/x?name=%C3%B8&flag"));
   EXPECT_TRUE(target_is_text(""));
+  // Printable ASCII without '%' is taken without decoding; anything else is decoded and checked.
+  EXPECT_TRUE(target_is_text("/v1/a+b c?x=a+b&y=~!*()"));
+  EXPECT_TRUE(target_is_text("/v1/letters/\xC3\x86RE"));  // raw UTF-8: decoded path
+  for (const char* raw : {"/v1/letters/a\x01", "/v1/letters/a\x7F", "/v1/letters/\xFF",
+                          "/v1/x?y=\x1F", "/v1/letters/\xC3"})
+    EXPECT_FALSE(target_is_text(raw)) << raw;
   for (const char* bad : {
            "/v1/letters/%FF",              // never in UTF-8
            "/v1/letters/%C0%AF",           // overlong '/'

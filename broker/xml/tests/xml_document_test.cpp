@@ -73,5 +73,38 @@ TEST(XmlBuilder, EscapesAndRoundTripsThroughTheParser) {
   EXPECT_EQ(text_with_breaks(*t->child("urn:a", "b"), "br"), "l1\nl2 & more");
 }
 
+// close() takes each element's name from its start tag in the output, the first 16 levels from
+// an inline stack and deeper ones from the heap: indentation and end tags hold past that depth,
+// and a name passed as a temporary string is not needed after open().
+TEST(XmlBuilder, ClosesDeepNestingFromItsOwnOutput) {
+  XmlBuilder w(R"(<?xml version="1.0" encoding="UTF-8"?>)", true, 16);
+  std::string expected = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  constexpr int kDepth = 20;
+  for (int i = 0; i < kDepth; ++i) {
+    w.open(std::string("level") + std::to_string(i) + "-with-a-long-name",
+           {{"n", std::to_string(i)}});
+    expected += std::string(2 * i, ' ') + "<level" + std::to_string(i) +
+                "-with-a-long-name n=\"" + std::to_string(i) + "\">\n";
+  }
+  w.leaf("x", "t");
+  expected += std::string(2 * kDepth, ' ') + "<x>t</x>\n";
+  for (int i = kDepth - 1; i >= 0; --i) {
+    w.close();
+    expected += std::string(2 * i, ' ') + "</level" + std::to_string(i) + "-with-a-long-name>\n";
+  }
+  const std::string xml = w.finish();
+  EXPECT_EQ(xml, expected);
+  EXPECT_TRUE(parse_xml_document(xml).ok());
+
+  XmlBuilder flat("", false);
+  flat.open("a");
+  flat.open("b");
+  flat.close();
+  flat.open("c");
+  flat.close();
+  flat.close();
+  EXPECT_EQ(flat.finish(), "<a><b></b><c></c></a>");
+}
+
 }  // namespace
 }  // namespace sektorbro::adapters
