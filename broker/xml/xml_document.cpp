@@ -73,14 +73,45 @@ struct DroppedWhitespace {
   Runs before_cdata;
 };
 
-Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWhitespace& ws) {
+// The working memory of one parse: the pre-scan's lists and stacks, RapidXML's copy of the
+// document and the builder's text per depth. One per thread, emptied (not freed) by each parse,
+// so a decode allocates only what its tree keeps (issue 8: these were ~7 allocations per
+// decoded letter, plus the regrowth of texts). Nothing in it outlives a parse; a parse never
+// starts another on the same thread. What a very large document made it grow is freed again.
+struct ParseScratch {
+  DroppedWhitespace ws;
+  std::vector<std::size_t> open;
+  std::vector<std::size_t> text;
+  std::vector<char> buffer;
+  std::vector<std::string> texts;
+
+  void clear() {
+    ws.before_start.clear();
+    ws.before_end.clear();
+    ws.before_cdata.clear();
+    open.clear();
+    text.clear();
+    buffer.clear();
+  }
+  void release_if_large() {
+    constexpr std::size_t kKeepBytes = 256 * 1024;
+    if (buffer.capacity() > kKeepBytes) std::vector<char>().swap(buffer);
+    for (Runs* runs : {&ws.before_start, &ws.before_end, &ws.before_cdata})
+      if (runs->capacity() * sizeof(Runs::value_type) > kKeepBytes) Runs().swap(*runs);
+    for (auto& t : texts)
+      if (t.capacity() > kKeepBytes) std::string().swap(t);
+  }
+};
+
+Result<void> prescan(std::string_view doc, const DecodeLimits& limits, ParseScratch& scratch) {
+  DroppedWhitespace& ws = scratch.ws;
   int depth = 0;
   std::size_t elements = 0;
   std::size_t cdatas = 0;
   std::size_t i = 0;
   std::size_t run_start = 0;      // where the current character data run began
   bool run_blank = true;          // it is whitespace only so far
-  std::vector<std::size_t> open;  // start-tag ordinals of the open elements
+  std::vector<std::size_t>& open = scratch.open;  // start-tag ordinals of the open elements
   const auto note_run = [&](Runs& into, std::size_t ordinal, std::size_t at) {
     if (depth > 0 && run_blank && at > run_start)
       into.emplace_back(ordinal, doc.substr(run_start, at - run_start));
@@ -89,12 +120,8 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, DroppedWh
     run_start = i;
     run_blank = true;
   };
-  std::vector<std::size_t> text(1, 0);  // text[0]: outside the root element
-  // Room for a typical letter (a few dozen elements, a few levels deep) in one allocation each.
-  open.reserve(16);
-  text.reserve(16);
-  ws.before_start.reserve(64);
-  ws.before_end.reserve(64);
+  std::vector<std::size_t>& text = scratch.text;
+  text.push_back(0);  // text[0]: outside the root element
   std::size_t next_lt = 0;  // the next '<' after i; stale once i reaches it
   const auto skip_past = [&](std::string_view close, const char* what) -> Result<void> {
     const auto end = doc.find(close, i);
@@ -247,7 +274,9 @@ class Builder {
 
  public:
   // `ns`: for XmlElement, the namespace whose elements are `in_namespace`.
-  Builder(const DroppedWhitespace& ws, std::string_view ns) : ws_(ws), ns_(ns) {}
+  // `texts`: scratch buffers, one per depth (ParseScratch).
+  Builder(const DroppedWhitespace& ws, std::string_view ns, std::vector<std::string>& texts)
+      : ws_(ws), ns_(ns), scratch_(texts) {}
 
   Result<Out> build(const Node& node) {
     const std::size_t ordinal = next_start_++;
@@ -305,28 +334,41 @@ class Builder {
     for (auto* child = node.first_node(); child != nullptr; child = child->next_sibling())
       if (child->type() == rapidxml::node_element) ++elements;
     out.children.reserve(elements);
+    // An element with element children gathers its text (mostly the indentation around them)
+    // in this depth's scratch buffer, kept for the whole document, and copies it once at its
+    // final size: appended piece by piece into out.text it regrew several times (issue 8: ~18
+    // allocations per decoded letter). A leaf appends straight into out.text (usually once).
+    // The buffer is named by index, never held across a child: a deeper level may add one.
+    const std::size_t level = depth_++;
+    if (elements > 0) {
+      if (scratch_.size() <= level) scratch_.emplace_back();
+      scratch_[level].clear();
+    }
+    const auto text = [&]() -> std::string& { return elements > 0 ? scratch_[level] : out.text; };
     for (auto* child = node.first_node(); child != nullptr; child = child->next_sibling()) {
       switch (child->type()) {
         case rapidxml::node_element: {
-          restore(ws_.before_start, next_start_, out.text);
+          restore(ws_.before_start, next_start_, text());
           auto sub = build(*child);
           if (!sub) return sub.error();
-          if constexpr (kFull) sub->text_offset = out.text.size();
+          if constexpr (kFull) sub->text_offset = text().size();
           out.children.push_back(std::move(*sub));
           break;
         }
         case rapidxml::node_cdata:
-          restore(ws_.before_cdata, next_cdata_++, out.text);
-          out.text.append(child->value(), child->value_size());
+          restore(ws_.before_cdata, next_cdata_++, text());
+          text().append(child->value(), child->value_size());
           break;
         case rapidxml::node_data:
-          out.text.append(child->value(), child->value_size());
+          text().append(child->value(), child->value_size());
           break;
         default:
           break;
       }
     }
-    restore(ws_.before_end, ordinal, out.text);
+    restore(ws_.before_end, ordinal, text());
+    if (elements > 0) out.text = scratch_[level];
+    --depth_;
     bindings_.resize(scope);
     return out;
   }
@@ -351,16 +393,24 @@ class Builder {
   std::size_t next_start_ = 0;
   std::size_t next_cdata_ = 0;
   std::vector<Binding> bindings_;
+  std::size_t depth_ = 0;               // of the element being built
+  std::vector<std::string>& scratch_;  // per depth: the text of the element open there
 };
 
 // Pre-scan, RapidXML, then the builder: the steps shared by both trees.
 template <typename Out>
 Result<Out> parse(std::string_view utf8, const DecodeLimits& limits, std::string_view ns) {
-  DroppedWhitespace ws;
-  if (auto scanned = prescan(utf8, limits, ws); !scanned) return scanned.error();
+  thread_local ParseScratch scratch;
+  scratch.clear();
+  struct Release {
+    ParseScratch& s;
+    ~Release() { s.release_if_large(); }
+  } release{scratch};
+  const DroppedWhitespace& ws = scratch.ws;
+  if (auto scanned = prescan(utf8, limits, scratch); !scanned) return scanned.error();
   // RapidXML parses in place and needs a terminating NUL; the pre-scan and the UTF-8 check
   // guarantee no NUL and no undefined entity inside.
-  std::vector<char> buffer;
+  std::vector<char>& buffer = scratch.buffer;
   buffer.reserve(utf8.size() + 1);
   buffer.assign(utf8.begin(), utf8.end());
   buffer.push_back('\0');
@@ -380,7 +430,7 @@ Result<Out> parse(std::string_view utf8, const DecodeLimits& limits, std::string
     root = n;
   }
   if (root == nullptr) return malformed("no root element");
-  return Builder<Out>(ws, ns).build(*root);
+  return Builder<Out>(ws, ns, scratch.texts).build(*root);
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

@@ -73,6 +73,49 @@ TEST(XmlBuilder, EscapesAndRoundTripsThroughTheParser) {
   EXPECT_EQ(text_with_breaks(*t->child("urn:a", "b"), "br"), "l1\nl2 & more");
 }
 
+// Each parse reuses its thread's working memory (the text buffer per depth, the pre-scan's
+// lists, RapidXML's copy): nothing of one document may show in the next, whether that one is
+// deeper, shallower, or follows a document large enough to have its memory given back.
+TEST(XmlDocument, ConsecutiveParsesOnOneThreadShareNothing) {
+  const std::string deep =
+      "<r xmlns=\"urn:a\">\n  <a>\n    <b>one</b>\n    <c>  two  </c>\n  </a>\n  tail\n</r>";
+  auto first = parse_xml_document(deep);
+  ASSERT_TRUE(first.ok()) << first.error().detail;
+  EXPECT_EQ(first->text, "\n  \n  tail\n");
+  const XmlNode* a = first->child("urn:a", "a");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->text, "\n    \n    \n  ");
+  EXPECT_EQ(a->children.at(1).text, "  two  ");
+  EXPECT_EQ(a->children.at(1).text_offset, 10u);  // after two of a's indentation runs
+
+  auto second = parse_xml_elements("<r xmlns=\"urn:a\"><x>y</x>z</r>", "urn:a",
+                                   kDefaultDecodeLimits);
+  ASSERT_TRUE(second.ok()) << second.error().detail;
+  EXPECT_EQ(second->text, "z");
+  ASSERT_EQ(second->children.size(), 1u);
+  EXPECT_EQ(second->children[0].text, "y");
+  EXPECT_TRUE(second->children[0].in_namespace);
+
+  std::string large = "<r>";
+  for (int i = 0; i < 20000; ++i) large += "\n  <e>" + std::to_string(i) + "</e>";
+  large += "\n</r>";
+  ASSERT_GT(large.size(), 256u * 1024u);
+  auto big = parse_xml_document(large);
+  ASSERT_TRUE(big.ok()) << big.error().detail;
+  EXPECT_EQ(big->children.size(), 20000u);
+  EXPECT_EQ(big->children.back().text, "19999");
+  EXPECT_EQ(big->text.size(), 20000u * 3 + 1);
+
+  auto again = parse_xml_document(deep);
+  ASSERT_TRUE(again.ok()) << again.error().detail;
+  EXPECT_EQ(again->text, first->text);
+  EXPECT_EQ(again->child("urn:a", "a")->text, a->text);
+  EXPECT_FALSE(parse_xml_document("<r><a></r>").ok());
+  auto after_error = parse_xml_document("<r>ok</r>");
+  ASSERT_TRUE(after_error.ok());
+  EXPECT_EQ(after_error->text, "ok");
+}
+
 // close() takes each element's name from its start tag in the output, the first 16 levels from
 // an inline stack and deeper ones from the heap: indentation and end tags hold past that depth,
 // and a name passed as a temporary string is not needed after open().
