@@ -20,6 +20,7 @@
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/body_codec.hpp"
 #include "broker/store/timed_vfs.hpp"
+#include "broker/store/wal_checkpointer.hpp"
 
 namespace sektorbro {
 namespace {
@@ -1210,6 +1211,7 @@ SqliteStore::SqliteStore(sqlite3* writer, sqlite3* reader, sqlite3* counter)
       count_stmts_(std::make_unique<StatementCache>(counter)) {}
 
 SqliteStore::~SqliteStore() {
+  checkpointer_.reset();  // its hook and thread first: the writer's close checkpoints last
   if (in_batch_) rollback_batch();
   write_stmts_.reset();
   read_stmts_.reset();
@@ -1254,6 +1256,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
     }
   } lock{lock_fd};
 
+  // No memory statistics: with them (SQLite's default) every allocation SQLite makes takes a
+  // process-wide mutex to count it, and Debian's build has no lookaside, so that is most of a
+  // statement's allocations. Nothing reads them (no sqlite3_memory_used, no soft heap limit).
+  // Possible only before SQLite initialises (registering the timed VFS does): the first store
+  // opened in a process sets it; SQLITE_MISUSE when something else initialised SQLite first.
+  static const bool memory_statistics_off = [] {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  }();
+  (void)memory_statistics_off;
   auto writer = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, tuning,
                                 register_timed_vfs());
   if (!writer) return fail(writer.error().detail);
@@ -1308,6 +1319,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   // The chain is not verified here (audit_verify.hpp does that): a tampered record must not
   // stop the broker from carrying messages. New entries chain on the last entry as found.
   if (auto r = store->load_audit_head(); !r) return fail(r.error().detail);
+  // Checkpoints mostly off the writer thread (wal_checkpointer.hpp): from here on the WAL hook
+  // replaces SQLite's automatic checkpoint on the writer connection.
+  if (tuning.checkpoint_in_background && tuning.wal_autocheckpoint > 0) {
+    auto own = open_connection(path, SQLITE_OPEN_READWRITE, tuning, register_timed_vfs());
+    if (!own) return fail(own.error().detail);
+    WalCheckpointer::Limits limits;
+    limits.start_pages = tuning.wal_autocheckpoint;
+    limits.tail_pages = std::max(1, tuning.wal_autocheckpoint / 4);
+    limits.inline_pages = tuning.wal_autocheckpoint * 8;
+    store->checkpointer_ =
+        std::make_unique<WalCheckpointer>(store->writer_, own->release(), limits);
+  }
   return store;
 }
 
