@@ -140,6 +140,12 @@ void complete_parties(Envelope& envelope, const Directory& directory, const Part
 IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
                              const IntakeFacts& facts, const IntakeContext& context,
                              TimePoint now) {
+  return decide_intake(envelope, letters, facts, context, now, std::string{});
+}
+
+IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
+                             const IntakeFacts& facts, const IntakeContext& context, TimePoint now,
+                             std::string canonical_body) {
   auto refuse = [](Errc code, std::string detail) -> IntakeDecision {
     return IntakeRefusal{Error{code, std::move(detail)}};
   };
@@ -194,8 +200,17 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
                                                 speaks + ": " + carried.error().detail);
     }
   }
-  {
-    std::set<std::string> ids;
+  // Letter ids unique within the envelope; the first letter whose id came before is named. An
+  // envelope holds a few letters: compared pairwise, without a set allocated per message.
+  constexpr std::size_t kPairwiseLetters = 32;
+  if (envelope.letters.size() <= kPairwiseLetters) {
+    for (std::size_t i = 1; i < envelope.letters.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (envelope.letters[j].id == envelope.letters[i].id)
+          return refuse(Errc::kInvalid,
+                        "letter id " + envelope.letters[i].id + " appears twice in the envelope");
+  } else {
+    std::set<std::string_view> ids;
     for (const auto& letter : envelope.letters)
       if (!ids.insert(letter.id).second)
         return refuse(Errc::kInvalid, "letter id " + letter.id + " appears twice in the envelope");
@@ -238,7 +253,7 @@ IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLett
     message.contains_cpr = message.contains_cpr || letter.patient.has_value();
     acceptance.letter_ids.push_back(letter.id);
   }
-  message.body = encode_envelope(envelope);
+  message.body = canonical_body.empty() ? encode_envelope(envelope) : std::move(canonical_body);
   message.acceptance = encode_acceptance(acceptance);
   plan.supersedes = verdict.supersedes;
   plan.events.push_back(MessageEvent{0, now, "received",

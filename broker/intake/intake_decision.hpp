@@ -112,5 +112,11 @@ std::string opened_deadline_text(const Deadline& d);
 // `answered`), and the deadline rules (broker/deadlines).
 IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
                              const IntakeFacts& facts, const IntakeContext& context, TimePoint now);
+// The same, given the envelope's canonical encoding (encode_envelope(envelope), what an
+// accepted message stores as its body), which the shell makes beside letters_of on its codec
+// thread; an accept plan takes it as it is. Empty: encoded here.
+IntakeDecision decide_intake(const Envelope& envelope, const std::vector<NewLetter>& letters,
+                             const IntakeFacts& facts, const IntakeContext& context, TimePoint now,
+                             std::string canonical_body);
 
 }  // namespace sektorbro

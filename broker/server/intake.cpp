@@ -1,5 +1,7 @@
 #include "broker/server/intake.hpp"
 
+#include <utility>
+
 #include "broker/codec/codec.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/core/log.hpp"
@@ -100,22 +102,25 @@ RefuseCode refuse_code_for(Errc code) {
 
 // What receive() computes from the bytes alone (pure, so it may run on the codec executor): the
 // decoded document, and for a document with letters the envelope with the parties the directory
-// completes and its letters as the store keys them. The envelope is moved out of `decoded`
-// (whose envelope is then empty): nothing reads it there afterwards.
+// completes, its letters as the store keys them and its canonical encoding (the body an accepted
+// message stores: made here, not on the io thread in decide_intake). The envelope is moved out
+// of `decoded` (whose envelope is then empty): nothing reads it there afterwards.
 struct Prepared {
   Result<Inbound> decoded;
   std::optional<Envelope> envelope;
   std::vector<NewLetter> letters;
+  std::string canonical_body;
 };
 
 Prepared prepare(std::string_view bytes, TimePoint now, const Directory& directory,
                  const Party& broker) {
-  Prepared p{decode_inbound(bytes, now), std::nullopt, {}};
+  Prepared p{decode_inbound(bytes, now), std::nullopt, {}, {}};
   if (p.decoded && !p.decoded->signal && !p.decoded->fhir_transient && p.decoded->envelope) {
     p.envelope = std::move(*p.decoded->envelope);
     p.decoded->envelope.reset();
     complete_parties(*p.envelope, directory, broker);
     p.letters = letters_of(*p.envelope);
+    p.canonical_body = encode_envelope(*p.envelope);
   }
   return p;
 }
@@ -312,6 +317,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   }
   Envelope envelope = std::move(*prepared->envelope);
   std::vector<NewLetter> letters = std::move(prepared->letters);
+  // Taken by the first decision; one made again (a stale plan) or on a changed envelope encodes.
+  std::string canonical_body = std::move(prepared->canonical_body);
   auto pinned = pinned_fhir_receipt(store_, in, envelope);
   if (!pinned)
     co_return refuse(now, &envelope,
@@ -329,6 +336,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     // envelope, so the receipt relayed to its sender names that message (answered_message).
     ref.original_envelope_id = (*pinned)->envelope_id;
     letters = letters_of(envelope);  // the receipt's reference changed: hash it again
+    canonical_body.clear();          // and encode it again
   }
   const IntakeContext context{
       directory_, config_.deadlines.policy, calendar_, in.dialect, authenticated, in.fhir};
@@ -350,7 +358,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
           facts->referenced.find(LetterKey{(*pinned)->original_sender_gln, (*pinned)->letter_id});
       if (it != facts->referenced.end()) it->second.message_id = (*pinned)->message_id;
     }
-    IntakeDecision decision = decide_intake(envelope, letters, *facts, context, now);
+    IntakeDecision decision =
+        decide_intake(envelope, letters, *facts, context, now, std::exchange(canonical_body, {}));
 
     if (auto* refusal = std::get_if<IntakeRefusal>(&decision))
       co_return refuse(now, &envelope, refusal->error, via, &in);
@@ -389,7 +398,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     auto plan = std::make_shared<const MessagePlan>(std::move(accept.plan));
     // The message starts leased to this broker (issue 11, item 2), in the same commit, so its
     // first attempt needs no other round trip; Broker's stored callback grants the same lease.
-    auto node = std::make_shared<const std::string>(node_);
+    auto node = shared_node_;
     const TimePoint lease_end = lease_until(
         (lease_clock_ != nullptr ? *lease_clock_ : clock_).now(), config_.cluster.lease);
     auto job = [plan, node, lease_end](Store& store) -> Result<std::int64_t> {

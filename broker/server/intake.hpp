@@ -92,6 +92,8 @@ class Intake {
   std::optional<asio::any_io_executor> codec_;
   const CitizenKeyer* citizen_keyer_ = nullptr;
   std::string node_ = cluster_node(config_.cluster);  // this broker in the leases (issue 11)
+  // The same, shared with every commit job (one copy for the broker's life, not per message).
+  std::shared_ptr<const std::string> shared_node_ = std::make_shared<const std::string>(node_);
 };
 
 }  // namespace sektorbro

@@ -109,8 +109,8 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, ParseScra
   std::size_t elements = 0;
   std::size_t cdatas = 0;
   std::size_t i = 0;
-  std::size_t run_start = 0;      // where the current character data run began
-  bool run_blank = true;          // it is whitespace only so far
+  std::size_t run_start = 0;                      // where the current character data run began
+  bool run_blank = true;                          // it is whitespace only so far
   std::vector<std::size_t>& open = scratch.open;  // start-tag ordinals of the open elements
   const auto note_run = [&](Runs& into, std::size_t ordinal, std::size_t at) {
     if (depth > 0 && run_blank && at > run_start)
@@ -121,7 +121,7 @@ Result<void> prescan(std::string_view doc, const DecodeLimits& limits, ParseScra
     run_blank = true;
   };
   std::vector<std::size_t>& text = scratch.text;
-  text.push_back(0);  // text[0]: outside the root element
+  text.push_back(0);        // text[0]: outside the root element
   std::size_t next_lt = 0;  // the next '<' after i; stale once i reaches it
   const auto skip_past = [&](std::string_view close, const char* what) -> Result<void> {
     const auto end = doc.find(close, i);
@@ -393,7 +393,7 @@ class Builder {
   std::size_t next_start_ = 0;
   std::size_t next_cdata_ = 0;
   std::vector<Binding> bindings_;
-  std::size_t depth_ = 0;               // of the element being built
+  std::size_t depth_ = 0;              // of the element being built
   std::vector<std::string>& scratch_;  // per depth: the text of the element open there
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "broker/codec/codec.hpp"
 #include "broker/core/copenhagen_time.hpp"
 #include "broker/intake/tests/intake_test_support.hpp"
 
@@ -113,6 +114,39 @@ TEST_F(IntakeDecisionTest, ALetterIdTwiceInOneEnvelopeIsRefused) {
   const Error err = refusal(decide(e, nothing_stored(e)));
   EXPECT_EQ(err.code, Errc::kInvalid);
   EXPECT_NE(err.detail.find("twice"), std::string::npos);
+}
+
+// Both ways of comparing ids (pairwise for a few letters, a set beyond 32) name the first letter
+// whose id came before.
+TEST_F(IntakeDecisionTest, TheFirstRepeatedLetterIdIsNamedForFewAndManyLetters) {
+  for (const std::size_t count : {std::size_t{3}, std::size_t{40}}) {
+    Envelope e = request("R0");
+    const Letter first = e.letters[0];
+    for (std::size_t i = 1; i < count; ++i) {
+      e.letters.push_back(first);
+      e.letters.back().id = "R" + std::to_string(i);
+    }
+    e.letters[count - 1].id = "R1";  // repeats the second letter's id
+    const Error err = refusal(decide(e, nothing_stored(e)));
+    EXPECT_EQ(err.code, Errc::kInvalid) << count;
+    EXPECT_EQ(err.detail, "letter id R1 appears twice in the envelope") << count;
+    e.letters[count - 1].id = "R" + std::to_string(count - 1);
+    const IntakeDecision unique = decide(e, nothing_stored(e));
+    EXPECT_NE(std::get_if<IntakeAccept>(&unique), nullptr) << count;
+  }
+}
+
+// The shell hands the decision the body it encoded on its codec thread: an accept plan stores
+// exactly that; without one the decision encodes the envelope itself, to the same bytes.
+TEST_F(IntakeDecisionTest, AnAcceptPlanStoresTheCanonicalBodyItIsGiven) {
+  const Envelope e = request();
+  const IntakeDecision encoded_here = decide(e, nothing_stored(e));
+  ASSERT_NE(std::get_if<IntakeAccept>(&encoded_here), nullptr);
+  EXPECT_EQ(std::get<IntakeAccept>(encoded_here).plan.message.body, encode_envelope(e));
+  const IntakeDecision given = decide_intake(e, letters_of(e), nothing_stored(e), context({}), now,
+                                             "<the body the shell encoded/>");
+  ASSERT_NE(std::get_if<IntakeAccept>(&given), nullptr);
+  EXPECT_EQ(std::get<IntakeAccept>(given).plan.message.body, "<the body the shell encoded/>");
 }
 
 TEST_F(IntakeDecisionTest, AnIdenticalResendIsAnsweredAsTheFirst) {

@@ -88,8 +88,8 @@ TEST(XmlDocument, ConsecutiveParsesOnOneThreadShareNothing) {
   EXPECT_EQ(a->children.at(1).text, "  two  ");
   EXPECT_EQ(a->children.at(1).text_offset, 10u);  // after two of a's indentation runs
 
-  auto second = parse_xml_elements("<r xmlns=\"urn:a\"><x>y</x>z</r>", "urn:a",
-                                   kDefaultDecodeLimits);
+  auto second =
+      parse_xml_elements("<r xmlns=\"urn:a\"><x>y</x>z</r>", "urn:a", kDefaultDecodeLimits);
   ASSERT_TRUE(second.ok()) << second.error().detail;
   EXPECT_EQ(second->text, "z");
   ASSERT_EQ(second->children.size(), 1u);
@@ -126,8 +126,8 @@ TEST(XmlBuilder, ClosesDeepNestingFromItsOwnOutput) {
   for (int i = 0; i < kDepth; ++i) {
     w.open(std::string("level") + std::to_string(i) + "-with-a-long-name",
            {{"n", std::to_string(i)}});
-    expected += std::string(2 * i, ' ') + "<level" + std::to_string(i) +
-                "-with-a-long-name n=\"" + std::to_string(i) + "\">\n";
+    expected += std::string(2 * i, ' ') + "<level" + std::to_string(i) + "-with-a-long-name n=\"" +
+                std::to_string(i) + "\">\n";
   }
   w.leaf("x", "t");
   expected += std::string(2 * kDepth, ' ') + "<x>t</x>\n";
