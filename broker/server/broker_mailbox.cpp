@@ -142,7 +142,7 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
       if (watch)
         if (auto r = store.watch_receipt(event->message_id, now, 0); !r) return r;
       for (const DeadlineWrite& w : *changes)
-        if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
+        if (auto r = write_deadline_change(store, w, event->message_id); !r) return r;
       return Result<void>();
     };
     auto committing = commit<void>(writer_, std::move(store_job));

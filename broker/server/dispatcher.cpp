@@ -468,7 +468,7 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
     if (watch)
       if (auto r = store.watch_receipt(event->message_id, event->at, 0); !r) return r;
     for (const DeadlineWrite& w : *changes)
-      if (auto r = store.put_deadline(w.deadline, event->message_id, w.event); !r) return r;
+      if (auto r = write_deadline_change(store, w, event->message_id); !r) return r;
     return {};
   };
   // The receiver has answered: its window place is free now, not after the commit (the message
@@ -545,15 +545,19 @@ std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(const MessageRecord
     if (letter.type() != LetterType::kCertificateRequest ||
         letter.status == LetterStatus::kCancelled)
       continue;
-    auto existing = store_.find_deadline(deadline_key(letter));
-    if (!existing) continue;
-    if (*existing && letter.status == LetterStatus::kNew) continue;  // delivered again
-    if (*existing) {
-      if (auto corrected = correct(**existing, letter, now, policy, calendar_))
-        changes.push_back({*corrected, message.id,
-                           MessageEvent{message.id, now, "deadline-corrected",
-                                        opened_deadline_text(*corrected)}});
-      continue;
+    // A correction moves the deadline stored for its request (read here: the correction rules
+    // need it). A new request reads nothing: its deadline opens below, unless one is stored
+    // (delivered again), which the writer decides in its transaction (Store::open_deadline).
+    if (letter.status != LetterStatus::kNew) {
+      auto existing = store_.find_deadline(deadline_key(letter));
+      if (!existing) continue;
+      if (*existing) {
+        if (auto corrected = correct(**existing, letter, now, policy, calendar_))
+          changes.push_back({*corrected, message.id,
+                             MessageEvent{message.id, now, "deadline-corrected",
+                                          opened_deadline_text(*corrected)}});
+        continue;
+      }
     }
     // The clock of a request starts at its delivery to the psychiatry unit (domain.md §5).
     auto opened = open_certificate_deadline(letter, now, parties, policy, calendar_);
@@ -561,10 +565,13 @@ std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(const MessageRecord
       log_warn("no deadline for letter " + letter.id + ": " + opened.error().detail);
       continue;
     }
-    if (*opened)
-      changes.push_back(
-          {**opened, message.id,
-           MessageEvent{message.id, now, "deadline-opened", opened_deadline_text(**opened)}});
+    if (*opened) {
+      DeadlineWrite write{**opened, message.id,
+                          MessageEvent{message.id, now, "deadline-opened",
+                                       opened_deadline_text(**opened)}};
+      write.if_absent = true;
+      changes.push_back(std::move(write));
+    }
   }
   return changes;
 }

@@ -94,7 +94,9 @@ class Dispatcher {
                                     std::string* sent_fhir_key = nullptr);
 
   // What delivering `message` (a CertificateRequest) does to deadlines: its clock starts at its
-  // delivery to the psychiatry unit (domain.md §5); a corrected one is applied then.
+  // delivery to the psychiatry unit (domain.md §5); a corrected one is applied then. Opening
+  // writes are DeadlineWrite::if_absent: a new request costs no read here, and a delivery
+  // again (or a racing one) leaves the stored deadline as it is.
   // `requests`, when given, are the message's CertificateRequest letters as Intake decoded them
   // (so the stored body is not decoded again); otherwise the body is decoded.
   std::vector<DeadlineWrite> deadlines_on_delivery(const MessageRecord& message, TimePoint now,

@@ -692,6 +692,15 @@ Result<void> MemoryStore::put_deadline(const Deadline& d, std::int64_t message_i
   return atomically<void>([&](Tx& tx) { return write_deadline(tx, d, message_id, event); });
 }
 
+Result<bool> MemoryStore::open_deadline(const Deadline& d, std::int64_t message_id,
+                                        const MessageEvent& event) {
+  return atomically<bool>([&](Tx& tx) -> Result<bool> {
+    if (tx.state().deadlines.contains(d.key)) return false;  // one is stored: nothing changes
+    if (auto r = write_deadline(tx, d, message_id, event); !r) return r.error();
+    return true;
+  });
+}
+
 // --- read side: the committed state only ---
 
 Result<std::optional<LetterLocation>> MemoryStore::find_letter(const std::string& sender_gln,

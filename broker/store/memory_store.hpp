@@ -79,6 +79,8 @@ class MemoryStore final : public Store {
                             const std::string& subject, const std::string& detail) override;
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
+  Result<bool> open_deadline(const Deadline& d, std::int64_t message_id,
+                             const MessageEvent& event) override;
 
   // Leases (issue 11, item 2): kept in lease_table_ (one broker per store).
   Result<void> lease_delivery(std::int64_t message_id, const std::string& owner,

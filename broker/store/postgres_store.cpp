@@ -96,6 +96,11 @@ constexpr const char* kUpsertDeadline =
     "next_action_at = excluded.next_action_at, generation = excluded.generation, "
     "discharge_date = excluded.discharge_date, lead_time_days = excluded.lead_time_days, "
     "notice_late = excluded.notice_late";
+// A request's deadline, opened at its delivery unless one is stored (Store::open_deadline).
+constexpr const char* kInsertDeadlineIfAbsent =
+    "INSERT INTO deadlines (" SB_DEADLINE_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+    "$19, $20) ON CONFLICT (requester_gln, letter_id) DO NOTHING";
 
 // Read side.
 constexpr const char* kFindLetter =
@@ -860,6 +865,23 @@ Result<void> PostgresStore::audit_action(TimePoint at, const std::string& actor,
 Result<void> PostgresStore::put_deadline(const Deadline& d, std::int64_t message_id,
                                          const MessageEvent& event) {
   return atomically<void>([&]() -> Result<void> { return write_deadline(d, message_id, event); });
+}
+
+Result<bool> PostgresStore::open_deadline(const Deadline& d, std::int64_t message_id,
+                                          const MessageEvent& event) {
+  return atomically<bool>([&]() -> Result<bool> {
+    auto p = deadline_params(d);
+    if (!p) return p.error();
+    auto q = wrun("deadline_open", kInsertDeadlineIfAbsent, *p, "open deadline");
+    if (!q) return q.error();
+    if (q->affected() == 0) return false;  // one is stored: nothing changes
+    if (!event.kind.empty())
+      if (auto r = insert_event(message_id, event.at, event.kind, event.detail, event.actor,
+                                "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
+          !r)
+        return r.error();
+    return true;
+  });
 }
 
 Result<void> PostgresStore::write_deadline(const Deadline& d, std::int64_t message_id,

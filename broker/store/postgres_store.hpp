@@ -52,6 +52,8 @@ class PostgresStore final : public Store {
                             const std::string& subject, const std::string& detail) override;
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
+  Result<bool> open_deadline(const Deadline& d, std::int64_t message_id,
+                             const MessageEvent& event) override;
 
   // Leases (issue 11, item 2): tables delivery_leases and singleton_leases
   // (postgres_leases.cpp).

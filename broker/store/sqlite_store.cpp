@@ -296,6 +296,7 @@ enum class Sql {
   kListByStateAndEndpointNewest,
   kPending,
   kUpsertDeadline,
+  kInsertDeadlineIfAbsent,
   kFindDeadline,
   kDueDeadlines,
   kDeadlinesOpenedBetween,
@@ -441,6 +442,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "next_action_at = excluded.next_action_at, generation = excluded.generation, "
     "discharge_date = excluded.discharge_date, lead_time_days = excluded.lead_time_days, "
     "notice_late = excluded.notice_late",
+    "INSERT INTO deadlines (" SB_DEADLINE_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20) ON CONFLICT (requester_gln, letter_id) DO NOTHING",
     "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE requester_gln = ?1 AND letter_id = ?2",
     // The partial index holds only deadlines with something left to do, and the range scan
     // stops after `limit` rows: the cost follows what is due, not what is open.
@@ -1325,7 +1329,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
     auto own = open_connection(path, SQLITE_OPEN_READWRITE, tuning, register_timed_vfs());
     if (!own) return fail(own.error().detail);
     WalCheckpointer::Limits limits;
-    limits.start_pages = tuning.wal_autocheckpoint;
+    limits.start_pages = tuning.wal_autocheckpoint * 4;  // SCRATCH-C
     limits.tail_pages = std::max(1, tuning.wal_autocheckpoint / 4);
     limits.inline_pages = tuning.wal_autocheckpoint * 8;
     store->checkpointer_ =
@@ -1760,6 +1764,26 @@ Result<void> SqliteStore::audit_action(TimePoint at, const std::string& actor,
 Result<void> SqliteStore::put_deadline(const Deadline& d, std::int64_t message_id,
                                        const MessageEvent& event) {
   return atomically<void>([&]() -> Result<void> { return write_deadline(d, message_id, event); });
+}
+
+Result<bool> SqliteStore::open_deadline(const Deadline& d, std::int64_t message_id,
+                                        const MessageEvent& event) {
+  auto& s = *write_stmts_;
+  return atomically<bool>([&]() -> Result<bool> {
+    {
+      auto q = s[Sql::kInsertDeadlineIfAbsent];
+      if (auto r = bind_deadline(q, d); !r) return r.error();
+      if (auto r = q.run("open deadline"); !r) return r.error();
+    }
+    if (sqlite3_changes(writer_) == 0) return false;  // one is stored: nothing changes
+    if (!event.kind.empty())
+      if (auto r = insert_event(s, op_head_, message_id, event.at, event.kind, event.detail,
+                                event.actor, "deadline " + d.key.requester_gln + "/" +
+                                                 d.key.letter_id);
+          !r)
+        return r.error();
+    return true;
+  });
 }
 
 Result<void> SqliteStore::write_deadline(const Deadline& d, std::int64_t message_id,

@@ -63,6 +63,8 @@ class SqliteStore final : public Store {
                             const std::string& subject, const std::string& detail) override;
   Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                             const MessageEvent& event) override;
+  Result<bool> open_deadline(const Deadline& d, std::int64_t message_id,
+                             const MessageEvent& event) override;
 
   // Leases (issue 11, item 2): kept in lease_table_ (the file lock: one broker per file;
   // sqlite_leases.cpp).

@@ -45,4 +45,11 @@ std::optional<HoldKind> parse_hold_kind(std::string_view s) {
   return std::nullopt;
 }
 
+Result<void> write_deadline_change(Store& store, const DeadlineWrite& w, std::int64_t message_id) {
+  if (!w.if_absent) return store.put_deadline(w.deadline, message_id, w.event);
+  auto opened = store.open_deadline(w.deadline, message_id, w.event);
+  if (!opened) return opened.error();
+  return {};
+}
+
 }  // namespace sektorbro

@@ -99,6 +99,10 @@ struct DeadlineWrite {
   // Written only while the stored deadline is still open (a reply answering it): otherwise the
   // plan is stale (two replies raced) and nothing is written.
   bool expect_open = false;
+  // Written with Store::open_deadline: only when no deadline has the key yet (a request's
+  // deadline opened at its delivery; a delivery again changes nothing). The dispatcher's writes
+  // only (write_deadline_change); a MessagePlan's deadlines are put as they are.
+  bool if_absent = false;
 };
 
 // Everything one accepted message writes, decided beforehand by the intake core
@@ -341,6 +345,13 @@ class Store {
   // message does not exist (and then nothing is written).
   virtual Result<void> put_deadline(const Deadline& d, std::int64_t message_id,
                                     const MessageEvent& event) = 0;
+  // Opens deadline `d` unless a deadline with d.key is stored already — a request delivered
+  // again keeps the clock its first delivery started (domain.md §5) — and then appends `event`
+  // as put_deadline does. Returns whether it opened it (false: nothing was written). Decided in
+  // the write transaction, so two deliveries racing open one deadline. Atomic; errors as
+  // put_deadline's.
+  virtual Result<bool> open_deadline(const Deadline& d, std::int64_t message_id,
+                                     const MessageEvent& event) = 0;
 
   // --- leases: several brokers on one database (issue 11, item 2; docs/architecture.md) ---
   // A pending delivery is attempted only by the broker holding its lease: an owner (the broker's
@@ -474,5 +485,9 @@ class Store {
   // checkpoint file records (audit_checkpoint.hpp).
   virtual Result<AuditHead> audit_head() = 0;
 };
+
+// Writes `w` for message `message_id` as it asks: open_deadline when w.if_absent (a deadline
+// stored already stays as it is), put_deadline otherwise. Inside a writer job.
+Result<void> write_deadline_change(Store& store, const DeadlineWrite& w, std::int64_t message_id);
 
 }  // namespace sektorbro

@@ -180,6 +180,9 @@ class FaultyStore final : public Store {
   Result<void> put_deadline(const Deadline& d, std::int64_t id, const MessageEvent& e) override {
     return inner_.put_deadline(d, id, e);
   }
+  Result<bool> open_deadline(const Deadline& d, std::int64_t id, const MessageEvent& e) override {
+    return inner_.open_deadline(d, id, e);
+  }
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& k) override {
     return inner_.find_deadline(k);
   }

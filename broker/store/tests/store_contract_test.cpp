@@ -821,6 +821,47 @@ TEST_P(StoreContractTest, PutAppendsTheEventAtomically) {
   EXPECT_EQ(tl->size(), 2u);
 }
 
+// A request's deadline opens at its first delivery; a delivery again, or a second broker
+// racing the first, changes nothing: neither the row nor the timeline.
+TEST_P(StoreContractTest, OpenDeadlineWritesOnlyWhenNoneIsStored) {
+  const auto msg = store_request("Brev1");
+  const Deadline first = make_deadline("Brev1", at_ms(0), at_ms(14 * kDayMs));
+  auto opened = store_->open_deadline(
+      first, msg, MessageEvent{msg, at_ms(60'000), "deadline-opened", "LÆ125 due 2026-11-20"});
+  ASSERT_TRUE(opened) << opened.error().detail;
+  EXPECT_TRUE(*opened);
+  EXPECT_EQ(find(first.key), first);
+  auto tl = store_->timeline(msg);
+  ASSERT_TRUE(tl);
+  ASSERT_EQ(tl->size(), 2u);
+  EXPECT_EQ(tl->back().kind, "deadline-opened");
+
+  Deadline later = make_deadline("Brev1", at_ms(kDayMs), at_ms(15 * kDayMs));
+  opened = store_->open_deadline(later, msg,
+                                 MessageEvent{msg, at_ms(kDayMs), "deadline-opened", "again"});
+  ASSERT_TRUE(opened) << opened.error().detail;
+  EXPECT_FALSE(*opened);
+  EXPECT_EQ(find(first.key), first);  // the first delivery's clock stands
+  tl = store_->timeline(msg);
+  ASSERT_TRUE(tl);
+  EXPECT_EQ(tl->size(), 2u);
+
+  // As put_deadline: an event for a message that does not exist fails the whole call, and an
+  // invalid date is refused; neither leaves a row.
+  const Deadline other = make_deadline("Brev2", at_ms(0), at_ms(14 * kDayMs));
+  auto orphan = store_->open_deadline(other, msg + 100,
+                                      MessageEvent{msg + 100, at_ms(1), "deadline-opened", ""});
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, Errc::kNotFound);
+  EXPECT_EQ(find(other.key), std::nullopt);
+  Deadline bad = other;
+  bad.due = year{2026} / month{2} / day{30};
+  auto refused = store_->open_deadline(bad, msg, MessageEvent{});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::kInvalid);
+  EXPECT_EQ(find(other.key), std::nullopt);
+}
+
 TEST_P(StoreContractTest, InvalidDatesAreRefused) {
   Deadline d = make_deadline("Brev1", at_ms(0), at_ms(0));
   d.due = year{2026} / month{2} / day{30};
