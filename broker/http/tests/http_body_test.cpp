@@ -78,13 +78,16 @@ TEST(MediaType, AcceptsXmlAsTheMediaTypeSaysIt) {
   for (const char* good :
        {"application/xml", "application/xml; charset=utf-8", "APPLICATION/XML;CHARSET=UTF-8",
         "text/xml", "text/xml; charset=iso-8859-1", "application/fhir+xml",
-        "application/xml; charset=\"utf-8\"", " application/xml "}) {
+        "application/xml; charset=\"utf-8\"", " application/xml ",
+        "application/xml; charset=UTF-8", "text/xml; charset=utf-8", "text/xml; charset=UTF-8",
+        "application/xml; charset=utf-8;"}) {
     EXPECT_TRUE(accepts_xml_content_type(good)) << good;
   }
   for (const char* bad :
        {"text/plain; x=xml", "text/plain; charset=xml", "application/json", "application/xmlx",
         "application/x-xml", "application/xml-dtd", "text/html; xml", "xml", "application/+xml",
-        "image/svg+xml", "multipart/xml", "application/xml; charset", "", "application/xml,"}) {
+        "image/svg+xml", "multipart/xml", "application/xml; charset", "", "application/xml,",
+        "application/xml; charset=utf-8 x", "application/xml; charset=utf-8,", "text/xml;;"}) {
     EXPECT_FALSE(accepts_xml_content_type(bad)) << bad;
   }
 }
