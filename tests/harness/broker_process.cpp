@@ -44,6 +44,9 @@ std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::string& binary,
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
+  // Nothing else of ours: Asio opens its sockets without CLOEXEC, and a broker holding a test
+  // receiver's listening socket keeps that port open after the receiver closed it.
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
   std::string arg_config = "--config";
   char* argv[] = {const_cast<char*>(binary.c_str()), arg_config.data(),
                   const_cast<char*>(config_path.c_str()), nullptr};

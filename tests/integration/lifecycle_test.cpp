@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <sstream>
 
 #include "tests/integration/broker_fixture.hpp"
@@ -37,6 +39,30 @@ bool accepts_connections(unsigned short port) {
   const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);
   return ok;
+}
+
+// The socket links ("socket:[inode]") among a process's open descriptors.
+std::set<std::string> socket_links(const std::string& fd_dir) {
+  std::set<std::string> links;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(fd_dir, ec)) {
+    std::error_code gone;  // a descriptor closed while listed
+    const auto target = std::filesystem::read_symlink(entry.path(), gone);
+    if (!gone && target.string().rfind("socket:[", 0) == 0) links.insert(target.string());
+  }
+  return links;
+}
+
+// The broker gets nothing of its parent's but stdout and stderr. The test's receivers listen on
+// sockets Asio opens without CLOEXEC: a broker holding one would keep a receiver's port open
+// after the receiver closed it (the side-by-side bench's broker held its receiver's).
+TEST_F(LifecycleTest, TheBrokerInheritsNoDescriptorOfItsParent) {
+  start();
+  const auto ours = socket_links("/proc/self/fd");
+  ASSERT_FALSE(ours.empty()) << "the receivers listen";
+  const auto its = socket_links("/proc/" + std::to_string(broker->pid()) + "/fd");
+  ASSERT_FALSE(its.empty()) << "the broker listens";
+  for (const std::string& link : its) EXPECT_EQ(ours.count(link), 0u) << link << " inherited";
 }
 
 TEST_F(LifecycleTest, ReadyIsLoggedOnlyOnceTheListenerIsBound) {
