@@ -60,11 +60,26 @@ std::vector<Variant> variants() {
   t.page_size = 16384;
   v.push_back({"page 16 KiB", t});
   t = {};
+  t.page_size = 2048;
+  v.push_back({"page 2 KiB", t});
+  t = {};
+  t.page_size = 1024;
+  v.push_back({"page 1 KiB", t});
+  t = {};
   t.wal_autocheckpoint = 10000;
   v.push_back({"checkpoint 10k", t});
   t = {};
   t.wal_autocheckpoint = 250;
   v.push_back({"checkpoint 250", t});
+  // SQLite's automatic checkpoint inside the commit, as before the background checkpointer
+  // (wal_checkpointer.hpp; docs/performance.md, "The tail at 1,000 msg/s").
+  t = {};
+  t.checkpoint_in_background = false;
+  v.push_back({"checkpoint in writer", t});
+  t = {};
+  t.checkpoint_in_background = false;
+  t.wal_autocheckpoint = 250;
+  v.push_back({"ckpt 250 in writer", t});
   t = {};
   t.mmap_bytes = 256LL << 20;
   v.push_back({"mmap 256 MiB", t});
@@ -267,7 +282,7 @@ int main_bench(int argc, char** argv) {
   const LetterTemplate letters(parties, 4096);
   const auto dir = std::filesystem::temp_directory_path() /
                    ("sektorbro-store-bench-" + std::to_string(::getpid()));
-  // --only NAME runs one variant; --keep leaves the last store in DIR for a look inside
+  // --only NAME[,NAME...] runs those variants; --keep leaves the last store in DIR to look inside
   // (sqlite3 DIR/store.db "SELECT name, sum(pgsize) FROM dbstat GROUP BY name").
   std::string only;
   bool keep = false;
@@ -276,7 +291,11 @@ int main_bench(int argc, char** argv) {
     if (std::string(argv[i]) == "--keep") keep = true;
   }
   auto all = variants();
-  if (!only.empty()) std::erase_if(all, [&](const Variant& v) { return v.name != only; });
+  // --only takes one name, or several separated by commas.
+  if (!only.empty())
+    std::erase_if(all, [&](const Variant& v) {
+      return ("," + only + ",").find("," + v.name + ",") == std::string::npos;
+    });
   if (all.empty()) {
     std::cerr << "no variant named " << only << "\n";
     return 2;

@@ -1329,7 +1329,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
     auto own = open_connection(path, SQLITE_OPEN_READWRITE, tuning, register_timed_vfs());
     if (!own) return fail(own.error().detail);
     WalCheckpointer::Limits limits;
-    limits.start_pages = tuning.wal_autocheckpoint * 4;  // SCRATCH-C
+    limits.start_pages = tuning.wal_autocheckpoint;
     limits.tail_pages = std::max(1, tuning.wal_autocheckpoint / 4);
     limits.inline_pages = tuning.wal_autocheckpoint * 8;
     store->checkpointer_ =

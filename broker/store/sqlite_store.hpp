@@ -16,6 +16,7 @@ struct sqlite3;
 namespace sektorbro {
 
 class StatementCache;  // the prepared statements of one connection (sqlite_store.cpp)
+class WalCheckpointer;  // wal_checkpointer.hpp
 
 // SQLite's knobs that change speed but never meaning (durability stays synchronous=FULL). The
 // defaults are the ones chosen by measurement with bench/store_bench.cpp (docs/performance.md,
@@ -23,6 +24,10 @@ class StatementCache;  // the prepared statements of one connection (sqlite_stor
 struct SqliteTuning {
   int page_size = 4096;           // bytes; takes effect only when the file is created
   int wal_autocheckpoint = 1000;  // WAL pages between automatic checkpoints
+  // Checkpoints copy the WAL's bulk on a thread of their own and the writer only the frames
+  // committed meanwhile (wal_checkpointer.hpp), instead of SQLite copying everything inside a
+  // commit (false) while every answer queued behind it waits.
+  bool checkpoint_in_background = true;
   std::int64_t mmap_bytes = 0;    // reads through mmap up to this many bytes; 0 = off
   // Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
   // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
@@ -158,6 +163,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<AuditKey> audit_key_;  // set_audit_key(); null: unkeyed
   int lock_fd_ = -1;        // the exclusive lock on "<path>.lock" (one broker per file)
   LeaseTable lease_table_;  // writer thread only
+  // With SqliteTuning::checkpoint_in_background: the writer connection's WAL hook and the thread
+  // that checkpoints; stopped first when the store closes.
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 }  // namespace sektorbro
