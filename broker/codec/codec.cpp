@@ -325,7 +325,8 @@ std::optional<Error> check_root(const XmlElement& root, std::string_view name) {
 }
 
 Result<XmlElement> parse_document(std::string_view bytes, const DecodeLimits& limits) {
-  auto utf8 = to_utf8_document(bytes);
+  std::string converted;  // only for a document that is not UTF-8 without CR (to_utf8_view)
+  auto utf8 = to_utf8_view(bytes, converted);
   if (!utf8) return utf8.error();
   return parse_xml_tree(*utf8, kNamespace, limits);
 }

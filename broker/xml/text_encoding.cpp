@@ -86,9 +86,12 @@ std::string at(std::size_t offset) { return "byte offset " + std::to_string(offs
 // A byte that stands for itself in the output: ASCII other than CR and the forbidden controls.
 bool plain_ascii(unsigned char c) { return c >= 0x20 ? c < 0x80 : (c == '\t' || c == '\n'); }
 
-Result<std::string> from_utf8(std::string_view in, std::size_t base) {
+// kWrite false: only the checks, for a document with no CR, which the normalisation would copy
+// unchanged (a CR is the only character from_utf8 writes otherwise than it reads).
+template <bool kWrite>
+Result<std::string> checked_utf8(std::string_view in, std::size_t base) {
   std::string out;
-  out.reserve(in.size());
+  if constexpr (kWrite) out.reserve(in.size());
   bool prev_cr = false;
   std::size_t i = 0;
   while (i < in.size()) {
@@ -109,7 +112,7 @@ Result<std::string> from_utf8(std::string_view in, std::size_t base) {
         if (!plain_ascii(static_cast<unsigned char>(in[i]))) break;
         ++i;
       }
-      out.append(in.substr(start, i - start));
+      if constexpr (kWrite) out.append(in.substr(start, i - start));
       prev_cr = false;
       continue;
     }
@@ -124,14 +127,18 @@ Result<std::string> from_utf8(std::string_view in, std::size_t base) {
       return malformed("invalid UTF-8 at " + at(base + i));
     }
     if (len == 1) {
-      put_normalised(out, in[i], prev_cr);
+      if constexpr (kWrite) put_normalised(out, in[i], prev_cr);
     } else {
       prev_cr = false;
-      out.append(in.substr(i, len));
+      if constexpr (kWrite) out.append(in.substr(i, len));
     }
     i += len;
   }
   return out;
+}
+
+Result<std::string> from_utf8(std::string_view in, std::size_t base) {
+  return checked_utf8<true>(in, base);
 }
 
 // The mislabelled-UTF-8 rule of the header: all bytes well-formed UTF-8 and at least one
@@ -231,7 +238,13 @@ Result<DecodedDocument> decode_document(std::string_view bytes) {
   return decode_document(bytes, LabelRule::kRepairMislabelledUtf8);
 }
 
-Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule) {
+namespace {
+
+// decode_document's work. `out.utf8` is filled, unless `may_view` and the document is UTF-8 with
+// no CR to normalise: then it is only checked, and the view returned is of `bytes` itself (after
+// a BOM). Otherwise the view is of `out.utf8`.
+Result<std::string_view> decode_into(std::string_view bytes, LabelRule rule, bool may_view,
+                                     DecodedDocument& out) {
   if (bytes.substr(0, 2) == "\xFE\xFF" || bytes.substr(0, 2) == "\xFF\xFE")
     return malformed("unsupported encoding: UTF-16 (use UTF-8, ISO-8859-1 or windows-1252)");
   const bool bom = bytes.substr(0, 3) == kBom;
@@ -241,7 +254,6 @@ Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule) 
   if (!decl) return decl.error();
   auto declared = encoding_named(decl->encoding);
   if (!declared) return declared.error();
-  DecodedDocument out;
   out.declared = *declared;
   out.used = *declared;
   const std::string_view body = doc.substr(decl->length);
@@ -268,9 +280,21 @@ Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule) 
     utf8 = converted_doc;
   }
   // The UTF-8 check: invalid sequences, forbidden characters, line-end normalisation.
+  if (may_view && out.used == TextEncoding::kUtf8 && utf8.find('\r') == std::string_view::npos) {
+    if (auto checked = checked_utf8<false>(utf8, base); !checked) return checked.error();
+    return utf8;  // == doc, a part of `bytes`
+  }
   auto checked = from_utf8(utf8, base);
   if (!checked) return checked.error();
   out.utf8 = std::move(*checked);
+  return std::string_view(out.utf8);
+}
+
+}  // namespace
+
+Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule) {
+  DecodedDocument out;
+  if (auto decoded = decode_into(bytes, rule, false, out); !decoded) return decoded.error();
   return out;
 }
 
@@ -278,6 +302,15 @@ Result<std::string> to_utf8_document(std::string_view bytes) {
   auto decoded = decode_document(bytes, LabelRule::kTrustDeclaration);
   if (!decoded) return decoded.error();
   return std::move(decoded->utf8);
+}
+
+Result<std::string_view> to_utf8_view(std::string_view bytes, std::string& storage) {
+  DecodedDocument out;
+  auto view = decode_into(bytes, LabelRule::kTrustDeclaration, true, out);
+  if (!view) return view.error();
+  if (view->data() != out.utf8.data()) return *view;  // a part of `bytes`
+  storage = std::move(out.utf8);
+  return std::string_view(storage);
 }
 
 std::string utf8_to_latin1_xml(std::string_view utf8) {

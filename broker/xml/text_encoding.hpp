@@ -54,6 +54,10 @@ Result<DecodedDocument> decode_document(std::string_view bytes, LabelRule rule);
 
 // decode_document(bytes, kTrustDeclaration).utf8: the native codec's entry point.
 Result<std::string> to_utf8_document(std::string_view bytes);
+// The same document without a copy where none is needed: a UTF-8 document (with or without BOM)
+// that has no CR is checked where it lies and the view is of `bytes` (after the BOM); any other
+// is converted into `storage` and the view is of it. Checks and errors are to_utf8_document's.
+Result<std::string_view> to_utf8_view(std::string_view bytes, std::string& storage);
 
 // Encodes UTF-8 text as ISO-8859-1; characters above U+00FF become character references
 // (&#NNNN;), so use it only on XML after escaping. Should the Latin-1 bytes happen to form

@@ -105,6 +105,38 @@ TEST(DocumentEncoding, Utf8LineEndsFoldAcrossRunsAndMultibyteCharacters) {
   EXPECT_NE(control.error().detail.find("control character"), std::string::npos);
 }
 
+// to_utf8_view checks a UTF-8 document without CR where it lies (the view is of the input,
+// after a BOM) and converts any other into its storage: the text and the errors are always
+// to_utf8_document's.
+TEST(DocumentEncoding, TheViewIsTheInputWhenNothingChangesAndTheDocumentOtherwise) {
+  const std::string plain = doc("UTF-8", "s\xC3\xB8 og \xE2\x82\xAC\n<b/>\t");
+  const std::string bom = "\xEF\xBB\xBF" + plain;
+  const std::string crlf = doc("UTF-8", "one\r\ntwo\rthree");
+  const std::string latin1 = doc("ISO-8859-1", "s\xF8");
+  for (const std::string* input : {&plain, &bom, &crlf, &latin1}) {
+    std::string storage;
+    auto view = to_utf8_view(*input, storage);
+    auto copy = to_utf8_document(*input);
+    ASSERT_TRUE(view.ok() && copy.ok());
+    EXPECT_EQ(*view, *copy);
+    const bool in_input =
+        view->data() >= input->data() && view->data() < input->data() + input->size();
+    EXPECT_EQ(in_input, input == &plain || input == &bom);
+    EXPECT_EQ(storage.empty(), in_input);
+  }
+  std::string storage;
+  EXPECT_EQ(to_utf8_view(bom, storage)->data(), bom.data() + 3);
+  for (const std::string& bad : {doc("UTF-8", "x\xC0\xAFy"), doc("UTF-8", "x\r\n\xFFy"),
+                                 doc("UTF-8", "a\x01b"), doc("UTF-8", "\xEF\xBF\xBE")}) {
+    std::string s;
+    auto view = to_utf8_view(bad, s);
+    auto copy = to_utf8_document(bad);
+    ASSERT_FALSE(view.ok());
+    ASSERT_FALSE(copy.ok());
+    EXPECT_EQ(view.error().detail, copy.error().detail);
+  }
+}
+
 TEST(DocumentEncoding, Latin1OutputUsesReferencesAboveFF) {
   EXPECT_EQ(utf8_to_latin1_xml("æ€a"), "\xE6&#8364;a");
 }
