@@ -16,7 +16,8 @@ struct sqlite3;
 namespace sektorbro {
 
 class StatementCache;  // the prepared statements of one connection (sqlite_store.cpp)
-class WalCheckpointer;  // wal_checkpointer.hpp
+// Checkpoints mostly off the writer thread (wal_checkpointer.hpp).
+class WalCheckpointer;
 
 // SQLite's knobs that change speed but never meaning (durability stays synchronous=FULL). The
 // defaults are the ones chosen by measurement with bench/store_bench.cpp (docs/performance.md,
@@ -24,11 +25,13 @@ class WalCheckpointer;  // wal_checkpointer.hpp
 struct SqliteTuning {
   int page_size = 4096;           // bytes; takes effect only when the file is created
   int wal_autocheckpoint = 1000;  // WAL pages between automatic checkpoints
-  // Checkpoints copy the WAL's bulk on a thread of their own and the writer only the frames
-  // committed meanwhile (wal_checkpointer.hpp), instead of SQLite copying everything inside a
-  // commit (false) while every answer queued behind it waits.
-  bool checkpoint_in_background = true;
   std::int64_t mmap_bytes = 0;    // reads through mmap up to this many bytes; 0 = off
+  // true: checkpoints copy the WAL's bulk on a thread of their own and the writer only the
+  // frames committed meanwhile (wal_checkpointer.hpp); false: SQLite's automatic checkpoint
+  // inside a commit. Off by default: side by side it changed neither the p99 at 1,000 msg/s nor
+  // the CPU per letter beyond noise (docs/performance.md, "The tail at 1,000 msg/s"); the
+  // writer's share of a checkpoint is mostly its two syncs, which stay on the writer.
+  bool checkpoint_in_background = false;
   // Page cache per connection (SQLite's default is 2 MiB). A sweep over a million open deadlines
   // touches one table page per due row; with 2 MiB a sweep of 1000 rows no longer fits and every
   // row becomes a read (bench/deadline_bench.cpp). Allocated only as pages are used.
