@@ -151,7 +151,7 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
       // Lost the race: answered as a confirm that came after the winner's commit.
       auto current = store_.get_message(id);
       const std::string state = current && *current ? std::string(to_string((*current)->state))
-                                                     : std::string("no longer pending");
+                                                    : std::string("no longer pending");
       co_return json_error(http::status::conflict, "message " + parts[2] + " is " + state);
     }
     if (!written) co_return json_error(http::status::service_unavailable, "store unavailable");

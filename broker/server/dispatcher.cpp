@@ -566,9 +566,9 @@ std::vector<DeadlineWrite> Dispatcher::deadlines_on_delivery(const MessageRecord
       continue;
     }
     if (*opened) {
-      DeadlineWrite write{**opened, message.id,
-                          MessageEvent{message.id, now, "deadline-opened",
-                                       opened_deadline_text(**opened)}};
+      DeadlineWrite write{
+          **opened, message.id,
+          MessageEvent{message.id, now, "deadline-opened", opened_deadline_text(**opened)}};
       write.if_absent = true;
       changes.push_back(std::move(write));
     }

@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/config/config.hpp"

@@ -21,7 +21,7 @@ struct Delivery {
   ReceiptState receipt = ReceiptState::kNone;
   std::optional<TimePoint> receipt_sent_at;  // the receipt watch (none: not watched)
   int resends = 0;
-  bool receipt_missing = false;  // the watch was given up on and no receipt came since
+  bool receipt_missing = false;              // the watch was given up on and no receipt came since
   std::optional<TimePoint> body_deleted_at;  // retention deleted the body (issue 11, item 4)
 };
 
@@ -228,9 +228,7 @@ void revert(State& s, const Change& c) {
                    if (!m.events.empty()) s.events.emplace(m.id, m.events);
                  },
                  [&](const VersionErased& v) { add_version(s, v.version); },
-                 [&](const DeadlineErased& d) {
-                   s.deadlines.emplace(d.row.deadline.key, d.row);
-                 },
+                 [&](const DeadlineErased& d) { s.deadlines.emplace(d.row.deadline.key, d.row); },
                  [&](const SentEnvelopeErased& e) {
                    s.sent_envelopes.emplace(e.envelope.instance_identifier, e.envelope);
                  },
@@ -586,8 +584,8 @@ Result<void> MemoryStore::set_receipt(std::int64_t message_id, ReceiptState rece
   });
 }
 
-Result<void> MemoryStore::watch_receipt(std::int64_t message_id,
-                                        std::optional<TimePoint> last_sent, int resends) {
+Result<void> MemoryStore::watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,
+                                        int resends) {
   return atomically<void>([&](Tx& tx) -> Result<void> {
     return change_delivery(tx, message_id, [&](Delivery& d) {
       d.receipt_sent_at = last_sent;
@@ -1117,8 +1115,8 @@ Result<void> MemoryStore::lease_delivery(std::int64_t message_id, const std::str
 }
 
 Result<std::vector<PendingDelivery>> MemoryStore::claim_deliveries(const std::string& owner,
-                                                                   TimePoint now,
-                                                                   TimePoint until, int limit) {
+                                                                   TimePoint now, TimePoint until,
+                                                                   int limit) {
   std::lock_guard lock(mu_);
   return lease_table_.claim(pending_in(*working_), owner, now, until, limit);
 }
@@ -1142,8 +1140,7 @@ Result<std::vector<std::int64_t>> MemoryStore::claim_mailbox(const std::string& 
   std::lock_guard lock(mu_);
   std::vector<std::int64_t> waiting;  // in id order (the map's)
   for (const auto& [id, row] : working_->messages)
-    if (row.delivery.state == DeliveryState::kPending &&
-        row.message->receiver_endpoint == endpoint)
+    if (row.delivery.state == DeliveryState::kPending && row.message->receiver_endpoint == endpoint)
       waiting.push_back(id);
   return lease_table_.claim_mailbox(waiting, owner, now, until, limit);
 }

@@ -108,8 +108,8 @@ class MemoryStore final : public Store {
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
   Result<std::vector<ReceiptOwed>> receipts_owed() override;
-  Result<void> record_sent_envelope(const std::string& instance_identifier,
-                                    std::int64_t message_id, TimePoint sent_at) override;
+  Result<void> record_sent_envelope(const std::string& instance_identifier, std::int64_t message_id,
+                                    TimePoint sent_at) override;
   Result<std::optional<SentEnvelope>> find_sent_envelope(
       const std::string& instance_identifier) override;
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
@@ -130,8 +130,7 @@ class MemoryStore final : public Store {
   Result<AuditHead> audit_head() override;
   Result<OperatorCounts> operator_counts(TimePoint now) override;
   Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
-                                                        std::int64_t before_id,
-                                                        int limit) override;
+                                                        std::int64_t before_id, int limit) override;
 
  private:
   using State = memory_store_detail::State;

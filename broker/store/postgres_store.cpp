@@ -214,7 +214,7 @@ struct MessageSearch {
 MessageSearch message_search(const MessageFilter& f) {
   MessageSearch s;
   const bool newest = f.newest_first;
-  const std::int64_t bound = !newest ? f.after_id
+  const std::int64_t bound = !newest           ? f.after_id
                              : f.before_id > 0 ? f.before_id
                                                : std::numeric_limits<std::int64_t>::max();
   s.params.int64(bound).int64(f.limit);
@@ -245,8 +245,8 @@ MessageSearch message_search(const MessageFilter& f) {
     terms += " AND receipt_missing = 1";
     s.name += "m";
   }
-  const std::string order = newest ? " ORDER BY id DESC LIMIT $2::bigint"
-                                   : " ORDER BY id LIMIT $2::bigint";
+  const std::string order =
+      newest ? " ORDER BY id DESC LIMIT $2::bigint" : " ORDER BY id LIMIT $2::bigint";
   const std::string select = "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE ";
   if (!f.endpoint) {
     s.sql = select + terms + order;
@@ -392,8 +392,7 @@ Result<void> attach_letters(const PgResult& q, std::vector<MessageRecord>& recor
       return storage_error("store: unknown letter type in message " + std::to_string(message_id));
     const auto status = parse_letter_status(q.text_at(i, 4));
     if (!status)
-      return storage_error("store: unknown letter status in message " +
-                           std::to_string(message_id));
+      return storage_error("store: unknown letter status in message " + std::to_string(message_id));
     for (auto& m : records)
       if (m.id == message_id)
         m.letters.push_back(NewLetter{q.text_at(i, 1), *type, q.text_at(i, 3), *status});
@@ -442,8 +441,8 @@ PostgresStore::~PostgresStore() {
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& conninfo) {
   const auto fail = [&](const std::string& why) {
     const std::string where = describe_conninfo(conninfo);
-    return storage_error("cannot open PostgreSQL store" + (where.empty() ? "" : " (" + where + ")") +
-                         ": " + why);
+    return storage_error("cannot open PostgreSQL store" +
+                         (where.empty() ? "" : " (" + where + ")") + ": " + why);
   };
   auto writer = PgConnection::connect(conninfo);
   if (!writer) return fail(writer.error().detail);
@@ -456,11 +455,9 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& co
   if (auto r = migrate_postgres(**writer); !r) return fail(r.error().detail);
   auto reader = PgConnection::connect(conninfo);
   if (!reader) return fail(reader.error().detail);
-  if (auto r = (*reader)->set_up_session("SET default_transaction_read_only = on", "read only");
-      !r)
+  if (auto r = (*reader)->set_up_session("SET default_transaction_read_only = on", "read only"); !r)
     return fail(r.error().detail);
-  return std::unique_ptr<PostgresStore>(
-      new PostgresStore(std::move(*writer), std::move(*reader)));
+  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(*writer), std::move(*reader)));
 }
 
 // A statement on the writer, sent together with what atomically() queued before it (BEGIN, or
@@ -623,8 +620,15 @@ Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::str
   e.binding = binding;
   e.hash = audit_entry_hash(e);
   PgParams p;
-  p.int64(e.seq).time(e.at).text(e.kind).text(e.actor).text(e.subject).text(e.detail).text(
-      e.prev_hash).text(e.hash).text(e.binding);
+  p.int64(e.seq)
+      .time(e.at)
+      .text(e.kind)
+      .text(e.actor)
+      .text(e.subject)
+      .text(e.detail)
+      .text(e.prev_hash)
+      .text(e.hash)
+      .text(e.binding);
   if (auto r = wrun("chain_insert", kInsertChainEntry, p, "append audit entry"); !r)
     return r.error();
   head.seq = e.seq;
@@ -778,8 +782,11 @@ Result<void> PostgresStore::update_delivery(std::int64_t message_id, DeliverySta
                                             const MessageEvent& event) {
   return atomically<void>([&]() -> Result<void> {
     PgParams p;
-    p.int64(message_id).text(to_string(state)).int64(attempts).time(next_attempt_at).text(
-        last_error);
+    p.int64(message_id)
+        .text(to_string(state))
+        .int64(attempts)
+        .time(next_attempt_at)
+        .text(last_error);
     auto q = wrun("delivery_update", kUpdateDelivery, p, "update delivery");
     if (!q) return q.error();
     if (q->affected() == 0) return not_found(message_id);
@@ -804,8 +811,7 @@ Result<void> PostgresStore::watch_receipt(std::int64_t message_id,
                                           std::optional<TimePoint> last_sent, int resends) {
   return atomically<void>([&]() -> Result<void> {
     auto q = wrun("receipt_watch", kWatchReceipt,
-                  PgParams().int64(message_id).opt_time(last_sent).int64(resends),
-                  "watch receipt");
+                  PgParams().int64(message_id).opt_time(last_sent).int64(resends), "watch receipt");
     if (!q) return q.error();
     if (q->affected() == 0) return not_found(message_id);
     return {};
@@ -857,9 +863,8 @@ Result<void> PostgresStore::audit_action(TimePoint at, const std::string& actor,
                                          const std::string& detail) {
   if (actor.empty() || action.empty() || subject.empty())
     return make_error(Errc::kInvalid, "an audited action needs an actor, an action and a subject");
-  return atomically<void>([&]() -> Result<void> {
-    return append_chain(op_head_, at, action, actor, subject, detail);
-  });
+  return atomically<void>(
+      [&]() -> Result<void> { return append_chain(op_head_, at, action, actor, subject, detail); });
 }
 
 Result<void> PostgresStore::put_deadline(const Deadline& d, std::int64_t message_id,
@@ -901,8 +906,8 @@ Result<void> PostgresStore::write_deadline(const Deadline& d, std::int64_t messa
 Result<std::optional<LetterLocation>> PostgresStore::find_letter(const std::string& sender_gln,
                                                                  const std::string& letter_id) {
   std::lock_guard lock(read_mu_);
-  auto q = rrun("letter_find", kFindLetter, PgParams().text(sender_gln).text(letter_id),
-                "find letter");
+  auto q =
+      rrun("letter_find", kFindLetter, PgParams().text(sender_gln).text(letter_id), "find letter");
   if (!q) return q.error();
   if (q->rows() == 0) return std::optional<LetterLocation>();
   const auto type = parse_letter_type(q->text_at(0, 1));
@@ -919,12 +924,11 @@ Result<std::optional<LetterLocation>> PostgresStore::find_letter(const std::stri
 }
 
 Result<std::optional<std::int64_t>> PostgresStore::find_letter_version(
-    const std::string& sender_gln, const std::string& letter_id,
-    const std::string& content_hash) {
+    const std::string& sender_gln, const std::string& letter_id, const std::string& content_hash) {
   std::lock_guard lock(read_mu_);
-  auto q = rrun("letter_version_find", kFindEarlierVersion,
-                PgParams().text(sender_gln).text(letter_id).text(content_hash),
-                "find letter version");
+  auto q =
+      rrun("letter_version_find", kFindEarlierVersion,
+           PgParams().text(sender_gln).text(letter_id).text(content_hash), "find letter version");
   if (!q) return q.error();
   if (q->rows() == 0) return std::optional<std::int64_t>();
   return std::optional<std::int64_t>(q->int64_at(0, 0));
@@ -973,12 +977,11 @@ Result<std::vector<MessageRecord>> PostgresStore::list_messages(const MessageFil
     return search_messages(filter);
   const bool by_state = filter.state.has_value();
   const bool by_endpoint = filter.endpoint.has_value();
-  const std::string name = std::string("list_") + (by_state ? "s" : "") +
-                           (by_endpoint ? "e" : "") + (filter.newest_first ? "n" : "");
-  const std::int64_t bound = !filter.newest_first ? filter.after_id
-                             : filter.before_id > 0
-                                 ? filter.before_id
-                                 : std::numeric_limits<std::int64_t>::max();
+  const std::string name = std::string("list_") + (by_state ? "s" : "") + (by_endpoint ? "e" : "") +
+                           (filter.newest_first ? "n" : "");
+  const std::int64_t bound = !filter.newest_first   ? filter.after_id
+                             : filter.before_id > 0 ? filter.before_id
+                                                    : std::numeric_limits<std::int64_t>::max();
   PgParams p;
   p.int64(bound).int64(filter.limit);
   if (by_state)
@@ -1039,8 +1042,8 @@ Result<void> PostgresStore::record_sent_envelope(const std::string& instance_ide
                   "record sent envelope");
     if (!q) return q.error();
     if (q->affected() == 1) return {};
-    auto found = wrun("sent_envelope_find", kFindSentEnvelope,
-                      PgParams().text(instance_identifier), "record sent envelope");
+    auto found = wrun("sent_envelope_find", kFindSentEnvelope, PgParams().text(instance_identifier),
+                      "record sent envelope");
     if (!found) return found.error();
     if (found->rows() == 1 && found->int64_at(0, 1) != message_id)
       return make_error(Errc::kConflict,
@@ -1086,8 +1089,8 @@ Result<std::optional<Deadline>> PostgresStore::find_deadline(const DeadlineKey& 
 Result<std::vector<Deadline>> PostgresStore::due_deadlines(TimePoint now, int limit) {
   if (limit <= 0) return std::vector<Deadline>();
   std::lock_guard lock(read_mu_);
-  auto q = rrun("deadlines_due", kDueDeadlines, PgParams().time(now).int64(limit),
-                "read due deadlines");
+  auto q =
+      rrun("deadlines_due", kDueDeadlines, PgParams().time(now).int64(limit), "read due deadlines");
   if (!q) return q.error();
   return deadlines_from(*q);
 }
@@ -1193,8 +1196,8 @@ Result<OperatorCounts> PostgresStore::operator_counts(TimePoint now) {
                 PgParams().time(now), "count open deadlines");
   if (!d) return d.error();
   for (int i = 0; i < d->rows(); ++i)
-    out.deadlines.push_back({d->text_at(i, 0), d->text_at(i, 1), d->int64_at(i, 2),
-                             d->int64_at(i, 3)});
+    out.deadlines.push_back(
+        {d->text_at(i, 0), d->text_at(i, 1), d->int64_at(i, 2), d->int64_at(i, 3)});
   for (const auto& [name, sql, into] :
        {std::tuple{"count_dead_letters",
                    "SELECT receiver_endpoint, count(*) FROM messages "
@@ -1213,8 +1216,9 @@ Result<OperatorCounts> PostgresStore::operator_counts(TimePoint now) {
   return out;
 }
 
-Result<std::vector<std::int64_t>> PostgresStore::messages_of_citizen(
-    const std::string& citizen_key, std::int64_t before_id, int limit) {
+Result<std::vector<std::int64_t>> PostgresStore::messages_of_citizen(const std::string& citizen_key,
+                                                                     std::int64_t before_id,
+                                                                     int limit) {
   std::vector<std::int64_t> out;
   if (limit <= 0) return out;
   std::lock_guard lock(read_mu_);
@@ -1242,17 +1246,17 @@ constexpr const char* kMessageHeld =
     "OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h ON h.kind = 'citizen' "
     "AND h.key = c.citizen_key WHERE c.message_id = $1)";
 
-#define SB_PG_RETENTION_SELECT                                                                 \
+#define SB_PG_RETENTION_SELECT                                                                  \
   "SELECT m.id, (SELECT type FROM (SELECT type, position FROM letters WHERE message_id = m.id " \
   "UNION ALL SELECT type, position FROM letter_versions WHERE message_id = m.id) t "            \
-  "ORDER BY position LIMIT 1), m.state, m.receipt_requested::int, m.receipt, "                 \
-  "(m.receipt_sent_at IS NOT NULL)::int, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "    \
-  "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                           \
-  "WHERE l.message_id = m.id AND d.state = 'open')::int, m.received_at, "                      \
-  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "       \
-  "m.body_deleted_at, (EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                    \
-  "AND key = m.id::text) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "               \
-  "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id))::int "         \
+  "ORDER BY position LIMIT 1), m.state, m.receipt_requested::int, m.receipt, "                  \
+  "(m.receipt_sent_at IS NOT NULL)::int, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "     \
+  "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                            \
+  "WHERE l.message_id = m.id AND d.state = 'open')::int, m.received_at, "                       \
+  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "         \
+  "m.body_deleted_at, (EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                     \
+  "AND key = m.id::text) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "                \
+  "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id))::int "           \
   "FROM messages m "
 
 std::string hold_subject(HoldKind kind, const std::string& key) {
@@ -1276,13 +1280,13 @@ Result<void> PostgresStore::put_hold(const LegalHold& h) {
       if (!q) return q.error();
       if (q->rows() == 0) return not_found(id);
     }
-    if (auto r = wrun("hold_put",
-                      "INSERT INTO holds (kind, key, at, actor, reason) VALUES ($1, $2, $3, $4, "
-                      "$5) ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at, "
-                      "actor = excluded.actor, reason = excluded.reason",
-                      PgParams().text(to_string(h.kind)).text(h.key).time(h.at).text(h.actor).text(
-                          h.reason),
-                      "put hold");
+    if (auto r = wrun(
+            "hold_put",
+            "INSERT INTO holds (kind, key, at, actor, reason) VALUES ($1, $2, $3, $4, "
+            "$5) ON CONFLICT (kind, key) DO UPDATE SET at = excluded.at, "
+            "actor = excluded.actor, reason = excluded.reason",
+            PgParams().text(to_string(h.kind)).text(h.key).time(h.at).text(h.actor).text(h.reason),
+            "put hold");
         !r)
       return r.error();
     return append_chain(op_head_, h.at, "hold-placed", h.actor, hold_subject(h.kind, h.key),
@@ -1304,9 +1308,9 @@ Result<void> PostgresStore::remove_hold(HoldKind kind, const std::string& key, T
 
 Result<void> PostgresStore::delete_body(std::int64_t message_id, TimePoint at) {
   return atomically<void>([&]() -> Result<void> {
-    auto row = wrun("retention_row",
-                    "SELECT body, body_deleted_at, state FROM messages WHERE id = $1",
-                    PgParams().int64(message_id), "read body");
+    auto row =
+        wrun("retention_row", "SELECT body, body_deleted_at, state FROM messages WHERE id = $1",
+             PgParams().int64(message_id), "read body");
     if (!row) return row.error();
     if (row->rows() == 0) return not_found(message_id);
     if (!row->null_at(0, 1))
@@ -1315,8 +1319,8 @@ Result<void> PostgresStore::delete_body(std::int64_t message_id, TimePoint at) {
     const std::string state = row->text_at(0, 2);
     if (state != to_string(DeliveryState::kDelivered) &&
         state != to_string(DeliveryState::kRefused))
-      return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " +
-                                             state + ": its body is still needed");
+      return make_error(Errc::kConflict, "message " + std::to_string(message_id) + " is " + state +
+                                             ": its body is still needed");
     auto held = wrun("message_held", kMessageHeld, PgParams().int64(message_id), "read holds");
     if (!held) return held.error();
     if (held->text_at(0, 0) == "t")
@@ -1336,9 +1340,9 @@ Result<void> PostgresStore::delete_body(std::int64_t message_id, TimePoint at) {
 
 Result<void> PostgresStore::delete_record(std::int64_t message_id, TimePoint at) {
   return atomically<void>([&]() -> Result<void> {
-    auto row = wrun("retention_row",
-                    "SELECT body, body_deleted_at, state FROM messages WHERE id = $1",
-                    PgParams().int64(message_id), "read body");
+    auto row =
+        wrun("retention_row", "SELECT body, body_deleted_at, state FROM messages WHERE id = $1",
+             PgParams().int64(message_id), "read body");
     if (!row) return row.error();
     if (row->rows() == 0) return not_found(message_id);
     if (row->null_at(0, 1))
@@ -1386,16 +1390,16 @@ Result<std::vector<RetentionFacts>> PostgresStore::retention_candidates(Retentio
                                                                         int limit) {
   std::lock_guard lock(read_mu_);
   const bool body = stage == RetentionStage::kBody;
-  auto q = rrun(body ? "retention_body" : "retention_record",
-                body ? SB_PG_RETENTION_SELECT
-                "WHERE m.body_deleted_at IS NULL AND m.received_at < $1 "
-                "AND (m.received_at, m.id) > ($2, $3) ORDER BY m.received_at, m.id LIMIT $4"
-                     : SB_PG_RETENTION_SELECT
-                "WHERE m.body_deleted_at IS NOT NULL AND m.received_at < $1 "
-                "AND (m.received_at, m.id) > ($2, $3) ORDER BY m.received_at, m.id LIMIT $4",
-                PgParams().time(received_before).time(after.received_at).int64(after.message_id).int64(
-                    limit),
-                "retention candidates");
+  auto q = rrun(
+      body ? "retention_body" : "retention_record",
+      body ? SB_PG_RETENTION_SELECT
+          "WHERE m.body_deleted_at IS NULL AND m.received_at < $1 "
+          "AND (m.received_at, m.id) > ($2, $3) ORDER BY m.received_at, m.id LIMIT $4"
+           : SB_PG_RETENTION_SELECT
+          "WHERE m.body_deleted_at IS NOT NULL AND m.received_at < $1 "
+          "AND (m.received_at, m.id) > ($2, $3) ORDER BY m.received_at, m.id LIMIT $4",
+      PgParams().time(received_before).time(after.received_at).int64(after.message_id).int64(limit),
+      "retention candidates");
   if (!q) return q.error();
   std::vector<RetentionFacts> out;
   for (int i = 0; i < q->rows(); ++i) {
@@ -1423,15 +1427,16 @@ Result<std::vector<RetentionFacts>> PostgresStore::retention_candidates(Retentio
 
 Result<std::vector<LegalHold>> PostgresStore::list_holds() {
   std::lock_guard lock(read_mu_);
-  auto q = rrun("holds_list", "SELECT kind, key, at, actor, reason FROM holds ORDER BY at, kind, key",
-                PgParams{}, "list holds");
+  auto q =
+      rrun("holds_list", "SELECT kind, key, at, actor, reason FROM holds ORDER BY at, kind, key",
+           PgParams{}, "list holds");
   if (!q) return q.error();
   std::vector<LegalHold> out;
   for (int i = 0; i < q->rows(); ++i) {
     const auto kind = parse_hold_kind(q->text_at(i, 0));
     if (!kind) return storage_error("store: unknown hold kind");
-    out.push_back(LegalHold{*kind, q->text_at(i, 1), q->time_at(i, 2), q->text_at(i, 3),
-                            q->text_at(i, 4)});
+    out.push_back(
+        LegalHold{*kind, q->text_at(i, 1), q->time_at(i, 2), q->text_at(i, 3), q->text_at(i, 4)});
   }
   return out;
 }

@@ -74,16 +74,16 @@ class PostgresStore final : public Store {
 
   Result<std::optional<LetterLocation>> find_letter(const std::string& sender_gln,
                                                     const std::string& letter_id) override;
-  Result<std::optional<std::int64_t>> find_letter_version(
-      const std::string& sender_gln, const std::string& letter_id,
-      const std::string& content_hash) override;
+  Result<std::optional<std::int64_t>> find_letter_version(const std::string& sender_gln,
+                                                          const std::string& letter_id,
+                                                          const std::string& content_hash) override;
   Result<std::optional<MessageRecord>> get_message(std::int64_t message_id) override;
   Result<std::vector<MessageEvent>> timeline(std::int64_t message_id) override;
   Result<std::vector<MessageRecord>> list_messages(const MessageFilter& filter) override;
   Result<std::vector<PendingDelivery>> pending_deliveries() override;
   Result<std::vector<ReceiptOwed>> receipts_owed() override;
-  Result<void> record_sent_envelope(const std::string& instance_identifier,
-                                    std::int64_t message_id, TimePoint sent_at) override;
+  Result<void> record_sent_envelope(const std::string& instance_identifier, std::int64_t message_id,
+                                    TimePoint sent_at) override;
   Result<std::optional<SentEnvelope>> find_sent_envelope(
       const std::string& instance_identifier) override;
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
@@ -92,8 +92,7 @@ class PostgresStore final : public Store {
   Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
   Result<OperatorCounts> operator_counts(TimePoint now) override;
   Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
-                                                        std::int64_t before_id,
-                                                        int limit) override;
+                                                        std::int64_t before_id, int limit) override;
   // Retention, holds and the chain's head (issue 11 item 4, issue 12 item 5;
   // postgres_store.cpp, the end).
   Result<void> put_hold(const LegalHold& h) override;
@@ -143,8 +142,7 @@ class PostgresStore final : public Store {
                             std::string_view detail, std::string_view binding = {});
   Result<void> insert_event(std::int64_t message_id, TimePoint at, std::string_view kind,
                             std::string_view detail, std::string_view actor,
-                            std::string_view subject_more = {},
-                            std::string_view binding = {});
+                            std::string_view subject_more = {}, std::string_view binding = {});
   Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
                               const MessageEvent& event);
   Result<std::vector<NewLetter>> read_letters(std::int64_t message_id);
@@ -155,8 +153,8 @@ class PostgresStore final : public Store {
   // Set once the current transaction holds the store_head lock; audit_head_ and next_id_ are
   // valid only then (another broker may write between our transactions).
   bool head_locked_ = false;
-  AuditHead audit_head_;   // as of the last released savepoint
-  AuditHead op_head_;      // the running operation's copy
+  AuditHead audit_head_;  // as of the last released savepoint
+  AuditHead op_head_;     // the running operation's copy
   // The next message id (store_head.last_message_id + 1), as of the last released savepoint.
   std::int64_t next_id_ = 1;
   std::int64_t op_next_id_ = 1;  // the running operation's copy

@@ -1777,9 +1777,9 @@ Result<bool> SqliteStore::open_deadline(const Deadline& d, std::int64_t message_
     }
     if (sqlite3_changes(writer_) == 0) return false;  // one is stored: nothing changes
     if (!event.kind.empty())
-      if (auto r = insert_event(s, op_head_, message_id, event.at, event.kind, event.detail,
-                                event.actor, "deadline " + d.key.requester_gln + "/" +
-                                                 d.key.letter_id);
+      if (auto r =
+              insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
+                           "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
           !r)
         return r.error();
     return true;

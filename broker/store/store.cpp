@@ -35,9 +35,7 @@ std::string_view to_string(ReceiptState s) {
   return "?";
 }
 
-std::string_view to_string(HoldKind k) {
-  return k == HoldKind::kMessage ? "message" : "citizen";
-}
+std::string_view to_string(HoldKind k) { return k == HoldKind::kMessage ? "message" : "citizen"; }
 
 std::optional<HoldKind> parse_hold_kind(std::string_view s) {
   if (s == "message") return HoldKind::kMessage;

@@ -90,10 +90,11 @@ TEST_F(LifecycleTest, SigtermLetsADeliveryInFlightFinishThenExitsZero) {
   });
   start();
   const unsigned short port = broker->port();
-  ASSERT_EQ(post(make_certificate_request(jc_party, psy_party, "E-DRAIN", "DRAIN1", clock.now()))
-                .status,
-            202);
-  ASSERT_TRUE(psy.wait_until([](const auto& r) { return r.size() == 1; }, std::chrono::seconds{10}));
+  ASSERT_EQ(
+      post(make_certificate_request(jc_party, psy_party, "E-DRAIN", "DRAIN1", clock.now())).status,
+      202);
+  ASSERT_TRUE(
+      psy.wait_until([](const auto& r) { return r.size() == 1; }, std::chrono::seconds{10}));
 
   auto exited = std::async(std::launch::async, [this] { return broker->terminate(); });
   // Draining: no new connection is accepted while the delivery finishes.

@@ -21,8 +21,9 @@ TEST(HttpBody, ASlowBodyGets408) {
   ASSERT_TRUE(port.ok()) << port.error().detail;
   server.start();
   RawClient client(*port);
-  ASSERT_TRUE(client.send("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
-                          "Content-Type: application/xml\r\nContent-Length: 100\r\n\r\n<Emess"));
+  ASSERT_TRUE(
+      client.send("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+                  "Content-Type: application/xml\r\nContent-Length: 100\r\n\r\n<Emess"));
   const auto result = client.read_response();  // the client waits up to 10 s
   EXPECT_EQ(result.status, 408) << result.error;
   EXPECT_TRUE(client.closed_by_server());
@@ -55,8 +56,9 @@ TEST(HttpBody, GoodChunkedBodyStillServed) {
   ASSERT_TRUE(port.ok()) << port.error().detail;
   server.start();
   RawClient client(*port);
-  ASSERT_TRUE(client.send("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
   EXPECT_EQ(client.read_response().status, 200);
 }
 
@@ -78,9 +80,8 @@ TEST(MediaType, AcceptsXmlAsTheMediaTypeSaysIt) {
   for (const char* good :
        {"application/xml", "application/xml; charset=utf-8", "APPLICATION/XML;CHARSET=UTF-8",
         "text/xml", "text/xml; charset=iso-8859-1", "application/fhir+xml",
-        "application/xml; charset=\"utf-8\"", " application/xml ",
-        "application/xml; charset=UTF-8", "text/xml; charset=utf-8", "text/xml; charset=UTF-8",
-        "application/xml; charset=utf-8;"}) {
+        "application/xml; charset=\"utf-8\"", " application/xml ", "application/xml; charset=UTF-8",
+        "text/xml; charset=utf-8", "text/xml; charset=UTF-8", "application/xml; charset=utf-8;"}) {
     EXPECT_TRUE(accepts_xml_content_type(good)) << good;
   }
   for (const char* bad :

@@ -37,8 +37,9 @@ TEST(CommandLine, RefusesWhatItDoesNotKnow) {
   EXPECT_FALSE(parse_command_line({"--config", "a.json", "--verbose"}));
   EXPECT_FALSE(parse_command_line({"--config", "a.json", "--check-config", "b.json"}));
   EXPECT_FALSE(parse_command_line({"--check-config", "a.json", "--port-file", "p"}));
-  EXPECT_NE(parse_command_line({"--config", "a.json", "--verbose"}).error().detail.find("--verbose"),
-            std::string::npos);
+  EXPECT_NE(
+      parse_command_line({"--config", "a.json", "--verbose"}).error().detail.find("--verbose"),
+      std::string::npos);
 }
 
 TEST(CommandLine, HelpAndVersionWinOverTheRest) {
@@ -55,10 +56,10 @@ TEST(Daemon, VersionNamesTheProjectVersionAndTheCommit) {
   const std::string allocator = std::string(SEKTORBRO_ALLOCATOR) == "jemalloc"
                                     ? R"(jemalloc 5\.[0-9.]+-[0-9]+-g[0-9a-f]+)"
                                     : "glibc malloc";
-  const std::regex line("sektorbro " + std::regex_replace(std::string(SEKTORBRO_PROJECT_VERSION),
-                                                          std::regex(R"(\.)"), R"(\.)") +
-                        R"(( \(git [0-9a-f]{7,40}(-dirty)?\))?\n)" + "allocator " + allocator +
-                        "\n");
+  const std::regex line(
+      "sektorbro " +
+      std::regex_replace(std::string(SEKTORBRO_PROJECT_VERSION), std::regex(R"(\.)"), R"(\.)") +
+      R"(( \(git [0-9a-f]{7,40}(-dirty)?\))?\n)" + "allocator " + allocator + "\n");
   EXPECT_TRUE(std::regex_match(r.out, line)) << r.out;
   if (std::filesystem::exists(std::string(SEKTORBRO_SOURCE_DIR) + "/.git")) {
     EXPECT_NE(r.out.find("(git "), std::string::npos) << r.out;

@@ -140,7 +140,7 @@ class StoreContractTest : public ::testing::TestWithParam<StoreKind> {
 
   TempDir dir_;
   std::string path_ = dir_.file("data/broker.db");  // parent directory created by open()
-  std::string conninfo_;                              // kPostgres: a fresh database per case
+  std::string conninfo_;                            // kPostgres: a fresh database per case
   std::unique_ptr<Store> store_;
 };
 
@@ -1408,8 +1408,7 @@ TEST_P(StoreContractTest, ALeasedDeliveryIsNobodyElsesUntilItsLeaseEndsUnrenewed
   const auto id = store_request("L1");
   const TimePoint t = at_ms(1'000);
   ASSERT_TRUE(store_->lease_delivery(id, "broker-a", t + std::chrono::seconds{30}));
-  EXPECT_TRUE(message_ids(store_->claim_deliveries("broker-b", t, t + std::chrono::seconds{30},
-                                                   10))
+  EXPECT_TRUE(message_ids(store_->claim_deliveries("broker-b", t, t + std::chrono::seconds{30}, 10))
                   .empty())
       << "held by broker-a";
   // broker-a renews before the lease ends: it now lasts until t+40s.
@@ -1452,8 +1451,9 @@ TEST_P(StoreContractTest, AMailboxMessageGoesToOneFetcherUntilItsLeaseEnds) {
   auto b = store_->claim_mailbox("psyk", "broker-b", t, until, 10);
   ASSERT_TRUE(b) << b.error().detail;
   EXPECT_EQ(*b, std::vector<std::int64_t>{second}) << "not the one broker-a holds";
-  EXPECT_TRUE(store_->claim_mailbox("psyk", "broker-a", t + std::chrono::seconds{59},
-                                    t + std::chrono::seconds{119}, 10)
+  EXPECT_TRUE(store_
+                  ->claim_mailbox("psyk", "broker-a", t + std::chrono::seconds{59},
+                                  t + std::chrono::seconds{119}, 10)
                   ->empty())
       << "both held, by whoever asks";
   EXPECT_TRUE(store_->claim_mailbox("jc", "broker-a", t, until, 10)->empty())
@@ -1463,8 +1463,8 @@ TEST_P(StoreContractTest, AMailboxMessageGoesToOneFetcherUntilItsLeaseEnds) {
   // broker-b confirms its message; broker-a never confirms: at t+60s its lease has ended.
   ASSERT_TRUE(store_->update_delivery(second, DeliveryState::kDelivered, 1, t, "",
                                       event(second, "delivered")));
-  auto again = store_->claim_mailbox("psyk", "broker-b", until, until + std::chrono::seconds{60},
-                                     10);
+  auto again =
+      store_->claim_mailbox("psyk", "broker-b", until, until + std::chrono::seconds{60}, 10);
   ASSERT_TRUE(again) << again.error().detail;
   EXPECT_EQ(*again, std::vector<std::int64_t>{first}) << "the delivered one is gone";
   EXPECT_TRUE(store_->claim_mailbox("psyk", "broker-a", until, until, 0)->empty());
@@ -1772,8 +1772,8 @@ TEST_P(StoreContractTest, AMessageHoldStopsBothDeletionsUntilLifted) {
   auto holds = store_->list_holds();
   ASSERT_TRUE(holds);
   EXPECT_EQ(*holds, (std::vector<LegalHold>{hold}));
-  ASSERT_TRUE(store_->remove_hold(HoldKind::kMessage, std::to_string(id), at_ms(60),
-                                  "operator:anna"));
+  ASSERT_TRUE(
+      store_->remove_hold(HoldKind::kMessage, std::to_string(id), at_ms(60), "operator:anna"));
   EXPECT_EQ(store_->remove_hold(HoldKind::kMessage, std::to_string(id), at_ms(61), "operator:anna")
                 .error()
                 .code,
@@ -1782,10 +1782,9 @@ TEST_P(StoreContractTest, AMessageHoldStopsBothDeletionsUntilLifted) {
   ASSERT_TRUE(store_->put_hold(hold));  // a hold on the minimal record
   EXPECT_EQ(store_->delete_record(id, at_ms(900)).error().code, Errc::kConflict);
   // Holds name a stored message and someone who placed them.
-  EXPECT_EQ(store_->put_hold({HoldKind::kMessage, "999", at_ms(1), "operator:anna", ""})
-                .error()
-                .code,
-            Errc::kNotFound);
+  EXPECT_EQ(
+      store_->put_hold({HoldKind::kMessage, "999", at_ms(1), "operator:anna", ""}).error().code,
+      Errc::kNotFound);
   EXPECT_EQ(store_->put_hold({HoldKind::kMessage, "x", at_ms(1), "operator:anna", ""}).error().code,
             Errc::kInvalid);
   EXPECT_EQ(store_->put_hold({HoldKind::kCitizen, "abc", at_ms(1), "", ""}).error().code,
@@ -1823,7 +1822,6 @@ TEST_P(StoreContractTest, TheAuditHeadFollowsTheChain) {
   EXPECT_EQ(head->seq, 2);
   EXPECT_TRUE(store_->reclaim_space(100));
 }
-
 
 // --- The operators' console (issue 10): search, counts, the citizen index ---
 
@@ -1962,9 +1960,9 @@ TEST_P(StoreContractTest, OperatorCountsGroupOpenAndOverdueDeadlinesAndCountDead
   for (const auto& d : {d1, d2, d3, d4, d5, d6}) put(d);
   counts = store_->operator_counts(now);
   ASSERT_TRUE(counts);
-  EXPECT_EQ(counts->deadlines, (std::vector<DeadlineCount>{{"psyk", "LÆ125", 3, 2},
-                                                           {"psyk", "LÆ265", 1, 1},
-                                                           {"psyk-2", "LÆ125", 1, 1}}));
+  EXPECT_EQ(counts->deadlines,
+            (std::vector<DeadlineCount>{
+                {"psyk", "LÆ125", 3, 2}, {"psyk", "LÆ265", 1, 1}, {"psyk-2", "LÆ125", 1, 1}}));
 
   const auto m1 = store_new(make_message("DL1", {"DL1"}));
   const auto m2 = store_new(make_message("DL2", {"DL2"}));
