@@ -182,7 +182,7 @@ class HttpServer::ConnectionSlot {
 class HttpServer::BodyReservation {
  public:
   BodyReservation() = default;
-  BodyReservation(std::shared_ptr<std::size_t> total, std::size_t bytes)
+  BodyReservation(std::shared_ptr<std::atomic<std::size_t>> total, std::size_t bytes)
       : total_(std::move(total)), bytes_(bytes) {
     *total_ += bytes_;
   }
@@ -202,7 +202,8 @@ class HttpServer::BodyReservation {
   bool grow_to(std::size_t bytes, std::size_t cap) {
     if (bytes <= bytes_) return true;
     const std::size_t extra = bytes - bytes_;
-    if (*total_ > cap || extra > cap - *total_) return false;
+    const std::size_t total = *total_;
+    if (total > cap || extra > cap - total) return false;
     *total_ += extra;
     bytes_ = bytes;
     return true;
@@ -210,13 +211,12 @@ class HttpServer::BodyReservation {
 
   void release() {
     if (total_ == nullptr) return;
-    *total_ -= bytes_;
-    if (*total_ == 0 && bytes_ >= kTrimAfterBytes) malloc_trim(0);
+    if (total_->fetch_sub(bytes_) == bytes_ && bytes_ >= kTrimAfterBytes) malloc_trim(0);
     total_.reset();
   }
 
  private:
-  std::shared_ptr<std::size_t> total_;
+  std::shared_ptr<std::atomic<std::size_t>> total_;
   std::size_t bytes_ = 0;
 };
 
@@ -236,7 +236,7 @@ HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler hand
       handler_(std::move(handler)),
       acceptor_(io),
       connections_(std::make_shared<ConnectionCounts>()),
-      buffered_(std::make_shared<std::size_t>(0)),
+      buffered_(std::make_shared<std::atomic<std::size_t>>(0)),
       accept_pause_(io) {}
 
 HttpServer::~HttpServer() = default;
@@ -497,7 +497,12 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
       const unsigned version = request.version();
       // The awaitable is a named local: GCC 12 destroys temporaries in a co_await statement twice.
       auto handling = handler_(std::move(request), peer);
-      response = co_await std::move(handling);
+      if (handler_executor_) {
+        auto handled = asio::co_spawn(handler_executor_, std::move(handling), asio::use_awaitable);
+        response = co_await std::move(handled);
+      } else {
+        response = co_await std::move(handling);
+      }
       response.version(version);
     }
     response.keep_alive(keep_alive && !stopping_);

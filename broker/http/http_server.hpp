@@ -9,10 +9,13 @@
 // OpenSSL through Asio, optionally requiring client certificates verified against a CA bundle)
 // or plain HTTP, and plain HTTP is refused on any address that is not loopback.
 //
-// Thread rules: construct, listen and stop on the io_context's thread (or before it runs); the
-// handler runs on that thread.
+// Thread rules: construct, listen and stop on the io_context's thread (or before it runs). The
+// handler runs on that thread too, unless set_handler_executor() names another: then the
+// server's thread only moves bytes (accept, TLS, read, parse, write) and each request hops to
+// the handler's executor and its answer back. buffered_bytes() may be read from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,7 +86,15 @@ class HttpServer {
   // Stops accepting and closes idle connections; requests in progress finish.
   void stop();
   // Bytes counted for request bodies now, across all connections.
-  std::size_t buffered_bytes() const { return *buffered_; }
+  std::size_t buffered_bytes() const { return buffered_->load(std::memory_order_relaxed); }
+  // Runs every request's handler on `executor` (the broker's thread) rather than on the
+  // server's io_context, and resumes the connection on the server's thread with the answer.
+  // The daemon serves its connections on a thread of their own this way (issue 8: the one io
+  // thread was the broker's bottleneck, a third of it the kernel's loopback TCP). Set before
+  // listen().
+  void set_handler_executor(asio::any_io_executor executor) {
+    handler_executor_ = std::move(executor);
+  }
 
  private:
   // Connections open per client address; shared with the connections' coroutine frames, which
@@ -106,7 +117,9 @@ class HttpServer {
   std::unique_ptr<asio::ssl::context> tls_;  // null: plain HTTP
   std::shared_ptr<ConnectionCounts> connections_;
   // Bytes reserved for request bodies now; shared with the connections like connections_.
-  std::shared_ptr<std::size_t> buffered_;
+  // Changed on the server's thread only; atomic so that buffered_bytes() may be read elsewhere.
+  std::shared_ptr<std::atomic<std::size_t>> buffered_;
+  asio::any_io_executor handler_executor_;  // empty: the handler runs on io_
   // Waits between accept attempts while the process is out of file descriptors (issue 12,
   // item 7); cancelled by stop().
   asio::steady_timer accept_pause_;

@@ -9,12 +9,15 @@
 // "listening on https://ADDRESS:PORT" (http:// when plain) on stdout once it accepts connections
 // (and writes the port to --port-file, if given, for scripts and tests).
 // Start-up failures print one line and exit non-zero.
+#include <pthread.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "broker/config/config.hpp"
@@ -132,6 +135,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Two threads carry the network: `http_io` serves the connections (accepts, TLS, reads,
+  // parses, writes answers) and `io`, the broker's thread, handles every request and owns the
+  // broker's state (HttpServer::set_handler_executor). On one thread the io thread was the
+  // bottleneck under load, a third of its time the kernel's loopback TCP (docs/performance.md).
+  // `http_io` is declared first so that it outlives `io`: handlers that `io` still holds at exit
+  // hold connection frames whose sockets belong to `http_io`.
+  asio::io_context http_io{1};
   asio::io_context io{1};
   // The clock: the real time, except in tests (manual) and the demo (accelerated).
   std::unique_ptr<Clock> clock;
@@ -179,9 +189,10 @@ int main(int argc, char** argv) {
   limits.max_connections_per_client = config->limits.max_connections_per_client;
   std::size_t requests_in_flight = 0;
   HttpServer server(
-      io, limits, [&broker, &requests_in_flight](HttpRequest request, PeerIdentity peer) {
+      http_io, limits, [&broker, &requests_in_flight](HttpRequest request, PeerIdentity peer) {
         return counted(broker, requests_in_flight, std::move(request), std::move(peer));
       });
+  server.set_handler_executor(io.get_executor());
 
   // The configuration allows plain HTTP only when asked for, on loopback; the server checks the
   // loopback rule again. The listener is bound before the broker starts (issue 12, item 15): a
@@ -237,7 +248,7 @@ int main(int argc, char** argv) {
     log_info("shutting down: accepting nothing new, finishing what is in flight (at most " +
              std::to_string(bound.count()) + " ms)");
     service.stopping("draining: finishing what is in flight");
-    server.stop();
+    asio::post(http_io, [&server] { server.stop(); });
     broker.stop();
     retention.stop();
     checkpointer.stop();
@@ -251,7 +262,16 @@ int main(int argc, char** argv) {
   // Ready for systemd only now that SIGTERM drains; the watchdog pings run on this io thread.
   service.ready(version_line("sektorbro") + " listening on " + scheme + "://" +
                 config->listen.address + ":" + std::to_string(*port));
+  auto http_work = asio::make_work_guard(http_io);
+  std::thread http_thread([&http_io] {
+    pthread_setname_np(pthread_self(), "sb-http");  // for profiles and top -H
+    http_io.run();
+  });
   io.run();
+  // Drained (or stopped by a second signal): the answers are written, the connections go.
+  http_work.reset();
+  http_io.stop();
+  http_thread.join();
   // The clean shutdown's checkpoint: the head after everything that was committed.
   if (auto written = checkpointer.write_now(); !written)
     log_error("audit checkpoint: " + written.error().detail);

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <sstream>
+#include <thread>
+
 #include "broker/http/tests/test_server.hpp"
 
 namespace sektorbro {
@@ -10,6 +14,57 @@ namespace {
 
 using testing::RawClient;
 using testing::TestServer;
+
+// Answers 200 with the id of the thread it ran on.
+asio::awaitable<HttpResponse> answer_from_this_thread(std::atomic<int>* handled) {
+  ++*handled;
+  std::ostringstream id;
+  id << std::this_thread::get_id();
+  co_return make_response(http::status::ok, id.str(), "text/plain");
+}
+
+// With a handler executor (the daemon's layout: connections on their own thread, the broker's
+// handlers on the io thread), every request is handled on that executor's thread and its answer
+// is written back on the connection, which stays open for the next request.
+TEST(HttpServerThreads, EachRequestIsHandledOnTheHandlerExecutorAndAnsweredOnItsConnection) {
+  asio::io_context server_io{1};
+  asio::io_context handler_io{1};
+  std::atomic<int> handled{0};
+  HttpServer server(server_io, {}, [&handled](HttpRequest, PeerIdentity) {
+    return answer_from_this_thread(&handled);
+  });
+  server.set_handler_executor(handler_io.get_executor());
+  const auto port = server.listen("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.error().detail;
+  auto server_work = asio::make_work_guard(server_io);
+  auto handler_work = asio::make_work_guard(handler_io);
+  std::thread server_thread([&] { server_io.run(); });
+  std::thread handler_thread([&] { handler_io.run(); });
+  std::ostringstream handler_id;
+  handler_id << handler_thread.get_id();
+  std::ostringstream server_id;
+  server_id << server_thread.get_id();
+
+  {
+    RawClient client(*port);
+    for (int i = 0; i < 3; ++i) {
+      const auto result = client.get(true);
+      ASSERT_EQ(result.status, 200) << result.error;
+      EXPECT_EQ(result.body, handler_id.str());
+      EXPECT_NE(result.body, server_id.str());
+    }
+  }
+  EXPECT_EQ(handled.load(), 3);
+  EXPECT_EQ(server.buffered_bytes(), 0u);
+
+  asio::post(server_io, [&server] { server.stop(); });
+  server_work.reset();
+  handler_work.reset();
+  server_io.stop();
+  handler_io.stop();
+  server_thread.join();
+  handler_thread.join();
+}
 
 TEST(HttpServerPlain, IsRefusedOnAnAddressThatIsNotLoopback) {
   for (const char* address : {"0.0.0.0", "::", "::ffff:127.0.0.1"}) {
