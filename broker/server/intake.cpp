@@ -110,17 +110,23 @@ struct Prepared {
   std::optional<Envelope> envelope;
   std::vector<NewLetter> letters;
   std::string canonical_body;
+  // pack_body(canonical_body) and its SHA-256: the body as the store keeps it and the hash the
+  // audit chain binds, made here rather than on the writer thread (NewMessage::packed_body).
+  std::optional<PackedBody> packed_body;
+  std::string body_sha256;
 };
 
 Prepared prepare(std::string_view bytes, TimePoint now, const Directory& directory,
                  const Party& broker) {
-  Prepared p{decode_inbound(bytes, now), std::nullopt, {}, {}};
+  Prepared p{decode_inbound(bytes, now), std::nullopt, {}, {}, std::nullopt, {}};
   if (p.decoded && !p.decoded->signal && !p.decoded->fhir_transient && p.decoded->envelope) {
     p.envelope = std::move(*p.decoded->envelope);
     p.decoded->envelope.reset();
     complete_parties(*p.envelope, directory, broker);
     p.letters = letters_of(*p.envelope);
     p.canonical_body = encode_envelope(*p.envelope);
+    p.packed_body = pack_body(p.canonical_body);
+    p.body_sha256 = sha256_hex(p.canonical_body);
   }
   return p;
 }
@@ -319,6 +325,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   std::vector<NewLetter> letters = std::move(prepared->letters);
   // Taken by the first decision; one made again (a stale plan) or on a changed envelope encodes.
   std::string canonical_body = std::move(prepared->canonical_body);
+  std::optional<PackedBody> packed_body = std::move(prepared->packed_body);  // of canonical_body
+  std::string body_sha256 = std::move(prepared->body_sha256);                // of canonical_body
   auto pinned = pinned_fhir_receipt(store_, in, envelope);
   if (!pinned)
     co_return refuse(now, &envelope,
@@ -337,6 +345,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     ref.original_envelope_id = (*pinned)->envelope_id;
     letters = letters_of(envelope);  // the receipt's reference changed: hash it again
     canonical_body.clear();          // and encode it again
+    packed_body.reset();
+    body_sha256.clear();
   }
   const IntakeContext context{
       directory_, config_.deadlines.policy, calendar_, in.dialect, authenticated, in.fhir};
@@ -358,6 +368,8 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
           facts->referenced.find(LetterKey{(*pinned)->original_sender_gln, (*pinned)->letter_id});
       if (it != facts->referenced.end()) it->second.message_id = (*pinned)->message_id;
     }
+    // Only the first decision takes the prepared body; one made again encodes its own.
+    const bool body_prepared = !canonical_body.empty();
     IntakeDecision decision =
         decide_intake(envelope, letters, *facts, context, now, std::exchange(canonical_body, {}));
 
@@ -389,6 +401,12 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     }
 
     auto& accept = std::get<IntakeAccept>(decision);
+    if (body_prepared) {
+      accept.plan.message.packed_body = std::move(packed_body);
+      accept.plan.message.body_sha256 = std::move(body_sha256);
+    }
+    packed_body.reset();
+    body_sha256.clear();
     if (citizen_keyer_ != nullptr) {  // the citizen index: keyed hashes, never the numbers
       std::vector<std::string> cprs;
       for (const Letter& letter : envelope.letters)

@@ -16,6 +16,7 @@ enum class BodyCodec : int { kIdentity = 0, kZstd = 1 };
 struct PackedBody {
   std::string bytes;
   BodyCodec codec = BodyCodec::kIdentity;
+  bool operator==(const PackedBody&) const = default;
 };
 
 // Compresses `body` with zstd (a fast level) when that saves at least an eighth of it; otherwise

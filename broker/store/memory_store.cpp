@@ -9,6 +9,9 @@
 #include <utility>
 #include <variant>
 
+#include "broker/core/identifiers.hpp"
+#include "broker/store/body_codec.hpp"
+
 namespace sektorbro {
 namespace memory_store_detail {
 
@@ -548,7 +551,18 @@ void MemoryStore::rollback_batch() {
 Result<std::int64_t> MemoryStore::store_message(const MessagePlan& plan) {
   if (plan.message.letters.empty())
     return make_error(Errc::kInvalid, "a message must carry at least one letter");
-  return atomically<std::int64_t>([&](Tx& tx) { return write_message(tx, plan); });
+  // A body prepared by the caller must be the body's (what a store that keeps it trusts).
+  const NewMessage& m = plan.message;
+  if (m.packed_body) {
+    auto unpacked = unpack_body(m.packed_body->bytes, static_cast<int>(m.packed_body->codec));
+    if (!unpacked || *unpacked != m.body)
+      return make_error(Errc::kInvalid, "the packed body is not the message's body");
+  }
+  if (!m.body_sha256.empty() && m.body_sha256 != sha256_hex(m.body))
+    return make_error(Errc::kInvalid, "the body's hash is not the message's body's");
+  auto stored = atomically<std::int64_t>([&](Tx& tx) { return write_message(tx, plan); });
+  if (stored && m.packed_body && !m.body_sha256.empty()) ++prepared_bodies_;
+  return stored;
 }
 
 Result<void> MemoryStore::update_delivery(std::int64_t message_id, DeliveryState state,

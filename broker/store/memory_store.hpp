@@ -60,6 +60,10 @@ class MemoryStore final : public Store {
 
   // The committed audit entries in seq order (1, 2, 3, …); prev_hash and hash are empty.
   std::vector<AuditEntry> audit_entries();
+  // store_message calls that succeeded with a body the caller packed and hashed (NewMessage::
+  // packed_body and body_sha256); a call in a group replayed counts again. store_message refuses
+  // (kInvalid) a packed body or a hash that is not the body's.
+  int prepared_bodies() const { return prepared_bodies_; }
 
   Result<void> begin_batch() override;
   Result<void> commit_batch() override;
@@ -149,6 +153,7 @@ class MemoryStore final : public Store {
   bool batch_lost_ = false;  // a write failed as on a full disk: the batch is gone
   std::atomic<bool> fail_commits_{false};
   std::atomic<bool> fail_writes_{false};
+  std::atomic<int> prepared_bodies_{0};
   LeaseTable lease_table_;  // guarded by mu_
 };
 

@@ -731,9 +731,9 @@ Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
         return r.error();
     auto target = [id](std::int64_t message_id) { return message_id == 0 ? id : message_id; };
     // The new message's first entry binds its body and state (issue 12, item 5), as SqliteStore.
-    const std::string binding =
-        message_stored_binding(sha256_hex(message.body), to_string(DeliveryState::kPending),
-                               to_string(ReceiptState::kNone));
+    const std::string binding = message_stored_binding(
+        message.body_sha256.empty() ? sha256_hex(message.body) : message.body_sha256,
+        to_string(DeliveryState::kPending), to_string(ReceiptState::kNone));
     bool bound = false;
     for (const MessageEvent& e : plan.events) {
       const bool binds = !bound && target(e.message_id) == id;

@@ -1477,7 +1477,9 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       id = sqlite3_last_insert_rowid(writer_);
     }
     {
-      const PackedBody packed = pack_body(message.body);
+      PackedBody packed_here;
+      const PackedBody& packed =
+          message.packed_body ? *message.packed_body : (packed_here = pack_body(message.body));
       auto q = s[Sql::kInsertBody];
       q.bind(1, id).bind_blob(2, packed.bytes).bind(3, static_cast<std::int64_t>(packed.codec));
       if (auto r = q.run("insert body"); !r) return r.error();
@@ -1539,9 +1541,9 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
     auto target = [id](std::int64_t message_id) { return message_id == 0 ? id : message_id; };
     // The new message's first entry binds its body and state (issue 12, item 5); a plan without
     // an event of its own gets an entry "bound" for that.
-    const std::string binding =
-        message_stored_binding(sha256_hex(message.body), to_string(DeliveryState::kPending),
-                               to_string(ReceiptState::kNone));
+    const std::string binding = message_stored_binding(
+        message.body_sha256.empty() ? sha256_hex(message.body) : message.body_sha256,
+        to_string(DeliveryState::kPending), to_string(ReceiptState::kNone));
     bool bound = false;
     for (const MessageEvent& e : plan.events) {
       const bool binds = !bound && target(e.message_id) == id;

@@ -26,6 +26,7 @@
 #include "broker/deadlines/deadline.hpp"
 #include "broker/message/message.hpp"
 #include "broker/store/audit_chain.hpp"
+#include "broker/store/body_codec.hpp"
 
 namespace sektorbro {
 
@@ -63,6 +64,13 @@ struct NewMessage {
   // hex — never the number itself. Empty when the broker has no key. messages_of_citizen()
   // finds the message by it.
   std::vector<std::string> citizen_keys = {};
+  // pack_body(body), when the caller made it already, off the writer thread (Intake does it on
+  // its codec thread: the compression was an eighth of the writer's time, issue 8). A store
+  // that keeps bodies packed takes it as given; unset, it packs `body` itself.
+  std::optional<PackedBody> packed_body = {};
+  // sha256_hex(body) for the audit chain's binding, when the caller computed it already (Intake,
+  // on its codec thread); empty: the store computes it.
+  std::string body_sha256 = {};
 };
 
 struct MessageEvent {

@@ -43,6 +43,9 @@ TEST_F(DriversTest, AnAcceptedRequestIsStoredThenDeliveredInOneTryAndItsClockSta
   auto deadline = b->store->find_deadline(DeadlineKey{jc.gln, "REQ1"});
   ASSERT_TRUE(deadline && deadline->has_value());
   EXPECT_EQ((*deadline)->owed_by, "psy");
+  // Its body was packed and hashed before the writer took it (Intake's prepare step; the
+  // store checks both against the body).
+  EXPECT_EQ(b->store->prepared_bodies(), 1);
 }
 
 // Intake decodes and hashes on the codec thread when it has one (main.cpp gives it one): the
