@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -152,20 +153,42 @@ double peak_rss_mb(pid_t pid) {
 // noisy machine disturbs least: a broker that waits for a busy core is slower but does not use
 // more CPU per message. Descendants: RabbitMQ's node pid is the rabbitmq-server script, whose
 // child is the Erlang VM.
-double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+// utime + stime, in seconds, of one proc(5) stat file (a process's or one of its threads').
+double stat_cpu_seconds(const std::filesystem::path& stat_file) {
+  std::ifstream in(stat_file);
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  double total = 0;
-  if (const auto paren = stat.rfind(')'); paren != std::string::npos) {  // the name may hold spaces
-    std::istringstream fields(stat.substr(paren + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int k = 3; k <= 15 && fields >> field; ++k) {  // fields 14 and 15 of proc(5)
-      if (k == 14) utime = std::stoull(field);
-      if (k == 15) stime = std::stoull(field);
-    }
-    total = static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const auto paren = stat.rfind(')');  // the name may hold spaces
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int k = 3; k <= 15 && fields >> field; ++k) {  // fields 14 and 15 of proc(5)
+    if (k == 14) utime = std::stoull(field);
+    if (k == 15) stime = std::stoull(field);
   }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds so far of each of a process's threads, by thread name (the broker names its
+// threads: sb-writer, sb-curl, sb-http, sb-codec; the main thread is "io"); threads that share
+// a name are summed. Which thread a letter's CPU goes to shows which stage would limit on a
+// machine with more cores (docs/performance.md, "Which thread limits").
+std::map<std::string, double> thread_cpu_seconds(pid_t pid) {
+  std::map<std::string, double> by_name;
+  std::error_code ec;
+  const std::string self = std::to_string(pid);
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string name;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    if (task.path().filename() == self) name = "io";
+    by_name[name] += stat_cpu_seconds(task.path() / "stat");
+  }
+  return by_name;
+}
+
+double cpu_seconds(pid_t pid) {
+  double total = stat_cpu_seconds("/proc/" + std::to_string(pid) + "/stat");
   std::error_code ec;
   for (const auto& task :
        std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
@@ -249,6 +272,7 @@ struct DeliveredFigures {
   double rss_mb = 0;
   double cpu_us_per_delivered = 0;       // the broker's CPU in the window / letters delivered in it
   double load_cpu_us_per_delivered = 0;  // this process's (clients, receiver) likewise
+  std::map<std::string, double> thread_us_per_delivered;  // the broker's CPU by thread likewise
 };
 
 DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
@@ -260,10 +284,12 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   s.counter.set_window(start, end);
   std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
   const double cpu_before = cpu_seconds(s.broker->pid());
+  const auto threads_before = thread_cpu_seconds(s.broker->pid());
   const double load_before = self_cpu_seconds();
   const IntakeResult in = lean_post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
                                                   start, end, prefix, ids);
   const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
+  const auto threads_after = thread_cpu_seconds(s.broker->pid());
   const double load_used = self_cpu_seconds() - load_before;
   DeliveredFigures f;
   f.accepted = in.accepted;
@@ -276,6 +302,11 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   if (f.delivered > 0) {
     f.cpu_us_per_delivered = cpu_used * 1e6 / static_cast<double>(f.delivered);
     f.load_cpu_us_per_delivered = load_used * 1e6 / static_cast<double>(f.delivered);
+    for (const auto& [name, seconds] : threads_after) {
+      const auto before = threads_before.find(name);
+      const double used = seconds - (before == threads_before.end() ? 0 : before->second);
+      f.thread_us_per_delivered[name] = used * 1e6 / static_cast<double>(f.delivered);
+    }
   }
   if (in.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", in.first_failure.c_str());
   if (o.drain_seconds > 0) {
@@ -422,6 +453,9 @@ int main(int argc, char** argv) {
         else
           std::printf(", NOT drained within %d s", o.drain_seconds);
       }
+      std::printf("\n             broker CPU by thread, us per delivered letter:");
+      for (const auto& [name, us] : sd->thread_us_per_delivered)
+        if (us >= 0.5) std::printf(" %s %.0f", name.c_str(), us);
       std::printf("\n");
       s_acc.push_back(sd->accepted_per_s);
       s_del.push_back(sd->delivered_per_s);

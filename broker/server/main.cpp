@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
   // Intake's decoding and hashing run on a thread of their own (Intake::set_codec_executor);
   // declared after `io`, so it is joined before `io` goes.
   asio::thread_pool codec_thread(1);
+  asio::post(codec_thread, [] { pthread_setname_np(pthread_self(), "sb-codec"); });
   broker.intake().set_codec_executor(codec_thread.get_executor());
   HttpLimits limits;
   limits.max_body_bytes = config->limits.max_body_bytes;
