@@ -237,6 +237,7 @@ HttpServer::HttpServer(asio::io_context& io, HttpLimits limits, HttpHandler hand
       acceptor_(io),
       connections_(std::make_shared<ConnectionCounts>()),
       buffered_(std::make_shared<std::atomic<std::size_t>>(0)),
+      in_progress_(std::make_shared<std::atomic<std::size_t>>(0)),
       accept_pause_(io) {}
 
 HttpServer::~HttpServer() = default;
@@ -387,6 +388,14 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     auto reading_header = http::async_read_header(stream, buffer, parser,
                                                   asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(reading_header);
+    // Counted from its header until its answer is written (requests_in_progress()).
+    struct InProgress {
+      std::shared_ptr<std::atomic<std::size_t>> n;
+      explicit InProgress(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) { ++*n; }
+      InProgress(const InProgress&) = delete;
+      InProgress& operator=(const InProgress&) = delete;
+      ~InProgress() { --*n; }
+    } in_progress(in_progress_);
     std::optional<HttpResponse> refusal;
     BodyReservation reservation;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||

@@ -87,6 +87,10 @@ class HttpServer {
   void stop();
   // Bytes counted for request bodies now, across all connections.
   std::size_t buffered_bytes() const { return buffered_->load(std::memory_order_relaxed); }
+  // Requests read (at least their header) and not yet answered, across all connections: with a
+  // handler executor a request is on its way to the handler before the handler counts it, so
+  // the drain at shutdown waits for this.
+  std::size_t requests_in_progress() const { return in_progress_->load(); }
   // Runs every request's handler on `executor` (the broker's thread) rather than on the
   // server's io_context, and resumes the connection on the server's thread with the answer.
   // The daemon serves its connections on a thread of their own this way (issue 8: the one io
@@ -119,7 +123,8 @@ class HttpServer {
   // Bytes reserved for request bodies now; shared with the connections like connections_.
   // Changed on the server's thread only; atomic so that buffered_bytes() may be read elsewhere.
   std::shared_ptr<std::atomic<std::size_t>> buffered_;
-  asio::any_io_executor handler_executor_;  // empty: the handler runs on io_
+  std::shared_ptr<std::atomic<std::size_t>> in_progress_;  // likewise
+  asio::any_io_executor handler_executor_;                 // empty: the handler runs on io_
   // Waits between accept attempts while the process is out of file descriptors (issue 12,
   // item 7); cancelled by stop().
   asio::steady_timer accept_pause_;

@@ -64,7 +64,8 @@ asio::awaitable<void> drain(asio::io_context& io, const HttpServer& server, Brok
   const auto until = std::chrono::steady_clock::now() + bound;
   asio::steady_timer tick(io);
   auto busy = [&] {
-    return in_flight > 0 || server.buffered_bytes() > 0 || broker.dispatcher().busy() > 0;
+    return in_flight > 0 || server.requests_in_progress() > 0 || server.buffered_bytes() > 0 ||
+           broker.dispatcher().busy() > 0;
   };
   while (busy() && std::chrono::steady_clock::now() < until) {
     tick.expires_after(std::chrono::milliseconds{10});
