@@ -57,6 +57,7 @@
 #include "bench/rabbitmq_node.hpp"
 #include "bench/sektorbro_load.hpp"
 #include "tests/harness/broker_process.hpp"
+#include "tests/harness/http_client.hpp"
 
 namespace sektorbro::bench {
 namespace {
@@ -242,6 +243,27 @@ class DeliveryCounter {
   std::uint64_t in_window_ = 0, total_ = 0;
 };
 
+// The writer's commit groups so far, from the broker's /metrics: (groups, jobs) — the
+// sektorbro_commit_group_size histogram's count and sum. What a letter costs the writer depends
+// on how many jobs share a commit (docs/performance.md, "Commit groups"). {0, 0} if unreadable.
+std::pair<double, double> commit_groups(const testing::BrokerProcess& broker) {
+  testing::HttpClient client;
+  const testing::HttpResult page = client.get(broker.url("/metrics"), std::chrono::seconds{10});
+  double count = 0, sum = 0;
+  if (page.status != 200) return {0, 0};
+  std::istringstream lines(page.body);
+  for (std::string line; std::getline(lines, line);) {
+    const auto value = [&](const char* name) -> std::optional<double> {
+      const std::string prefix = std::string(name) + " ";
+      if (line.rfind(prefix, 0) != 0) return std::nullopt;
+      return std::strtod(line.c_str() + prefix.size(), nullptr);
+    };
+    if (auto v = value("sektorbro_commit_group_size_count")) count = *v;
+    if (auto v = value("sektorbro_commit_group_size_sum")) sum = *v;
+  }
+  return {count, sum};
+}
+
 // A broker with a fresh store and a counting receiver, stopped (by pid) when it goes.
 struct SektorbroUnderTest {
   testing::TempDir dir;
@@ -273,6 +295,7 @@ struct DeliveredFigures {
   double cpu_us_per_delivered = 0;       // the broker's CPU in the window / letters delivered in it
   double load_cpu_us_per_delivered = 0;  // this process's (clients, receiver) likewise
   std::map<std::string, double> thread_us_per_delivered;  // the broker's CPU by thread likewise
+  double jobs_per_group = 0;  // the writer's jobs per commit group in the window (0: unknown)
 };
 
 DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
@@ -285,13 +308,18 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
   std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
   const double cpu_before = cpu_seconds(s.broker->pid());
   const auto threads_before = thread_cpu_seconds(s.broker->pid());
+  const auto groups_before = commit_groups(*s.broker);
   const double load_before = self_cpu_seconds();
   const IntakeResult in = lean_post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
                                                   start, end, prefix, ids);
   const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
   const auto threads_after = thread_cpu_seconds(s.broker->pid());
   const double load_used = self_cpu_seconds() - load_before;
+  const auto groups_after = commit_groups(*s.broker);
   DeliveredFigures f;
+  if (groups_after.first > groups_before.first)
+    f.jobs_per_group =
+        (groups_after.second - groups_before.second) / (groups_after.first - groups_before.first);
   f.accepted = in.accepted;
   f.failed = in.failed;
   f.delivered = s.counter.in_window();
@@ -456,6 +484,7 @@ int main(int argc, char** argv) {
       std::printf("\n             broker CPU by thread, us per delivered letter:");
       for (const auto& [name, us] : sd->thread_us_per_delivered)
         if (us >= 0.5) std::printf(" %s %.0f", name.c_str(), us);
+      if (sd->jobs_per_group > 0) std::printf("; %.1f writer jobs per commit", sd->jobs_per_group);
       std::printf("\n");
       s_acc.push_back(sd->accepted_per_s);
       s_del.push_back(sd->delivered_per_s);

@@ -6,7 +6,8 @@
 //
 // Writes, through SqliteStore itself, what the broker writes for each letter it carries: the
 // intake plan (the message, its letter, the "received" event), then the delivery outcome
-// (delivered, attempt 1) and the reply deadline the delivery opens, with its event. Commits in
+// (delivered, attempt 1), the receipt watch its sender asked for, and the reply deadline the
+// delivery opens (Store::open_deadline), with its event. Commits in
 // groups of `group` messages as GroupCommitWriter does (synchronous=FULL: one fsync per group),
 // each group half new messages and half outcomes of the previous group, as under steady load.
 // `history` messages are written first (not measured), so the indexes have a realistic depth.
@@ -20,6 +21,12 @@
 // was asked to write per message (/proc/self/io write_bytes; and wchar: what write() was
 // handed, temp files included), the store's size per message, and the wall time of the commits
 // (median, 99th percentile, longest: what every answer of a group waits for). Not a test.
+//
+// Besides SqliteTuning settings, variants drop secondary indexes ("-NAME", "-all of them": what
+// each costs the writer) or replace the store by JournalBound ("journal bound": the least an
+// append-only journal could cost, journal_bound.hpp). `--group` sets the jobs per commit; the
+// broker's own figure is in sektorbro-sidebyside-bench's output ("writer jobs per commit").
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +41,7 @@
 #include <vector>
 
 #include "bench/bench_stats.hpp"
+#include "bench/journal_bound.hpp"
 #include "bench/sektorbro_load.hpp"
 #include "broker/core/identifiers.hpp"
 #include "broker/store/sqlite_store.hpp"
@@ -48,49 +56,71 @@ struct Variant {
   // Each Store call in its own SAVEPOINT (Store::guard_calls(true)); the broker's writer runs
   // its groups unguarded first (GroupCommitWriter), as the other variants do.
   bool guarded = false;
+  // Indexes dropped from the fresh store before the round: what each one costs the writer per
+  // message (an experiment only; the queries that need them are not run here).
+  std::vector<std::string> without_indexes = {};
+  // The delivered letter's receipt watch written as the broker writes it (its sender asked for
+  // a receipt); off: what that write costs.
+  bool watch_receipt = true;
+  // The lower bound of an append-only intake journal (docs/performance.md, "What is left"):
+  // not SqliteStore but JournalBound, the same work per letter outside SQLite's tables.
+  bool journal = false;
 };
 
+// A variant that changes one or two SqliteTuning settings from the defaults.
+Variant tuned(std::string name, void (*change)(SqliteTuning&), bool guarded = false) {
+  Variant v{std::move(name), SqliteTuning{}, guarded};
+  change(v.tuning);
+  return v;
+}
+
 std::vector<Variant> variants() {
-  std::vector<Variant> v;
-  v.push_back({"default", SqliteTuning{}});
-  SqliteTuning t;
-  t.page_size = 8192;
-  v.push_back({"page 8 KiB", t});
-  t = {};
-  t.page_size = 16384;
-  v.push_back({"page 16 KiB", t});
-  t = {};
-  t.page_size = 2048;
-  v.push_back({"page 2 KiB", t});
-  t = {};
-  t.page_size = 1024;
-  v.push_back({"page 1 KiB", t});
-  t = {};
-  t.wal_autocheckpoint = 10000;
-  v.push_back({"checkpoint 10k", t});
-  t = {};
-  t.wal_autocheckpoint = 250;
-  v.push_back({"checkpoint 250", t});
-  // The WAL's bulk copied on a thread of its own, the writer copying only the tail
-  // (wal_checkpointer.hpp; docs/performance.md, "The tail at 1,000 msg/s").
-  t = {};
-  t.checkpoint_in_background = true;
-  v.push_back({"checkpoint in background", t});
-  t = {};
-  t.checkpoint_in_background = true;
-  t.wal_autocheckpoint = 250;
-  v.push_back({"ckpt 250 in background", t});
-  t = {};
-  t.mmap_bytes = 256LL << 20;
-  v.push_back({"mmap 256 MiB", t});
-  t = {};
-  t.page_size = 8192;
-  t.wal_autocheckpoint = 5000;
-  v.push_back({"page 8 KiB + ckpt 5k", t});
-  t = {};
-  t.subjournal_in_memory = false;  // SQLite's default: statement journals in a temp file
-  v.push_back({"subjournal on disk", t, true});
-  v.push_back({"each call guarded", SqliteTuning{}, true});
+  std::vector<Variant> v = {
+      {"default", SqliteTuning{}},
+      tuned("page 8 KiB", [](SqliteTuning& t) { t.page_size = 8192; }),
+      tuned("page 16 KiB", [](SqliteTuning& t) { t.page_size = 16384; }),
+      tuned("page 2 KiB", [](SqliteTuning& t) { t.page_size = 2048; }),
+      tuned("page 1 KiB", [](SqliteTuning& t) { t.page_size = 1024; }),
+      tuned("checkpoint 10k", [](SqliteTuning& t) { t.wal_autocheckpoint = 10000; }),
+      tuned("checkpoint 250", [](SqliteTuning& t) { t.wal_autocheckpoint = 250; }),
+      // The WAL's bulk copied on a thread of its own, the writer copying only the tail
+      // (wal_checkpointer.hpp; docs/performance.md, "The tail at 1,000 msg/s").
+      tuned("checkpoint in background", [](SqliteTuning& t) { t.checkpoint_in_background = true; }),
+      tuned("ckpt 250 in background",
+            [](SqliteTuning& t) {
+              t.checkpoint_in_background = true;
+              t.wal_autocheckpoint = 250;
+            }),
+      tuned("mmap 256 MiB", [](SqliteTuning& t) { t.mmap_bytes = 256LL << 20; }),
+      tuned("page 8 KiB + ckpt 5k",
+            [](SqliteTuning& t) {
+              t.page_size = 8192;
+              t.wal_autocheckpoint = 5000;
+            }),
+      // SQLite's default: statement journals in a temp file.
+      tuned(
+          "subjournal on disk", [](SqliteTuning& t) { t.subjournal_in_memory = false; }, true),
+      {"each call guarded", SqliteTuning{}, true},
+      {"no receipt watch", SqliteTuning{}, false, {}, false},
+  };
+  // What the indexes cost (--only 'default,-messages_state,...'): one variant per index.
+  for (const char* index :
+       {"messages_state", "messages_received", "messages_envelope", "messages_sender_endpoint",
+        "messages_receiver_endpoint", "events_message", "letters_message", "deadlines_state_due",
+        "deadlines_owed_by", "deadlines_owed_to", "deadlines_open_groups"})
+    v.push_back({std::string("-") + index, SqliteTuning{}, false, {index}});
+  // The upper bound of trimming: every secondary index that no statement names (INDEXED BY).
+  v.push_back(
+      {"-all of them",
+       SqliteTuning{},
+       false,
+       {"messages_state", "messages_envelope", "messages_sender_endpoint",
+        "messages_receiver_endpoint", "events_message", "letters_message", "deadlines_state_due",
+        "deadlines_owed_by", "deadlines_owed_to", "citizen_index_message", "letter_versions_letter",
+        "sent_envelopes_message", "messages_receipt_owed"}});
+  // Not the store: each letter's intake and its outcome appended as one record each to a table
+  // with no index but its key, in the same groups and file settings (journal_bound.hpp).
+  v.push_back({"journal bound", SqliteTuning{}, false, {}, true, true});
   return v;
 }
 
@@ -117,38 +147,73 @@ std::uint64_t store_bytes(const std::filesystem::path& db) {
 
 class Writer {
  public:
-  Writer(Store& store, const BenchParties& parties, const LetterTemplate& letters, bool intake_only,
-         bool guarded)
+  Writer(Store* store, JournalBound* journal, const BenchParties& parties,
+         const LetterTemplate& letters, bool intake_only, bool guarded, bool watch)
       : store_(store),
+        journal_(journal),
         parties_(parties),
         letters_(letters),
         intake_only_(intake_only),
-        guarded_(guarded) {}
+        guarded_(guarded),
+        watch_(watch) {}
 
   // One commit group: `arrivals` new messages and the delivery outcomes of `outcomes`.
   Result<std::vector<std::int64_t>> group(std::uint64_t first, std::uint64_t arrivals,
                                           const std::vector<std::int64_t>& outcomes,
                                           TimePoint now) {
-    if (auto r = store_.begin_batch(); !r) return r.error();
-    store_.guard_calls(guarded_);
+    if (journal_ != nullptr) return journal_group(first, arrivals, outcomes, now);
+    Store& store = *store_;
+    if (auto r = store.begin_batch(); !r) return r.error();
+    store.guard_calls(guarded_);
     std::vector<std::int64_t> stored;
     for (std::uint64_t i = first; i < first + arrivals; ++i) {
-      auto id = store_.store_message(plan(i, now));
+      auto id = store.store_message(plan(i, now));
       if (!id) return fail(id.error());
       stored.push_back(*id);
     }
     for (std::int64_t id : intake_only_ ? std::vector<std::int64_t>{} : outcomes) {
-      if (auto r = store_.update_delivery(id, DeliveryState::kDelivered, 1, now, "",
-                                          {id, now, "delivered", "200 from psy", "psy"});
+      if (auto r = store.update_delivery(id, DeliveryState::kDelivered, 1, now, "",
+                                         {id, now, "delivered", "200 from psy", "psy"});
           !r)
         return fail(r.error());
-      if (auto r = store_.put_deadline(deadline(id, now), id,
+      if (watch_)
+        if (auto r = store.watch_receipt(id, now, 0); !r) return fail(r.error());
+      if (auto r = store.open_deadline(deadline(id, now), id,
                                        {id, now, "deadline-opened", "LÆ125 due in 10 days", ""});
           !r)
         return fail(r.error());
     }
     const auto committing = std::chrono::steady_clock::now();
-    if (auto r = store_.commit_batch(); !r) return r.error();
+    if (auto r = store.commit_batch(); !r) return r.error();
+    commit_ms_.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - committing)
+            .count());
+    return stored;
+  }
+
+  // The same group appended to the journal bound (journal_bound.hpp).
+  Result<std::vector<std::int64_t>> journal_group(std::uint64_t first, std::uint64_t arrivals,
+                                                  const std::vector<std::int64_t>& outcomes,
+                                                  TimePoint now) {
+    if (auto r = journal_->begin_batch(); !r) return r.error();
+    const auto failed = [&](const Error& e) {
+      journal_->rollback_batch();
+      return e;
+    };
+    std::vector<std::int64_t> stored;
+    for (std::uint64_t i = first; i < first + arrivals; ++i) {
+      auto id = journal_->store_message(plan(i, now));
+      if (!id) return failed(id.error());
+      stored.push_back(*id);
+    }
+    for (std::int64_t id : intake_only_ ? std::vector<std::int64_t>{} : outcomes)
+      if (auto r = journal_->record_outcome(
+              id, {id, now, "delivered", "200 from psy", "psy"}, deadline(id, now),
+              {id, now, "deadline-opened", "LÆ125 due in 10 days", ""});
+          !r)
+        return failed(r.error());
+    const auto committing = std::chrono::steady_clock::now();
+    if (auto r = journal_->commit_batch(); !r) return r.error();
     commit_ms_.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - committing)
             .count());
@@ -160,7 +225,7 @@ class Writer {
 
  private:
   Error fail(const Error& e) {
-    store_.rollback_batch();
+    store_->rollback_batch();
     return e;
   }
 
@@ -201,11 +266,13 @@ class Writer {
     return d;
   }
 
-  Store& store_;
+  Store* store_;
+  JournalBound* journal_;
   const BenchParties& parties_;
   const LetterTemplate& letters_;
   bool intake_only_;
   bool guarded_;
+  bool watch_;
   std::vector<double> commit_ms_;
 };
 
@@ -220,9 +287,38 @@ Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uin
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto db = dir / "store.db";
-  auto opened = SqliteStore::open(db.string(), v.tuning);
-  if (!opened) return opened.error();
-  Writer writer(**opened, parties, letters, intake_only, v.guarded);
+  if (!v.without_indexes.empty()) {
+    auto created = SqliteStore::open(db.string(), v.tuning);
+    if (!created) return created.error();
+    created->reset();
+    sqlite3* raw = nullptr;
+    if (sqlite3_open(db.string().c_str(), &raw) != SQLITE_OK) {
+      sqlite3_close(raw);
+      return make_error(Errc::kStorage, "cannot open " + db.string());
+    }
+    for (const std::string& index : v.without_indexes) {
+      const std::string sql = "DROP INDEX " + index;
+      if (sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+        Error e = make_error(Errc::kStorage, sql + ": " + sqlite3_errmsg(raw));
+        sqlite3_close(raw);
+        return e;
+      }
+    }
+    sqlite3_close(raw);
+  }
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<JournalBound> journal;
+  if (v.journal) {
+    auto opened = JournalBound::open(db.string());
+    if (!opened) return opened.error();
+    journal = std::move(*opened);
+  } else {
+    auto opened = SqliteStore::open(db.string(), v.tuning);
+    if (!opened) return opened.error();
+    store = std::move(*opened);
+  }
+  Writer writer(store.get(), journal.get(), parties, letters, intake_only, v.guarded,
+                v.watch_receipt);
   const TimePoint now = TimePoint{} + std::chrono::hours{24 * 365 * 56};
   const std::uint64_t half = std::max<std::uint64_t>(group / 2, 1);
 

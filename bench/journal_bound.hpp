@@ -1,0 +1,55 @@
+// JournalBound: what an append-only intake journal could cost the writer at best, for
+// sektorbro-store-bench (docs/performance.md, "Where the writer's time goes, and what is left").
+//
+// Each letter's intake (its packed body and a record of its facts, with the audit seal of its
+// "received" event) and each delivery outcome (its state and the deadline it opens, with the
+// seals of its two events) are one INSERT each into `journal (seq INTEGER PRIMARY KEY, record
+// BLOB)`, committed in the caller's groups with the store's file settings (WAL,
+// synchronous=FULL, 4 KiB pages, checkpoint every 1,000 pages). The work done outside SQLite is
+// the store's: the body packed and hashed, one seal per event, chained.
+//
+// It is a bound, not a design: it keeps none of the tables intake's lookups, the dispatcher's
+// restart and the console's pages read, so a real journal would add the work of building them.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "broker/core/result.hpp"
+#include "broker/deadlines/deadline.hpp"
+#include "broker/store/store.hpp"
+
+namespace sektorbro::bench {
+
+class JournalBound {
+ public:
+  static Result<std::unique_ptr<JournalBound>> open(const std::string& path);
+  ~JournalBound();
+  JournalBound(const JournalBound&) = delete;
+  JournalBound& operator=(const JournalBound&) = delete;
+
+  Result<void> begin_batch();
+  Result<void> commit_batch();
+  void rollback_batch();
+  // One record per message stored; its seq is the message's id.
+  Result<std::int64_t> store_message(const MessagePlan& plan);
+  // One record per outcome: the delivery's event and the deadline it opens with its event.
+  Result<void> record_outcome(std::int64_t message_id, const MessageEvent& delivered,
+                              const Deadline& opened, const MessageEvent& opened_event);
+
+ private:
+  JournalBound() = default;
+  Result<std::int64_t> append(const std::string& record);
+  // Chains an audit seal for `event` onto the head, as the store's audit chain does.
+  void seal(const MessageEvent& event, std::string_view binding);
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  std::int64_t audit_seq_ = 0;
+  std::string audit_hash_ = std::string(64, '0');
+};
+
+}  // namespace sektorbro::bench
