@@ -1,8 +1,13 @@
 #include "bench/journal_bound.hpp"
 
+#include <initializer_list>
+#include <utility>
+
 #include "broker/core/identifiers.hpp"
+#include "broker/core/time.hpp"
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/body_codec.hpp"
+#include "broker/store/sqlite_store.hpp"
 
 namespace sektorbro::bench {
 namespace {
@@ -24,9 +29,26 @@ std::int64_t millis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// Runs a bound statement once and resets it.
+Result<void> run(sqlite3* db, sqlite3_stmt* stmt, const char* what) {
+  const int rc = sqlite3_step(stmt);
+  sqlite3_reset(stmt);
+  if (rc != SQLITE_DONE) return sqlite_error(db, what);
+  return {};
+}
+
+void bind_text(sqlite3_stmt* stmt, int i, std::string_view text) {
+  sqlite3_bind_text(stmt, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
 }  // namespace
 
-Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path) {
+Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path,
+                                                         bool keep_tables) {
+  if (keep_tables) {
+    auto created = SqliteStore::open(path);
+    if (!created) return created.error();
+  }
   std::unique_ptr<JournalBound> j(new JournalBound());
   if (sqlite3_open(path.c_str(), &j->db_) != SQLITE_OK) return sqlite_error(j->db_, "open");
   for (const char* sql : {"PRAGMA page_size = 4096", "PRAGMA journal_mode = WAL",
@@ -34,14 +56,43 @@ Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path
                           "CREATE TABLE journal (seq INTEGER PRIMARY KEY, record BLOB NOT NULL)"})
     if (sqlite3_exec(j->db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
       return sqlite_error(j->db_, sql);
-  if (sqlite3_prepare_v2(j->db_, "INSERT INTO journal (record) VALUES (?1)", -1, &j->insert_,
-                         nullptr) != SQLITE_OK)
-    return sqlite_error(j->db_, "prepare");
+  const auto prepare = [&](const char* sql, sqlite3_stmt** stmt) -> Result<void> {
+    if (sqlite3_prepare_v2(j->db_, sql, -1, stmt, nullptr) != SQLITE_OK)
+      return sqlite_error(j->db_, sql);
+    return {};
+  };
+  if (auto r = prepare("INSERT INTO journal (record) VALUES (?1)", &j->insert_); !r)
+    return r.error();
+  if (!keep_tables) return j;
+  for (const char* sql :
+       {"DROP TABLE message_bodies", "DROP TABLE events", "DROP TABLE audit_chain"})
+    if (sqlite3_exec(j->db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
+      return sqlite_error(j->db_, sql);
+  for (auto [sql, stmt] : std::initializer_list<std::pair<const char*, sqlite3_stmt**>>{
+           {"INSERT INTO messages (id, envelope_id, sender_gln, receiver_gln, sender_endpoint, "
+            "receiver_endpoint, acceptance, receipt_requested, contains_cpr, received_at, state, "
+            "attempts, next_attempt_at, last_error, receipt) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9, ?10, 'pending', 0, ?10, '', 'none')",
+            &j->message_},
+           {"INSERT INTO letters (sender_gln, letter_id, message_id, position, type, "
+            "content_hash, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'nytbrev')",
+            &j->letter_},
+           {"UPDATE messages SET state = 'delivered', attempts = 1, next_attempt_at = ?2, "
+            "receipt_sent_at = ?2, resends = 0 WHERE id = ?1",
+            &j->outcome_},
+           {"INSERT INTO deadlines (kind, requester_gln, letter_id, owed_by, owed_to, form, "
+            "opened_at, due, due_end, state, days_late, overdue, reminder_steps_done, "
+            "next_action_at, generation, notice_late) VALUES ('certificate', ?1, ?2, ?3, ?4, ?5, "
+            "?6, ?7, ?8, 'open', 0, 0, 0, ?9, 1, 0) "
+            "ON CONFLICT (requester_gln, letter_id) DO NOTHING",
+            &j->deadline_}})
+    if (auto r = prepare(sql, stmt); !r) return r.error();
   return j;
 }
 
 JournalBound::~JournalBound() {
-  sqlite3_finalize(insert_);
+  for (sqlite3_stmt* stmt : {insert_, message_, letter_, outcome_, deadline_})
+    sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
 
@@ -104,7 +155,58 @@ Result<std::int64_t> JournalBound::store_message(const MessagePlan& plan) {
     put(record, audit_hash_);
   }
   put(record, packed.bytes);
-  return append(record);
+  auto seq = append(record);
+  if (!seq || message_ == nullptr) return seq;
+  if (auto r = keep_message(*seq, plan); !r) return r.error();
+  return seq;
+}
+
+Result<void> JournalBound::keep_message(std::int64_t id, const MessagePlan& plan) {
+  const NewMessage& m = plan.message;
+  sqlite3_bind_int64(message_, 1, id);
+  bind_text(message_, 2, m.envelope_id);
+  bind_text(message_, 3, m.sender_gln);
+  bind_text(message_, 4, m.receiver_gln);
+  bind_text(message_, 5, m.sender_endpoint);
+  bind_text(message_, 6, m.receiver_endpoint);
+  sqlite3_bind_blob(message_, 7, m.acceptance.data(), static_cast<int>(m.acceptance.size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_int(message_, 8, m.receipt_requested ? 1 : 0);
+  sqlite3_bind_int(message_, 9, m.contains_cpr ? 1 : 0);
+  sqlite3_bind_int64(message_, 10, millis(m.received_at));
+  if (auto r = run(db_, message_, "keep message"); !r) return r;
+  for (std::size_t i = 0; i < m.letters.size(); ++i) {
+    const NewLetter& l = m.letters[i];
+    bind_text(letter_, 1, m.sender_gln);
+    bind_text(letter_, 2, l.letter_id);
+    sqlite3_bind_int64(letter_, 3, id);
+    sqlite3_bind_int64(letter_, 4, static_cast<std::int64_t>(i));
+    const std::string type(to_string(l.type));
+    bind_text(letter_, 5, type);
+    bind_text(letter_, 6, l.content_hash);
+    if (auto r = run(db_, letter_, "keep letter"); !r) return r;
+  }
+  return {};
+}
+
+Result<void> JournalBound::keep_outcome(std::int64_t id, TimePoint at, const Deadline& opened) {
+  sqlite3_bind_int64(outcome_, 1, id);
+  sqlite3_bind_int64(outcome_, 2, millis(at));
+  if (auto r = run(db_, outcome_, "keep outcome"); !r) return r;
+  const std::string date = format_date(opened.due);
+  bind_text(deadline_, 1, opened.key.requester_gln);
+  bind_text(deadline_, 2, opened.key.letter_id);
+  bind_text(deadline_, 3, opened.owed_by);
+  bind_text(deadline_, 4, opened.owed_to);
+  bind_text(deadline_, 5, opened.form);
+  sqlite3_bind_int64(deadline_, 6, millis(opened.opened_at));
+  bind_text(deadline_, 7, date);
+  sqlite3_bind_int64(deadline_, 8, millis(opened.due_end));
+  if (opened.next_action_at)
+    sqlite3_bind_int64(deadline_, 9, millis(*opened.next_action_at));
+  else
+    sqlite3_bind_null(deadline_, 9);
+  return run(db_, deadline_, "keep deadline");
 }
 
 Result<void> JournalBound::record_outcome(std::int64_t message_id, const MessageEvent& delivered,
@@ -126,7 +228,8 @@ Result<void> JournalBound::record_outcome(std::int64_t message_id, const Message
   put(record, opened_event.detail);
   put(record, audit_hash_);
   if (auto r = append(record); !r) return r.error();
-  return {};
+  if (outcome_ == nullptr) return {};
+  return keep_outcome(message_id, delivered.at, opened);
 }
 
 }  // namespace sektorbro::bench

@@ -10,6 +10,10 @@
 //
 // It is a bound, not a design: it keeps none of the tables intake's lookups, the dispatcher's
 // restart and the console's pages read, so a real journal would add the work of building them.
+// Opened with `keep_tables`, it keeps those the queries select on — the store's own schema
+// (SqliteStore creates it) without the tables the journal would replace (bodies, timeline
+// events, the audit chain's table): each intake also inserts its message and letter rows, each
+// outcome updates the message row (state, receipt watch) and inserts the deadline.
 #pragma once
 
 #include <sqlite3.h>
@@ -26,7 +30,8 @@ namespace sektorbro::bench {
 
 class JournalBound {
  public:
-  static Result<std::unique_ptr<JournalBound>> open(const std::string& path);
+  static Result<std::unique_ptr<JournalBound>> open(const std::string& path,
+                                                    bool keep_tables = false);
   ~JournalBound();
   JournalBound(const JournalBound&) = delete;
   JournalBound& operator=(const JournalBound&) = delete;
@@ -47,7 +52,15 @@ class JournalBound {
   void seal(const MessageEvent& event, std::string_view binding);
 
   sqlite3* db_ = nullptr;
+  Result<void> keep_message(std::int64_t id, const MessagePlan& plan);
+  Result<void> keep_outcome(std::int64_t id, TimePoint at, const Deadline& opened);
+
   sqlite3_stmt* insert_ = nullptr;
+  // With keep_tables: the message, letter, outcome and deadline statements; null otherwise.
+  sqlite3_stmt* message_ = nullptr;
+  sqlite3_stmt* letter_ = nullptr;
+  sqlite3_stmt* outcome_ = nullptr;
+  sqlite3_stmt* deadline_ = nullptr;
   std::int64_t audit_seq_ = 0;
   std::string audit_hash_ = std::string(64, '0');
 };
