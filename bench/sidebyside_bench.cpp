@@ -245,7 +245,8 @@ class DeliveryCounter {
 
 // The writer's commit groups so far, from the broker's /metrics: (groups, jobs) — the
 // sektorbro_commit_group_size histogram's count and sum. What a letter costs the writer depends
-// on how many jobs share a commit (docs/performance.md, "Commit groups"). {0, 0} if unreadable.
+// on how many jobs share a commit (docs/performance.md, "Where the writer's time goes"). {0, 0}
+// if unreadable.
 std::pair<double, double> commit_groups(const testing::BrokerProcess& broker) {
   testing::HttpClient client;
   const testing::HttpResult page = client.get(broker.url("/metrics"), std::chrono::seconds{10});
