@@ -25,10 +25,6 @@ void put(std::string& out, std::string_view field) {
 
 void put(std::string& out, std::int64_t value) { put(out, std::to_string(value)); }
 
-std::int64_t millis(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // Runs a bound statement once and resets it.
 Result<void> run(sqlite3* db, sqlite3_stmt* stmt, const char* what) {
   const int rc = sqlite3_step(stmt);
@@ -147,7 +143,7 @@ Result<std::int64_t> JournalBound::store_message(const MessagePlan& plan) {
     put(record, static_cast<std::int64_t>(l.type));
     put(record, l.content_hash);
   }
-  put(record, millis(m.received_at));
+  put(record, to_millis(m.received_at));
   for (const MessageEvent& e : plan.events) {
     seal(e, "sha256=" + body_sha);
     put(record, e.kind);
@@ -173,7 +169,7 @@ Result<void> JournalBound::keep_message(std::int64_t id, const MessagePlan& plan
                     SQLITE_STATIC);
   sqlite3_bind_int(message_, 8, m.receipt_requested ? 1 : 0);
   sqlite3_bind_int(message_, 9, m.contains_cpr ? 1 : 0);
-  sqlite3_bind_int64(message_, 10, millis(m.received_at));
+  sqlite3_bind_int64(message_, 10, to_millis(m.received_at));
   if (auto r = run(db_, message_, "keep message"); !r) return r;
   for (std::size_t i = 0; i < m.letters.size(); ++i) {
     const NewLetter& l = m.letters[i];
@@ -191,7 +187,7 @@ Result<void> JournalBound::keep_message(std::int64_t id, const MessagePlan& plan
 
 Result<void> JournalBound::keep_outcome(std::int64_t id, TimePoint at, const Deadline& opened) {
   sqlite3_bind_int64(outcome_, 1, id);
-  sqlite3_bind_int64(outcome_, 2, millis(at));
+  sqlite3_bind_int64(outcome_, 2, to_millis(at));
   if (auto r = run(db_, outcome_, "keep outcome"); !r) return r;
   const std::string date = format_date(opened.due);
   bind_text(deadline_, 1, opened.key.requester_gln);
@@ -199,11 +195,11 @@ Result<void> JournalBound::keep_outcome(std::int64_t id, TimePoint at, const Dea
   bind_text(deadline_, 3, opened.owed_by);
   bind_text(deadline_, 4, opened.owed_to);
   bind_text(deadline_, 5, opened.form);
-  sqlite3_bind_int64(deadline_, 6, millis(opened.opened_at));
+  sqlite3_bind_int64(deadline_, 6, to_millis(opened.opened_at));
   bind_text(deadline_, 7, date);
-  sqlite3_bind_int64(deadline_, 8, millis(opened.due_end));
+  sqlite3_bind_int64(deadline_, 8, to_millis(opened.due_end));
   if (opened.next_action_at)
-    sqlite3_bind_int64(deadline_, 9, millis(*opened.next_action_at));
+    sqlite3_bind_int64(deadline_, 9, to_millis(*opened.next_action_at));
   else
     sqlite3_bind_null(deadline_, 9);
   return run(db_, deadline_, "keep deadline");
@@ -223,7 +219,7 @@ Result<void> JournalBound::record_outcome(std::int64_t message_id, const Message
   put(record, opened.owed_by);
   put(record, opened.owed_to);
   put(record, opened.form);
-  put(record, millis(opened.due_end));
+  put(record, to_millis(opened.due_end));
   seal(opened_event, {});
   put(record, opened_event.detail);
   put(record, audit_hash_);
