@@ -199,11 +199,10 @@ class Writer {
     }
     for (std::int64_t id : intake_only_ ? std::vector<std::int64_t>{} : outcomes) {
       if (auto r = store.update_delivery(id, DeliveryState::kDelivered, 1, now, "",
-                                         delivered_event(id, now));
+                                         delivered_event(id, now),
+                                         watch_ ? std::optional<TimePoint>(now) : std::nullopt);
           !r)
         return fail(r.error());
-      if (watch_)
-        if (auto r = store.watch_receipt(id, now, 0); !r) return fail(r.error());
       if (auto r = store.open_deadline(deadline(id, now), id, opened_event(id, now)); !r)
         return fail(r.error());
     }

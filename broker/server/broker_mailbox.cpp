@@ -136,11 +136,10 @@ asio::awaitable<HttpResponse> Broker::handle_mailbox(const HttpRequest& request,
     auto store_job = [event, changes, attempts, now, watch](Store& store) {
       if (auto r = store.expect_delivery_state(event->message_id, DeliveryState::kPending); !r)
         return r;
-      auto updated = store.update_delivery(event->message_id, DeliveryState::kDelivered, attempts,
-                                           now, "", *event);
+      auto updated =
+          store.update_delivery(event->message_id, DeliveryState::kDelivered, attempts, now, "",
+                                *event, watch ? std::optional<TimePoint>(now) : std::nullopt);
       if (!updated) return updated;
-      if (watch)
-        if (auto r = store.watch_receipt(event->message_id, now, 0); !r) return r;
       for (const DeadlineWrite& w : *changes)
         if (auto r = write_deadline_change(store, w, event->message_id); !r) return r;
       return Result<void>();

@@ -462,11 +462,10 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
                      watch_receipt_after_delivery(receipt_facts, in_response.relayed);
   auto store_job = [event, shared_step, changes, watch](Store& store) -> Result<void> {
     const DeliveryStep& s = *shared_step;
-    auto updated = store.update_delivery(event->message_id, s.state, s.attempts, s.next_attempt_at,
-                                         s.last_error, *event);
+    auto updated = store.update_delivery(
+        event->message_id, s.state, s.attempts, s.next_attempt_at, s.last_error, *event,
+        watch ? std::optional<TimePoint>(event->at) : std::nullopt);
     if (!updated) return updated;
-    if (watch)
-      if (auto r = store.watch_receipt(event->message_id, event->at, 0); !r) return r;
     for (const DeadlineWrite& w : *changes)
       if (auto r = write_deadline_change(store, w, event->message_id); !r) return r;
     return {};

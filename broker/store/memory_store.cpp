@@ -567,8 +567,8 @@ Result<std::int64_t> MemoryStore::store_message(const MessagePlan& plan) {
 
 Result<void> MemoryStore::update_delivery(std::int64_t message_id, DeliveryState state,
                                           int attempts, TimePoint next_attempt_at,
-                                          const std::string& last_error,
-                                          const MessageEvent& event) {
+                                          const std::string& last_error, const MessageEvent& event,
+                                          std::optional<TimePoint> receipt_watch_from) {
   return atomically<void>([&](Tx& tx) -> Result<void> {
     if (auto r = change_delivery(tx, message_id,
                                  [&](Delivery& d) {
@@ -576,6 +576,11 @@ Result<void> MemoryStore::update_delivery(std::int64_t message_id, DeliveryState
                                    d.attempts = attempts;
                                    d.next_attempt_at = next_attempt_at;
                                    d.last_error = last_error;
+                                   if (receipt_watch_from) {
+                                     d.receipt_sent_at = receipt_watch_from;
+                                     d.resends = 0;
+                                     d.receipt_missing = false;
+                                   }
                                  });
         !r)
       return r;

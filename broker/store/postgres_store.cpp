@@ -80,6 +80,9 @@ constexpr const char* kWatchReceipt =
 constexpr const char* kUpdateDelivery =
     "UPDATE messages SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5 "
     "WHERE id = $1";
+constexpr const char* kUpdateDeliveryWatched =
+    "UPDATE messages SET state = $2, attempts = $3, next_attempt_at = $4, last_error = $5, "
+    "receipt_sent_at = $6, resends = 0, receipt_missing = 0 WHERE id = $1";
 constexpr const char* kSelectState = "SELECT state FROM messages WHERE id = $1";
 constexpr const char* kRequeue =
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1";
@@ -779,7 +782,8 @@ Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
 Result<void> PostgresStore::update_delivery(std::int64_t message_id, DeliveryState state,
                                             int attempts, TimePoint next_attempt_at,
                                             const std::string& last_error,
-                                            const MessageEvent& event) {
+                                            const MessageEvent& event,
+                                            std::optional<TimePoint> receipt_watch_from) {
   return atomically<void>([&]() -> Result<void> {
     PgParams p;
     p.int64(message_id)
@@ -787,7 +791,10 @@ Result<void> PostgresStore::update_delivery(std::int64_t message_id, DeliverySta
         .int64(attempts)
         .time(next_attempt_at)
         .text(last_error);
-    auto q = wrun("delivery_update", kUpdateDelivery, p, "update delivery");
+    if (receipt_watch_from) p.time(*receipt_watch_from);
+    auto q = receipt_watch_from
+                 ? wrun("delivery_update_watched", kUpdateDeliveryWatched, p, "update delivery")
+                 : wrun("delivery_update", kUpdateDelivery, p, "update delivery");
     if (!q) return q.error();
     if (q->affected() == 0) return not_found(message_id);
     return insert_event(message_id, event.at, event.kind, event.detail, event.actor, {},

@@ -38,9 +38,11 @@ class PostgresStore final : public Store {
   Result<void> commit_batch() override;
   void rollback_batch() override;
   Result<std::int64_t> store_message(const MessagePlan& plan) override;
+  using Store::update_delivery;
   Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                TimePoint next_attempt_at, const std::string& last_error,
-                               const MessageEvent& event) override;
+                               const MessageEvent& event,
+                               std::optional<TimePoint> receipt_watch_from) override;
   Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
                            const MessageEvent& event) override;
   Result<void> watch_receipt(std::int64_t message_id, std::optional<TimePoint> last_sent,

@@ -276,6 +276,7 @@ enum class Sql {
   kInsertLetter,
   kInsertEvent,
   kUpdateDelivery,
+  kUpdateDeliveryWatched,
   kUpdateReceipt,
   kSelectState,
   kRequeue,
@@ -383,6 +384,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
     "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
     "WHERE id = ?1",
+    "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5, "
+    "receipt_sent_at = ?6, resends = 0, receipt_missing = 0 WHERE id = ?1",
     "UPDATE messages SET receipt = ?2, receipt_sent_at = NULL, receipt_missing = 0 WHERE id = ?1",
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
@@ -1668,16 +1671,17 @@ Result<std::optional<std::int64_t>> SqliteStore::find_letter_version(
 
 Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState state,
                                           int attempts, TimePoint next_attempt_at,
-                                          const std::string& last_error,
-                                          const MessageEvent& event) {
+                                          const std::string& last_error, const MessageEvent& event,
+                                          std::optional<TimePoint> receipt_watch_from) {
   auto& s = *write_stmts_;
   return atomically<void>([&]() -> Result<void> {
-    auto q = s[Sql::kUpdateDelivery];
+    auto q = s[receipt_watch_from ? Sql::kUpdateDeliveryWatched : Sql::kUpdateDelivery];
     q.bind(1, message_id)
         .bind(2, to_string(state))
         .bind(3, std::int64_t{attempts})
         .bind(4, next_attempt_at)
         .bind(5, last_error);
+    if (receipt_watch_from) q.bind(6, *receipt_watch_from);
     if (auto r = q.run("update delivery"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
     return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,

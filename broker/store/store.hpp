@@ -315,10 +315,19 @@ class Store {
   // is written then.
   virtual Result<std::int64_t> store_message(const MessagePlan& plan) = 0;
   // After a delivery attempt: sets state, attempts, next_attempt_at, last_error and appends
-  // the event (kind/detail).
+  // the event (kind/detail). With `receipt_watch_from`, the same write also starts the receipt
+  // watch, as watch_receipt(message_id, *receipt_watch_from, 0) would: a delivered message whose
+  // receipt is owed costs one row write, not two (issue 8).
   virtual Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                        TimePoint next_attempt_at, const std::string& last_error,
-                                       const MessageEvent& event) = 0;
+                                       const MessageEvent& event,
+                                       std::optional<TimePoint> receipt_watch_from) = 0;
+  Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
+                               TimePoint next_attempt_at, const std::string& last_error,
+                               const MessageEvent& event) {
+    return update_delivery(message_id, state, attempts, next_attempt_at, last_error, event,
+                           std::nullopt);
+  }
   // Also ends the message's receipt watch: the receipt came.
   virtual Result<void> set_receipt(std::int64_t message_id, ReceiptState receipt,
                                    const MessageEvent& event) = 0;

@@ -109,9 +109,11 @@ class FaultyStore final : public Store {
                                                           const std::string& h) override {
     return inner_.find_letter_version(s, l, h);
   }
+  using Store::update_delivery;
   Result<void> update_delivery(std::int64_t id, DeliveryState s, int attempts, TimePoint next,
-                               const std::string& err, const MessageEvent& e) override {
-    return inner_.update_delivery(id, s, attempts, next, err, e);
+                               const std::string& err, const MessageEvent& e,
+                               std::optional<TimePoint> watch_from) override {
+    return inner_.update_delivery(id, s, attempts, next, err, e, watch_from);
   }
   Result<void> set_receipt(std::int64_t id, ReceiptState r, const MessageEvent& e) override {
     return inner_.set_receipt(id, r, e);

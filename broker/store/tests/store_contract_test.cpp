@@ -1577,6 +1577,38 @@ TEST_P(StoreContractTest, ExpectReceiptWatchIsStaleOnceTheWatchMovedOnOrEnded) {
   EXPECT_EQ(lease_test::outcome(store_->expect_receipt_watch(id + 100, 0)), "not found");
 }
 
+// Issue 8: a delivery that starts the receipt watch writes it with the delivery step, in one
+// row write; the watch it leaves is the one watch_receipt(id, at, 0) leaves — owed from the
+// delivery's time, no resends, not missing — and a restart reads it back as owed.
+TEST_P(StoreContractTest, UpdateDeliveryCanStartTheReceiptWatchInTheSameWrite) {
+  const auto watched = store_request("R1");
+  const auto unwatched = store_request("R2");
+  ASSERT_TRUE(store_->watch_receipt(unwatched, at_ms(3), 2));
+  ASSERT_TRUE(store_->update_delivery(watched, DeliveryState::kDelivered, 1, at_ms(10), "",
+                                      event(watched, "delivered"), at_ms(10)));
+  ASSERT_TRUE(store_->update_delivery(unwatched, DeliveryState::kDelivered, 3, at_ms(11), "",
+                                      event(unwatched, "delivered"), std::nullopt));
+  EXPECT_TRUE(store_->expect_receipt_watch(watched, 0));
+  EXPECT_TRUE(store_->expect_receipt_watch(unwatched, 2)) << "left as it was";
+  restart();
+  auto owed = store_->receipts_owed();
+  ASSERT_TRUE(owed) << owed.error().detail;
+  ASSERT_EQ(owed->size(), 2u);
+  EXPECT_EQ((*owed)[0].message_id, unwatched);
+  EXPECT_EQ((*owed)[1].message_id, watched);
+  EXPECT_EQ((*owed)[1].last_sent, at_ms(10));
+  EXPECT_EQ((*owed)[1].resends, 0);
+  auto message = store_->get_message(watched);
+  ASSERT_TRUE(message && *message);
+  EXPECT_EQ((*message)->state, DeliveryState::kDelivered);
+  EXPECT_EQ((*message)->attempts, 1);
+  EXPECT_EQ(lease_test::outcome(store_->update_delivery(watched + 100, DeliveryState::kDelivered,
+                                                        1, at_ms(12), "",
+                                                        event(watched + 100, "delivered"),
+                                                        at_ms(12))),
+            "not found");
+}
+
 // Two mailbox confirms of one message (issue 11): the second, in the same batch or a later one,
 // finds the message delivered by the first and writes nothing.
 TEST_P(StoreContractTest, ExpectDeliveryStateSeesTheBatchsOwnEarlierWrites) {
