@@ -1602,10 +1602,9 @@ TEST_P(StoreContractTest, UpdateDeliveryCanStartTheReceiptWatchInTheSameWrite) {
   ASSERT_TRUE(message && *message);
   EXPECT_EQ((*message)->state, DeliveryState::kDelivered);
   EXPECT_EQ((*message)->attempts, 1);
-  EXPECT_EQ(lease_test::outcome(store_->update_delivery(watched + 100, DeliveryState::kDelivered,
-                                                        1, at_ms(12), "",
-                                                        event(watched + 100, "delivered"),
-                                                        at_ms(12))),
+  EXPECT_EQ(lease_test::outcome(
+                store_->update_delivery(watched + 100, DeliveryState::kDelivered, 1, at_ms(12), "",
+                                        event(watched + 100, "delivered"), at_ms(12))),
             "not found");
 }
 
