@@ -1281,12 +1281,16 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   const std::string page = "PRAGMA page_size = " + std::to_string(tuning.page_size);
   if (sqlite3_exec(w, page.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
     return fail(sqlite3_errmsg(w));
+  // synchronous=FULL before anything is written: the timed VFS holds the WAL's writes until the
+  // commit's sync, which FULL makes (timed_vfs.hpp).
+  if (auto r = exec(w, "PRAGMA synchronous = FULL", "synchronous"); !r)
+    return fail(sqlite3_errmsg(w));
   // journal_mode is the first statement that reads the file: "file is not a database" shows here.
   auto mode = query_text(w, "PRAGMA journal_mode = WAL");
   if (!mode) return fail(sqlite3_errmsg(w));
   if (*mode != "wal") return fail("cannot switch to WAL journal mode (got " + *mode + ")");
-  for (const char* pragma : {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"})
-    if (auto r = exec(w, pragma, pragma); !r) return fail(sqlite3_errmsg(w));
+  if (auto r = exec(w, "PRAGMA foreign_keys = ON", "foreign_keys"); !r)
+    return fail(sqlite3_errmsg(w));
   if (tuning.subjournal_in_memory)
     if (auto r = exec(w, "PRAGMA temp_store = MEMORY", "temp_store"); !r)
       return fail(sqlite3_errmsg(w));

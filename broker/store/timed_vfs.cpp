@@ -6,7 +6,11 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <new>
+#include <string_view>
 #include <vector>
+
+#include "broker/store/write_combiner.hpp"
 
 namespace sektorbro {
 namespace {
@@ -22,33 +26,69 @@ std::vector<SyncObserver*>& observers() {
 }
 
 // A file of the timed VFS: its own header, then the default VFS's file (szOsFile of both).
+// A WAL file also has a WriteCombiner (from a successful open to its close).
 struct TimedFile {
   sqlite3_file base;
   sqlite3_file* real;
+  WriteCombiner* wal;
 };
 
+// The longest run of WAL bytes held: the most the unix VFS writes in one call (os_unix.c's
+// seekAndWrite keeps the low 17 bits of a length: SQLite itself never writes more at once), so
+// 31 frames of a 4 KiB page; a commit group of ~50 letters is ~7 such writes instead of ~400.
+constexpr std::size_t kWalRunBytes = 0x1ffff;
+
 sqlite3_vfs* root_of(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
-sqlite3_file* real_of(sqlite3_file* f) { return reinterpret_cast<TimedFile*>(f)->real; }
+TimedFile* timed_of(sqlite3_file* f) { return reinterpret_cast<TimedFile*>(f); }
+sqlite3_file* real_of(sqlite3_file* f) { return timed_of(f)->real; }
 
-// --- the file's methods: each delegates to the default VFS's file ---
-
-int timed_close(sqlite3_file* f) {
-  sqlite3_file* real = real_of(f);
-  const int rc = real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
-  f->pMethods = nullptr;
+// Writes a WAL file's held run, if any: SQLITE_OK, or the real write's error, which the method
+// that flushed returns in place of its own result, so SQLite fails the transaction (a commit's
+// frames are flushed by its xSync, before the WAL index makes them visible: see the header).
+int flush(sqlite3_file* f) {
+  TimedFile* file = timed_of(f);
+  if (file->wal == nullptr || file->wal->empty()) return SQLITE_OK;
+  const std::string_view run = file->wal->bytes();
+  const int rc = file->real->pMethods->xWrite(file->real, run.data(), static_cast<int>(run.size()),
+                                              file->wal->offset());
+  file->wal->clear();
   return rc;
 }
+
+// --- the file's methods: each delegates to the default VFS's file; a WAL file's writes are
+// combined, and every method that could observe the file writes the held run out first ---
+
+int timed_close(sqlite3_file* f) {
+  TimedFile* file = timed_of(f);
+  const int flushed = flush(f);
+  sqlite3_file* real = file->real;
+  const int rc = real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
+  delete file->wal;
+  file->wal = nullptr;
+  f->pMethods = nullptr;
+  return flushed != SQLITE_OK ? flushed : rc;
+}
 int timed_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 at) {
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   return real_of(f)->pMethods->xRead(real_of(f), buf, n, at);
 }
 int timed_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
-  return real_of(f)->pMethods->xWrite(real_of(f), buf, n, at);
+  WriteCombiner* wal = timed_of(f)->wal;
+  const auto bytes = static_cast<std::size_t>(n);
+  if (wal != nullptr && !wal->accepts(at, bytes))
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+  if (wal == nullptr || !wal->accepts(at, bytes))  // not a WAL, or more than a run holds
+    return real_of(f)->pMethods->xWrite(real_of(f), buf, n, at);
+  wal->append(buf, bytes, at);
+  return SQLITE_OK;
 }
 int timed_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
-// The one timed method.
+// The one timed method (the held run's write is not part of the time: it is not the fsync).
 int timed_sync(sqlite3_file* f, int flags) {
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   const auto began = std::chrono::steady_clock::now();
   const int rc = real_of(f)->pMethods->xSync(real_of(f), flags);
   notify_sync_observers(
@@ -56,6 +96,7 @@ int timed_sync(sqlite3_file* f, int flags) {
   return rc;
 }
 int timed_file_size(sqlite3_file* f, sqlite3_int64* size) {
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   return real_of(f)->pMethods->xFileSize(real_of(f), size);
 }
 int timed_lock(sqlite3_file* f, int level) {
@@ -68,6 +109,7 @@ int timed_check_reserved_lock(sqlite3_file* f, int* out) {
   return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
 }
 int timed_file_control(sqlite3_file* f, int op, void* arg) {
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
 }
 int timed_sector_size(sqlite3_file* f) { return real_of(f)->pMethods->xSectorSize(real_of(f)); }
@@ -95,6 +137,7 @@ int timed_shm_unmap(sqlite3_file* f, int delete_flag) {
   return real->pMethods->xShmUnmap(real, delete_flag);
 }
 int timed_fetch(sqlite3_file* f, sqlite3_int64 at, int n, void** out) {
+  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   sqlite3_file* real = real_of(f);
   if (real->pMethods->iVersion < 3 || !real->pMethods->xFetch) {
     *out = nullptr;  // no memory map: SQLite reads instead
@@ -136,10 +179,18 @@ int timed_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, i
   sqlite3_vfs* root = root_of(vfs);
   auto* file = reinterpret_cast<TimedFile*>(f);
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
+  file->wal = nullptr;
   std::memset(file->real, 0, static_cast<std::size_t>(root->szOsFile));
   const int rc = root->xOpen(root, name, file->real, flags, out_flags);
   // SQLite calls xClose whenever pMethods is set, even after a failed open: mirror the real file.
   file->base.pMethods = file->real->pMethods ? &kTimedIo : nullptr;
+  if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0) {
+    try {
+      file->wal = new WriteCombiner(kWalRunBytes);
+    } catch (const std::bad_alloc&) {
+      file->wal = nullptr;  // no memory for the run: the WAL's writes go to the file as they come
+    }
+  }
   return rc;
 }
 int timed_delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {

@@ -9,6 +9,16 @@
 // descriptors are the default VFS's own, so connections through either VFS share one database
 // correctly.
 //
+// It also combines the WAL's writes (issue 8; write_combiner.hpp): SQLite writes each frame as
+// two writes, a commit as hundreds; through this VFS consecutive ones reach the file as one, when
+// the WAL file is next synced, read, sized, truncated, controlled or closed, or a write does not
+// continue them. Contract: a connection through this VFS commits with synchronous=FULL (or
+// EXTRA), so that SQLite syncs the WAL — and the run is written — before the WAL index makes a
+// commit visible to other connections (wal.c: the sync precedes the index header's update). With
+// synchronous=NORMAL a reader could see a commit whose frames are still held here. A held run
+// is process memory, lost with the process like any write not yet synced; a failed write of it
+// is returned by the method that flushed, so the transaction fails and nothing is half-stored.
+//
 // Thread rules: register_timed_vfs() and the observers may be used from any thread; an observer
 // is called on the thread that synced (the store's writer thread) and must be quick. A
 // SyncObserver's destructor waits for a call into it that is under way.

@@ -5,9 +5,13 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstddef>
 #include <optional>
+#include <string>
 
 #include "broker/store/sqlite_store.hpp"
 #include "broker/store/tests/store_test_support.hpp"
@@ -90,6 +94,187 @@ TEST(TimedVfs, SqliteStoresWriterSyncsThroughIt) {
                                      "message 2", "test"));
   ASSERT_TRUE((*store)->commit_batch());
   EXPECT_GE(later.count, 1);
+}
+
+// The default VFS's write system calls, replaced while alive (sqlite3_vfs::xSetSystemCall): every
+// write is counted with its size, and while `fail_above` is set a write of more bytes than that
+// fails with ENOSPC. Which of pwrite64 / pwrite / write the build uses does not matter: all three
+// are hooked. Process-wide; each test runs in a process of its own (gtest_discover_tests).
+struct WriteHook {
+  static inline std::atomic<int> writes{0};
+  static inline std::atomic<int> large_writes{0};  // more than one WAL frame (4 KiB + 24)
+  static inline std::atomic<long> fail_above{-1};
+  static inline sqlite3_syscall_ptr real_pwrite64 = nullptr;
+  static inline sqlite3_syscall_ptr real_pwrite = nullptr;
+  static inline sqlite3_syscall_ptr real_write = nullptr;
+
+  static bool refuse(std::size_t n) {
+    ++writes;
+    if (n > 4096 + 24) ++large_writes;
+    const long limit = fail_above;
+    if (limit >= 0 && n > static_cast<std::size_t>(limit)) {
+      errno = ENOSPC;
+      return true;
+    }
+    return false;
+  }
+  static ssize_t pwrite64_hook(int fd, const void* buf, std::size_t n, off_t at) {
+    if (refuse(n)) return -1;
+    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t, off_t)>(real_pwrite64)(
+        fd, buf, n, at);
+  }
+  static ssize_t pwrite_hook(int fd, const void* buf, std::size_t n, off_t at) {
+    if (refuse(n)) return -1;
+    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t, off_t)>(real_pwrite)(fd, buf,
+                                                                                            n, at);
+  }
+  static ssize_t write_hook(int fd, const void* buf, std::size_t n) {
+    if (refuse(n)) return -1;
+    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t)>(real_write)(fd, buf, n);
+  }
+
+  sqlite3_vfs* root = sqlite3_vfs_find(nullptr);
+  WriteHook() {
+    writes = 0;
+    large_writes = 0;
+    fail_above = -1;
+    real_pwrite64 = root->xGetSystemCall(root, "pwrite64");
+    real_pwrite = root->xGetSystemCall(root, "pwrite");
+    real_write = root->xGetSystemCall(root, "write");
+    if (real_pwrite64)
+      root->xSetSystemCall(root, "pwrite64", reinterpret_cast<sqlite3_syscall_ptr>(&pwrite64_hook));
+    if (real_pwrite)
+      root->xSetSystemCall(root, "pwrite", reinterpret_cast<sqlite3_syscall_ptr>(&pwrite_hook));
+    if (real_write)
+      root->xSetSystemCall(root, "write", reinterpret_cast<sqlite3_syscall_ptr>(&write_hook));
+  }
+  ~WriteHook() { root->xSetSystemCall(root, nullptr, nullptr); }  // all back to the originals
+};
+
+int count_rows(sqlite3* db, const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) != SQLITE_OK) return -1;
+  const int n = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  return n;
+}
+
+std::string integrity(sqlite3* db) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr) != SQLITE_OK)
+    return "cannot check";
+  std::string out = sqlite3_step(stmt) == SQLITE_ROW
+                        ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
+                        : "no answer";
+  sqlite3_finalize(stmt);
+  return out;
+}
+
+// A database in WAL mode with synchronous=FULL, opened through `vfs` (nullptr: the default).
+sqlite3* open_wal(const std::string& path, const char* vfs) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) !=
+      SQLITE_OK)
+    return db;
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
+  return db;
+}
+
+// One transaction of 200 rows of 2 KB: ~100+ pages, each a WAL frame written as two writes.
+const char* kBigInsert =
+    "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+    "INSERT INTO t SELECT i, randomblob(2000) FROM n; COMMIT";
+
+// Issue 8: through the timed VFS a commit's WAL frames reach the file in a few large writes,
+// not two writes per frame as through the default VFS; and what was written reads back, through
+// either VFS.
+TEST(TimedVfs, ACommitsWalFramesReachTheFileInAFewWrites) {
+  TempDir dir;
+  const std::string plain_path = (dir.path() / "plain.db").string();
+  const std::string timed_path = (dir.path() / "timed.db").string();
+  sqlite3* plain = open_wal(plain_path, nullptr);
+  sqlite3* timed = open_wal(timed_path, register_timed_vfs());
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(timed, nullptr);
+  exec(plain, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  exec(timed, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  int plain_writes = 0;
+  int timed_writes = 0;
+  {
+    WriteHook hook;
+    exec(plain, kBigInsert);
+    plain_writes = hook.writes;
+    hook.writes = 0;
+    hook.large_writes = 0;
+    exec(timed, kBigInsert);
+    timed_writes = hook.writes;
+    EXPECT_GE(hook.large_writes, 1);
+  }
+  EXPECT_GE(plain_writes, 200) << "the default VFS: a header and a page per frame";
+  EXPECT_LE(timed_writes * 20, plain_writes)
+      << "through the timed VFS the frames go in runs of up to 31: " << timed_writes
+      << " writes against " << plain_writes;
+  EXPECT_EQ(count_rows(timed, "SELECT count(*) FROM t"), 200);
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(timed_path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_EQ(count_rows(reader, "SELECT count(*) FROM t WHERE length(b) = 2000"), 200)
+      << "another connection, through the default VFS, reads the commit";
+  sqlite3_close(reader);
+  sqlite3_close(plain);
+  sqlite3_close(timed);
+}
+
+// A transaction larger than the page cache spills frames into the WAL before its commit and
+// reads them back: the held run is written before the read, so the transaction sees its own
+// writes, and the file is sound.
+TEST(TimedVfs, ATransactionThatSpillsReadsItsOwnFramesBack) {
+  TempDir dir;
+  const std::string path = (dir.path() / "spill.db").string();
+  sqlite3* db = open_wal(path, register_timed_vfs());
+  ASSERT_NE(db, nullptr);
+  exec(db, "PRAGMA cache_size = 10");
+  exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  exec(db,
+       "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+       "INSERT INTO t SELECT i, zeroblob(1000) FROM n");
+  EXPECT_EQ(count_rows(db, "SELECT sum(length(b)) / 1000 FROM t"), 2000);
+  exec(db, "UPDATE t SET b = randomblob(900) WHERE i % 3 = 0; COMMIT");
+  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM t WHERE length(b) = 900"), 666);
+  EXPECT_EQ(integrity(db), "ok");
+  sqlite3_close(db);
+  sqlite3* again = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &again, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t"), 2000);
+  EXPECT_EQ(integrity(again), "ok");
+  sqlite3_close(again);
+}
+
+// A full disk when the run is written (at the commit's sync): the commit fails with SQLITE_FULL,
+// nothing of the transaction is stored, the file stays sound, and the next commit succeeds.
+TEST(TimedVfs, AFailedWriteOfTheRunFailsTheCommitAndStoresNothing) {
+  TempDir dir;
+  const std::string path = (dir.path() / "full.db").string();
+  sqlite3* db = open_wal(path, register_timed_vfs());
+  ASSERT_NE(db, nullptr);
+  exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  exec(db, "INSERT INTO t VALUES (0, x'00')");
+  {
+    WriteHook hook;
+    hook.fail_above = 4096 + 24;  // only a combined run is that large
+    const int rc = sqlite3_exec(db, kBigInsert, nullptr, nullptr, nullptr);
+    EXPECT_EQ(rc, SQLITE_FULL) << sqlite3_errmsg(db);
+    if (sqlite3_get_autocommit(db) == 0) exec(db, "ROLLBACK");
+  }
+  EXPECT_EQ(count_rows(db, "SELECT count(*) FROM t"), 1);
+  EXPECT_EQ(integrity(db), "ok");
+  sqlite3_close(db);
+  sqlite3* again = open_wal(path, register_timed_vfs());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t"), 1) << "nothing half-stored";
+  EXPECT_EQ(integrity(again), "ok");
+  exec(again, kBigInsert);
+  EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t"), 201);
+  sqlite3_close(again);
 }
 
 }  // namespace
