@@ -26,45 +26,49 @@ std::vector<SyncObserver*>& observers() {
 }
 
 // A file of the timed VFS: its own header, then the default VFS's file (szOsFile of both).
-// A WAL file also has a WriteCombiner (from a successful open to its close).
+// The WAL and the database file also have a WriteCombiner (from a successful open to its close).
 struct TimedFile {
   sqlite3_file base;
   sqlite3_file* real;
-  WriteCombiner* wal;
+  WriteCombiner* run;
 };
 
-// The longest run of WAL bytes held: the most the unix VFS writes in one call (os_unix.c's
+// The longest run of bytes held: the most the unix VFS writes in one call (os_unix.c's
 // seekAndWrite keeps the low 17 bits of a length: SQLite itself never writes more at once), so
-// 31 frames of a 4 KiB page; a commit group of ~50 letters is ~7 such writes instead of ~400.
-constexpr std::size_t kWalRunBytes = 0x1ffff;
+// 31 WAL frames of a 4 KiB page; a commit group of ~50 letters is ~7 such writes instead of
+// ~400, and a checkpoint's page copies, in page order, one write per run of adjacent pages.
+constexpr std::size_t kRunBytes = 0x1ffff;
 
 sqlite3_vfs* root_of(sqlite3_vfs* vfs) { return static_cast<sqlite3_vfs*>(vfs->pAppData); }
 TimedFile* timed_of(sqlite3_file* f) { return reinterpret_cast<TimedFile*>(f); }
 sqlite3_file* real_of(sqlite3_file* f) { return timed_of(f)->real; }
 
-// Writes a WAL file's held run, if any: SQLITE_OK, or the real write's error, which the method
-// that flushed returns in place of its own result, so SQLite fails the transaction (a commit's
-// frames are flushed by its xSync, before the WAL index makes them visible: see the header).
+// Writes a file's held run, if any: SQLITE_OK, or the real write's error, which the method that
+// flushed returns in place of its own result, so SQLite fails the transaction or checkpoint (a
+// commit's frames are flushed by its xSync, before the WAL index makes them visible; a
+// checkpoint's pages by the database file's xSync, before the WAL index says they were copied:
+// see the header).
 int flush(sqlite3_file* f) {
   TimedFile* file = timed_of(f);
-  if (file->wal == nullptr || file->wal->empty()) return SQLITE_OK;
-  const std::string_view run = file->wal->bytes();
+  if (file->run == nullptr || file->run->empty()) return SQLITE_OK;
+  const std::string_view run = file->run->bytes();
   const int rc = file->real->pMethods->xWrite(file->real, run.data(), static_cast<int>(run.size()),
-                                              file->wal->offset());
-  file->wal->clear();
+                                              file->run->offset());
+  file->run->clear();
   return rc;
 }
 
-// --- the file's methods: each delegates to the default VFS's file; a WAL file's writes are
-// combined, and every method that could observe the file writes the held run out first ---
+// --- the file's methods: each delegates to the default VFS's file; the WAL's and the database
+// file's writes are combined, and every method that could observe the file writes the held run
+// out first ---
 
 int timed_close(sqlite3_file* f) {
   TimedFile* file = timed_of(f);
   const int flushed = flush(f);
   sqlite3_file* real = file->real;
   const int rc = real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
-  delete file->wal;
-  file->wal = nullptr;
+  delete file->run;
+  file->run = nullptr;
   f->pMethods = nullptr;
   return flushed != SQLITE_OK ? flushed : rc;
 }
@@ -73,13 +77,13 @@ int timed_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 at) {
   return real_of(f)->pMethods->xRead(real_of(f), buf, n, at);
 }
 int timed_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
-  WriteCombiner* wal = timed_of(f)->wal;
+  WriteCombiner* run = timed_of(f)->run;
   const auto bytes = static_cast<std::size_t>(n);
-  if (wal != nullptr && !wal->accepts(at, bytes))
+  if (run != nullptr && !run->accepts(at, bytes))
     if (const int rc = flush(f); rc != SQLITE_OK) return rc;
-  if (wal == nullptr || !wal->accepts(at, bytes))  // not a WAL, or more than a run holds
+  if (run == nullptr || !run->accepts(at, bytes))  // a journal, or more than a run holds
     return real_of(f)->pMethods->xWrite(real_of(f), buf, n, at);
-  wal->append(buf, bytes, at);
+  run->append(buf, bytes, at);
   return SQLITE_OK;
 }
 int timed_truncate(sqlite3_file* f, sqlite3_int64 size) {
@@ -179,16 +183,16 @@ int timed_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, i
   sqlite3_vfs* root = root_of(vfs);
   auto* file = reinterpret_cast<TimedFile*>(f);
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
-  file->wal = nullptr;
+  file->run = nullptr;
   std::memset(file->real, 0, static_cast<std::size_t>(root->szOsFile));
   const int rc = root->xOpen(root, name, file->real, flags, out_flags);
   // SQLite calls xClose whenever pMethods is set, even after a failed open: mirror the real file.
   file->base.pMethods = file->real->pMethods ? &kTimedIo : nullptr;
-  if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0) {
+  if (rc == SQLITE_OK && (flags & (SQLITE_OPEN_WAL | SQLITE_OPEN_MAIN_DB)) != 0) {
     try {
-      file->wal = new WriteCombiner(kWalRunBytes);
+      file->run = new WriteCombiner(kRunBytes);
     } catch (const std::bad_alloc&) {
-      file->wal = nullptr;  // no memory for the run: the WAL's writes go to the file as they come
+      file->run = nullptr;  // no memory for a run: the writes go to the file as they come
     }
   }
   return rc;

@@ -9,15 +9,18 @@
 // descriptors are the default VFS's own, so connections through either VFS share one database
 // correctly.
 //
-// It also combines the WAL's writes (issue 8; write_combiner.hpp): SQLite writes each frame as
-// two writes, a commit as hundreds; through this VFS consecutive ones reach the file as one, when
-// the WAL file is next synced, read, sized, truncated, controlled or closed, or a write does not
-// continue them. Contract: a connection through this VFS commits with synchronous=FULL (or
-// EXTRA), so that SQLite syncs the WAL — and the run is written — before the WAL index makes a
-// commit visible to other connections (wal.c: the sync precedes the index header's update). With
-// synchronous=NORMAL a reader could see a commit whose frames are still held here. A held run
-// is process memory, lost with the process like any write not yet synced; a failed write of it
-// is returned by the method that flushed, so the transaction fails and nothing is half-stored.
+// It also combines writes (issue 8; write_combiner.hpp): SQLite writes each WAL frame as two
+// writes, a commit as hundreds, and a checkpoint copies page by page into the database file;
+// through this VFS consecutive writes to the WAL or the database file reach it as one, when the
+// file is next synced, read, sized, truncated, controlled, mapped or closed, or a write does not
+// continue them. Contract: a connection through this VFS runs with synchronous=FULL (or EXTRA),
+// so that SQLite syncs the file — and the run is written — before the WAL index makes anything
+// visible to other connections: a commit's frames (wal.c: the WAL's sync precedes the index
+// header's update) and a checkpoint's pages (the database file's sync precedes nBackfill's).
+// With synchronous=NORMAL a reader could see a commit whose frames are still held here. A held
+// run is process memory, lost with the process like any write not yet synced; a failed write of
+// it is returned by the method that flushed, so the transaction or checkpoint fails and nothing
+// is half-stored.
 //
 // Thread rules: register_timed_vfs() and the observers may be used from any thread; an observer
 // is called on the thread that synced (the store's writer thread) and must be quick. A
