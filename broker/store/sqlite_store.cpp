@@ -1335,6 +1335,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
   if (tuning.checkpoint_in_background && tuning.wal_autocheckpoint > 0) {
     auto own = open_connection(path, SQLITE_OPEN_READWRITE, tuning, register_timed_vfs());
     if (!own) return fail(own.error().detail);
+    // Its checkpoints' page copies are held by the timed VFS until the database file's sync,
+    // which synchronous=FULL makes before the WAL index records them (timed_vfs.hpp).
+    if (auto r = exec(own->get(), "PRAGMA synchronous = FULL", "synchronous"); !r)
+      return fail(r.error().detail);
     WalCheckpointer::Limits limits;
     limits.start_pages = tuning.wal_autocheckpoint;
     limits.tail_pages = std::max(1, tuning.wal_autocheckpoint / 4);
