@@ -170,6 +170,23 @@ std::string integrity(sqlite3* db) {
   return out;
 }
 
+// What a fresh read-only connection through the default VFS finds in the file at `path`: the
+// number `count_sql` counts, and "ok" from the integrity check ("cannot open" if it cannot).
+struct ReadBack {
+  int count = -1;
+  std::string integrity = "cannot open";
+};
+ReadBack read_back(const std::string& path, const char* count_sql) {
+  ReadBack out;
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    out.count = count_rows(db, count_sql);
+    out.integrity = integrity(db);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
 // A database in WAL mode with synchronous=FULL, opened through `vfs` (nullptr: the default).
 sqlite3* open_wal(const std::string& path, const char* vfs) {
   sqlite3* db = nullptr;
@@ -215,11 +232,8 @@ TEST(TimedVfs, ACommitsWalFramesReachTheFileInAFewWrites) {
       << "through the timed VFS the frames go in runs of up to 31: " << timed_writes
       << " writes against " << plain_writes;
   EXPECT_EQ(count_rows(timed, "SELECT count(*) FROM t"), 200);
-  sqlite3* reader = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(timed_path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  EXPECT_EQ(count_rows(reader, "SELECT count(*) FROM t WHERE length(b) = 2000"), 200)
+  EXPECT_EQ(read_back(timed_path, "SELECT count(*) FROM t WHERE length(b) = 2000").count, 200)
       << "another connection, through the default VFS, reads the commit";
-  sqlite3_close(reader);
   sqlite3_close(plain);
   sqlite3_close(timed);
 }
@@ -242,11 +256,9 @@ TEST(TimedVfs, ATransactionThatSpillsReadsItsOwnFramesBack) {
   EXPECT_EQ(count_rows(db, "SELECT count(*) FROM t WHERE length(b) = 900"), 666);
   EXPECT_EQ(integrity(db), "ok");
   sqlite3_close(db);
-  sqlite3* again = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &again, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t"), 2000);
-  EXPECT_EQ(integrity(again), "ok");
-  sqlite3_close(again);
+  const ReadBack file = read_back(path, "SELECT count(*) FROM t");
+  EXPECT_EQ(file.count, 2000);
+  EXPECT_EQ(file.integrity, "ok");
 }
 
 // A full disk when the run is written (at the commit's sync): the commit fails with SQLITE_FULL,
@@ -311,11 +323,9 @@ TEST(TimedVfs, ACheckpointsPageCopiesReachTheFileInRuns) {
       << "through the timed VFS adjacent pages go as one: " << timed_writes << " writes against "
       << plain_writes;
   sqlite3_close(timed);
-  sqlite3* again = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(timed_path.c_str(), &again, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t WHERE length(b) = 2000"), 200);
-  EXPECT_EQ(integrity(again), "ok");
-  sqlite3_close(again);
+  const ReadBack file = read_back(timed_path, "SELECT count(*) FROM t WHERE length(b) = 2000");
+  EXPECT_EQ(file.count, 200);
+  EXPECT_EQ(file.integrity, "ok");
   sqlite3_close(plain);
 }
 
@@ -343,10 +353,7 @@ TEST(TimedVfs, AFailedCheckpointWriteLosesNothingCommitted) {
   EXPECT_EQ(checkpoint(again), SQLITE_OK);
   EXPECT_EQ(integrity(again), "ok");
   sqlite3_close(again);
-  sqlite3* plain = nullptr;
-  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &plain, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  EXPECT_EQ(count_rows(plain, "SELECT count(*) FROM t"), 200) << "read from the database file";
-  sqlite3_close(plain);
+  EXPECT_EQ(read_back(path, "SELECT count(*) FROM t").count, 200) << "from the database file";
 }
 
 }  // namespace
