@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "broker/store/sqlite_store.hpp"
 #include "broker/store/tests/store_test_support.hpp"
@@ -197,45 +198,69 @@ sqlite3* open_wal(const std::string& path, const char* vfs) {
   return db;
 }
 
+int checkpoint(sqlite3* db) {
+  return sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+}
+
 // One transaction of 200 rows of 2 KB: ~100+ pages, each a WAL frame written as two writes.
 const char* kBigInsert =
     "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
     "INSERT INTO t SELECT i, randomblob(2000) FROM n; COMMIT";
 
+// The same table in two files, one opened through the default VFS and one through the timed VFS,
+// for the tests that compare the two.
+struct PlainAndTimed {
+  TempDir dir;
+  std::string plain_path = (dir.path() / "plain.db").string();
+  std::string timed_path = (dir.path() / "timed.db").string();
+  sqlite3* plain = open_wal(plain_path, nullptr);
+  sqlite3* timed = open_wal(timed_path, register_timed_vfs());
+
+  explicit PlainAndTimed(const std::string& setup_sql) {
+    for (sqlite3* db : {plain, timed})
+      if (db != nullptr) exec(db, setup_sql.c_str());
+  }
+  ~PlainAndTimed() {
+    sqlite3_close(plain);
+    sqlite3_close(timed);
+  }
+
+  // The writes `step` makes on each connection, counted by the default VFS's system calls.
+  struct Writes {
+    int plain = 0;
+    int timed = 0;
+    int timed_large = 0;
+  };
+  template <typename Step>
+  Writes count_writes(Step step) {
+    Writes out;
+    WriteHook hook;
+    step(plain);
+    out.plain = hook.writes.exchange(0);
+    hook.large_writes = 0;
+    step(timed);
+    out.timed = hook.writes;
+    out.timed_large = hook.large_writes;
+    return out;
+  }
+};
+
 // Issue 8: through the timed VFS a commit's WAL frames reach the file in a few large writes,
 // not two writes per frame as through the default VFS; and what was written reads back, through
 // either VFS.
 TEST(TimedVfs, ACommitsWalFramesReachTheFileInAFewWrites) {
-  TempDir dir;
-  const std::string plain_path = (dir.path() / "plain.db").string();
-  const std::string timed_path = (dir.path() / "timed.db").string();
-  sqlite3* plain = open_wal(plain_path, nullptr);
-  sqlite3* timed = open_wal(timed_path, register_timed_vfs());
-  ASSERT_NE(plain, nullptr);
-  ASSERT_NE(timed, nullptr);
-  exec(plain, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
-  exec(timed, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
-  int plain_writes = 0;
-  int timed_writes = 0;
-  {
-    WriteHook hook;
-    exec(plain, kBigInsert);
-    plain_writes = hook.writes;
-    hook.writes = 0;
-    hook.large_writes = 0;
-    exec(timed, kBigInsert);
-    timed_writes = hook.writes;
-    EXPECT_GE(hook.large_writes, 1);
-  }
-  EXPECT_GE(plain_writes, 200) << "the default VFS: a header and a page per frame";
-  EXPECT_LE(timed_writes * 20, plain_writes)
-      << "through the timed VFS the frames go in runs of up to 31: " << timed_writes
-      << " writes against " << plain_writes;
-  EXPECT_EQ(count_rows(timed, "SELECT count(*) FROM t"), 200);
-  EXPECT_EQ(read_back(timed_path, "SELECT count(*) FROM t WHERE length(b) = 2000").count, 200)
+  PlainAndTimed files("CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  ASSERT_NE(files.plain, nullptr);
+  ASSERT_NE(files.timed, nullptr);
+  const auto writes = files.count_writes([](sqlite3* db) { exec(db, kBigInsert); });
+  EXPECT_GE(writes.timed_large, 1);
+  EXPECT_GE(writes.plain, 200) << "the default VFS: a header and a page per frame";
+  EXPECT_LE(writes.timed * 20, writes.plain)
+      << "through the timed VFS the frames go in runs of up to 31: " << writes.timed
+      << " writes against " << writes.plain;
+  EXPECT_EQ(count_rows(files.timed, "SELECT count(*) FROM t"), 200);
+  EXPECT_EQ(read_back(files.timed_path, "SELECT count(*) FROM t WHERE length(b) = 2000").count, 200)
       << "another connection, through the default VFS, reads the commit";
-  sqlite3_close(plain);
-  sqlite3_close(timed);
 }
 
 // A transaction larger than the page cache spills frames into the WAL before its commit and
@@ -289,44 +314,25 @@ TEST(TimedVfs, AFailedWriteOfTheRunFailsTheCommitAndStoresNothing) {
   sqlite3_close(again);
 }
 
-int checkpoint(sqlite3* db) {
-  return sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-}
-
 // Issue 8: a checkpoint copies the WAL's pages into the database file in page order; through the
 // timed VFS adjacent pages reach the file as one write, and the file reads back sound.
 TEST(TimedVfs, ACheckpointsPageCopiesReachTheFileInRuns) {
-  TempDir dir;
-  const std::string plain_path = (dir.path() / "plain.db").string();
-  const std::string timed_path = (dir.path() / "timed.db").string();
-  sqlite3* plain = open_wal(plain_path, nullptr);
-  sqlite3* timed = open_wal(timed_path, register_timed_vfs());
-  ASSERT_NE(plain, nullptr);
-  ASSERT_NE(timed, nullptr);
-  for (sqlite3* db : {plain, timed}) {
-    exec(db, "PRAGMA wal_autocheckpoint = 0");
-    exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
-    exec(db, kBigInsert);
-  }
-  int plain_writes = 0;
-  int timed_writes = 0;
-  {
-    WriteHook hook;
-    ASSERT_EQ(checkpoint(plain), SQLITE_OK);
-    plain_writes = hook.writes;
-    hook.writes = 0;
-    ASSERT_EQ(checkpoint(timed), SQLITE_OK);
-    timed_writes = hook.writes;
-  }
-  EXPECT_GE(plain_writes, 100) << "the default VFS: one write per page copied";
-  EXPECT_LE(timed_writes * 10, plain_writes)
-      << "through the timed VFS adjacent pages go as one: " << timed_writes << " writes against "
-      << plain_writes;
-  sqlite3_close(timed);
-  const ReadBack file = read_back(timed_path, "SELECT count(*) FROM t WHERE length(b) = 2000");
+  PlainAndTimed files(
+      std::string(
+          "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB); ") +
+      kBigInsert);
+  ASSERT_NE(files.plain, nullptr);
+  ASSERT_NE(files.timed, nullptr);
+  const auto writes = files.count_writes([](sqlite3* db) { ASSERT_EQ(checkpoint(db), SQLITE_OK); });
+  EXPECT_GE(writes.plain, 100) << "the default VFS: one write per page copied";
+  EXPECT_LE(writes.timed * 10, writes.plain)
+      << "through the timed VFS adjacent pages go as one: " << writes.timed << " writes against "
+      << writes.plain;
+  sqlite3_close(std::exchange(files.timed, nullptr));
+  const ReadBack file =
+      read_back(files.timed_path, "SELECT count(*) FROM t WHERE length(b) = 2000");
   EXPECT_EQ(file.count, 200);
   EXPECT_EQ(file.integrity, "ok");
-  sqlite3_close(plain);
 }
 
 // A full disk when a checkpoint's run is written: the checkpoint fails, and since the WAL still
