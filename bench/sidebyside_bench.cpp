@@ -5,7 +5,7 @@
 //   sektorbro-sidebyside-bench [--rounds 3] [--seconds 10] [--clients 64] [--rate 1000]
 //       [--latency-seconds 5] [--latency-clients 64] [--window 512] [--prefetch 512]
 //       [--drain-seconds 0] [--only sektorbro|rabbitmq] [--broker PATH]
-//       [--rabbitmq-server PATH]
+//       [--rabbitmq-server PATH] [--relay-bound]
 //
 // Each round runs, one after the other on the same machine:
 //  a. Sektorbro delivered rate: the real broker binary (from this build dir; SQLite store in a
@@ -27,12 +27,19 @@
 //     offered rate below 1,000/s and the p99 measured a queue of unsent requests; 64 is the
 //     issue's bound, matching RabbitMQ's publisher window of many unconfirmed messages),
 //     RabbitMQ until its confirm (consumer running).
+// With --relay-bound each round also runs (a) against sektorbro-relay-bound (relay_bound.cpp):
+// the broker's HTTP server and libcurl transport relaying each letter with nothing decoded or
+// stored — the ceiling of one HTTP exchange per letter per hop on this machine — and prints its
+// delivered rate against RabbitMQ's.
 // RabbitMQ is the benchmark's own node (see rabbitmq_node.hpp), started once for the run and
 // stopped by pid at the end, also on error or Ctrl-C; each phase uses a fresh queue. Then the
 // medians and the ratios: Sektorbro delivered / RabbitMQ publish+consume, p99 Sektorbro / p99
 // RabbitMQ (target: ≥ 1.0 and ≤ 1.0). On a small shared machine the figures are noisy; the
 // phases interleave so both brokers see the same noise. Not a test: it asserts nothing.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +48,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -74,6 +82,7 @@ struct Options {
   int drain_seconds = 0;
   bool sektorbro = true;
   bool rabbitmq = true;
+  bool relay_bound = false;
   std::string broker = testing::BrokerProcess::default_binary();
   std::string rabbitmq_server = "/usr/lib/rabbitmq/bin/rabbitmq-server";
 };
@@ -83,7 +92,7 @@ struct Options {
             << "\nusage: sektorbro-sidebyside-bench [--rounds N] [--seconds S] [--clients C] "
                "[--rate R] [--latency-seconds S] [--latency-clients C] [--window W] "
                "[--prefetch P] [--drain-seconds S] [--only sektorbro|rabbitmq] [--broker PATH] "
-               "[--rabbitmq-server PATH]\n";
+               "[--rabbitmq-server PATH] [--relay-bound]\n";
   std::exit(2);
 }
 
@@ -91,6 +100,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--relay-bound") {
+      o.relay_bound = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value after " + arg);
     const std::string value = argv[++i];
     auto number = [&](int min) {
@@ -299,35 +312,36 @@ struct DeliveredFigures {
   double jobs_per_group = 0;  // the writer's jobs per commit group in the window (0: unknown)
 };
 
-DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
-                                     const LetterTemplate& letters, std::atomic<std::uint64_t>& ids,
-                                     char prefix) {
-  SektorbroUnderTest s(o, parties);
+// Phase (a) against whatever listens at `url` and delivers to `counter`'s receiver: the load at
+// full speed for the window, and what it cost process `pid` (all threads) and this one.
+DeliveredFigures delivered_in_window(const Options& o, pid_t pid, const std::string& url,
+                                     DeliveryCounter& counter, const LetterTemplate& letters,
+                                     std::atomic<std::uint64_t>& ids, char prefix,
+                                     const std::function<std::pair<double, double>()>& groups) {
   const auto start = SteadyClock::now() + std::chrono::milliseconds{300};
   const auto end = start + std::chrono::seconds{o.seconds};
-  s.counter.set_window(start, end);
+  counter.set_window(start, end);
   std::this_thread::sleep_until(start);  // pacing: the CPU count starts with the window
-  const double cpu_before = cpu_seconds(s.broker->pid());
-  const auto threads_before = thread_cpu_seconds(s.broker->pid());
-  const auto groups_before = commit_groups(*s.broker);
+  const double cpu_before = cpu_seconds(pid);
+  const auto threads_before = thread_cpu_seconds(pid);
+  const auto groups_before = groups();
   const double load_before = self_cpu_seconds();
-  const IntakeResult in = lean_post_at_full_speed(s.broker->url("/v1/messages"), letters, o.clients,
-                                                  start, end, prefix, ids);
-  const double cpu_used = cpu_seconds(s.broker->pid()) - cpu_before;
-  const auto threads_after = thread_cpu_seconds(s.broker->pid());
+  const IntakeResult in = lean_post_at_full_speed(url, letters, o.clients, start, end, prefix, ids);
+  const double cpu_used = cpu_seconds(pid) - cpu_before;
+  const auto threads_after = thread_cpu_seconds(pid);
   const double load_used = self_cpu_seconds() - load_before;
-  const auto groups_after = commit_groups(*s.broker);
+  const auto groups_after = groups();
   DeliveredFigures f;
   if (groups_after.first > groups_before.first)
     f.jobs_per_group =
         (groups_after.second - groups_before.second) / (groups_after.first - groups_before.first);
   f.accepted = in.accepted;
   f.failed = in.failed;
-  f.delivered = s.counter.in_window();
+  f.delivered = counter.in_window();
   f.accepted_per_s = in.per_second();
   f.delivered_per_s = static_cast<double>(f.delivered) / in.seconds;
   f.backlog = static_cast<std::int64_t>(f.accepted) - static_cast<std::int64_t>(f.delivered);
-  f.rss_mb = peak_rss_mb(s.broker->pid());
+  f.rss_mb = peak_rss_mb(pid);
   if (f.delivered > 0) {
     f.cpu_us_per_delivered = cpu_used * 1e6 / static_cast<double>(f.delivered);
     f.load_cpu_us_per_delivered = load_used * 1e6 / static_cast<double>(f.delivered);
@@ -337,14 +351,64 @@ DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parti
       f.thread_us_per_delivered[name] = used * 1e6 / static_cast<double>(f.delivered);
     }
   }
-  if (in.failed > 0) std::printf("  (Sektorbro: first failure %s)\n", in.first_failure.c_str());
+  if (in.failed > 0) std::printf("  (first failure %s)\n", in.first_failure.c_str());
   if (o.drain_seconds > 0) {
     const auto t = SteadyClock::now();
-    if (s.counter.wait_for_total(in.accepted + in.accepted_late,
-                                 std::chrono::seconds{o.drain_seconds}))
+    if (counter.wait_for_total(in.accepted + in.accepted_late,
+                               std::chrono::seconds{o.drain_seconds}))
       f.drain_s = std::chrono::duration<double>(SteadyClock::now() - t).count();
   }
   return f;
+}
+
+DeliveredFigures sektorbro_delivered(const Options& o, const BenchParties& parties,
+                                     const LetterTemplate& letters, std::atomic<std::uint64_t>& ids,
+                                     char prefix) {
+  SektorbroUnderTest s(o, parties);
+  return delivered_in_window(o, s.broker->pid(), s.broker->url("/v1/messages"), s.counter, letters,
+                             ids, prefix, [&s] { return commit_groups(*s.broker); });
+}
+
+// True if something accepts a TCP connection on 127.0.0.1:port now.
+bool accepts_connections(unsigned short port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) == 0;
+  ::close(fd);
+  return connected;
+}
+
+// The relay bound (relay_bound.cpp) next to this program, relaying to a counting receiver.
+DeliveredFigures relay_delivered(const Options& o, const LetterTemplate& letters,
+                                 std::atomic<std::uint64_t>& ids, char prefix) {
+  testing::TempDir dir;
+  DeliveryCounter counter;
+  CountingReceiver receiver{[&counter] { counter.arrived(); }};
+  const std::string program =
+      (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "sektorbro-relay-bound")
+          .string();
+  const unsigned short port = free_loopback_port();
+  std::string error;
+  auto relay =
+      ChildProcess::start({program, "--port", std::to_string(port), "--to", receiver.url()}, {},
+                          dir.path(), dir.path() + "/relay.log", error);
+  if (!relay) fail("the relay bound did not start: " + error);
+  // Ready when it accepts a connection (bounded: 10 s).
+  const auto give_up = SteadyClock::now() + std::chrono::seconds{10};
+  for (;;) {
+    if (accepts_connections(port)) break;
+    if (!relay->running() || SteadyClock::now() > give_up)
+      fail("the relay bound did not listen on port " + std::to_string(port) + " (see its log)");
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v1/messages";
+  return delivered_in_window(o, relay->pid(), url, counter, letters, ids, prefix, [] {
+    return std::pair<double, double>{0, 0};
+  });
 }
 
 LatencyResult sektorbro_latency(const Options& o, const BenchParties& parties,
@@ -453,13 +517,16 @@ int main(int argc, char** argv) {
   std::vector<double> s_acc, s_del, s_backlog, s_p99, r_pc, r_conf, r_p99, ratio_rate, ratio_p99;
   std::vector<double> s_cpu, r_cpu;    // CPU µs per delivered / consumed message
   std::vector<double> s_load, r_load;  // the load's (this process's) CPU µs likewise
+  std::vector<double> b_del, b_cpu, b_load, ratio_bound;  // the relay bound, with --relay-bound
   for (int round = 1; round <= o.rounds; ++round) {
     const std::string q = "sektorbro-bench-" + std::to_string(round);
     std::optional<DeliveredFigures> sd;
     std::optional<RabbitFigures> rp;
     std::optional<LatencyResult> sl;
     std::optional<RabbitLatencyResult> rl;
+    std::optional<DeliveredFigures> bd;
     if (o.sektorbro) sd = sektorbro_delivered(o, parties, letters, ids, 'D');
+    if (o.relay_bound) bd = relay_delivered(o, letters, ids, 'B');
     if (o.rabbitmq)
       rp = rabbit_publish_consume(o, node->pid(), node->amqp_port(), body, q + "-rate");
     if (o.sektorbro) sl = sektorbro_latency(o, parties, letters, ids, 'L');
@@ -492,6 +559,19 @@ int main(int argc, char** argv) {
       s_backlog.push_back(static_cast<double>(sd->backlog));
       s_cpu.push_back(sd->cpu_us_per_delivered);
       s_load.push_back(sd->load_cpu_us_per_delivered);
+    }
+    if (bd) {
+      std::printf(
+          "  relay bound delivered %.0f msg/s, backlog at end %lld, CPU %.0f us per delivered "
+          "letter (load %.0f us); by thread:",
+          bd->delivered_per_s, static_cast<long long>(bd->backlog), bd->cpu_us_per_delivered,
+          bd->load_cpu_us_per_delivered);
+      for (const auto& [name, us] : bd->thread_us_per_delivered)
+        if (us >= 0.5) std::printf(" %s %.0f", name.c_str(), us);
+      std::printf("\n");
+      b_del.push_back(bd->delivered_per_s);
+      b_cpu.push_back(bd->cpu_us_per_delivered);
+      b_load.push_back(bd->load_cpu_us_per_delivered);
     }
     if (rp) {
       std::printf(
@@ -531,6 +611,11 @@ int main(int argc, char** argv) {
       }
       std::printf("\n");
     }
+    if (bd && rp && rp->publish_consume_per_s > 0) {
+      ratio_bound.push_back(bd->delivered_per_s / rp->publish_consume_per_s);
+      std::printf("  ratio      relay bound delivered / publish+consume %.2f\n",
+                  ratio_bound.back());
+    }
     std::fflush(stdout);
   }
 
@@ -546,6 +631,15 @@ int main(int argc, char** argv) {
         "  RabbitMQ   publish+consume %.0f msg/s, publish-confirm %.0f msg/s; p99 at %d msg/s "
         "%.2f ms; node CPU %.0f us per consumed message (load %.0f us)\n",
         median(r_pc), median(r_conf), o.rate, median(r_p99), median(r_cpu), median(r_load));
+  if (o.relay_bound)
+    std::printf(
+        "  relay bound delivered %.0f msg/s; CPU %.0f us per delivered letter (load %.0f us)\n",
+        median(b_del), median(b_cpu), median(b_load));
+  if (o.relay_bound && o.rabbitmq)
+    std::printf(
+        "  ratio      relay bound delivered / RabbitMQ publish+consume: %.2f (median of "
+        "per-round ratios %.2f): the ceiling of two HTTP hops per letter here\n",
+        median(r_pc) > 0 ? median(b_del) / median(r_pc) : 0.0, median(ratio_bound));
   if (o.sektorbro && o.rabbitmq) {
     std::printf(
         "  ratio      Sektorbro delivered / RabbitMQ publish+consume: %.2f (median of per-round "
