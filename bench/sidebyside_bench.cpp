@@ -34,8 +34,10 @@
 // RabbitMQ is the benchmark's own node (see rabbitmq_node.hpp), started once for the run and
 // stopped by pid at the end, also on error or Ctrl-C; each phase uses a fresh queue. Then the
 // medians and the ratios: Sektorbro delivered / RabbitMQ publish+consume, p99 Sektorbro / p99
-// RabbitMQ (target: ≥ 1.0 and ≤ 1.0). On a small shared machine the figures are noisy; the
-// phases interleave so both brokers see the same noise. Not a test: it asserts nothing.
+// RabbitMQ (target: ≥ 1.0 and ≤ 1.0), and the CPU per letter that 1.0× allows (RabbitMQ's node
+// and load per message) against Sektorbro's and its load's. On a small shared machine the figures
+// are noisy; the phases interleave so both brokers see the same noise. Not a test: it asserts
+// nothing.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -649,6 +651,17 @@ int main(int argc, char** argv) {
         "  ratio      p99 Sektorbro / p99 RabbitMQ at %d msg/s: %.2f (median of per-round ratios "
         "%.2f; target <= 1.0)\n",
         o.rate, median(r_p99) > 0 ? median(s_p99) / median(r_p99) : 0.0, median(ratio_p99));
+    // Both share the same cores with their load, so at full speed the rate ratio follows the
+    // ratio of CPU per message, load included (docs/performance.md, "What the rate ratio is
+    // made of"): the budget a letter has for 1.0x.
+    std::printf(
+        "  budget     CPU per letter for 1.0x: <= %.0f us (RabbitMQ node + load); "
+        "Sektorbro + load %.0f us now",
+        median(r_cpu) + median(r_load), median(s_cpu) + median(s_load));
+    if (o.relay_bound)
+      std::printf(", of which the two HTTP hops + load (relay bound) %.0f us",
+                  median(b_cpu) + median(b_load));
+    std::printf("\n");
   }
   std::fflush(stdout);
   if (node) node->stop();
