@@ -2,7 +2,7 @@
 // SqliteTuning by measurement (issue 8, item 3: "SQLite settings chosen by measurement").
 //
 //   sektorbro-store-bench [--messages 20000] [--rounds 5] [--group 128] [--history 0]
-//                         [--intake-only 1]
+//                         [--intake-only 1] [--outcome-every 1]
 //
 // Writes, through SqliteStore itself, what the broker writes for each letter it carries: the
 // intake plan (the message, its letter, the "received" event), then the delivery outcome
@@ -12,7 +12,8 @@
 // each group half new messages and half outcomes of the previous group, as under steady load.
 // `history` messages are written first (not measured), so the indexes have a realistic depth.
 // `--intake-only 1` leaves out the delivery outcomes: the difference to a full run is what the
-// outcome costs.
+// outcome costs. `--outcome-every K` holds the outcomes for K groups and writes them together in
+// every K-th (what fewer, larger outcome groups would save; docs/performance.md).
 //
 // Each variant of SqliteTuning gets a fresh store per round; the variants run interleaved in
 // every round (rotating the order), so a noisy neighbour hurts them alike. Printed per variant:
@@ -315,7 +316,7 @@ struct Figures {
 
 Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uint64_t history,
                     std::uint64_t messages, std::uint64_t group, const BenchParties& parties,
-                    const LetterTemplate& letters, bool intake_only) {
+                    const LetterTemplate& letters, bool intake_only, std::uint64_t outcome_every) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const auto db = dir / "store.db";
@@ -353,14 +354,20 @@ Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uin
   const TimePoint now = TimePoint{} + std::chrono::hours{24 * 365 * 56};
   const std::uint64_t half = std::max<std::uint64_t>(group / 2, 1);
 
-  std::vector<std::int64_t> previous;
+  // Delivery outcomes wait for every `outcome_every`-th group (1: the next group, as the
+  // broker's writer does today); the ones still waiting at the end are not written.
+  std::vector<std::int64_t> waiting;
   std::uint64_t next = 0;
+  std::uint64_t groups = 0;
+  const std::vector<std::int64_t> none;
   const auto steady = [&](std::uint64_t count) -> Result<void> {
     for (const std::uint64_t end = next + count; next < end;) {
       const std::uint64_t n = std::min(half, end - next);
-      auto stored = writer.group(next, n, previous, now);
+      const bool with_outcomes = ++groups % outcome_every == 0;
+      auto stored = writer.group(next, n, with_outcomes ? waiting : none, now);
       if (!stored) return stored.error();
-      previous = std::move(*stored);
+      if (with_outcomes) waiting.clear();
+      waiting.insert(waiting.end(), stored->begin(), stored->end());
       next += n;
     }
     return {};
@@ -405,6 +412,8 @@ int main_bench(int argc, char** argv) {
   const std::uint64_t group = flag(argc, argv, "--group", 128);
   const std::uint64_t history = flag(argc, argv, "--history", 0);
   const bool intake_only = flag(argc, argv, "--intake-only", 0) != 0;
+  const std::uint64_t outcome_every =
+      std::max<std::uint64_t>(flag(argc, argv, "--outcome-every", 1), 1);
   const BenchParties parties;
   const LetterTemplate letters(parties, 4096);
   const auto dir = std::filesystem::temp_directory_path() /
@@ -436,7 +445,7 @@ int main_bench(int argc, char** argv) {
   for (std::uint64_t round = 0; round < rounds; ++round) {
     for (std::size_t k = 0; k < all.size(); ++k) {
       const Variant& v = all[(k + round) % all.size()];
-      auto f = run(v, dir, history, messages, group, parties, letters, intake_only);
+      auto f = run(v, dir, history, messages, group, parties, letters, intake_only, outcome_every);
       if (!f) {
         std::cerr << v.name << ": " << f.error().detail << "\n";
         std::filesystem::remove_all(dir);

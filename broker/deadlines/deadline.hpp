@@ -14,6 +14,7 @@
 // (past_due below: one boundary for replies and the overdue flag).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,10 @@ enum class DeadlineState {
 };
 // "open", "answered-on-time", "answered-late", "declined", "cancelled"
 std::string_view to_string(DeadlineState s);
+// Every state, in the order above (a store that reads one index range per state).
+inline constexpr std::array<DeadlineState, 5> kDeadlineStates{
+    DeadlineState::kOpen, DeadlineState::kAnsweredOnTime, DeadlineState::kAnsweredLate,
+    DeadlineState::kDeclined, DeadlineState::kCancelled};
 std::optional<DeadlineState> parse_deadline_state(std::string_view s);
 inline bool is_closed(DeadlineState s) { return s != DeadlineState::kOpen; }
 

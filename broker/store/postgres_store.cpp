@@ -180,6 +180,8 @@ const std::vector<unsigned> kDeadlineListTypes = {kPgInt8, kPgInt8, kPgText, kPg
                                                   kPgInt8, kPgText, kPgText, kPgInt8,
                                                   kPgInt8, kPgText, kPgInt8};
 
+// Ordered by (due_end, id) at O(offset + limit) per page, as in the SQLite store: one index range
+// per (side, state) when there is an endpoint or no state, each cut at offset + limit, merged.
 std::string deadline_list_sql(unsigned shape) {
   std::string terms;
   const auto term = [&](DeadlineShape bit, const char* sql) {
@@ -197,13 +199,26 @@ std::string deadline_list_sql(unsigned shape) {
   term(kOpenedAfter, "opened_at > $9");
   const std::string select = "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE ";
   const std::string page = " ORDER BY due_end, id LIMIT $1 OFFSET $2";
-  if (!(shape & kByEndpoint)) return select + "true" + terms + page;
-  const auto side = [&](const char* column, const char* alias) {
-    return std::string("SELECT id FROM (SELECT id FROM deadlines WHERE ") + column + " = $10" +
-           terms + " ORDER BY due_end, id LIMIT $11) " + alias;
+  if ((shape & kByState) && !(shape & kByEndpoint)) return select + "true" + terms + page;
+  std::string ranges;
+  int n = 0;
+  const auto range = [&](const std::string& where) {
+    if (!ranges.empty()) ranges += " UNION ALL ";
+    ranges += "SELECT id FROM (SELECT id FROM deadlines WHERE " + where + terms +
+              " ORDER BY due_end, id LIMIT $11) r" + std::to_string(n++);
   };
-  return select + "id IN (" + side("owed_by", "b") + " UNION ALL " + side("owed_to", "t") + ")" +
-         page;
+  const std::vector<std::string> sides =
+      (shape & kByEndpoint) ? std::vector<std::string>{"owed_by = $10 AND ", "owed_to = $10 AND "}
+                            : std::vector<std::string>{""};
+  for (const std::string& side : sides) {
+    if (shape & kByState) {
+      range(side + "true");
+      continue;
+    }
+    for (const DeadlineState state : kDeadlineStates)
+      range(side + "state = '" + std::string(to_string(state)) + "'");
+  }
+  return select + "id IN (" + ranges + ")" + page;
 }
 
 // The operators' console (issue 10): list_messages() with search criteria. Parameters are

@@ -1076,10 +1076,13 @@ enum DeadlineShape : unsigned {
   kByEndpoint = 1u << 7,
 };
 
-// Built from constant fragments only; every value is a parameter. Ordered by due_end: with a
-// state, the (state, due_end) indexes deliver rows in that order, so a page costs O(offset +
-// limit). The endpoint form takes at most offset + limit ids from each of the owed_by and owed_to
-// indexes and merges them, like list_messages.
+// Built from constant fragments only; every value is a parameter. Ordered by (due_end, id), and a
+// page costs O(offset + limit) whatever the filter: with a state and no endpoint, the (state,
+// due_end) index delivers the rows in that order. Otherwise each (side, state) range of an index
+// in that order gives at most offset + limit ids and the ranges are merged, like list_messages:
+// the owed_by and owed_to sides for an endpoint, and one range per state when no state is asked
+// for (the console's view=all). A plain ORDER BY there would read and sort every deadline the
+// store keeps (~130 ms at a million; docs/performance.md, "The console's view=all").
 std::string deadline_list_sql(unsigned shape) {
   std::string terms;
   const auto term = [&](DeadlineShape bit, const char* sql) {
@@ -1097,12 +1100,25 @@ std::string deadline_list_sql(unsigned shape) {
   term(kOpenedAfter, "opened_at > ?9");
   const std::string select = "SELECT " SB_DEADLINE_COLUMNS " FROM deadlines WHERE ";
   const std::string page = " ORDER BY due_end, id LIMIT ?1 OFFSET ?2";
-  if (!(shape & kByEndpoint)) return select + "1" + terms + page;
-  const auto side = [&](const char* column) {
-    return std::string("SELECT id FROM (SELECT id FROM deadlines WHERE ") + column + " = ?10" +
-           terms + " ORDER BY due_end, id LIMIT ?11)";
+  if ((shape & kByState) && !(shape & kByEndpoint)) return select + "1" + terms + page;
+  std::string ranges;
+  const auto range = [&](const std::string& where) {
+    if (!ranges.empty()) ranges += " UNION ALL ";
+    ranges += "SELECT id FROM (SELECT id FROM deadlines WHERE " + where + terms +
+              " ORDER BY due_end, id LIMIT ?11)";
   };
-  return select + "id IN (" + side("owed_by") + " UNION ALL " + side("owed_to") + ")" + page;
+  const std::vector<std::string> sides =
+      (shape & kByEndpoint) ? std::vector<std::string>{"owed_by = ?10 AND ", "owed_to = ?10 AND "}
+                            : std::vector<std::string>{""};
+  for (const std::string& side : sides) {
+    if (shape & kByState) {
+      range(side + "1");
+      continue;
+    }
+    for (const DeadlineState state : kDeadlineStates)
+      range(side + "state = '" + std::string(to_string(state)) + "'");
+  }
+  return select + "id IN (" + ranges + ")" + page;
 }
 
 // A read transaction on the reader connection: the statements inside it see one snapshot.
@@ -1932,20 +1948,16 @@ Result<std::vector<Deadline>> SqliteStore::due_deadlines(TimePoint now, int limi
   return read_deadlines(q, reader_, "read due deadlines");
 }
 
-Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& filter) {
-  if (filter.overdue_only && !filter.now)
-    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
-  std::optional<DeadlineState> state = filter.state;
-  if (filter.overdue_only) {
-    if (state && *state != DeadlineState::kOpen) return std::vector<Deadline>();
-    state = DeadlineState::kOpen;
-  }
-  if (filter.limit <= 0) return std::vector<Deadline>();
-  const std::int64_t limit = filter.limit;
-  const std::int64_t offset = std::max(filter.offset, 0);
+namespace {
 
+// The state list_deadlines() selects: the filter's, or open for the overdue view.
+std::optional<DeadlineState> listed_state(const DeadlineFilter& filter) {
+  return filter.overdue_only ? std::optional<DeadlineState>(DeadlineState::kOpen) : filter.state;
+}
+
+unsigned deadline_list_shape(const DeadlineFilter& filter) {
   unsigned shape = 0;
-  if (state) shape |= kByState;
+  if (listed_state(filter)) shape |= kByState;
   if (filter.overdue_only) shape |= kOverdue;
   if (filter.due_before) shape |= kDueBefore;
   if (filter.form) shape |= kByForm;
@@ -1953,6 +1965,25 @@ Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& 
   if (filter.opened_before) shape |= kOpenedBefore;
   if (filter.opened_after) shape |= kOpenedAfter;
   if (filter.endpoint) shape |= kByEndpoint;
+  return shape;
+}
+
+}  // namespace
+
+std::string SqliteStore::deadline_list_statement(const DeadlineFilter& filter) {
+  return deadline_list_sql(deadline_list_shape(filter));
+}
+
+Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& filter) {
+  if (filter.overdue_only && !filter.now)
+    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
+  if (filter.overdue_only && filter.state && *filter.state != DeadlineState::kOpen)
+    return std::vector<Deadline>();
+  const std::optional<DeadlineState> state = listed_state(filter);
+  if (filter.limit <= 0) return std::vector<Deadline>();
+  const std::int64_t limit = filter.limit;
+  const std::int64_t offset = std::max(filter.offset, 0);
+  const unsigned shape = deadline_list_shape(filter);
 
   std::lock_guard lock(read_mu_);
   auto stmt = read_stmts_->shaped(shape, [&] { return deadline_list_sql(shape); });
@@ -1966,7 +1997,8 @@ Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& 
   if (filter.kind) q.bind(7, to_string(*filter.kind));
   if (filter.opened_before) q.bind(8, *filter.opened_before);
   if (filter.opened_after) q.bind(9, *filter.opened_after);
-  if (filter.endpoint) q.bind(10, *filter.endpoint).bind(11, limit + offset);
+  if (filter.endpoint) q.bind(10, *filter.endpoint);
+  if (filter.endpoint || !state) q.bind(11, limit + offset);
   return read_deadlines(q, reader_, "list deadlines");
 }
 

@@ -1002,6 +1002,48 @@ TEST_P(StoreContractTest, ListFiltersCombineAndPage) {
   EXPECT_TRUE(listed(f).empty());
 }
 
+// The console's view=all and an endpoint's list without a state read one index range per state
+// (and side) and merge them: the pages still come in (due_end, id) order across every state, ties
+// on due_end in the order the deadlines were stored, each deadline once.
+TEST_P(StoreContractTest, ListsWithoutAStateMergeEveryStateInOrder) {
+  const std::vector<DeadlineState> states(kDeadlineStates.begin(), kDeadlineStates.end());
+  std::vector<std::string> expected;  // stored in this order, so ids grow in it
+  std::vector<std::string> owed_by_psyk2;
+  for (int i = 0; i < 25; ++i) {
+    const std::string id = "d" + std::to_string(i);
+    // Due days 0, 0, 1, 1, 2, ... (ties in pairs), states cycling so each day mixes two of them.
+    Deadline d = make_deadline(id, at_ms(0), at_ms((i / 2) * kDayMs));
+    d.state = states[static_cast<std::size_t>(i) % states.size()];
+    d.owed_by = i % 3 == 0 ? "psyk2" : "psyk";
+    put(d);
+    expected.push_back(id);
+    if (i % 3 == 0) owed_by_psyk2.push_back(id);
+  }
+  // Pages of 1, 4 and 30, up to past the end.
+  for (int limit : {1, 4, 30}) {
+    std::vector<std::string> paged;
+    for (int offset = 0; offset < 30; offset += limit) {
+      DeadlineFilter page;
+      page.limit = limit;
+      page.offset = offset;
+      const auto got = listed(page);
+      EXPECT_LE(got.size(), static_cast<std::size_t>(limit));
+      paged.insert(paged.end(), got.begin(), got.end());
+    }
+    EXPECT_EQ(paged, expected) << "pages of " << limit;
+  }
+  DeadlineFilter by_endpoint;
+  by_endpoint.endpoint = "psyk2";
+  by_endpoint.offset = 2;
+  by_endpoint.limit = 3;
+  EXPECT_EQ(listed(by_endpoint),
+            (std::vector<std::string>(owed_by_psyk2.begin() + 2, owed_by_psyk2.begin() + 5)));
+  // A state with no deadline due before day 3: only the others' ranges give rows.
+  DeadlineFilter due_before;
+  due_before.due_before = at_ms(2 * kDayMs);
+  EXPECT_EQ(listed(due_before), (std::vector<std::string>{"d0", "d1", "d2", "d3", "d4", "d5"}));
+}
+
 TEST_P(StoreContractTest, OpenedBetweenIsHalfOpen) {
   for (int i = 0; i < 5; ++i)
     put(make_deadline("d" + std::to_string(i), at_ms(i * 1000), at_ms(kDayMs)));
