@@ -12,12 +12,14 @@
 //    (the first /metrics, timed), and times each page `requests` times, one after another:
 //    median, p99, max, and what the page held. Not a test: it asserts nothing.
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "bench/bench_stats.hpp"
 #include "bench/child_process.hpp"
@@ -237,6 +239,8 @@ int main(int argc, char** argv) {
        ""},
       {"every deadline owed by psy (view=all)", "GET", "/v1/deadlines?view=all&endpoint=psy", ""},
       {"answered late", "GET", "/v1/deadlines?view=answered-late", ""},
+      {"statistics: certificates, last 12 months", "GET", "/v1/stats/certificates", ""},
+      {"statistics: mentor responses, last 12 months", "GET", "/v1/stats/mentor-responses", ""},
       {"messages, newest page", "GET", "/v1/messages?limit=50", ""},
       {"messages, oldest page (after=0)", "GET", "/v1/messages?limit=50&after=0", ""},
       {"overview: open replies (count page of 1000)", "GET", "/v1/deadlines?view=open&limit=1000",
@@ -271,6 +275,30 @@ int main(int argc, char** argv) {
     std::printf("%-42s %6d %6zu %7.2fms %7.2fms %7.2fms\n", name.c_str(), t2.status, t2.items,
                 median(t2.ms), percentile_sorted(t2.ms, 0.99), t2.ms.back());
     std::fflush(stdout);
+  }
+  // What the other requests wait while an operator's statistics are counted: /v1/health, one
+  // after another, while a second client asks for the certificate statistics `requests` times.
+  {
+    std::atomic<bool> reporting{true};
+    std::thread reports([&] {
+      (void)time_page(*broker, "GET", "/v1/stats/certificates", "", o.requests);
+      reporting = false;
+    });
+    testing::HttpClient client;
+    client.set_headers({std::string("Authorization: Bearer ") + kToken});
+    std::vector<double> ms;
+    while (reporting) {
+      const auto start = SteadyClock::now();
+      (void)client.get(broker->url("/v1/health"), std::chrono::seconds{60});
+      ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - start).count());
+    }
+    reports.join();
+    std::sort(ms.begin(), ms.end());
+    if (!ms.empty())
+      std::printf(
+          "/v1/health while statistics are counted: %zu requests, median %.2f ms, p99 %.2f "
+          "ms, max %.2f ms\n",
+          ms.size(), median(ms), percentile_sorted(ms, 0.99), ms.back());
   }
   // The store's fsyncs during the run (sektorbro_fsync_seconds: each SQLite xSync on the writer
   // connection, timed in its VFS): the audited CPR searches and the broker's own writes.

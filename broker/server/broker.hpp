@@ -116,7 +116,7 @@ class Broker {
                                         const std::string& actor);
   HttpResponse find_letters(const std::string& letter_id);
   HttpResponse list_deadlines(const HttpRequest& request);
-  HttpResponse statistics(const HttpRequest& request, DeadlineKind kind);
+  asio::awaitable<HttpResponse> statistics(const HttpRequest& request, DeadlineKind kind);
   asio::awaitable<HttpResponse> advance_clock(const HttpRequest& request);
 
   asio::io_context& io_;
@@ -150,6 +150,10 @@ class Broker {
   // The store-counted gauges, recounted off the io thread (issue 10; operator_counts_cache.hpp).
   // Every metrics.store_counts_interval_ms (10 s by default).
   OperatorCountsCache counts_{io_, store_, clock_, config_.metrics.store_counts_interval};
+  // The operators' statistics (GET /v1/stats/...) read and count a year of deadlines here, off
+  // the io thread. Declared after everything its work touches (the store is the caller's), so
+  // it is joined first.
+  asio::thread_pool reports_{1};
   // File drop: one watcher per endpoint with an inbox.
   std::vector<std::unique_ptr<InboxWatcher>> inboxes_;
 };

@@ -2003,10 +2003,12 @@ Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& 
 }
 
 Result<std::vector<Deadline>> SqliteStore::deadlines_opened_between(TimePoint from, TimePoint to) {
-  std::lock_guard lock(read_mu_);
-  auto q = (*read_stmts_)[Sql::kDeadlinesOpenedBetween];
+  // On the counting connection, as operator_counts: a year of deadlines for the operators'
+  // statistics (read off the io thread) must not make the io thread's reads wait.
+  std::lock_guard lock(count_mu_);
+  auto q = (*count_stmts_)[Sql::kDeadlinesOpenedBetween];
   q.bind(1, from).bind(2, to);
-  return read_deadlines(q, reader_, "read deadlines opened");
+  return read_deadlines(q, counter_, "read deadlines opened");
 }
 
 Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {

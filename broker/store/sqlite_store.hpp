@@ -151,9 +151,9 @@ class SqliteStore final : public Store {
   sqlite3* reader_;
   std::unique_ptr<StatementCache> write_stmts_;  // writer thread only
   std::unique_ptr<StatementCache> read_stmts_;   // guarded by read_mu_
-  // operator_counts() alone: a recount reads every open deadline (hundreds of ms at a million)
-  // and must not hold the connection the io thread's reads wait for (WAL: readers run side by
-  // side).
+  // operator_counts() and deadlines_opened_between() alone: a recount reads every open deadline
+  // (hundreds of ms at a million), the statistics a year of deadlines, and neither may hold the
+  // connection the io thread's reads wait for (WAL: readers run side by side).
   sqlite3* counter_;
   std::unique_ptr<StatementCache> count_stmts_;  // guarded by count_mu_
   std::mutex count_mu_;

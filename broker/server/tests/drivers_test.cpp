@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <nlohmann/json.hpp>
 
 #include "broker/server/tests/broker_under_test.hpp"
 
@@ -351,6 +352,30 @@ TEST_F(DriversTest, TheOperatorsApiRoutesReadsAndRequeues) {
   ASSERT_EQ(b->transport.count(), 3u);
   EXPECT_EQ(b->transport.sent()[2].url, "http://127.0.0.1:9/psy");
   EXPECT_EQ(b->get("/v1/nothing-here").result(), http::status::not_found);
+}
+
+// The operators' statistics are read and counted on the broker's reports thread and answered
+// through the io thread: the figures of the requests delivered, as JSON and CSV; a bad month is
+// refused before anything is read.
+TEST_F(DriversTest, TheStatisticsAreCountedOffTheIoThreadAndAnsweredThroughIt) {
+  ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
+  ASSERT_EQ(b->post(request("REQ2")).result(), http::status::accepted);
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+  ASSERT_TRUE(delivered(jc.gln, "REQ2"));
+  const auto json = b->get("/v1/stats/certificates");
+  ASSERT_EQ(json.result(), http::status::ok) << json.body();
+  const auto figures = nlohmann::json::parse(json.body());
+  ASSERT_EQ(figures["rows"].size(), 1u) << json.body();
+  EXPECT_EQ(figures["rows"][0]["unit"], "psy");
+  EXPECT_EQ(figures["rows"][0]["received"], 2);
+  EXPECT_EQ(figures["rows"][0]["open"], 2);
+  const auto csv = b->get("/v1/stats/certificates?format=csv");
+  ASSERT_EQ(csv.result(), http::status::ok);
+  EXPECT_NE(csv.body().find("psy"), std::string::npos);
+  const auto mentor = b->get("/v1/stats/mentor-responses");
+  ASSERT_EQ(mentor.result(), http::status::ok);
+  EXPECT_EQ(nlohmann::json::parse(mentor.body())["rows"].size(), 0u);
+  EXPECT_EQ(b->get("/v1/stats/certificates?from=2026-13").result(), http::status::bad_request);
 }
 
 }  // namespace
