@@ -781,7 +781,7 @@ HttpResponse statistics_response(const std::vector<Deadline>& deadlines, Deadlin
 }  // namespace
 
 // The months' deadlines are read and counted on reports_, not here: a year of them is ~150,000
-// rows at the scale bench's million open deadlines, ~0.8 s of reading and counting that held up
+// rows at the scale bench's million deadlines, ~0.6 s of reading and counting that held up
 // intake and delivery on the io thread (docs/performance.md, "Statistics off the io thread").
 asio::awaitable<HttpResponse> Broker::statistics(const HttpRequest& request, DeadlineKind kind) {
   const TimePoint now = clock_.now();

@@ -1082,7 +1082,7 @@ enum DeadlineShape : unsigned {
 // in that order gives at most offset + limit ids and the ranges are merged, like list_messages:
 // the owed_by and owed_to sides for an endpoint, and one range per state when no state is asked
 // for (the console's view=all). A plain ORDER BY there would read and sort every deadline the
-// store keeps (~130 ms at a million; docs/performance.md, "The console's view=all").
+// store keeps (~160 ms at a million; docs/performance.md, "The console's view=all").
 std::string deadline_list_sql(unsigned shape) {
   std::string terms;
   const auto term = [&](DeadlineShape bit, const char* sql) {

@@ -84,7 +84,7 @@ TEST_F(SqliteStoreDeadlinesTest, ARestartChangesNothing) {
 }
 
 // Every combination of the console's deadline filters reads index ranges, never the whole table:
-// at a million deadlines a full scan and sort of view=all took ~130 ms on the thread that reads for
+// at a million deadlines a full scan and sort of view=all took ~160 ms on the thread that reads for
 // the console (docs/performance.md, "The console's view=all").
 TEST_F(SqliteStoreDeadlinesTest, EveryListFilterReadsIndexRangesNotTheTable) {
   sqlite3* raw = nullptr;
