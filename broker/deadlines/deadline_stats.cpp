@@ -11,53 +11,6 @@ namespace sektorbro {
 namespace {
 using namespace std::chrono;
 
-// (owed_by, Copenhagen month of opened_at) → the group's deadlines, ordered by unit then month.
-using Groups = std::map<std::pair<std::string, year_month>, std::vector<const Deadline*>>;
-
-Groups group(const std::vector<Deadline>& deadlines, DeadlineKind kind) {
-  Groups groups;
-  for (const Deadline& d : deadlines) {
-    if (d.kind != kind) continue;
-    const Date opened = copenhagen_date(d.opened_at);
-    groups[{d.owed_by, opened.year() / opened.month()}].push_back(&d);
-  }
-  return groups;
-}
-
-ReplyFigures figures(const std::vector<const Deadline*>& group, TimePoint now) {
-  ReplyFigures f;
-  std::vector<int> days;
-  for (const Deadline* d : group) {
-    ++f.received;
-    switch (d->state) {
-      case DeadlineState::kOpen:
-        ++f.open;
-        if (past_due(*d, now)) ++f.overdue;
-        break;
-      case DeadlineState::kCancelled:
-        ++f.cancelled;
-        break;
-      case DeadlineState::kDeclined:
-        ++f.declined;
-        if (const auto n = days_to_answer(*d)) days.push_back(*n);
-        break;
-      case DeadlineState::kAnsweredOnTime:
-      case DeadlineState::kAnsweredLate:
-        if (answered_late(*d))
-          ++f.answered_late;
-        else
-          ++f.answered_on_time;
-        if (const auto n = days_to_answer(*d)) days.push_back(*n);
-        break;
-    }
-  }
-  const int answered = f.answered_on_time + f.answered_late;
-  if (answered > 0) f.late_share = static_cast<double>(f.answered_late) / answered;
-  f.median_days_to_answer = median(days);
-  f.p90_days_to_answer = percentile_nearest_rank(days, 90);
-  return f;
-}
-
 std::string month_text(year_month m) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%04d-%02u", static_cast<int>(m.year()),
@@ -116,30 +69,78 @@ std::optional<int> percentile_nearest_rank(std::vector<int> values, int percent)
   return values[rank - 1];
 }
 
-std::vector<CertificateStatsRow> certificate_stats(const std::vector<Deadline>& deadlines,
-                                                   TimePoint now) {
+void DeadlineStatsCounter::add(const Deadline& d) {
+  if (d.kind != kind_) return;
+  const Date opened = copenhagen_date(d.opened_at);
+  Group& g = groups_[{d.owed_by, opened.year() / opened.month()}];
+  ReplyFigures& f = g.replies;
+  ++f.received;
+  switch (d.state) {
+    case DeadlineState::kOpen:
+      ++f.open;
+      if (past_due(d, now_)) ++f.overdue;
+      break;
+    case DeadlineState::kCancelled:
+      ++f.cancelled;
+      break;
+    case DeadlineState::kDeclined:
+      ++f.declined;
+      if (const auto n = days_to_answer(d)) g.days_to_answer.push_back(*n);
+      break;
+    case DeadlineState::kAnsweredOnTime:
+    case DeadlineState::kAnsweredLate:
+      if (answered_late(d))
+        ++f.answered_late;
+      else
+        ++f.answered_on_time;
+      if (const auto n = days_to_answer(d)) g.days_to_answer.push_back(*n);
+      break;
+  }
+  if (d.lead_time_days) g.lead_times.push_back(*d.lead_time_days);
+  if (d.notice_late) ++g.notices_after_discharge;
+}
+
+ReplyFigures DeadlineStatsCounter::finished(const Group& g) {
+  ReplyFigures f = g.replies;
+  const int answered = f.answered_on_time + f.answered_late;
+  if (answered > 0) f.late_share = static_cast<double>(f.answered_late) / answered;
+  f.median_days_to_answer = median(g.days_to_answer);
+  f.p90_days_to_answer = percentile_nearest_rank(g.days_to_answer, 90);
+  return f;
+}
+
+std::vector<CertificateStatsRow> DeadlineStatsCounter::certificate_rows() const {
   std::vector<CertificateStatsRow> rows;
-  for (const auto& [key, members] : group(deadlines, DeadlineKind::kCertificate))
-    rows.push_back(CertificateStatsRow{key.first, key.second, figures(members, now)});
+  for (const auto& [key, g] : groups_)
+    rows.push_back(CertificateStatsRow{key.first, key.second, finished(g)});
   return rows;
 }
 
-std::vector<MentorStatsRow> mentor_stats(const std::vector<Deadline>& deadlines, TimePoint now) {
+std::vector<MentorStatsRow> DeadlineStatsCounter::mentor_rows() const {
   std::vector<MentorStatsRow> rows;
-  for (const auto& [key, members] : group(deadlines, DeadlineKind::kMentorResponse)) {
-    MentorStatsRow row{key.first, key.second, figures(members, now), std::nullopt, 0, std::nullopt};
-    std::vector<int> leads;
-    for (const Deadline* d : members) {
-      if (d->lead_time_days) leads.push_back(*d->lead_time_days);
-      if (d->notice_late) ++row.notices_after_discharge;
-    }
-    row.median_lead_time_days = median(leads);
+  for (const auto& [key, g] : groups_) {
+    MentorStatsRow row{
+        key.first,   key.second, finished(g), median(g.lead_times), g.notices_after_discharge,
+        std::nullopt};
     if (row.replies.received > 0)
       row.share_after_discharge =
           static_cast<double>(row.notices_after_discharge) / row.replies.received;
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::vector<CertificateStatsRow> certificate_stats(const std::vector<Deadline>& deadlines,
+                                                   TimePoint now) {
+  DeadlineStatsCounter counter(DeadlineKind::kCertificate, now);
+  for (const Deadline& d : deadlines) counter.add(d);
+  return counter.certificate_rows();
+}
+
+std::vector<MentorStatsRow> mentor_stats(const std::vector<Deadline>& deadlines, TimePoint now) {
+  DeadlineStatsCounter counter(DeadlineKind::kMentorResponse, now);
+  for (const Deadline& d : deadlines) counter.add(d);
+  return counter.mentor_rows();
 }
 
 std::string csv_field(std::string_view field) {

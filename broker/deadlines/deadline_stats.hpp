@@ -7,9 +7,11 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "broker/core/time.hpp"
@@ -68,8 +70,31 @@ struct MentorStatsRow {
   bool operator==(const MentorStatsRow&) const = default;
 };
 
-// Rows sorted by unit then month; only groups with at least one deadline. Deadlines of the other
-// kind are ignored.
+// The figures counted one deadline at a time, for deadlines read as a stream (a year of them for
+// the operators' statistics): memory in proportion to the groups, plus one int per reply and per
+// notice for the medians, not to the deadlines. Rows sorted by unit (jobcenter) then month; only
+// groups with at least one deadline; deadlines of the other kind are ignored.
+class DeadlineStatsCounter {
+ public:
+  DeadlineStatsCounter(DeadlineKind kind, TimePoint now) : kind_(kind), now_(now) {}
+  void add(const Deadline& d);
+  std::vector<CertificateStatsRow> certificate_rows() const;  // for kCertificate
+  std::vector<MentorStatsRow> mentor_rows() const;            // for kMentorResponse
+
+ private:
+  struct Group {
+    ReplyFigures replies;  // the counts; the shares and percentiles are made by the rows
+    std::vector<int> days_to_answer;
+    std::vector<int> lead_times;
+    int notices_after_discharge = 0;
+  };
+  static ReplyFigures finished(const Group& g);
+  DeadlineKind kind_;
+  TimePoint now_;
+  std::map<std::pair<std::string, std::chrono::year_month>, Group> groups_;
+};
+
+// The same over a vector (DeadlineStatsCounter fed with each).
 std::vector<CertificateStatsRow> certificate_stats(const std::vector<Deadline>& deadlines,
                                                    TimePoint now);
 std::vector<MentorStatsRow> mentor_stats(const std::vector<Deadline>& deadlines, TimePoint now);

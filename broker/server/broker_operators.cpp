@@ -741,13 +741,13 @@ HttpResponse Broker::list_deadlines(const HttpRequest& request) {
 // GET /v1/stats/certificates?from=YYYY-MM&to=YYYY-MM&format=json|csv (to is inclusive)
 namespace {
 
-// The operators' figures (deadline_stats.hpp) over `deadlines`, as JSON or CSV. Pure: runs on the
+// The operators' figures (deadline_stats.hpp) as counted, as JSON or CSV. Pure: runs on the
 // reports worker.
-HttpResponse statistics_response(const std::vector<Deadline>& deadlines, DeadlineKind kind,
-                                 TimePoint now, const std::string& from, const std::string& to,
+HttpResponse statistics_response(const DeadlineStatsCounter& counted, DeadlineKind kind,
+                                 const std::string& from, const std::string& to,
                                  const std::string& format) {
   if (kind == DeadlineKind::kCertificate) {
-    const auto rows = certificate_stats(deadlines, now);
+    const auto rows = counted.certificate_rows();
     if (format == "csv")
       return make_response(http::status::ok, certificate_stats_csv(rows), "text/csv");
     nlohmann::json items = nlohmann::json::array();
@@ -759,7 +759,7 @@ HttpResponse statistics_response(const std::vector<Deadline>& deadlines, Deadlin
     }
     return json_response(http::status::ok, {{"from", from}, {"to", to}, {"rows", items}});
   }
-  const auto rows = mentor_stats(deadlines, now);
+  const auto rows = counted.mentor_rows();
   if (format == "csv") return make_response(http::status::ok, mentor_stats_csv(rows), "text/csv");
   nlohmann::json items = nlohmann::json::array();
   for (const auto& r : rows) {
@@ -813,9 +813,11 @@ asio::awaitable<HttpResponse> Broker::statistics(const HttpRequest& request, Dea
   auto reporting = run_on<HttpResponse>(
       reports_.get_executor(),
       [&store = store_, begin = *begin, end, kind, now, from, to, format]() -> HttpResponse {
-        auto deadlines = store.deadlines_opened_between(begin, end);
-        if (!deadlines) return json_error(http::status::service_unavailable, "store unavailable");
-        return statistics_response(*deadlines, kind, now, from, to, format);
+        DeadlineStatsCounter counter(kind, now);
+        auto read = store.each_deadline_opened_between(
+            begin, end, [&counter](const Deadline& d) { counter.add(d); });
+        if (!read) return json_error(http::status::service_unavailable, "store unavailable");
+        return statistics_response(counter, kind, from, to, format);
       });
   co_return co_await std::move(reporting);
 }

@@ -900,12 +900,16 @@ Result<std::vector<std::int64_t>> MemoryStore::messages_of_citizen(const std::st
   return out;
 }
 
-Result<std::vector<Deadline>> MemoryStore::deadlines_opened_between(TimePoint from, TimePoint to) {
+Result<void> MemoryStore::each_deadline_opened_between(
+    TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) {
   std::lock_guard lock(mu_);
   std::vector<const DeadlineRow*> rows;
   for (const auto& [key, row] : committed_->deadlines)
     if (row.deadline.opened_at >= from && row.deadline.opened_at < to) rows.push_back(&row);
-  return sorted_deadlines(std::move(rows), [](const Deadline& d) { return d.opened_at; });
+  for (const Deadline& d :
+       sorted_deadlines(std::move(rows), [](const Deadline& d) { return d.opened_at; }))
+    each(d);
+  return {};
 }
 
 // --- retention, holds and the audit chain's head (issue 11 item 4, issue 12 item 5) ---

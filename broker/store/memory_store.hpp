@@ -121,7 +121,8 @@ class MemoryStore final : public Store {
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
-  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+  Result<void> each_deadline_opened_between(
+      TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override;
   Result<void> put_hold(const LegalHold& h) override;
   Result<void> remove_hold(HoldKind kind, const std::string& key, TimePoint at,
                            const std::string& actor) override;

@@ -1172,13 +1172,18 @@ Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter
   return deadlines_from(*q);
 }
 
-Result<std::vector<Deadline>> PostgresStore::deadlines_opened_between(TimePoint from,
-                                                                      TimePoint to) {
+Result<void> PostgresStore::each_deadline_opened_between(
+    TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) {
   std::lock_guard lock(read_mu_);
   auto q = rrun("deadlines_opened", kDeadlinesOpenedBetween, PgParams().time(from).time(to),
                 "read deadlines opened");
   if (!q) return q.error();
-  return deadlines_from(*q);
+  for (int i = 0; i < q->rows(); ++i) {
+    auto d = deadline_from_row(*q, i);
+    if (!d) return d.error();
+    each(*d);
+  }
+  return {};
 }
 
 // --- the operators' console (issue 10) ---

@@ -91,7 +91,8 @@ class PostgresStore final : public Store {
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
-  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+  Result<void> each_deadline_opened_between(
+      TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override;
   Result<OperatorCounts> operator_counts(TimePoint now) override;
   Result<std::vector<std::int64_t>> messages_of_citizen(const std::string& citizen_key,
                                                         std::int64_t before_id, int limit) override;

@@ -2002,13 +2002,21 @@ Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& 
   return read_deadlines(q, reader_, "list deadlines");
 }
 
-Result<std::vector<Deadline>> SqliteStore::deadlines_opened_between(TimePoint from, TimePoint to) {
+Result<void> SqliteStore::each_deadline_opened_between(
+    TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) {
   // On the counting connection, as operator_counts: a year of deadlines for the operators'
   // statistics (read off the io thread) must not make the io thread's reads wait.
   std::lock_guard lock(count_mu_);
   auto q = (*count_stmts_)[Sql::kDeadlinesOpenedBetween];
   q.bind(1, from).bind(2, to);
-  return read_deadlines(q, counter_, "read deadlines opened");
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    auto d = deadline_from_row(q);
+    if (!d) return d.error();
+    each(*d);
+  }
+  if (rc != SQLITE_DONE) return db_error(counter_, "read deadlines opened");
+  return {};
 }
 
 Result<std::vector<PendingDelivery>> SqliteStore::pending_deliveries() {

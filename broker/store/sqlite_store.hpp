@@ -115,7 +115,8 @@ class SqliteStore final : public Store {
   // The statement list_deadlines(filter) runs: its query plan reads index ranges only, never the
   // whole table, for every combination of filters (sqlite_store_deadlines_test checks).
   static std::string deadline_list_statement(const DeadlineFilter& filter);
-  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override;
+  Result<void> each_deadline_opened_between(
+      TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override;
   Result<void> put_hold(const LegalHold& h) override;
   Result<void> remove_hold(HoldKind kind, const std::string& key, TimePoint at,
                            const std::string& actor) override;
@@ -151,7 +152,7 @@ class SqliteStore final : public Store {
   sqlite3* reader_;
   std::unique_ptr<StatementCache> write_stmts_;  // writer thread only
   std::unique_ptr<StatementCache> read_stmts_;   // guarded by read_mu_
-  // operator_counts() and deadlines_opened_between() alone: a recount reads every open deadline
+  // operator_counts() and each_deadline_opened_between() alone: a recount reads every open deadline
   // (hundreds of ms at a million), the statistics a year of deadlines, and neither may hold the
   // connection the io thread's reads wait for (WAL: readers run side by side).
   sqlite3* counter_;

@@ -2,6 +2,13 @@
 
 namespace sektorbro {
 
+Result<std::vector<Deadline>> Store::deadlines_opened_between(TimePoint from, TimePoint to) {
+  std::vector<Deadline> out;
+  auto read = each_deadline_opened_between(from, to, [&](const Deadline& d) { out.push_back(d); });
+  if (!read) return read.error();
+  return out;
+}
+
 std::string_view to_string(DeliveryState s) {
   switch (s) {
     case DeliveryState::kPending:

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -453,8 +454,13 @@ class Store {
   virtual Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) = 0;
   // kInvalid if overdue_only is set without `now`.
   virtual Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) = 0;
-  // Every deadline opened in [from, to), in opened_at order: the input of the monthly statistics.
-  virtual Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) = 0;
+  // Every deadline opened in [from, to), in opened_at order, handed to `each` one at a time as it
+  // is read: the input of the monthly statistics (DeadlineStatsCounter), a year of deadlines
+  // never held at once. `each` must not call the store. An error ends the reading.
+  virtual Result<void> each_deadline_opened_between(
+      TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) = 0;
+  // The same, collected.
+  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to);
 
   // The operators' gauges at `now` (issue 10): grouped counts from indexes, see OperatorCounts.
   virtual Result<OperatorCounts> operator_counts(TimePoint now) = 0;

@@ -194,8 +194,9 @@ class FaultyStore final : public Store {
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& f) override {
     return inner_.list_deadlines(f);
   }
-  Result<std::vector<Deadline>> deadlines_opened_between(TimePoint from, TimePoint to) override {
-    return inner_.deadlines_opened_between(from, to);
+  Result<void> each_deadline_opened_between(
+      TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override {
+    return inner_.each_deadline_opened_between(from, to, each);
   }
   // The operators' counts and the citizen index (issue 10): passed through.
   Result<OperatorCounts> operator_counts(TimePoint now) override {
