@@ -40,8 +40,8 @@ void bind_text(sqlite3_stmt* stmt, int i, std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path,
-                                                         bool keep_tables) {
+Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path, bool keep_tables,
+                                                         bool keep_bodies) {
   if (keep_tables) {
     auto created = SqliteStore::open(path);
     if (!created) return created.error();
@@ -66,9 +66,16 @@ Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path
     return r.error();
   if (!keep_tables) return j;
   for (const char* sql :
-       {"DROP TABLE message_bodies", "DROP TABLE events", "DROP TABLE audit_chain"})
+       {"DROP TABLE message_bodies", "DROP TABLE events", "DROP TABLE audit_chain"}) {
+    if (keep_bodies && std::string_view(sql) == "DROP TABLE message_bodies") continue;
     if (sqlite3_exec(j->db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK)
       return sqlite_error(j->db_, sql);
+  }
+  if (keep_bodies)
+    if (auto r = prepare("INSERT INTO message_bodies (message_id, body, codec) VALUES (?1, ?2, ?3)",
+                         &j->body_);
+        !r)
+      return r.error();
   for (auto [sql, stmt] : std::initializer_list<std::pair<const char*, sqlite3_stmt**>>{
            {"INSERT INTO messages (id, envelope_id, sender_gln, receiver_gln, sender_endpoint, "
             "receiver_endpoint, acceptance, receipt_requested, contains_cpr, received_at, state, "
@@ -92,7 +99,7 @@ Result<std::unique_ptr<JournalBound>> JournalBound::open(const std::string& path
 }
 
 JournalBound::~JournalBound() {
-  for (sqlite3_stmt* stmt : {insert_, message_, letter_, outcome_, deadline_})
+  for (sqlite3_stmt* stmt : {insert_, message_, letter_, outcome_, deadline_, body_})
     sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }
@@ -155,10 +162,16 @@ Result<std::int64_t> JournalBound::store_message(const MessagePlan& plan) {
     put(record, e.detail);
     put(record, audit_hash_);
   }
-  put(record, packed.bytes);
+  if (body_ == nullptr) put(record, packed.bytes);
   auto seq = append(record);
   if (!seq || message_ == nullptr) return seq;
   if (auto r = keep_message(*seq, plan); !r) return r.error();
+  if (body_ == nullptr) return seq;
+  sqlite3_bind_int64(body_, 1, *seq);
+  sqlite3_bind_blob(body_, 2, packed.bytes.data(), static_cast<int>(packed.bytes.size()),
+                    SQLITE_STATIC);
+  sqlite3_bind_int64(body_, 3, static_cast<std::int64_t>(packed.codec));
+  if (auto r = run(db_, body_, "keep body"); !r) return r.error();
   return seq;
 }
 

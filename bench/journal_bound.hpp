@@ -13,7 +13,9 @@
 // Opened with `keep_tables`, it keeps those the queries select on — the store's own schema
 // (SqliteStore creates it) without the tables the journal would replace (bodies, timeline
 // events, the audit chain's table): each intake also inserts its message and letter rows, each
-// outcome updates the message row (state, receipt watch) and inserts the deadline.
+// outcome updates the message row (state, receipt watch) and inserts the deadline. With
+// `keep_bodies` the bodies stay in their table too: what a journal could still save if a body
+// must remain erasable on its own (retention, issue 11), as in an append-only record it is not.
 #pragma once
 
 #include <sqlite3.h>
@@ -30,8 +32,11 @@ namespace sektorbro::bench {
 
 class JournalBound {
  public:
+  // With `keep_bodies` (and `keep_tables`), bodies go to the store's own `message_bodies` table,
+  // as a store must keep them for retention to erase one (issue 11), not into the record.
   static Result<std::unique_ptr<JournalBound>> open(const std::string& path,
-                                                    bool keep_tables = false);
+                                                    bool keep_tables = false,
+                                                    bool keep_bodies = false);
   ~JournalBound();
   JournalBound(const JournalBound&) = delete;
   JournalBound& operator=(const JournalBound&) = delete;
@@ -61,6 +66,7 @@ class JournalBound {
   sqlite3_stmt* letter_ = nullptr;
   sqlite3_stmt* outcome_ = nullptr;
   sqlite3_stmt* deadline_ = nullptr;
+  sqlite3_stmt* body_ = nullptr;  // with keep_bodies
   std::int64_t audit_seq_ = 0;
   std::string audit_hash_ = std::string(64, '0');
 };

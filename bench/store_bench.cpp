@@ -26,7 +26,8 @@
 // Besides SqliteTuning settings, variants drop secondary indexes ("-NAME", "-all of them": what
 // each costs the writer) or replace the store by JournalBound ("journal bound": the least an
 // append-only journal could cost, journal_bound.hpp; "journal + kept tables": with the rows
-// queries select on kept beside it). `--group` sets the jobs per commit; the
+// queries select on kept beside it; "... + bodies": and the bodies in their own table, as
+// retention erases them). `--group` sets the jobs per commit; the
 // broker's own figure is in sektorbro-sidebyside-bench's output ("writer jobs per commit").
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -67,7 +68,12 @@ struct Variant {
   // What the letters are written to: the store itself, or JournalBound — the lower bound of an
   // append-only journal (docs/performance.md, "Where the writer's time goes, and what a journal
   // would save"), alone or with the tables that queries select on kept beside it.
-  enum class Target { kStore, kJournal, kJournalAndTables } target = Target::kStore;
+  enum class Target {
+    kStore,
+    kJournal,
+    kJournalAndTables,
+    kJournalTablesAndBodies
+  } target = Target::kStore;
 };
 
 std::vector<std::string> drop_indexes(std::initializer_list<const char*> names) {
@@ -137,6 +143,30 @@ std::vector<Variant> variants() {
                 "CREATE TRIGGER events_not_kept INSTEAD OF INSERT ON events BEGIN SELECT 1; END",
                 "CREATE TRIGGER events_not_deleted INSTEAD OF DELETE ON events BEGIN SELECT 1; END",
                 "CREATE INDEX audit_chain_subject ON audit_chain (subject, seq)"}});
+  // What the two kinds of timeline rows cost on their own (an experiment: nothing that reads them
+  // runs here): no `events` rows, then no audit-chain rows (each swallowed by an INSTEAD OF
+  // trigger on a view of the table's name; the chain's seals are still computed and chained).
+  v.push_back({"no event rows",
+               SqliteTuning{},
+               false,
+               {"DROP INDEX events_message", "DROP TABLE events",
+                "CREATE VIEW events (id, message_id, at, kind, detail) AS "
+                "SELECT 0, 0, 0, '', '' WHERE 0",
+                "CREATE TRIGGER events_not_kept INSTEAD OF INSERT ON events BEGIN SELECT 1; END",
+                "CREATE TRIGGER events_not_deleted INSTEAD OF DELETE ON events BEGIN SELECT 1; "
+                "END"}});
+  v.push_back({"no chain rows",
+               SqliteTuning{},
+               false,
+               {"DROP TABLE audit_chain",
+                "CREATE VIEW audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, "
+                "binding) AS SELECT 0, 0, '', '', '', '', '', '', '' WHERE 0",
+                "CREATE TRIGGER chain_not_kept INSTEAD OF INSERT ON audit_chain BEGIN SELECT 1; "
+                "END",
+                "CREATE TRIGGER chain_not_deleted INSTEAD OF DELETE ON audit_chain BEGIN SELECT "
+                "1; END",
+                "CREATE TRIGGER chain_not_updated INSTEAD OF UPDATE ON audit_chain BEGIN SELECT "
+                "1; END"}});
   // Not the store: each letter's intake and its outcome appended as one record each to a table
   // with no index but its key, in the same groups and file settings (journal_bound.hpp).
   v.push_back({"journal bound", SqliteTuning{}, false, {}, true, Variant::Target::kJournal});
@@ -148,6 +178,14 @@ std::vector<Variant> variants() {
                {},
                true,
                Variant::Target::kJournalAndTables});
+  // And with the bodies kept in their own table, as retention needs them (issue 11: a body is
+  // erased years before its record; an append-only record cannot lose one field).
+  v.push_back({"journal + kept tables + bodies",
+               SqliteTuning{},
+               false,
+               {},
+               true,
+               Variant::Target::kJournalTablesAndBodies});
   return v;
 }
 
@@ -341,7 +379,9 @@ Result<Figures> run(const Variant& v, const std::filesystem::path& dir, std::uin
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<JournalBound> journal;
   if (v.target != Variant::Target::kStore) {
-    auto opened = JournalBound::open(db.string(), v.target == Variant::Target::kJournalAndTables);
+    const bool bodies = v.target == Variant::Target::kJournalTablesAndBodies;
+    auto opened = JournalBound::open(
+        db.string(), bodies || v.target == Variant::Target::kJournalAndTables, bodies);
     if (!opened) return opened.error();
     journal = std::move(*opened);
   } else {
