@@ -78,6 +78,7 @@ class DeadlineStatsCounter {
  public:
   DeadlineStatsCounter(DeadlineKind kind, TimePoint now) : kind_(kind), now_(now) {}
   void add(const Deadline& d);
+  DeadlineKind kind() const { return kind_; }  // which rows it counts: certificate or mentor
   std::vector<CertificateStatsRow> certificate_rows() const;  // for kCertificate
   std::vector<MentorStatsRow> mentor_rows() const;            // for kMentorResponse
 

@@ -743,10 +743,9 @@ namespace {
 
 // The operators' figures (deadline_stats.hpp) as counted, as JSON or CSV. Pure: runs on the
 // reports worker.
-HttpResponse statistics_response(const DeadlineStatsCounter& counted, DeadlineKind kind,
-                                 const std::string& from, const std::string& to,
-                                 const std::string& format) {
-  if (kind == DeadlineKind::kCertificate) {
+HttpResponse statistics_response(const DeadlineStatsCounter& counted, const std::string& from,
+                                 const std::string& to, const std::string& format) {
+  if (counted.kind() == DeadlineKind::kCertificate) {
     const auto rows = counted.certificate_rows();
     if (format == "csv")
       return make_response(http::status::ok, certificate_stats_csv(rows), "text/csv");
@@ -817,7 +816,7 @@ asio::awaitable<HttpResponse> Broker::statistics(const HttpRequest& request, Dea
         auto read = store.each_deadline_opened_between(
             begin, end, [&counter](const Deadline& d) { counter.add(d); });
         if (!read) return json_error(http::status::service_unavailable, "store unavailable");
-        return statistics_response(counter, kind, from, to, format);
+        return statistics_response(counter, from, to, format);
       });
   co_return co_await std::move(reporting);
 }
