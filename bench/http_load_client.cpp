@@ -60,6 +60,7 @@ struct Connection {
   asio::steady_timer timer;  // the start of the window, or the next scheduled send
   std::string request;
   std::vector<char> in = std::vector<char>(4096);
+  std::size_t used = 0;  // bytes of `in` read and not yet taken as an answer
   SteadyClock::time_point deadline = SteadyClock::time_point::max();  // of the pending request
   bool timed_out = false;
 };
@@ -109,24 +110,31 @@ class Load {
     co_return "connect: " + ec.message();
   }
 
-  // Sends the next letter on `c` (opening it first if needed) and reads the whole answer. On
-  // any error, a malformed or chunked answer or "Connection: close" the socket is closed, so the
-  // next exchange opens a new one.
-  asio::awaitable<Answer> exchange(Connection& c) {
-    Answer a;
-    a.error = co_await connect(c);
-    if (!a.error.empty()) co_return a;
+  // Sends the next letter on `c` (opening it first if needed); the error, empty when sent. On
+  // an error the socket is closed, so the next send opens a new one.
+  asio::awaitable<std::string> send(Connection& c) {
+    std::string error = co_await connect(c);
+    if (!error.empty()) co_return error;
     LetterTemplate::write_id(id_buffer_, prefix_, next_id_++);
     for (const std::size_t at : id_at_)
       std::copy(id_buffer_, id_buffer_ + LetterTemplate::kIdLength, c.request.data() + at);
     boost::system::error_code ec;
-    c.deadline = SteadyClock::now() + timeout_;
+    if (c.deadline == SteadyClock::time_point::max()) c.deadline = SteadyClock::now() + timeout_;
     co_await asio::async_write(c.socket, asio::buffer(c.request),
                                asio::redirect_error(asio::use_awaitable, ec));
-    std::size_t used = 0;
+    if (ec) co_return fail(c, ec);
+    co_return std::string();
+  }
+
+  // Reads the answer to the oldest request sent on `c` (bytes after it, the start of the next
+  // answer, stay in c.in). On any error, a malformed or chunked answer or "Connection: close"
+  // the socket is closed, so the next send opens a new one.
+  asio::awaitable<Answer> receive(Connection& c, bool more_pending) {
+    Answer a;
+    boost::system::error_code ec;
     bool close = false;
-    while (!ec) {
-      const HttpHead h = parse_http_head(std::string_view(c.in.data(), used), true);
+    for (;;) {
+      const HttpHead h = parse_http_head(std::string_view(c.in.data(), c.used), true);
       if (h.state == HeadState::malformed || h.chunked) {
         a.error =
             h.chunked ? "chunked answer (not supported by the lean load)" : "malformed answer";
@@ -134,28 +142,54 @@ class Load {
       }
       if (h.state == HeadState::complete) {
         const std::size_t total = h.size + h.content_length;
-        if (used >= total) {
+        if (c.used >= total) {
           a.status = h.status;
           if (h.status != 202) a.body.assign(c.in.data() + h.size, h.content_length);
           close = h.close;
+          std::copy(c.in.begin() + static_cast<std::ptrdiff_t>(total),
+                    c.in.begin() + static_cast<std::ptrdiff_t>(c.used), c.in.begin());
+          c.used -= total;
           break;
         }
         if (c.in.size() < total) c.in.resize(total);
-      } else if (used == c.in.size()) {
+      } else if (c.used == c.in.size()) {
         c.in.resize(c.in.size() * 2);
       }
-      used +=
-          co_await c.socket.async_read_some(asio::buffer(c.in.data() + used, c.in.size() - used),
-                                            asio::redirect_error(asio::use_awaitable, ec));
+      c.used += co_await c.socket.async_read_some(
+          asio::buffer(c.in.data() + c.used, c.in.size() - c.used),
+          asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        a.error = fail(c, ec);
+        co_return a;
+      }
     }
-    if (ec) a.error = c.timed_out ? "no answer within the time bound" : ec.message();
-    c.deadline = SteadyClock::time_point::max();
+    c.deadline = more_pending ? SteadyClock::now() + timeout_ : SteadyClock::time_point::max();
     if (close || !a.error.empty()) {
       boost::system::error_code ignored;
       c.socket.close(ignored);
+      c.used = 0;
+      c.deadline = SteadyClock::time_point::max();
     }
-    c.timed_out = false;
     co_return a;
+  }
+
+  // One letter sent and its answer read, as post_at_full_speed's clients do.
+  asio::awaitable<Answer> exchange(Connection& c) {
+    Answer a;
+    a.error = co_await send(c);
+    if (!a.error.empty()) co_return a;
+    co_return co_await receive(c, false);
+  }
+
+  // Closes `c` after an error; what to report.
+  std::string fail(Connection& c, const boost::system::error_code& ec) {
+    std::string error = c.timed_out ? "no answer within the time bound" : ec.message();
+    boost::system::error_code ignored;
+    c.socket.close(ignored);
+    c.used = 0;
+    c.deadline = SteadyClock::time_point::max();
+    c.timed_out = false;
+    return error;
   }
 
   void note_failure(const Answer& a) {
@@ -206,21 +240,38 @@ class Load {
 IntakeResult lean_post_at_full_speed(const std::string& url, const LetterTemplate& letters,
                                      int clients, SteadyClock::time_point start,
                                      SteadyClock::time_point end, char prefix,
-                                     std::atomic<std::uint64_t>& next_id) {
+                                     std::atomic<std::uint64_t>& next_id, int pipeline) {
   Load load(url, letters, clients, prefix, next_id, std::chrono::seconds{30});
   std::uint64_t accepted = 0, late = 0;
   load.run([&](Connection& c, int) -> asio::awaitable<void> {
-    co_await load.connect(c);  // before the window; a failure here is retried by exchange()
+    co_await load.connect(c);  // before the window; a failure here is retried by send()
     boost::system::error_code ec;
     c.timer.expires_at(start);  // everyone starts together
     co_await c.timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    while (SteadyClock::now() < end) {
-      const Answer a = co_await load.exchange(c);
+    int in_flight = 0;  // sent on this connection and not yet answered
+    // Requests sent on a connection that then broke are never answered: each is a failure.
+    auto lose_in_flight = [&](const std::string& error) {
+      for (; in_flight > 0; --in_flight) load.note_failure(Answer{0, error, {}});
+    };
+    while (in_flight > 0 || SteadyClock::now() < end) {
+      if (in_flight < pipeline && SteadyClock::now() < end) {
+        const std::string error = co_await load.send(c);
+        if (error.empty()) {
+          ++in_flight;
+        } else {
+          lose_in_flight(error);
+          load.note_failure(Answer{0, error, {}});
+        }
+        continue;
+      }
+      const Answer a = co_await load.receive(c, in_flight > 1);
+      --in_flight;
       const bool in_window = SteadyClock::now() < end;
       if (a.status == 202)
         ++(in_window ? accepted : late);
       else
         load.note_failure(a);
+      if (!c.socket.is_open()) lose_in_flight(a.error.empty() ? describe(a) : a.error);
     }
   });
   return {accepted, late, load.failed(), std::chrono::duration<double>(end - start).count(),

@@ -2,7 +2,8 @@
 // run (issue 8, "How it must show"). Run it through bench/sidebyside.sh, which installs
 // rabbitmq-server if it is missing and builds what is needed.
 //
-//   sektorbro-sidebyside-bench [--rounds 3] [--seconds 10] [--clients 64] [--rate 1000]
+//   sektorbro-sidebyside-bench [--rounds 3] [--seconds 10] [--clients 64] [--pipeline 1]
+//       [--rate 1000]
 //       [--latency-seconds 5] [--latency-clients 64] [--window 512] [--prefetch 512]
 //       [--drain-seconds 0] [--only sektorbro|rabbitmq] [--broker PATH]
 //       [--rabbitmq-server PATH] [--relay-bound]
@@ -16,7 +17,11 @@
 //     connections, the request built once, nothing recorded by the receiver), because it shares
 //     the cores with the broker: the CPU it uses per letter is printed as "load". Prints
 //     accepted/s, delivered/s and the backlog (accepted − delivered) at the end of the window; with
-//     --drain-seconds N also how long the backlog took to drain (bounded by N).
+//     --drain-seconds N also how long the backlog took to drain (bounded by N). With --pipeline P
+//     each connection keeps up to P letters sent and not yet answered (HTTP/1.1 pipelining, which
+//     the broker reads ahead up to limits.max_pipelined_requests, 8 by default): 64 × 8 = 512
+//     letters in flight, RabbitMQ's publisher window; 1 (the default) is one letter per
+//     connection at a time, as the issue's figures were measured.
 //  b. RabbitMQ quorum queue (x-queue-type=quorum, durable), persistent 4 KB messages, publisher
 //     confirms with at most `window` unconfirmed, and a consumer with manual acks (prefetch
 //     `prefetch`) running at the same time: publish+consume rate = messages consumed inside the
@@ -76,6 +81,7 @@ struct Options {
   int rounds = 3;
   int seconds = 10;
   int clients = 64;
+  int pipeline = 1;
   int rate = 1000;
   int latency_seconds = 5;
   int latency_clients = 64;
@@ -92,7 +98,7 @@ struct Options {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "sidebyside-bench: " << why
             << "\nusage: sektorbro-sidebyside-bench [--rounds N] [--seconds S] [--clients C] "
-               "[--rate R] [--latency-seconds S] [--latency-clients C] [--window W] "
+               "[--pipeline P] [--rate R] [--latency-seconds S] [--latency-clients C] [--window W] "
                "[--prefetch P] [--drain-seconds S] [--only sektorbro|rabbitmq] [--broker PATH] "
                "[--rabbitmq-server PATH] [--relay-bound]\n";
   std::exit(2);
@@ -120,6 +126,8 @@ Options parse(int argc, char** argv) {
       o.seconds = number(1);
     else if (arg == "--clients")
       o.clients = number(1);
+    else if (arg == "--pipeline")
+      o.pipeline = number(1);
     else if (arg == "--rate")
       o.rate = number(1);
     else if (arg == "--latency-seconds")
@@ -148,6 +156,8 @@ Options parse(int argc, char** argv) {
     }
   }
   if (o.clients > 64) usage("--clients: at most 64 (the broker's per-client connection cap)");
+  if (o.clients * o.pipeline > o.window)
+    usage("--clients x --pipeline: at most --window (RabbitMQ's letters in flight)");
   return o;
 }
 
@@ -328,7 +338,8 @@ DeliveredFigures delivered_in_window(const Options& o, pid_t pid, const std::str
   const auto threads_before = thread_cpu_seconds(pid);
   const auto groups_before = groups();
   const double load_before = self_cpu_seconds();
-  const IntakeResult in = lean_post_at_full_speed(url, letters, o.clients, start, end, prefix, ids);
+  const IntakeResult in =
+      lean_post_at_full_speed(url, letters, o.clients, start, end, prefix, ids, o.pipeline);
   const double cpu_used = cpu_seconds(pid) - cpu_before;
   const auto threads_after = thread_cpu_seconds(pid);
   const double load_used = self_cpu_seconds() - load_before;
@@ -510,10 +521,11 @@ int main(int argc, char** argv) {
                 std::chrono::duration<double>(SteadyClock::now() - t).count());
   }
   std::printf(
-      "message %zu bytes; %d rounds of %d s windows; Sektorbro %d clients (latency: %d clients); "
-      "RabbitMQ window %d unconfirmed, prefetch %d; p99 at %d msg/s for %d s\n",
-      letters.size(), o.rounds, o.seconds, o.clients, o.latency_clients, o.window, o.prefetch,
-      o.rate, o.latency_seconds);
+      "message %zu bytes; %d rounds of %d s windows; Sektorbro %d clients, %d letters in flight "
+      "on each (latency: %d clients); RabbitMQ window %d unconfirmed, prefetch %d; p99 at %d "
+      "msg/s for %d s\n",
+      letters.size(), o.rounds, o.seconds, o.clients, o.pipeline, o.latency_clients, o.window,
+      o.prefetch, o.rate, o.latency_seconds);
   std::fflush(stdout);
 
   std::vector<double> s_acc, s_del, s_backlog, s_p99, r_pc, r_conf, r_p99, ratio_rate, ratio_p99;

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <set>
+#include <thread>
 
 #include "bench/counting_receiver.hpp"
 #include "bench/http_head.hpp"
 #include "bench/http_load_client.hpp"
+#include "broker/http/http_server.hpp"
 #include "tests/harness/http_client.hpp"
 #include "tests/support/http_receiver.hpp"
 
@@ -81,6 +83,49 @@ TEST(LeanLoad, FullSpeedPostsEveryLetterOnceWithItsOwnIdAndCountsThe202s) {
   }
   for (std::uint64_t n = 100; n < 100 + got.size(); ++n)
     EXPECT_EQ(bodies.count(letters.with_id('T', n)), 1u) << "letter " << n;
+}
+
+// Against the broker's own HttpServer, which reads pipelined requests ahead: one connection
+// keeps several letters in flight, never more than asked, and each is sent and counted once.
+TEST(LeanLoad, PipelinedPostsKeepSeveralLettersInFlightOnOneConnection) {
+  asio::io_context io{1};
+  int in_progress = 0, most = 0;  // the server's thread only
+  std::set<std::string> bodies;
+  HttpLimits limits;
+  limits.max_pipelined_requests = 16;
+  HttpServer server(
+      io, limits, [&](HttpRequest request, PeerIdentity) -> asio::awaitable<HttpResponse> {
+        most = std::max(most, ++in_progress);
+        bodies.insert(request.body());
+        asio::steady_timer work(io, std::chrono::milliseconds{2});  // a commit's worth of waiting
+        co_await work.async_wait(asio::use_awaitable);
+        --in_progress;
+        co_return make_response(http::status::accepted, "", "text/plain");
+      });
+  const auto port = server.listen("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.error().detail;
+  std::thread thread([&] { io.run(); });
+
+  const BenchParties parties;
+  const LetterTemplate letters(parties);
+  std::atomic<std::uint64_t> ids{0};
+  const auto start = SteadyClock::now() + std::chrono::milliseconds{50};
+  const IntakeResult r =
+      lean_post_at_full_speed("http://127.0.0.1:" + std::to_string(*port) + "/v1/messages", letters,
+                              1, start, start + std::chrono::milliseconds{300}, 'P', ids, 4);
+  asio::post(io, [&] {
+    server.stop();
+    io.stop();
+  });
+  thread.join();
+
+  EXPECT_EQ(r.failed, 0u) << r.first_failure;
+  EXPECT_GT(r.accepted, 0u);
+  EXPECT_EQ(most, 4);  // one connection, four letters in flight
+  ASSERT_EQ(bodies.size(), r.accepted + r.accepted_late);
+  EXPECT_EQ(ids.load(), bodies.size());
+  for (std::uint64_t n = 0; n < bodies.size(); ++n)
+    EXPECT_EQ(bodies.count(letters.with_id('P', n)), 1u) << "letter " << n;
 }
 
 TEST(LeanLoad, CountsAnyOtherAnswerAsAFailureAndDescribesTheFirst) {

@@ -36,6 +36,7 @@ constexpr std::size_t kMaxSorDigits = 18;
 constexpr std::size_t kMaxEndpointIdLength = 64;
 constexpr std::size_t kMaxConfigBytes = 16 * 1024 * 1024;
 constexpr std::int64_t kMaxConnectionsPerClient = 100'000;
+constexpr std::int64_t kMaxPipelinedRequests = 1'024;
 constexpr std::size_t kMaxCommonNameLength = 64;  // X.509 ub-common-name
 constexpr std::size_t kSha256HexDigits = 64;
 
@@ -437,7 +438,8 @@ Result<void> parse_delivery(const json& v, const std::string& path, DeliveryConf
 Result<void> parse_limits(const json& v, const std::string& path, LimitsConfig& out) {
   if (auto r = check_object(v, path); !r) return r;
   if (auto r = check_keys(v, path,
-                          {"max_body_bytes", "max_connections_per_client", "max_buffered_bytes"});
+                          {"max_body_bytes", "max_connections_per_client", "max_buffered_bytes",
+                           "max_pipelined_requests"});
       !r)
     return r;
   if (auto r = optional_field(v, path, "max_connections_per_client", out.max_connections_per_client,
@@ -450,6 +452,10 @@ Result<void> parse_limits(const json& v, const std::string& path, LimitsConfig& 
     return r;
   if (auto r = optional_field(v, path, "max_buffered_bytes", out.max_buffered_bytes,
                               integer_in(1, kMaxBufferedBytes));
+      !r)
+    return r;
+  if (auto r = optional_field(v, path, "max_pipelined_requests", out.max_pipelined_requests,
+                              integer_in(1, kMaxPipelinedRequests));
       !r)
     return r;
   // Below one full body, a request of the largest allowed size could never be taken.

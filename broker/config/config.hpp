@@ -107,6 +107,10 @@ struct LimitsConfig {
   // Request-body bytes buffered across all connections; beyond it requests get 503 (issue 12,
   // item 6). At least max_body_bytes. For HttpLimits::max_buffered_bytes.
   std::size_t max_buffered_bytes = 64 * 1024 * 1024;
+  // Requests one connection may have read ahead and not yet answered (HTTP/1.1 pipelining);
+  // 1 reads each request only once the one before it is answered. For
+  // HttpLimits::max_pipelined_requests.
+  std::size_t max_pipelined_requests = 8;
 };
 
 struct DeadlinesConfig {

@@ -9,6 +9,9 @@
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <optional>
 
 #include "broker/core/log.hpp"
 #include "broker/http/request_target.hpp"
@@ -149,6 +152,25 @@ Result<std::unique_ptr<asio::ssl::context>> make_server_context(const TlsServerO
   }
   return ctx;
 }
+
+// Counts a request in requests_in_progress() while it lives.
+class InProgressToken {
+ public:
+  explicit InProgressToken(std::shared_ptr<std::atomic<std::size_t>> count)
+      : count_(std::move(count)) {
+    ++*count_;
+  }
+  InProgressToken(InProgressToken&& other) noexcept : count_(std::move(other.count_)) {}
+  InProgressToken(const InProgressToken&) = delete;
+  InProgressToken& operator=(const InProgressToken&) = delete;
+  InProgressToken& operator=(InProgressToken&&) = delete;
+  ~InProgressToken() {
+    if (count_ != nullptr) --*count_;
+  }
+
+ private:
+  std::shared_ptr<std::atomic<std::size_t>> count_;
+};
 
 }  // namespace
 
@@ -373,34 +395,115 @@ asio::awaitable<void> HttpServer::tls_session(tcp::socket socket, ConnectionSlot
   co_await std::move(closing);
 }
 
+// One request read from a connection, waiting for its answer to be written.
+struct HttpServer::PendingAnswer {
+  PendingAnswer(InProgressToken token, BodyReservation body)
+      : in_progress(std::move(token)), reservation(std::move(body)) {}
+  std::optional<HttpResponse> response;  // set once the answer is ready
+  bool keep_alive = false;               // the request asked to keep the connection open
+  InProgressToken in_progress;           // requests_in_progress() counts it until written
+  BodyReservation reservation;           // the body's bytes stay counted until then too
+};
+
+// What a connection's reader, its writer and the handlers of its requests share; touched on the
+// server's thread only. A handler may finish after its connection is gone, so it holds this and
+// never the stream.
+struct HttpServer::Pipeline {
+  explicit Pipeline(const asio::any_io_executor& executor)
+      : writer_wake(executor, asio::steady_timer::time_point::max()),
+        reader_wake(executor, asio::steady_timer::time_point::max()),
+        idle_timer(executor) {}
+
+  std::deque<std::shared_ptr<PendingAnswer>> answers;  // in the order the requests came
+  // Wake-ups, by cancelling a wait that never expires; whoever waits checks its condition first
+  // (all on one thread, so no signal falls between the check and the wait).
+  asio::steady_timer writer_wake;  // the first answer is ready, or reading has ended
+  asio::steady_timer reader_wake;  // an answer was written, or writing has ended
+  bool reading_done = false;       // no more requests are read
+  bool writing_done = false;       // no more answers are written (the last one, or an error)
+  bool writer_finished = false;    // the writer's coroutine has returned
+  // The header timeout runs while the connection has nothing left to answer and waits for a
+  // request's header: an idle connection, not one whose client waits for its answers.
+  asio::steady_timer idle_timer;
+  bool awaiting_header = false;
+  bool idle_timed_out = false;
+  std::uint64_t idle_generation = 0;
+  // Shuts the socket's read side, which ends a pending read; empty once the connection is gone.
+  std::function<void()> stop_reading;
+
+  void arm_idle(Duration timeout, std::shared_ptr<Pipeline> self) {
+    const std::uint64_t generation = ++idle_generation;
+    idle_timer.expires_after(timeout);
+    idle_timer.async_wait([self = std::move(self), generation](boost::system::error_code ec) {
+      if (ec || generation != self->idle_generation || !self->awaiting_header) return;
+      self->idle_timed_out = true;
+      if (self->stop_reading) self->stop_reading();
+    });
+  }
+  void disarm_idle() {
+    ++idle_generation;
+    idle_timer.cancel();
+  }
+};
+
+namespace {
+
+asio::awaitable<void> wait_for_wake(asio::steady_timer& wake) {
+  boost::system::error_code ec;  // operation_aborted: woken
+  auto waiting = wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  co_await std::move(waiting);
+}
+
+}  // namespace
+
+// The reader: reads requests while fewer than max_pipelined_requests await their answers,
+// refuses what the transport limits forbid, and starts each request's handler (answer()).
 template <typename Stream>
 asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer) {
   auto& lowest = beast::get_lowest_layer(stream);
+  auto pipeline = std::make_shared<Pipeline>(io_.get_executor());
+  pipeline->stop_reading = [&lowest] {
+    boost::system::error_code ignored;
+    lowest.socket().shutdown(tcp::socket::shutdown_receive, ignored);
+  };
+  auto writing = write_answers(stream, pipeline);
+  asio::co_spawn(io_, std::move(writing), [pipeline](std::exception_ptr) {
+    pipeline->writing_done = true;
+    pipeline->writer_finished = true;
+    pipeline->reader_wake.cancel();
+  });
+  const std::size_t window = std::max<std::size_t>(1, limits_.max_pipelined_requests);
+
   beast::flat_buffer buffer;
   buffer.reserve(kReadBufferBytes);
-  for (;;) {
+  while (!pipeline->writing_done) {
+    if (pipeline->answers.size() >= window) {
+      auto waiting = wait_for_wake(pipeline->reader_wake);
+      co_await std::move(waiting);
+      continue;
+    }
     boost::system::error_code ec;
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    lowest.expires_after(limits_.header_timeout);
+    pipeline->awaiting_header = true;
+    if (pipeline->answers.empty()) pipeline->arm_idle(limits_.header_timeout, pipeline);
+    lowest.expires_never();  // the idle timer above is this read's deadline
     auto reading_header = http::async_read_header(stream, buffer, parser,
                                                   asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(reading_header);
+    pipeline->awaiting_header = false;
+    pipeline->disarm_idle();
     // Counted from its header until its answer is written (requests_in_progress()).
-    struct InProgress {
-      std::shared_ptr<std::atomic<std::size_t>> n;
-      explicit InProgress(std::shared_ptr<std::atomic<std::size_t>> c) : n(std::move(c)) { ++*n; }
-      InProgress(const InProgress&) = delete;
-      InProgress& operator=(const InProgress&) = delete;
-      ~InProgress() { --*n; }
-    } in_progress(in_progress_);
+    InProgressToken in_progress(in_progress_);
     std::optional<HttpResponse> refusal;
     BodyReservation reservation;
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == asio::error::connection_reset || ec == asio::error::eof ||
-        ec == asio::ssl::error::stream_truncated) {
+    if (pipeline->idle_timed_out || pipeline->writing_done) {
+      break;  // idle too long; or the writer has closed the connection (its last answer)
+    } else if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+               ec == asio::error::connection_reset || ec == asio::error::eof ||
+               ec == asio::ssl::error::stream_truncated) {
       break;
     } else if (ec == http::error::header_limit) {
       refusal = make_response(http::status::request_header_fields_too_large,
@@ -430,20 +533,19 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
         refusal->set(http::field::retry_after, "1");
       } else {
         if (body_bytes > 0 || chunked) reservation = BodyReservation(buffered_, body_bytes);
-        // The body's own deadline: a timer that cancels the read, so the connection stays open
-        // for the 408 (the stream's own expiry closes the socket, and nothing could be sent).
-        // A body that came whole with its header (the usual small message) is parsed from the
-        // buffer without waiting on the socket: it needs no deadline.
-        lowest.expires_never();
+        // The body's own deadline: a timer that shuts the read side, so the connection stays
+        // open for the 408 (and for the answers before it). A body that came whole with its
+        // header (the usual small message) is parsed from the buffer without waiting on the
+        // socket: it needs no deadline.
         std::shared_ptr<asio::steady_timer> body_timer;
         std::shared_ptr<bool> timed_out;
         if (chunked || buffer.size() < body_bytes) {
           timed_out = std::make_shared<bool>(false);
           body_timer = std::make_shared<asio::steady_timer>(io_, limits_.body_timeout);
-          body_timer->async_wait([&lowest, body_timer, timed_out](boost::system::error_code e) {
+          body_timer->async_wait([pipeline, body_timer, timed_out](boost::system::error_code e) {
             if (e || *timed_out) return;
             *timed_out = true;
-            lowest.cancel();
+            if (pipeline->stop_reading) pipeline->stop_reading();
           });
         }
         bool over_cap = false;
@@ -468,7 +570,9 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
           *timed_out = true;  // a timer that fires from now on touches nothing
           body_timer->cancel();
         }
-        if (late) {
+        if (pipeline->writing_done) {
+          break;  // the writer closed the connection while the body came in: left unanswered
+        } else if (late) {
           refusal = make_response(http::status::request_timeout, "body not received in time\n",
                                   "text/plain");
         } else if (over_cap) {
@@ -496,31 +600,88 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
       }
     }
 
-    bool keep_alive = false;
-    HttpResponse response;
-    if (refusal) {
-      response = std::move(*refusal);
-    } else {
-      HttpRequest request = parser.release();
-      keep_alive = request.keep_alive();
-      const unsigned version = request.version();
-      // The awaitable is a named local: GCC 12 destroys temporaries in a co_await statement twice.
-      auto handling = handler_(std::move(request), peer);
-      if (handler_executor_) {
-        auto handled = asio::co_spawn(handler_executor_, std::move(handling), asio::use_awaitable);
-        response = co_await std::move(handled);
-      } else {
-        response = co_await std::move(handling);
-      }
-      response.version(version);
+    auto pending = std::make_shared<PendingAnswer>(std::move(in_progress), std::move(reservation));
+    pipeline->answers.push_back(pending);
+    if (refusal) {  // answered at once, and the connection closes after it
+      pending->response = std::move(*refusal);
+      pipeline->writer_wake.cancel();
+      break;
     }
-    response.keep_alive(keep_alive && !stopping_);
+    HttpRequest request = parser.release();
+    pending->keep_alive = request.keep_alive();
+    asio::co_spawn(io_, answer(pipeline, pending, std::move(request), peer), asio::detached);
+    if (!pending->keep_alive) break;
+  }
+
+  // The writer answers what was read, then returns; the stream must outlive it.
+  pipeline->reading_done = true;
+  pipeline->disarm_idle();
+  pipeline->writer_wake.cancel();
+  while (!pipeline->writer_finished) {
+    auto waiting = wait_for_wake(pipeline->reader_wake);
+    co_await std::move(waiting);
+  }
+  pipeline->stop_reading = nullptr;
+}
+
+// The writer: writes each answer once it and every answer before it are ready. The last answer
+// says "Connection: close" when its request asked for that, or when the server is stopping and
+// nothing more has been read; after it, or after a failed write, nothing more is read.
+template <typename Stream>
+asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<Pipeline> p) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  for (;;) {
+    if (p->answers.empty() && p->reading_done) break;
+    if (p->answers.empty() || !p->answers.front()->response) {
+      auto waiting = wait_for_wake(p->writer_wake);
+      co_await std::move(waiting);
+      continue;
+    }
+    PendingAnswer& next = *p->answers.front();
+    const bool last = !next.keep_alive || (stopping_ && p->answers.size() == 1);
+    next.response->keep_alive(!last);
+    if (last) {
+      p->writing_done = true;
+      if (p->stop_reading) p->stop_reading();
+    }
+    boost::system::error_code ec;
     lowest.expires_after(limits_.body_timeout);
     auto writing =
-        http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+        http::async_write(stream, *next.response, asio::redirect_error(asio::use_awaitable, ec));
     co_await std::move(writing);
-    if (ec || !response.keep_alive()) break;
+    p->answers.pop_front();
+    p->reader_wake.cancel();
+    if (ec || last) break;
+    if (p->answers.empty() && p->awaiting_header) p->arm_idle(limits_.header_timeout, p);
   }
+  p->writing_done = true;
+  if (p->stop_reading) p->stop_reading();  // a reader still waiting for a request stops
+}
+
+// One request's handler, on the handler executor when there is one; its answer joins the
+// connection's queue in its place.
+asio::awaitable<void> HttpServer::answer(std::shared_ptr<Pipeline> pipeline,
+                                         std::shared_ptr<PendingAnswer> pending,
+                                         HttpRequest request, PeerIdentity peer) {
+  const unsigned version = request.version();
+  HttpResponse response;
+  try {
+    // The awaitable is a named local: GCC 12 destroys temporaries in a co_await statement twice.
+    auto handling = handler_(std::move(request), std::move(peer));
+    if (handler_executor_) {
+      auto handled = asio::co_spawn(handler_executor_, std::move(handling), asio::use_awaitable);
+      response = co_await std::move(handled);
+    } else {
+      response = co_await std::move(handling);
+    }
+  } catch (const std::exception&) {
+    // What was thrown may quote the request: only the fact is logged.
+    log_error("a request's handler failed; answered 500");
+    response = make_response(http::status::internal_server_error, "internal error\n", "text/plain");
+  }
+  response.version(version);
+  pending->response = std::move(response);
+  pipeline->writer_wake.cancel();
 }
 
 }  // namespace sektorbro

@@ -1,4 +1,7 @@
-// HttpServer: an HTTP/1.1 listener on an io_context, one coroutine per connection (Beast).
+// HttpServer: an HTTP/1.1 listener on an io_context (Beast). Each connection has a reader
+// coroutine and a writer coroutine: the reader reads requests ahead while earlier ones are
+// handled (HTTP/1.1 pipelining, up to HttpLimits::max_pipelined_requests), the writer writes the
+// answers in the order the requests came.
 // It enforces the transport limits — connections per client address, header size, body size,
 // header and body timeouts (the TLS handshake counts towards the header timeout) — before any
 // handler sees a byte, answers what it refuses itself (413, 431, 400, 408, 503) and hands each
@@ -57,6 +60,13 @@ struct HttpLimits {
   // its answer is written: at its Content-Length, which must fit or it is answered 503 unread;
   // a chunked body as it arrives (the memory its body holds), answered 503 when it outgrows it.
   std::size_t max_buffered_bytes = 64 * 1024 * 1024;
+  // Requests one connection may have read and not yet answered (HTTP/1.1 pipelining, RFC 9112
+  // §9.3.2). Pipelined requests are handled side by side, as if each had a connection of its
+  // own, and answered in the order they came; 1 reads a request only once the one before it is
+  // answered. A client must not pipeline a request behind one whose answer it depends on (a
+  // receipt behind its letter): RFC 9112 asks clients not to pipeline after a non-idempotent
+  // request unless they can recover, and a MedCom sender recovers by sending again.
+  std::size_t max_pipelined_requests = 8;
 };
 
 // The server side of TLS. Files are PEM.
@@ -111,8 +121,15 @@ class HttpServer {
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> plain_session(tcp::socket socket, ConnectionSlot slot);
   asio::awaitable<void> tls_session(tcp::socket socket, ConnectionSlot slot);
+  struct PendingAnswer;
+  struct Pipeline;
   template <typename Stream>
   asio::awaitable<void> serve(Stream& stream, const PeerIdentity& peer);
+  template <typename Stream>
+  asio::awaitable<void> write_answers(Stream& stream, std::shared_ptr<Pipeline> pipeline);
+  asio::awaitable<void> answer(std::shared_ptr<Pipeline> pipeline,
+                               std::shared_ptr<PendingAnswer> pending, HttpRequest request,
+                               PeerIdentity peer);
 
   asio::io_context& io_;
   HttpLimits limits_;

@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
   limits.max_body_bytes = config->limits.max_body_bytes;
   limits.max_buffered_bytes = config->limits.max_buffered_bytes;  // issue 12, item 6
   limits.max_connections_per_client = config->limits.max_connections_per_client;
+  limits.max_pipelined_requests = config->limits.max_pipelined_requests;
   std::size_t requests_in_flight = 0;
   HttpServer server(
       http_io, limits, [&broker, &requests_in_flight](HttpRequest request, PeerIdentity peer) {

@@ -59,7 +59,7 @@ class ConfigTls : public ::testing::Test {
 
 TEST_F(ConfigTls, ReadsEveryTransportSecurityKey) {
   json doc = base();
-  doc["limits"] = {{"max_connections_per_client", 8}};
+  doc["limits"] = {{"max_connections_per_client", 8}, {"max_pipelined_requests", 3}};
   doc["outbound_tls"] = {
       {"ca", file("ca.pem")}, {"certificate", file("client.pem")}, {"key", file("client.key")}};
   // As `openssl x509 -fingerprint -sha256` prints it: upper case with colons.
@@ -73,6 +73,7 @@ TEST_F(ConfigTls, ReadsEveryTransportSecurityKey) {
 
   EXPECT_FALSE(config->listen.allow_plain_http);
   EXPECT_EQ(config->limits.max_connections_per_client, 8u);
+  EXPECT_EQ(config->limits.max_pipelined_requests, 3u);
   ASSERT_TRUE(config->tls.has_value());
   EXPECT_EQ(config->tls->certificate, file("broker.pem"));
   EXPECT_EQ(config->tls->key, file("broker.key"));
@@ -104,6 +105,7 @@ TEST_F(ConfigTls, DefaultsAreTheSafeOnes) {
   const BrokerConfig defaults;
   EXPECT_FALSE(defaults.listen.allow_plain_http);
   EXPECT_EQ(defaults.limits.max_connections_per_client, 64u);
+  EXPECT_EQ(defaults.limits.max_pipelined_requests, 8u);
   EXPECT_TRUE(TlsConfig{}.require_client_certificate);
   json doc = base();
   doc["tls"].erase("require_client_certificate");
@@ -288,6 +290,11 @@ TEST_F(ConfigTls, BrokenSectionsNameTheKey) {
          d["limits"] = {{"max_connections_per_client", 0}};
        },
        "limits.max_connections_per_client: must be between 1 and 100000 (got 0)"},
+      {"no request at all in a connection's window",
+       [](json& d) {
+         d["limits"] = {{"max_pipelined_requests", 0}};
+       },
+       "limits.max_pipelined_requests: must be between 1 and 1024 (got 0)"},
   };
   for (const BrokenCase& c : cases) {
     json doc = base();

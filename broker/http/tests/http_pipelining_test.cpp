@@ -1,0 +1,241 @@
+// HTTP/1.1 pipelining (RFC 9112 §9.3.2) over real sockets: requests read ahead are handled side
+// by side, answered in the order they came, never more than HttpLimits::max_pipelined_requests
+// at once; a refusal, "Connection: close" and a stopping server end the pipeline cleanly.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ssl.hpp>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "broker/http/http_server.hpp"
+#include "broker/http/tests/test_server.hpp"
+
+namespace sektorbro {
+namespace {
+
+using testing::ClientResult;
+using testing::RawClient;
+using testing::TestPki;
+
+constexpr auto kBound = std::chrono::seconds{10};
+
+// A handler that answers each request with its target, once the test releases that target:
+// the test decides the order in which the handlers finish.
+class GatedHandlers {
+ public:
+  explicit GatedHandlers(asio::io_context& io) : io_(io) {}
+
+  asio::awaitable<HttpResponse> handle(std::string target) {
+    {
+      std::lock_guard lock(mu_);
+      started_.push_back(target);
+    }
+    changed_.notify_all();
+    if (!released_.contains(target)) {  // released_ and gates_: the server's thread only
+      auto gate = std::make_shared<asio::steady_timer>(io_, asio::steady_timer::time_point::max());
+      gates_[target] = gate;
+      boost::system::error_code ec;
+      auto waiting = gate->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(waiting);
+    }
+    co_return make_response(http::status::ok, target, "text/plain");
+  }
+
+  void release(const std::string& target) {
+    asio::post(io_, [this, target] {
+      released_.insert(target);
+      if (const auto it = gates_.find(target); it != gates_.end()) it->second->cancel();
+    });
+  }
+
+  // Waits (bounded) until `n` handlers have started; the targets started so far.
+  std::vector<std::string> wait_started(std::size_t n) {
+    std::unique_lock lock(mu_);
+    changed_.wait_for(lock, kBound, [&] { return started_.size() >= n; });
+    return started_;
+  }
+
+ private:
+  asio::io_context& io_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<std::string> started_;
+  std::set<std::string> released_;
+  std::map<std::string, std::shared_ptr<asio::steady_timer>> gates_;
+};
+
+// A server on its own thread whose handler is a GatedHandlers.
+class Pipelined : public ::testing::Test {
+ protected:
+  void start(std::size_t window, const TlsServerOptions* tls = nullptr) {
+    HttpLimits limits;
+    limits.max_pipelined_requests = window;
+    server_ = std::make_unique<HttpServer>(io_, limits, [this](HttpRequest request, PeerIdentity) {
+      return handlers_.handle(std::string(request.target()));
+    });
+    auto port = tls ? server_->listen_tls("127.0.0.1", 0, *tls) : server_->listen("127.0.0.1", 0);
+    ASSERT_TRUE(port.ok()) << port.error().detail;
+    port_ = *port;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (thread_.joinable()) {
+      asio::post(io_, [this] {
+        server_->stop();
+        io_.stop();
+      });
+      thread_.join();
+    }
+  }
+
+  static std::string post(const std::string& target, const std::string& body, bool close = false) {
+    return "POST " + target + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n" +
+           (close ? "Connection: close\r\n" : "") +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  asio::io_context io_{1};
+  GatedHandlers handlers_{io_};
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  unsigned short port_ = 0;
+};
+
+TEST_F(Pipelined, RequestsReadAheadAreHandledSideBySideAndAnsweredInTheOrderTheyCame) {
+  start(8);
+  RawClient client(port_);
+  ASSERT_TRUE(client.send(post("/1", "one") + post("/2", "two") + post("/3", "three")));
+  // All three reach the handler before any is answered: they are handled side by side.
+  EXPECT_EQ(handlers_.wait_started(3), (std::vector<std::string>{"/1", "/2", "/3"}));
+  // Finished last to first, answered first to last.
+  for (const char* target : {"/3", "/2", "/1"}) handlers_.release(target);
+  for (const char* target : {"/1", "/2", "/3"}) {
+    const ClientResult answer = client.read_response();
+    EXPECT_EQ(answer.status, 200) << answer.error;
+    EXPECT_EQ(answer.body, target);
+  }
+  // The connection stays open for more.
+  handlers_.release("/4");
+  const ClientResult more = client.get(true, "/4");
+  EXPECT_EQ(more.status, 200) << more.error;
+  EXPECT_EQ(more.body, "/4");
+}
+
+TEST_F(Pipelined, NoMoreRequestsAreReadAheadThanTheWindow) {
+  start(2);
+  RawClient client(port_);
+  ASSERT_TRUE(client.send(post("/1", "a") + post("/2", "b") + post("/3", "c") + post("/4", "d")));
+  EXPECT_EQ(handlers_.wait_started(2).size(), 2u);
+  handlers_.release("/1");
+  const ClientResult first = client.read_response();
+  EXPECT_EQ(first.body, "/1") << first.error;
+  // One answer written makes room for one more request, and only one.
+  EXPECT_EQ(handlers_.wait_started(3), (std::vector<std::string>{"/1", "/2", "/3"}));
+  for (const char* target : {"/2", "/3", "/4"}) handlers_.release(target);
+  for (const char* target : {"/2", "/3", "/4"}) EXPECT_EQ(client.read_response().body, target);
+}
+
+TEST_F(Pipelined, AWindowOfOneReadsTheNextRequestOnlyOnceTheOneBeforeIsAnswered) {
+  start(1);
+  RawClient client(port_);
+  ASSERT_TRUE(client.send(post("/1", "a") + post("/2", "b")));
+  EXPECT_EQ(handlers_.wait_started(1).size(), 1u);
+  // A whole exchange on another connection, while /2 waits in the first one's buffer unread.
+  handlers_.release("/probe");
+  RawClient other(port_);
+  EXPECT_EQ(other.get(true, "/probe").body, "/probe");
+  EXPECT_EQ(handlers_.wait_started(2), (std::vector<std::string>{"/1", "/probe"}));
+  handlers_.release("/2");  // ready at once, but not read until /1 is answered
+  handlers_.release("/1");
+  EXPECT_EQ(client.read_response().body, "/1");
+  EXPECT_EQ(handlers_.wait_started(3), (std::vector<std::string>{"/1", "/probe", "/2"}));
+  EXPECT_EQ(client.read_response().body, "/2");
+}
+
+TEST_F(Pipelined, AMalformedRequestIsRefusedAfterTheAnswersBeforeItAndTheConnectionCloses) {
+  start(8);
+  RawClient client(port_);
+  ASSERT_TRUE(client.send(post("/1", "a") + "NOT HTTP AT ALL\r\n\r\n" + post("/3", "c")));
+  EXPECT_EQ(handlers_.wait_started(1).size(), 1u);
+  handlers_.release("/1");
+  const ClientResult first = client.read_response();
+  EXPECT_EQ(first.status, 200) << first.error;
+  EXPECT_EQ(first.body, "/1");
+  EXPECT_EQ(client.read_response().status, 400);
+  EXPECT_TRUE(client.closed_by_server());
+  EXPECT_EQ(handlers_.wait_started(1).size(), 1u);  // the request after it was never handled
+}
+
+TEST_F(Pipelined, ConnectionCloseIsTheLastRequestRead) {
+  start(8);
+  RawClient client(port_);
+  ASSERT_TRUE(client.send(post("/1", "a") + post("/2", "b", true) + post("/3", "c")));
+  EXPECT_EQ(handlers_.wait_started(2).size(), 2u);
+  handlers_.release("/1");
+  handlers_.release("/2");
+  EXPECT_EQ(client.read_response().body, "/1");
+  EXPECT_EQ(client.read_response().body, "/2");
+  EXPECT_TRUE(client.closed_by_server());
+  EXPECT_EQ(handlers_.wait_started(2).size(), 2u);
+}
+
+// At shutdown every request already read is answered; the last answer closes the connection.
+TEST_F(Pipelined, AStoppingServerAnswersWhatItReadAndThenCloses) {
+  start(8);
+  RawClient client(port_);
+  ASSERT_TRUE(client.send(post("/1", "a") + post("/2", "b")));
+  EXPECT_EQ(handlers_.wait_started(2).size(), 2u);
+  asio::post(io_, [this] { server_->stop(); });
+  handlers_.release("/2");
+  handlers_.release("/1");
+  EXPECT_EQ(client.read_response().body, "/1");
+  EXPECT_EQ(client.read_response().body, "/2");
+  EXPECT_TRUE(client.closed_by_server());
+}
+
+// Over TLS the reader and the writer share one TLS stream: three pipelined requests, finished
+// in reverse, come back in order and intact.
+TEST_F(Pipelined, OverTlsAnswersComeBackInOrder) {
+  const TestPki& pki = TestPki::get();
+  TlsServerOptions tls;
+  tls.certificate_file = pki.path("broker.pem");
+  tls.key_file = pki.path("broker.key");
+  tls.client_ca_file = pki.path("ca.pem");
+  start(8, &tls);
+
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(pki.path("ca.pem"));
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  ctx.use_certificate_chain_file(pki.path("jc-aarhus.pem"));
+  ctx.use_private_key_file(pki.path("jc-aarhus.key"), asio::ssl::context::pem);
+  asio::ssl::stream<tcp::socket> stream(io, ctx);
+  stream.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  timeval timeout{10, 0};  // bounded reads: a broken server fails the test, not CI's clock
+  ::setsockopt(stream.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+               sizeof timeout);
+  stream.handshake(asio::ssl::stream_base::client);
+  const std::string big(20000, 'x');  // more than one TLS record, and more than one read
+  asio::write(stream, asio::buffer(post("/1", big) + post("/2", "b") + post("/3", big)));
+  EXPECT_EQ(handlers_.wait_started(3).size(), 3u);
+  for (const char* target : {"/3", "/2", "/1"}) handlers_.release(target);
+  beast::flat_buffer buffer;
+  for (const char* target : {"/1", "/2", "/3"}) {
+    HttpResponse response;
+    boost::system::error_code ec;
+    http::read(stream, buffer, response, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(response.result_int(), 200);
+    EXPECT_EQ(response.body(), target);
+  }
+}
+
+}  // namespace
+}  // namespace sektorbro
