@@ -401,8 +401,12 @@ struct HttpServer::PendingAnswer {
       : in_progress(std::move(token)), reservation(std::move(body)) {}
   std::optional<HttpResponse> response;  // set once the answer is ready
   bool keep_alive = false;               // the request asked to keep the connection open
-  InProgressToken in_progress;           // requests_in_progress() counts it until written
-  BodyReservation reservation;           // the body's bytes stay counted until then too
+  // The server was stopping when the answer became ready: the connection closes after it if
+  // nothing more has been read. Decided then, not when the writer gets to it, so that an answer
+  // made before stop() keeps its connection open as it would have without pipelining.
+  bool stopping = false;
+  InProgressToken in_progress;  // requests_in_progress() counts it until written
+  BodyReservation reservation;  // the body's bytes stay counted until then too
 };
 
 // What a connection's reader, its writer and the handlers of its requests share; touched on the
@@ -604,6 +608,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     pipeline->answers.push_back(pending);
     if (refusal) {  // answered at once, and the connection closes after it
       pending->response = std::move(*refusal);
+      pending->stopping = stopping_;
       pipeline->writer_wake.cancel();
       break;
     }
@@ -638,7 +643,7 @@ asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<
       continue;
     }
     PendingAnswer& next = *p->answers.front();
-    const bool last = !next.keep_alive || (stopping_ && p->answers.size() == 1);
+    const bool last = !next.keep_alive || (next.stopping && p->answers.size() == 1);
     next.response->keep_alive(!last);
     if (last) {
       p->writing_done = true;
@@ -681,6 +686,7 @@ asio::awaitable<void> HttpServer::answer(std::shared_ptr<Pipeline> pipeline,
   }
   response.version(version);
   pending->response = std::move(response);
+  pending->stopping = stopping_;
   pipeline->writer_wake.cancel();
 }
 
