@@ -171,11 +171,15 @@ class OneConnectionPeer {
           static constexpr char kLast[] =
               "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok";
           const bool last = mode_ == kCloseEach;
+          {
+            // Counted before it is sent: the client may read it and ask answered() before this
+            // thread would get to count it afterwards.
+            std::lock_guard lock(mu_);
+            ++answered_;
+          }
           if (::send(fd, last ? kLast : kReply, last ? sizeof kLast - 1 : sizeof kReply - 1,
                      MSG_NOSIGNAL) < 0)
             break;
-          std::lock_guard lock(mu_);
-          ++answered_;
           if (last) break;
           continue;
         }
