@@ -902,13 +902,17 @@ Result<std::vector<std::int64_t>> MemoryStore::messages_of_citizen(const std::st
 
 Result<void> MemoryStore::each_deadline_opened_between(
     TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) {
-  std::lock_guard lock(mu_);
-  std::vector<const DeadlineRow*> rows;
-  for (const auto& [key, row] : committed_->deadlines)
-    if (row.deadline.opened_at >= from && row.deadline.opened_at < to) rows.push_back(&row);
-  for (const Deadline& d :
-       sorted_deadlines(std::move(rows), [](const Deadline& d) { return d.opened_at; }))
-    each(d);
+  std::vector<Deadline> opened;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<const DeadlineRow*> rows;
+    for (const auto& [key, row] : committed_->deadlines)
+      if (row.deadline.opened_at >= from && row.deadline.opened_at < to) rows.push_back(&row);
+    opened = sorted_deadlines(std::move(rows), [](const Deadline& d) { return d.opened_at; });
+  }
+  // Handed over without the lock: reads go on while the statistics count (as in the other
+  // stores, whose counting has a connection of its own).
+  for (const Deadline& d : opened) each(d);
   return {};
 }
 

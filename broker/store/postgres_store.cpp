@@ -449,8 +449,9 @@ class ReadSnapshot {
 }  // namespace
 
 PostgresStore::PostgresStore(std::unique_ptr<PgConnection> writer,
-                             std::unique_ptr<PgConnection> reader)
-    : writer_(std::move(writer)), reader_(std::move(reader)) {}
+                             std::unique_ptr<PgConnection> reader,
+                             std::unique_ptr<PgConnection> counter)
+    : writer_(std::move(writer)), reader_(std::move(reader)), counter_(std::move(counter)) {}
 
 PostgresStore::~PostgresStore() {
   if (writer_ && writer_->in_transaction()) (void)writer_->exec("ROLLBACK", "rollback");
@@ -471,11 +472,18 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& co
       !r)
     return fail(r.error().detail);
   if (auto r = migrate_postgres(**writer); !r) return fail(r.error().detail);
-  auto reader = PgConnection::connect(conninfo);
-  if (!reader) return fail(reader.error().detail);
-  if (auto r = (*reader)->set_up_session("SET default_transaction_read_only = on", "read only"); !r)
-    return fail(r.error().detail);
-  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(*writer), std::move(*reader)));
+  std::unique_ptr<PgConnection> readers[2];
+  for (auto& reader : readers) {
+    auto connected = PgConnection::connect(conninfo);
+    if (!connected) return fail(connected.error().detail);
+    if (auto r =
+            (*connected)->set_up_session("SET default_transaction_read_only = on", "read only");
+        !r)
+      return fail(r.error().detail);
+    reader = std::move(*connected);
+  }
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(std::move(*writer), std::move(readers[0]), std::move(readers[1])));
 }
 
 // A statement on the writer, sent together with what atomically() queued before it (BEGIN, or
@@ -496,14 +504,32 @@ Result<PgResult> PostgresStore::wrun(const std::string& name, const std::string&
   return std::move(out.results.back());
 }
 
+namespace {
+
+// A read statement on `c`, prepared on first use; the connection is made again first if it was
+// lost outside a transaction.
+Result<PgResult> run_read(PgConnection& c, const std::string& name, const std::string& sql,
+                          const PgParams& params, std::string_view what,
+                          const std::vector<unsigned>& types) {
+  if (!c.in_transaction())
+    if (auto r = c.reconnect_if_lost(); !r) return r.error();
+  if (!c.prepared(name))
+    if (auto r = c.prepare(name, sql, types, what); !r) return r.error();
+  return c.run(name, params, what);
+}
+
+}  // namespace
+
 Result<PgResult> PostgresStore::rrun(const std::string& name, const std::string& sql,
                                      const PgParams& params, std::string_view what,
                                      const std::vector<unsigned>& types) {
-  if (!reader_->in_transaction())
-    if (auto r = reader_->reconnect_if_lost(); !r) return r.error();
-  if (!reader_->prepared(name))
-    if (auto r = reader_->prepare(name, sql, types, what); !r) return r.error();
-  return reader_->run(name, params, what);
+  return run_read(*reader_, name, sql, params, what, types);
+}
+
+Result<PgResult> PostgresStore::crun(const std::string& name, const std::string& sql,
+                                     const PgParams& params, std::string_view what,
+                                     const std::vector<unsigned>& types) {
+  return run_read(*counter_, name, sql, params, what, types);
 }
 
 // BEGIN (when queued), the lock, then the read in a statement of its own, so that its snapshot
@@ -1174,8 +1200,8 @@ Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter
 
 Result<void> PostgresStore::each_deadline_opened_between(
     TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) {
-  std::lock_guard lock(read_mu_);
-  auto q = rrun("deadlines_opened", kDeadlinesOpenedBetween, PgParams().time(from).time(to),
+  std::lock_guard lock(count_mu_);
+  auto q = crun("deadlines_opened", kDeadlinesOpenedBetween, PgParams().time(from).time(to),
                 "read deadlines opened");
   if (!q) return q.error();
   for (int i = 0; i < q->rows(); ++i) {
@@ -1211,11 +1237,11 @@ Result<std::vector<MessageRecord>> PostgresStore::search_messages(const MessageF
 }
 
 Result<OperatorCounts> PostgresStore::operator_counts(TimePoint now) {
-  std::lock_guard lock(read_mu_);
-  ReadSnapshot snapshot(*reader_);  // one snapshot for the three counts
+  std::lock_guard lock(count_mu_);
+  ReadSnapshot snapshot(*counter_);  // one snapshot for the three counts
   if (!snapshot.begun()) return snapshot.begun().error();
   OperatorCounts out;
-  auto d = rrun("count_open_deadlines",
+  auto d = crun("count_open_deadlines",
                 "SELECT owed_by, form, count(*), "
                 "coalesce(sum(CASE WHEN due_end <= $1::bigint THEN 1 ELSE 0 END), 0) "
                 "FROM deadlines WHERE state = 'open' GROUP BY owed_by, form "
@@ -1236,7 +1262,7 @@ Result<OperatorCounts> PostgresStore::operator_counts(TimePoint now) {
                    "WHERE receipt_missing = 1 GROUP BY receiver_endpoint "
                    "ORDER BY receiver_endpoint COLLATE \"C\"",
                    &out.receipts_missing}}) {
-    auto q = rrun(name, sql, PgParams{}, "count messages");
+    auto q = crun(name, sql, PgParams{}, "count messages");
     if (!q) return q.error();
     for (int i = 0; i < q->rows(); ++i) into->push_back({q->text_at(i, 0), q->int64_at(i, 1)});
   }

@@ -112,7 +112,8 @@ class PostgresStore final : public Store {
   Result<AuditHead> audit_head() override;
 
  private:
-  PostgresStore(std::unique_ptr<PgConnection> writer, std::unique_ptr<PgConnection> reader);
+  PostgresStore(std::unique_ptr<PgConnection> writer, std::unique_ptr<PgConnection> reader,
+                std::unique_ptr<PgConnection> counter);
   // list_messages() with the console's search criteria (issue 10).
   Result<std::vector<MessageRecord>> search_messages(const MessageFilter& filter);
 
@@ -135,6 +136,9 @@ class PostgresStore final : public Store {
   // Reader connection, the same; the caller must hold read_mu_.
   Result<PgResult> rrun(const std::string& name, const std::string& sql, const PgParams& params,
                         std::string_view what, const std::vector<unsigned>& types = {});
+  // Counting connection, the same; the caller must hold count_mu_.
+  Result<PgResult> crun(const std::string& name, const std::string& sql, const PgParams& params,
+                        std::string_view what, const std::vector<unsigned>& types = {});
   PgConnection& writer() { return *writer_; }
   PgConnection& reader() { return *reader_; }  // hold read_mu_
 
@@ -152,6 +156,11 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<PgConnection> writer_;
   std::unique_ptr<PgConnection> reader_;
+  // operator_counts() and each_deadline_opened_between() alone: the gauges' recount reads every
+  // open deadline, the statistics a year of deadlines, and neither may hold the connection the
+  // io thread's reads wait for (as SqliteStore's counting connection).
+  std::unique_ptr<PgConnection> counter_;
+  std::mutex count_mu_;
   bool in_batch_ = false;  // writer thread only
   // Set once the current transaction holds the store_head lock; audit_head_ and next_id_ are
   // valid only then (another broker may write between our transactions).

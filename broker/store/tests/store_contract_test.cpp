@@ -8,9 +8,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "broker/intake/message_acceptor.hpp"
 #include "broker/store/memory_store.hpp"
@@ -1053,6 +1055,35 @@ TEST_P(StoreContractTest, OpenedBetweenIsHalfOpen) {
   auto empty = store_->deadlines_opened_between(at_ms(4000), at_ms(4000));
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->empty());
+}
+
+// The monthly statistics stream a year of deadlines on a reports thread (statistics_response);
+// meanwhile the io thread's reads must not wait for them, nor for the gauges' recount.
+TEST_P(StoreContractTest, ReadsAreAnsweredWhileDeadlinesAreStreamedToTheStatistics) {
+  for (int i = 0; i < 3; ++i)
+    put(make_deadline("d" + std::to_string(i), at_ms(i * 1000), at_ms(kDayMs)));
+  std::promise<void> streaming, go_on;
+  std::shared_future<void> resume = go_on.get_future().share();
+  std::thread reports([&] {
+    bool first = true;
+    auto r = store_->each_deadline_opened_between(at_ms(0), at_ms(10'000), [&](const Deadline&) {
+      if (!std::exchange(first, false)) return;
+      streaming.set_value();
+      resume.wait_for(std::chrono::seconds{10});  // held in the middle of the stream
+    });
+    EXPECT_TRUE(r) << r.error().detail;
+  });
+  streaming.get_future().wait();
+  auto read = std::async(std::launch::async, [&] {
+    return store_->find_deadline(make_deadline("d1", at_ms(1000), at_ms(kDayMs)).key);
+  });
+  const bool answered = read.wait_for(std::chrono::seconds{5}) == std::future_status::ready;
+  go_on.set_value();
+  reports.join();
+  EXPECT_TRUE(answered) << "a read waited for the statistics";
+  auto found = read.get();
+  ASSERT_TRUE(found) << found.error().detail;
+  EXPECT_TRUE(found->has_value());
 }
 
 TEST_P(StoreContractTest, ARolledBackBatchLeavesNoDeadline) {
