@@ -2,8 +2,9 @@
 // schema versions, several brokers on one database (one audit chain, one id sequence, stale
 // plans across brokers), the audit verifier on PostgreSQL, bodies as bytes, errors without the
 // password, and a backup with pg_dump restored with pg_restore (issue 11, item 5).
-#include <gtest/gtest.h>
+#include "broker/store/postgres_store.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -16,7 +17,6 @@
 #include "broker/store/postgres_audit_verify.hpp"
 #include "broker/store/postgres_connection.hpp"
 #include "broker/store/postgres_migrations.hpp"
-#include "broker/store/postgres_store.hpp"
 #include "broker/store/tests/postgres_test_database.hpp"
 #include "broker/store/tests/store_test_support.hpp"
 
@@ -88,10 +88,10 @@ TEST(PostgresStore, ADatabaseWithANewerSchemaIsRefusedWithOneClearLine) {
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, Errc::kStorage);
   const std::string& why = refused.error().detail;
-  EXPECT_NE(why.find("schema version " + std::to_string(newer) +
-                     " is newer than this broker supports (" +
-                     std::to_string(postgres_schema_version()) + ")"),
-            std::string::npos)
+  EXPECT_NE(
+      why.find("schema version " + std::to_string(newer) + " is newer than this broker supports (" +
+               std::to_string(postgres_schema_version()) + ")"),
+      std::string::npos)
       << why;
   EXPECT_EQ(why.find('\n'), std::string::npos) << why;
   EXPECT_EQ(*read_postgres_schema_version(*c), newer);  // left as it was
@@ -212,9 +212,12 @@ TEST(PostgresStore, ALostConnectionIsMadeAgainByTheNextOperation) {
       "WHERE datname = current_database() AND pid <> pg_backend_pid()",
       PgParams{}, "terminate");
   ASSERT_TRUE(killed) << killed.error().detail;
-  EXPECT_EQ(killed->int64_at(0, 0), 2);  // the store's writer and reader
+  EXPECT_EQ(killed->int64_at(0, 0), 3);  // the store's writer, reader and counting connection
   (void)s->store_message(plan_for(make_message("E2", {"B2"})));  // may find the connection gone
   (void)s->get_message(1);
+  (void)s->operator_counts(at_ms(0));
+  auto counts = s->operator_counts(at_ms(0));
+  ASSERT_TRUE(counts) << counts.error().detail;
   auto id = s->store_message(plan_for(make_message("E3", {"B3"})));
   ASSERT_TRUE(id) << id.error().detail;
   auto got = s->get_message(*id);
@@ -311,9 +314,9 @@ TEST(PostgresStore, SektorbroAuditVerifiesAPostgresStoreChainAndRows) {
     auto first = accept_message(*s, make_message("E1", {"A1"}));
     ASSERT_TRUE(first) << first.error().detail;
     ASSERT_TRUE(accept_message(*s, make_message("E2", {"A2"})));
-    ASSERT_TRUE(s->update_delivery(first->message_id, DeliveryState::kDelivered, 1, at_ms(5),
-                                   "", MessageEvent{first->message_id, at_ms(5), "delivered",
-                                                    "HTTP 200"}));
+    ASSERT_TRUE(
+        s->update_delivery(first->message_id, DeliveryState::kDelivered, 1, at_ms(5), "",
+                           MessageEvent{first->message_id, at_ms(5), "delivered", "HTTP 200"}));
   }
   const std::string target = "verify --postgres '" + db + "'";
   const auto good = run_audit(target);
@@ -369,7 +372,8 @@ TEST(PostgresStore, TheVerifierFindsAnEntryAlteredInTheDatabase) {
   auto s = open_store(db);
   ASSERT_TRUE(s);
   for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(accept_message(*s, make_message("E" + std::to_string(i), {"B" + std::to_string(i)})));
+    ASSERT_TRUE(
+        accept_message(*s, make_message("E" + std::to_string(i), {"B" + std::to_string(i)})));
   auto good = verify_postgres_audit_chain(db);
   ASSERT_TRUE(good) << good.error().detail;
   EXPECT_TRUE(good->ok);
@@ -381,9 +385,10 @@ TEST(PostgresStore, TheVerifierFindsAnEntryAlteredInTheDatabase) {
   EXPECT_FALSE(c->exec("UPDATE audit_chain SET detail = 'x' WHERE seq = 3", "tamper"));
   EXPECT_FALSE(c->exec("DELETE FROM audit_chain WHERE seq = 3", "tamper"));
   // ...and the chain shows a deliberate one.
-  ASSERT_TRUE(c->exec("ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_change; "
-                      "UPDATE audit_chain SET detail = 'envelope E9' WHERE seq = 3",
-                      "tamper"));
+  ASSERT_TRUE(
+      c->exec("ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_change; "
+              "UPDATE audit_chain SET detail = 'envelope E9' WHERE seq = 3",
+              "tamper"));
   auto bad = verify_postgres_audit_chain(db);
   ASSERT_TRUE(bad) << bad.error().detail;
   EXPECT_FALSE(bad->ok);
@@ -430,8 +435,8 @@ TEST(PostgresStore, ABackupWithPgDumpRestoresWithPgRestoreAndVerifies) {
   ASSERT_EQ(server->run_tool("pg_dump", "--format=custom --file='" + dump + "' '" + db + "'"), 0);
   auto restored = server->create_database("backup_restored");
   ASSERT_TRUE(restored) << restored.error().detail;
-  ASSERT_EQ(server->run_tool("pg_restore",
-                             "--exit-on-error --no-owner --dbname='" + *restored + "' '" + dump + "'"),
+  ASSERT_EQ(server->run_tool("pg_restore", "--exit-on-error --no-owner --dbname='" + *restored +
+                                               "' '" + dump + "'"),
             0);
 
   auto v = verify_postgres_audit_chain(*restored);
