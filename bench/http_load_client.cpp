@@ -164,12 +164,7 @@ class Load {
       }
     }
     c.deadline = more_pending ? SteadyClock::now() + timeout_ : SteadyClock::time_point::max();
-    if (close || !a.error.empty()) {
-      boost::system::error_code ignored;
-      c.socket.close(ignored);
-      c.used = 0;
-      c.deadline = SteadyClock::time_point::max();
-    }
+    if (close || !a.error.empty()) close_connection(c);
     co_return a;
   }
 
@@ -184,12 +179,17 @@ class Load {
   // Closes `c` after an error; what to report.
   std::string fail(Connection& c, const boost::system::error_code& ec) {
     std::string error = c.timed_out ? "no answer within the time bound" : ec.message();
+    close_connection(c);
+    return error;
+  }
+
+  // Closes `c`, dropping what was read on it; the next send opens a new one.
+  static void close_connection(Connection& c) {
     boost::system::error_code ignored;
     c.socket.close(ignored);
     c.used = 0;
     c.deadline = SteadyClock::time_point::max();
     c.timed_out = false;
-    return error;
   }
 
   void note_failure(const Answer& a) {

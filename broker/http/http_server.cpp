@@ -448,6 +448,12 @@ struct HttpServer::Pipeline {
     ++idle_generation;
     idle_timer.cancel();
   }
+  // `answer` is ready to be written; `stopping`: the server's stopping_ now (PendingAnswer).
+  void ready(PendingAnswer& answer, HttpResponse response, bool stopping) {
+    answer.response = std::move(response);
+    answer.stopping = stopping;
+    writer_wake.cancel();
+  }
 };
 
 namespace {
@@ -607,9 +613,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     auto pending = std::make_shared<PendingAnswer>(std::move(in_progress), std::move(reservation));
     pipeline->answers.push_back(pending);
     if (refusal) {  // answered at once, and the connection closes after it
-      pending->response = std::move(*refusal);
-      pending->stopping = stopping_;
-      pipeline->writer_wake.cancel();
+      pipeline->ready(*pending, std::move(*refusal), stopping_);
       break;
     }
     HttpRequest request = parser.release();
@@ -685,9 +689,7 @@ asio::awaitable<void> HttpServer::answer(std::shared_ptr<Pipeline> pipeline,
     response = make_response(http::status::internal_server_error, "internal error\n", "text/plain");
   }
   response.version(version);
-  pending->response = std::move(response);
-  pending->stopping = stopping_;
-  pipeline->writer_wake.cancel();
+  pipeline->ready(*pending, std::move(response), stopping_);
 }
 
 }  // namespace sektorbro
