@@ -1143,15 +1143,14 @@ Result<std::vector<Deadline>> PostgresStore::due_deadlines(TimePoint now, int li
   return deadlines_from(*q);
 }
 
-Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter& filter) {
-  if (filter.overdue_only && !filter.now)
-    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
+std::optional<PostgresStore::DeadlineListQuery> PostgresStore::deadline_list_query(
+    const DeadlineFilter& filter) {
   std::optional<DeadlineState> state = filter.state;
   if (filter.overdue_only) {
-    if (state && *state != DeadlineState::kOpen) return std::vector<Deadline>();
+    if (state && *state != DeadlineState::kOpen) return std::nullopt;
     state = DeadlineState::kOpen;
   }
-  if (filter.limit <= 0) return std::vector<Deadline>();
+  if (filter.limit <= 0) return std::nullopt;
   const std::int64_t limit = filter.limit;
   const std::int64_t offset = std::max(filter.offset, 0);
 
@@ -1165,14 +1164,16 @@ Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter
   if (filter.opened_after) shape |= kOpenedAfter;
   if (filter.endpoint) shape |= kByEndpoint;
 
-  PgParams p;
+  DeadlineListQuery q{
+      "deadlines_list_" + std::to_string(shape), deadline_list_sql(shape), {}, kDeadlineListTypes};
+  PgParams& p = q.params;
   p.int64(limit).int64(offset);
   if (state)
     p.text(to_string(*state));
   else
     p.null();
   if (filter.overdue_only)
-    p.time(*filter.now);
+    p.time(filter.now.value_or(TimePoint{}));
   else
     p.null();
   p.opt_time(filter.due_before);
@@ -1190,10 +1191,16 @@ Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter
   else
     p.null();
   p.int64(limit + offset);
+  return q;
+}
 
+Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter& filter) {
+  if (filter.overdue_only && !filter.now)
+    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
+  const auto query = deadline_list_query(filter);
+  if (!query) return std::vector<Deadline>();
   std::lock_guard lock(read_mu_);
-  auto q = rrun("deadlines_list_" + std::to_string(shape), deadline_list_sql(shape), p,
-                "list deadlines", kDeadlineListTypes);
+  auto q = rrun(query->name, query->sql, query->params, "list deadlines", query->types);
   if (!q) return q.error();
   return deadlines_from(*q);
 }

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "broker/store/audit_chain.hpp"
@@ -91,6 +92,17 @@ class PostgresStore final : public Store {
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
+  // The statement list_deadlines() runs for `filter`: a name per filter shape, its SQL, its
+  // parameters and their types; nullopt when the filter can match nothing (an overdue filter
+  // with a state other than open, a limit of 0). Public so that a test can EXPLAIN every shape
+  // (postgres_store_test.cpp, EveryListFilterReadsIndexRangesNotTheTable).
+  struct DeadlineListQuery {
+    std::string name;
+    std::string sql;
+    PgParams params;
+    std::vector<unsigned> types;
+  };
+  static std::optional<DeadlineListQuery> deadline_list_query(const DeadlineFilter& filter);
   Result<void> each_deadline_opened_between(
       TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override;
   Result<OperatorCounts> operator_counts(TimePoint now) override;
