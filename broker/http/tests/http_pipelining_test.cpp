@@ -3,11 +3,16 @@
 // at once; a refusal, "Connection: close" and a stopping server end the pipeline cleanly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/ssl.hpp>
+#include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -236,6 +241,171 @@ TEST_F(Pipelined, OverTlsAnswersComeBackInOrder) {
     EXPECT_EQ(response.body(), target);
   }
 }
+
+// --- random pipelines: whatever a client sends, answers stay in order and nothing is kept ---
+
+// One request of a random pipeline and what the server must do with it.
+struct Step {
+  std::string bytes;
+  int status = 200;     // the answer it gets
+  std::string body;     // for a 200: the target, which the handler echoes
+  bool closes = false;  // the connection closes after its answer
+};
+
+// A request the model knows the answer to. Kinds: a plain POST, a chunked POST, "Connection:
+// close", a Content-Length over the body limit (413), a line that is not HTTP (400), a chunked
+// body whose framing is broken (400). `target` carries how many turns of the event loop its
+// handler takes, so that later requests often finish first.
+Step random_step(std::mt19937& rng, const std::string& target, std::size_t body_limit) {
+  const auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  const std::string body(static_cast<std::size_t>(pick(static_cast<int>(body_limit) + 1)), 'b');
+  const std::string head = "POST " + target + " HTTP/1.1\r\nHost: localhost\r\n";
+  switch (pick(10)) {
+    case 0: {  // chunked, in chunks of 1 to 700 bytes
+      std::string chunks;
+      for (std::size_t at = 0; at < body.size();) {
+        const std::size_t n = std::min(body.size() - at, 1 + static_cast<std::size_t>(pick(700)));
+        char size[16];
+        std::snprintf(size, sizeof size, "%zx", n);
+        chunks += std::string(size) + "\r\n" + body.substr(at, n) + "\r\n";
+        at += n;
+      }
+      return {head + "Transfer-Encoding: chunked\r\n\r\n" + chunks + "0\r\n\r\n", 200, target};
+    }
+    case 1:
+      return {head + "Connection: close\r\nContent-Length: " + std::to_string(body.size()) +
+                  "\r\n\r\n" + body,
+              200, target, true};
+    case 2:
+      return {head + "Content-Length: " + std::to_string(body_limit + 1 + pick(100)) + "\r\n\r\n",
+              413,
+              {},
+              true};
+    case 3:
+      return {"NOT HTTP " + target + "\r\n\r\n", 400, {}, true};
+    case 4:
+      return {head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400, {}, true};
+    default:
+      return {head + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body, 200,
+              target};
+  }
+}
+
+// The window under test is the parameter.
+class RandomPipelines : public ::testing::TestWithParam<std::size_t> {
+ protected:
+  static constexpr std::size_t kBodyLimit = 2000;
+
+  void start(std::size_t window) {
+    HttpLimits limits;
+    limits.max_pipelined_requests = window;
+    limits.max_body_bytes = kBodyLimit;
+    server_ = std::make_unique<HttpServer>(io_, limits, [this](HttpRequest request, PeerIdentity) {
+      return handle(std::string(request.target()));
+    });
+    auto port = server_->listen("127.0.0.1", 0);
+    ASSERT_TRUE(port.ok()) << port.error().detail;
+    port_ = *port;
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (thread_.joinable()) {
+      asio::post(io_, [this] {
+        server_->stop();
+        io_.stop();
+      });
+      thread_.join();
+    }
+  }
+
+  // Echoes the target after as many turns of the event loop as its last number says.
+  asio::awaitable<HttpResponse> handle(std::string target) {
+    {
+      std::lock_guard lock(mu_);
+      handled_.insert(target);
+    }
+    const int turns = std::stoi(target.substr(target.rfind('-') + 1));
+    for (int i = 0; i < turns; ++i) co_await asio::post(io_, asio::use_awaitable);
+    co_return make_response(http::status::ok, target, "text/plain");
+  }
+
+  bool handled(const std::string& target) {
+    std::lock_guard lock(mu_);
+    return handled_.contains(target);
+  }
+
+  // Waits (bounded) until the server holds no request and no body bytes: every request it read
+  // was answered and released, on whatever path its connection ended.
+  bool server_holds_nothing() {
+    const auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::promise<bool> empty;
+      asio::post(io_, [&] {
+        empty.set_value(server_->requests_in_progress() == 0 && server_->buffered_bytes() == 0);
+      });
+      if (empty.get_future().get()) return true;  // one turn of the server's loop per check
+    }
+    return false;
+  }
+
+  asio::io_context io_{1};
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  unsigned short port_ = 0;
+  std::mutex mu_;
+  std::set<std::string> handled_;
+};
+
+// Seeded, so a failure repeats: 50 connections per window, each a pipeline of 1–8 random
+// requests sent in random pieces. Each gets exactly the answers the model says, in the order
+// sent; the connection closes after a refusal or "Connection: close", and a request sent behind
+// that is never handled; afterwards the server holds no request and no body bytes.
+TEST_P(RandomPipelines, EveryConnectionGetsItsAnswersInOrderAndLeavesNothingHeld) {
+  const std::size_t window = GetParam();
+  start(window);
+  std::mt19937 rng(static_cast<unsigned>(window) * 7919u);
+  for (int c = 0; c < 50; ++c) {
+    const int n = 1 + static_cast<int>(rng() % 8u);
+    const std::string prefix = "/c" + std::to_string(c) + "r";
+    std::vector<Step> steps;
+    std::string bytes;
+    std::string after_close;  // a request sent behind the closing one
+    for (int i = 0; i < n; ++i) {
+      Step step = random_step(rng, prefix + std::to_string(i) + "-" + std::to_string(rng() % 6u),
+                              kBodyLimit);
+      bytes += step.bytes;
+      const bool closes = step.closes;
+      steps.push_back(std::move(step));
+      if (closes) {
+        after_close = prefix + "late-0";
+        bytes += "POST " + after_close + " HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+        break;
+      }
+    }
+    SCOPED_TRACE("connection " + std::to_string(c));
+    RawClient client(port_);
+    for (std::size_t at = 0; at < bytes.size();) {  // in pieces of 1 byte to 3 KB
+      const std::size_t piece = std::min(bytes.size() - at, 1 + std::size_t{rng() % 3000u});
+      if (!client.send(bytes.substr(at, piece))) break;  // the server closed: the rest is moot
+      at += piece;
+    }
+    for (const Step& step : steps) {
+      const ClientResult answer = client.read_response();
+      ASSERT_EQ(answer.status, step.status) << answer.error << "\n" << step.bytes.substr(0, 120);
+      if (step.status == 200) {
+        EXPECT_EQ(answer.body, step.body);
+      }
+    }
+    if (!after_close.empty()) {
+      EXPECT_TRUE(client.closed_by_server());
+      EXPECT_FALSE(handled(after_close));
+    }
+  }
+  EXPECT_TRUE(server_holds_nothing());
+}
+
+INSTANTIATE_TEST_SUITE_P(Windows, RandomPipelines, ::testing::Values(1u, 2u, 3u, 8u));
 
 }  // namespace
 }  // namespace sektorbro
