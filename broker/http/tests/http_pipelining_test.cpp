@@ -291,19 +291,79 @@ Step random_step(std::mt19937& rng, const std::string& target, std::size_t body_
   }
 }
 
-// The window under test is the parameter.
-class RandomPipelines : public ::testing::TestWithParam<std::size_t> {
+// A client of the TLS listener with RawClient's three calls: the same pipelines, through one TLS
+// stream that the server's reader and writer share. Reads are bounded by a 10 s timeout.
+class TlsPipelineClient {
+ public:
+  explicit TlsPipelineClient(unsigned short port) : ctx_(context()), stream_(io_, ctx_) {
+    stream_.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    timeval timeout{10, 0};
+    ::setsockopt(stream_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+                 sizeof timeout);
+    stream_.handshake(asio::ssl::stream_base::client);
+  }
+
+  bool send(const std::string& bytes) {
+    boost::system::error_code ec;
+    asio::write(stream_, asio::buffer(bytes), ec);
+    return !ec;
+  }
+
+  ClientResult read_response() {
+    HttpResponse response;
+    boost::system::error_code ec;
+    http::read(stream_, buffer_, response, ec);
+    if (ec) return {0, {}, ec.message()};
+    return {static_cast<int>(response.result_int()), response.body(), {}};
+  }
+
+  bool closed_by_server() {
+    char bytes[512];
+    boost::system::error_code ec;
+    while (!ec) stream_.read_some(asio::buffer(bytes), ec);
+    return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+           ec == asio::error::connection_reset;
+  }
+
+ private:
+  // Set up before the stream: a stream takes its settings from the context when it is made.
+  static asio::ssl::context context() {
+    const TestPki& pki = TestPki::get();
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    ctx.load_verify_file(pki.path("ca.pem"));
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    ctx.use_certificate_chain_file(pki.path("jc-aarhus.pem"));
+    ctx.use_private_key_file(pki.path("jc-aarhus.key"), asio::ssl::context::pem);
+    return ctx;
+  }
+
+  asio::io_context io_;
+  asio::ssl::context ctx_;
+  asio::ssl::stream<tcp::socket> stream_;
+  beast::flat_buffer buffer_;
+};
+
+// The parameters: the window under test, and whether the connections are TLS.
+class RandomPipelines : public ::testing::TestWithParam<std::tuple<std::size_t, bool>> {
  protected:
   static constexpr std::size_t kBodyLimit = 2000;
 
-  void start(std::size_t window) {
+  void start(std::size_t window, bool tls) {
     HttpLimits limits;
     limits.max_pipelined_requests = window;
     limits.max_body_bytes = kBodyLimit;
     server_ = std::make_unique<HttpServer>(io_, limits, [this](HttpRequest request, PeerIdentity) {
       return handle(std::string(request.target()));
     });
-    auto port = server_->listen("127.0.0.1", 0);
+    TlsServerOptions options;
+    if (tls) {
+      const TestPki& pki = TestPki::get();
+      options.certificate_file = pki.path("broker.pem");
+      options.key_file = pki.path("broker.key");
+      options.client_ca_file = pki.path("ca.pem");
+    }
+    auto port =
+        tls ? server_->listen_tls("127.0.0.1", 0, options) : server_->listen("127.0.0.1", 0);
     ASSERT_TRUE(port.ok()) << port.error().detail;
     port_ = *port;
     thread_ = std::thread([this] { io_.run(); });
@@ -349,6 +409,50 @@ class RandomPipelines : public ::testing::TestWithParam<std::size_t> {
     return false;
   }
 
+  // One seeded run of 50 connections (see the test).
+  template <typename Client>
+  void run(std::size_t window) {
+    std::mt19937 rng(static_cast<unsigned>(window) * 7919u);
+    for (int c = 0; c < 50; ++c) {
+      const int n = 1 + static_cast<int>(rng() % 8u);
+      const std::string prefix = "/c" + std::to_string(c) + "r";
+      std::vector<Step> steps;
+      std::string bytes;
+      std::string after_close;  // a request sent behind the closing one
+      for (int i = 0; i < n; ++i) {
+        Step step = random_step(rng, prefix + std::to_string(i) + "-" + std::to_string(rng() % 6u),
+                                kBodyLimit);
+        bytes += step.bytes;
+        const bool closes = step.closes;
+        steps.push_back(std::move(step));
+        if (closes) {
+          after_close = prefix + "late-0";
+          bytes += "POST " + after_close + " HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
+          break;
+        }
+      }
+      SCOPED_TRACE("connection " + std::to_string(c));
+      Client client(port_);
+      for (std::size_t at = 0; at < bytes.size();) {  // in pieces of 1 byte to 3 KB
+        const std::size_t piece = std::min(bytes.size() - at, 1 + std::size_t{rng() % 3000u});
+        if (!client.send(bytes.substr(at, piece))) break;  // the server closed: the rest is moot
+        at += piece;
+      }
+      for (const Step& step : steps) {
+        const ClientResult answer = client.read_response();
+        ASSERT_EQ(answer.status, step.status) << answer.error << "\n" << step.bytes.substr(0, 120);
+        if (step.status == 200) {
+          EXPECT_EQ(answer.body, step.body);
+        }
+      }
+      if (!after_close.empty()) {
+        EXPECT_TRUE(client.closed_by_server());
+        EXPECT_FALSE(handled(after_close));
+      }
+    }
+    EXPECT_TRUE(server_holds_nothing());
+  }
+
   asio::io_context io_{1};
   std::unique_ptr<HttpServer> server_;
   std::thread thread_;
@@ -357,55 +461,23 @@ class RandomPipelines : public ::testing::TestWithParam<std::size_t> {
   std::set<std::string> handled_;
 };
 
-// Seeded, so a failure repeats: 50 connections per window, each a pipeline of 1–8 random
-// requests sent in random pieces. Each gets exactly the answers the model says, in the order
+// Seeded, so a failure repeats: 50 connections per window, plain and TLS, each a pipeline of 1–8
+// random requests sent in random pieces. Each gets exactly the answers the model says, in the order
 // sent; the connection closes after a refusal or "Connection: close", and a request sent behind
 // that is never handled; afterwards the server holds no request and no body bytes.
 TEST_P(RandomPipelines, EveryConnectionGetsItsAnswersInOrderAndLeavesNothingHeld) {
-  const std::size_t window = GetParam();
-  start(window);
-  std::mt19937 rng(static_cast<unsigned>(window) * 7919u);
-  for (int c = 0; c < 50; ++c) {
-    const int n = 1 + static_cast<int>(rng() % 8u);
-    const std::string prefix = "/c" + std::to_string(c) + "r";
-    std::vector<Step> steps;
-    std::string bytes;
-    std::string after_close;  // a request sent behind the closing one
-    for (int i = 0; i < n; ++i) {
-      Step step = random_step(rng, prefix + std::to_string(i) + "-" + std::to_string(rng() % 6u),
-                              kBodyLimit);
-      bytes += step.bytes;
-      const bool closes = step.closes;
-      steps.push_back(std::move(step));
-      if (closes) {
-        after_close = prefix + "late-0";
-        bytes += "POST " + after_close + " HTTP/1.1\r\nContent-Length: 0\r\n\r\n";
-        break;
-      }
-    }
-    SCOPED_TRACE("connection " + std::to_string(c));
-    RawClient client(port_);
-    for (std::size_t at = 0; at < bytes.size();) {  // in pieces of 1 byte to 3 KB
-      const std::size_t piece = std::min(bytes.size() - at, 1 + std::size_t{rng() % 3000u});
-      if (!client.send(bytes.substr(at, piece))) break;  // the server closed: the rest is moot
-      at += piece;
-    }
-    for (const Step& step : steps) {
-      const ClientResult answer = client.read_response();
-      ASSERT_EQ(answer.status, step.status) << answer.error << "\n" << step.bytes.substr(0, 120);
-      if (step.status == 200) {
-        EXPECT_EQ(answer.body, step.body);
-      }
-    }
-    if (!after_close.empty()) {
-      EXPECT_TRUE(client.closed_by_server());
-      EXPECT_FALSE(handled(after_close));
-    }
-  }
-  EXPECT_TRUE(server_holds_nothing());
+  const auto [window, tls] = GetParam();
+  start(window, tls);
+  if (tls)
+    run<TlsPipelineClient>(window);
+  else
+    run<RawClient>(window);
 }
 
-INSTANTIATE_TEST_SUITE_P(Windows, RandomPipelines, ::testing::Values(1u, 2u, 3u, 8u));
+INSTANTIATE_TEST_SUITE_P(Windows, RandomPipelines,
+                         ::testing::Combine(::testing::Values(std::size_t{1}, std::size_t{2},
+                                                              std::size_t{3}, std::size_t{8}),
+                                            ::testing::Bool()));
 
 }  // namespace
 }  // namespace sektorbro
