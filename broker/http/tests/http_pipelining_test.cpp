@@ -75,22 +75,27 @@ class GatedHandlers {
   std::map<std::string, std::shared_ptr<asio::steady_timer>> gates_;
 };
 
-// A server on its own thread whose handler is a GatedHandlers.
-class Pipelined : public ::testing::Test {
+// A fixture's HttpServer on a thread of its own (TLS with the test PKI's broker certificate,
+// asking for a client certificate, when `tls`), stopped and joined by stop_server().
+class ServerOnThread {
  protected:
-  void start(std::size_t window, const TlsServerOptions* tls = nullptr) {
-    HttpLimits limits;
-    limits.max_pipelined_requests = window;
-    server_ = std::make_unique<HttpServer>(io_, limits, [this](HttpRequest request, PeerIdentity) {
-      return handlers_.handle(std::string(request.target()));
-    });
-    auto port = tls ? server_->listen_tls("127.0.0.1", 0, *tls) : server_->listen("127.0.0.1", 0);
+  void start_server(const HttpLimits& limits, HttpHandler handler, bool tls) {
+    server_ = std::make_unique<HttpServer>(io_, limits, std::move(handler));
+    TlsServerOptions options;
+    if (tls) {
+      const TestPki& pki = TestPki::get();
+      options.certificate_file = pki.path("broker.pem");
+      options.key_file = pki.path("broker.key");
+      options.client_ca_file = pki.path("ca.pem");
+    }
+    auto port =
+        tls ? server_->listen_tls("127.0.0.1", 0, options) : server_->listen("127.0.0.1", 0);
     ASSERT_TRUE(port.ok()) << port.error().detail;
     port_ = *port;
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  void TearDown() override {
+  void stop_server() {
     if (thread_.joinable()) {
       asio::post(io_, [this] {
         server_->stop();
@@ -100,17 +105,35 @@ class Pipelined : public ::testing::Test {
     }
   }
 
+  asio::io_context io_{1};
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  unsigned short port_ = 0;
+};
+
+// A server whose handler is a GatedHandlers.
+class Pipelined : public ::testing::Test, protected ServerOnThread {
+ protected:
+  void start(std::size_t window, bool tls = false) {
+    HttpLimits limits;
+    limits.max_pipelined_requests = window;
+    start_server(
+        limits,
+        [this](HttpRequest request, PeerIdentity) {
+          return handlers_.handle(std::string(request.target()));
+        },
+        tls);
+  }
+
+  void TearDown() override { stop_server(); }
+
   static std::string post(const std::string& target, const std::string& body, bool close = false) {
     return "POST " + target + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain\r\n" +
            (close ? "Connection: close\r\n" : "") +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
-  asio::io_context io_{1};
   GatedHandlers handlers_{io_};
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  unsigned short port_ = 0;
 };
 
 TEST_F(Pipelined, RequestsReadAheadAreHandledSideBySideAndAnsweredInTheOrderTheyCame) {
@@ -208,12 +231,8 @@ TEST_F(Pipelined, AStoppingServerAnswersWhatItReadAndThenCloses) {
 // Over TLS the reader and the writer share one TLS stream: three pipelined requests, finished
 // in reverse, come back in order and intact.
 TEST_F(Pipelined, OverTlsAnswersComeBackInOrder) {
+  start(8, true);
   const TestPki& pki = TestPki::get();
-  TlsServerOptions tls;
-  tls.certificate_file = pki.path("broker.pem");
-  tls.key_file = pki.path("broker.key");
-  tls.client_ca_file = pki.path("ca.pem");
-  start(8, &tls);
 
   asio::io_context io;
   asio::ssl::context ctx(asio::ssl::context::tls_client);
@@ -344,7 +363,8 @@ class TlsPipelineClient {
 };
 
 // The parameters: the window under test, and whether the connections are TLS.
-class RandomPipelines : public ::testing::TestWithParam<std::tuple<std::size_t, bool>> {
+class RandomPipelines : public ::testing::TestWithParam<std::tuple<std::size_t, bool>>,
+                        protected ServerOnThread {
  protected:
   static constexpr std::size_t kBodyLimit = 2000;
 
@@ -352,32 +372,13 @@ class RandomPipelines : public ::testing::TestWithParam<std::tuple<std::size_t, 
     HttpLimits limits;
     limits.max_pipelined_requests = window;
     limits.max_body_bytes = kBodyLimit;
-    server_ = std::make_unique<HttpServer>(io_, limits, [this](HttpRequest request, PeerIdentity) {
-      return handle(std::string(request.target()));
-    });
-    TlsServerOptions options;
-    if (tls) {
-      const TestPki& pki = TestPki::get();
-      options.certificate_file = pki.path("broker.pem");
-      options.key_file = pki.path("broker.key");
-      options.client_ca_file = pki.path("ca.pem");
-    }
-    auto port =
-        tls ? server_->listen_tls("127.0.0.1", 0, options) : server_->listen("127.0.0.1", 0);
-    ASSERT_TRUE(port.ok()) << port.error().detail;
-    port_ = *port;
-    thread_ = std::thread([this] { io_.run(); });
+    start_server(
+        limits,
+        [this](HttpRequest request, PeerIdentity) { return handle(std::string(request.target())); },
+        tls);
   }
 
-  void TearDown() override {
-    if (thread_.joinable()) {
-      asio::post(io_, [this] {
-        server_->stop();
-        io_.stop();
-      });
-      thread_.join();
-    }
-  }
+  void TearDown() override { stop_server(); }
 
   // Echoes the target after as many turns of the event loop as its last number says.
   asio::awaitable<HttpResponse> handle(std::string target) {
@@ -453,10 +454,6 @@ class RandomPipelines : public ::testing::TestWithParam<std::tuple<std::size_t, 
     EXPECT_TRUE(server_holds_nothing());
   }
 
-  asio::io_context io_{1};
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-  unsigned short port_ = 0;
   std::mutex mu_;
   std::set<std::string> handled_;
 };

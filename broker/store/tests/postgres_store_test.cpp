@@ -457,19 +457,7 @@ ANALYZE deadlines)",
                       "fill"));
   int checked = 0;
   for (unsigned bits = 0; bits < (1u << 8); ++bits) {
-    DeadlineFilter f;
-    if (bits & 1u) f.state = DeadlineState::kAnsweredLate;
-    if (bits & 2u) {
-      f.overdue_only = true;
-      f.now = at_ms(2 * kDayMs);
-    }
-    if (bits & 4u) f.due_before = at_ms(kDayMs);
-    if (bits & 8u) f.form = "LÆ125";
-    if (bits & 16u) f.kind = DeadlineKind::kCertificate;
-    if (bits & 32u) f.opened_before = at_ms(kDayMs);
-    if (bits & 64u) f.opened_after = at_ms(0);
-    if (bits & 128u) f.endpoint = "e3";
-    const auto query = PostgresStore::deadline_list_query(f);
+    const auto query = PostgresStore::deadline_list_query(store_test::filter_of_shape(bits, "e3"));
     if ((bits & 3u) == 3u) {  // answered late and overdue: nothing can match, nothing is read
       EXPECT_FALSE(query) << "filter bits " << bits;
       continue;

@@ -92,15 +92,7 @@ TEST_F(SqliteStoreDeadlinesTest, EveryListFilterReadsIndexRangesNotTheTable) {
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close);
   int checked = 0;
   for (unsigned bits = 0; bits < (1u << 8); ++bits) {
-    DeadlineFilter f;
-    if (bits & 1u) f.state = DeadlineState::kAnsweredLate;
-    if (bits & 2u) f.overdue_only = true;
-    if (bits & 4u) f.due_before = at_ms(kDayMs);
-    if (bits & 8u) f.form = "LÆ125";
-    if (bits & 16u) f.kind = DeadlineKind::kCertificate;
-    if (bits & 32u) f.opened_before = at_ms(kDayMs);
-    if (bits & 64u) f.opened_after = at_ms(0);
-    if (bits & 128u) f.endpoint = "psyk";
+    const DeadlineFilter f = store_test::filter_of_shape(bits, "psyk");
     const std::string sql = "EXPLAIN QUERY PLAN " + SqliteStore::deadline_list_statement(f);
     sqlite3_stmt* raw_stmt = nullptr;
     ASSERT_EQ(sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &raw_stmt, nullptr), SQLITE_OK)

@@ -174,4 +174,23 @@ inline AuditRun run_audit(const std::string& args) {
 }
 #endif
 
+// The deadline filter of one of the 256 shapes the stores' plan tests explain: bit 0 a state,
+// 1 overdue (with `now`), 2 due before, 3 a form, 4 a kind, 5 opened before, 6 opened after, 7 an
+// endpoint (`endpoint`).
+inline DeadlineFilter filter_of_shape(unsigned bits, const std::string& endpoint) {
+  DeadlineFilter f;
+  if (bits & 1u) f.state = DeadlineState::kAnsweredLate;
+  if (bits & 2u) {
+    f.overdue_only = true;
+    f.now = at_ms(2 * kDayMs);
+  }
+  if (bits & 4u) f.due_before = at_ms(kDayMs);
+  if (bits & 8u) f.form = "LÆ125";
+  if (bits & 16u) f.kind = DeadlineKind::kCertificate;
+  if (bits & 32u) f.opened_before = at_ms(kDayMs);
+  if (bits & 64u) f.opened_after = at_ms(0);
+  if (bits & 128u) f.endpoint = endpoint;
+  return f;
+}
+
 }  // namespace sektorbro::store_test
