@@ -127,7 +127,40 @@ std::vector<PendingDelivery> pending_from(const PgResult& r) {
   return out;
 }
 
+// What a lease pass runs (PostgresStore::lease_pass_statements). The claims read pending
+// messages only, through an index on the state; the DELETEs read the lease tables, which hold
+// pending messages only.
+PostgresStore::Statement claim_statement(const std::string& owner, TimePoint now, TimePoint until,
+                                         int limit) {
+  return {"lease_claim", kClaim, PgParams().text(owner).time(now).time(until).int64(limit), {}};
+}
+PostgresStore::Statement forget_settled_statement(const std::string& owner, TimePoint now) {
+  return {"lease_forget", kForgetSettled, PgParams().text(owner).time(now), {}};
+}
+PostgresStore::Statement renew_statement(const std::string& owner, TimePoint now, TimePoint until) {
+  return {"lease_renew", kRenew, PgParams().text(owner).time(now).time(until), {}};
+}
+PostgresStore::Statement forget_mailbox_statement() {
+  return {"mailbox_forget", kForgetMailbox, {}, {}};
+}
+PostgresStore::Statement claim_mailbox_statement(const std::string& endpoint,
+                                                 const std::string& owner, TimePoint now,
+                                                 TimePoint until, int limit) {
+  return {"mailbox_claim",
+          kClaimMailbox,
+          PgParams().text(endpoint).text(owner).time(now).time(until).int64(limit),
+          {}};
+}
+
 }  // namespace
+
+std::vector<PostgresStore::Statement> PostgresStore::lease_pass_statements(
+    const std::string& owner, const std::string& endpoint, TimePoint now, TimePoint until,
+    int limit) {
+  return {claim_statement(owner, now, until, limit), forget_settled_statement(owner, now),
+          renew_statement(owner, now, until), forget_mailbox_statement(),
+          claim_mailbox_statement(endpoint, owner, now, until, limit)};
+}
 
 // One lease operation as one write of this store (as atomically() in postgres_store.cpp, which
 // the lease operations cannot instantiate from here): in the open batch as a savepoint after the
@@ -144,8 +177,7 @@ Result<PgResult> PostgresStore::lease_write(const std::string& name, const std::
   Result<PgResult> result = storage_error("store: the store head is not locked");
   if (auto locked = head_locked_ ? Result<void>() : lock_head(); !locked) {
     result = locked.error();
-  } else if (auto sp = own ? Result<void>() : writer_->exec("SAVEPOINT lease", "savepoint");
-             !sp) {
+  } else if (auto sp = own ? Result<void>() : writer_->exec("SAVEPOINT lease", "savepoint"); !sp) {
     result = sp.error();
   } else {
     result = wrun(name, sql, params, what);
@@ -182,33 +214,31 @@ Result<void> PostgresStore::lease_delivery(std::int64_t message_id, const std::s
 }
 
 Result<std::vector<PendingDelivery>> PostgresStore::claim_deliveries(const std::string& owner,
-                                                                     TimePoint now,
-                                                                     TimePoint until, int limit) {
+                                                                     TimePoint now, TimePoint until,
+                                                                     int limit) {
   if (limit <= 0) return std::vector<PendingDelivery>();
-  auto r = lease_write("lease_claim", kClaim,
-                       PgParams().text(owner).time(now).time(until).int64(limit),
-                       "claim deliveries");
+  const Statement s = claim_statement(owner, now, until, limit);
+  auto r = lease_write(s.name, s.sql, s.params, "claim deliveries");
   if (!r) return r.error();
   return pending_from(*r);
 }
 
 Result<std::vector<PendingDelivery>> PostgresStore::renew_leases(const std::string& owner,
                                                                  TimePoint now, TimePoint until) {
-  if (auto r = lease_write("lease_forget", kForgetSettled, PgParams().text(owner).time(now),
-                           "forget settled leases");
-      !r)
+  const Statement forget = forget_settled_statement(owner, now);
+  if (auto r = lease_write(forget.name, forget.sql, forget.params, "forget settled leases"); !r)
     return r.error();
-  auto r = lease_write("lease_renew", kRenew, PgParams().text(owner).time(now).time(until),
-                       "renew leases");
+  const Statement renew = renew_statement(owner, now, until);
+  auto r = lease_write(renew.name, renew.sql, renew.params, "renew leases");
   if (!r) return r.error();
   return pending_from(*r);
 }
 
 Result<bool> PostgresStore::hold_singleton(const std::string& name, const std::string& owner,
                                            TimePoint now, TimePoint until) {
-  auto r = lease_write("lease_singleton", kHoldSingleton,
-                       PgParams().text(name).text(owner).time(now).time(until),
-                       "hold singleton lease");
+  auto r =
+      lease_write("lease_singleton", kHoldSingleton,
+                  PgParams().text(name).text(owner).time(now).time(until), "hold singleton lease");
   if (!r) return r.error();
   return r->rows() == 1;
 }
@@ -218,12 +248,11 @@ Result<std::vector<std::int64_t>> PostgresStore::claim_mailbox(const std::string
                                                                TimePoint now, TimePoint until,
                                                                int limit) {
   if (limit <= 0) return std::vector<std::int64_t>();
-  if (auto r = lease_write("mailbox_forget", kForgetMailbox, PgParams{}, "forget mailbox leases");
-      !r)
+  const Statement forget = forget_mailbox_statement();
+  if (auto r = lease_write(forget.name, forget.sql, forget.params, "forget mailbox leases"); !r)
     return r.error();
-  auto r = lease_write("mailbox_claim", kClaimMailbox,
-                       PgParams().text(endpoint).text(owner).time(now).time(until).int64(limit),
-                       "claim mailbox messages");
+  const Statement claim = claim_mailbox_statement(endpoint, owner, now, until, limit);
+  auto r = lease_write(claim.name, claim.sql, claim.params, "claim mailbox messages");
   if (!r) return r.error();
   std::vector<std::int64_t> ids;
   for (int i = 0; i < r->rows(); ++i) ids.push_back(r->int64_at(i, 0));
@@ -270,8 +299,8 @@ Result<void> PostgresStore::expect_delivery_state(std::int64_t message_id, Deliv
   if (r->rows() == 0)
     return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
   if (r->text_at(0, 0) != "t")
-    return make_error(Errc::kStale, "message " + std::to_string(message_id) + " is no longer " +
-                                        wanted);
+    return make_error(Errc::kStale,
+                      "message " + std::to_string(message_id) + " is no longer " + wanted);
   return {};
 }
 

@@ -1060,9 +1060,27 @@ Result<std::vector<MessageRecord>> PostgresStore::list_messages(const MessageFil
   return out;
 }
 
+namespace {
+
+// What a start reads (PostgresStore::start_statements).
+PostgresStore::Statement pending_statement() { return {"pending", kPending, {}, {}}; }
+PostgresStore::Statement receipts_owed_statement() {
+  return {"receipts_owed", kReceiptsOwed, {}, {}};
+}
+PostgresStore::Statement due_deadlines_statement(TimePoint now, int limit) {
+  return {"deadlines_due", kDueDeadlines, PgParams().time(now).int64(limit), {}};
+}
+
+}  // namespace
+
+std::vector<PostgresStore::Statement> PostgresStore::start_statements(TimePoint now, int limit) {
+  return {pending_statement(), receipts_owed_statement(), due_deadlines_statement(now, limit)};
+}
+
 Result<std::vector<PendingDelivery>> PostgresStore::pending_deliveries() {
+  const Statement s = pending_statement();
   std::lock_guard lock(read_mu_);
-  auto q = rrun("pending", kPending, PgParams{}, "read pending deliveries");
+  auto q = rrun(s.name, s.sql, s.params, "read pending deliveries", s.types);
   if (!q) return q.error();
   std::vector<PendingDelivery> out;
   out.reserve(static_cast<std::size_t>(q->rows()));
@@ -1113,7 +1131,8 @@ Result<std::optional<SentEnvelope>> PostgresStore::find_sent_envelope(
 
 Result<std::vector<ReceiptOwed>> PostgresStore::receipts_owed() {
   std::lock_guard lock(read_mu_);
-  auto q = rrun("receipts_owed", kReceiptsOwed, PgParams{}, "receipts owed");
+  const Statement s = receipts_owed_statement();
+  auto q = rrun(s.name, s.sql, s.params, "receipts owed", s.types);
   if (!q) return q.error();
   std::vector<ReceiptOwed> out;
   out.reserve(static_cast<std::size_t>(q->rows()));
@@ -1136,21 +1155,23 @@ Result<std::optional<Deadline>> PostgresStore::find_deadline(const DeadlineKey& 
 
 Result<std::vector<Deadline>> PostgresStore::due_deadlines(TimePoint now, int limit) {
   if (limit <= 0) return std::vector<Deadline>();
+  const Statement s = due_deadlines_statement(now, limit);
   std::lock_guard lock(read_mu_);
-  auto q =
-      rrun("deadlines_due", kDueDeadlines, PgParams().time(now).int64(limit), "read due deadlines");
+  auto q = rrun(s.name, s.sql, s.params, "read due deadlines", s.types);
   if (!q) return q.error();
   return deadlines_from(*q);
 }
 
-std::optional<PostgresStore::DeadlineListQuery> PostgresStore::deadline_list_query(
+Result<std::optional<PostgresStore::Statement>> PostgresStore::deadline_list_query(
     const DeadlineFilter& filter) {
+  if (filter.overdue_only && !filter.now)
+    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
   std::optional<DeadlineState> state = filter.state;
   if (filter.overdue_only) {
-    if (state && *state != DeadlineState::kOpen) return std::nullopt;
+    if (state && *state != DeadlineState::kOpen) return std::optional<Statement>();
     state = DeadlineState::kOpen;
   }
-  if (filter.limit <= 0) return std::nullopt;
+  if (filter.limit <= 0) return std::optional<Statement>();
   const std::int64_t limit = filter.limit;
   const std::int64_t offset = std::max(filter.offset, 0);
 
@@ -1164,7 +1185,7 @@ std::optional<PostgresStore::DeadlineListQuery> PostgresStore::deadline_list_que
   if (filter.opened_after) shape |= kOpenedAfter;
   if (filter.endpoint) shape |= kByEndpoint;
 
-  DeadlineListQuery q{
+  Statement q{
       "deadlines_list_" + std::to_string(shape), deadline_list_sql(shape), {}, kDeadlineListTypes};
   PgParams& p = q.params;
   p.int64(limit).int64(offset);
@@ -1173,7 +1194,7 @@ std::optional<PostgresStore::DeadlineListQuery> PostgresStore::deadline_list_que
   else
     p.null();
   if (filter.overdue_only)
-    p.time(filter.now.value_or(TimePoint{}));
+    p.time(*filter.now);
   else
     p.null();
   p.opt_time(filter.due_before);
@@ -1191,16 +1212,16 @@ std::optional<PostgresStore::DeadlineListQuery> PostgresStore::deadline_list_que
   else
     p.null();
   p.int64(limit + offset);
-  return q;
+  return std::optional<Statement>(std::move(q));
 }
 
 Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter& filter) {
-  if (filter.overdue_only && !filter.now)
-    return make_error(Errc::kInvalid, "the overdue filter needs the current time");
-  const auto query = deadline_list_query(filter);
-  if (!query) return std::vector<Deadline>();
+  auto query = deadline_list_query(filter);
+  if (!query) return query.error();
+  if (!*query) return std::vector<Deadline>();
+  const Statement& s = **query;
   std::lock_guard lock(read_mu_);
-  auto q = rrun(query->name, query->sql, query->params, "list deadlines", query->types);
+  auto q = rrun(s.name, s.sql, s.params, "list deadlines", s.types);
   if (!q) return q.error();
   return deadlines_from(*q);
 }

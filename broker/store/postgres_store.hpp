@@ -92,17 +92,28 @@ class PostgresStore final : public Store {
   Result<std::optional<Deadline>> find_deadline(const DeadlineKey& key) override;
   Result<std::vector<Deadline>> due_deadlines(TimePoint now, int limit) override;
   Result<std::vector<Deadline>> list_deadlines(const DeadlineFilter& filter) override;
-  // The statement list_deadlines() runs for `filter`: a name per filter shape, its SQL, its
-  // parameters and their types; nullopt when the filter can match nothing (an overdue filter
-  // with a state other than open, a limit of 0). Public so that a test can EXPLAIN every shape
-  // (postgres_store_test.cpp, EveryListFilterReadsIndexRangesNotTheTable).
-  struct DeadlineListQuery {
+  // A statement as the store runs it: its prepared name, SQL, parameters and their types (empty:
+  // the server infers them). Public so that the plan tests can EXPLAIN what the store runs
+  // (postgres_store_test.cpp).
+  struct Statement {
     std::string name;
     std::string sql;
     PgParams params;
     std::vector<unsigned> types;
   };
-  static std::optional<DeadlineListQuery> deadline_list_query(const DeadlineFilter& filter);
+  // The statement list_deadlines() runs for `filter`: a name per filter shape. Nullopt when the
+  // filter can match nothing (an overdue filter with a state other than open, a limit of 0); an
+  // error when it cannot be run (the overdue filter without the current time).
+  static Result<std::optional<Statement>> deadline_list_query(const DeadlineFilter& filter);
+  // The statements whose cost must follow the work pending, not the store's history, with the
+  // arguments they are run with: what a start reads (pending_deliveries, receipts_owed,
+  // due_deadlines; issue 8 item 4) and what every lease pass runs (claim_deliveries,
+  // renew_leases, claim_mailbox; issue 11 item 2). postgres_store.cpp and postgres_leases.cpp
+  // run these same statements.
+  static std::vector<Statement> start_statements(TimePoint now, int limit);
+  static std::vector<Statement> lease_pass_statements(const std::string& owner,
+                                                      const std::string& endpoint, TimePoint now,
+                                                      TimePoint until, int limit);
   Result<void> each_deadline_opened_between(
       TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override;
   Result<OperatorCounts> operator_counts(TimePoint now) override;
