@@ -33,11 +33,17 @@ std::string text_at(sqlite3_stmt* s, int col) {
 }
 
 // Every pending delivery, earliest next attempt first (the messages_pending index).
+constexpr const char* kPendingOnWriter =
+    "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at "
+    "FROM messages INDEXED BY messages_pending WHERE state = 'pending' "
+    "ORDER BY next_attempt_at, id";
+// The messages waiting in a mailbox: the pending ones (few), then their endpoint.
+constexpr const char* kMailboxWaiting =
+    "SELECT id FROM messages INDEXED BY messages_state "
+    "WHERE state = 'pending' AND receiver_endpoint = ?1 ORDER BY id";
+
 Result<std::vector<PendingDelivery>> pending_on(sqlite3* db) {
-  auto stmt = prepare(db,
-                      "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at "
-                      "FROM messages WHERE state = 'pending' ORDER BY next_attempt_at, id",
-                      "read pending deliveries");
+  auto stmt = prepare(db, kPendingOnWriter, "read pending deliveries");
   if (!stmt) return stmt.error();
   std::vector<PendingDelivery> out;
   int rc = SQLITE_OK;
@@ -73,6 +79,10 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 
 }  // namespace
 
+std::vector<std::string> SqliteStore::lease_pass_statements() {
+  return {kPendingOnWriter, kMailboxWaiting};
+}
+
 Result<void> SqliteStore::lease_delivery(std::int64_t message_id, const std::string& owner,
                                          TimePoint until) {
   auto found = message_on_writer(message_id);
@@ -107,10 +117,7 @@ Result<std::vector<std::int64_t>> SqliteStore::claim_mailbox(const std::string& 
                                                              const std::string& owner,
                                                              TimePoint now, TimePoint until,
                                                              int limit) {
-  auto stmt = prepare(writer_,
-                      "SELECT id FROM messages INDEXED BY messages_state "
-                      "WHERE state = 'pending' AND receiver_endpoint = ?1 ORDER BY id",
-                      "read a mailbox");
+  auto stmt = prepare(writer_, kMailboxWaiting, "read a mailbox");
   if (!stmt) return stmt.error();
   bind_text(stmt->get(), 1, endpoint);
   std::vector<std::int64_t> waiting;

@@ -1974,6 +1974,11 @@ std::string SqliteStore::deadline_list_statement(const DeadlineFilter& filter) {
   return deadline_list_sql(deadline_list_shape(filter));
 }
 
+std::vector<std::string> SqliteStore::start_statements() {
+  const auto text = [](Sql which) { return std::string(kSql[static_cast<std::size_t>(which)]); };
+  return {text(Sql::kPending), text(Sql::kReceiptsOwed), text(Sql::kDueDeadlines)};
+}
+
 Result<std::vector<Deadline>> SqliteStore::list_deadlines(const DeadlineFilter& filter) {
   if (filter.overdue_only && !filter.now)
     return make_error(Errc::kInvalid, "the overdue filter needs the current time");

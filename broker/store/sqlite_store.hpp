@@ -115,6 +115,12 @@ class SqliteStore final : public Store {
   // The statement list_deadlines(filter) runs: its query plan reads index ranges only, never the
   // whole table, for every combination of filters (sqlite_store_deadlines_test checks).
   static std::string deadline_list_statement(const DeadlineFilter& filter);
+  // The statements whose cost must follow the work pending, not the store's history: what a start
+  // reads (pending_deliveries, receipts_owed, due_deadlines; issue 8 item 4) and what a lease pass
+  // and a mailbox fetch read (claim_deliveries, renew_leases, claim_mailbox; sqlite_leases.cpp).
+  // The store runs these same texts; sqlite_store_test checks their plans.
+  static std::vector<std::string> start_statements();
+  static std::vector<std::string> lease_pass_statements();
   Result<void> each_deadline_opened_between(
       TimePoint from, TimePoint to, const std::function<void(const Deadline&)>& each) override;
   Result<void> put_hold(const LegalHold& h) override;
