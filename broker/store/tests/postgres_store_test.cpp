@@ -404,13 +404,20 @@ TEST(PostgresStore, TheVerifierFindsAnEntryAlteredInTheDatabase) {
 
 // --- the console's deadline lists read index ranges (as SqliteStoreDeadlinesTest's case) ---
 
-// Whether the plan node `node` (EXPLAIN's JSON) or one below it is of `type`.
-bool plan_has(const nlohmann::json& node, const std::string& type) {
-  if (node.value("Node Type", "") == type) return true;
+// Calls `f` on the plan node `node` (EXPLAIN's JSON) and on every node below it.
+template <typename F>
+void each_plan_node(const nlohmann::json& node, const F& f) {
+  f(node);
   if (node.contains("Plans"))
-    for (const auto& child : node["Plans"])
-      if (plan_has(child, type)) return true;
-  return false;
+    for (const auto& child : node["Plans"]) each_plan_node(child, f);
+}
+
+// Whether the plan node `node` or one below it is of `type`.
+bool plan_has(const nlohmann::json& node, const std::string& type) {
+  bool found = false;
+  each_plan_node(
+      node, [&](const nlohmann::json& n) { found = found || n.value("Node Type", "") == type; });
+  return found;
 }
 
 // Appends to `why` every node under `node` that reads the table or sorts more than a page's worth
@@ -420,12 +427,33 @@ bool plan_has(const nlohmann::json& node, const std::string& type) {
 // unless the filters together match few (the planner sorts those few rather than walk an index).
 // An Incremental Sort orders the ties of an index's order and stops at the LIMIT: allowed.
 void find_full_reads(const nlohmann::json& node, std::vector<std::string>& why) {
-  const std::string type = node.value("Node Type", "");
-  if (type == "Seq Scan") why.push_back(type + " on " + node.value("Relation Name", "?"));
-  if (type == "Sort" && !plan_has(node, "Limit") && node.value("Plan Rows", 0.0) > 1000)
-    why.push_back("a Sort of " + std::to_string(node.value("Plan Rows", 0.0)) + " rows");
-  if (node.contains("Plans"))
-    for (const auto& child : node["Plans"]) find_full_reads(child, why);
+  each_plan_node(node, [&](const nlohmann::json& n) {
+    const std::string type = n.value("Node Type", "");
+    if (type == "Seq Scan") why.push_back(type + " on " + n.value("Relation Name", "?"));
+    if (type == "Sort" && !plan_has(n, "Limit") && n.value("Plan Rows", 0.0) > 1000)
+      why.push_back("a Sort of " + std::to_string(n.value("Plan Rows", 0.0)) + " rows");
+  });
+}
+
+// `sql` under EXPLAIN (FORMAT JSON, and ANALYZE if `analyze`): its plan's top node, or an empty
+// object after a failure the test has been told of. An analysed statement runs in a transaction
+// that is rolled back, so a write in it changes nothing.
+nlohmann::json explain(PgConnection& c, const std::string& name, const std::string& sql,
+                       const PgParams& params, const std::vector<unsigned>& types,
+                       bool analyze = false) {
+  const std::string how = analyze ? "EXPLAIN (ANALYZE, FORMAT JSON) " : "EXPLAIN (FORMAT JSON) ";
+  if (analyze) {
+    EXPECT_TRUE(c.exec("BEGIN", "begin"));
+  }
+  const auto prepared = c.prepare(name, how + sql, types, "explain");
+  EXPECT_TRUE(prepared) << prepared.error().detail << "\n" << sql;
+  auto r = prepared ? c.run(name, params, "explain") : Result<PgResult>(prepared.error());
+  if (analyze) {
+    EXPECT_TRUE(c.exec("ROLLBACK", "rollback"));
+  }
+  EXPECT_TRUE(r) << name << ": " << r.error().detail;
+  if (!r || r->rows() != 1) return nlohmann::json::object();
+  return nlohmann::json::parse(r->text_at(0, 0)).at(0).at("Plan");
 }
 
 // Every combination of the console's deadline filters reads index ranges in their order, never
@@ -465,13 +493,9 @@ ANALYZE deadlines)",
       continue;
     }
     ASSERT_TRUE(query) << "filter bits " << bits;
-    const std::string name = "explain_" + std::to_string(bits);
-    ASSERT_TRUE(c->prepare(name, "EXPLAIN (FORMAT JSON) " + query->sql, query->types, "explain"))
-        << query->sql;
-    auto r = c->run(name, query->params, "explain");
-    ASSERT_TRUE(r) << r.error().detail;
-    ASSERT_EQ(r->rows(), 1);
-    const auto plan = nlohmann::json::parse(r->text_at(0, 0)).at(0).at("Plan");
+    const auto plan =
+        explain(*c, "explain_" + std::to_string(bits), query->sql, query->params, query->types);
+    ASSERT_FALSE(plan.empty()) << "filter bits " << bits;
     std::vector<std::string> why;
     find_full_reads(plan, why);
     EXPECT_TRUE(why.empty()) << "filter bits " << bits << ": " << why.front() << "\n"
@@ -502,22 +526,21 @@ bool holds_history(const std::string& relation) {
 // removed, on every loop.
 double history_rows_read(const nlohmann::json& node) {
   double rows = 0;
-  if (holds_history(node.value("Relation Name", "")))
-    rows = (node.value("Actual Rows", 0.0) + node.value("Rows Removed by Filter", 0.0) +
-            node.value("Rows Removed by Index Recheck", 0.0)) *
-           std::max(1.0, node.value("Actual Loops", 1.0));
-  if (node.contains("Plans"))
-    for (const auto& child : node["Plans"]) rows += history_rows_read(child);
+  each_plan_node(node, [&](const nlohmann::json& n) {
+    if (holds_history(n.value("Relation Name", "")))
+      rows += (n.value("Actual Rows", 0.0) + n.value("Rows Removed by Filter", 0.0) +
+               n.value("Rows Removed by Index Recheck", 0.0)) *
+              std::max(1.0, n.value("Actual Loops", 1.0));
+  });
   return rows;
 }
 
 // Appends every full scan of a history table.
 void find_history_scans(const nlohmann::json& node, std::vector<std::string>& why) {
-  const std::string relation = node.value("Relation Name", "");
-  if (node.value("Node Type", "") == "Seq Scan" && holds_history(relation))
-    why.push_back("Seq Scan on " + relation);
-  if (node.contains("Plans"))
-    for (const auto& child : node["Plans"]) find_history_scans(child, why);
+  each_plan_node(node, [&](const nlohmann::json& n) {
+    if (n.value("Node Type", "") == "Seq Scan" && holds_history(n.value("Relation Name", "")))
+      why.push_back("Seq Scan on " + n.value("Relation Name", ""));
+  });
 }
 
 // Issue 8 item 4 ("restart in proportion to pending work, not history") and issue 11's lease
@@ -568,16 +591,9 @@ ANALYZE messages; ANALYZE deadlines; ANALYZE delivery_leases; ANALYZE mailbox_le
     statements.push_back(std::move(s));
   ASSERT_EQ(statements.size(), 8u);
   for (const auto& statement : statements) {
-    const std::string name = "explain_" + statement.name;
-    ASSERT_TRUE(c->exec("BEGIN", "begin"));
-    ASSERT_TRUE(c->prepare(name, "EXPLAIN (ANALYZE, FORMAT JSON) " + statement.sql, statement.types,
-                           "explain"))
-        << statement.sql;
-    auto r = c->run(name, statement.params, "explain");
-    ASSERT_TRUE(c->exec("ROLLBACK", "rollback"));
-    ASSERT_TRUE(r) << statement.name << ": " << r.error().detail;
-    ASSERT_EQ(r->rows(), 1);
-    const auto plan = nlohmann::json::parse(r->text_at(0, 0)).at(0).at("Plan");
+    const auto plan = explain(*c, "explain_" + statement.name, statement.sql, statement.params,
+                              statement.types, /*analyze=*/true);
+    ASSERT_FALSE(plan.empty()) << statement.name;
     std::vector<std::string> why;
     find_history_scans(plan, why);
     EXPECT_TRUE(why.empty()) << statement.name << ": " << why.front() << "\n" << plan.dump(1);
