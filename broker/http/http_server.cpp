@@ -102,6 +102,33 @@ constexpr std::size_t kTrimAfterBytes = 256 * 1024;
 // of the io thread). 8 KiB holds a 4 KB message with its header in one read; it is held per
 // open connection (64 connections: 512 KiB), beside the body budget above.
 constexpr std::size_t kReadBufferBytes = 8 * 1024;
+// Answers ready together are serialised into one buffer and written with one system call (a
+// pipelined client's window of answers, ~500 bytes each, in one send instead of one each; a
+// profile of the connection thread had a third of its time in those sends). A body larger than
+// this is written from where it is, on its own, rather than copied.
+constexpr std::size_t kBatchedBodyBytes = 16 * 1024;
+constexpr std::size_t kBatchBytes = 64 * 1024;
+
+// A SyncWriteStream that appends what Beast's serializer writes to a string: the answers of a
+// batch in their wire form, start line, fields and body as http::write makes them.
+struct AppendingSink {
+  std::string& out;
+  template <typename ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+    ec = {};
+    std::size_t n = 0;
+    for (const auto b : beast::buffers_range_ref(buffers)) {
+      out.append(static_cast<const char*>(b.data()), b.size());
+      n += b.size();
+    }
+    return n;
+  }
+  template <typename ConstBufferSequence>
+  std::size_t write_some(const ConstBufferSequence& buffers) {
+    boost::system::error_code ec;
+    return write_some(buffers, ec);
+  }
+};
 
 Error tls_error(const std::string& what, const std::string& file,
                 const boost::system::error_code& ec) {
@@ -639,6 +666,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
 template <typename Stream>
 asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<Pipeline> p) {
   auto& lowest = beast::get_lowest_layer(stream);
+  std::string batch;  // the wire form of the answers written together
   for (;;) {
     if (p->answers.empty() && p->reading_done) break;
     if (p->answers.empty() || !p->answers.front()->response) {
@@ -646,19 +674,46 @@ asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<
       co_await std::move(waiting);
       continue;
     }
-    PendingAnswer& next = *p->answers.front();
-    const bool last = !next.keep_alive || (next.stopping && p->answers.size() == 1);
-    next.response->keep_alive(!last);
-    if (last) {
-      p->writing_done = true;
-      if (p->stop_reading) p->stop_reading();
-    }
+    // The answers ready at the front of the queue, in order, up to the connection's last one.
+    // An answer is the last when its request did not keep the connection alive, or when the
+    // server was stopping as it was made and nothing more has been read.
+    const auto is_last = [&](std::size_t i) {
+      const PendingAnswer& a = *p->answers[i];
+      return !a.keep_alive || (a.stopping && p->answers.size() == i + 1);
+    };
+    std::size_t taken = 0;
+    bool last = false;
     boost::system::error_code ec;
     lowest.expires_after(limits_.body_timeout);
-    auto writing =
-        http::async_write(stream, *next.response, asio::redirect_error(asio::use_awaitable, ec));
-    co_await std::move(writing);
-    p->answers.pop_front();
+    if (p->answers.front()->response->body().size() > kBatchedBodyBytes) {
+      HttpResponse& response = *p->answers.front()->response;  // large: sent from where it is
+      last = is_last(0);
+      response.keep_alive(!last);
+      taken = 1;
+      if (last) p->writing_done = true;
+      if (last && p->stop_reading) p->stop_reading();
+      auto writing =
+          http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(writing);
+    } else {
+      batch.clear();
+      while (!last && taken < p->answers.size() && batch.size() < kBatchBytes) {
+        auto& response = p->answers[taken]->response;
+        if (!response || response->body().size() > kBatchedBodyBytes) break;
+        last = is_last(taken);
+        response->keep_alive(!last);
+        AppendingSink sink{batch};
+        boost::system::error_code ignored;  // appending to a string does not fail
+        http::write(sink, *response, ignored);
+        ++taken;
+      }
+      if (last) p->writing_done = true;
+      if (last && p->stop_reading) p->stop_reading();
+      auto writing = asio::async_write(stream, asio::buffer(batch),
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(writing);
+    }
+    for (std::size_t i = 0; i < taken; ++i) p->answers.pop_front();
     p->reader_wake.cancel();
     if (ec || last) break;
     if (p->answers.empty() && p->awaiting_header) p->arm_idle(limits_.header_timeout, p);

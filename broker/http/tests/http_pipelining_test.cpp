@@ -31,7 +31,9 @@ using testing::TestPki;
 constexpr auto kBound = std::chrono::seconds{10};
 
 // A handler that answers each request with its target, once the test releases that target:
-// the test decides the order in which the handlers finish.
+// the test decides the order in which the handlers finish. A target that starts with "/large"
+// gets kLargeAnswer more bytes after it, more than the server copies into a batch of answers.
+constexpr std::size_t kLargeAnswer = 100'000;
 class GatedHandlers {
  public:
   explicit GatedHandlers(asio::io_context& io) : io_(io) {}
@@ -49,7 +51,8 @@ class GatedHandlers {
       auto waiting = gate->async_wait(asio::redirect_error(asio::use_awaitable, ec));
       co_await std::move(waiting);
     }
-    co_return make_response(http::status::ok, target, "text/plain");
+    const std::string extra(target.rfind("/large", 0) == 0 ? kLargeAnswer : 0, 'x');
+    co_return make_response(http::status::ok, target + extra, "text/plain");
   }
 
   void release(const std::string& target) {
@@ -154,6 +157,26 @@ TEST_F(Pipelined, RequestsReadAheadAreHandledSideBySideAndAnsweredInTheOrderThey
   const ClientResult more = client.get(true, "/4");
   EXPECT_EQ(more.status, 200) << more.error;
   EXPECT_EQ(more.body, "/4");
+}
+
+// Answers ready together leave in one write, a large one from where it is: whatever the mix,
+// each comes whole and in its place, and "Connection: close" on the last still ends it there.
+TEST_F(Pipelined, SmallAnswersReadyTogetherAndALargeOneBetweenThemComeWholeAndInOrder) {
+  start(8);
+  RawClient client(port_);
+  const std::vector<std::string> targets = {"/1", "/2", "/large-1", "/3", "/4", "/large-2", "/5"};
+  std::string requests;
+  for (const auto& target : targets) requests += post(target, "b", target == targets.back());
+  ASSERT_TRUE(client.send(requests));
+  EXPECT_EQ(handlers_.wait_started(targets.size()), targets);
+  for (auto it = targets.rbegin(); it != targets.rend(); ++it) handlers_.release(*it);
+  for (const auto& target : targets) {
+    const ClientResult answer = client.read_response();
+    EXPECT_EQ(answer.status, 200) << answer.error;
+    const std::size_t extra = target.rfind("/large", 0) == 0 ? kLargeAnswer : 0;
+    EXPECT_EQ(answer.body, target + std::string(extra, 'x')) << target;
+  }
+  EXPECT_TRUE(client.closed_by_server());
 }
 
 TEST_F(Pipelined, NoMoreRequestsAreReadAheadThanTheWindow) {
@@ -388,7 +411,8 @@ class RandomPipelines : public ::testing::TestWithParam<std::tuple<std::size_t, 
     }
     const int turns = std::stoi(target.substr(target.rfind('-') + 1));
     for (int i = 0; i < turns; ++i) co_await asio::post(io_, asio::use_awaitable);
-    co_return make_response(http::status::ok, target, "text/plain");
+    const std::string extra(target.rfind("/large", 0) == 0 ? kLargeAnswer : 0, 'x');
+    co_return make_response(http::status::ok, target + extra, "text/plain");
   }
 
   bool handled(const std::string& target) {
