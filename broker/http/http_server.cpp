@@ -108,6 +108,10 @@ constexpr std::size_t kReadBufferBytes = 8 * 1024;
 // this is written from where it is, on its own, rather than copied.
 constexpr std::size_t kBatchedBodyBytes = 16 * 1024;
 constexpr std::size_t kBatchBytes = 64 * 1024;
+// What a connection keeps of its batch buffer between writes: a pipelined window of letter
+// answers fits; a larger batch's memory goes back at once, so that an idle connection holds no
+// more than this for it.
+constexpr std::size_t kKeptBatchBytes = 16 * 1024;
 
 // A SyncWriteStream that appends what Beast's serializer writes to a string: the answers of a
 // batch in their wire form, start line, fields and body as http::write makes them.
@@ -714,6 +718,7 @@ asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<
       co_await std::move(writing);
     }
     for (std::size_t i = 0; i < taken; ++i) p->answers.pop_front();
+    if (batch.capacity() > kKeptBatchBytes) std::string().swap(batch);
     p->reader_wake.cancel();
     if (ec || last) break;
     if (p->answers.empty() && p->awaiting_header) p->arm_idle(limits_.header_timeout, p);
