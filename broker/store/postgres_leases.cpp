@@ -166,7 +166,8 @@ std::vector<PostgresStore::Statement> PostgresStore::lease_pass_statements(
 // the lease operations cannot instantiate from here): in the open batch as a savepoint after the
 // store_head lock, otherwise in a transaction of its own. A failed operation leaves no trace.
 Result<PgResult> PostgresStore::lease_write(const std::string& name, const std::string& sql,
-                                            const PgParams& params, std::string_view what) {
+                                            const PgParams& params, std::string_view what,
+                                            const std::vector<unsigned>& types) {
   const bool own = !in_batch_;
   if (own) {
     if (auto r = writer_->exec("BEGIN", "begin"); !r) return r.error();
@@ -180,7 +181,7 @@ Result<PgResult> PostgresStore::lease_write(const std::string& name, const std::
   } else if (auto sp = own ? Result<void>() : writer_->exec("SAVEPOINT lease", "savepoint"); !sp) {
     result = sp.error();
   } else {
-    result = wrun(name, sql, params, what);
+    result = wrun(name, sql, params, what, types);
     if (result) {
       auto done = own ? writer_->query("COMMIT", PgParams{}, "commit")
                       : writer_->query("RELEASE SAVEPOINT lease", PgParams{}, "release savepoint");
@@ -217,19 +218,16 @@ Result<std::vector<PendingDelivery>> PostgresStore::claim_deliveries(const std::
                                                                      TimePoint now, TimePoint until,
                                                                      int limit) {
   if (limit <= 0) return std::vector<PendingDelivery>();
-  const Statement s = claim_statement(owner, now, until, limit);
-  auto r = lease_write(s.name, s.sql, s.params, "claim deliveries");
+  auto r = lease_write(claim_statement(owner, now, until, limit), "claim deliveries");
   if (!r) return r.error();
   return pending_from(*r);
 }
 
 Result<std::vector<PendingDelivery>> PostgresStore::renew_leases(const std::string& owner,
                                                                  TimePoint now, TimePoint until) {
-  const Statement forget = forget_settled_statement(owner, now);
-  if (auto r = lease_write(forget.name, forget.sql, forget.params, "forget settled leases"); !r)
+  if (auto r = lease_write(forget_settled_statement(owner, now), "forget settled leases"); !r)
     return r.error();
-  const Statement renew = renew_statement(owner, now, until);
-  auto r = lease_write(renew.name, renew.sql, renew.params, "renew leases");
+  auto r = lease_write(renew_statement(owner, now, until), "renew leases");
   if (!r) return r.error();
   return pending_from(*r);
 }
@@ -248,11 +246,10 @@ Result<std::vector<std::int64_t>> PostgresStore::claim_mailbox(const std::string
                                                                TimePoint now, TimePoint until,
                                                                int limit) {
   if (limit <= 0) return std::vector<std::int64_t>();
-  const Statement forget = forget_mailbox_statement();
-  if (auto r = lease_write(forget.name, forget.sql, forget.params, "forget mailbox leases"); !r)
+  if (auto r = lease_write(forget_mailbox_statement(), "forget mailbox leases"); !r)
     return r.error();
-  const Statement claim = claim_mailbox_statement(endpoint, owner, now, until, limit);
-  auto r = lease_write(claim.name, claim.sql, claim.params, "claim mailbox messages");
+  auto r = lease_write(claim_mailbox_statement(endpoint, owner, now, until, limit),
+                       "claim mailbox messages");
   if (!r) return r.error();
   std::vector<std::int64_t> ids;
   for (int i = 0; i < r->rows(); ++i) ids.push_back(r->int64_at(i, 0));

@@ -1078,9 +1078,8 @@ std::vector<PostgresStore::Statement> PostgresStore::start_statements(TimePoint 
 }
 
 Result<std::vector<PendingDelivery>> PostgresStore::pending_deliveries() {
-  const Statement s = pending_statement();
   std::lock_guard lock(read_mu_);
-  auto q = rrun(s.name, s.sql, s.params, "read pending deliveries", s.types);
+  auto q = rrun(pending_statement(), "read pending deliveries");
   if (!q) return q.error();
   std::vector<PendingDelivery> out;
   out.reserve(static_cast<std::size_t>(q->rows()));
@@ -1131,8 +1130,7 @@ Result<std::optional<SentEnvelope>> PostgresStore::find_sent_envelope(
 
 Result<std::vector<ReceiptOwed>> PostgresStore::receipts_owed() {
   std::lock_guard lock(read_mu_);
-  const Statement s = receipts_owed_statement();
-  auto q = rrun(s.name, s.sql, s.params, "receipts owed", s.types);
+  auto q = rrun(receipts_owed_statement(), "receipts owed");
   if (!q) return q.error();
   std::vector<ReceiptOwed> out;
   out.reserve(static_cast<std::size_t>(q->rows()));
@@ -1155,9 +1153,8 @@ Result<std::optional<Deadline>> PostgresStore::find_deadline(const DeadlineKey& 
 
 Result<std::vector<Deadline>> PostgresStore::due_deadlines(TimePoint now, int limit) {
   if (limit <= 0) return std::vector<Deadline>();
-  const Statement s = due_deadlines_statement(now, limit);
   std::lock_guard lock(read_mu_);
-  auto q = rrun(s.name, s.sql, s.params, "read due deadlines", s.types);
+  auto q = rrun(due_deadlines_statement(now, limit), "read due deadlines");
   if (!q) return q.error();
   return deadlines_from(*q);
 }
@@ -1219,9 +1216,8 @@ Result<std::vector<Deadline>> PostgresStore::list_deadlines(const DeadlineFilter
   auto query = deadline_list_query(filter);
   if (!query) return query.error();
   if (!*query) return std::vector<Deadline>();
-  const Statement& s = **query;
   std::lock_guard lock(read_mu_);
-  auto q = rrun(s.name, s.sql, s.params, "list deadlines", s.types);
+  auto q = rrun(**query, "list deadlines");
   if (!q) return q.error();
   return deadlines_from(*q);
 }

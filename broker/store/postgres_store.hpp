@@ -159,6 +159,9 @@ class PostgresStore final : public Store {
   // Reader connection, the same; the caller must hold read_mu_.
   Result<PgResult> rrun(const std::string& name, const std::string& sql, const PgParams& params,
                         std::string_view what, const std::vector<unsigned>& types = {});
+  Result<PgResult> rrun(const Statement& s, std::string_view what) {
+    return rrun(s.name, s.sql, s.params, what, s.types);
+  }
   // Counting connection, the same; the caller must hold count_mu_.
   Result<PgResult> crun(const std::string& name, const std::string& sql, const PgParams& params,
                         std::string_view what, const std::vector<unsigned>& types = {});
@@ -200,7 +203,11 @@ class PostgresStore final : public Store {
   std::mutex read_mu_;
   // postgres_leases.cpp: one lease operation as one write (see there).
   Result<PgResult> lease_write(const std::string& name, const std::string& sql,
-                               const PgParams& params, std::string_view what);
+                               const PgParams& params, std::string_view what,
+                               const std::vector<unsigned>& types = {});
+  Result<PgResult> lease_write(const Statement& s, std::string_view what) {
+    return lease_write(s.name, s.sql, s.params, what, s.types);
+  }
 };
 
 }  // namespace sektorbro

@@ -435,6 +435,14 @@ void find_full_reads(const nlohmann::json& node, std::vector<std::string>& why) 
   });
 }
 
+// A connection to a new database that a store has migrated (its schema and indexes), for a plan
+// test to fill by SQL; null after a failure the test has been told of.
+std::unique_ptr<PgConnection> migrated_database(const std::string& prefix) {
+  const auto db = fresh_postgres_database(prefix);
+  if (db.empty() || !open_store(db)) return nullptr;
+  return connect(db);
+}
+
 // `sql` under EXPLAIN (FORMAT JSON, and ANALYZE if `analyze`): its plan's top node, or an empty
 // object after a failure the test has been told of. An analysed statement runs in a transaction
 // that is rolled back, so a write in it changes nothing.
@@ -464,10 +472,7 @@ nlohmann::json explain(PgConnection& c, const std::string& name, const std::stri
 // are written by SQL, as 100,000 put_deadline() calls would take the test tens of seconds.
 // Without the index deadlines_state_due, 54 of the shapes fail (a scan, or sorts of 14,000+ rows).
 TEST(PostgresStore, EveryListFilterReadsIndexRangesNotTheTable) {
-  const auto db = fresh_postgres_database("plans");
-  ASSERT_FALSE(db.empty());
-  ASSERT_TRUE(open_store(db));  // migrates: the schema and its indexes
-  auto c = connect(db);
+  auto c = migrated_database("plans");
   ASSERT_TRUE(c);
   ASSERT_TRUE(c->exec(R"(
 INSERT INTO deadlines (requester_gln, letter_id, kind, owed_by, owed_to, form, opened_at, due,
@@ -550,10 +555,7 @@ void find_history_scans(const nlohmann::json& node, std::vector<std::string>& wh
 // deadlines (about 20 due), analysed; each statement runs under EXPLAIN ANALYZE in a transaction
 // that is rolled back, and the rows its plan read are counted.
 TEST(PostgresStore, StartAndLeasePassReadPendingWorkNotHistory) {
-  const auto db = fresh_postgres_database("pending_plans");
-  ASSERT_FALSE(db.empty());
-  ASSERT_TRUE(open_store(db));  // migrates: the schema and its indexes
-  auto c = connect(db);
+  auto c = migrated_database("pending_plans");
   ASSERT_TRUE(c);
   constexpr std::int64_t kNow = 50000 * 1000;  // at_ms(kNow): the 50,000th message's time
   const auto filled = c->exec(R"(
