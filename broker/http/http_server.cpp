@@ -91,6 +91,43 @@ bool is_framing_error(const boost::system::error_code& ec) {
          ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
 
+// A pipelined request often arrives in the same read as the one before it. Such a request is
+// parsed from the read buffer directly, by the same parser Beast's reads use, rather than
+// through async_read_header and async_read: those complete through the executor even when they
+// need no socket read, one coroutine suspension and resumption each (issue 8, profile of the
+// connection thread).
+//
+// Feeds `parser` the header `buffer` holds. True when the header is complete or refused (`ec`
+// says why); false when more bytes must come from the socket (nothing is lost: the parser keeps
+// its place and the bytes stay in `buffer`).
+bool header_from_buffer(beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser,
+                        boost::system::error_code& ec) {
+  if (buffer.size() == 0) return false;
+  buffer.consume(parser.put(buffer.data(), ec));
+  if (ec == http::error::need_more) {
+    ec = {};
+    return false;
+  }
+  return ec || parser.is_header_done();
+}
+
+// Feeds `parser` the body `buffer` holds. True when the message is complete or refused (`ec`);
+// false when more must come from the socket.
+bool body_from_buffer(beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser,
+                      boost::system::error_code& ec) {
+  while (!parser.is_done() && buffer.size() > 0) {
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+    if (used == 0) return false;
+  }
+  return parser.is_done();
+}
+
 constexpr auto kFirstAcceptPause = std::chrono::milliseconds{10};
 constexpr auto kLongestAcceptPause = std::chrono::seconds{1};
 // Freed bodies of at least this size make the allocator hand memory back to the system once
@@ -99,9 +136,12 @@ constexpr std::size_t kTrimAfterBytes = 256 * 1024;
 // What one read from a connection may take in. Beast reads max(512, the buffer's free capacity)
 // at a time, and a body read into a string body is consumed as it is read, so an unreserved
 // buffer never grew past 512 bytes: a 4 KB message took nine recvmsg calls (issue 8, profile
-// of the io thread). 8 KiB holds a 4 KB message with its header in one read; it is held per
-// open connection (64 connections: 512 KiB), beside the body budget above.
-constexpr std::size_t kReadBufferBytes = 8 * 1024;
+// of the io thread). 32 KiB holds seven 4 KB messages with their headers: a client with
+// several requests in flight has them taken in by one read and parsed from the buffer
+// (header_from_buffer). It is held per open connection (64 connections: 2 MiB), beside the body
+// budget above; 8 KiB, enough for one message, cost the connection thread ~4 µs more per letter
+// under the pipelined bench load (docs/performance.md).
+constexpr std::size_t kReadBufferBytes = 32 * 1024;
 // Answers ready together are serialised into one buffer and written with one system call (a
 // pipelined client's window of answers, ~500 bytes each, in one send instead of one each; a
 // profile of the connection thread had a third of its time in those sends). A body larger than
@@ -528,14 +568,16 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     parser.body_limit(limits_.max_body_bytes);
 
-    pipeline->awaiting_header = true;
-    if (pipeline->answers.empty()) pipeline->arm_idle(limits_.header_timeout, pipeline);
-    lowest.expires_never();  // the idle timer above is this read's deadline
-    auto reading_header = http::async_read_header(stream, buffer, parser,
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-    co_await std::move(reading_header);
-    pipeline->awaiting_header = false;
-    pipeline->disarm_idle();
+    if (!header_from_buffer(buffer, parser, ec)) {
+      pipeline->awaiting_header = true;
+      if (pipeline->answers.empty()) pipeline->arm_idle(limits_.header_timeout, pipeline);
+      lowest.expires_never();  // the idle timer above is this read's deadline
+      auto reading_header = http::async_read_header(stream, buffer, parser,
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(reading_header);
+      pipeline->awaiting_header = false;
+      pipeline->disarm_idle();
+    }
     // Counted from its header until its answer is written (requests_in_progress()).
     InProgressToken in_progress(in_progress_);
     std::optional<HttpResponse> refusal;
@@ -591,9 +633,11 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
         }
         bool over_cap = false;
         if (!chunked) {
-          auto reading_body = http::async_read(stream, buffer, parser,
-                                               asio::redirect_error(asio::use_awaitable, ec));
-          co_await std::move(reading_body);
+          if (!body_from_buffer(buffer, parser, ec)) {
+            auto reading_body = http::async_read(stream, buffer, parser,
+                                                 asio::redirect_error(asio::use_awaitable, ec));
+            co_await std::move(reading_body);
+          }
         } else {
           // The body string's capacity is what it holds in memory.
           while (!ec && !parser.is_done()) {
@@ -689,16 +733,12 @@ asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<
     bool last = false;
     boost::system::error_code ec;
     lowest.expires_after(limits_.body_timeout);
-    if (p->answers.front()->response->body().size() > kBatchedBodyBytes) {
-      HttpResponse& response = *p->answers.front()->response;  // large: sent from where it is
+    // A large answer is sent on its own, from where it is; smaller ones are copied into `batch`.
+    const bool alone = p->answers.front()->response->body().size() > kBatchedBodyBytes;
+    if (alone) {
       last = is_last(0);
-      response.keep_alive(!last);
+      p->answers.front()->response->keep_alive(!last);
       taken = 1;
-      if (last) p->writing_done = true;
-      if (last && p->stop_reading) p->stop_reading();
-      auto writing =
-          http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-      co_await std::move(writing);
     } else {
       batch.clear();
       while (!last && taken < p->answers.size() && batch.size() < kBatchBytes) {
@@ -711,8 +751,16 @@ asio::awaitable<void> HttpServer::write_answers(Stream& stream, std::shared_ptr<
         http::write(sink, *response, ignored);
         ++taken;
       }
-      if (last) p->writing_done = true;
-      if (last && p->stop_reading) p->stop_reading();
+    }
+    if (last) {
+      p->writing_done = true;
+      if (p->stop_reading) p->stop_reading();
+    }
+    if (alone) {
+      auto writing = http::async_write(stream, *p->answers.front()->response,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+      co_await std::move(writing);
+    } else {
       auto writing = asio::async_write(stream, asio::buffer(batch),
                                        asio::redirect_error(asio::use_awaitable, ec));
       co_await std::move(writing);
