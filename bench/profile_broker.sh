@@ -3,11 +3,13 @@
 # Sektorbro-only round of sektorbro-sidebyside-bench and, while its full-speed window runs,
 # samples that broker process with perf (cpu-clock, the software event: it works in VMs where
 # hardware counters do not; DWARF call graphs, as the release build keeps no frame pointers).
-# Then prints the top functions by thread (io = the main thread, writer = the thread in
-# GroupCommitWriter, curl = the thread in libcurl's multi loop; the broker does not name its
-# threads, so each is recognised by where it spends its time).
+# Then prints the top functions by thread (the io thread is the main one, whose id is the pid; the
+# others are named for their work: sb-writer, sb-codec, sb-curl, sb-http).
 #
 #   bench/profile_broker.sh [BUILD_DIR] [SECONDS]      (defaults: build, 15)
+#
+# PIPELINE (default 8) is the letters in flight per client connection, as the side-by-side runs
+# in docs/performance.md use; PIPELINE=1 profiles one request at a time per connection.
 #
 # Needs linux-perf (Debian: apt-get install linux-perf). Output: $OUT (default
 # /tmp/sektorbro-profile) with perf.data and the reports.
@@ -44,7 +46,7 @@ broker="$(cd "$BUILD_DIR" && pwd)/broker/server/sektorbro"
 bench="$BUILD_DIR/bench/sektorbro-sidebyside-bench"
 
 "$bench" --only sektorbro --rounds 1 --seconds $((SECONDS_TO_SAMPLE + 10)) \
-  --latency-seconds 1 >"$OUT/bench.log" 2>&1 &
+  --latency-seconds 1 --pipeline "${PIPELINE:-8}" >"$OUT/bench.log" 2>&1 &
 bench_pid=$!
 trap 'kill "$bench_pid" 2>/dev/null || true' EXIT
 
