@@ -250,6 +250,112 @@ Result<IntakeFacts> Intake::read_facts(const Envelope& envelope,
   return facts;
 }
 
+Intake::Answer Intake::refuse_unreadable(TimePoint now, const Error& error, std::string_view bytes,
+                                         std::string_view via, std::string_view authenticated) {
+  const Inbound unread = read_leniently(bytes);
+  return refuse(now, nullptr, error, via, &unread, authenticated);
+}
+
+asio::awaitable<Intake::Answer> Intake::receive_signal(const Inbound& in, TimePoint now,
+                                                       const std::string& via) {
+  // It must answer an SBDH envelope the broker sent (Store::find_sent_envelope), and is then
+  // recorded on the timeline of the message that envelope carried; one for any other envelope
+  // is refused.
+  std::optional<SentEnvelope> sent;
+  for (const std::string& id : signal_envelope_candidates(in)) {
+    auto found = store_.find_sent_envelope(id);
+    if (!found)
+      co_return refuse(now, nullptr,
+                       make_error(Errc::kStorage,
+                                  "the broker could not read its store; send "
+                                  "it again"),
+                       via, &in);
+    if (*found) {
+      sent = std::move(**found);
+      break;
+    }
+  }
+  if (sent) {
+    // Only the handler the envelope went to answers it: the signal's SBDH sender must be that
+    // message's receiver.
+    auto message = store_.get_message(sent->message_id);
+    if (message && *message && in.sbdh && (*message)->receiver_gln != in.sbdh->sender_gln)
+      sent.reset();
+  }
+  if (auto known = check_signal_reference(in, sent.has_value()); !known)
+    co_return refuse(now, nullptr, known.error(), via, &in);
+  const std::string kind(in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement");
+  std::string detail =
+      "EHMI " + kind + " for SBDH envelope " + sent->instance_identifier + " from " + via;
+  if (in.signal->exception) detail += " (" + in.signal->exception_type + "): " + in.signal->reason;
+  auto event = std::make_shared<const MessageEvent>(
+      MessageEvent{sent->message_id, now,
+                   in.signal->exception ? "ehmi-receipt-exception" : "ehmi-receipt-acknowledgement",
+                   detail, via});
+  auto job = [event](Store& store) { return store.append_event(*event); };
+  auto committing = commit<void>(writer_, std::move(job));
+  if (auto written = co_await std::move(committing); !written)
+    co_return refuse(now, nullptr,
+                     make_error(Errc::kStorage,
+                                "the broker could not store the receipt; send "
+                                "it again"),
+                     via, &in);
+  if (in.signal->exception)
+    log_warn(kind + " for #" + std::to_string(sent->message_id) + " from " + via);
+  co_return Answer{http::status::accepted, "", false, true, sent->message_id};
+}
+
+Intake::Round Intake::decide_round(const Envelope& envelope, const std::vector<NewLetter>& letters,
+                                   const IntakeContext& context, TimePoint now,
+                                   const std::optional<std::pair<LetterKey, std::int64_t>>& pinned,
+                                   std::string& canonical_body,
+                                   std::optional<PackedBody>& packed_body,
+                                   std::string& body_sha256) {
+  Round round;
+  auto facts = read_facts(envelope, letters);
+  if (!facts) {
+    log_error("store read failed, envelope " + envelope.id +
+              " not accepted: " + facts.error().detail);
+    round.refusal =
+        make_error(Errc::kStorage, "the broker could not read its store; send it again");
+    return round;
+  }
+  if (pinned) {
+    // The receipt is for the very message delivered, not the letter's latest version.
+    auto it = facts->referenced.find(pinned->first);
+    if (it != facts->referenced.end()) it->second.message_id = pinned->second;
+  }
+  // Only the first decision takes the prepared body; one made again encodes its own.
+  const bool body_prepared = !canonical_body.empty();
+  IntakeDecision decision =
+      decide_intake(envelope, letters, *facts, context, now, std::exchange(canonical_body, {}));
+  if (auto* refusal = std::get_if<IntakeRefusal>(&decision)) {
+    round.refusal = std::move(refusal->error);
+    return round;
+  }
+  if (auto* duplicate = std::get_if<IntakeDuplicate>(&decision)) {
+    round.duplicate = std::make_shared<const MessageEvent>(std::move(duplicate->event));
+    round.original_message_id = duplicate->original_message_id;
+    return round;
+  }
+  auto& accept = std::get<IntakeAccept>(decision);
+  if (body_prepared) {
+    accept.plan.message.packed_body = std::move(packed_body);
+    accept.plan.message.body_sha256 = std::move(body_sha256);
+  }
+  packed_body.reset();
+  body_sha256.clear();
+  if (citizen_keyer_ != nullptr) {  // the citizen index: keyed hashes, never the numbers
+    std::vector<std::string> cprs;
+    for (const Letter& letter : envelope.letters)
+      if (letter.patient) cprs.push_back(letter.patient->cpr);
+    accept.plan.message.citizen_keys = citizen_keyer_->keys_of(cprs);
+  }
+  round.alerts = std::move(accept.alerts);
+  round.plan = std::make_shared<const MessagePlan>(std::move(accept.plan));
+  return round;
+}
+
 asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string via,
                                                 std::string authenticated) {
   const TimePoint now = clock_.now();
@@ -261,59 +367,12 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   } else {
     prepared.emplace(prepare(bytes, now, directory_, config_.identity));
   }
-  const Result<Inbound>& decoded = prepared->decoded;
-  if (!decoded) {
-    const Inbound unread = read_leniently(bytes);
-    co_return refuse(now, nullptr, decoded.error(), via, &unread, authenticated);
-  }
-  const Inbound& in = *decoded;
+  if (!prepared->decoded)
+    co_return refuse_unreadable(now, prepared->decoded.error(), bytes, via, authenticated);
+  const Inbound& in = *prepared->decoded;
   if (in.signal) {
-    // EHMI's envelope-level receipt between message handlers (issue 9): it must answer an SBDH
-    // envelope the broker sent (Store::find_sent_envelope), and is then recorded on the
-    // timeline of the message that envelope carried; one for any other envelope is refused.
-    std::optional<SentEnvelope> sent;
-    for (const std::string& id : signal_envelope_candidates(in)) {
-      auto found = store_.find_sent_envelope(id);
-      if (!found)
-        co_return refuse(now, nullptr,
-                         make_error(Errc::kStorage,
-                                    "the broker could not read its store; send "
-                                    "it again"),
-                         via, &in);
-      if (*found) {
-        sent = std::move(**found);
-        break;
-      }
-    }
-    if (sent) {
-      // Only the handler the envelope went to answers it: the signal's SBDH sender must be
-      // that message's receiver.
-      auto message = store_.get_message(sent->message_id);
-      if (message && *message && in.sbdh && (*message)->receiver_gln != in.sbdh->sender_gln)
-        sent.reset();
-    }
-    if (auto known = check_signal_reference(in, sent.has_value()); !known)
-      co_return refuse(now, nullptr, known.error(), via, &in);
-    const std::string kind(in.signal->exception ? "ReceiptException" : "ReceiptAcknowledgement");
-    std::string detail =
-        "EHMI " + kind + " for SBDH envelope " + sent->instance_identifier + " from " + via;
-    if (in.signal->exception)
-      detail += " (" + in.signal->exception_type + "): " + in.signal->reason;
-    auto event = std::make_shared<const MessageEvent>(MessageEvent{
-        sent->message_id, now,
-        in.signal->exception ? "ehmi-receipt-exception" : "ehmi-receipt-acknowledgement", detail,
-        via});
-    auto job = [event](Store& store) { return store.append_event(*event); };
-    auto committing = commit<void>(writer_, std::move(job));
-    if (auto written = co_await std::move(committing); !written)
-      co_return refuse(now, nullptr,
-                       make_error(Errc::kStorage,
-                                  "the broker could not store the receipt; send "
-                                  "it again"),
-                       via, &in);
-    if (in.signal->exception)
-      log_warn(kind + " for #" + std::to_string(sent->message_id) + " from " + via);
-    co_return Answer{http::status::accepted, "", false, true, sent->message_id};
+    auto signalling = receive_signal(in, now, via);
+    co_return co_await std::move(signalling);
   }
   if (in.fhir_transient || !prepared->envelope) {
     // MedCom FHIR: a transient-error Acknowledgement says "send it again later"; it is no
@@ -321,63 +380,47 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     log_info("FHIR transient-error Acknowledgement via " + via + ": no receipt recorded");
     co_return Answer{http::status::accepted, "", false, true};
   }
-  Envelope envelope = std::move(*prepared->envelope);
-  std::vector<NewLetter> letters = std::move(prepared->letters);
-  // Taken by the first decision; one made again (a stale plan) or on a changed envelope encodes.
-  std::string canonical_body = std::move(prepared->canonical_body);
-  std::optional<PackedBody> packed_body = std::move(prepared->packed_body);  // of canonical_body
-  std::string body_sha256 = std::move(prepared->body_sha256);                // of canonical_body
-  auto pinned = pinned_fhir_receipt(store_, in, envelope);
-  if (!pinned)
+  // Taken by the first decision (decide_round): the prepared envelope, its letters, and its body
+  // encoded, packed and hashed.
+  Envelope& envelope = *prepared->envelope;
+  std::vector<NewLetter>& letters = prepared->letters;
+  std::string& canonical_body = prepared->canonical_body;
+  std::optional<PackedBody>& packed_body = prepared->packed_body;
+  std::string& body_sha256 = prepared->body_sha256;
+  std::optional<std::pair<LetterKey, std::int64_t>> pinned;
+  if (auto found = pinned_fhir_receipt(store_, in, envelope); !found) {
     co_return refuse(now, &envelope,
                      make_error(Errc::kStorage,
                                 "the broker could not read its store; send it "
                                 "again"),
                      via, &in);
-  if (*pinned) {
+  } else if (*found) {
+    const PinnedReceipt& receipt_of = **found;
     Letter& receipt = envelope.letters.front();
     ReceiptReference& ref = receipt.type() == LetterType::kPositiveReceipt
                                 ? std::get<PositiveReceipt>(receipt.body).original
                                 : std::get<NegativeReceipt>(receipt.body).original;
-    ref.original_letter_ids = {(*pinned)->letter_id};
+    ref.original_letter_ids = {receipt_of.letter_id};
     // FHIR names the message, not its envelope: the stored receipt names the answered message's
     // envelope, so the receipt relayed to its sender names that message (answered_message).
-    ref.original_envelope_id = (*pinned)->envelope_id;
+    ref.original_envelope_id = receipt_of.envelope_id;
     letters = letters_of(envelope);  // the receipt's reference changed: hash it again
     canonical_body.clear();          // and encode it again
     packed_body.reset();
     body_sha256.clear();
+    pinned.emplace(LetterKey{receipt_of.original_sender_gln, receipt_of.letter_id},
+                   receipt_of.message_id);
   }
   const IntakeContext context{
       directory_, config_.deadlines.policy, calendar_, in.dialect, authenticated, in.fhir};
 
-  for (int round = 0; round < kMaxDecisions; ++round) {
-    auto facts = read_facts(envelope, letters);
-    if (!facts) {
-      log_error("store read failed, envelope " + envelope.id +
-                " not accepted: " + facts.error().detail);
-      co_return refuse(now, &envelope,
-                       make_error(Errc::kStorage,
-                                  "the broker could not read its store; send "
-                                  "it again"),
-                       via, &in);
-    }
-    if (*pinned) {
-      // The receipt is for the very message delivered, not the letter's latest version.
-      auto it =
-          facts->referenced.find(LetterKey{(*pinned)->original_sender_gln, (*pinned)->letter_id});
-      if (it != facts->referenced.end()) it->second.message_id = (*pinned)->message_id;
-    }
-    // Only the first decision takes the prepared body; one made again encodes its own.
-    const bool body_prepared = !canonical_body.empty();
-    IntakeDecision decision =
-        decide_intake(envelope, letters, *facts, context, now, std::exchange(canonical_body, {}));
+  for (int attempt = 0; attempt < kMaxDecisions; ++attempt) {
+    const Round round = decide_round(envelope, letters, context, now, pinned, canonical_body,
+                                     packed_body, body_sha256);
+    if (round.refusal) co_return refuse(now, &envelope, *round.refusal, via, &in);
 
-    if (auto* refusal = std::get_if<IntakeRefusal>(&decision))
-      co_return refuse(now, &envelope, refusal->error, via, &in);
-
-    if (auto* duplicate = std::get_if<IntakeDuplicate>(&decision)) {
-      auto event = std::make_shared<const MessageEvent>(duplicate->event);
+    if (round.duplicate) {
+      auto event = round.duplicate;
       auto job = [event](Store& store) -> Result<std::string> {
         if (auto r = store.append_event(*event); !r) return r.error();
         auto original = store.get_message(event->message_id);
@@ -397,23 +440,10 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       // MedCom: a resend gets exactly the first answer (domain.md §3).
       co_return Answer{http::status::accepted,
                        accepted_answer(in, *acceptance, now, ids_.next(), config_.identity), false,
-                       true, duplicate->original_message_id};
+                       true, round.original_message_id};
     }
 
-    auto& accept = std::get<IntakeAccept>(decision);
-    if (body_prepared) {
-      accept.plan.message.packed_body = std::move(packed_body);
-      accept.plan.message.body_sha256 = std::move(body_sha256);
-    }
-    packed_body.reset();
-    body_sha256.clear();
-    if (citizen_keyer_ != nullptr) {  // the citizen index: keyed hashes, never the numbers
-      std::vector<std::string> cprs;
-      for (const Letter& letter : envelope.letters)
-        if (letter.patient) cprs.push_back(letter.patient->cpr);
-      accept.plan.message.citizen_keys = citizen_keyer_->keys_of(cprs);
-    }
-    auto plan = std::make_shared<const MessagePlan>(std::move(accept.plan));
+    auto plan = round.plan;
     // The message starts leased to this broker (issue 11, item 2), in the same commit, so its
     // first attempt needs no other round trip; Broker's stored callback grants the same lease.
     auto node = shared_node_;
@@ -437,7 +467,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
                                   "send it again"),
                        via, &in);
     }
-    for (const auto& alert : accept.alerts) log_warn(alert);
+    for (const auto& alert : round.alerts) log_warn(alert);
     metrics_.messages_received.with({plan->message.sender_endpoint}).inc();
     // The envelope is not read after this: its letters vector is taken whole and all but the
     // requests dropped (a Letter is ~1.5 KB: a vector of its own was an allocation large
