@@ -16,8 +16,10 @@
 //     it inside the window. The load is lean (http_load_client.hpp: one Asio thread for all
 //     connections, the request built once, nothing recorded by the receiver), because it shares
 //     the cores with the broker: the CPU it uses per letter is printed as "load". Prints
-//     accepted/s, delivered/s and the backlog (accepted − delivered) at the end of the window; with
-//     --drain-seconds N also how long the backlog took to drain (bounded by N). With --pipeline P
+//     accepted/s, delivered/s and the backlog (accepted − delivered) at the end of the window (a
+//     letter may reach the receiver before its 202 reaches the client, so the backlog can be a
+//     little below zero: at most the letters in flight); with --drain-seconds N also how long
+//     the backlog took to drain (bounded by N). With --pipeline P
 //     each connection keeps up to P letters sent and not yet answered (HTTP/1.1 pipelining, which
 //     the broker reads ahead up to limits.max_pipelined_requests, 8 by default): 64 × 8 = 512
 //     letters in flight, RabbitMQ's publisher window; 1 (the default) is one letter per
