@@ -109,24 +109,20 @@ struct Prepared {
   Result<Inbound> decoded;
   std::optional<Envelope> envelope;
   std::vector<NewLetter> letters;
-  std::string canonical_body;
-  // pack_body(canonical_body) and its SHA-256: the body as the store keeps it and the hash the
-  // audit chain binds, made here rather than on the writer thread (NewMessage::packed_body).
-  std::optional<PackedBody> packed_body;
-  std::string body_sha256;
+  PreparedBody body;  // made here rather than on the io or the writer thread
 };
 
 Prepared prepare(std::string_view bytes, TimePoint now, const Directory& directory,
                  const Party& broker) {
-  Prepared p{decode_inbound(bytes, now), std::nullopt, {}, {}, std::nullopt, {}};
+  Prepared p{decode_inbound(bytes, now), std::nullopt, {}, {}};
   if (p.decoded && !p.decoded->signal && !p.decoded->fhir_transient && p.decoded->envelope) {
     p.envelope = std::move(*p.decoded->envelope);
     p.decoded->envelope.reset();
     complete_parties(*p.envelope, directory, broker);
     p.letters = letters_of(*p.envelope);
-    p.canonical_body = encode_envelope(*p.envelope);
-    p.packed_body = pack_body(p.canonical_body);
-    p.body_sha256 = sha256_hex(p.canonical_body);
+    p.body.canonical = encode_envelope(*p.envelope);
+    p.body.packed = pack_body(p.body.canonical);
+    p.body.sha256 = sha256_hex(p.body.canonical);
   }
   return p;
 }
@@ -308,9 +304,7 @@ asio::awaitable<Intake::Answer> Intake::receive_signal(const Inbound& in, TimePo
 Intake::Round Intake::decide_round(const Envelope& envelope, const std::vector<NewLetter>& letters,
                                    const IntakeContext& context, TimePoint now,
                                    const std::optional<std::pair<LetterKey, std::int64_t>>& pinned,
-                                   std::string& canonical_body,
-                                   std::optional<PackedBody>& packed_body,
-                                   std::string& body_sha256) {
+                                   PreparedBody& body) {
   Round round;
   auto facts = read_facts(envelope, letters);
   if (!facts) {
@@ -326,9 +320,10 @@ Intake::Round Intake::decide_round(const Envelope& envelope, const std::vector<N
     if (it != facts->referenced.end()) it->second.message_id = pinned->second;
   }
   // Only the first decision takes the prepared body; one made again encodes its own.
-  const bool body_prepared = !canonical_body.empty();
+  PreparedBody prepared = std::exchange(body, {});
+  const bool body_prepared = !prepared.canonical.empty();
   IntakeDecision decision =
-      decide_intake(envelope, letters, *facts, context, now, std::exchange(canonical_body, {}));
+      decide_intake(envelope, letters, *facts, context, now, std::move(prepared.canonical));
   if (auto* refusal = std::get_if<IntakeRefusal>(&decision)) {
     round.refusal = std::move(refusal->error);
     return round;
@@ -340,11 +335,9 @@ Intake::Round Intake::decide_round(const Envelope& envelope, const std::vector<N
   }
   auto& accept = std::get<IntakeAccept>(decision);
   if (body_prepared) {
-    accept.plan.message.packed_body = std::move(packed_body);
-    accept.plan.message.body_sha256 = std::move(body_sha256);
+    accept.plan.message.packed_body = std::move(prepared.packed);
+    accept.plan.message.body_sha256 = std::move(prepared.sha256);
   }
-  packed_body.reset();
-  body_sha256.clear();
   if (citizen_keyer_ != nullptr) {  // the citizen index: keyed hashes, never the numbers
     std::vector<std::string> cprs;
     for (const Letter& letter : envelope.letters)
@@ -384,9 +377,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   // encoded, packed and hashed.
   Envelope& envelope = *prepared->envelope;
   std::vector<NewLetter>& letters = prepared->letters;
-  std::string& canonical_body = prepared->canonical_body;
-  std::optional<PackedBody>& packed_body = prepared->packed_body;
-  std::string& body_sha256 = prepared->body_sha256;
+  PreparedBody& body = prepared->body;
   std::optional<std::pair<LetterKey, std::int64_t>> pinned;
   if (auto found = pinned_fhir_receipt(store_, in, envelope); !found) {
     co_return refuse(now, &envelope,
@@ -405,9 +396,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
     // envelope, so the receipt relayed to its sender names that message (answered_message).
     ref.original_envelope_id = receipt_of.envelope_id;
     letters = letters_of(envelope);  // the receipt's reference changed: hash it again
-    canonical_body.clear();          // and encode it again
-    packed_body.reset();
-    body_sha256.clear();
+    body = {};                       // and encode it again
     pinned.emplace(LetterKey{receipt_of.original_sender_gln, receipt_of.letter_id},
                    receipt_of.message_id);
   }
@@ -415,8 +404,7 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
       directory_, config_.deadlines.policy, calendar_, in.dialect, authenticated, in.fhir};
 
   for (int attempt = 0; attempt < kMaxDecisions; ++attempt) {
-    const Round round = decide_round(envelope, letters, context, now, pinned, canonical_body,
-                                     packed_body, body_sha256);
+    const Round round = decide_round(envelope, letters, context, now, pinned, body);
     if (round.refusal) co_return refuse(now, &envelope, *round.refusal, via, &in);
 
     if (round.duplicate) {

@@ -30,6 +30,15 @@
 
 namespace sektorbro {
 
+// An envelope's body as prepared off the io thread: its canonical encoding, that packed as the
+// store keeps it (NewMessage::packed_body), and its SHA-256, which the audit chain binds.
+// Empty once taken, or when the envelope changed after it was made.
+struct PreparedBody {
+  std::string canonical;
+  std::optional<PackedBody> packed;
+  std::string sha256;
+};
+
 class Intake {
  public:
   // The answer to one document.
@@ -79,9 +88,9 @@ class Intake {
   // EHMI's envelope-level receipt (issue 9).
   asio::awaitable<Answer> receive_signal(const Inbound& in, TimePoint now, const std::string& via);
   // One intake decision on fresh facts: a refusal, a resend of a stored message (its event), or
-  // the plan of a message to store. The first takes `canonical_body`, `packed_body` and
-  // `body_sha256` (the body prepared off this thread); one made again encodes its own.
-  // `pinned`: the letter a FHIR receipt answers and the message delivered (as the facts say).
+  // the plan of a message to store. The first takes `body` (leaving it empty); one made again
+  // encodes its own. `pinned`: the letter a FHIR receipt answers and the message delivered (as
+  // the facts say).
   struct Round {
     std::optional<Error> refusal;
     std::shared_ptr<const MessageEvent> duplicate;  // on the original message
@@ -92,8 +101,7 @@ class Intake {
   Round decide_round(const Envelope& envelope, const std::vector<NewLetter>& letters,
                      const IntakeContext& context, TimePoint now,
                      const std::optional<std::pair<LetterKey, std::int64_t>>& pinned,
-                     std::string& canonical_body, std::optional<PackedBody>& packed_body,
-                     std::string& body_sha256);
+                     PreparedBody& body);
 
   const BrokerConfig& config_;
   const Directory& directory_;
