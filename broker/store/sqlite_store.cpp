@@ -19,6 +19,7 @@
 #include "broker/core/identifiers.hpp"
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/body_codec.hpp"
+#include "broker/store/sqlite_check_lists.hpp"
 #include "broker/store/timed_vfs.hpp"
 #include "broker/store/wal_checkpointer.hpp"
 
@@ -27,7 +28,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -251,6 +252,11 @@ INSERT INTO message_bodies (message_id, body, codec)
   SELECT id, body, 0 FROM messages WHERE body_deleted_at IS NULL ORDER BY id;
 ALTER TABLE messages DROP COLUMN body;
 )sql",
+    // 9 → 10: the CHECK lists of three or more values written as OR chains (issue 8,
+    // sqlite_check_lists.hpp): SQLite built a temporary B-tree for each of them on every row it
+    // wrote. The same constraints, so no row is read or written: the step is in code
+    // (expand_check_lists_in_schema, below), since it edits the schema's text.
+    "",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -778,6 +784,74 @@ Result<void> start_chain_after_migration(sqlite3* db, std::int64_t from_version)
   return out;
 }
 
+// Migration 9 → 10: each table's CREATE statement with expand_check_in_lists applied, written
+// into sqlite_schema as SQLite documents for a change to constraints that every stored row
+// already satisfies (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema
+// Changes"): writable_schema on, the new text, the schema cookie moved on so that every
+// connection parses it again, writable_schema off. Each new text is first run in an empty
+// in-memory database: a text SQLite could not parse would make the file unreadable.
+Result<void> expand_check_lists_in_schema(sqlite3* db) {
+  std::vector<std::pair<std::string, std::string>> changed;  // table, new CREATE statement
+  {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND "
+                           "sql IS NOT NULL ORDER BY name",
+                           -1, &stmt, nullptr) != SQLITE_OK)
+      return db_error(db, "read schema");
+    int rc;
+    {
+      Query q(db, stmt);
+      while ((rc = q.step()) == SQLITE_ROW) {
+        std::string sql = q.text_at(1);
+        std::string expanded = expand_check_in_lists(sql);
+        if (expanded != sql) changed.emplace_back(q.text_at(0), std::move(expanded));
+      }
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE) return db_error(db, "read schema");
+  }
+  if (changed.empty()) return {};
+  {
+    sqlite3* scratch = nullptr;
+    Result<void> parsed = storage_error("store: cannot open an in-memory database");
+    if (sqlite3_open_v2(":memory:", &scratch, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+      parsed = {};
+      for (const auto& [table, sql] : changed)
+        if (parsed) parsed = exec(scratch, sql.c_str(), "parse rewritten table " + table);
+    }
+    sqlite3_close(scratch);
+    if (!parsed) return parsed;
+  }
+  auto cookie = query_int(db, "PRAGMA schema_version");
+  if (!cookie) return cookie.error();
+  if (auto r = exec(db, "PRAGMA writable_schema = ON", "writable_schema"); !r) return r;
+  Result<void> written;
+  for (const auto& [table, sql] : changed) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = ?2",
+                           -1, &stmt, nullptr) != SQLITE_OK) {
+      written = db_error(db, "prepare schema update");
+      break;
+    }
+    {
+      Query q(db, stmt);
+      written = q.bind(1, sql).bind(2, table).run("update schema of " + table);
+    }
+    sqlite3_finalize(stmt);
+    if (!written) break;
+  }
+  if (written) {
+    // PRAGMA takes no bound parameters; the number is the file's own cookie plus one.
+    const std::string bump = "PRAGMA schema_version = " + std::to_string(*cookie + 1);
+    written = exec(db, bump.c_str(), "schema_version");
+  }
+  auto off = exec(db, "PRAGMA writable_schema = OFF", "writable_schema");
+  if (!written) return written;
+  return off;
+}
+
 // Brings the schema to kSchemaVersion in one transaction. Refuses a newer database: this code
 // would not know what the newer columns mean.
 Result<void> migrate(sqlite3* db) {
@@ -792,8 +866,11 @@ Result<void> migrate(sqlite3* db) {
     return fail(storage_error("schema version " + std::to_string(*version) +
                               " is newer than this broker supports (" +
                               std::to_string(kSchemaVersion) + ")"));
-  for (auto v = *version; v < kSchemaVersion; ++v)
+  for (auto v = *version; v < kSchemaVersion; ++v) {
     if (auto r = exec(db, kMigrations[v], "migrate schema"); !r) return fail(r.error());
+    if (v == 9)
+      if (auto r = expand_check_lists_in_schema(db); !r) return fail(r.error());
+  }
   // Version 4 introduced the audit chain. A new file starts it with its first event.
   if (*version >= 1 && *version < 4)
     if (auto r = start_chain_after_migration(db, *version); !r) return fail(r.error());

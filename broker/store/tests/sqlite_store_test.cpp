@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "broker/core/identifiers.hpp"
 #include "broker/intake/message_acceptor.hpp"
@@ -69,9 +72,87 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   sqlite3_finalize(stmt);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 9);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 10);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+}
+
+// Runs `sql` on the file at `path` through a connection of its own: the first column of the
+// first row, "" when there is none, or SQLite's error message.
+std::string run_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return "cannot open";
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    out = sqlite3_errmsg(db);
+  } else {
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+      out = sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+// The writes whose byte code opens a temporary B-tree (EXPLAIN's OpenEphemeral): an INSERT into
+// each table, which checks every CHECK, and the UPDATEs of an enumerated column that every
+// delivery and deadline step runs. SQLite builds one for each CHECK of the form
+// `x IN (a, b, c, …)` on every row; migration 9 → 10 wrote those as OR chains (issue 8).
+std::vector<std::string> writes_that_build_a_temporary_btree(const std::string& path) {
+  sqlite3* db = nullptr;
+  std::vector<std::string> out;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    return {"cannot open"};
+  std::vector<std::string> writes = {
+      "UPDATE messages SET state = 'delivered', receipt = 'none' WHERE id = 1",
+      "UPDATE deadlines SET state = 'declined' WHERE id = 1"};
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE "
+                     "'sqlite%' ORDER BY name",
+                     -1, &stmt, nullptr);
+  while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+    writes.push_back("INSERT INTO " +
+                     std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) +
+                     " DEFAULT VALUES");
+  sqlite3_finalize(stmt);
+  for (const auto& write : writes) {
+    stmt = nullptr;
+    if (sqlite3_prepare_v2(db, ("EXPLAIN " + write).c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      out.push_back(write + ": " + sqlite3_errmsg(db));
+      continue;
+    }
+    bool ephemeral = false;
+    while (sqlite3_step(stmt) == SQLITE_ROW)
+      ephemeral |= std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) ==
+                   "OpenEphemeral";
+    sqlite3_finalize(stmt);
+    if (ephemeral) out.push_back(write);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+TEST_F(SqliteStoreTest, NoWriteBuildsATemporaryBTreeToCheckAColumn) {
+  EXPECT_EQ(writes_that_build_a_temporary_btree(path_), std::vector<std::string>{});
+  // The rewritten constraints still refuse what they refused.
+  const auto id = store_new(make_message("E1", {"B1"}));
+  const std::string where = " WHERE id = " + std::to_string(id);
+  EXPECT_NE(run_sql(path_, "UPDATE messages SET state = 'lost'" + where).find("CHECK"),
+            std::string::npos);
+  EXPECT_NE(run_sql(path_, "UPDATE messages SET receipt = 'maybe'" + where).find("CHECK"),
+            std::string::npos);
+  EXPECT_NE(
+      run_sql(path_, "UPDATE letters SET status = 'nyt' WHERE message_id = " + std::to_string(id))
+          .find("CHECK"),
+      std::string::npos);
+  EXPECT_EQ(run_sql(path_, "UPDATE messages SET state = 'refused', receipt = 'negative'" + where),
+            "");
+  EXPECT_EQ(run_sql(path_, "PRAGMA integrity_check"), "ok");
 }
 
 // Bytes this process has handed to write()/pwrite() so far (Linux /proc/self/io "wchar"):
@@ -512,7 +593,14 @@ TEST(SqliteStoreOpen, AVersion1FileIsMigratedAndKeepsItsData) {
   ASSERT_TRUE(none) << none.error().detail;
   EXPECT_TRUE(none->empty());
   opened->reset();
-  EXPECT_EQ(user_version(path), 9);
+  EXPECT_EQ(user_version(path), 10);
+
+  // Migration 9 → 10 rewrote the CHECK lists of the migrated tables too, and they still bite.
+  EXPECT_EQ(writes_that_build_a_temporary_btree(path), std::vector<std::string>{});
+  EXPECT_EQ(run_sql(path, "PRAGMA integrity_check"), "ok");
+  EXPECT_NE(run_sql(path, "UPDATE messages SET state = 'lost' WHERE id = 1").find("CHECK"),
+            std::string::npos);
+  EXPECT_EQ(run_sql(path, "UPDATE messages SET state = 'refused' WHERE id = 1"), "");
 }
 
 }  // namespace
