@@ -1,7 +1,7 @@
 // CHECK constraints SQLite can evaluate cheaply (issue 8). SQLite evaluates a table's CHECKs for
 // every row an INSERT writes and for every UPDATE of a column they name. For `x IN (a, b, c)`
 // with three or more values it builds a temporary B-tree of the list on each evaluation
-// (`OpenEphemeral` in EXPLAIN): with five such lists among the rows of one letter that was ~10 % of
+// (`OpenEphemeral` in EXPLAIN): with five such lists among the rows of one letter that was ~8 % of
 // the writer thread under load (docs/performance.md, "CHECK lists"). The same condition written
 // as comparisons joined by OR is a few byte-code steps. Pure.
 #pragma once
