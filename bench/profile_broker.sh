@@ -4,7 +4,8 @@
 # samples that broker process with perf (cpu-clock, the software event: it works in VMs where
 # hardware counters do not; DWARF call graphs, as the release build keeps no frame pointers).
 # Then prints the top functions by thread (the io thread is the main one, whose id is the pid; the
-# others are named for their work: sb-writer, sb-codec, sb-curl, sb-http).
+# others are named for their work: sb-writer, sb-codec, sb-curl, sb-http): self time, time with
+# callees, and time grouped by the nearest function of ours on the stack.
 #
 #   bench/profile_broker.sh [BUILD_DIR] [SECONDS]      (defaults: build, 15)
 #
@@ -20,6 +21,33 @@ SECONDS_TO_SAMPLE=${2:-15}
 OUT=${OUT:-/tmp/sektorbro-profile}
 mkdir -p "$OUT"
 
+# Samples of thread $2 grouped by the nearest function of ours on each stack, leaf first, so that
+# SQLite's, zstd's or the kernel's time is counted to the store or codec function that called it.
+# Frames matching $OWN_SKIP (the statement wrapper, the savepoint helper) are passed over, so a
+# store's SQL is counted to the store function that ran it. This view found the CHECK lists'
+# temporary B-trees (docs/performance.md, "CHECK lists").
+report_by_own_function() {
+  local dir=$1 tid=$2
+  perf script -i "$dir/perf.data" --tid "$tid" -F ip,sym 2>/dev/null |
+    awk -v skip="${OWN_SKIP:-Query::|::atomically<|^sektorbro::run_on<}" '
+      function count() {
+        if (in_sample) { n++; counts[own == "" ? "(none of ours)" : own]++ }
+        in_sample = 0; own = ""
+      }
+      /^[[:space:]]*$/ { count(); next }
+      {
+        in_sample = 1
+        if (own != "") next
+        line = $0
+        sub(/^[[:space:]]*[0-9a-f]+[[:space:]]+/, "", line)
+        if (line ~ /^sektorbro::/ && line !~ skip) own = substr(line, 1, 110)
+      }
+      END {
+        count()
+        for (k in counts) printf "%6.1f%%  %s\n", 100 * counts[k] / n, k
+      }' | sort -rn | head -30 || true
+}
+
 # Per-thread reports of $1/perf.data ("perf report --sort pid" lists threads as tid:comm).
 report_threads() {
   local dir=$1
@@ -33,6 +61,8 @@ report_threads() {
       echo "== thread $tid: with callees"
       perf report -i "$dir/perf.data" --children --tid "$tid" --sort sym --stdio -g none \
         2>/dev/null | grep -v '^#' | grep '%' | head -40 || true
+      echo "== thread $tid: by the nearest function of ours"
+      report_by_own_function "$dir" "$tid"
     } >"$dir/thread-$tid.txt"
   done
 }
