@@ -5,8 +5,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
-#include <optional>
 #include <string>
+
+#include "broker/store/tests/store_test_support.hpp"
 
 namespace sektorbro {
 namespace {
@@ -52,19 +53,6 @@ int run(sqlite3* db, const std::string& sql) {
   return sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
 }
 
-// Whether a statement's byte code opens a temporary B-tree.
-bool opens_ephemeral_btree(sqlite3* db, const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN " + sql).c_str(), -1, &stmt, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  bool found = false;
-  while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
-    found |=
-        std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) == "OpenEphemeral";
-  sqlite3_finalize(stmt);
-  return found;
-}
-
 TEST(ExpandCheckInLists, TheRewrittenCheckTakesAndRefusesTheSameRowsWithoutATemporaryBTree) {
   const std::string original =
       "CREATE TABLE t (s TEXT CHECK (s IN ('open', 'answered-late', 'declined')), "
@@ -78,8 +66,8 @@ TEST(ExpandCheckInLists, TheRewrittenCheckTakesAndRefusesTheSameRowsWithoutATemp
   ASSERT_EQ(run(a, original), SQLITE_OK);
   ASSERT_EQ(run(b, expanded), SQLITE_OK) << sqlite3_errmsg(b);
   const std::string insert = "INSERT INTO t (s, n) VALUES ('open', 0)";
-  EXPECT_TRUE(opens_ephemeral_btree(a, insert));
-  EXPECT_FALSE(opens_ephemeral_btree(b, insert));
+  EXPECT_TRUE(store_test::opens_temporary_btree(a, insert));
+  EXPECT_FALSE(store_test::opens_temporary_btree(b, insert));
   for (const std::string s : {"'open'", "'declined'", "'Open'", "'closed'", "''", "NULL", "1"})
     for (const std::string n : {"0", "7", "2", "NULL", "'1'", "'x'"}) {
       const std::string row = "INSERT INTO t (s, n) VALUES (" + s + ", " + n + ")";

@@ -10,7 +10,6 @@
 #include <fstream>
 #include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "broker/core/identifiers.hpp"
@@ -120,19 +119,8 @@ std::vector<std::string> writes_that_build_a_temporary_btree(const std::string& 
                      std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))) +
                      " DEFAULT VALUES");
   sqlite3_finalize(stmt);
-  for (const auto& write : writes) {
-    stmt = nullptr;
-    if (sqlite3_prepare_v2(db, ("EXPLAIN " + write).c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      out.push_back(write + ": " + sqlite3_errmsg(db));
-      continue;
-    }
-    bool ephemeral = false;
-    while (sqlite3_step(stmt) == SQLITE_ROW)
-      ephemeral |= std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) ==
-                   "OpenEphemeral";
-    sqlite3_finalize(stmt);
-    if (ephemeral) out.push_back(write);
-  }
+  for (const auto& write : writes)
+    if (store_test::opens_temporary_btree(db, write)) out.push_back(write);
   sqlite3_close(db);
   return out;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -12,12 +13,30 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "broker/core/identifiers.hpp"
 #include "broker/store/store.hpp"
 
 namespace sektorbro::store_test {
+
+// Whether `sql`'s byte code opens a temporary B-tree (EXPLAIN's OpenEphemeral), which SQLite
+// builds on every row for a CHECK of the form `x IN (a, b, c, …)` (sqlite_check_lists.hpp). A
+// statement that does not prepare is a test failure and counts as opening one.
+inline bool opens_temporary_btree(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, ("EXPLAIN " + sql).c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db);
+    return true;
+  }
+  bool found = false;
+  while (sqlite3_step(stmt) == SQLITE_ROW)
+    found |= std::string_view(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1))) ==
+             "OpenEphemeral";
+  sqlite3_finalize(stmt);
+  return found;
+}
 
 class TempDir {
  public:
