@@ -15,11 +15,7 @@
 namespace sektorbro::bench {
 namespace {
 
-void exec(sqlite3* db, const std::string& sql) {
-  char* message = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message), SQLITE_OK)
-      << sql << ": " << (message ? message : "");
-}
+using store_test::exec_ok;
 
 // A WAL database as the broker keeps one (auto_vacuum=INCREMENTAL, so it has pointer-map
 // pages), never checkpointed while the test holds it open: three commits, the second writing
@@ -28,17 +24,17 @@ class WalPagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db_), SQLITE_OK);
-    exec(db_, "PRAGMA auto_vacuum = INCREMENTAL");
-    exec(db_, "PRAGMA journal_mode = WAL");
-    exec(db_, "PRAGMA wal_autocheckpoint = 0");
-    exec(db_,
-         "BEGIN; CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
-         "CREATE INDEX notes_text ON notes (text); CREATE TABLE other (x INTEGER); COMMIT");
-    exec(db_,
-         "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
-         "INSERT INTO notes (text) SELECT printf('%06d', i) || hex(randomblob(97)) FROM n; "
-         "COMMIT");
-    exec(db_, "INSERT INTO other VALUES (1)");
+    exec_ok(db_, "PRAGMA auto_vacuum = INCREMENTAL");
+    exec_ok(db_, "PRAGMA journal_mode = WAL");
+    exec_ok(db_, "PRAGMA wal_autocheckpoint = 0");
+    exec_ok(db_,
+            "BEGIN; CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);"
+            "CREATE INDEX notes_text ON notes (text); CREATE TABLE other (x INTEGER); COMMIT");
+    exec_ok(db_,
+            "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+            "INSERT INTO notes (text) SELECT printf('%06d', i) || hex(randomblob(97)) FROM n; "
+            "COMMIT");
+    exec_ok(db_, "INSERT INTO other VALUES (1)");
   }
   void TearDown() override { sqlite3_close(db_); }
 

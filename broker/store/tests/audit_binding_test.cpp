@@ -28,19 +28,7 @@ using store_test::TempDir;
 constexpr const char* kUnlock =
     "DROP TRIGGER IF EXISTS audit_chain_no_update; DROP TRIGGER IF EXISTS audit_chain_no_delete;";
 
-std::string exec_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return "cannot open";
-  }
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string out = rc == SQLITE_OK ? "" : (err ? err : "error");
-  sqlite3_free(err);
-  sqlite3_close(db);
-  return out;
-}
+using store_test::exec_sql;
 
 std::vector<AuditEntry> read_chain(const std::string& path) {
   std::vector<AuditEntry> out;
@@ -153,9 +141,13 @@ TEST_F(AuditBindingTest, AnEditedBodyIsRowAlteredAtTheEntryThatBoundIt) {
   const auto b = store_new("E2", "B2");
   close();
   ASSERT_TRUE(verify(path_).ok);
-  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('<Envelope>else</Envelope>' AS BLOB), codec = 0 "
-                            "WHERE message_id = " + std::to_string(b)),
-            "");
+  ASSERT_EQ(
+      exec_sql(
+          path_,
+          "UPDATE message_bodies SET body = CAST('<Envelope>else</Envelope>' AS BLOB), codec = 0 "
+          "WHERE message_id = " +
+              std::to_string(b)),
+      "");
   const auto v = verify(path_);
   expect_broken(v, AuditBreak::kRowAltered);
   EXPECT_EQ(v.bad_seq, 2);  // E2's "received", which bound its body
@@ -209,8 +201,9 @@ TEST_F(AuditBindingTest, RetentionsDeletionsStayVerifiableAndTheirRowsAreChecked
   EXPECT_TRUE(v.ok) << v.explanation;
   EXPECT_EQ(v.rows_checked, 1);  // a's minimal record; b's is gone, as its entry says
   // A body put back after retention deleted it is seen.
-  ASSERT_EQ(exec_sql(path_, "INSERT INTO message_bodies (message_id, body, codec) "
-                            "VALUES (1, CAST('x' AS BLOB), 0)"),
+  ASSERT_EQ(exec_sql(path_,
+                     "INSERT INTO message_bodies (message_id, body, codec) "
+                     "VALUES (1, CAST('x' AS BLOB), 0)"),
             "");
   expect_broken(verify(path_), AuditBreak::kRowAltered);
 }
@@ -288,8 +281,9 @@ TEST_F(AuditBindingTest, AChainRecomputedWithoutTheKeyFailsWithTheKey) {
   store_new("E2", "B2");
   close();
   // Edit a row and recompute the whole chain to match it, as one without the key must.
-  ASSERT_EQ(exec_sql(path_, "UPDATE message_bodies SET body = CAST('x' AS BLOB), codec = 0 "
-                            "WHERE message_id = 1"),
+  ASSERT_EQ(exec_sql(path_,
+                     "UPDATE message_bodies SET body = CAST('x' AS BLOB), codec = 0 "
+                     "WHERE message_id = 1"),
             "");
   auto chain = read_chain(path_);
   ASSERT_EQ(rewrite_chain(path_, nullptr), "");

@@ -32,19 +32,7 @@ constexpr const char* kUnlock =
     "DROP TRIGGER IF EXISTS audit_chain_no_update; DROP TRIGGER IF EXISTS audit_chain_no_delete;";
 
 // Runs SQL on the file through a connection of its own; returns SQLite's error or "".
-std::string exec_sql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return "cannot open";
-  }
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  std::string out = rc == SQLITE_OK ? "" : (err ? err : "error");
-  sqlite3_free(err);
-  sqlite3_close(db);
-  return out;
-}
+using store_test::exec_sql;
 
 std::vector<AuditEntry> read_chain(const std::string& path) {
   std::vector<AuditEntry> out;

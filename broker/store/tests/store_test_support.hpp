@@ -38,6 +38,31 @@ inline bool opens_temporary_btree(sqlite3* db, const std::string& sql) {
   return found;
 }
 
+// Runs `sql` on `db`; a failure fails the test with SQLite's message.
+inline void exec_ok(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  const std::string message = error ? error : "";
+  sqlite3_free(error);
+  ASSERT_EQ(rc, SQLITE_OK) << sql << ": " << message;
+}
+
+// Runs `sql` on the database at `path` through a connection of its own, as a person with the
+// file would: "" when it ran, else SQLite's message (for what triggers and verifiers refuse).
+inline std::string exec_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return "cannot open";
+  }
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string out = rc == SQLITE_OK ? "" : (err ? err : "error");
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return out;
+}
+
 class TempDir {
  public:
   TempDir() {

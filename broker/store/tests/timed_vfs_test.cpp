@@ -31,10 +31,7 @@ struct Syncs {
   }};
 };
 
-void exec(sqlite3* db, const char* sql) {
-  char* error = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-}
+using store_test::exec_ok;
 
 TEST(TimedVfs, ACommitWithSynchronousFullIsTimedAndTheFileReadsBack) {
   const char* vfs = register_timed_vfs();
@@ -46,19 +43,19 @@ TEST(TimedVfs, ACommitWithSynchronousFullIsTimedAndTheFileReadsBack) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
             SQLITE_OK);
-  exec(db, "PRAGMA journal_mode=WAL");
-  exec(db, "PRAGMA synchronous=FULL");
-  exec(db, "CREATE TABLE t(x)");
+  exec_ok(db, "PRAGMA journal_mode=WAL");
+  exec_ok(db, "PRAGMA synchronous=FULL");
+  exec_ok(db, "CREATE TABLE t(x)");
   Syncs syncs;
-  exec(db, "INSERT INTO t VALUES (1)");
+  exec_ok(db, "INSERT INTO t VALUES (1)");
   const int after_one = syncs.count;
   EXPECT_GE(after_one, 1) << "a WAL commit with synchronous=FULL syncs the WAL";
-  exec(db, "BEGIN; INSERT INTO t VALUES (2); INSERT INTO t VALUES (3); COMMIT");
+  exec_ok(db, "BEGIN; INSERT INTO t VALUES (2); INSERT INTO t VALUES (3); COMMIT");
   EXPECT_GT(syncs.count, after_one);
   EXPECT_FALSE(syncs.negative);
   // Without a transaction nothing is written, so nothing is synced.
   const int before_read = syncs.count;
-  exec(db, "SELECT count(*) FROM t");
+  exec_ok(db, "SELECT count(*) FROM t");
   EXPECT_EQ(syncs.count, before_read);
   ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
 
@@ -218,7 +215,7 @@ struct PlainAndTimed {
 
   explicit PlainAndTimed(const std::string& setup_sql) {
     for (sqlite3* db : {plain, timed})
-      if (db != nullptr) exec(db, setup_sql.c_str());
+      if (db != nullptr) exec_ok(db, setup_sql);
   }
   ~PlainAndTimed() {
     sqlite3_close(plain);
@@ -252,7 +249,7 @@ TEST(TimedVfs, ACommitsWalFramesReachTheFileInAFewWrites) {
   PlainAndTimed files("CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
   ASSERT_NE(files.plain, nullptr);
   ASSERT_NE(files.timed, nullptr);
-  const auto writes = files.count_writes([](sqlite3* db) { exec(db, kBigInsert); });
+  const auto writes = files.count_writes([](sqlite3* db) { exec_ok(db, kBigInsert); });
   EXPECT_GE(writes.timed_large, 1);
   EXPECT_GE(writes.plain, 200) << "the default VFS: a header and a page per frame";
   EXPECT_LE(writes.timed * 20, writes.plain)
@@ -271,13 +268,13 @@ TEST(TimedVfs, ATransactionThatSpillsReadsItsOwnFramesBack) {
   const std::string path = (dir.path() / "spill.db").string();
   sqlite3* db = open_wal(path, register_timed_vfs());
   ASSERT_NE(db, nullptr);
-  exec(db, "PRAGMA cache_size = 10");
-  exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
-  exec(db,
-       "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-       "INSERT INTO t SELECT i, zeroblob(1000) FROM n");
+  exec_ok(db, "PRAGMA cache_size = 10");
+  exec_ok(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  exec_ok(db,
+          "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+          "INSERT INTO t SELECT i, zeroblob(1000) FROM n");
   EXPECT_EQ(count_rows(db, "SELECT sum(length(b)) / 1000 FROM t"), 2000);
-  exec(db, "UPDATE t SET b = randomblob(900) WHERE i % 3 = 0; COMMIT");
+  exec_ok(db, "UPDATE t SET b = randomblob(900) WHERE i % 3 = 0; COMMIT");
   EXPECT_EQ(count_rows(db, "SELECT count(*) FROM t WHERE length(b) = 900"), 666);
   EXPECT_EQ(integrity(db), "ok");
   sqlite3_close(db);
@@ -293,14 +290,14 @@ TEST(TimedVfs, AFailedWriteOfTheRunFailsTheCommitAndStoresNothing) {
   const std::string path = (dir.path() / "full.db").string();
   sqlite3* db = open_wal(path, register_timed_vfs());
   ASSERT_NE(db, nullptr);
-  exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
-  exec(db, "INSERT INTO t VALUES (0, x'00')");
+  exec_ok(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  exec_ok(db, "INSERT INTO t VALUES (0, x'00')");
   {
     WriteHook hook;
     hook.fail_above = 4096 + 24;  // only a combined run is that large
     const int rc = sqlite3_exec(db, kBigInsert, nullptr, nullptr, nullptr);
     EXPECT_EQ(rc, SQLITE_FULL) << sqlite3_errmsg(db);
-    if (sqlite3_get_autocommit(db) == 0) exec(db, "ROLLBACK");
+    if (sqlite3_get_autocommit(db) == 0) exec_ok(db, "ROLLBACK");
   }
   EXPECT_EQ(count_rows(db, "SELECT count(*) FROM t"), 1);
   EXPECT_EQ(integrity(db), "ok");
@@ -309,7 +306,7 @@ TEST(TimedVfs, AFailedWriteOfTheRunFailsTheCommitAndStoresNothing) {
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t"), 1) << "nothing half-stored";
   EXPECT_EQ(integrity(again), "ok");
-  exec(again, kBigInsert);
+  exec_ok(again, kBigInsert);
   EXPECT_EQ(count_rows(again, "SELECT count(*) FROM t"), 201);
   sqlite3_close(again);
 }
@@ -342,9 +339,9 @@ TEST(TimedVfs, AFailedCheckpointWriteLosesNothingCommitted) {
   const std::string path = (dir.path() / "ckpt.db").string();
   sqlite3* db = open_wal(path, register_timed_vfs());
   ASSERT_NE(db, nullptr);
-  exec(db, "PRAGMA wal_autocheckpoint = 0");
-  exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
-  exec(db, kBigInsert);
+  exec_ok(db, "PRAGMA wal_autocheckpoint = 0");
+  exec_ok(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  exec_ok(db, kBigInsert);
   {
     WriteHook hook;
     hook.fail_above = 4096 + 24;

@@ -33,11 +33,7 @@ sqlite3* open_db(const std::string& path) {
   return db;
 }
 
-void exec(sqlite3* db, const std::string& sql) {
-  char* error = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
-      << (error ? error : "");
-}
+using store_test::exec_ok;
 
 std::int64_t count_rows(sqlite3* db) {
   sqlite3_stmt* stmt = nullptr;
@@ -49,7 +45,7 @@ std::int64_t count_rows(sqlite3* db) {
 }
 
 // One transaction: a row with 3 KB that no other row shares a page with (one or two frames).
-void write_row(sqlite3* db) { exec(db, "INSERT INTO t(body) VALUES (randomblob(3000))"); }
+void write_row(sqlite3* db) { exec_ok(db, "INSERT INTO t(body) VALUES (randomblob(3000))"); }
 
 struct Files {
   std::string db, wal;
@@ -72,9 +68,9 @@ struct Files {
 
 sqlite3* open_writer(const Files& f) {
   sqlite3* db = open_db(f.db);
-  exec(db, "PRAGMA journal_mode = WAL");
-  exec(db, "PRAGMA synchronous = FULL");
-  exec(db, "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, body BLOB)");
+  exec_ok(db, "PRAGMA journal_mode = WAL");
+  exec_ok(db, "PRAGMA synchronous = FULL");
+  exec_ok(db, "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, body BLOB)");
   return db;
 }
 
@@ -94,7 +90,7 @@ TEST(WalCheckpointer, TheBackgroundCopiesTheBulkTheWriterTheTailAndTheWalStartsA
     while (f.frames_before_any_restart() < 50) write_row(writer), ++written;
     const int pinned = f.frames_before_any_restart();
     sqlite3* reader = open_db(f.db);
-    exec(reader, "BEGIN");
+    exec_ok(reader, "BEGIN");
     EXPECT_EQ(count_rows(reader), written);
     while (f.frames_before_any_restart() < limits.start_pages) write_row(writer), ++written;
     ASSERT_TRUE(checkpointer.wait_for_passes(1, std::chrono::seconds{10}));
@@ -102,7 +98,7 @@ TEST(WalCheckpointer, TheBackgroundCopiesTheBulkTheWriterTheTailAndTheWalStartsA
     EXPECT_EQ(stats.background_passes, 1u);
     EXPECT_EQ(stats.background_frames, static_cast<std::uint64_t>(pinned));
     EXPECT_EQ(stats.writer_tails, 0u);
-    exec(reader, "COMMIT");
+    exec_ok(reader, "COMMIT");
     sqlite3_close(reader);
 
     // The next commit finds the pass done and the rest short: the writer copies the tail.
