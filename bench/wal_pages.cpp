@@ -46,6 +46,8 @@ Result<Frames> read_frames(const std::string& wal_path) {
   std::ifstream in(wal_path, std::ios::binary);
   if (!in) return make_error(Errc::kNotFound, "no WAL at " + wal_path);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // SQLite leaves an empty WAL after a checkpoint that truncates it: nothing to count.
+  if (bytes.empty()) return Frames{};
   const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < kWalHeader || (big_endian(data) & ~1u) != kWalMagic)
     return make_error(Errc::kMalformed, wal_path + " is not a SQLite WAL");

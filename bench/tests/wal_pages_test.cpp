@@ -89,6 +89,16 @@ TEST_F(WalPagesTest, ALogTornInItsLastCommitIsReadUpToTheCommitBefore) {
   EXPECT_EQ(pages->frames_by_btree["other"] + 1, whole->frames_by_btree["other"]);
 }
 
+TEST_F(WalPagesTest, AWalTruncatedByACheckpointHasNothingToCount) {
+  exec_ok(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_EQ(std::filesystem::file_size(path_ + "-wal"), 0u);
+  auto pages = count_wal_pages(path_);
+  ASSERT_TRUE(pages) << pages.error().detail;
+  EXPECT_EQ(pages->frames(), 0u);
+  EXPECT_TRUE(pages->frames_per_commit.empty());
+  EXPECT_NE(format_wal_pages(*pages).find("WAL: 0 frames"), std::string::npos);
+}
+
 TEST(WalPages, NamesWhatIsMissingOrNotAWal) {
   store_test::TempDir dir;
   auto missing = count_wal_pages(dir.file("none.db"));
