@@ -4,11 +4,13 @@
 //
 // Reads the frame headers of `<database>-wal` (the WAL format: a 32-byte header, then per frame
 // a 24-byte header and one page; a frame whose salts differ from the header's is left over from
-// before the last restart and ends the log; a frame with a non-zero "database size" ends a
-// commit), keeps the frames of complete commits, and names each frame's page by the B-tree that
-// owns it now (the `dbstat` virtual table, read through the WAL). Pages `dbstat` does not list
-// are pointer-map pages when the file has auto_vacuum (SQLite's file format: the first at page
-// 2, then one every usable_size / 5 + 1 pages), or else free pages.
+// before the last restart, and one whose running checksum fails was torn by a crash: either
+// ends the log; a frame with a non-zero "database size" ends a commit; an empty file, as a
+// truncating checkpoint leaves it, has no frames), keeps the frames of complete commits, and
+// names each frame's page by the B-tree that owns it now (the `dbstat` virtual table, read
+// through the WAL). Pages `dbstat` does not list are pointer-map pages when the file has
+// auto_vacuum (SQLite's file format: the first at page 2, then one every usable_size / 5 + 1
+// pages), or else free pages.
 //
 // Opening the database runs SQLite's WAL recovery, and closing the last connection checkpoints
 // the WAL into the file: give it a copy (taken after `kill -9` of the broker, or while no writer

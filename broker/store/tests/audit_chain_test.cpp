@@ -31,7 +31,6 @@ using store_test::TempDir;
 constexpr const char* kUnlock =
     "DROP TRIGGER IF EXISTS audit_chain_no_update; DROP TRIGGER IF EXISTS audit_chain_no_delete;";
 
-// Runs SQL on the file through a connection of its own; returns SQLite's error or "".
 using store_test::exec_sql;
 
 std::vector<AuditEntry> read_chain(const std::string& path) {
