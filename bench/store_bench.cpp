@@ -82,20 +82,6 @@ std::vector<std::string> drop_indexes(std::initializer_list<const char*> names) 
   return sql;
 }
 
-// SQL that keeps no rows of `table` (an experiment only): the table dropped with its indexes, a
-// view of its name and `columns` that is always empty (`empty_row`: one value per column), and
-// INSTEAD OF triggers that swallow every write to it, retention's DELETE included.
-std::vector<std::string> rows_not_kept(const std::string& table, const std::string& columns,
-                                       const std::string& empty_row) {
-  std::vector<std::string> sql = {
-      "DROP TABLE " + table,
-      "CREATE VIEW " + table + " (" + columns + ") AS SELECT " + empty_row + " WHERE 0"};
-  for (const std::string op : {"INSERT", "UPDATE", "DELETE"})
-    sql.push_back("CREATE TRIGGER " + table + "_no_" + op + " INSTEAD OF " + op + " ON " + table +
-                  " BEGIN SELECT 1; END");
-  return sql;
-}
-
 // A variant that changes one or two SqliteTuning settings from the defaults.
 Variant tuned(std::string name, void (*change)(SqliteTuning&), bool guarded = false) {
   Variant v{std::move(name), SqliteTuning{}, guarded};
@@ -135,30 +121,16 @@ std::vector<Variant> variants() {
   // What the indexes cost (--only 'default,-messages_state,...'): one variant per index.
   for (const char* index :
        {"messages_state", "messages_received", "messages_envelope", "messages_sender_endpoint",
-        "messages_receiver_endpoint", "events_message", "letters_message", "deadlines_state_due",
-        "deadlines_owed_by", "deadlines_owed_to", "deadlines_open_groups"})
+        "messages_receiver_endpoint", "audit_chain_timeline", "letters_message",
+        "deadlines_state_due", "deadlines_owed_by", "deadlines_owed_to", "deadlines_open_groups"})
     v.push_back({std::string("-") + index, SqliteTuning{}, false, drop_indexes({index})});
   // The upper bound of trimming: every secondary index that no statement names (INDEXED BY).
   v.push_back({"-all of them", SqliteTuning{}, false,
                drop_indexes({"messages_state", "messages_envelope", "messages_sender_endpoint",
-                             "messages_receiver_endpoint", "events_message", "letters_message",
-                             "deadlines_state_due", "deadlines_owed_by", "deadlines_owed_to",
-                             "citizen_index_message", "letter_versions_letter",
+                             "messages_receiver_endpoint", "audit_chain_timeline",
+                             "letters_message", "deadlines_state_due", "deadlines_owed_by",
+                             "deadlines_owed_to", "citizen_index_message", "letter_versions_letter",
                              "sent_envelopes_message", "messages_receipt_owed"})});
-  // The timeline read from the audit chain instead of a table of its own: no `events` rows, an
-  // index on the chain's subject to find a message's.
-  const std::string event_columns = "id, message_id, at, kind, detail";
-  std::vector<std::string> from_chain = rows_not_kept("events", event_columns, "0, 0, 0, '', ''");
-  from_chain.push_back("CREATE INDEX audit_chain_subject ON audit_chain (subject, seq)");
-  v.push_back({"timeline from the chain", SqliteTuning{}, false, from_chain});
-  // What the two kinds of timeline rows cost on their own (an experiment: nothing that reads them
-  // runs here; the chain's seals are still computed and chained).
-  v.push_back({"no event rows", SqliteTuning{}, false,
-               rows_not_kept("events", event_columns, "0, 0, 0, '', ''")});
-  v.push_back({"no chain rows", SqliteTuning{}, false,
-               rows_not_kept("audit_chain",
-                             "seq, at, kind, actor, subject, detail, prev_hash, hash, binding",
-                             "0, 0, '', '', '', '', '', '', ''")});
   // Not the store: each letter's intake and its outcome appended as one record each to a table
   // with no index but its key, in the same groups and file settings (journal_bound.hpp).
   v.push_back({"journal bound", SqliteTuning{}, false, {}, true, Variant::Target::kJournal});

@@ -70,8 +70,8 @@ std::string short_hash(const std::string& h) {
 Result<bool> has_column(sqlite3* db, const std::string& path, const char* table,
                         const char* column) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1,
-                         &raw, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1, &raw,
+                         nullptr) != SQLITE_OK)
     return verify_error(path, "read the schema", db);
   Stmt stmt(raw);
   sqlite3_bind_text(raw, 1, table, -1, SQLITE_STATIC);
@@ -149,12 +149,11 @@ Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& p
   if (!deleted_column) return deleted_column.error();
   auto body_table = has_column(db, path, "message_bodies", "body");
   if (!body_table) return body_table.error();
-  const char* sql = *body_table
-                        ? "SELECT m.id, b.body, m.state, m.receipt, m.body_deleted_at, b.codec "
+  const char* sql =
+      *body_table       ? "SELECT m.id, b.body, m.state, m.receipt, m.body_deleted_at, b.codec "
                           "FROM messages m LEFT JOIN message_bodies b ON b.message_id = m.id "
                           "ORDER BY m.id"
-                    : *deleted_column
-                        ? "SELECT id, body, state, receipt, body_deleted_at FROM messages "
+      : *deleted_column ? "SELECT id, body, state, receipt, body_deleted_at FROM messages "
                           "ORDER BY id"
                         : "SELECT id, body, state, receipt, NULL FROM messages ORDER BY id";
   sqlite3_stmt* raw = nullptr;
@@ -188,9 +187,9 @@ Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& p
                           name + "'s body was deleted (entry " +
                               std::to_string(x.body_deleted_seq) + ") but the row holds one");
     } else if (x.body_seq != 0 && (marked_deleted || body_hash(raw, bytes) != x.body)) {
-      return row_broken(AuditBreak::kRowAltered, x.body_seq,
-                        name + "'s body does not match the hash entry " +
-                            std::to_string(x.body_seq) + " bound");
+      return row_broken(
+          AuditBreak::kRowAltered, x.body_seq,
+          name + "'s body does not match the hash entry " + std::to_string(x.body_seq) + " bound");
     }
     if (x.state_seq != 0 && text_at(raw, 2) != x.state)
       return row_broken(AuditBreak::kRowAltered, x.state_seq,
@@ -209,8 +208,9 @@ Result<std::optional<AuditVerdict>> check_rows(sqlite3* db, const std::string& p
     if (x.record_deleted_seq == 0)
       return row_broken(AuditBreak::kRowRemoved,
                         std::max({x.body_seq, x.state_seq, x.receipt_seq, x.body_deleted_seq}),
-                        "message " + std::to_string(id) + " is bound by the chain but its row is "
-                        "gone, with no record-deleted entry");
+                        "message " + std::to_string(id) +
+                            " is bound by the chain but its row is "
+                            "gone, with no record-deleted entry");
   return std::optional<AuditVerdict>();
 }
 
@@ -253,8 +253,7 @@ std::string_view to_string(AuditBreak b) {
   return "?";
 }
 
-Result<AuditVerdict> verify_audit_chain(const std::string& db_path,
-                                        const VerifyOptions& options) {
+Result<AuditVerdict> verify_audit_chain(const std::string& db_path, const VerifyOptions& options) {
   sqlite3* raw_db = nullptr;
   const int open_rc = sqlite3_open_v2(db_path.c_str(), &raw_db, SQLITE_OPEN_READONLY, nullptr);
   Db db(raw_db);
@@ -267,15 +266,17 @@ Result<AuditVerdict> verify_audit_chain(const std::string& db_path,
 
   auto binding_column = has_column(db.get(), db_path, "audit_chain", "binding");
   if (!binding_column) return binding_column.error();
+  auto timeline_column = has_column(db.get(), db_path, "audit_chain", "message_id");
+  if (!timeline_column) return timeline_column.error();
   sqlite3_stmt* raw = nullptr;
   // rowid orders entries with equal seq, possible only if the table lost its primary key.
-  const char* kWalk =
-      *binding_column
-          ? "SELECT seq, at, kind, actor, subject, detail, prev_hash, hash, typeof(seq), "
-            "typeof(at), binding FROM audit_chain ORDER BY seq, rowid"
-          : "SELECT seq, at, kind, actor, subject, detail, prev_hash, hash, typeof(seq), "
-            "typeof(at), '' FROM audit_chain ORDER BY seq, rowid";
-  if (sqlite3_prepare_v2(db.get(), kWalk, -1, &raw, nullptr) != SQLITE_OK)
+  const std::string walk_sql =
+      std::string(
+          "SELECT seq, at, kind, actor, subject, detail, prev_hash, hash, typeof(seq), "
+          "typeof(at), ") +
+      (*binding_column ? "binding" : "''") + ", " + (*timeline_column ? "message_id" : "NULL") +
+      " FROM audit_chain ORDER BY seq, rowid";
+  if (sqlite3_prepare_v2(db.get(), walk_sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
     return verify_error(
         db_path, "read the audit chain (is this a store of schema version 4 or later?)", db.get());
   Stmt walk(raw);
@@ -329,6 +330,15 @@ Result<AuditVerdict> verify_audit_chain(const std::string& db_path,
                     "written or rewritten without the key");
       ++unkeyed;
     }
+    // The timeline's column (schema 11) is not sealed: it must name the message the subject
+    // names, or a timeline would show another message's events.
+    if (sqlite3_column_type(raw, 11) != SQLITE_NULL) {
+      const std::int64_t timeline_of = sqlite3_column_int64(raw, 11);
+      if (subject_message(e.subject) != timeline_of)
+        return stop(e.seq, AuditBreak::kAltered,
+                    "its timeline column names message " + std::to_string(timeline_of) +
+                        ", its sealed subject does not");
+    }
     // 2. inserted: not after prev
     if (e.seq <= prev_seq)
       return stop(e.seq, AuditBreak::kInserted,
@@ -378,8 +388,9 @@ Result<AuditVerdict> verify_audit_chain(const std::string& db_path,
     const AuditHead& cp = *options.checkpoint;
     if (!checkpoint_hash)
       return stop(entries + 1, AuditBreak::kTruncated,
-                  "the checkpoint names entry " + std::to_string(cp.seq) + " but the chain ends at " +
-                      std::to_string(entries) + ": entries were cut off the end");
+                  "the checkpoint names entry " + std::to_string(cp.seq) +
+                      " but the chain ends at " + std::to_string(entries) +
+                      ": entries were cut off the end");
     if (*checkpoint_hash != cp.hash)
       return stop(cp.seq, AuditBreak::kRewritten,
                   "the checkpoint's hash for entry " + std::to_string(cp.seq) + " is " +

@@ -28,7 +28,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 10;
+constexpr int kSchemaVersion = 11;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -257,6 +257,16 @@ ALTER TABLE messages DROP COLUMN body;
     // wrote. The same constraints, so no row is read or written: the step is in code
     // (expand_check_lists_in_schema, below), since it edits the schema's text.
     "",
+    // 10 → 11: the timeline read from the audit chain (issue 8). Every `events` row repeated its
+    // chain entry (at, kind, detail; the message in the subject), so a new timeline event is
+    // written once, as a chain entry with `message_id` set; the partial index finds a message's
+    // entries. `message_id` is outside the seal: it must name the message the sealed subject
+    // names, which the verifier checks (audit_verify.cpp). The events written before stay in
+    // `events` (their chain twins have no `message_id`), and a timeline reads those first.
+    R"sql(
+ALTER TABLE audit_chain ADD COLUMN message_id INTEGER;
+CREATE INDEX audit_chain_timeline ON audit_chain (message_id, seq) WHERE message_id IS NOT NULL;
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -280,7 +290,6 @@ enum class Sql {
   kInsertMessage,
   kInsertBody,
   kInsertLetter,
-  kInsertEvent,
   kUpdateDelivery,
   kUpdateDeliveryWatched,
   kUpdateReceipt,
@@ -351,7 +360,8 @@ enum class Sql {
   "m.receipt_sent_at IS NOT NULL, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "            \
   "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                            \
   "WHERE l.message_id = m.id AND d.state = 'open'), m.received_at, "                            \
-  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "         \
+  "max(coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "     \
+  "coalesce((SELECT max(at) FROM audit_chain a WHERE a.message_id = m.id), m.received_at)), "   \
   "m.body_deleted_at, EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                      \
   "AND key = CAST(m.id AS TEXT)) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "        \
   "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id)"
@@ -387,7 +397,6 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "INSERT INTO message_bodies (message_id, body, codec) VALUES (?1, ?2, ?3)",
     "INSERT INTO letters (sender_gln, letter_id, message_id, position, type, content_hash, "
     "status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    "INSERT INTO events (message_id, at, kind, detail) VALUES (?1, ?2, ?3, ?4)",
     "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5 "
     "WHERE id = ?1",
     "UPDATE messages SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_error = ?5, "
@@ -396,8 +405,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
     "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
-    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    // ?10, when not NULL, makes the entry a timeline event of that message, if it exists.
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding, "
+    "message_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+    "WHERE ?10 IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = ?10)",
     "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
     "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln, l.status FROM letters l "
     "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = ?1 AND l.letter_id = ?2",
@@ -405,7 +416,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT letter_id, type, content_hash, status, position FROM letters WHERE message_id = ?1 "
     "UNION ALL SELECT letter_id, type, content_hash, status, position FROM letter_versions "
     "WHERE message_id = ?1 ORDER BY position",
-    "SELECT message_id, at, kind, detail FROM events WHERE message_id = ?1 ORDER BY id",
+    // The events from before schema 11 first, then the chain's; none once the record is deleted.
+    "SELECT message_id, at, kind, detail, 0, id FROM events WHERE message_id = ?1 UNION ALL "
+    "SELECT message_id, at, kind, detail, 1, seq FROM audit_chain WHERE message_id = ?1 "
+    "AND EXISTS (SELECT 1 FROM messages WHERE id = ?1) ORDER BY 5, 6",
     "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
     "SELECT " SB_MESSAGE_COLUMNS " FROM messages WHERE state = ?3 AND id > ?1 ORDER BY id LIMIT ?2",
     "SELECT " SB_MESSAGE_COLUMNS
@@ -933,10 +947,13 @@ class StatementCache {
 namespace {
 
 // Appends one entry to the audit chain after `head` and advances `head` to it. The primary key
-// on seq makes a second writer on the same file fail here instead of forking the chain.
+// on seq makes a second writer on the same file fail here instead of forking the chain. With
+// `timeline_of` the entry is also that message's timeline event (schema 11); kNotFound, and
+// nothing written, if there is no such message.
 Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
                           std::string_view kind, std::string_view actor, std::string_view subject,
-                          std::string_view detail, std::string_view binding = {}) {
+                          std::string_view detail, std::string_view binding = {},
+                          std::optional<std::int64_t> timeline_of = std::nullopt) {
   AuditEntry e;
   e.seq = head.seq + 1;
   e.at = at;
@@ -956,35 +973,29 @@ Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
       .bind(6, e.detail)
       .bind(7, e.prev_hash)
       .bind(8, e.hash)
-      .bind(9, e.binding);
+      .bind(9, e.binding)
+      .bind(10, timeline_of);
   if (auto r = q.run("append audit entry"); !r) return r;
+  if (timeline_of && sqlite3_changes(stmts.db()) == 0)
+    return make_error(Errc::kNotFound, "message " + std::to_string(*timeline_of) + " not found");
   head.seq = e.seq;
   head.hash = std::move(e.hash);
   return {};
 }
 
-// Records a timeline event and its audit entry (subject "message <id>", followed by
-// `subject_more` when given; `binding` what the entry binds of the row, audit_chain.hpp).
-// `actor` empty means the broker.
+// Records a timeline event: its audit entry (subject "message <id>", followed by `subject_more`
+// when given; `binding` what the entry binds of the row, audit_chain.hpp), which the timeline
+// reads. `actor` empty means the broker.
 Result<void> insert_event(StatementCache& stmts, AuditHead& head, std::int64_t message_id,
                           TimePoint at, std::string_view kind, std::string_view detail,
                           std::string_view actor, std::string_view subject_more = {},
                           std::string_view binding = {}) {
-  {
-    auto q = stmts[Sql::kInsertEvent];
-    q.bind(1, message_id).bind(2, at).bind(3, kind).bind(4, detail);
-    if (q.step() != SQLITE_DONE) {
-      if (sqlite3_extended_errcode(stmts.db()) == SQLITE_CONSTRAINT_FOREIGNKEY)
-        return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
-      return db_error(stmts.db(), "insert event");
-    }
-  }
   std::string subject = "message " + std::to_string(message_id);
   if (!subject_more.empty()) {
     subject += ' ';
     subject += subject_more;
   }
-  return append_chain(stmts, head, at, kind, actor, subject, detail, binding);
+  return append_chain(stmts, head, at, kind, actor, subject, detail, binding, message_id);
 }
 
 Result<void> not_found_unless_changed(sqlite3* db, std::int64_t message_id) {

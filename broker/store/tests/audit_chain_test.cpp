@@ -258,8 +258,8 @@ TEST_F(AuditChainTest, NoEntryHoldsTheBodyOrTheCpr) {
   }
 }
 
-// A plan whose second event ("stored") the trigger below can make fail after the first one and
-// its audit entry were written.
+// A plan whose second event ("stored") the trigger below can make fail after the first one was
+// written.
 MessagePlan two_events(const NewMessage& m) {
   MessagePlan plan{m};
   plan.events.push_back(MessageEvent{0, m.received_at, "received", "in", m.sender_endpoint});
@@ -268,11 +268,11 @@ MessagePlan two_events(const NewMessage& m) {
 }
 
 TEST_F(AuditChainTest, AFailedOperationLeavesNoEntryAndTheChainGoesOnFromTheLastGoodOne) {
-  // Fault injection in the file itself: the "stored" event fails after "received" and its audit
-  // entry were written, so the operation has already advanced its copy of the head.
+  // Fault injection in the file itself: the "stored" event fails after "received" was written,
+  // so the operation has already advanced its copy of the head.
   close();
   ASSERT_EQ(exec_sql(path_,
-                     "CREATE TRIGGER fail_stored BEFORE INSERT ON events "
+                     "CREATE TRIGGER fail_stored BEFORE INSERT ON audit_chain "
                      "WHEN NEW.kind = 'stored' AND (SELECT count(*) FROM messages) = 2 "
                      "BEGIN SELECT RAISE(ABORT, 'injected'); END;"),
             "");
@@ -335,6 +335,9 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   ASSERT_EQ(
       exec_sql(path_,
                std::string(kUnlock) +
+                   // what version 11 changed: the timeline back in its own table
+                   "INSERT INTO events (message_id, at, kind, detail) SELECT message_id, at, "
+                   "kind, detail FROM audit_chain WHERE message_id IS NOT NULL ORDER BY seq; "
                    // what version 9 changed: the bodies back in the rows
                    "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x''; "
                    "UPDATE messages SET body = (SELECT body FROM message_bodies "
@@ -362,7 +365,7 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   EXPECT_EQ(kinds(chain), (std::vector<std::string>{"audit-chain-started", "received"}));
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[0].detail,
-            "schema 3 -> 10: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
+            "schema 3 -> 11: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
             "are not chained");
   EXPECT_EQ(chain[0].at, at_ms(9));  // the latest instant before the chain
   EXPECT_EQ(chain[0].prev_hash, kAuditGenesisHash);
@@ -462,6 +465,26 @@ TEST_F(AuditChainTest, AForgedEntryWithTheRightPredecessorBreaksTheNextEntry) {
   expect_broken(verify(path_), 5, AuditBreak::kAltered, 4);
 }
 
+// Schema 11: the timeline is the chain's entries with message_id set. That column is not sealed,
+// so the verifier holds it to the sealed subject.
+TEST_F(AuditChainTest, ATimelineEntryMovedToAnotherMessageIsAltered) {
+  write_eight_entries();
+  reopen();
+  // Message 2's timeline: its two events; the operator's view of it (entry 8) is no event.
+  auto timeline = store_->timeline(2);
+  ASSERT_TRUE(timeline) << timeline.error().detail;
+  EXPECT_EQ(store_test::kinds(*timeline), (std::vector<std::string>{"received", "attempt-failed"}));
+  close();
+  EXPECT_TRUE(verify(path_).ok);
+  ASSERT_EQ(
+      exec_sql(path_, std::string(kUnlock) + "UPDATE audit_chain SET message_id = 1 WHERE seq = 4"),
+      "");
+  const auto v = verify(path_);
+  expect_broken(v, 4, AuditBreak::kAltered, 3);
+  EXPECT_NE(v.explanation.find("timeline column names message 1"), std::string::npos)
+      << v.explanation;
+}
+
 TEST_F(AuditChainTest, ASecondEntryWithTheSameSeqIsInserted) {
   write_eight_entries();
   // Rebuilt without the primary key, a table can hold the same seq twice.
@@ -471,7 +494,8 @@ TEST_F(AuditChainTest, ASecondEntryWithTheSameSeqIsInserted) {
           std::string(kUnlock) +
               "ALTER TABLE audit_chain RENAME TO old_chain;"
               "CREATE TABLE audit_chain (seq INTEGER, at INTEGER, kind TEXT, "
-              "actor TEXT, subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT, binding TEXT);"
+              "actor TEXT, subject TEXT, detail TEXT, prev_hash TEXT, hash TEXT, binding TEXT, "
+              "message_id INTEGER);"
               "INSERT INTO audit_chain SELECT * FROM old_chain ORDER BY seq;"
               "DROP TABLE old_chain;"
               "INSERT INTO audit_chain SELECT * FROM audit_chain WHERE seq = 3;"),

@@ -71,7 +71,7 @@ TEST_F(SqliteStoreTest, UsesWalJournalOnDisk) {
   sqlite3_finalize(stmt);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 10);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 11);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
@@ -250,6 +250,10 @@ TEST_F(SqliteStoreTest, AVersion4FileGetsItsReceiptWatchesFromTheTimelines) {
   ASSERT_EQ(
       sqlite3_exec(
           db,
+          // what version 11 changed: the timeline back in its own table
+          "INSERT INTO events (message_id, at, kind, detail) SELECT message_id, at, kind, "
+          "detail FROM audit_chain WHERE message_id IS NOT NULL ORDER BY seq;"
+          "DROP INDEX audit_chain_timeline; ALTER TABLE audit_chain DROP COLUMN message_id;"
           // what version 9 changed: the bodies back in the rows
           "ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x'';"
           "UPDATE messages SET body = (SELECT body FROM message_bodies "
@@ -576,12 +580,22 @@ TEST(SqliteStoreOpen, AVersion1FileIsMigratedAndKeepsItsData) {
   EXPECT_EQ(out->superseded, (std::vector<std::int64_t>{1}));
   EXPECT_GT(out->message_id, 1);
 
+  // The timeline keeps the events written before schema 11 (in `events`) and goes on in the
+  // audit chain, in the order they happened: the resend and the correction above, then this.
+  ASSERT_TRUE(store.append_event(MessageEvent{1, at_ms(20), "requeued", "z"}));
+  auto timeline = store.timeline(1);
+  ASSERT_TRUE(timeline) << timeline.error().detail;
+  EXPECT_EQ(kinds(*timeline), (std::vector<std::string>{"received", "stored", "duplicate",
+                                                        "superseded", "requeued"}));
+  EXPECT_EQ(timeline->back().detail, "z");
+  EXPECT_EQ(timeline->back().at, at_ms(20));
+
   // The deadlines table exists.
   auto none = store.list_deadlines({});
   ASSERT_TRUE(none) << none.error().detail;
   EXPECT_TRUE(none->empty());
   opened->reset();
-  EXPECT_EQ(user_version(path), 10);
+  EXPECT_EQ(user_version(path), 11);
 
   // Migration 9 → 10 rewrote the CHECK lists of the migrated tables too, and they still bite.
   EXPECT_EQ(writes_that_build_a_temporary_btree(path), std::vector<std::string>{});
