@@ -265,7 +265,7 @@ ALTER TABLE messages DROP COLUMN body;
     // `events` (their chain twins have no `message_id`), and a timeline reads those first.
     R"sql(
 ALTER TABLE audit_chain ADD COLUMN message_id INTEGER;
-CREATE INDEX audit_chain_timeline ON audit_chain (message_id, seq) WHERE message_id IS NOT NULL;
+CREATE INDEX audit_chain_timeline ON audit_chain (message_id) WHERE message_id IS NOT NULL;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
@@ -405,10 +405,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kSql = 
     "SELECT state FROM messages WHERE id = ?1",
     "UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = ?2 WHERE id = ?1",
     "INSERT INTO audit (at, kind, detail) VALUES (?1, ?2, ?3)",
-    // ?10, when not NULL, makes the entry a timeline event of that message, if it exists.
+    // ?10, when not NULL, makes the entry a timeline event of that message.
     "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding, "
-    "message_id) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
-    "WHERE ?10 IS NULL OR EXISTS (SELECT 1 FROM messages WHERE id = ?10)",
+    "message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
     "SELECT l.message_id, l.type, l.content_hash, m.receiver_gln, l.status FROM letters l "
     "JOIN messages m ON m.id = l.message_id WHERE l.sender_gln = ?1 AND l.letter_id = ?2",
@@ -948,8 +947,7 @@ namespace {
 
 // Appends one entry to the audit chain after `head` and advances `head` to it. The primary key
 // on seq makes a second writer on the same file fail here instead of forking the chain. With
-// `timeline_of` the entry is also that message's timeline event (schema 11); kNotFound, and
-// nothing written, if there is no such message.
+// `timeline_of` the entry is also that message's timeline event (schema 11).
 Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
                           std::string_view kind, std::string_view actor, std::string_view subject,
                           std::string_view detail, std::string_view binding = {},
@@ -976,20 +974,30 @@ Result<void> append_chain(StatementCache& stmts, AuditHead& head, TimePoint at,
       .bind(9, e.binding)
       .bind(10, timeline_of);
   if (auto r = q.run("append audit entry"); !r) return r;
-  if (timeline_of && sqlite3_changes(stmts.db()) == 0)
-    return make_error(Errc::kNotFound, "message " + std::to_string(*timeline_of) + " not found");
   head.seq = e.seq;
   head.hash = std::move(e.hash);
   return {};
 }
 
+// Whether insert_event() reads that the message exists (kNotFound if not, as the foreign key of
+// `events` answered until schema 11), or the caller has just written or updated its row.
+enum class MessageRow { kCheck, kKnown };
+
 // Records a timeline event: its audit entry (subject "message <id>", followed by `subject_more`
 // when given; `binding` what the entry binds of the row, audit_chain.hpp), which the timeline
 // reads. `actor` empty means the broker.
-Result<void> insert_event(StatementCache& stmts, AuditHead& head, std::int64_t message_id,
-                          TimePoint at, std::string_view kind, std::string_view detail,
-                          std::string_view actor, std::string_view subject_more = {},
-                          std::string_view binding = {}) {
+Result<void> insert_event(StatementCache& stmts, AuditHead& head, MessageRow row,
+                          std::int64_t message_id, TimePoint at, std::string_view kind,
+                          std::string_view detail, std::string_view actor,
+                          std::string_view subject_more = {}, std::string_view binding = {}) {
+  if (row == MessageRow::kCheck) {
+    auto q = stmts[Sql::kSelectState];
+    q.bind(1, message_id);
+    const int rc = q.step();
+    if (rc == SQLITE_DONE)
+      return make_error(Errc::kNotFound, "message " + std::to_string(message_id) + " not found");
+    if (rc != SQLITE_ROW) return db_error(stmts.db(), "read message");
+  }
   std::string subject = "message " + std::to_string(message_id);
   if (!subject_more.empty()) {
     subject += ' ';
@@ -1662,8 +1670,10 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
     bool bound = false;
     for (const MessageEvent& e : plan.events) {
       const bool binds = !bound && target(e.message_id) == id;
-      if (auto r = insert_event(s, op_head_, target(e.message_id), e.at, e.kind, e.detail, e.actor,
-                                {}, binds ? std::string_view(binding) : std::string_view());
+      const MessageRow row = target(e.message_id) == id ? MessageRow::kKnown : MessageRow::kCheck;
+      if (auto r =
+              insert_event(s, op_head_, row, target(e.message_id), e.at, e.kind, e.detail, e.actor,
+                           {}, binds ? std::string_view(binding) : std::string_view());
           !r)
         return r.error();
       bound = bound || binds;
@@ -1678,8 +1688,9 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       q.bind(1, u.message_id).bind(2, to_string(u.state));
       if (auto r = q.run("set receipt"); !r) return r.error();
       if (auto r = not_found_unless_changed(writer_, u.message_id); !r) return r.error();
-      if (auto r = insert_event(s, op_head_, u.message_id, u.event.at, u.event.kind, u.event.detail,
-                                u.event.actor, {}, "receipt=" + std::string(to_string(u.state)));
+      if (auto r = insert_event(s, op_head_, MessageRow::kKnown, u.message_id, u.event.at,
+                                u.event.kind, u.event.detail, u.event.actor, {},
+                                "receipt=" + std::string(to_string(u.state)));
           !r)
         return r.error();
     }
@@ -1796,8 +1807,8 @@ Result<void> SqliteStore::update_delivery(std::int64_t message_id, DeliveryState
     if (receipt_watch_from) q.bind(6, *receipt_watch_from);
     if (auto r = q.run("update delivery"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
-    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
-                        {}, "state=" + std::string(to_string(state)));
+    return insert_event(s, op_head_, MessageRow::kKnown, message_id, event.at, event.kind,
+                        event.detail, event.actor, {}, "state=" + std::string(to_string(state)));
   });
 }
 
@@ -1809,16 +1820,17 @@ Result<void> SqliteStore::set_receipt(std::int64_t message_id, ReceiptState rece
     q.bind(1, message_id).bind(2, to_string(receipt));
     if (auto r = q.run("set receipt"); !r) return r;
     if (auto r = not_found_unless_changed(writer_, message_id); !r) return r;
-    return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
-                        {}, "receipt=" + std::string(to_string(receipt)));
+    return insert_event(s, op_head_, MessageRow::kKnown, message_id, event.at, event.kind,
+                        event.detail, event.actor, {},
+                        "receipt=" + std::string(to_string(receipt)));
   });
 }
 
 Result<void> SqliteStore::append_event(const MessageEvent& event) {
   auto& s = *write_stmts_;
   return atomically<void>([&]() -> Result<void> {
-    return insert_event(s, op_head_, event.message_id, event.at, event.kind, event.detail,
-                        event.actor);
+    return insert_event(s, op_head_, MessageRow::kCheck, event.message_id, event.at, event.kind,
+                        event.detail, event.actor);
   });
 }
 
@@ -1851,8 +1863,8 @@ Result<void> SqliteStore::requeue(std::int64_t message_id, TimePoint now) {
     auto q = s[Sql::kRequeue];
     q.bind(1, message_id).bind(2, now);
     if (auto r = q.run("requeue"); !r) return r;
-    return insert_event(s, op_head_, message_id, now, "requeued", "from " + from, {}, {},
-                        "state=pending");
+    return insert_event(s, op_head_, MessageRow::kKnown, message_id, now, "requeued",
+                        "from " + from, {}, {}, "state=pending");
   });
 }
 
@@ -1895,9 +1907,9 @@ Result<bool> SqliteStore::open_deadline(const Deadline& d, std::int64_t message_
     }
     if (sqlite3_changes(writer_) == 0) return false;  // one is stored: nothing changes
     if (!event.kind.empty())
-      if (auto r =
-              insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
-                           "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
+      if (auto r = insert_event(s, op_head_, MessageRow::kCheck, message_id, event.at, event.kind,
+                                event.detail, event.actor,
+                                "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
           !r)
         return r.error();
     return true;
@@ -1915,7 +1927,8 @@ Result<void> SqliteStore::write_deadline(const Deadline& d, std::int64_t message
   // Without an event nothing an operator sees changed (the sweep moving its index on): no
   // timeline line, no audit entry.
   if (event.kind.empty()) return {};
-  return insert_event(s, op_head_, message_id, event.at, event.kind, event.detail, event.actor,
+  return insert_event(s, op_head_, MessageRow::kCheck, message_id, event.at, event.kind,
+                      event.detail, event.actor,
                       "deadline " + d.key.requester_gln + "/" + d.key.letter_id);
 }
 
