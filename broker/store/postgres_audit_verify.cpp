@@ -14,15 +14,15 @@ namespace {
 
 constexpr int kFetchRows = 10000;
 
-// The SQLite store's audit_chain table (sqlite_store.cpp, schema version 4), without its
+// The SQLite store's audit_chain table (sqlite_store.cpp, schema version 11), without its
 // triggers: what verify_audit_chain() reads.
 constexpr const char* kChainTable =
     "CREATE TABLE audit_chain (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, "
     "actor TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, "
-    "hash TEXT NOT NULL, binding TEXT NOT NULL DEFAULT '')";
+    "hash TEXT NOT NULL, binding TEXT NOT NULL DEFAULT '', message_id INTEGER)";
 constexpr const char* kInsert =
-    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding, "
+    "message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 // What the row check reads of the messages (audit_verify.cpp, check_rows): the SQLite store's
 // columns before bodies moved to a table of their own, so the body is the stored bytes.
 constexpr const char* kMessagesTable =
@@ -61,13 +61,12 @@ Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo,
   if (auto r = c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin"); !r)
     return fail(r.error().detail);
   if (auto r = c.exec("DECLARE chain NO SCROLL CURSOR FOR SELECT seq, at, kind, actor, subject, "
-                      "detail, prev_hash, hash, binding FROM audit_chain ORDER BY seq",
+                      "detail, prev_hash, hash, binding, message_id FROM audit_chain ORDER BY seq",
                       "read the audit chain (is this a Sektorbro PostgreSQL store?)");
       !r)
     return fail(r.error().detail);
 
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "sb-audit-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "sb-audit-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) return fail("cannot create a temporary folder");
   TempFolder folder{pattern};
   const std::string file = folder.path + "/chain.db";
@@ -100,6 +99,10 @@ Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo,
           sqlite3_bind_text(stmt_raw, col + 1, v.data(), static_cast<int>(v.size()),
                             SQLITE_TRANSIENT);
         }
+        if (rows->null_at(i, 9))
+          sqlite3_bind_null(stmt_raw, 10);
+        else
+          sqlite3_bind_int64(stmt_raw, 10, rows->int64_at(i, 9));
         if (sqlite3_step(stmt_raw) != SQLITE_DONE)
           return fail(std::string("temporary file: ") + sqlite3_errmsg(raw));
         sqlite3_reset(stmt_raw);
@@ -152,8 +155,8 @@ Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo,
   // checkpoint and row check.
   auto verdict = verify_audit_chain(file, options);
   if (!verdict)
-    return make_error(verdict.error().code, "cannot verify PostgreSQL store (" + where +
-                                                "): " + verdict.error().detail);
+    return make_error(verdict.error().code,
+                      "cannot verify PostgreSQL store (" + where + "): " + verdict.error().detail);
   return verdict;
 }
 

@@ -231,6 +231,14 @@ UPDATE store_head SET last_message_id = greatest(
   (SELECT coalesce(max(substring(subject FROM '^message ([0-9]{1,18})')::bigint), 0)
    FROM audit_chain WHERE subject ~ '^message [0-9]'));
 )sql",
+    // 5 → 6: the timeline read from the audit chain (issue 8), as SQLite's version 11: a new
+    // timeline event is written once, as its chain entry with message_id set; the events of
+    // before stay in `events` and are read first. message_id is outside the seal: the verifier
+    // holds it to the sealed subject.
+    R"sql(
+ALTER TABLE audit_chain ADD COLUMN message_id bigint;
+CREATE INDEX audit_chain_timeline ON audit_chain (message_id, seq) WHERE message_id IS NOT NULL;
+)sql",
 };
 
 constexpr int kVersion = static_cast<int>(std::size(kPostgresMigrations));
@@ -252,9 +260,7 @@ Result<int> read_postgres_schema_version(PgConnection& conn) {
   return static_cast<int>(v->int64_at(0, 0));
 }
 
-Result<void> migrate_postgres(PgConnection& conn) {
-  return migrate_postgres_to(conn, kVersion);
-}
+Result<void> migrate_postgres(PgConnection& conn) { return migrate_postgres_to(conn, kVersion); }
 
 Result<void> migrate_postgres_to(PgConnection& conn, int target) {
   if (target < 1 || target > kVersion)
@@ -279,12 +285,12 @@ Result<void> migrate_postgres_to(PgConnection& conn, int target) {
         !r)
       return fail(r.error());
   for (int v = *version; v < target; ++v)
-    if (auto r = conn.exec(kPostgresMigrations[v],
-                           "migrate schema to version " + std::to_string(v + 1));
+    if (auto r =
+            conn.exec(kPostgresMigrations[v], "migrate schema to version " + std::to_string(v + 1));
         !r)
       return fail(r.error());
-  if (auto r = conn.query("UPDATE schema_version SET version = $1",
-                          PgParams().int64(target), "set schema version");
+  if (auto r = conn.query("UPDATE schema_version SET version = $1", PgParams().int64(target),
+                          "set schema version");
       !r)
     return fail(r.error());
   if (auto r = conn.exec("COMMIT", "commit migration"); !r) return fail(r.error());

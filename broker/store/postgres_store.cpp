@@ -43,11 +43,13 @@ constexpr const char* kReadHead =
     "SELECT (SELECT last_message_id FROM store_head WHERE id = 1), "
     "(SELECT seq FROM audit_chain ORDER BY seq DESC LIMIT 1), "
     "(SELECT hash FROM audit_chain ORDER BY seq DESC LIMIT 1)";
+// $10, when not NULL, makes the entry a timeline event of that message (schema version 6).
 constexpr const char* kInsertChainEntry =
-    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-constexpr const char* kInsertEvent =
-    "INSERT INTO events (message_id, at, kind, detail) VALUES ($1, $2, $3, $4)";
+    "INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash, binding, "
+    "message_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+// A timeline event needs its message: kNotFound otherwise, as the foreign key of `events`
+// answered before version 6. The key-share lock keeps the row until the entry commits.
+constexpr const char* kMessageExists = "SELECT 1 FROM messages WHERE id = $1 FOR KEY SHARE";
 // The id is store_head.last_message_id + 1 (schema version 5), which the same statement moves
 // on, under the store_head lock: ids grow in commit order, a rolled-back write takes none (the
 // row update goes with it), and an id is never handed out twice — max(id) + 1 handed out the
@@ -119,8 +121,14 @@ constexpr const char* kSelectLetters =
     "WHERE message_id = ANY ($1::bigint[]) "
     "UNION ALL SELECT message_id, letter_id, type, content_hash, status, position "
     "FROM letter_versions WHERE message_id = ANY ($1::bigint[]) ORDER BY 1, 6";
+// The events from before schema version 6 first, then the chain's; none once the record is
+// deleted (the chain keeps its entries).
 constexpr const char* kSelectEvents =
-    "SELECT message_id, at, kind, detail FROM events WHERE message_id = $1 ORDER BY id";
+    "SELECT message_id, at, kind, detail FROM ("
+    "SELECT message_id, at, kind, detail, 0 AS part, id AS n FROM events WHERE message_id = $1 "
+    "UNION ALL SELECT message_id, at, kind, detail, 1, seq FROM audit_chain "
+    "WHERE message_id = $1 AND EXISTS (SELECT 1 FROM messages WHERE id = $1)) t "
+    "ORDER BY part, n";
 constexpr const char* kPending =
     "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at FROM messages "
     "WHERE state = 'pending' ORDER BY next_attempt_at, id";
@@ -652,7 +660,8 @@ void PostgresStore::rollback_batch() {
 
 Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::string_view kind,
                                          std::string_view actor, std::string_view subject,
-                                         std::string_view detail, std::string_view binding) {
+                                         std::string_view detail, std::string_view binding,
+                                         std::optional<std::int64_t> timeline_of) {
   AuditEntry e;
   e.seq = head.seq + 1;
   e.at = at;
@@ -673,6 +682,10 @@ Result<void> PostgresStore::append_chain(AuditHead& head, TimePoint at, std::str
       .text(e.prev_hash)
       .text(e.hash)
       .text(e.binding);
+  if (timeline_of)
+    p.int64(*timeline_of);
+  else
+    p.null();
   if (auto r = wrun("chain_insert", kInsertChainEntry, p, "append audit entry"); !r)
     return r.error();
   head.seq = e.seq;
@@ -684,18 +697,16 @@ Result<void> PostgresStore::insert_event(std::int64_t message_id, TimePoint at,
                                          std::string_view kind, std::string_view detail,
                                          std::string_view actor, std::string_view subject_more,
                                          std::string_view binding) {
-  PgParams p;
-  p.int64(message_id).time(at).text(kind).text(detail);
-  if (auto r = wrun("event_insert", kInsertEvent, p, "insert event"); !r) {
-    if (writer_->last_sqlstate() == kPgForeignKeyViolation) return not_found(message_id);
-    return r.error();
-  }
+  auto exists =
+      wrun("message_exists", kMessageExists, PgParams().int64(message_id), "read message");
+  if (!exists) return exists.error();
+  if (exists->rows() == 0) return not_found(message_id);
   std::string subject = "message " + std::to_string(message_id);
   if (!subject_more.empty()) {
     subject += ' ';
     subject += subject_more;
   }
-  return append_chain(op_head_, at, kind, actor, subject, detail, binding);
+  return append_chain(op_head_, at, kind, actor, subject, detail, binding, message_id);
 }
 
 Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
@@ -1330,7 +1341,8 @@ constexpr const char* kMessageHeld =
   "(m.receipt_sent_at IS NOT NULL)::int, EXISTS (SELECT 1 FROM letters l JOIN deadlines d "     \
   "ON d.requester_gln = l.sender_gln AND d.letter_id = l.letter_id "                            \
   "WHERE l.message_id = m.id AND d.state = 'open')::int, m.received_at, "                       \
-  "coalesce((SELECT max(at) FROM events e WHERE e.message_id = m.id), m.received_at), "         \
+  "greatest((SELECT max(at) FROM events e WHERE e.message_id = m.id), "                         \
+  "(SELECT max(at) FROM audit_chain a WHERE a.message_id = m.id), m.received_at), "             \
   "m.body_deleted_at, (EXISTS (SELECT 1 FROM holds WHERE kind = 'message' "                     \
   "AND key = m.id::text) OR EXISTS (SELECT 1 FROM citizen_index c JOIN holds h "                \
   "ON h.kind = 'citizen' AND h.key = c.citizen_key WHERE c.message_id = m.id))::int "           \

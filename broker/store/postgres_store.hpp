@@ -169,10 +169,13 @@ class PostgresStore final : public Store {
   PgConnection& reader() { return *reader_; }  // hold read_mu_
 
   Result<void> lock_head();  // within the writer's open transaction
-  // `binding`: what the entry binds of the row it records (audit_chain.hpp, issue 12 item 5).
+  // `binding`: what the entry binds of the row it records (audit_chain.hpp, issue 12 item 5);
+  // `timeline_of`: the message whose timeline event the entry is (schema version 6).
   Result<void> append_chain(AuditHead& head, TimePoint at, std::string_view kind,
                             std::string_view actor, std::string_view subject,
-                            std::string_view detail, std::string_view binding = {});
+                            std::string_view detail, std::string_view binding = {},
+                            std::optional<std::int64_t> timeline_of = std::nullopt);
+  // A timeline event: its chain entry, for a message that exists (kNotFound otherwise).
   Result<void> insert_event(std::int64_t message_id, TimePoint at, std::string_view kind,
                             std::string_view detail, std::string_view actor,
                             std::string_view subject_more = {}, std::string_view binding = {});

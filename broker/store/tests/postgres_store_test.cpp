@@ -136,6 +136,7 @@ VALUES (1, 'E1', 'g1', 'g2', 'jc', 'psyk', 'x', 'y', 0, 0, 1000, 'pending', 0, 1
        (2, 'E2', 'g1', 'g2', 'jc', 'psyk', 'x', 'y', 0, 0, 1000, 'pending', 0, 1000);
 INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash)
 VALUES (1, 900, 'record-deleted', 'broker', 'message 7', '', 'p', 'h');
+INSERT INTO events (message_id, at, kind, detail) VALUES (1, 1000, 'received', 'old');
 CREATE TABLE IF NOT EXISTS delivery_leases (
   message_id  bigint PRIMARY KEY,
   owner       text   NOT NULL,
@@ -169,6 +170,14 @@ INSERT INTO singleton_leases VALUES ('sweeper', 'broker-a', 1790000005000);
   auto mailbox = s->claim_mailbox("psyk", "broker-b", at_ms(4'000), at_ms(9'000), 10);
   ASSERT_TRUE(mailbox) << mailbox.error().detail;
   EXPECT_EQ(*mailbox, (std::vector<std::int64_t>{1, 2, 8}));
+  // Version 5 → 6: message 1's timeline keeps its event from `events` and goes on in the chain.
+  ASSERT_TRUE(s->append_event(MessageEvent{1, at_ms(6'000), "requeued", "new"}));
+  auto timeline = s->timeline(1);
+  ASSERT_TRUE(timeline) << timeline.error().detail;
+  ASSERT_EQ(timeline->size(), 2u);
+  EXPECT_EQ(timeline->front().detail, "old");
+  EXPECT_EQ(timeline->back().kind, "requeued");
+  EXPECT_EQ(timeline->back().at, at_ms(6'000));
 }
 
 // --- connection errors ---
@@ -366,6 +375,33 @@ TEST(PostgresStore, APlanIsStaleWhenAnotherBrokerStoredTheLetterMeanwhile) {
 }
 
 // --- the audit verifier on PostgreSQL ---
+
+// Schema version 6: a timeline entry's message_id is outside the seal; the verifier holds it to
+// the sealed subject.
+TEST(PostgresStore, TheVerifierFindsATimelineEntryMovedToAnotherMessage) {
+  const auto db = fresh_postgres_database("timeline");
+  ASSERT_FALSE(db.empty());
+  auto s = open_store(db);
+  ASSERT_TRUE(s);
+  const auto a = accept_message(*s, make_message("E1", {"B1"}));
+  const auto b = accept_message(*s, make_message("E2", {"B2"}));
+  ASSERT_TRUE(a && b);
+  auto timeline = s->timeline(b->message_id);
+  ASSERT_TRUE(timeline) << timeline.error().detail;
+  EXPECT_EQ(timeline->size(), 1u);
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(
+      c->exec("ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_no_change; "
+              "UPDATE audit_chain SET message_id = " +
+                  std::to_string(a->message_id) + " WHERE seq = 2",
+              "tamper"));
+  auto bad = verify_postgres_audit_chain(db);
+  ASSERT_TRUE(bad) << bad.error().detail;
+  EXPECT_FALSE(bad->ok);
+  EXPECT_EQ(bad->bad_seq, 2);
+  EXPECT_EQ(bad->reason, AuditBreak::kAltered);
+}
 
 TEST(PostgresStore, TheVerifierFindsAnEntryAlteredInTheDatabase) {
   const auto db = fresh_postgres_database("tamper");
