@@ -60,10 +60,20 @@ Result<AuditVerdict> verify_postgres_audit_chain(const std::string& conninfo,
   PgConnection& c = **pg;
   if (auto r = c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "begin"); !r)
     return fail(r.error().detail);
-  if (auto r = c.exec("DECLARE chain NO SCROLL CURSOR FOR SELECT seq, at, kind, actor, subject, "
-                      "detail, prev_hash, hash, binding, message_id FROM audit_chain ORDER BY seq",
-                      "read the audit chain (is this a Sektorbro PostgreSQL store?)");
-      !r)
+  // A database of schema version 5 or older (its brokers not yet upgraded) has no timeline
+  // column; its entries are verified as they are.
+  auto timeline_column = c.query(
+      "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
+      "AND table_name = 'audit_chain' AND column_name = 'message_id'",
+      PgParams{}, "read the schema");
+  if (!timeline_column) return fail(timeline_column.error().detail);
+  const std::string declare =
+      std::string(
+          "DECLARE chain NO SCROLL CURSOR FOR SELECT seq, at, kind, actor, subject, "
+          "detail, prev_hash, hash, binding, ") +
+      (timeline_column->int64_at(0, 0) > 0 ? "message_id" : "NULL::bigint") +
+      " FROM audit_chain ORDER BY seq";
+  if (auto r = c.exec(declare, "read the audit chain (is this a Sektorbro PostgreSQL store?)"); !r)
     return fail(r.error().detail);
 
   std::string pattern = (std::filesystem::temp_directory_path() / "sb-audit-XXXXXX").string();

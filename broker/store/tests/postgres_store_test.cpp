@@ -403,6 +403,37 @@ TEST(PostgresStore, TheVerifierFindsATimelineEntryMovedToAnotherMessage) {
   EXPECT_EQ(bad->reason, AuditBreak::kAltered);
 }
 
+// An audit tool newer than the brokers: a database still at schema version 5 (no timeline
+// column) is verified as it is, not refused.
+TEST(PostgresStore, TheVerifierReadsADatabaseOfVersion5) {
+  const auto db = fresh_postgres_database("verify5");
+  ASSERT_FALSE(db.empty());
+  auto c = connect(db);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(migrate_postgres_to(*c, 5));
+  AuditEntry e{1, at_ms(1), "refused", "broker", "input", "bad GLN", std::string(kAuditGenesisHash),
+               ""};
+  e.hash = audit_entry_hash(e);
+  ASSERT_TRUE(
+      c->query("INSERT INTO audit_chain (seq, at, kind, actor, subject, detail, prev_hash, hash) "
+               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+               PgParams()
+                   .int64(e.seq)
+                   .time(e.at)
+                   .text(e.kind)
+                   .text(e.actor)
+                   .text(e.subject)
+                   .text(e.detail)
+                   .text(e.prev_hash)
+                   .text(e.hash),
+               "a version-5 chain"));
+  auto verdict = verify_postgres_audit_chain(db);
+  ASSERT_TRUE(verdict) << verdict.error().detail;
+  EXPECT_TRUE(verdict->ok) << verdict->explanation;
+  EXPECT_EQ(verdict->entries, 1);
+  EXPECT_EQ(*read_postgres_schema_version(*c), 5);  // the verifier changed nothing
+}
+
 TEST(PostgresStore, TheVerifierFindsAnEntryAlteredInTheDatabase) {
   const auto db = fresh_postgres_database("tamper");
   ASSERT_FALSE(db.empty());
