@@ -27,7 +27,6 @@ namespace sektorbro {
 
 // SQLSTATE codes the stores act on.
 inline constexpr std::string_view kPgUniqueViolation = "23505";
-inline constexpr std::string_view kPgForeignKeyViolation = "23503";
 
 // The parameters of one statement, $1 … $n in the order they are added. Text and integers are
 // copied; bytes (bound as binary, for bytea) are not: they must outlive the call. Copies are
