@@ -953,6 +953,8 @@ std::string encode_letter(const Letter& letter) {
   return w.finish();
 }
 
+std::size_t approximate_letter_bytes(const Letter& letter) { return approximate_size(letter); }
+
 std::string encode_acceptance(const Acceptance& acceptance) {
   // ~280 bytes of markup, ids and time; ~50 per letter id.
   XmlBuilder w(kDeclaration, true, 384 + 64 * acceptance.letter_ids.size());

@@ -3,12 +3,13 @@
 // from any thread. Built on RapidXML; RapidXML exceptions never escape.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
-#include "broker/xml/decode_limits.hpp"
 #include "broker/core/result.hpp"
 #include "broker/message/message.hpp"
+#include "broker/xml/decode_limits.hpp"
 
 namespace sektorbro {
 
@@ -31,6 +32,10 @@ std::string encode_envelope(const Envelope& envelope);
 // The canonical serialisation of one letter (no envelope): the input to the content hash
 // that tells a resend (same content) from a reused id (different content).
 std::string encode_letter(const Letter& letter);
+
+// About how many bytes a letter's XML takes: its free texts and the markup around them. A size
+// hint (the encoders reserve it), and about what the decoded letter holds in memory.
+std::size_t approximate_letter_bytes(const Letter& letter);
 
 // The broker's answer to an accepted POST, as XML (schemas/sektorbro-acceptance.xsd).
 std::string encode_acceptance(const Acceptance& acceptance);

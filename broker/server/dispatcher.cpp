@@ -16,10 +16,6 @@
 namespace sektorbro {
 namespace {
 
-// Fresh messages' bodies kept for their first attempt: enough for a burst of ~16,000 4 KB
-// letters; beyond it attempts read the store (as after a restart).
-constexpr std::size_t kFreshBytes = 64 * 1024 * 1024;
-
 // Issue 9: a receipt for a FHIR receiver (or in a FHIR SBDH payload) acknowledges the
 // receiver's own letter, which — when it arrived as FHIR — has a MessageHeader.id the native id
 // does not hold (Letter::fhir_message_id, kept in the stored body). Empty when there is none to
@@ -323,33 +319,15 @@ asio::awaitable<Dispatcher::ResponseReceipts> Dispatcher::receipts_in_response(
 
 void Dispatcher::remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
                           std::shared_ptr<const std::vector<Letter>> requests) {
-  const std::size_t bytes = plan->message.body.size();
-  if (fresh_bytes_ + bytes > kFreshBytes) return;
-  fresh_bytes_ += bytes;
-  fresh_.emplace(message_id, Fresh{std::move(plan), std::move(requests)});
+  fresh_.remember(message_id, *plan, std::move(requests));
 }
 
-Result<std::optional<MessageRecord>> Dispatcher::load(std::int64_t message_id) {
-  const auto it = fresh_.find(message_id);
-  if (it == fresh_.end()) return store_.get_message(message_id);
-  const NewMessage& m = it->second.plan->message;
-  MessageRecord r;
-  r.id = message_id;
-  r.envelope_id = m.envelope_id;
-  r.sender_gln = m.sender_gln;
-  r.receiver_gln = m.receiver_gln;
-  r.sender_endpoint = m.sender_endpoint;
-  r.receiver_endpoint = m.receiver_endpoint;
-  r.letters = m.letters;
-  r.body = m.body;
-  r.receipt_requested = m.receipt_requested;
-  r.contains_cpr = m.contains_cpr;
-  r.received_at = m.received_at;
-  r.state = DeliveryState::kPending;
-  r.next_attempt_at = m.received_at;
-  fresh_bytes_ -= m.body.size();
-  fresh_.erase(it);
-  return std::optional<MessageRecord>(std::move(r));
+Result<std::optional<MessageRecord>> Dispatcher::load(std::int64_t message_id,
+                                                      FreshRequests* requests) {
+  auto fresh = fresh_.take(message_id);
+  if (!fresh) return store_.get_message(message_id);
+  if (requests != nullptr) *requests = std::move(fresh->requests);
+  return std::optional<MessageRecord>(std::move(fresh->record));
 }
 
 asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
@@ -363,17 +341,13 @@ asio::awaitable<void> Dispatcher::attempt(std::int64_t message_id) {
   // nobody's.
   if (!leases_.allows(message_id, lease_now(), config_.delivery.timeout)) {
     leases_.forget(message_id);
-    if (const auto f = fresh_.find(message_id); f != fresh_.end()) {
-      fresh_bytes_ -= f->second.plan->message.body.size();
-      fresh_.erase(f);
-    }
+    fresh_.forget(message_id);
     queue_.finished(message_id);
     renew_and_claim();
     co_return;
   }
-  std::shared_ptr<const std::vector<Letter>> requests;
-  if (const auto f = fresh_.find(message_id); f != fresh_.end()) requests = f->second.requests;
-  auto loaded = load(message_id);
+  FreshRequests requests;
+  auto loaded = load(message_id, &requests);
   if (!loaded || !*loaded) {
     log_error("delivery of #" + std::to_string(message_id) +
               " skipped: " + (loaded ? std::string("message not found") : loaded.error().detail));

@@ -17,7 +17,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "broker/config/config.hpp"
@@ -32,6 +31,7 @@
 #include "broker/metrics/broker_metrics.hpp"
 #include "broker/routing/router.hpp"
 #include "broker/server/broker_letters.hpp"
+#include "broker/server/fresh_messages.hpp"
 #include "broker/server/intake.hpp"
 #include "broker/store/group_commit_writer.hpp"
 #include "broker/store/store.hpp"
@@ -108,8 +108,9 @@ class Dispatcher {
   std::size_t busy() const { return busy_; }
 
   // A message Intake has just stored: kept in memory for its first attempt, so the attempt reads
-  // nothing back from the store (bounded; beyond the bound the attempt reads the store).
-  // `requests` are its CertificateRequest letters (their deadlines open at delivery).
+  // nothing back from the store (fresh_messages.hpp: bounded by what the entries hold; beyond
+  // the bound the attempt reads the store). `requests` are its CertificateRequest letters
+  // (their deadlines open at delivery). The plan itself is not kept.
   void remember(std::int64_t message_id, std::shared_ptr<const MessagePlan> plan,
                 std::shared_ptr<const std::vector<Letter>> requests);
   std::size_t receipts_owed() const { return receipts_.size(); }
@@ -125,8 +126,10 @@ class Dispatcher {
   void arm_lease_timer();
   asio::awaitable<void> lease_pass();
   asio::awaitable<void> attempt(std::int64_t message_id);
-  // The message as the store holds it, from memory when Intake just stored it.
-  Result<std::optional<MessageRecord>> load(std::int64_t message_id);
+  using FreshRequests = std::shared_ptr<const std::vector<Letter>>;
+  // The message for its attempt: from FreshMessages if kept there (and then its decoded
+  // requests into `*requests`), else from the store.
+  Result<std::optional<MessageRecord>> load(std::int64_t message_id, FreshRequests* requests);
   asio::awaitable<TransportResponse> post_to(const Endpoint& to, std::string body);
   asio::awaitable<ResponseReceipts> receipts_in_response(const TransportResponse& response,
                                                          const Endpoint& receiver,
@@ -156,13 +159,8 @@ class Dispatcher {
   std::map<std::int64_t, int> unrecorded_;
   std::uint64_t random_state_;
   std::size_t busy_ = 0;
-  // Fresh messages not yet attempted, and the bytes they hold (bounded by kFreshBytes).
-  struct Fresh {
-    std::shared_ptr<const MessagePlan> plan;
-    std::shared_ptr<const std::vector<Letter>> requests;
-  };
-  std::unordered_map<std::int64_t, Fresh> fresh_;
-  std::size_t fresh_bytes_ = 0;
+  // Fresh messages not yet attempted (fresh_messages.hpp).
+  FreshMessages fresh_;
   // Leases (issue 11, item 2).
   std::string node_;
   const CitizenKeyer* citizen_keyer_ = nullptr;
