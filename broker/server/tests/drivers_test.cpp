@@ -259,6 +259,36 @@ TEST_F(DriversTest, ARestartResumesPendingDeliveriesFromTheStore) {
   EXPECT_EQ(again->transport.count(), 1u);
 }
 
+// A backlog larger than one lease pass takes over (1,000 deliveries) resumes at once after a
+// restart: before, the rest waited for a lease pass every lease/3 (10 s), so 50,000 pending
+// deliveries came back at ~100 per second. The restarted broker is another node, as a new
+// process is, once the old one's leases have ended; then its clock stays, so no pass falls due.
+TEST_F(DriversTest, ARestartResumesABacklogLargerThanOneLeasePassWithoutWaiting) {
+  constexpr int kBacklog = 1'150;
+  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{0, "", "down"}; });
+  for (int i = 0; i < kBacklog; ++i)
+    ASSERT_EQ(b->post(request("R" + std::to_string(i))).result(), http::status::accepted);
+  ASSERT_TRUE(b->run_until([&] { return b->transport.count() == kBacklog; }));
+  b->settle();
+  auto store = b->store;
+  const TimePoint t = b->clock.now();
+  b.reset();
+
+  BrokerConfig restarted = config;
+  restarted.cluster.node = "restarted";
+  auto again = std::make_unique<BrokerUnderTest>(restarted, store);
+  again->clock.set(t + config.cluster.lease + std::chrono::seconds{1});
+  again->advance(Duration{0});
+  EXPECT_TRUE(again->run_until([&] { return again->transport.count() == kBacklog; }))
+      << again->transport.count() << " of " << kBacklog << " attempted";
+  again->settle();
+  for (const int i : {0, 999, 1'000, kBacklog - 1}) {
+    const auto m = again->message_of(jc.gln, "R" + std::to_string(i));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->state, DeliveryState::kDelivered) << "R" << i;
+  }
+}
+
 TEST_F(DriversTest, ARestartKeepsWatchingTheReceiptsOwedFromTheStoresIndex) {
   ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
   ASSERT_EQ(b->post(request("REQ2")).result(), http::status::accepted);
