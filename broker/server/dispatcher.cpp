@@ -190,13 +190,13 @@ asio::awaitable<void> Dispatcher::lease_pass() {
               "); deliveries whose lease ends wait for the next pass");
   } else {
     if (pass_result->full_slice) lease_pass_again_ = true;
-    const std::vector<PendingDelivery>* held = &pass_result->deliveries;
+    const std::vector<PendingDelivery>& held = pass_result->deliveries;
     std::vector<std::int64_t> ids;
-    ids.reserve(held->size());
-    for (const PendingDelivery& p : *held) ids.push_back(p.message_id);
+    ids.reserve(held.size());
+    for (const PendingDelivery& p : held) ids.push_back(p.message_id);
     const std::vector<std::int64_t> fresh = leases_.end_pass(pass, ids, until);
     const std::unordered_set<std::int64_t> to_schedule(fresh.begin(), fresh.end());
-    for (const PendingDelivery& p : *held)
+    for (const PendingDelivery& p : held)
       if (to_schedule.contains(p.message_id))
         queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
     if (!resumed_logged_) {
