@@ -429,12 +429,41 @@ asio::awaitable<void> HttpServer::accept_loop() {
   }
 }
 
+namespace {
+
+// A lingering close (RFC 9112 §9.6): after a refusal the client may still be sending the body
+// that was refused (a 413 is answered from the header). Closing a socket with unread data makes
+// the kernel answer with a reset, and a client still writing may then lose the refusal before it
+// reads it (hostile row 034, a 5 MiB body, came back as "Failed sending data to the peer" about
+// once in twenty runs). So the sending side is shut and whatever still comes is read and dropped
+// until the client closes, for at most kLinger; the connection slot is held meanwhile.
+constexpr auto kLinger = std::chrono::seconds{2};
+
+asio::awaitable<void> linger(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  stream.expires_after(kLinger);
+  std::vector<char> dropped(16 * 1024);
+  while (!ec) {
+    auto reading = stream.async_read_some(asio::buffer(dropped),
+                                          asio::redirect_error(asio::use_awaitable, ec));
+    co_await std::move(reading);
+  }
+}
+
+}  // namespace
+
 asio::awaitable<void> HttpServer::plain_session(tcp::socket socket, ConnectionSlot slot) {
   beast::tcp_stream stream(std::move(socket));
   PeerIdentity peer;
   peer.remote_address = slot.address();
   auto serving = serve(stream, peer);
-  co_await std::move(serving);
+  if (co_await std::move(serving)) {
+    auto lingering = linger(stream);
+    co_await std::move(lingering);
+    co_return;
+  }
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
@@ -458,12 +487,16 @@ asio::awaitable<void> HttpServer::tls_session(tcp::socket socket, ConnectionSlot
   read_client_certificate(stream.native_handle(), peer);
 
   auto serving = serve(stream, peer);
-  co_await std::move(serving);
+  const bool refused = co_await std::move(serving);
 
   // close_notify, bounded: a peer that never answers it does not keep the connection slot.
   beast::get_lowest_layer(stream).expires_after(limits_.header_timeout);
   auto closing = stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
   co_await std::move(closing);
+  if (refused && beast::get_lowest_layer(stream).socket().is_open()) {
+    auto lingering = linger(beast::get_lowest_layer(stream));
+    co_await std::move(lingering);
+  }
 }
 
 // One request read from a connection, waiting for its answer to be written.
@@ -540,7 +573,7 @@ asio::awaitable<void> wait_for_wake(asio::steady_timer& wake) {
 // The reader: reads requests while fewer than max_pipelined_requests await their answers,
 // refuses what the transport limits forbid, and starts each request's handler (answer()).
 template <typename Stream>
-asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer) {
+asio::awaitable<bool> HttpServer::serve(Stream& stream, const PeerIdentity& peer) {
   auto& lowest = beast::get_lowest_layer(stream);
   auto pipeline = std::make_shared<Pipeline>(io_.get_executor());
   pipeline->stop_reading = [&lowest] {
@@ -557,6 +590,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
 
   beast::flat_buffer buffer;
   buffer.reserve(kReadBufferBytes);
+  bool refused = false;
   while (!pipeline->writing_done) {
     if (pipeline->answers.size() >= window) {
       auto waiting = wait_for_wake(pipeline->reader_wake);
@@ -689,6 +723,7 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     pipeline->answers.push_back(pending);
     if (refusal) {  // answered at once, and the connection closes after it
       pipeline->ready(*pending, std::move(*refusal), stopping_);
+      refused = true;
       break;
     }
     HttpRequest request = parser.release();
@@ -697,15 +732,18 @@ asio::awaitable<void> HttpServer::serve(Stream& stream, const PeerIdentity& peer
     if (!pending->keep_alive) break;
   }
 
-  // The writer answers what was read, then returns; the stream must outlive it.
+  // The writer answers what was read, then returns; the stream must outlive it. Nothing is being
+  // read any more, so the writer's end leaves the read side open: a lingering close reads on
+  // (a socket whose read side is shut answers further data with a reset).
   pipeline->reading_done = true;
+  pipeline->stop_reading = nullptr;
   pipeline->disarm_idle();
   pipeline->writer_wake.cancel();
   while (!pipeline->writer_finished) {
     auto waiting = wait_for_wake(pipeline->reader_wake);
     co_await std::move(waiting);
   }
-  pipeline->stop_reading = nullptr;
+  co_return refused;
 }
 
 // The writer: writes each answer once it and every answer before it are ready. The last answer

@@ -123,8 +123,10 @@ class HttpServer {
   asio::awaitable<void> tls_session(tcp::socket socket, ConnectionSlot slot);
   struct PendingAnswer;
   struct Pipeline;
+  // Serves one connection's requests until it closes; true if it closes after a refusal, when
+  // the client may still be sending what was refused (then the session lingers: linger()).
   template <typename Stream>
-  asio::awaitable<void> serve(Stream& stream, const PeerIdentity& peer);
+  asio::awaitable<bool> serve(Stream& stream, const PeerIdentity& peer);
   template <typename Stream>
   asio::awaitable<void> write_answers(Stream& stream, std::shared_ptr<Pipeline> pipeline);
   asio::awaitable<void> answer(std::shared_ptr<Pipeline> pipeline,

@@ -30,6 +30,29 @@ TEST(HttpBody, ASlowBodyGets408) {
   EXPECT_TRUE(server.peers().empty());
 }
 
+// A lingering close (RFC 9112 §9.6; http_server.cpp, linger): a 413 is answered from the
+// header, while the client may still be sending the body. A server that closed with the body
+// unread made the kernel answer with a reset, and the client's send failed before it read the
+// refusal. 16 MiB cannot wait in the two sockets' buffers, so the send lasts past the refusal.
+TEST(HttpBody, ARefusedBodyStillBeingSentGetsItsAnswerNotAReset) {
+  HttpLimits limits;
+  limits.max_body_bytes = 1024;
+  TestServer server(limits);
+  const auto port = server.listen_plain("127.0.0.1");
+  ASSERT_TRUE(port.ok()) << port.error().detail;
+  server.start();
+  RawClient client(*port);
+  const std::size_t body = 16 * 1024 * 1024;
+  EXPECT_TRUE(
+      client.send("POST /v1/messages HTTP/1.1\r\nHost: localhost\r\n"
+                  "Content-Type: application/xml\r\nContent-Length: " +
+                  std::to_string(body) + "\r\n\r\n" + std::string(body, 'x')))
+      << "the send failed: the server reset the connection";
+  const auto result = client.read_response();
+  EXPECT_EQ(result.status, 413) << result.error;
+  EXPECT_TRUE(client.closed_by_server());
+}
+
 TEST(HttpBody, BrokenChunkFramingGets400) {
   for (const char* body : {
            "zz\r\nabc\r\n0\r\n\r\n",        // a chunk size that is no hex number
