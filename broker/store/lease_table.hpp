@@ -1,14 +1,20 @@
 // LeaseTable: the Store's lease contract (store.hpp, "leases") kept in memory, for the stores a
 // single broker owns — MemoryStore, and SqliteStore, whose file lock admits one broker per file,
 // so that leases never need to outlive the process or be seen by another one. Pure bookkeeping;
-// the store passes in its pending deliveries as its writer sees them (its open batch included)
-// and guards the table with its own lock.
+// the store passes in the ids of its pending deliveries as its writer sees them (its open batch
+// included) and guards the table with its own lock.
+//
+// A lease pass touches every lease the broker holds, so under a backlog of hundreds of thousands
+// of letters a pass must cost little per lease: the table takes and returns ids only (the store
+// reads details for what was taken), hashes them, and names owners by a small number (there are
+// few owners and many leases). docs/performance.md, "Lease passes under a backlog".
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/core/time.hpp"
@@ -26,13 +32,16 @@ class LeaseTable {
   void undo_batch();
 
   void lease(std::int64_t message_id, const std::string& owner, TimePoint until);
-  // `pending`: every pending delivery, earliest next attempt first (ties by id).
-  std::vector<PendingDelivery> claim(const std::vector<PendingDelivery>& pending,
-                                     const std::string& owner, TimePoint now, TimePoint until,
-                                     int limit);
-  // Also forgets leases of messages that are no longer pending (not in `pending`).
-  std::vector<PendingDelivery> renew(const std::vector<PendingDelivery>& pending,
-                                     const std::string& owner, TimePoint now, TimePoint until);
+  // Store::claim_deliveries. `pending`: the ids of every pending delivery, earliest next attempt
+  // first (ties by id). Returns the ids taken, in that order.
+  std::vector<std::int64_t> claim(const std::vector<std::int64_t>& pending,
+                                  const std::string& owner, TimePoint now, TimePoint until,
+                                  int limit);
+  // Store::renew_leases. `pending`: the ids of every pending delivery, in any order. Returns the
+  // ids renewed, in the order of `pending`. Also forgets the leases of messages that are no
+  // longer pending (not in `pending`).
+  std::vector<std::int64_t> renew(const std::vector<std::int64_t>& pending,
+                                  const std::string& owner, TimePoint now, TimePoint until);
   bool hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
                       TimePoint until);
   // Store::claim_mailbox. `waiting`: the ids of the endpoint's pending messages, lowest first.
@@ -42,27 +51,38 @@ class LeaseTable {
                                           int limit);
 
  private:
+  using OwnerId = std::uint32_t;  // an index into owners_
   struct Lease {
-    std::string owner;
+    OwnerId owner = 0;
     TimePoint until{};
   };
-  // What a key held before the batch's first change to it (nullopt: nothing).
-  template <typename Key>
+  using Deliveries = std::unordered_map<std::int64_t, Lease>;
+  using Mailbox = std::map<std::int64_t, Lease>;
+  using Singletons = std::map<std::string, Lease>;
+  // What a key of `Table` held before the batch's first change to it (nullopt: nothing).
+  template <typename Table>
   struct Before {
-    std::map<Key, Lease>* table;
-    Key key;
+    typename Table::key_type key;
     std::optional<Lease> lease;
   };
-  // Logs the entry `key` of `table` as it is now, before a change (only while a batch is open).
-  void remember(std::map<std::int64_t, Lease>& table, std::int64_t key);
-  void remember(std::map<std::string, Lease>& table, const std::string& key);
+  template <typename Table>
+  using UndoLog = std::vector<Before<Table>>;  // oldest first; undone newest first
 
-  std::map<std::int64_t, Lease> deliveries_;
-  std::map<std::string, Lease> singletons_;
-  std::map<std::int64_t, Lease> mailbox_;  // mailbox fetches, by message
+  // Logs the entry `key` of `table` as it is now, before a change (only while a batch is open).
+  template <typename Table>
+  void remember(const Table& table, UndoLog<Table>& log, const typename Table::key_type& key);
+  // The number naming `owner`, given on first use. Names are never forgotten: there is one per
+  // broker that used the store in this process.
+  OwnerId owner_id(const std::string& owner);
+
+  std::vector<std::string> owners_;
+  Deliveries deliveries_;
+  Singletons singletons_;
+  Mailbox mailbox_;  // mailbox fetches, by message
   bool logging_ = false;
-  std::vector<Before<std::int64_t>> undo_ids_;  // oldest first; undone newest first
-  std::vector<Before<std::string>> undo_names_;
+  UndoLog<Deliveries> undo_deliveries_;
+  UndoLog<Mailbox> undo_mailbox_;
+  UndoLog<Singletons> undo_singletons_;
 };
 
 }  // namespace sektorbro

@@ -1113,21 +1113,17 @@ Result<AuditHead> MemoryStore::audit_head() {
 
 namespace {
 
-// The pending deliveries the writer sees (its open batch included), earliest next attempt first.
-std::vector<PendingDelivery> pending_in(const State& s) {
-  std::vector<PendingDelivery> out;
+// The ids of the pending deliveries the writer sees (its open batch included), earliest next
+// attempt first (ties by id).
+std::vector<std::int64_t> pending_in(const State& s) {
+  std::vector<std::pair<TimePoint, std::int64_t>> due;
   for (const auto& [id, row] : s.messages)
     if (row.delivery.state == DeliveryState::kPending)
-      out.push_back(PendingDelivery{
-          .message_id = id,
-          .receiver_endpoint = row.message->receiver_endpoint,
-          .attempts = row.delivery.attempts,
-          .received_at = row.message->received_at,
-          .next_attempt_at = row.delivery.next_attempt_at,
-      });
-  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.next_attempt_at < b.next_attempt_at;
-  });
+      due.emplace_back(row.delivery.next_attempt_at, id);
+  std::sort(due.begin(), due.end());
+  std::vector<std::int64_t> out;
+  out.reserve(due.size());
+  for (const auto& d : due) out.push_back(d.second);
   return out;
 }
 
@@ -1145,11 +1141,23 @@ Result<std::vector<PendingDelivery>> MemoryStore::claim_deliveries(const std::st
                                                                    TimePoint now, TimePoint until,
                                                                    int limit) {
   std::lock_guard lock(mu_);
-  return lease_table_.claim(pending_in(*working_), owner, now, until, limit);
+  std::vector<PendingDelivery> out;
+  for (const std::int64_t id :
+       lease_table_.claim(pending_in(*working_), owner, now, until, limit)) {
+    const MessageRow& row = working_->messages.at(id);
+    out.push_back(PendingDelivery{
+        .message_id = id,
+        .receiver_endpoint = row.message->receiver_endpoint,
+        .attempts = row.delivery.attempts,
+        .received_at = row.message->received_at,
+        .next_attempt_at = row.delivery.next_attempt_at,
+    });
+  }
+  return out;
 }
 
-Result<std::vector<PendingDelivery>> MemoryStore::renew_leases(const std::string& owner,
-                                                               TimePoint now, TimePoint until) {
+Result<std::vector<std::int64_t>> MemoryStore::renew_leases(const std::string& owner, TimePoint now,
+                                                            TimePoint until) {
   std::lock_guard lock(mu_);
   return lease_table_.renew(pending_in(*working_), owner, now, until);
 }

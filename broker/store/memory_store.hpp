@@ -93,8 +93,8 @@ class MemoryStore final : public Store {
                               TimePoint until) override;
   Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner, TimePoint now,
                                                         TimePoint until, int limit) override;
-  Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
-                                                    TimePoint until) override;
+  Result<std::vector<std::int64_t>> renew_leases(const std::string& owner, TimePoint now,
+                                                 TimePoint until) override;
   Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
                               TimePoint until) override;
   Result<std::vector<std::int64_t>> claim_mailbox(const std::string& endpoint,

@@ -50,17 +50,12 @@ WHERE (l.owner = $1 OR l.lease_until <= $2)
   AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = l.message_id AND m.state = 'pending')
 )sql";
 
-// $1 owner, $2 now, $3 until.
+// $1 owner, $2 now, $3 until. The ids only (store.hpp, renew_leases).
 constexpr const char* kRenew = R"sql(
-WITH renewed AS (
-  UPDATE delivery_leases l SET lease_until = $3
-  FROM messages m
-  WHERE l.owner = $1 AND l.lease_until > $2 AND m.id = l.message_id AND m.state = 'pending'
-  RETURNING l.message_id
-)
-SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
-FROM messages m JOIN renewed r ON r.message_id = m.id
-ORDER BY m.next_attempt_at, m.id
+UPDATE delivery_leases l SET lease_until = $3
+FROM messages m
+WHERE l.owner = $1 AND l.lease_until > $2 AND m.id = l.message_id AND m.state = 'pending'
+RETURNING l.message_id
 )sql";
 
 // Mailbox fetches. $1 endpoint, $2 owner, $3 now, $4 until, $5 limit. The leases of messages no
@@ -223,13 +218,16 @@ Result<std::vector<PendingDelivery>> PostgresStore::claim_deliveries(const std::
   return pending_from(*r);
 }
 
-Result<std::vector<PendingDelivery>> PostgresStore::renew_leases(const std::string& owner,
-                                                                 TimePoint now, TimePoint until) {
+Result<std::vector<std::int64_t>> PostgresStore::renew_leases(const std::string& owner,
+                                                              TimePoint now, TimePoint until) {
   if (auto r = lease_write(forget_settled_statement(owner, now), "forget settled leases"); !r)
     return r.error();
   auto r = lease_write(renew_statement(owner, now, until), "renew leases");
   if (!r) return r.error();
-  return pending_from(*r);
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i) out.push_back(r->int64_at(i, 0));
+  return out;
 }
 
 Result<bool> PostgresStore::hold_singleton(const std::string& name, const std::string& owner,

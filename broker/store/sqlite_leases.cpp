@@ -32,32 +32,57 @@ std::string text_at(sqlite3_stmt* s, int col) {
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, col))) : std::string();
 }
 
-// Every pending delivery, earliest next attempt first (the messages_pending index).
-constexpr const char* kPendingOnWriter =
-    "SELECT id, receiver_endpoint, attempts, received_at, next_attempt_at "
-    "FROM messages INDEXED BY messages_pending WHERE state = 'pending' "
+// The ids of every pending delivery, earliest next attempt first: read from the messages_pending
+// index alone (it holds the id), so a pass under a backlog reads the index's few pages, not a
+// table row per message (docs/performance.md, "Lease passes under a backlog").
+constexpr const char* kPendingIds =
+    "SELECT id FROM messages INDEXED BY messages_pending WHERE state = 'pending' "
     "ORDER BY next_attempt_at, id";
+// What the dispatcher needs of a delivery it has just taken over.
+constexpr const char* kPendingDelivery =
+    "SELECT receiver_endpoint, attempts, received_at, next_attempt_at FROM messages "
+    "WHERE id = ?1 AND state = 'pending'";
 // The messages waiting in a mailbox: the pending ones (few), then their endpoint.
 constexpr const char* kMailboxWaiting =
     "SELECT id FROM messages INDEXED BY messages_state "
     "WHERE state = 'pending' AND receiver_endpoint = ?1 ORDER BY id";
 
-Result<std::vector<PendingDelivery>> pending_on(sqlite3* db) {
-  auto stmt = prepare(db, kPendingOnWriter, "read pending deliveries");
+// `expected`: how many there were last time, so that a large backlog is not copied over and
+// over while the vector grows.
+Result<std::vector<std::int64_t>> pending_ids(sqlite3* db, std::size_t expected) {
+  auto stmt = prepare(db, kPendingIds, "read pending deliveries");
   if (!stmt) return stmt.error();
-  std::vector<PendingDelivery> out;
+  std::vector<std::int64_t> out;
+  out.reserve(expected + expected / 8);
   int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
-    sqlite3_stmt* s = stmt->get();
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+    out.push_back(sqlite3_column_int64(stmt->get(), 0));
+  if (rc != SQLITE_DONE) return lease_error(db, "read pending deliveries");
+  return out;
+}
+
+// The deliveries `ids` (all pending, read on the same connection within the same batch).
+Result<std::vector<PendingDelivery>> taken_deliveries(sqlite3* db,
+                                                      const std::vector<std::int64_t>& ids) {
+  auto stmt = prepare(db, kPendingDelivery, "read a pending delivery");
+  if (!stmt) return stmt.error();
+  sqlite3_stmt* s = stmt->get();
+  std::vector<PendingDelivery> out;
+  out.reserve(ids.size());
+  for (const std::int64_t id : ids) {
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, id);
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) continue;  // not pending: cannot happen within the batch
+    if (rc != SQLITE_ROW) return lease_error(db, "read a pending delivery");
     out.push_back(PendingDelivery{
-        .message_id = sqlite3_column_int64(s, 0),
-        .receiver_endpoint = text_at(s, 1),
-        .attempts = sqlite3_column_int(s, 2),
-        .received_at = from_millis(sqlite3_column_int64(s, 3)),
-        .next_attempt_at = from_millis(sqlite3_column_int64(s, 4)),
+        .message_id = id,
+        .receiver_endpoint = text_at(s, 0),
+        .attempts = sqlite3_column_int(s, 1),
+        .received_at = from_millis(sqlite3_column_int64(s, 2)),
+        .next_attempt_at = from_millis(sqlite3_column_int64(s, 3)),
     });
   }
-  if (rc != SQLITE_DONE) return lease_error(db, "read pending deliveries");
   return out;
 }
 
@@ -80,7 +105,7 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 }  // namespace
 
 std::vector<std::string> SqliteStore::lease_pass_statements() {
-  return {kPendingOnWriter, kMailboxWaiting};
+  return {kPendingIds, kPendingDelivery, kMailboxWaiting};
 }
 
 Result<void> SqliteStore::lease_delivery(std::int64_t message_id, const std::string& owner,
@@ -96,15 +121,17 @@ Result<void> SqliteStore::lease_delivery(std::int64_t message_id, const std::str
 Result<std::vector<PendingDelivery>> SqliteStore::claim_deliveries(const std::string& owner,
                                                                    TimePoint now, TimePoint until,
                                                                    int limit) {
-  auto pending = pending_on(writer_);
+  auto pending = pending_ids(writer_, pending_seen_);
   if (!pending) return pending.error();
-  return lease_table_.claim(*pending, owner, now, until, limit);
+  pending_seen_ = pending->size();
+  return taken_deliveries(writer_, lease_table_.claim(*pending, owner, now, until, limit));
 }
 
-Result<std::vector<PendingDelivery>> SqliteStore::renew_leases(const std::string& owner,
-                                                               TimePoint now, TimePoint until) {
-  auto pending = pending_on(writer_);
+Result<std::vector<std::int64_t>> SqliteStore::renew_leases(const std::string& owner, TimePoint now,
+                                                            TimePoint until) {
+  auto pending = pending_ids(writer_, pending_seen_);
   if (!pending) return pending.error();
+  pending_seen_ = pending->size();
   return lease_table_.renew(*pending, owner, now, until);
 }
 

@@ -28,7 +28,7 @@ namespace {
 
 // The schema version this code reads and writes; kept in PRAGMA user_version
 // (docs/store-format.md). kMigrations[v] takes a database from version v to v + 1.
-constexpr int kSchemaVersion = 11;
+constexpr int kSchemaVersion = 12;
 constexpr int kBusyTimeoutMs = 5000;
 
 constexpr const char* kMigrations[] = {
@@ -266,6 +266,15 @@ ALTER TABLE messages DROP COLUMN body;
     R"sql(
 ALTER TABLE audit_chain ADD COLUMN message_id INTEGER;
 CREATE INDEX audit_chain_timeline ON audit_chain (message_id) WHERE message_id IS NOT NULL;
+)sql",
+    // 11 → 12: `messages_pending` names `state` too, so that a lease pass reads the pending ids
+    // from the index alone (SQLite counts a partial index as covering only when it holds the
+    // columns of its own condition): under a backlog of 300,000 the pass read a table row per
+    // pending message, ~1.8 s per pass (docs/performance.md, "Lease passes under a backlog").
+    // Rebuilding it reads the pending messages only.
+    R"sql(
+DROP INDEX messages_pending;
+CREATE INDEX messages_pending ON messages (next_attempt_at, id, state) WHERE state = 'pending';
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,8 +83,10 @@ class SqliteStore final : public Store {
                               TimePoint until) override;
   Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner, TimePoint now,
                                                         TimePoint until, int limit) override;
-  Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
-                                                    TimePoint until) override;
+  Result<std::vector<std::int64_t>> renew_leases(const std::string& owner, TimePoint now,
+                                                 TimePoint until) override;
+  // Leases live in this process, so a claim writes nothing another broker waits on.
+  int claim_slice() const override { return std::numeric_limits<int>::max(); }
   Result<bool> hold_singleton(const std::string& name, const std::string& owner, TimePoint now,
                               TimePoint until) override;
   Result<std::vector<std::int64_t>> claim_mailbox(const std::string& endpoint,
@@ -176,8 +179,9 @@ class SqliteStore final : public Store {
   bool audit_head_known_ = false;
   std::mutex read_mu_;
   std::unique_ptr<AuditKey> audit_key_;  // set_audit_key(); null: unkeyed
-  int lock_fd_ = -1;        // the exclusive lock on "<path>.lock" (one broker per file)
-  LeaseTable lease_table_;  // writer thread only
+  int lock_fd_ = -1;              // the exclusive lock on "<path>.lock" (one broker per file)
+  LeaseTable lease_table_;        // writer thread only
+  std::size_t pending_seen_ = 0;  // pending deliveries at the last lease pass (writer thread)
   // With SqliteTuning::checkpoint_in_background: the writer connection's WAL hook and the thread
   // that checkpoints; stopped first when the store closes.
   std::unique_ptr<WalCheckpointer> checkpointer_;

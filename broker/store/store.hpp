@@ -392,11 +392,18 @@ class Store {
   virtual Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner,
                                                                 TimePoint now, TimePoint until,
                                                                 int limit) = 0;
-  // Extends every lease `owner` holds at `now` on a pending delivery to `until` and returns those
-  // deliveries; a lease that has ended is not renewed (another broker may have it by now; if not,
-  // claim_deliveries() takes it again).
-  virtual Result<std::vector<PendingDelivery>> renew_leases(const std::string& owner, TimePoint now,
-                                                            TimePoint until) = 0;
+  // How many deliveries one lease pass should take over (the Dispatcher's `limit` above). A store
+  // whose claims write rows other brokers wait on (PostgreSQL) takes a dead broker's backlog in
+  // slices, so one commit never holds the database long; one whose leases live in the process
+  // (SQLite, one broker per file) may take a restart's whole backlog in one pass.
+  virtual int claim_slice() const { return 1000; }
+  // Extends every lease `owner` holds at `now` on a pending delivery to `until` and returns the
+  // ids of those messages (in no particular order); a lease that has ended is not renewed
+  // (another broker may have it by now; if not, claim_deliveries() takes it again). Ids only: a
+  // pass renews every lease its broker holds, hundreds of thousands under a backlog, and the
+  // broker knows nearly all of them already (get_message() reads the rest).
+  virtual Result<std::vector<std::int64_t>> renew_leases(const std::string& owner, TimePoint now,
+                                                         TimePoint until) = 0;
   // The singleton lease `name` (e.g. "sweeper": work done once across the brokers): true if
   // `owner` holds it now until `until` — it was free, had ended, or was `owner`'s already —
   // false if another owner holds it at `now` (nothing changes then).

@@ -289,6 +289,35 @@ TEST_F(DriversTest, ARestartResumesABacklogLargerThanOneLeasePassWithoutWaiting)
   }
 }
 
+// A broker restarted under the same node name before its leases ended: the store renews them
+// for it (they are its own), though the new process never saw them; it reads what it needs of
+// each and resumes them at once, not a lease later.
+TEST_F(DriversTest, ARestartUnderTheSameNodeNameResumesTheDeliveriesItsLeasesStillHold) {
+  constexpr int kBacklog = 40;
+  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{0, "", "down"}; });
+  for (int i = 0; i < kBacklog; ++i)
+    ASSERT_EQ(b->post(request("S" + std::to_string(i))).result(), http::status::accepted);
+  ASSERT_TRUE(b->run_until([&] { return b->transport.count() == kBacklog; }));
+  b->settle();
+  auto store = b->store;
+  const TimePoint t = b->clock.now();
+  b.reset();
+
+  auto again = std::make_unique<BrokerUnderTest>(config, store);  // the same node name
+  // Past the retry's backoff (2 s); the leases, renewed by the last pass before t, hold for 20 s
+  // at least.
+  again->clock.set(t + std::chrono::seconds{5});
+  again->advance(Duration{0});
+  EXPECT_TRUE(again->run_until([&] { return again->transport.count() == kBacklog; }))
+      << again->transport.count() << " of " << kBacklog << " attempted";
+  again->settle();
+  for (const int i : {0, kBacklog - 1}) {
+    const auto m = again->message_of(jc.gln, "S" + std::to_string(i));
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->state, DeliveryState::kDelivered) << "S" << i;
+  }
+}
+
 TEST_F(DriversTest, ARestartKeepsWatchingTheReceiptsOwedFromTheStoresIndex) {
   ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
   ASSERT_EQ(b->post(request("REQ2")).result(), http::status::accepted);

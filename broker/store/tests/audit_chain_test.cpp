@@ -365,7 +365,7 @@ TEST_F(AuditChainTest, AVersion3FileIsMigratedAndItsChainSaysWhatCameBefore) {
   EXPECT_EQ(kinds(chain), (std::vector<std::string>{"audit-chain-started", "received"}));
   ASSERT_EQ(chain.size(), 2u);
   EXPECT_EQ(chain[0].detail,
-            "schema 3 -> 11: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
+            "schema 3 -> 12: 1 timeline event(s) and 1 audit line(s) recorded before this entry "
             "are not chained");
   EXPECT_EQ(chain[0].at, at_ms(9));  // the latest instant before the chain
   EXPECT_EQ(chain[0].prev_hash, kAuditGenesisHash);

@@ -136,8 +136,9 @@ class FaultyStore final : public Store {
                                                         TimePoint u, int limit) override {
     return inner_.claim_deliveries(o, n, u, limit);
   }
-  Result<std::vector<PendingDelivery>> renew_leases(const std::string& o, TimePoint n,
-                                                    TimePoint u) override {
+  int claim_slice() const override { return inner_.claim_slice(); }
+  Result<std::vector<std::int64_t>> renew_leases(const std::string& o, TimePoint n,
+                                                 TimePoint u) override {
     return inner_.renew_leases(o, n, u);
   }
   Result<bool> hold_singleton(const std::string& name, const std::string& o, TimePoint n,

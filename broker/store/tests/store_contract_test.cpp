@@ -6,6 +6,7 @@
 // fault switches).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -1460,6 +1461,12 @@ std::vector<std::int64_t> message_ids(const Result<std::vector<PendingDelivery>>
     for (const auto& p : *r) out.push_back(p.message_id);
   return out;
 }
+// renew_leases names its messages in no particular order: sorted, for comparing.
+std::vector<std::int64_t> message_ids(const Result<std::vector<std::int64_t>>& r) {
+  std::vector<std::int64_t> out = r ? *r : std::vector<std::int64_t>{};
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 // The error code of a failed operation, or "ok".
 std::string outcome(const Result<void>& r) {
@@ -1557,9 +1564,20 @@ TEST_P(StoreContractTest, ClaimingTakesUnleasedPendingDeliveriesEarliestFirstUpT
   const TimePoint until = t + std::chrono::seconds{30};
   EXPECT_EQ(message_ids(store_->claim_deliveries("a", t, until, 1)),
             std::vector<std::int64_t>{first});
-  EXPECT_EQ(message_ids(store_->claim_deliveries("b", t, until, 10)),
-            (std::vector<std::int64_t>{second, later}))
+  const auto taken = store_->claim_deliveries("b", t, until, 10);
+  EXPECT_EQ(message_ids(taken), (std::vector<std::int64_t>{second, later}))
       << "the delivered one is nobody's to claim; the one due later comes last";
+  // What the dispatcher schedules a taken delivery by, as stored.
+  ASSERT_TRUE(taken);
+  ASSERT_EQ(taken->size(), 2u);
+  const auto stored = store_->get_message(later);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ(taken->back().receiver_endpoint, (*stored)->receiver_endpoint);
+  EXPECT_FALSE(taken->back().receiver_endpoint.empty());
+  EXPECT_EQ(taken->back().attempts, 1);
+  EXPECT_EQ(taken->back().next_attempt_at, t + std::chrono::hours{1});
+  EXPECT_EQ(taken->back().received_at, (*stored)->received_at);
+  EXPECT_EQ(taken->front().attempts, 0);
   EXPECT_TRUE(message_ids(store_->claim_deliveries("c", t, until, 10)).empty());
   EXPECT_TRUE(message_ids(store_->claim_deliveries("c", t, until, 0)).empty());
   EXPECT_EQ(message_ids(store_->renew_leases("b", t, until)),
