@@ -50,6 +50,36 @@ void LeaseTable::remember(const Table& table, UndoLog<Table>& log,
   log.push_back({key, it == table.end() ? std::nullopt : std::optional(it->second)});
 }
 
+template <typename Table>
+std::vector<std::int64_t> LeaseTable::take(Table& table, UndoLog<Table>& log,
+                                           const std::vector<std::int64_t>& ids, Lease lease,
+                                           TimePoint now, int limit) {
+  std::vector<std::int64_t> out;
+  for (const std::int64_t id : ids) {
+    if (static_cast<int>(out.size()) >= limit) break;
+    auto it = table.find(id);
+    if (it != table.end() && held(now, it->second.until)) continue;
+    remember(table, log, id);
+    table[id] = lease;
+    out.push_back(id);
+  }
+  return out;
+}
+
+template <typename Table>
+void LeaseTable::forget_all_but(Table& table, UndoLog<Table>& log,
+                                const std::vector<std::int64_t>& kept) {
+  const std::unordered_set<std::int64_t> keep(kept.begin(), kept.end());
+  for (auto it = table.begin(); it != table.end();) {
+    if (keep.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    remember(table, log, it->first);
+    it = table.erase(it);
+  }
+}
+
 LeaseTable::OwnerId LeaseTable::owner_id(const std::string& owner) {
   auto it = std::find(owners_.begin(), owners_.end(), owner);
   if (it != owners_.end()) return static_cast<OwnerId>(it - owners_.begin());
@@ -65,17 +95,7 @@ void LeaseTable::lease(std::int64_t message_id, const std::string& owner, TimePo
 std::vector<std::int64_t> LeaseTable::claim(const std::vector<std::int64_t>& pending,
                                             const std::string& owner, TimePoint now,
                                             TimePoint until, int limit) {
-  const OwnerId me = owner_id(owner);
-  std::vector<std::int64_t> out;
-  for (const std::int64_t id : pending) {
-    if (static_cast<int>(out.size()) >= limit) break;
-    auto it = deliveries_.find(id);
-    if (it != deliveries_.end() && held(now, it->second.until)) continue;
-    remember(deliveries_, undo_deliveries_, id);
-    deliveries_[id] = Lease{me, until};
-    out.push_back(id);
-  }
-  return out;
+  return take(deliveries_, undo_deliveries_, pending, Lease{owner_id(owner), until}, now, limit);
 }
 
 std::vector<std::int64_t> LeaseTable::renew(const std::vector<std::int64_t>& pending,
@@ -95,17 +115,7 @@ std::vector<std::int64_t> LeaseTable::renew(const std::vector<std::int64_t>& pen
   }
   // Leases of messages no longer pending (delivered, dead-lettered) mean nothing: forgotten
   // here. When every lease was found above there is nothing to look for.
-  if (leased < deliveries_.size()) {
-    const std::unordered_set<std::int64_t> still_pending(pending.begin(), pending.end());
-    for (auto it = deliveries_.begin(); it != deliveries_.end();) {
-      if (still_pending.contains(it->first)) {
-        ++it;
-        continue;
-      }
-      remember(deliveries_, undo_deliveries_, it->first);
-      it = deliveries_.erase(it);
-    }
-  }
+  if (leased < deliveries_.size()) forget_all_but(deliveries_, undo_deliveries_, pending);
   return out;
 }
 
@@ -123,26 +133,8 @@ bool LeaseTable::hold_singleton(const std::string& name, const std::string& owne
 std::vector<std::int64_t> LeaseTable::claim_mailbox(const std::vector<std::int64_t>& waiting,
                                                     const std::string& owner, TimePoint now,
                                                     TimePoint until, int limit) {
-  const OwnerId me = owner_id(owner);
-  std::vector<std::int64_t> out;
-  const std::unordered_set<std::int64_t> still_waiting(waiting.begin(), waiting.end());
-  for (auto it = mailbox_.begin(); it != mailbox_.end();) {
-    if (still_waiting.contains(it->first)) {
-      ++it;
-      continue;
-    }
-    remember(mailbox_, undo_mailbox_, it->first);
-    it = mailbox_.erase(it);
-  }
-  for (const std::int64_t id : waiting) {
-    if (static_cast<int>(out.size()) >= limit) break;
-    auto it = mailbox_.find(id);
-    if (it != mailbox_.end() && held(now, it->second.until)) continue;
-    remember(mailbox_, undo_mailbox_, id);
-    mailbox_[id] = Lease{me, until};
-    out.push_back(id);
-  }
-  return out;
+  forget_all_but(mailbox_, undo_mailbox_, waiting);
+  return take(mailbox_, undo_mailbox_, waiting, Lease{owner_id(owner), until}, now, limit);
 }
 
 }  // namespace sektorbro

@@ -71,6 +71,15 @@ class LeaseTable {
   // Logs the entry `key` of `table` as it is now, before a change (only while a batch is open).
   template <typename Table>
   void remember(const Table& table, UndoLog<Table>& log, const typename Table::key_type& key);
+  // Leases to `lease` those of `ids` (in their order) that nobody holds at `now`, at most
+  // `limit`; returns them.
+  template <typename Table>
+  std::vector<std::int64_t> take(Table& table, UndoLog<Table>& log,
+                                 const std::vector<std::int64_t>& ids, Lease lease, TimePoint now,
+                                 int limit);
+  // Forgets every lease of `table` whose key is not in `kept`.
+  template <typename Table>
+  void forget_all_but(Table& table, UndoLog<Table>& log, const std::vector<std::int64_t>& kept);
   // The number naming `owner`, given on first use. Names are never forgotten: there is one per
   // broker that used the store in this process.
   OwnerId owner_id(const std::string& owner);

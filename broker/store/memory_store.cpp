@@ -268,6 +268,17 @@ class Tx {
 
 namespace {
 
+// What the dispatcher schedules a pending delivery by.
+PendingDelivery pending_delivery(std::int64_t id, const memory_store_detail::MessageRow& row) {
+  return PendingDelivery{
+      .message_id = id,
+      .receiver_endpoint = row.message->receiver_endpoint,
+      .attempts = row.delivery.attempts,
+      .received_at = row.message->received_at,
+      .next_attempt_at = row.delivery.next_attempt_at,
+  };
+}
+
 using memory_store_detail::Change;
 using memory_store_detail::DeadlinePut;
 using memory_store_detail::DeadlineRow;
@@ -792,14 +803,7 @@ Result<std::vector<PendingDelivery>> MemoryStore::pending_deliveries() {
   std::lock_guard lock(mu_);
   std::vector<PendingDelivery> out;
   for (const auto& [id, row] : committed_->messages)
-    if (row.delivery.state == DeliveryState::kPending)
-      out.push_back(PendingDelivery{
-          .message_id = id,
-          .receiver_endpoint = row.message->receiver_endpoint,
-          .attempts = row.delivery.attempts,
-          .received_at = row.message->received_at,
-          .next_attempt_at = row.delivery.next_attempt_at,
-      });
+    if (row.delivery.state == DeliveryState::kPending) out.push_back(pending_delivery(id, row));
   // Ids are already ascending; a stable sort keeps them so among equal next attempts.
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.next_attempt_at < b.next_attempt_at;
@@ -1144,14 +1148,7 @@ Result<std::vector<PendingDelivery>> MemoryStore::claim_deliveries(const std::st
   std::vector<PendingDelivery> out;
   for (const std::int64_t id :
        lease_table_.claim(pending_in(*working_), owner, now, until, limit)) {
-    const MessageRow& row = working_->messages.at(id);
-    out.push_back(PendingDelivery{
-        .message_id = id,
-        .receiver_endpoint = row.message->receiver_endpoint,
-        .attempts = row.delivery.attempts,
-        .received_at = row.message->received_at,
-        .next_attempt_at = row.delivery.next_attempt_at,
-    });
+    out.push_back(pending_delivery(id, working_->messages.at(id)));
   }
   return out;
 }
