@@ -27,6 +27,25 @@ class DriversTest : public ::testing::Test, protected Parties {
     b->settle();  // what the outcome sets off (a relayed refusal, a receipt) has run too
     return ok ? b->message_of(gln, id) : std::nullopt;
   }
+  // What a broker stopped with a backlog leaves: its store, and when it stopped.
+  struct Left {
+    std::shared_ptr<MemoryStore> store;
+    TimePoint at{};
+  };
+  // Posts `count` requests named `prefix`0, `prefix`1, … while every attempt fails, so all stay
+  // pending, then stops `b` as a killed broker stops: no more renewals.
+  void leave_a_backlog(const std::string& prefix, int count, Left& left) {
+    b->transport.answer_with([](const OutboundRequest&) {
+      return TransportResponse{0, "", "down"};
+    });
+    for (int i = 0; i < count; ++i)
+      ASSERT_EQ(b->post(request(prefix + std::to_string(i))).result(), http::status::accepted);
+    ASSERT_TRUE(
+        b->run_until([&] { return b->transport.count() == static_cast<std::size_t>(count); }));
+    b->settle();
+    left = Left{b->store, b->clock.now()};
+    b.reset();
+  }
 };
 
 TEST_F(DriversTest, AnAcceptedRequestIsStoredThenDeliveredInOneTryAndItsClockStarts) {
@@ -265,14 +284,10 @@ TEST_F(DriversTest, ARestartResumesPendingDeliveriesFromTheStore) {
 // process is, once the old one's leases have ended; then its clock stays, so no pass falls due.
 TEST_F(DriversTest, ARestartResumesABacklogLargerThanOneLeasePassWithoutWaiting) {
   constexpr int kBacklog = 1'150;
-  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{0, "", "down"}; });
-  for (int i = 0; i < kBacklog; ++i)
-    ASSERT_EQ(b->post(request("R" + std::to_string(i))).result(), http::status::accepted);
-  ASSERT_TRUE(b->run_until([&] { return b->transport.count() == kBacklog; }));
-  b->settle();
-  auto store = b->store;
-  const TimePoint t = b->clock.now();
-  b.reset();
+  Left left;
+  ASSERT_NO_FATAL_FAILURE(leave_a_backlog("R", kBacklog, left));
+  auto store = left.store;
+  const TimePoint t = left.at;
 
   BrokerConfig restarted = config;
   restarted.cluster.node = "restarted";
@@ -294,14 +309,10 @@ TEST_F(DriversTest, ARestartResumesABacklogLargerThanOneLeasePassWithoutWaiting)
 // each and resumes them at once, not a lease later.
 TEST_F(DriversTest, ARestartUnderTheSameNodeNameResumesTheDeliveriesItsLeasesStillHold) {
   constexpr int kBacklog = 40;
-  b->transport.answer_with([](const OutboundRequest&) { return TransportResponse{0, "", "down"}; });
-  for (int i = 0; i < kBacklog; ++i)
-    ASSERT_EQ(b->post(request("S" + std::to_string(i))).result(), http::status::accepted);
-  ASSERT_TRUE(b->run_until([&] { return b->transport.count() == kBacklog; }));
-  b->settle();
-  auto store = b->store;
-  const TimePoint t = b->clock.now();
-  b.reset();
+  Left left;
+  ASSERT_NO_FATAL_FAILURE(leave_a_backlog("S", kBacklog, left));
+  auto store = left.store;
+  const TimePoint t = left.at;
 
   auto again = std::make_unique<BrokerUnderTest>(config, store);  // the same node name
   // Past the retry's backoff (2 s); the leases, renewed by the last pass before t, hold for 20 s
