@@ -1,13 +1,23 @@
 // PostgresStore's leases (issue 11, item 2; store.hpp, "leases"): several brokers on one
-// database. A pending delivery's lease is a row of `delivery_leases` (message, owner, until); a
-// singleton's a row of `singleton_leases` (name, owner, until). Claiming takes the pending
-// messages nobody holds with FOR UPDATE SKIP LOCKED, so two brokers claiming at once never take
-// the same message; like every write of this store it runs after the store_head lock
+// database. A pending delivery's lease is a row of `delivery_leases` (message, owner, until,
+// epoch); a singleton's a row of `singleton_leases` (name, owner, until). Claiming takes the
+// pending messages nobody holds with FOR UPDATE SKIP LOCKED, so two brokers claiming at once never
+// take the same message; like every write of this store it runs after the store_head lock
 // (postgres_store.hpp), so the lock order is the same for every writer and brokers never
-// deadlock on one another.
+// deadlock on one another — and a lease pass of one broker never interleaves with another's.
 //
-// The tables (delivery_leases, singleton_leases, mailbox_leases) are schema version 5
-// (postgres_migrations.cpp).
+// A delivery lease is held in one of two ways (schema version 7, postgres_migrations.cpp):
+// - until its own `lease_until`: what lease_delivery() and a claim grant;
+// - for as long as its owner's row in `broker_leases` lives, when `lease_until` is kEpochLease:
+//   what a renewal turns a live lease of its own into (it "adopts" it). The row has an `epoch`;
+//   an owner whose row lapsed (not renewed by its `lease_until`) starts a new epoch when it comes
+//   back, and the leases of the old epoch are everybody's to take.
+// So a renewal writes one row (the broker's), plus the leases granted since the last pass, not
+// one row per held delivery: under a backlog of 100,000 that was ~0.6 s under the store_head
+// lock every lease/3 (docs/performance.md, "PostgreSQL's renewal").
+//
+// The tables (delivery_leases, singleton_leases, mailbox_leases) are schema version 5,
+// broker_leases and delivery_leases.epoch version 7.
 #include <functional>
 
 #include "broker/store/postgres_store.hpp"
@@ -18,23 +28,41 @@ namespace {
 constexpr const char* kLeaseDelivery = R"sql(
 INSERT INTO delivery_leases (message_id, owner, lease_until)
 SELECT id, $2::text, $3::bigint FROM messages WHERE id = $1::bigint
-ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until,
+  epoch = NULL
 )sql";
 
-// $1 owner, $2 now, $3 until, $4 limit.
+// A lease row whose `lease_until` is the largest bigint is held for as long as its owner's
+// broker row of the same epoch lives: a broker of schema version 6, which reads `lease_until`
+// only, counts it held for ever and never takes it over. Any other lease row is held until its
+// `lease_until`. The claim spells this rule out twice (for the row read and for the row the
+// insert meets); the renewal writes and reads such rows.
+//
+// $1 owner, $2 now, $3 until, $4 limit. A lease granted here ends at $3 unless a renewal adopts it.
 constexpr const char* kClaim = R"sql(
 WITH free AS (
   SELECT m.id FROM messages m
   LEFT JOIN delivery_leases l ON l.message_id = m.id
-  WHERE m.state = 'pending' AND (l.message_id IS NULL OR l.lease_until <= $2::bigint)
+  WHERE m.state = 'pending' AND (l.message_id IS NULL OR NOT (
+    CASE WHEN l.lease_until <> 9223372036854775807 THEN l.lease_until > $2::bigint
+    ELSE EXISTS (SELECT 1 FROM broker_leases b
+                 WHERE b.owner = l.owner AND b.epoch = l.epoch AND b.lease_until > $2::bigint)
+    END))
   ORDER BY m.next_attempt_at, m.id
   LIMIT $4::bigint
   FOR UPDATE OF m SKIP LOCKED
 ), taken AS (
   INSERT INTO delivery_leases (message_id, owner, lease_until)
   SELECT id, $1::text, $3::bigint FROM free
-  ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-    WHERE delivery_leases.lease_until <= $2
+  ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until,
+    epoch = NULL
+    WHERE NOT (
+      CASE WHEN delivery_leases.lease_until <> 9223372036854775807
+           THEN delivery_leases.lease_until > $2::bigint
+      ELSE EXISTS (SELECT 1 FROM broker_leases b
+                   WHERE b.owner = delivery_leases.owner AND b.epoch = delivery_leases.epoch
+                     AND b.lease_until > $2::bigint)
+      END)
   RETURNING message_id
 )
 SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
@@ -42,20 +70,38 @@ FROM messages m JOIN taken t ON t.message_id = m.id
 ORDER BY m.next_attempt_at, m.id
 )sql";
 
-// Leases on messages that are no longer pending mean nothing: the owner's, and any that ended.
-// $1 owner, $2 now.
+// Leases on messages that are no longer pending mean nothing, whoever's they are. Reads the lease
+// table (the pending messages' leases and those settled since the last pass) against the pending
+// messages, and deletes the latter.
 constexpr const char* kForgetSettled = R"sql(
 DELETE FROM delivery_leases l
-WHERE (l.owner = $1 OR l.lease_until <= $2)
-  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = l.message_id AND m.state = 'pending')
+WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = l.message_id AND m.state = 'pending')
 )sql";
 
-// $1 owner, $2 now, $3 until. The ids only (store.hpp, renew_leases).
+// $1 owner, $2 now, $3 until. The owner's broker row lives on to $3 (or, lapsed or new, starts
+// epoch + 1); its live leases of its own `lease_until` join the epoch; the answer is every lease
+// of the epoch (store.hpp, renew_leases): the owner index's entries read, no lease row written
+// but those adopted. Runs right after kForgetSettled in the same transaction (renew_leases), so
+// every lease row left is on a pending message. The sub-statements share one snapshot, so the
+// adopted leases are counted from `adopted`.
 constexpr const char* kRenew = R"sql(
-UPDATE delivery_leases l SET lease_until = $3
-FROM messages m
-WHERE l.owner = $1 AND l.lease_until > $2 AND m.id = l.message_id AND m.state = 'pending'
-RETURNING l.message_id
+WITH alive AS (
+  INSERT INTO broker_leases AS b (owner, epoch, lease_until) VALUES ($1::text, 1, $3::bigint)
+  ON CONFLICT (owner) DO UPDATE SET
+    epoch = CASE WHEN b.lease_until > $2::bigint THEN b.epoch ELSE b.epoch + 1 END,
+    lease_until = CASE WHEN b.lease_until > $2::bigint THEN greatest(b.lease_until, $3::bigint)
+                       ELSE $3::bigint END
+  RETURNING epoch
+), adopted AS (
+  UPDATE delivery_leases l SET lease_until = 9223372036854775807, epoch = alive.epoch
+  FROM alive
+  WHERE l.owner = $1::text AND l.lease_until > $2::bigint AND l.lease_until < 9223372036854775807
+  RETURNING l.message_id
+)
+SELECT l.message_id FROM delivery_leases l JOIN alive ON l.epoch = alive.epoch
+WHERE l.owner = $1::text AND l.lease_until = 9223372036854775807
+UNION ALL
+SELECT message_id FROM adopted
 )sql";
 
 // Mailbox fetches. $1 endpoint, $2 owner, $3 now, $4 until, $5 limit. The leases of messages no
@@ -129,8 +175,8 @@ PostgresStore::Statement claim_statement(const std::string& owner, TimePoint now
                                          int limit) {
   return {"lease_claim", kClaim, PgParams().text(owner).time(now).time(until).int64(limit), {}};
 }
-PostgresStore::Statement forget_settled_statement(const std::string& owner, TimePoint now) {
-  return {"lease_forget", kForgetSettled, PgParams().text(owner).time(now), {}};
+PostgresStore::Statement forget_settled_statement() {
+  return {"lease_forget", kForgetSettled, {}, {}};
 }
 PostgresStore::Statement renew_statement(const std::string& owner, TimePoint now, TimePoint until) {
   return {"lease_renew", kRenew, PgParams().text(owner).time(now).time(until), {}};
@@ -152,7 +198,7 @@ PostgresStore::Statement claim_mailbox_statement(const std::string& endpoint,
 std::vector<PostgresStore::Statement> PostgresStore::lease_pass_statements(
     const std::string& owner, const std::string& endpoint, TimePoint now, TimePoint until,
     int limit) {
-  return {claim_statement(owner, now, until, limit), forget_settled_statement(owner, now),
+  return {claim_statement(owner, now, until, limit), forget_settled_statement(),
           renew_statement(owner, now, until), forget_mailbox_statement(),
           claim_mailbox_statement(endpoint, owner, now, until, limit)};
 }
@@ -220,13 +266,22 @@ Result<std::vector<PendingDelivery>> PostgresStore::claim_deliveries(const std::
 
 Result<std::vector<std::int64_t>> PostgresStore::renew_leases(const std::string& owner,
                                                               TimePoint now, TimePoint until) {
-  if (auto r = lease_write(forget_settled_statement(owner, now), "forget settled leases"); !r)
-    return r.error();
-  auto r = lease_write(renew_statement(owner, now, until), "renew leases");
-  if (!r) return r.error();
+  // The renewal reads no message (kRenew): it counts on the forget before it in one transaction.
+  const bool own = !in_batch_;
+  if (own)
+    if (auto r = begin_batch(); !r) return r.error();
+  auto renewed = [&]() -> Result<PgResult> {
+    if (auto r = lease_write(forget_settled_statement(), "forget settled leases"); !r)
+      return r.error();
+    return lease_write(renew_statement(owner, now, until), "renew leases");
+  }();
+  if (own && !renewed) rollback_batch();
+  if (own && renewed)
+    if (auto committed = commit_batch(); !committed) return committed.error();
+  if (!renewed) return renewed.error();
   std::vector<std::int64_t> out;
-  out.reserve(static_cast<std::size_t>(r->rows()));
-  for (int i = 0; i < r->rows(); ++i) out.push_back(r->int64_at(i, 0));
+  out.reserve(static_cast<std::size_t>(renewed->rows()));
+  for (int i = 0; i < renewed->rows(); ++i) out.push_back(renewed->int64_at(i, 0));
   return out;
 }
 

@@ -239,6 +239,22 @@ UPDATE store_head SET last_message_id = greatest(
 ALTER TABLE audit_chain ADD COLUMN message_id bigint;
 CREATE INDEX audit_chain_timeline ON audit_chain (message_id, seq) WHERE message_id IS NOT NULL;
 )sql",
+    // 6 → 7: a lease pass writes one row per broker, not one per held delivery (issue 8;
+    // postgres_leases.cpp). A broker's row in `broker_leases` lives while it renews it; a lease
+    // it has adopted (lease_until the largest bigint, and the epoch) lives as long as that row.
+    // The leases of before keep their own lease_until and are adopted by their owner's next pass.
+    // The owner index covers the renewal's reads: the leases of an owner's epoch, and those it
+    // granted since the last pass (a lease_until range).
+    R"sql(
+CREATE TABLE broker_leases (
+  owner       text   PRIMARY KEY,
+  epoch       bigint NOT NULL,
+  lease_until bigint NOT NULL
+);
+ALTER TABLE delivery_leases ADD COLUMN epoch bigint;
+DROP INDEX delivery_leases_owner;
+CREATE INDEX delivery_leases_owner ON delivery_leases (owner, lease_until, epoch);
+)sql",
 };
 
 constexpr int kVersion = static_cast<int>(std::size(kPostgresMigrations));

@@ -58,8 +58,8 @@ class PostgresStore final : public Store {
   Result<bool> open_deadline(const Deadline& d, std::int64_t message_id,
                              const MessageEvent& event) override;
 
-  // Leases (issue 11, item 2): tables delivery_leases and singleton_leases
-  // (postgres_leases.cpp).
+  // Leases (issue 11, item 2): tables delivery_leases, broker_leases and singleton_leases
+  // (postgres_leases.cpp). renew_leases runs in a transaction of its own outside a batch.
   Result<void> lease_delivery(std::int64_t message_id, const std::string& owner,
                               TimePoint until) override;
   Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner, TimePoint now,

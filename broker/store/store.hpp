@@ -379,7 +379,8 @@ class Store {
   // dead-lettered) ends it with the delivery, and a requeued message is leased afresh. Write
   // operations (writer thread), atomic like the others. SqliteStore and MemoryStore keep leases
   // in memory (one broker per store: SQLite's file lock; nothing to share); PostgresStore keeps
-  // them in tables, taken with FOR UPDATE SKIP LOCKED.
+  // them in tables, taken with FOR UPDATE SKIP LOCKED, and renews a broker's leases by renewing
+  // one row of its own (postgres_leases.cpp).
   //
   // Leases message `message_id` to `owner` until `until`, whoever held it: what a broker does
   // with a message it has just stored or requeued, in the same batch, so that its first attempt

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -161,6 +163,10 @@ INSERT INTO singleton_leases VALUES ('sweeper', 'broker-a', 1790000005000);
   ASSERT_TRUE(claimed) << claimed.error().detail;
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ(claimed->front().message_id, 2);
+  // broker-a's next pass adopts it (version 7: held as long as broker-a's row lives).
+  auto renewed = s->renew_leases("broker-a", at_ms(4'000), at_ms(9'000));
+  ASSERT_TRUE(renewed) << renewed.error().detail;
+  EXPECT_EQ(*renewed, std::vector<std::int64_t>{1});
   EXPECT_FALSE(*s->hold_singleton("sweeper", "broker-b", at_ms(4'000), at_ms(9'000)));
   EXPECT_TRUE(*s->hold_singleton("sweeper", "broker-b", at_ms(5'000), at_ms(9'000)));
   // The next id is past 7, the largest the chain names (max(id) + 1 would have been 3).
@@ -308,6 +314,82 @@ TEST(PostgresStore, TwoBrokersOnOneDatabaseShareOneChainAndOneIdSequence) {
   ASSERT_TRUE(verdict) << verdict.error().detail;
   EXPECT_TRUE(verdict->ok) << verdict->explanation;
   EXPECT_EQ(verdict->entries, 2 * kMessages);  // "received" + the operator's view, each
+}
+
+// A lease pass costs what changed, not what is held (issue 8; postgres_leases.cpp): a renewal
+// rewrites the broker's row and the leases granted since the last pass, not one row per held
+// delivery. A lease row's xmin is the transaction that last wrote it.
+TEST(PostgresStore, ARenewalWritesTheBrokersRowAndNewLeasesNotEveryHeldOne) {
+  const auto db = fresh_postgres_database("renewal");
+  ASSERT_FALSE(db.empty());
+  auto s = open_store(db);
+  auto c = connect(db);
+  ASSERT_TRUE(s && c);
+  const auto sec = [](int n) { return at_ms(1'000) + std::chrono::seconds{n}; };
+  std::vector<std::int64_t> ids;
+  for (int i = 1; i <= 50; ++i) {
+    auto id = s->store_message(
+        plan_for(make_message("E" + std::to_string(i), {"L" + std::to_string(i)})));
+    ASSERT_TRUE(id) << id.error().detail;
+    ASSERT_TRUE(s->lease_delivery(*id, "node-a", sec(30)));
+    ids.push_back(*id);
+  }
+  const auto renewed = [&](const std::string& owner, int now, int until) {
+    auto r = s->renew_leases(owner, sec(now), sec(until));
+    EXPECT_TRUE(r) << r.error().detail;
+    std::vector<std::int64_t> out = r ? *r : std::vector<std::int64_t>{};
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto writers = [&] {  // message id → the transaction that last wrote its lease
+    std::map<std::int64_t, std::string> out;
+    auto r = c->query("SELECT message_id, xmin::text FROM delivery_leases", PgParams{}, "xmin");
+    EXPECT_TRUE(r) << r.error().detail;
+    for (int i = 0; r && i < r->rows(); ++i) out[r->int64_at(i, 0)] = r->text_at(i, 1);
+    return out;
+  };
+  EXPECT_EQ(renewed("node-a", 10, 40), ids) << "the leases granted are adopted";
+  const auto adopted = writers();
+  ASSERT_EQ(adopted.size(), ids.size());
+  EXPECT_EQ(renewed("node-a", 20, 50), ids);
+  EXPECT_EQ(writers(), adopted) << "no held lease was written again";
+  auto row = c->query("SELECT lease_until FROM broker_leases WHERE owner = 'node-a'", PgParams{},
+                      "broker row");
+  ASSERT_TRUE(row && row->rows() == 1);
+  EXPECT_EQ(row->time_at(0, 0), sec(50)) << "the broker's row carries the renewal";
+
+  // One more granted between passes: the next renewal writes that one only.
+  auto fresh = s->store_message(plan_for(make_message("E51", {"L51"})));
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(s->lease_delivery(*fresh, "node-a", sec(55)));
+  ids.push_back(*fresh);
+  EXPECT_EQ(renewed("node-a", 25, 55), ids);
+  const auto after = writers();
+  ASSERT_EQ(after.size(), ids.size());
+  for (const std::int64_t id : ids) {
+    const bool rewritten = adopted.count(id) == 0 || after.at(id) != adopted.at(id);
+    EXPECT_EQ(rewritten, id == *fresh) << "message " << id;
+  }
+
+  // A broker of schema version 6 (lease_until only) leases the first message to itself; the
+  // epoch it does not know stays in the row and means nothing then.
+  ASSERT_TRUE(
+      c->query("UPDATE delivery_leases SET owner = 'node-old', lease_until = $1 "
+               "WHERE message_id = $2",
+               PgParams().time(sec(90)).int64(ids.front()), "a version-6 lease"));
+  // node-a stops renewing; its leases end with its row, at sec(55) exactly.
+  auto early = s->claim_deliveries("node-b", sec(54), sec(84), 100);
+  ASSERT_TRUE(early) << early.error().detail;
+  EXPECT_TRUE(early->empty()) << "node-a still holds them";
+  auto taken = s->claim_deliveries("node-b", sec(55), sec(85), 100);
+  ASSERT_TRUE(taken) << taken.error().detail;
+  EXPECT_EQ(taken->size(), ids.size() - 1) << "all of node-a's; not the version-6 broker's";
+  for (const auto& p : *taken) EXPECT_NE(p.message_id, ids.front());
+  EXPECT_TRUE(renewed("node-a", 56, 86).empty()) << "node-a comes back to nothing";
+  EXPECT_EQ(renewed("node-b", 56, 86).size(), ids.size() - 1);
+  auto epoch = c->query("SELECT epoch FROM broker_leases WHERE owner = 'node-a'", PgParams{}, "e");
+  ASSERT_TRUE(epoch && epoch->rows() == 1);
+  EXPECT_EQ(epoch->int64_at(0, 0), 2) << "a new epoch: its old leases are nobody's";
 }
 
 // sektorbro-audit verify --postgres (issue 11): the chain and the row checks on a PostgreSQL
