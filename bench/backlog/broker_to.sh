@@ -3,8 +3,9 @@
 # build's) with the bench's configuration, its endpoints' URLs pointed at $RECEIVER_URL instead
 # of the bench's receiver (e.g. bench/backlog/slow_receiver.py), and its store at $STORE_PATH if
 # set (kept after the bench with its configuration beside it, STORE_PATH.json, to start a
-# broker on the backlog again). docs/performance.md, "What a backlog holds in memory", has
-# the commands.
+# broker on the backlog again), or in the PostgreSQL database $PG_CONNINFO if set (a libpq
+# conninfo without quotes). docs/performance.md, "What a backlog holds in memory" and
+# "PostgreSQL's lease pass", has the commands.
 set -euo pipefail
 : "${RECEIVER_URL:?set RECEIVER_URL}"
 args=()
@@ -14,6 +15,9 @@ for a in "$@"; do
     if [[ -n ${STORE_PATH:-} ]]; then
       sed -i -E "s#\"path\": *\"bench.db\"#\"path\": \"${STORE_PATH}\"#" "$a.to"
       cp "$a.to" "${STORE_PATH}.json"  # to start a broker on the backlog afterwards
+    fi
+    if [[ -n ${PG_CONNINFO:-} ]]; then
+      sed -i -E "s#\"path\": *\"bench.db\"#\"kind\": \"postgres\", \"conninfo\": \"${PG_CONNINFO}\"#" "$a.to"
     fi
     args+=("$a.to")
   else

@@ -70,6 +70,59 @@ FROM messages m JOIN taken t ON t.message_id = m.id
 ORDER BY m.next_attempt_at, m.id
 )sql";
 
+// The claim of most passes: the same takeover, found from the leases that ended instead of from
+// every pending message, so it reads what is free, not what is held (a broker holding 100,000
+// pending deliveries made every pass of every broker read them all). Two steps, so that the
+// usual pass, where nothing ended, writes nothing, and so that the second reads messages by id
+// (the planner cannot know how few the ended leases are). kEnded: the leases of their own end
+// past it (the partial index delivery_leases_until), and the adopted ones of a broker whose row
+// lapsed or that has moved on to a later epoch (delivery_leases_owner, per broker row). $1 now.
+// What it cannot see is a pending message nobody ever leased; every broker leases what it stores
+// or requeues in the same commit, so there are none but those of before leases, and the full
+// claim above runs at a broker's first claim and then once a minute to take them
+// (kFullClaimEvery).
+constexpr const char* kEnded = R"sql(
+SELECT l.message_id FROM delivery_leases l
+WHERE l.lease_until <= $1::bigint AND l.lease_until < 9223372036854775807
+UNION ALL
+SELECT l.message_id FROM broker_leases b
+JOIN delivery_leases l ON l.owner = b.owner AND l.lease_until = 9223372036854775807
+  AND l.epoch = b.epoch
+WHERE b.lease_until <= $1::bigint
+UNION ALL
+SELECT l.message_id FROM broker_leases b
+JOIN delivery_leases l ON l.owner = b.owner AND l.lease_until = 9223372036854775807
+  AND l.epoch < b.epoch
+)sql";
+
+// kClaim for the pending messages among $5 (ids, '{1,2,…}'). $1 owner, $2 now, $3 until,
+// $4 limit.
+constexpr const char* kClaimAmong = R"sql(
+WITH free AS (
+  SELECT m.id FROM messages m
+  WHERE m.id = ANY($5::bigint[]) AND m.state = 'pending'
+  ORDER BY m.next_attempt_at, m.id
+  LIMIT $4::bigint
+  FOR UPDATE OF m SKIP LOCKED
+), taken AS (
+  INSERT INTO delivery_leases (message_id, owner, lease_until)
+  SELECT id, $1::text, $3::bigint FROM free
+  ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until,
+    epoch = NULL
+    WHERE NOT (
+      CASE WHEN delivery_leases.lease_until <> 9223372036854775807
+           THEN delivery_leases.lease_until > $2::bigint
+      ELSE EXISTS (SELECT 1 FROM broker_leases b
+                   WHERE b.owner = delivery_leases.owner AND b.epoch = delivery_leases.epoch
+                     AND b.lease_until > $2::bigint)
+      END)
+  RETURNING message_id
+)
+SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
+FROM messages m JOIN taken t ON t.message_id = m.id
+ORDER BY m.next_attempt_at, m.id
+)sql";
+
 // Leases on messages that are no longer pending mean nothing, whoever's they are. Reads the lease
 // table (the pending messages' leases and those settled since the last pass) against the pending
 // messages, and deletes the latter.
@@ -152,6 +205,10 @@ constexpr const char* kExpectDeliveryState = R"sql(
 SELECT state = $2 FROM messages WHERE id = $1 FOR UPDATE
 )sql";
 
+// How often a broker also claims from every pending message, not only from the leases that ended:
+// for pending messages nobody ever leased (kEnded).
+constexpr Duration kFullClaimEvery = std::chrono::minutes{1};
+
 Error storage_error(std::string detail) { return make_error(Errc::kStorage, std::move(detail)); }
 
 std::vector<PendingDelivery> pending_from(const PgResult& r) {
@@ -174,6 +231,23 @@ std::vector<PendingDelivery> pending_from(const PgResult& r) {
 PostgresStore::Statement claim_statement(const std::string& owner, TimePoint now, TimePoint until,
                                          int limit) {
   return {"lease_claim", kClaim, PgParams().text(owner).time(now).time(until).int64(limit), {}};
+}
+PostgresStore::Statement ended_statement(TimePoint now) {
+  return {"lease_ended", kEnded, PgParams().time(now), {}};
+}
+PostgresStore::Statement claim_among_statement(const std::string& owner, TimePoint now,
+                                               TimePoint until, int limit,
+                                               const std::vector<std::int64_t>& ids) {
+  std::string array = "{";
+  for (const std::int64_t id : ids) {
+    if (array.size() > 1) array += ',';
+    array += std::to_string(id);
+  }
+  array += '}';
+  return {"lease_claim_among",
+          kClaimAmong,
+          PgParams().text(owner).time(now).time(until).int64(limit).text(array),
+          {}};
 }
 PostgresStore::Statement forget_settled_statement() {
   return {"lease_forget", kForgetSettled, {}, {}};
@@ -198,8 +272,11 @@ PostgresStore::Statement claim_mailbox_statement(const std::string& endpoint,
 std::vector<PostgresStore::Statement> PostgresStore::lease_pass_statements(
     const std::string& owner, const std::string& endpoint, TimePoint now, TimePoint until,
     int limit) {
-  return {claim_statement(owner, now, until, limit), forget_settled_statement(),
-          renew_statement(owner, now, until), forget_mailbox_statement(),
+  return {claim_statement(owner, now, until, limit),
+          ended_statement(now),
+          forget_settled_statement(),
+          renew_statement(owner, now, until),
+          forget_mailbox_statement(),
           claim_mailbox_statement(endpoint, owner, now, until, limit)};
 }
 
@@ -259,7 +336,24 @@ Result<std::vector<PendingDelivery>> PostgresStore::claim_deliveries(const std::
                                                                      TimePoint now, TimePoint until,
                                                                      int limit) {
   if (limit <= 0) return std::vector<PendingDelivery>();
-  auto r = lease_write(claim_statement(owner, now, until, limit), "claim deliveries");
+  // The full claim at this owner's first claim and then at least every kFullClaimEvery; in
+  // between, the claim among the leases that ended (kEnded). Per owner: a broker is one owner, a
+  // test may play several.
+  auto due = full_claim_due_.find(owner);
+  if (due == full_claim_due_.end() || now >= due->second) {
+    auto r = lease_write(claim_statement(owner, now, until, limit), "claim deliveries");
+    if (!r) return r.error();
+    full_claim_due_[owner] = now + kFullClaimEvery;
+    return pending_from(*r);
+  }
+  auto ended = lease_write(ended_statement(now), "read ended leases");
+  if (!ended) return ended.error();
+  if (ended->rows() == 0) return std::vector<PendingDelivery>();
+  std::vector<std::int64_t> ids;
+  ids.reserve(static_cast<std::size_t>(ended->rows()));
+  for (int i = 0; i < ended->rows(); ++i) ids.push_back(ended->int64_at(i, 0));
+  auto r = lease_write(claim_among_statement(owner, now, until, limit, ids),
+                       "claim deliveries whose lease ended");
   if (!r) return r.error();
   return pending_from(*r);
 }

@@ -243,8 +243,9 @@ CREATE INDEX audit_chain_timeline ON audit_chain (message_id, seq) WHERE message
     // postgres_leases.cpp). A broker's row in `broker_leases` lives while it renews it; a lease
     // it has adopted (lease_until the largest bigint, and the epoch) lives as long as that row.
     // The leases of before keep their own lease_until and are adopted by their owner's next pass.
-    // The owner index covers the renewal's reads: the leases of an owner's epoch, and those it
-    // granted since the last pass (a lease_until range).
+    // The owner index covers the renewal's reads (the leases of an owner's epoch, and those it
+    // granted since the last pass: a lease_until range) and a claim's of a lapsed broker's
+    // leases; the partial index on lease_until a claim's of the leases that ended on their own.
     R"sql(
 CREATE TABLE broker_leases (
   owner       text   PRIMARY KEY,
@@ -254,6 +255,8 @@ CREATE TABLE broker_leases (
 ALTER TABLE delivery_leases ADD COLUMN epoch bigint;
 DROP INDEX delivery_leases_owner;
 CREATE INDEX delivery_leases_owner ON delivery_leases (owner, lease_until, epoch);
+CREATE INDEX delivery_leases_until ON delivery_leases (lease_until)
+  WHERE lease_until < 9223372036854775807;
 )sql",
 };
 

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "broker/store/audit_chain.hpp"
 #include "broker/store/postgres_connection.hpp"
@@ -191,6 +192,8 @@ class PostgresStore final : public Store {
   std::unique_ptr<PgConnection> counter_;
   std::mutex count_mu_;
   bool in_batch_ = false;  // writer thread only
+  // When each owner's next claim reads every pending message (postgres_leases.cpp, the claims).
+  std::unordered_map<std::string, TimePoint> full_claim_due_;  // writer thread only
   // Set once the current transaction holds the store_head lock; audit_head_ and next_id_ are
   // valid only then (another broker may write between our transactions).
   bool head_locked_ = false;

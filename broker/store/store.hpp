@@ -389,7 +389,10 @@ class Store {
                                       TimePoint until) = 0;
   // Takes over pending deliveries that nobody holds at `now` (never leased, or the lease ended),
   // earliest next attempt first, at most `limit`, leasing each to `owner` until `until`; returns
-  // them. Deliveries `owner` still holds are not returned (renew_leases() names those).
+  // them. Deliveries `owner` still holds are not returned (renew_leases() names those). A store
+  // may look for the never-leased ones (none, once brokers lease what they store) only at an
+  // owner's first claim and then at least once a minute: PostgreSQL does, so that a claim reads
+  // the leases that ended rather than every pending message (postgres_leases.cpp).
   virtual Result<std::vector<PendingDelivery>> claim_deliveries(const std::string& owner,
                                                                 TimePoint now, TimePoint until,
                                                                 int limit) = 0;

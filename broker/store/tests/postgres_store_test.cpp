@@ -740,7 +740,7 @@ ANALYZE messages; ANALYZE deadlines; ANALYZE delivery_leases; ANALYZE mailbox_le
   for (auto& s :
        PostgresStore::lease_pass_statements("node-a", "e0", at_ms(kNow), at_ms(kNow + 60000), 100))
     statements.push_back(std::move(s));
-  ASSERT_EQ(statements.size(), 8u);
+  ASSERT_EQ(statements.size(), 9u);
   for (const auto& statement : statements) {
     const auto plan = explain(*c, "explain_" + statement.name, statement.sql, statement.params,
                               statement.types, /*analyze=*/true);
@@ -752,6 +752,69 @@ ANALYZE messages; ANALYZE deadlines; ANALYZE delivery_leases; ANALYZE mailbox_le
     // leases; the statements may read each a few times (a join probes by id), never the 100,000.
     EXPECT_LT(history_rows_read(plan), 1000.0) << statement.name << "\n" << plan.dump(1);
   }
+}
+
+// Issue 8's lease passes on PostgreSQL: a claim between the full ones finds what is free from
+// the leases that ended, and never reads the deliveries other brokers hold; the full claim a
+// minute later takes the pending messages nobody ever leased (postgres_leases.cpp, kEnded).
+TEST(PostgresStore, AClaimReadsTheLeasesThatEndedNotTheDeliveriesHeld) {
+  const auto db = fresh_postgres_database("claim_ended");
+  ASSERT_FALSE(db.empty());
+  auto s = open_store(db);
+  auto c = connect(db);
+  ASSERT_TRUE(s && c);
+  const auto sec = [](int n) { return at_ms(1'000'000) + std::chrono::seconds{n}; };
+  const auto ids = [](const Result<std::vector<PendingDelivery>>& r) {
+    EXPECT_TRUE(r) << r.error().detail;
+    std::vector<std::int64_t> out;
+    for (const auto& p : r ? *r : std::vector<PendingDelivery>{}) out.push_back(p.message_id);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_TRUE(ids(s->claim_deliveries("node-x", sec(0), sec(120), 100)).empty())
+      << "node-x's first claim, the full one, on an empty store";
+  // 20,000 pending: 19,980 held by node-a (alive); 10 whose lease of its own ended (node-c);
+  // 5 of node-b, whose row lapsed; 3 of node-a's epoch before; 2 never leased.
+  const auto filled = c->exec(R"(
+INSERT INTO messages (id, envelope_id, sender_gln, receiver_gln, sender_endpoint,
+                      receiver_endpoint, body, acceptance, receipt_requested, contains_cpr,
+                      received_at, state, attempts, next_attempt_at)
+SELECT i, 'E' || i, '5790000123450', '5790000123467', 'jc', 'psyk', '\x00', '\x00', 0, 0,
+       1790000000000 + i, 'pending', 0, 1790000000000 + i
+FROM generate_series(1, 20000) AS i;
+INSERT INTO broker_leases VALUES ('node-a', 2, 9000000000000), ('node-b', 1, 1000000);
+INSERT INTO delivery_leases (message_id, owner, lease_until, epoch)
+SELECT i, CASE WHEN i <= 19980 OR i > 19995 THEN 'node-a' WHEN i <= 19990 THEN 'node-c'
+               ELSE 'node-b' END,
+       CASE WHEN i > 19980 AND i <= 19990 THEN 999000 ELSE 9223372036854775807 END,
+       CASE WHEN i <= 19980 THEN 2 WHEN i <= 19990 THEN NULL ELSE 1 END
+FROM generate_series(1, 19998) AS i;
+ANALYZE messages; ANALYZE delivery_leases; ANALYZE broker_leases)",
+                              "fill");
+  ASSERT_TRUE(filled) << filled.error().detail;
+  const auto statements =
+      PostgresStore::lease_pass_statements("node-x", "psyk", sec(1), sec(120), 100);
+  const auto ended = std::find_if(statements.begin(), statements.end(),
+                                  [](const auto& st) { return st.name == "lease_ended"; });
+  ASSERT_NE(ended, statements.end());
+  const auto plan = explain(*c, "explain_ended", ended->sql, ended->params, ended->types,
+                            /*analyze=*/true);
+  double read = 0;
+  each_plan_node(plan, [&](const nlohmann::json& n) {
+    if (n.contains("Relation Name"))
+      read += (n.value("Actual Rows", 0.0) + n.value("Rows Removed by Filter", 0.0)) *
+              std::max(1.0, n.value("Actual Loops", 1.0));
+  });
+  EXPECT_LT(read, 1000.0) << "not the 19,980 held\n" << plan.dump(1);
+
+  std::vector<std::int64_t> free;
+  for (std::int64_t i = 19981; i <= 19998; ++i) free.push_back(i);
+  EXPECT_EQ(ids(s->claim_deliveries("node-x", sec(1), sec(120), 100)), free)
+      << "the ended ones, not the never leased";
+  EXPECT_EQ(ids(s->claim_deliveries("node-x", sec(60), sec(120), 100)),
+            (std::vector<std::int64_t>{19999, 20000}))
+      << "a minute on, the full claim";
+  EXPECT_TRUE(ids(s->claim_deliveries("node-x", sec(61), sec(120), 100)).empty());
 }
 
 // --- backup and restore (issue 11, item 5): pg_dump, then pg_restore into a new database ---
