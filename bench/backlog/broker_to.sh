@@ -4,7 +4,7 @@
 # of the bench's receiver (e.g. bench/backlog/slow_receiver.py), and its store at $STORE_PATH if
 # set (kept after the bench with its configuration beside it, STORE_PATH.json, to start a
 # broker on the backlog again), or in the PostgreSQL database $PG_CONNINFO if set (a libpq
-# conninfo without quotes). docs/performance.md, "What a backlog holds in memory" and
+# conninfo without quotes; every broker then runs as cluster node "bench"). docs/performance.md, "What a backlog holds in memory" and
 # "PostgreSQL's lease pass", has the commands.
 set -euo pipefail
 : "${RECEIVER_URL:?set RECEIVER_URL}"
@@ -18,6 +18,9 @@ for a in "$@"; do
     fi
     if [[ -n ${PG_CONNINFO:-} ]]; then
       sed -i -E "s#\"path\": *\"bench.db\"#\"kind\": \"postgres\", \"conninfo\": \"${PG_CONNINFO}\"#" "$a.to"
+      # One node name for every broker the bench starts, so that the next resumes the leases of
+      # the last instead of waiting for them to end and taking them over.
+      sed -i -E "0,/^\{/s##{\"cluster\": {\"node\": \"bench\"}, #" "$a.to"
     fi
     args+=("$a.to")
   else

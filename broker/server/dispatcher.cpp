@@ -16,6 +16,12 @@
 namespace sektorbro {
 namespace {
 
+// A lease pass's renewed deliveries this process did not know: up to this many are read one by
+// one; more (a restart under the same node name with a backlog) in one read of every pending
+// delivery. One by one, 111,000 of them held a broker on PostgreSQL (a round trip each, on the
+// io thread) for tens of seconds (docs/performance.md, "PostgreSQL's lease pass").
+constexpr std::size_t kReadOneByOne = 16;
+
 // Issue 9: a receipt for a FHIR receiver (or in a FHIR SBDH payload) acknowledges the
 // receiver's own letter, which — when it arrived as FHIR — has a MessageHeader.id the native id
 // does not hold (Letter::fhir_message_id, kept in the stored body). Empty when there is none to
@@ -197,7 +203,20 @@ asio::awaitable<void> Dispatcher::lease_pass() {
       if (to_schedule.erase(p.message_id) != 0)
         queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
     // What is left was renewed but not known here: held by this node's name before this process
-    // started, or forgotten when an attempt found its lease too short. Rare, so read one by one.
+    // started, or forgotten when an attempt found its lease too short.
+    if (to_schedule.size() > kReadOneByOne) {
+      auto pending = store_.pending_deliveries();
+      if (pending) {
+        for (const PendingDelivery& p : *pending)
+          if (to_schedule.erase(p.message_id) != 0)
+            queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
+      } else {
+        log_error("leases: could not read the pending deliveries (" + pending.error().detail + ")");
+      }
+      // Not pending any more, or unread: the next pass says again.
+      for (const std::int64_t id : to_schedule) leases_.forget(id);
+      to_schedule.clear();
+    }
     for (const std::int64_t id : to_schedule) {
       auto loaded = store_.get_message(id);
       if (loaded && *loaded && (*loaded)->state == DeliveryState::kPending) {

@@ -19,6 +19,7 @@
 // The tables (delivery_leases, singleton_leases, mailbox_leases) are schema version 5,
 // broker_leases and delivery_leases.epoch version 7.
 #include <functional>
+#include <string>
 
 #include "broker/store/postgres_store.hpp"
 
@@ -35,22 +36,13 @@ ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXC
 // A lease row whose `lease_until` is the largest bigint is held for as long as its owner's
 // broker row of the same epoch lives: a broker of schema version 6, which reads `lease_until`
 // only, counts it held for ever and never takes it over. Any other lease row is held until its
-// `lease_until`. The claim spells this rule out twice (for the row read and for the row the
-// insert meets); the renewal writes and reads such rows.
+// `lease_until`. The full claim spells this rule out for the rows it reads, and kTakeFree for the
+// row the insert meets; the renewal writes and reads such rows.
 //
-// $1 owner, $2 now, $3 until, $4 limit. A lease granted here ends at $3 unless a renewal adopts it.
-constexpr const char* kClaim = R"sql(
-WITH free AS (
-  SELECT m.id FROM messages m
-  LEFT JOIN delivery_leases l ON l.message_id = m.id
-  WHERE m.state = 'pending' AND (l.message_id IS NULL OR NOT (
-    CASE WHEN l.lease_until <> 9223372036854775807 THEN l.lease_until > $2::bigint
-    ELSE EXISTS (SELECT 1 FROM broker_leases b
-                 WHERE b.owner = l.owner AND b.epoch = l.epoch AND b.lease_until > $2::bigint)
-    END))
-  ORDER BY m.next_attempt_at, m.id
-  LIMIT $4::bigint
-  FOR UPDATE OF m SKIP LOCKED
+// What both claims end with: the messages of `free` (ids, locked) leased to $1 until $3, unless
+// the lease row met is held at $2 after all, and the deliveries taken. A lease granted here ends
+// at $3 unless a renewal adopts it.
+const std::string kTakeFree = R"sql(
 ), taken AS (
   INSERT INTO delivery_leases (message_id, owner, lease_until)
   SELECT id, $1::text, $3::bigint FROM free
@@ -69,6 +61,21 @@ SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
 FROM messages m JOIN taken t ON t.message_id = m.id
 ORDER BY m.next_attempt_at, m.id
 )sql";
+
+// The full claim: the first free pending messages in order. $1 owner, $2 now, $3 until, $4 limit.
+const std::string kClaim = R"sql(
+WITH free AS (
+  SELECT m.id FROM messages m
+  LEFT JOIN delivery_leases l ON l.message_id = m.id
+  WHERE m.state = 'pending' AND (l.message_id IS NULL OR NOT (
+    CASE WHEN l.lease_until <> 9223372036854775807 THEN l.lease_until > $2::bigint
+    ELSE EXISTS (SELECT 1 FROM broker_leases b
+                 WHERE b.owner = l.owner AND b.epoch = l.epoch AND b.lease_until > $2::bigint)
+    END))
+  ORDER BY m.next_attempt_at, m.id
+  LIMIT $4::bigint
+  FOR UPDATE OF m SKIP LOCKED
+)sql" + kTakeFree;
 
 // The claim of most passes: the same takeover, found from the leases that ended instead of from
 // every pending message, so it reads what is free, not what is held (a broker holding 100,000
@@ -95,33 +102,16 @@ JOIN delivery_leases l ON l.owner = b.owner AND l.lease_until = 9223372036854775
   AND l.epoch < b.epoch
 )sql";
 
-// kClaim for the pending messages among $5 (ids, '{1,2,…}'). $1 owner, $2 now, $3 until,
+// The claim among the pending messages of $5 (ids, '{1,2,…}'). $1 owner, $2 now, $3 until,
 // $4 limit.
-constexpr const char* kClaimAmong = R"sql(
+const std::string kClaimAmong = R"sql(
 WITH free AS (
   SELECT m.id FROM messages m
   WHERE m.id = ANY($5::bigint[]) AND m.state = 'pending'
   ORDER BY m.next_attempt_at, m.id
   LIMIT $4::bigint
   FOR UPDATE OF m SKIP LOCKED
-), taken AS (
-  INSERT INTO delivery_leases (message_id, owner, lease_until)
-  SELECT id, $1::text, $3::bigint FROM free
-  ON CONFLICT (message_id) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until,
-    epoch = NULL
-    WHERE NOT (
-      CASE WHEN delivery_leases.lease_until <> 9223372036854775807
-           THEN delivery_leases.lease_until > $2::bigint
-      ELSE EXISTS (SELECT 1 FROM broker_leases b
-                   WHERE b.owner = delivery_leases.owner AND b.epoch = delivery_leases.epoch
-                     AND b.lease_until > $2::bigint)
-      END)
-  RETURNING message_id
-)
-SELECT m.id, m.receiver_endpoint, m.attempts, m.received_at, m.next_attempt_at
-FROM messages m JOIN taken t ON t.message_id = m.id
-ORDER BY m.next_attempt_at, m.id
-)sql";
+)sql" + kTakeFree;
 
 // Leases on messages that are no longer pending mean nothing, whoever's they are. Reads the lease
 // table (the pending messages' leases and those settled since the last pass) against the pending
