@@ -198,35 +198,11 @@ asio::awaitable<void> Dispatcher::lease_pass() {
     std::vector<std::int64_t> ids = held.renewed;
     for (const PendingDelivery& p : held.taken) ids.push_back(p.message_id);
     const std::vector<std::int64_t> fresh = leases_.end_pass(pass, ids, until);
-    std::unordered_set<std::int64_t> to_schedule(fresh.begin(), fresh.end());
-    for (const PendingDelivery& p : held.taken)
-      if (to_schedule.erase(p.message_id) != 0)
-        queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
+    std::unordered_set<std::int64_t> unqueued(fresh.begin(), fresh.end());
+    queue_among(unqueued, held.taken);
     // What is left was renewed but not known here: held by this node's name before this process
     // started, or forgotten when an attempt found its lease too short.
-    if (to_schedule.size() > kReadOneByOne) {
-      auto pending = store_.pending_deliveries();
-      if (pending) {
-        for (const PendingDelivery& p : *pending)
-          if (to_schedule.erase(p.message_id) != 0)
-            queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
-      } else {
-        log_error("leases: could not read the pending deliveries (" + pending.error().detail + ")");
-      }
-      // Not pending any more, or unread: the next pass says again.
-      for (const std::int64_t id : to_schedule) leases_.forget(id);
-      to_schedule.clear();
-    }
-    for (const std::int64_t id : to_schedule) {
-      auto loaded = store_.get_message(id);
-      if (loaded && *loaded && (*loaded)->state == DeliveryState::kPending) {
-        queue_.schedule(id, (*loaded)->receiver_endpoint, (*loaded)->next_attempt_at);
-      } else {
-        leases_.forget(id);  // not pending any more, or unread: the next pass says again
-        if (!loaded)
-          log_error("leases: could not read a held delivery (" + loaded.error().detail + ")");
-      }
-    }
+    resume_renewed(std::move(unqueued));
     if (!resumed_logged_) {
       resumed_logged_ = true;
       log_info("delivery: " + std::to_string(fresh.size()) + " pending deliveries resumed, " +
@@ -241,6 +217,36 @@ asio::awaitable<void> Dispatcher::lease_pass() {
     renew_and_claim();
   }
   pump();
+}
+
+void Dispatcher::queue_among(std::unordered_set<std::int64_t>& unqueued,
+                             const std::vector<PendingDelivery>& deliveries) {
+  for (const PendingDelivery& p : deliveries)
+    if (unqueued.erase(p.message_id) != 0)
+      queue_.schedule(p.message_id, p.receiver_endpoint, p.next_attempt_at);
+}
+
+void Dispatcher::resume_renewed(std::unordered_set<std::int64_t> unknown) {
+  if (unknown.size() > kReadOneByOne) {
+    auto pending = store_.pending_deliveries();
+    if (pending)
+      queue_among(unknown, *pending);
+    else
+      log_error("leases: could not read the pending deliveries (" + pending.error().detail + ")");
+    // Not pending any more, or unread: the next pass says again.
+    for (const std::int64_t id : unknown) leases_.forget(id);
+    return;
+  }
+  for (const std::int64_t id : unknown) {
+    auto loaded = store_.get_message(id);
+    if (loaded && *loaded && (*loaded)->state == DeliveryState::kPending) {
+      queue_.schedule(id, (*loaded)->receiver_endpoint, (*loaded)->next_attempt_at);
+    } else {
+      leases_.forget(id);  // not pending any more, or unread: the next pass says again
+      if (!loaded)
+        log_error("leases: could not read a held delivery (" + loaded.error().detail + ")");
+    }
+  }
 }
 
 void Dispatcher::schedule(std::int64_t message_id, const std::string& endpoint, TimePoint at) {

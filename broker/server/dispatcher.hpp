@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/config/config.hpp"
@@ -125,6 +126,12 @@ class Dispatcher {
   void arm_timer();
   void arm_lease_timer();
   asio::awaitable<void> lease_pass();
+  // Queues each of `deliveries` that is in `unqueued`, and takes it out of `unqueued`.
+  void queue_among(std::unordered_set<std::int64_t>& unqueued,
+                   const std::vector<PendingDelivery>& deliveries);
+  // Leases a pass renewed for deliveries this process did not know: queues those still pending
+  // (read one by one when few, else in one pending_deliveries() read) and forgets the rest.
+  void resume_renewed(std::unordered_set<std::int64_t> unknown);
   asio::awaitable<void> attempt(std::int64_t message_id);
   using FreshRequests = std::shared_ptr<const std::vector<Letter>>;
   // The message for its attempt: from FreshMessages if kept there (and then its decoded
