@@ -4,7 +4,7 @@
 # samples that broker process with perf (cpu-clock, the software event: it works in VMs where
 # hardware counters do not; DWARF call graphs, as the release build keeps no frame pointers).
 # Then prints the top functions by thread (the io thread is the main one, whose id is the pid; the
-# others are named for their work: sb-writer, sb-codec, sb-curl, sb-http): self time, time with
+# others are named for their work: sb-writer, sb-codec, sb-post, sb-http): self time, time with
 # callees, and time grouped by the nearest function of ours on the stack.
 #
 #   bench/profile_broker.sh [BUILD_DIR] [SECONDS]      (defaults: build, 15)

@@ -6,7 +6,7 @@
 #include <deque>
 #include <thread>
 
-#include "broker/delivery/curl_transport.hpp"
+#include "broker/delivery/beast_transport.hpp"
 #include "broker/http/http_server.hpp"
 
 namespace sektorbro::bench {
@@ -56,7 +56,7 @@ struct RelayBound::Impl {
   asio::io_context http_io{1};
   asio::io_context io{1};
   HttpServer server;
-  CurlTransport transport;
+  BeastTransport transport;
   unsigned short bound_port = 0;
   std::thread http_thread, io_thread;
 };

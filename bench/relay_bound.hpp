@@ -1,7 +1,7 @@
 // RelayBound: the broker with everything taken out but its two HTTP hops (issue 8;
 // docs/performance.md, "The two hops alone"). It is made of the broker's own shell: an
 // `HttpServer` whose connections run on a thread of their own (`sb-http`) and whose requests are
-// handled on another (the io thread), as main.cpp wires them, and a `CurlTransport` (`sb-curl`).
+// handled on another (the io thread), as main.cpp wires them, and a `BeastTransport` (`sb-post`).
 // Each POST is answered 202 at once and its body posted to `to`, at most `window` transfers in
 // flight (the broker's default `per_endpoint_concurrency` is 64), the rest queued in memory in
 // arrival order. Nothing is decoded, checked, stored, fsynced or audited: an upper bound for the

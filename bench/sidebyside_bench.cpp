@@ -198,7 +198,7 @@ double stat_cpu_seconds(const std::filesystem::path& stat_file) {
 }
 
 // CPU seconds so far of each of a process's threads, by thread name (the broker names its
-// threads: sb-writer, sb-curl, sb-http, sb-codec; the main thread is "io"); threads that share
+// threads: sb-writer, sb-post, sb-http, sb-codec; the main thread is "io"); threads that share
 // a name are summed. Which thread a letter's CPU goes to shows which stage would limit on a
 // machine with more cores (docs/performance.md, "Which thread limits").
 std::map<std::string, double> thread_cpu_seconds(pid_t pid) {

@@ -1,4 +1,4 @@
-// The outbound transport seam: POST a body to a URL and report what came back. CurlTransport
+// The outbound transport seam: POST a body to a URL and report what came back. BeastTransport
 // is the real one; tests of the scheduler may use a fake.
 #pragma once
 

@@ -1,5 +1,5 @@
 // RoutingTransport: one Transport for the broker that sends "file:" URLs to a file transport
-// and every other URL to a network transport (CurlTransport), so delivery code never asks which
+// and every other URL to a network transport (BeastTransport), so delivery code never asks which
 // kind of endpoint it talks to.
 //
 // Ownership: owns both transports; destroying it destroys the file transport first, then the

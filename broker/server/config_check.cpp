@@ -1,6 +1,7 @@
 #include "broker/server/config_check.hpp"
 
 #include "broker/console/static_assets.hpp"
+#include "broker/delivery/beast_transport.hpp"
 #include "broker/http/http_server.hpp"
 
 namespace sektorbro {
@@ -29,10 +30,21 @@ Result<void> check_listener(const BrokerConfig& config) {
 
 }  // namespace
 
+TlsClientOptions outbound_tls_options(const BrokerConfig& config) {
+  TlsClientOptions outbound;
+  if (config.outbound_tls) {
+    outbound.ca_file = config.outbound_tls->ca;
+    outbound.certificate_file = config.outbound_tls->certificate;
+    outbound.key_file = config.outbound_tls->key;
+  }
+  return outbound;
+}
+
 Result<BrokerConfig> check_config_file(const std::string& path) {
   auto config = load_config(path);
   if (!config) return config.error();
   if (auto r = check_listener(*config); !r) return r.error();
+  if (auto r = check_tls_client(outbound_tls_options(*config)); !r) return r.error();
   if (!config->console_assets.empty()) {
     auto assets = console::StaticAssets::load(config->console_assets);
     if (!assets) return assets.error();

@@ -23,7 +23,7 @@
 #include "broker/config/config.hpp"
 #include "broker/core/clock.hpp"
 #include "broker/core/log.hpp"
-#include "broker/delivery/curl_transport.hpp"
+#include "broker/delivery/beast_transport.hpp"
 #include "broker/filedrop/file_transport.hpp"
 #include "broker/filedrop/routing_transport.hpp"
 #include "broker/http/http_server.hpp"
@@ -169,15 +169,16 @@ int main(int argc, char** argv) {
   // On a manual or accelerated clock every log line also carries the broker's own time.
   if (config->clock.mode != ClockConfig::Mode::kSystem)
     configure_log(config->log.format, config->log.level, clock.get());
-  TlsClientOptions outbound;
-  if (config->outbound_tls) {
-    outbound.ca_file = config->outbound_tls->ca;
-    outbound.certificate_file = config->outbound_tls->certificate;
-    outbound.key_file = config->outbound_tls->key;
+  // The deliveries' TLS material, read now: a broker that could not deliver over https does not
+  // start (as --check-config says).
+  const TlsClientOptions outbound = outbound_tls_options(*config);
+  if (auto usable = check_tls_client(outbound); !usable) {
+    std::cerr << "sektorbro: " << usable.error().detail << "\n";
+    return 2;
   }
   // One transport: file:/// URLs (file drop) to a FileTransport, everything else over HTTP(S).
   RoutingTransport transport(std::make_unique<FileTransport>(*clock),
-                             std::make_unique<CurlTransport>(outbound));
+                             std::make_unique<BeastTransport>(outbound));
   GroupCommitWriter writer(**store, config->store.group_commit_max);
   Broker broker(io, *config, **store, writer, transport, *clock, manual);
   // Intake's decoding and hashing run on a thread of their own (Intake::set_codec_executor);

@@ -16,7 +16,7 @@ using testing::read_text;
 using testing::TempDir;
 using testing::TransportOutcomes;
 
-// Stands in for CurlTransport: records the URLs it is given and answers 202 at once.
+// Stands in for BeastTransport: records the URLs it is given and answers 202 at once.
 class RecordingTransport final : public Transport {
  public:
   explicit RecordingTransport(std::vector<std::string>& urls) : urls_(urls) {}

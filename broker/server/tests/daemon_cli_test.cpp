@@ -187,6 +187,26 @@ TEST_F(CheckConfigTls, ACertificateThatIsNotPemIsRefused) {
   expect_one_line_error(check(config), "garbage.pem");
 }
 
+// The deliveries' TLS material is loaded as the transport loads it at start-up.
+TEST_F(CheckConfigTls, DeliveriesTlsMaterialIsLoadedAsAtStartUp) {
+  config["outbound_tls"] = {{"ca", pki + "/ca.pem"},
+                            {"certificate", pki + "/broker-client.pem"},
+                            {"key", pki + "/broker-client.key"}};
+  const ProcessResult ok = check(config);
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(ok.out, "ok\n");
+
+  // Readable, but another certificate's key.
+  config["outbound_tls"]["key"] = pki + "/operator.key";
+  expect_one_line_error(check(config), "outbound TLS: cannot read the key in " + pki +
+                                           "/operator.key, or it is not the certificate's");
+
+  write_text(path("garbage-ca.pem"), "not a CA\n");
+  config["outbound_tls"]["key"] = pki + "/broker-client.key";
+  config["outbound_tls"]["ca"] = path("garbage-ca.pem");
+  expect_one_line_error(check(config), "cannot read the CAs in " + path("garbage-ca.pem"));
+}
+
 TEST_F(CheckConfig, MissingConsoleAssetsAreRefusedAsAtStartUp) {
   nlohmann::json config = minimal_config(path("broker.db"));
   config["console"] = {{"assets", path("no-console-here")}};

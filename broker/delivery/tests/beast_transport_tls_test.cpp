@@ -1,4 +1,4 @@
-// CurlTransport over real TLS on 127.0.0.1 (issue 5): the receiver's certificate is verified
+// BeastTransport over real TLS on 127.0.0.1 (issue 5): the receiver's certificate is verified
 // against the configured CA only, and the broker presents its client certificate. Certificates
 // come from deploy/make-test-pki.sh, run into a temporary folder.
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@
 #include <optional>
 #include <stdexcept>
 
-#include "broker/delivery/curl_transport.hpp"
+#include "broker/delivery/beast_transport.hpp"
 #include "tests/support/http_receiver.hpp"
 
 namespace sektorbro {
@@ -33,7 +33,7 @@ class Pki {
 
  private:
   Pki() {
-    char tmpl[] = "/tmp/sektorbro-curl-pki-XXXXXX";
+    char tmpl[] = "/tmp/sektorbro-transport-pki-XXXXXX";
     const char* dir = ::mkdtemp(tmpl);
     if (dir == nullptr) throw std::runtime_error("mkdtemp failed");
     dir_ = dir;
@@ -82,7 +82,7 @@ TlsClientOptions broker_tls(const std::string& ca = "ca.pem") {
                           pki.path("broker-client.key")};
 }
 
-TransportResponse post(CurlTransport& transport, const std::string& url) {
+TransportResponse post(BeastTransport& transport, const std::string& url) {
   Outcome outcome;
   OutboundRequest request;
   request.url = url;
@@ -93,10 +93,10 @@ TransportResponse post(CurlTransport& transport, const std::string& url) {
   return response.value_or(TransportResponse{});
 }
 
-TEST(CurlTransportTls, VerifiesTheReceiverAndPresentsTheBrokersCertificate) {
+TEST(BeastTransportTls, VerifiesTheReceiverAndPresentsTheBrokersCertificate) {
   HttpReceiver receiver({}, 0, receiver_tls());
   ASSERT_EQ(receiver.url().rfind("https://127.0.0.1:", 0), 0u);
-  CurlTransport transport(broker_tls());
+  BeastTransport transport(broker_tls());
   const TransportResponse response = post(transport, receiver.url());
   EXPECT_EQ(response.http_status, 200) << response.error;
   EXPECT_EQ(response.error, "");
@@ -106,36 +106,52 @@ TEST(CurlTransportTls, VerifiesTheReceiverAndPresentsTheBrokersCertificate) {
   EXPECT_EQ(received[0].body, "<Envelope/>");
 }
 
-TEST(CurlTransportTls, AReceiverFromAnotherCaIsNotTrusted) {
+TEST(BeastTransportTls, AReceiverFromAnotherCaIsNotTrusted) {
   HttpReceiver receiver({}, 0, receiver_tls());
-  CurlTransport transport(broker_tls("other-ca.pem"));
+  BeastTransport transport(broker_tls("other-ca.pem"));
   const TransportResponse response = post(transport, receiver.url());
   EXPECT_EQ(response.http_status, 0);
   EXPECT_FALSE(response.error.empty());
   EXPECT_TRUE(receiver.received().empty());
 }
 
-TEST(CurlTransportTls, AnExpiredReceiverCertificateIsNotTrusted) {
+TEST(BeastTransportTls, AnExpiredReceiverCertificateIsNotTrusted) {
   HttpReceiver receiver({}, 0, receiver_tls("expired-endpoint"));
-  CurlTransport transport(broker_tls());
+  BeastTransport transport(broker_tls());
   const TransportResponse response = post(transport, receiver.url());
   EXPECT_EQ(response.http_status, 0);
   EXPECT_FALSE(response.error.empty());
   EXPECT_TRUE(receiver.received().empty());
 }
 
-TEST(CurlTransportTls, WithoutTheBrokersCertificateAMutualTlsReceiverRefuses) {
+TEST(BeastTransportTls, WithoutTheBrokersCertificateAMutualTlsReceiverRefuses) {
   HttpReceiver receiver({}, 0, receiver_tls());
-  CurlTransport transport(TlsClientOptions{Pki::get().path("ca.pem"), "", ""});
+  BeastTransport transport(TlsClientOptions{Pki::get().path("ca.pem"), "", ""});
   const TransportResponse response = post(transport, receiver.url());
   EXPECT_EQ(response.http_status, 0);
   EXPECT_FALSE(response.error.empty());
   EXPECT_TRUE(receiver.received().empty());
 }
 
-TEST(CurlTransportTls, TheSameTransportStillSpeaksPlainHttp) {
+// The test certificates name localhost, 127.0.0.1 and ::1. Dialled by name, the name is checked
+// (and sent as SNI); dialled as ::ffff:127.0.0.1 — the same listener, an address the
+// certificate does not name — the receiver is not trusted, though its chain is.
+TEST(BeastTransportTls, TheCertificateMustNameTheHostOrAddressDialled) {
+  HttpReceiver receiver({}, 0, receiver_tls());
+  BeastTransport transport(broker_tls());
+  const std::string port = std::to_string(receiver.port());
+  const TransportResponse by_name = post(transport, "https://localhost:" + port + "/inbox");
+  EXPECT_EQ(by_name.http_status, 200) << by_name.error;
+  const TransportResponse unnamed =
+      post(transport, "https://[::ffff:127.0.0.1]:" + port + "/inbox");
+  EXPECT_EQ(unnamed.http_status, 0);
+  EXPECT_NE(unnamed.error.find("TLS"), std::string::npos) << unnamed.error;
+  EXPECT_EQ(receiver.received().size(), 1u);
+}
+
+TEST(BeastTransportTls, TheSameTransportStillSpeaksPlainHttp) {
   HttpReceiver plain;
-  CurlTransport transport(broker_tls());
+  BeastTransport transport(broker_tls());
   const TransportResponse response = post(transport, plain.url());
   EXPECT_EQ(response.http_status, 200) << response.error;
   EXPECT_EQ(plain.received().size(), 1u);
