@@ -205,6 +205,21 @@ class OneConnectionPeer {
   int answered_ = 0;     // guarded by mu_
 };
 
+// Posts `count` 4 KB requests to `peer` one after another, each answered 200 "ok" before the
+// next goes; then the peer must have answered exactly `count`.
+void deliver_one_after_another(OneConnectionPeer& peer, int count) {
+  BeastTransport transport;
+  for (int i = 0; i < count; ++i) {
+    Outcomes outcomes;
+    transport.post(request(peer.url(), std::string(4096, 'a' + i % 26)), outcomes.done("r"));
+    const auto response = outcomes.wait_for("r", kWait);
+    ASSERT_TRUE(response) << i;
+    ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
+    EXPECT_EQ(response->body, "ok");
+  }
+  EXPECT_EQ(peer.answered(), count);
+}
+
 TEST(BeastTransport, PostsTheBodyAndReportsStatusAndBody) {
   HttpReceiver receiver([](const ReceivedRequest& r) {
     return ReplyPlan{201, "<Receipt>" + std::to_string(r.body.size()) + "</Receipt>"};
@@ -395,17 +410,7 @@ TEST(BeastTransport, DestructorFailsTransfersStillRunning) {
 // any transfer that opened one would fail.
 TEST(BeastTransport, DeliveriesOneAfterAnotherReuseOneConnection) {
   OneConnectionPeer peer;
-  BeastTransport transport;
-  constexpr int kCount = 20;
-  for (int i = 0; i < kCount; ++i) {
-    Outcomes outcomes;
-    transport.post(request(peer.url(), std::string(4096, 'a' + i % 26)), outcomes.done("r"));
-    const auto response = outcomes.wait_for("r", kWait);
-    ASSERT_TRUE(response) << i;
-    ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
-    EXPECT_EQ(response->body, "ok");
-  }
-  EXPECT_EQ(peer.answered(), kCount);
+  deliver_one_after_another(peer, 20);
 }
 
 // A keep-alive HTTP/1.1 peer on 127.0.0.1 that counts the connections it accepted and answers
@@ -531,16 +536,7 @@ TEST(BeastTransport, TheConnectionsOfABurstAreKeptForTheNext) {
 // socket often gets the number just freed, and is a new connection, not the old one reused.
 TEST(BeastTransport, DeliveriesOverConnectionsThePeerClosesEachGetAnswered) {
   OneConnectionPeer peer(OneConnectionPeer::kCloseEach);
-  BeastTransport transport;
-  constexpr int kCount = 20;
-  for (int i = 0; i < kCount; ++i) {
-    Outcomes outcomes;
-    transport.post(request(peer.url()), outcomes.done("r"));
-    const auto response = outcomes.wait_for("r", kWait);
-    ASSERT_TRUE(response) << i;
-    ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
-  }
-  EXPECT_EQ(peer.answered(), kCount);
+  deliver_one_after_another(peer, 20);
 }
 
 // Connections are kept and reused: what one transfer set or met (a short timeout, a body too
@@ -616,17 +612,7 @@ TEST(BeastTransport, APeerGoneAfterKeepAliveIsStatusZeroNotAHang) {
 // taken twice).
 TEST(BeastTransport, AKeptConnectionThePeerClosedMeanwhileIsReplacedNotAFailure) {
   OneConnectionPeer peer(OneConnectionPeer::kDropEach);
-  BeastTransport transport;
-  constexpr int kCount = 20;
-  for (int i = 0; i < kCount; ++i) {
-    Outcomes outcomes;
-    transport.post(request(peer.url()), outcomes.done("r"));
-    const auto response = outcomes.wait_for("r", kWait);
-    ASSERT_TRUE(response) << i;
-    ASSERT_EQ(response->http_status, 200) << i << ": " << response->error;
-    EXPECT_EQ(response->body, "ok");
-  }
-  EXPECT_EQ(peer.answered(), kCount);
+  deliver_one_after_another(peer, 20);
 }
 
 // A host name is looked up (localhost: ::1 and 127.0.0.1, where only the second listens), and
