@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config      # toolchain
   libboost-dev                          # Boost 1.74: Asio and Beast (header-only)
   librapidxml-dev                       # RapidXML
-  libcurl4-openssl-dev                  # outbound deliveries
+  libcurl4-openssl-dev                  # sektorbro-ctl and the tests' HTTP client
   libssl-dev                            # SHA-256 and TLS
   libsqlite3-dev sqlite3                # the embedded store (and its shell, to look inside)
   libzstd-dev                           # bodies at rest are compressed (broker/store/body_codec)
