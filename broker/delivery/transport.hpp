@@ -17,9 +17,9 @@ struct OutboundRequest {
 };
 
 struct TransportResponse {
-  int http_status = 0;     // 0 when no HTTP response was received
-  std::string body;        // response body (may carry a receipt), capped in size
-  std::string error;       // transport error text when http_status == 0; never content or CPR
+  int http_status = 0;  // 0 when no HTTP response was received
+  std::string body;     // response body (may carry a receipt), capped in size
+  std::string error;    // transport error text when http_status == 0; never content or CPR
 };
 
 class Transport {
