@@ -1,5 +1,6 @@
 #include "broker/server/intake.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "broker/codec/codec.hpp"
@@ -127,6 +128,13 @@ Prepared prepare(std::string_view bytes, TimePoint now, const Directory& directo
   return p;
 }
 
+// Whether every letter is sent as new (status nytbrev): the case in which intake decides first
+// without reading the letters (Intake::receive).
+bool all_sent_as_new(const std::vector<NewLetter>& letters) {
+  return std::all_of(letters.begin(), letters.end(),
+                     [](const NewLetter& l) { return l.status == LetterStatus::kNew; });
+}
+
 // How often a plan found stale is decided again before the sender is asked to resend (503).
 // Each retry reads facts committed by the writer meanwhile, so one retry settles any race
 // between this broker's own requests; more are for other brokers on a shared database.
@@ -206,10 +214,12 @@ Intake::Answer Intake::refuse(TimePoint now, const Envelope* envelope, const Err
 }
 
 Result<IntakeFacts> Intake::read_facts(const Envelope& envelope,
-                                       const std::vector<NewLetter>& letters) {
+                                       const std::vector<NewLetter>& letters, bool read_own) {
   IntakeFacts facts;
   const std::string& sender = envelope.sender().gln;
-  for (const NewLetter& letter : letters) {
+  if (!read_own) facts.own.resize(letters.size());  // each taken as never stored
+  for (std::size_t i = 0; read_own && i < letters.size(); ++i) {
+    const NewLetter& letter = letters[i];
     StoredVersions versions;
     auto latest = store_.find_letter(sender, letter.letter_id);
     if (!latest) return latest.error();
@@ -304,9 +314,9 @@ asio::awaitable<Intake::Answer> Intake::receive_signal(const Inbound& in, TimePo
 Intake::Round Intake::decide_round(const Envelope& envelope, const std::vector<NewLetter>& letters,
                                    const IntakeContext& context, TimePoint now,
                                    const std::optional<std::pair<LetterKey, std::int64_t>>& pinned,
-                                   PreparedBody& body) {
+                                   PreparedBody& body, bool read_own) {
   Round round;
-  auto facts = read_facts(envelope, letters);
+  auto facts = read_facts(envelope, letters, read_own);
   if (!facts) {
     log_error("store read failed, envelope " + envelope.id +
               " not accepted: " + facts.error().detail);
@@ -334,6 +344,7 @@ Intake::Round Intake::decide_round(const Envelope& envelope, const std::vector<N
     return round;
   }
   auto& accept = std::get<IntakeAccept>(decision);
+  accept.plan.letters_unread = !read_own;
   if (body_prepared) {
     accept.plan.message.packed_body = std::move(prepared.packed);
     accept.plan.message.body_sha256 = std::move(prepared.sha256);
@@ -403,8 +414,15 @@ asio::awaitable<Intake::Answer> Intake::receive(std::string bytes, std::string v
   const IntakeContext context{
       directory_, config_.deadlines.policy, calendar_, in.dialect, authenticated, in.fhir};
 
+  // Issue 8: letters sent as new are, as a rule, new to the store. The first decision then
+  // leaves them unread and the store checks them before it writes (Store::checks_unread_letters);
+  // a resend comes back kStale and is decided again with them read, as is a refusal.
+  bool read_own = !store_.checks_unread_letters() || !all_sent_as_new(letters);
   for (int attempt = 0; attempt < kMaxDecisions; ++attempt) {
-    const Round round = decide_round(envelope, letters, context, now, pinned, body);
+    Round round = decide_round(envelope, letters, context, now, pinned, body, read_own);
+    if (!read_own && !round.plan)
+      round = decide_round(envelope, letters, context, now, pinned, body, true);
+    read_own = true;
     if (round.refusal) co_return refuse(now, &envelope, *round.refusal, via, &in);
 
     if (round.duplicate) {

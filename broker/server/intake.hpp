@@ -76,7 +76,11 @@ class Intake {
   // when the document names no sender that can be read.
   Answer refuse(TimePoint now, const Envelope* envelope, const Error& error, std::string_view via,
                 const Inbound* inbound, std::string_view authenticated = {});
-  Result<IntakeFacts> read_facts(const Envelope& envelope, const std::vector<NewLetter>& letters);
+  // The facts decide_intake needs. With `read_own` false the envelope's own letters are not
+  // looked up: each is taken as never stored, and the plan says so (MessagePlan::letters_unread)
+  // for the store to check.
+  Result<IntakeFacts> read_facts(const Envelope& envelope, const std::vector<NewLetter>& letters,
+                                 bool read_own);
 
   // receive() is a coroutine, and GCC keeps every one of its locals in its frame, allocated per
   // request (over 10 KB once: 6.6 % of the io thread's own time, issue 8). What lives only
@@ -90,7 +94,9 @@ class Intake {
   // One intake decision on fresh facts: a refusal, a resend of a stored message (its event), or
   // the plan of a message to store. The first takes `body` (leaving it empty); one made again
   // encodes its own. `pinned`: the letter a FHIR receipt answers and the message delivered (as
-  // the facts say).
+  // the facts say). `read_own`: as read_facts; false only when the store checks unread letters
+  // (Store::checks_unread_letters) and a plan is what is hoped for — a refusal decided without
+  // them is decided again with them.
   struct Round {
     std::optional<Error> refusal;
     std::shared_ptr<const MessageEvent> duplicate;  // on the original message
@@ -101,7 +107,7 @@ class Intake {
   Round decide_round(const Envelope& envelope, const std::vector<NewLetter>& letters,
                      const IntakeContext& context, TimePoint now,
                      const std::optional<std::pair<LetterKey, std::int64_t>>& pinned,
-                     PreparedBody& body);
+                     PreparedBody& body, bool read_own);
 
   const BrokerConfig& config_;
   const Directory& directory_;

@@ -734,6 +734,7 @@ Result<bool> MemoryStore::open_deadline(const Deadline& d, std::int64_t message_
 Result<std::optional<LetterLocation>> MemoryStore::find_letter(const std::string& sender_gln,
                                                                const std::string& letter_id) {
   std::lock_guard lock(mu_);
+  ++letter_reads_;
   const auto it = committed_->letters.find(LetterKey{sender_gln, letter_id});
   if (it == committed_->letters.end()) return std::optional<LetterLocation>();
   const LetterRow& row = it->second;

@@ -64,11 +64,15 @@ class MemoryStore final : public Store {
   // packed_body and body_sha256); a call in a group replayed counts again. store_message refuses
   // (kInvalid) a packed body or a hash that is not the body's.
   int prepared_bodies() const { return prepared_bodies_; }
+  // find_letter calls so far: what intake read for the letters it decided on.
+  int letter_reads() const { return letter_reads_; }
 
   Result<void> begin_batch() override;
   Result<void> commit_batch() override;
   void rollback_batch() override;
   Result<std::int64_t> store_message(const MessagePlan& plan) override;
+  // Each call is atomic, and a letter stored meanwhile is kStale before anything is kept.
+  bool checks_unread_letters() const override { return true; }
   using Store::update_delivery;
   Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                TimePoint next_attempt_at, const std::string& last_error,
@@ -157,6 +161,7 @@ class MemoryStore final : public Store {
   std::atomic<bool> fail_commits_{false};
   std::atomic<bool> fail_writes_{false};
   std::atomic<int> prepared_bodies_{0};
+  std::atomic<int> letter_reads_{0};
   LeaseTable lease_table_;  // guarded by mu_
 };
 

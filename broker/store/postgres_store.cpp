@@ -771,7 +771,9 @@ Result<std::int64_t> PostgresStore::store_message(const MessagePlan& plan) {
           .text(letter.content_hash)
           .text(to_string(letter.status));
       if (auto r = wrun("letter_insert", kInsertLetter, p, "insert letter"); !r) {
-        // The letter the decision took as new is stored by now: a resend raced this one.
+        // The letter the decision took as new is stored by now: a resend raced this one, or the
+        // decision left its letters unread (MessagePlan::letters_unread; each call runs in a
+        // savepoint, so nothing of the plan is kept).
         if (writer_->last_sqlstate() == kPgUniqueViolation) return stale(letter.letter_id);
         return r.error();
       }

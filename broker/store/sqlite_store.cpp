@@ -1592,6 +1592,20 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
   if (message.letters.empty())
     return make_error(Errc::kInvalid, "a message must carry at least one letter");
   auto& s = *write_stmts_;
+  auto stale = [](const std::string& letter_id) {
+    return make_error(Errc::kStale, "letter " + letter_id + " changed since the decision");
+  };
+  // A decision that left its letters unread took each as new: checked here, before anything is
+  // written, so that a resend leaves an optimistic batch unspoiled (a failed insert below would
+  // spoil it, and the whole group would run again).
+  if (plan.letters_unread)
+    for (const NewLetter& letter : message.letters) {
+      auto q = s[Sql::kFindLetterForAccept];
+      q.bind(1, message.sender_gln).bind(2, letter.letter_id);
+      const int rc = q.step();
+      if (rc == SQLITE_ROW) return stale(letter.letter_id);
+      if (rc != SQLITE_DONE) return db_error(writer_, "find letter");
+    }
   return atomically<std::int64_t>([&]() -> Result<std::int64_t> {
     std::int64_t id = 0;
     {
@@ -1616,9 +1630,6 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       q.bind(1, id).bind_blob(2, packed.bytes).bind(3, static_cast<std::int64_t>(packed.codec));
       if (auto r = q.run("insert body"); !r) return r.error();
     }
-    auto stale = [](const std::string& letter_id) {
-      return make_error(Errc::kStale, "letter " + letter_id + " changed since the decision");
-    };
     for (const Supersession& old : plan.supersedes) {
       // The version the decision replaced must still be the latest (another writer may have
       // stored a newer one meanwhile).

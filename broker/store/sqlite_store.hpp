@@ -58,6 +58,9 @@ class SqliteStore final : public Store {
   Result<void> commit_batch() override;
   void rollback_batch() override;
   Result<std::int64_t> store_message(const MessagePlan& plan) override;
+  // The writer's lookup runs in its open transaction, on pages it has just written: cheaper
+  // than a read transaction on the io thread (docs/performance.md, "Letters left unread").
+  bool checks_unread_letters() const override { return true; }
   using Store::update_delivery;
   Result<void> update_delivery(std::int64_t message_id, DeliveryState state, int attempts,
                                TimePoint next_attempt_at, const std::string& last_error,

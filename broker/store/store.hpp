@@ -123,6 +123,11 @@ struct MessagePlan {
   std::vector<MessageEvent> events = {};  // in order; the new message's "received" first
   std::vector<ReceiptUpdate> receipts = {};
   std::vector<DeadlineWrite> deadlines = {};
+  // The decision did not read whether its letters are stored (Store::checks_unread_letters):
+  // it took every letter as new. store_message then first checks that none of them is stored,
+  // and answers kStale before it writes anything if one is, so that an optimistic batch is not
+  // spoiled by a resend (issue 8: the read on the io thread cost more than this check).
+  bool letters_unread = false;
 };
 
 struct MessageRecord {
@@ -315,6 +320,11 @@ class Store {
   // caller decides again (two resends racing, or another broker on the same database); nothing
   // is written then.
   virtual Result<std::int64_t> store_message(const MessagePlan& plan) = 0;
+  // Whether a decision may leave its own letters unread (MessagePlan::letters_unread) because
+  // store_message's check costs less than the read: true for a store whose writer looks them up
+  // in its open transaction, on its own connection; false where the check is a round trip in
+  // the one writer (PostgreSQL). Every store honours letters_unread either way.
+  virtual bool checks_unread_letters() const { return false; }
   // After a delivery attempt: sets state, attempts, next_attempt_at, last_error and appends
   // the event (kind/detail). With `receipt_watch_from`, the same write also starts the receipt
   // watch, as watch_receipt(message_id, *receipt_watch_from, 0) would: a delivered message whose

@@ -162,6 +162,32 @@ TEST_F(DriversTest, AResendGetsTheFirstAnswerAndIsNotDeliveredAgain) {
   EXPECT_EQ(b->post(reused).result(), http::status::conflict);
 }
 
+// Issue 8: a letter sent as new is decided without reading whether it is stored; the store
+// checks that before it writes (Store::checks_unread_letters). A resend is found there and decided
+// again with the letter read: it gets the first answer, and reused content is still a conflict.
+TEST_F(DriversTest, ANewLetterIsDecidedUnreadAndTheStoreFindsAResend) {
+  const Envelope e = request("REQ1");
+  int reads = b->store->letter_reads();
+  const auto first = b->post(e);
+  ASSERT_EQ(first.result(), http::status::accepted);
+  EXPECT_EQ(b->store->letter_reads(), reads) << "REQ1 was read before it was stored";
+  ASSERT_TRUE(delivered(jc.gln, "REQ1"));
+
+  Envelope resend = e;
+  resend.id = "ENV-REQ1-B";
+  reads = b->store->letter_reads();
+  const auto second = b->post(resend);
+  EXPECT_EQ(second.result(), http::status::accepted);
+  EXPECT_EQ(second.body(), first.body());
+  EXPECT_GT(b->store->letter_reads(), reads) << "decided again with REQ1 read";
+  EXPECT_EQ(b->timeline_kinds(b->message_of(jc.gln, "REQ1")->id).back(), "duplicate");
+
+  Envelope reused = request("REQ1");
+  std::get<CertificateRequest>(reused.letters[0].body).case_reference = "another case";
+  EXPECT_EQ(b->post(reused).result(), http::status::conflict);
+  EXPECT_EQ(b->transport.count(), 1u);
+}
+
 TEST_F(DriversTest, ACorrectionIsANewVersionAndKeepsTheClock) {
   ASSERT_EQ(b->post(request("REQ1")).result(), http::status::accepted);
   ASSERT_TRUE(delivered(jc.gln, "REQ1"));

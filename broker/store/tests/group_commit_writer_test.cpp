@@ -449,5 +449,37 @@ TEST_F(GroupCommitWriterTest, ACallThatFailsHalfWayIsUndoneAloneByAGuardedReplay
   EXPECT_EQ(writer.batches_replayed(), 1u);
 }
 
+// A plan decided without reading its letters (MessagePlan::letters_unread, issue 8) whose letter
+// is stored by now is refused kStale before anything is written: the unguarded group around it
+// is not spoiled and not run again. (Found by the letter's insert instead, it would be.)
+TEST_F(GroupCommitWriterTest, AnUnreadLetterStoredMeanwhileIsStaleWithoutSpoilingTheGroup) {
+  GroupCommitWriter writer(*store_, 16);
+  writer.submit(store_job("a"));
+  ASSERT_TRUE(completions_.wait_for(1, kTimeout));
+  hold_writer(writer);
+  writer.submit(store_job("b"));
+  auto resent = std::make_shared<std::optional<Result<std::int64_t>>>();
+  writer.submit(GroupCommitWriter::Job{
+      .apply =
+          [resent](Store& s) {
+            MessagePlan plan;
+            plan.message = make_message("Ea-again", {"La"});
+            plan.letters_unread = true;
+            resent->emplace(s.store_message(plan));
+          },
+      .done = [this](const Result<void>& r) { completions_.record(r); },
+  });
+  writer.submit(store_job("c"));
+  release_.open();
+
+  ASSERT_TRUE(completions_.wait_for(5, kTimeout)) << completions_.done() << " done";
+  for (const auto& e : completions_.errors()) ADD_FAILURE() << e.detail;
+  EXPECT_EQ(writer.batches_replayed(), 0u);
+  ASSERT_TRUE(resent->has_value());
+  ASSERT_FALSE(**resent);
+  EXPECT_EQ((*resent)->error().code, Errc::kStale);
+  EXPECT_EQ(count_messages(), 3);  // a, b, c
+}
+
 }  // namespace
 }  // namespace sektorbro

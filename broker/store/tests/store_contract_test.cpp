@@ -543,6 +543,36 @@ TEST_P(StoreContractTest, AFailedOperationLeavesNoTraceAndTheBatchStillCommits) 
   EXPECT_TRUE(orphan->empty());
 }
 
+// A plan decided without reading its letters (MessagePlan::letters_unread, issue 8) is checked
+// by the store: one whose letter is stored by now is kStale, writes nothing, and — in an
+// optimistic batch — leaves the batch unspoiled; one whose letters are all new is stored.
+TEST_P(StoreContractTest, APlanWithItsLettersUnreadIsStaleIfOneIsStored) {
+  const auto a = store_new(make_message("E0", {"B0"}));
+  ASSERT_TRUE(store_->begin_batch());
+  store_->guard_calls(false);
+  MessagePlan resent;
+  resent.message = make_message("E0-again", {"B9", "B0"});
+  resent.letters_unread = true;
+  auto stale = store_->store_message(resent);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, Errc::kStale);
+  EXPECT_FALSE(store_->batch_spoiled());
+  MessagePlan fresh;
+  fresh.message = make_message("E1", {"B1"});
+  fresh.letters_unread = true;
+  auto b = store_->store_message(fresh);
+  ASSERT_TRUE(b) << b.error().detail;
+  ASSERT_TRUE(store_->commit_batch());
+
+  EXPECT_EQ(count_messages(), 2);
+  auto b0 = store_->find_letter(kJobcenterGln, "B0");
+  ASSERT_TRUE(b0 && b0->has_value());
+  EXPECT_EQ((*b0)->message_id, a);
+  auto b9 = store_->find_letter(kJobcenterGln, "B9");
+  ASSERT_TRUE(b9);
+  EXPECT_FALSE(b9->has_value()) << "the stale plan's new letter was kept";
+}
+
 // --- EHMI SBDH envelopes the broker sent (issue 9) ---
 
 TEST_P(StoreContractTest, SentEnvelopesAreRecordedFoundAndKeptAcrossARestart) {
