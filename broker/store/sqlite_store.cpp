@@ -1521,6 +1521,16 @@ Result<T> SqliteStore::atomically(Op&& op) {
   return result;
 }
 
+Result<std::optional<SqliteStore::StoredLetter>> SqliteStore::letter_on_writer(
+    const std::string& sender_gln, const std::string& letter_id) {
+  auto q = (*write_stmts_)[Sql::kFindLetterForAccept];
+  q.bind(1, sender_gln).bind(2, letter_id);
+  const int rc = q.step();
+  if (rc == SQLITE_DONE) return std::optional<StoredLetter>();
+  if (rc != SQLITE_ROW) return db_error(writer_, "find letter");
+  return std::optional<StoredLetter>(StoredLetter{q.int64_at(0), q.text_at(1)});
+}
+
 // Reads the head from the writer connection: what this connection's transaction sees.
 Result<bool> SqliteStore::message_on_writer(std::int64_t id) {
   auto q = (*write_stmts_)[Sql::kSelectState];
@@ -1600,11 +1610,9 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
   // spoil it, and the whole group would run again).
   if (plan.letters_unread)
     for (const NewLetter& letter : message.letters) {
-      auto q = s[Sql::kFindLetterForAccept];
-      q.bind(1, message.sender_gln).bind(2, letter.letter_id);
-      const int rc = q.step();
-      if (rc == SQLITE_ROW) return stale(letter.letter_id);
-      if (rc != SQLITE_DONE) return db_error(writer_, "find letter");
+      auto stored = letter_on_writer(message.sender_gln, letter.letter_id);
+      if (!stored) return stored.error();
+      if (*stored) return stale(letter.letter_id);
     }
   return atomically<std::int64_t>([&]() -> Result<std::int64_t> {
     std::int64_t id = 0;
@@ -1634,12 +1642,9 @@ Result<std::int64_t> SqliteStore::store_message(const MessagePlan& plan) {
       // The version the decision replaced must still be the latest (another writer may have
       // stored a newer one meanwhile).
       {
-        auto q = s[Sql::kFindLetterForAccept];
-        q.bind(1, message.sender_gln).bind(2, old.letter_id);
-        const int rc = q.step();
-        if (rc == SQLITE_DONE) return stale(old.letter_id);
-        if (rc != SQLITE_ROW) return db_error(writer_, "find letter");
-        if (q.int64_at(0) != old.old_message_id || q.text_at(1) != old.old_content_hash)
+        auto stored = letter_on_writer(message.sender_gln, old.letter_id);
+        if (!stored) return stored.error();
+        if (!*stored || stored->value() != StoredLetter{old.old_message_id, old.old_content_hash})
           return stale(old.letter_id);
       }
       {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "broker/store/audit_chain.hpp"
@@ -155,6 +156,15 @@ class SqliteStore final : public Store {
   // Whether message `id` exists, as the writer connection sees it (the open batch included),
   // through a statement prepared once: the lease and precondition checks (sqlite_leases.cpp).
   Result<bool> message_on_writer(std::int64_t id);
+  // The latest version of a letter as the writer connection sees it: its message and content
+  // hash, empty when none is stored (store_message's checks of what a decision took as given).
+  struct StoredLetter {
+    std::int64_t message_id = 0;
+    std::string content_hash;
+    bool operator==(const StoredLetter&) const = default;
+  };
+  Result<std::optional<StoredLetter>> letter_on_writer(const std::string& sender_gln,
+                                                       const std::string& letter_id);
   // put_deadline's writes, inside the caller's savepoint.
   Result<void> write_deadline(const Deadline& d, std::int64_t message_id,
                               const MessageEvent& event);
