@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "broker/core/log.hpp"
 #include "broker/filedrop/atomic_file.hpp"
@@ -16,8 +17,8 @@ Result<void> write_audit_checkpoint(const std::string& path, const AuditHead& he
                                Replace::kYes);
 }
 
-AuditCheckpointer::AuditCheckpointer(asio::io_context& io, const AuditConfig& config,
-                                     Store& store, GroupCommitWriter& writer)
+AuditCheckpointer::AuditCheckpointer(asio::io_context& io, const AuditConfig& config, Store& store,
+                                     GroupCommitWriter& writer)
     : io_(io), config_(config), store_(store), writer_(writer), timer_(io) {}
 
 void AuditCheckpointer::start() {
@@ -36,25 +37,36 @@ void AuditCheckpointer::arm() {
   timer_.expires_after(config_.checkpoint_interval);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
-    // On the writer's thread: the file's fsyncs never block the io thread. The head read there
-    // is what the read side sees committed.
-    writer_.submit(GroupCommitWriter::Job{
-        [this](Store& store) {
-          auto head = store.audit_head();
-          if (!head) {
-            log_error("audit checkpoint: " + head.error().detail);
-            return;
-          }
-          if (auto r = write_audit_checkpoint(config_.checkpoint_file, *head); !r)
-            log_error("audit checkpoint: " + r.error().detail);
-        },
-        [](const Result<void>&) {}});
+    // The head is read on the writer's thread, where it is what the writes before it left; the
+    // file is written once the group holding that read is durable (with the store's syncs
+    // deferred, a committed entry may not be yet: the checkpoint must never name an entry a
+    // power loss could take back). Off the io thread either way: the file's fsyncs never block
+    // it.
+    auto head = std::make_shared<std::optional<AuditHead>>();
+    writer_.submit(
+        GroupCommitWriter::Job{[head](Store& store) {
+                                 auto h = store.audit_head();
+                                 if (!h) {
+                                   head->reset();
+                                   log_error("audit checkpoint: " + h.error().detail);
+                                   return;
+                                 }
+                                 *head = *h;
+                               },
+                               [file = config_.checkpoint_file, head](const Result<void>& durable) {
+                                 if (!durable || !head->has_value()) return;
+                                 if (auto r = write_audit_checkpoint(file, **head); !r)
+                                   log_error("audit checkpoint: " + r.error().detail);
+                               }});
     arm();
   });
 }
 
 Result<void> AuditCheckpointer::write_now() {
   if (config_.checkpoint_file.empty()) return {};
+  // Every group committed so far durable first (Store::defer_sync): the head read next is one a
+  // power loss cannot take back.
+  if (auto r = store_.sync_committed(); !r) return r;
   auto head = store_.audit_head();
   if (!head) return head.error();
   return write_audit_checkpoint(config_.checkpoint_file, *head);

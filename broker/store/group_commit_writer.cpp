@@ -8,8 +8,14 @@
 
 namespace sektorbro {
 
-GroupCommitWriter::GroupCommitWriter(Store& store, std::size_t max_batch)
-    : store_(store), max_batch_(std::max<std::size_t>(max_batch, 1)), thread_([this] { run(); }) {}
+GroupCommitWriter::GroupCommitWriter(Store& store, std::size_t max_batch, bool defer_sync)
+    : store_(store),
+      max_batch_(std::max<std::size_t>(max_batch, 1)),
+      // Before the writer thread starts: until then nothing else writes to the store.
+      deferred_(defer_sync && store.defer_sync(true)) {
+  if (deferred_) sync_thread_ = std::thread([this] { run_syncs(); });
+  thread_ = std::thread([this] { run(); });
+}
 
 GroupCommitWriter::~GroupCommitWriter() {
   {
@@ -18,6 +24,46 @@ GroupCommitWriter::~GroupCommitWriter() {
   }
   cv_.notify_one();
   thread_.join();
+  if (!deferred_) return;
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_cv_.notify_one();
+  sync_thread_.join();
+  (void)store_.defer_sync(false);  // nobody writes now: later commits sync themselves again
+}
+
+void GroupCommitWriter::hand_to_sync(std::vector<Job>& batch) {
+  {
+    std::lock_guard lock(sync_mu_);
+    for (auto& job : batch) awaiting_sync_.push_back(std::move(job.done));
+  }
+  sync_cv_.notify_one();
+}
+
+void GroupCommitWriter::run_syncs() {
+  pthread_setname_np(pthread_self(), "sb-sync");  // for profiles and top -H
+  std::vector<std::function<void(const Result<void>&)>> ready;
+  for (;;) {
+    ready.clear();
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_cv_.wait(lock, [this] { return sync_stopping_ || !awaiting_sync_.empty(); });
+      // Stop only once every committed group has been told.
+      if (awaiting_sync_.empty()) return;
+      ready.swap(awaiting_sync_);
+    }
+    // Every group in `ready` committed before this call: one fsync makes them all durable.
+    const Result<void> durable = store_.sync_committed();
+    for (auto& done : ready) {
+      try {
+        if (done) done(durable);
+      } catch (...) {
+        // `done` must not throw; the sync thread carries on for the other jobs.
+      }
+    }
+  }
 }
 
 void GroupCommitWriter::submit(Job job) {
@@ -107,6 +153,10 @@ void GroupCommitWriter::run() {
     if (result && observer_)
       observer_(batch.size(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (result && deferred_) {
+      hand_to_sync(batch);
+      continue;
+    }
     for (auto& job : batch) {
       try {
         if (job.done) job.done(result);

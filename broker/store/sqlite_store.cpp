@@ -1467,6 +1467,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
     store->checkpointer_ =
         std::make_unique<WalCheckpointer>(store->writer_, own->release(), limits);
   }
+  store->may_defer_sync_ = tuning.defer_wal_sync;
   return store;
 }
 
@@ -1586,6 +1587,31 @@ Result<void> SqliteStore::commit_batch() {
     lease_table_.keep_batch();
   }
   return r;
+}
+
+bool SqliteStore::defer_sync(bool on) {
+  if (!on) {
+    if (wal_sync_ != nullptr) {
+      wal_sync_->set_deferring(false);
+      (void)wal_sync_->sync();  // a failure stays in it: sync_committed() reports it
+    }
+    return false;
+  }
+  if (!may_defer_sync_) return false;
+  // The writer's WAL is open: open() has read and written through it (migrations, the audit
+  // head). A background checkpointer's own connection needs nothing: its checkpoints sync the
+  // WAL through its own file before they copy, as SQLite does.
+  if (wal_sync_ == nullptr) wal_sync_ = defer_wal_syncs(writer_);
+  if (wal_sync_ == nullptr) return false;
+  wal_sync_->set_deferring(true);
+  return true;
+}
+
+Result<void> SqliteStore::sync_committed() {
+  if (wal_sync_ == nullptr || wal_sync_->sync() == SQLITE_OK) return {};
+  return storage_error(
+      "store: the WAL could not be synced (fdatasync failed); nothing more is acknowledged "
+      "until the broker restarts");
 }
 
 void SqliteStore::rollback_batch() {

@@ -12,7 +12,8 @@
 // audit_verify.hpp).
 //
 // Atomicity: each write operation is atomic on its own (a failed one leaves no trace), and a
-// batch becomes durable as a whole when commit_batch returns ok — that is the moment the broker
+// batch becomes durable as a whole when commit_batch returns ok — or, once defer_sync(true) has
+// returned true, when a later sync_committed() returns ok — and that is the moment the broker
 // may acknowledge anything written in it.
 #pragma once
 
@@ -301,9 +302,24 @@ class Store {
 
   // --- write side (writer thread only) ---
   virtual Result<void> begin_batch() = 0;
-  // Durable (fsync'd) when it returns ok. On error the whole batch is gone.
+  // Durable (fsync'd) when it returns ok, unless syncs are deferred (below). On error the whole
+  // batch is gone.
   virtual Result<void> commit_batch() = 0;
   virtual void rollback_batch() = 0;
+  // Durability in two steps (GroupCommitWriter; docs/performance.md, "The fsync off the writer's
+  // path"). After defer_sync(true) has returned true, commit_batch() returns once the batch is
+  // committed — in order, and visible to readers — with its fsync still owed, and
+  // sync_committed() makes durable every batch committed before it was called. sync_committed()
+  // may run on any thread, while the writer goes on; nothing a batch
+  // wrote may be acknowledged before it has returned ok, and after it has failed nothing more
+  // (the broker must restart). defer_sync(false), on the writer thread, makes each commit
+  // durable again and syncs what is owed. A store that cannot defer returns false and stays as
+  // it is (the defaults: PostgreSQL's commit is durable in the server).
+  virtual bool defer_sync(bool on) {
+    (void)on;
+    return false;
+  }
+  virtual Result<void> sync_committed() { return {}; }
   // Optimistic batches (GroupCommitWriter). Each write call is atomic on its own: a call that
   // fails leaves the batch as it was. After guard_calls(false) a store may drop that guard for
   // the rest of the batch (SQLite: no SAVEPOINT per call, hence no statement journal — a third

@@ -1,6 +1,8 @@
 #include "broker/store/timed_vfs.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,11 +28,16 @@ std::vector<SyncObserver*>& observers() {
 }
 
 // A file of the timed VFS: its own header, then the default VFS's file (szOsFile of both).
-// The WAL and the database file also have a WriteCombiner (from a successful open to its close).
+// The WAL and the database file also have a WriteCombiner (from a successful open to its close),
+// and, once defer_wal_syncs() has attached one, the connection's WalSync (until the close).
 struct TimedFile {
   sqlite3_file base;
   sqlite3_file* real;
   WriteCombiner* run;
+  int open_flags;
+  const char* name;  // SQLite keeps it valid until xClose
+  std::shared_ptr<WalSync>* wal_sync;
+  bool synced_for_real;  // the WAL: a real sync made through this file (see the header)
 };
 
 // The longest run of bytes held: the most the unix VFS writes in one call (os_unix.c's
@@ -69,6 +76,8 @@ int timed_close(sqlite3_file* f) {
   const int rc = real->pMethods ? real->pMethods->xClose(real) : SQLITE_OK;
   delete file->run;
   file->run = nullptr;
+  delete file->wal_sync;
+  file->wal_sync = nullptr;
   f->pMethods = nullptr;
   return flushed != SQLITE_OK ? flushed : rc;
 }
@@ -76,7 +85,16 @@ int timed_read(sqlite3_file* f, void* buf, int n, sqlite3_int64 at) {
   if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   return real_of(f)->pMethods->xRead(real_of(f), buf, n, at);
 }
+// The database file of a connection whose WAL syncs are deferred: the WAL is made durable before
+// anything is written here (see the header). SQLITE_OK, or the failed sync's error.
+int wal_durable_first(sqlite3_file* f) {
+  TimedFile* file = timed_of(f);
+  if (file->wal_sync == nullptr || (file->open_flags & SQLITE_OPEN_MAIN_DB) == 0) return SQLITE_OK;
+  return (*file->wal_sync)->sync();
+}
+
 int timed_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
+  if (const int rc = wal_durable_first(f); rc != SQLITE_OK) return rc;
   WriteCombiner* run = timed_of(f)->run;
   const auto bytes = static_cast<std::size_t>(n);
   if (run != nullptr && !run->accepts(at, bytes))
@@ -87,16 +105,26 @@ int timed_write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 at) {
   return SQLITE_OK;
 }
 int timed_truncate(sqlite3_file* f, sqlite3_int64 size) {
+  if (const int rc = wal_durable_first(f); rc != SQLITE_OK) return rc;
   if (const int rc = flush(f); rc != SQLITE_OK) return rc;
   return real_of(f)->pMethods->xTruncate(real_of(f), size);
 }
 // The one timed method (the held run's write is not part of the time: it is not the fsync).
+// A WAL whose syncs are deferred writes its held run out and leaves the sync owed (see the
+// header), once a real one has been made through it.
 int timed_sync(sqlite3_file* f, int flags) {
   if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+  TimedFile* file = timed_of(f);
+  if (file->wal_sync != nullptr && (file->open_flags & SQLITE_OPEN_WAL) != 0 &&
+      file->synced_for_real && (*file->wal_sync)->deferring()) {
+    (*file->wal_sync)->owe();
+    return SQLITE_OK;
+  }
   const auto began = std::chrono::steady_clock::now();
   const int rc = real_of(f)->pMethods->xSync(real_of(f), flags);
   notify_sync_observers(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  if (rc == SQLITE_OK) file->synced_for_real = true;
   return rc;
 }
 int timed_file_size(sqlite3_file* f, sqlite3_int64* size) {
@@ -184,6 +212,10 @@ int timed_open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, i
   auto* file = reinterpret_cast<TimedFile*>(f);
   file->real = reinterpret_cast<sqlite3_file*>(file + 1);
   file->run = nullptr;
+  file->open_flags = flags;
+  file->name = name;
+  file->wal_sync = nullptr;
+  file->synced_for_real = false;
   std::memset(file->real, 0, static_cast<std::size_t>(root->szOsFile));
   const int rc = root->xOpen(root, name, file->real, flags, out_flags);
   // SQLite calls xClose whenever pMethods is set, even after a failed open: mirror the real file.
@@ -293,6 +325,61 @@ SyncObserver::~SyncObserver() {
 void notify_sync_observers(double seconds) {
   std::lock_guard lock(observers_mutex());
   for (SyncObserver* o : observers()) o->on_sync_(seconds);
+}
+
+WalSync::~WalSync() { ::close(fd_); }
+
+bool WalSync::owed() const {
+  std::lock_guard lock(mu_);
+  return owed_.load() != synced_;
+}
+
+int WalSync::sync() {
+  std::lock_guard lock(mu_);
+  if (failed_) return SQLITE_IOERR_FSYNC;
+  // Every frame whose owe() this load sees was written before it, so the fdatasync below,
+  // which starts after it, covers them.
+  const std::uint64_t owed = owed_.load(std::memory_order_acquire);
+  if (owed == synced_) return SQLITE_OK;
+  const auto began = std::chrono::steady_clock::now();
+  const int rc = ::fdatasync(fd_);
+  notify_sync_observers(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  if (rc != 0) {
+    failed_ = true;
+    return SQLITE_IOERR_FSYNC;
+  }
+  synced_ = owed;
+  syncs_made_.fetch_add(1);
+  return SQLITE_OK;
+}
+
+std::shared_ptr<WalSync> defer_wal_syncs(sqlite3* db) {
+  sqlite3_file* main = nullptr;
+  sqlite3_file* wal = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &main) != SQLITE_OK ||
+      sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK)
+    return nullptr;
+  if (main == nullptr || wal == nullptr || main->pMethods != &kTimedIo ||
+      wal->pMethods != &kTimedIo)
+    return nullptr;
+  TimedFile* main_file = timed_of(main);
+  TimedFile* wal_file = timed_of(wal);
+  if ((wal_file->open_flags & SQLITE_OPEN_WAL) == 0 || wal_file->name == nullptr ||
+      main_file->wal_sync != nullptr || wal_file->wal_sync != nullptr)
+    return nullptr;
+  const int fd = ::open(wal_file->name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return nullptr;
+  auto sync = std::make_shared<WalSync>(fd);
+  try {
+    main_file->wal_sync = new std::shared_ptr<WalSync>(sync);
+    wal_file->wal_sync = new std::shared_ptr<WalSync>(sync);
+  } catch (const std::bad_alloc&) {
+    delete main_file->wal_sync;
+    main_file->wal_sync = nullptr;
+    return nullptr;
+  }
+  return sync;
 }
 
 }  // namespace sektorbro

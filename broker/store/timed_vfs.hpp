@@ -26,10 +26,30 @@
 // is called on the thread that synced (the store's writer thread) and must be quick. A
 // SyncObserver's destructor waits for a call into it that is under way.
 //
+// Deferred WAL syncs (issue 8; docs/performance.md, "The fsync off the writer's path"): after
+// defer_wal_syncs(db), a commit of `db` writes its frames out (so the WAL index never names a
+// frame that is not in the file) but leaves their fdatasync to WalSync::sync(), which another
+// thread calls while the writer goes on with the next group; the group commit writer tells no
+// caller "durable" before that sync has returned (group_commit_writer.hpp). The frames are
+// visible to the store's readers before they are durable: a power loss may take back a commit
+// nobody was told of, never one somebody was. Two rules keep the file consistent:
+//  - the WAL's first sync through each file is a real one (the unix VFS syncs the directory of
+//    a new WAL then), and
+//  - before any write reaches the database file — a checkpoint copying frames into it — the
+//    WAL is made durable (WalSync::sync()): SQLite's checkpoint syncs the WAL before it copies,
+//    and that is the sync this VFS defers; a page must never be in the database file while the
+//    frame it came from could still be lost.
+//
 // The PostgreSQL store's fsync happens in the server and is not measured here.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+
+struct sqlite3;
 
 namespace sektorbro {
 
@@ -55,5 +75,47 @@ class SyncObserver {
 
 // Called by the VFS after each xSync (exposed for the VFS's own file; not for other callers).
 void notify_sync_observers(double seconds);
+
+// The WAL syncs a connection's commits owe (see the header). Thread rules: sync() from any
+// thread (the writer's checkpoints, the sync stage); the VFS marks syncs owed on the writer's.
+class WalSync {
+ public:
+  // `fd`: a descriptor of the WAL file, owned from here on (fdatasync acts on the file).
+  explicit WalSync(int fd) : fd_(fd) {}
+  ~WalSync();
+  WalSync(const WalSync&) = delete;
+  WalSync& operator=(const WalSync&) = delete;
+
+  // Makes durable every frame written before the call: one fdatasync of the WAL if a commit
+  // left its sync owed since the last one, none otherwise. SQLITE_OK, or SQLITE_IOERR_FSYNC —
+  // and then for good: after a failed fdatasync the kernel may have dropped the pages it could
+  // not write, so no later sync can vouch for them (the broker must restart and recover).
+  int sync();
+  // While off (the default) the VFS syncs each commit itself, as without a WalSync.
+  void set_deferring(bool on) { deferring_.store(on); }
+  bool deferring() const { return deferring_.load(); }
+  // A commit's frames are written; their sync is owed (the VFS, on the writer's thread).
+  void owe() { owed_.fetch_add(1, std::memory_order_acq_rel); }
+  // For tests and metrics: the fdatasyncs sync() made, and whether one is owed now.
+  std::uint64_t syncs_made() const { return syncs_made_.load(); }
+  bool owed() const;
+
+ private:
+  const int fd_;
+  std::atomic<bool> deferring_{false};
+  std::atomic<std::uint64_t> owed_{0};  // commits that left their sync owed, ever
+  std::atomic<std::uint64_t> syncs_made_{0};
+  mutable std::mutex mu_;
+  std::uint64_t synced_ = 0;  // owed_ as it was before the last successful fdatasync
+  bool failed_ = false;
+};
+
+// Attaches a WalSync to `db`, a connection opened through this VFS in WAL mode whose WAL file is
+// open (any statement has read the database): its WAL file marks syncs owed instead of making
+// them while the WalSync defers, and its database file makes the WAL durable before each write.
+// nullptr when that cannot be done (another VFS, no WAL file open, the WAL cannot be opened
+// again for syncing): then every commit syncs as before. The connection must be closed before
+// the WalSync is destroyed.
+std::shared_ptr<WalSync> defer_wal_syncs(sqlite3* db);
 
 }  // namespace sektorbro

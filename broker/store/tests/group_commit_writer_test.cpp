@@ -11,6 +11,7 @@
 #include "broker/intake/message_acceptor.hpp"
 #include "broker/store/sqlite_store.hpp"
 #include "broker/store/tests/store_test_support.hpp"
+#include "broker/store/timed_vfs.hpp"
 
 namespace sektorbro {
 namespace {
@@ -85,12 +86,28 @@ class Completions {
   std::vector<Error> errors_;
 };
 
-// The real SqliteStore with switches that make begin or commit fail (a fault seam).
+// The real SqliteStore with switches that make begin, commit or the deferred sync fail, and a
+// gate that holds the sync (a fault seam).
 class FaultyStore final : public Store {
  public:
   explicit FaultyStore(Store& inner) : inner_(inner) {}
   std::atomic<bool> fail_begin{false};
   std::atomic<bool> fail_commit{false};
+  // The deferred sync (Store::defer_sync): entered opens when sync_committed() starts; while
+  // hold_sync is set it then waits for hold_sync to open; fail_sync makes it fail.
+  std::atomic<bool> fail_sync{false};
+  Gate sync_entered;
+  Gate* hold_sync = nullptr;
+  std::atomic<int> syncs{0};
+
+  bool defer_sync(bool on) override { return inner_.defer_sync(on); }
+  Result<void> sync_committed() override {
+    ++syncs;
+    sync_entered.open();
+    if (hold_sync != nullptr) hold_sync->wait();
+    if (fail_sync) return make_error(Errc::kStorage, "injected: fdatasync failed");
+    return inner_.sync_committed();
+  }
 
   Result<void> begin_batch() override {
     if (fail_begin) return make_error(Errc::kStorage, "injected: begin failed");
@@ -479,6 +496,86 @@ TEST_F(GroupCommitWriterTest, AnUnreadLetterStoredMeanwhileIsStaleWithoutSpoilin
   ASSERT_FALSE(**resent);
   EXPECT_EQ((*resent)->error().code, Errc::kStale);
   EXPECT_EQ(count_messages(), 3);  // a, b, c
+}
+
+}  // namespace
+}  // namespace sektorbro
+
+namespace sektorbro {
+namespace {
+
+// Issue 8, "The fsync off the writer's path": with the store's syncs deferred, a group is
+// committed — its rows visible to readers — before anybody is told; each job hears "durable"
+// only once a sync after its commit has returned, and meanwhile the writer goes on.
+TEST_F(GroupCommitWriterTest, ADoneWaitsForTheSyncThatMakesItsGroupDurable) {
+  FaultyStore faulty(*store_);
+  Gate release_sync;
+  faulty.hold_sync = &release_sync;
+  GroupCommitWriter writer(faulty, 16);
+  Completions groups;  // committed groups, as the writer's observer hears of them
+  writer.set_observer([&groups](std::size_t, double) { groups.record({}); });
+  ASSERT_TRUE(writer.syncs_off_the_writer());
+  ASSERT_NE(store_->wal_sync(), nullptr);
+  writer.submit(store_job("a"));
+  ASSERT_TRUE(faulty.sync_entered.wait_for(kTimeout));
+  EXPECT_EQ(count_messages(), 1) << "committed and visible";
+  EXPECT_TRUE(store_->wal_sync()->owed()) << "the commit left its fsync to the sync thread";
+  EXPECT_EQ(completions_.done(), 0) << "told before its group was durable";
+
+  // The writer is not held up by the sync: the next group commits meanwhile.
+  writer.submit(store_job("b"));
+  EXPECT_TRUE(groups.wait_for(2, kTimeout)) << "the writer waited for the sync thread";
+  EXPECT_EQ(count_messages(), 2);
+  EXPECT_EQ(completions_.done(), 0);
+
+  release_sync.open();
+  ASSERT_TRUE(completions_.wait_for(2, kTimeout));
+  EXPECT_EQ(completions_.ok(), 2);
+  EXPECT_FALSE(store_->wal_sync()->owed());
+  EXPECT_GE(store_->wal_sync()->syncs_made(), 1u);
+}
+
+// A failed sync reaches every job of the groups it was to make durable, though their rows were
+// committed: nothing unsynced is acknowledged.
+TEST_F(GroupCommitWriterTest, AFailedSyncReachesEveryJobWaitingForIt) {
+  FaultyStore faulty(*store_);
+  faulty.fail_sync = true;
+  GroupCommitWriter writer(faulty, 16);
+  ASSERT_TRUE(writer.syncs_off_the_writer());
+  for (int i = 0; i < 4; ++i) writer.submit(store_job(std::to_string(i)));
+  ASSERT_TRUE(completions_.wait_for(4, kTimeout));
+  EXPECT_EQ(completions_.ok(), 0);
+  for (const auto& e : completions_.errors()) EXPECT_EQ(e.detail, "injected: fdatasync failed");
+  EXPECT_GE(faulty.syncs.load(), 1);
+}
+
+// Without deferral (the constructor's switch, or a store that cannot) each commit is durable
+// on its own and `done` follows it: no sync thread, no deferred sync.
+TEST_F(GroupCommitWriterTest, WithoutDeferralEachCommitIsDurableOnItsOwn) {
+  FaultyStore faulty(*store_);
+  {
+    GroupCommitWriter writer(faulty, 16, /*defer_sync=*/false);
+    EXPECT_FALSE(writer.syncs_off_the_writer());
+    for (int i = 0; i < 3; ++i) writer.submit(store_job(std::to_string(i)));
+    ASSERT_TRUE(completions_.wait_for(3, kTimeout));
+  }
+  EXPECT_EQ(completions_.ok(), 3);
+  EXPECT_EQ(faulty.syncs.load(), 0);
+  EXPECT_EQ(store_->wal_sync(), nullptr);
+
+  // A writer that deferred leaves the store syncing each commit again when it goes.
+  {
+    GroupCommitWriter writer(*store_, 16);
+    ASSERT_TRUE(writer.syncs_off_the_writer());
+    writer.submit(store_job("x"));
+    ASSERT_TRUE(completions_.wait_for(4, kTimeout));
+  }
+  ASSERT_NE(store_->wal_sync(), nullptr);
+  EXPECT_FALSE(store_->wal_sync()->deferring());
+  ASSERT_TRUE(store_->begin_batch());
+  ASSERT_TRUE(store_->audit(store_test::at_ms(5), "test", "after the writer"));
+  ASSERT_TRUE(store_->commit_batch());
+  EXPECT_FALSE(store_->wal_sync()->owed()) << "a commit without the writer synced itself";
 }
 
 }  // namespace

@@ -361,3 +361,130 @@ TEST(TimedVfs, AFailedCheckpointWriteLosesNothingCommitted) {
 
 }  // namespace
 }  // namespace sektorbro
+
+namespace sektorbro {
+namespace {
+
+// The default VFS's writes, each checked against a WalSync: counts the writes made while it
+// owed a sync (the hooks of WriteHook, above, for this one question).
+struct OwedAtWrite {
+  static inline const WalSync* watched = nullptr;
+  static inline std::atomic<int> writes{0};
+  static inline std::atomic<int> writes_while_owed{0};
+  static inline sqlite3_syscall_ptr real_pwrite64 = nullptr;
+  static inline sqlite3_syscall_ptr real_pwrite = nullptr;
+  static inline sqlite3_syscall_ptr real_write = nullptr;
+  static void check() {
+    ++writes;
+    if (watched != nullptr && watched->owed()) ++writes_while_owed;
+  }
+  static ssize_t pwrite64_hook(int fd, const void* buf, std::size_t n, off_t at) {
+    check();
+    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t, off_t)>(real_pwrite64)(
+        fd, buf, n, at);
+  }
+  static ssize_t pwrite_hook(int fd, const void* buf, std::size_t n, off_t at) {
+    check();
+    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t, off_t)>(real_pwrite)(fd, buf,
+                                                                                            n, at);
+  }
+  static ssize_t write_hook(int fd, const void* buf, std::size_t n) {
+    check();
+    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t)>(real_write)(fd, buf, n);
+  }
+  sqlite3_vfs* root = sqlite3_vfs_find(nullptr);
+  explicit OwedAtWrite(const WalSync* sync) {
+    watched = sync;
+    writes = 0;
+    writes_while_owed = 0;
+    real_pwrite64 = root->xGetSystemCall(root, "pwrite64");
+    real_pwrite = root->xGetSystemCall(root, "pwrite");
+    real_write = root->xGetSystemCall(root, "write");
+    if (real_pwrite64)
+      root->xSetSystemCall(root, "pwrite64", reinterpret_cast<sqlite3_syscall_ptr>(&pwrite64_hook));
+    if (real_pwrite)
+      root->xSetSystemCall(root, "pwrite", reinterpret_cast<sqlite3_syscall_ptr>(&pwrite_hook));
+    if (real_write)
+      root->xSetSystemCall(root, "write", reinterpret_cast<sqlite3_syscall_ptr>(&write_hook));
+  }
+  ~OwedAtWrite() {
+    root->xSetSystemCall(root, nullptr, nullptr);
+    watched = nullptr;
+  }
+};
+
+// Issue 8, "The fsync off the writer's path": a commit whose WAL sync is deferred writes its
+// frames out — readers through another connection see it — but syncs nothing; WalSync::sync()
+// makes it durable with one fdatasync, and none when nothing is owed. A checkpoint never writes
+// a page into the database file while the frame it copies could still be lost: the WAL is
+// synced before the first such write.
+TEST(TimedVfs, ADeferredCommitSyncsNothingAndACheckpointSyncsTheWalBeforeItCopies) {
+  TempDir dir;
+  const std::string path = (dir.path() / "deferred.db").string();
+  sqlite3* db = open_wal(path, register_timed_vfs());
+  ASSERT_NE(db, nullptr);
+  exec_ok(db, "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t(i INTEGER PRIMARY KEY, b BLOB)");
+  const std::shared_ptr<WalSync> wal = defer_wal_syncs(db);
+  ASSERT_NE(wal, nullptr);
+  EXPECT_EQ(defer_wal_syncs(db), nullptr) << "one WalSync per connection";
+  EXPECT_FALSE(wal->owed());
+
+  // Not deferring yet: a commit syncs itself, as before.
+  Syncs syncs;
+  exec_ok(db, "INSERT INTO t VALUES (0, 'x')");
+  EXPECT_EQ(syncs.count, 1);
+  EXPECT_FALSE(wal->owed());
+
+  wal->set_deferring(true);
+  exec_ok(db, kBigInsert);
+  EXPECT_EQ(syncs.count, 1) << "the deferred commit synced";
+  EXPECT_TRUE(wal->owed());
+  sqlite3* reader = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  EXPECT_EQ(count_rows(reader, "SELECT count(*) FROM t WHERE length(b) = 2000"), 200)
+      << "the frames of a commit whose sync is owed are in the file";
+  sqlite3_close(reader);
+
+  ASSERT_EQ(wal->sync(), SQLITE_OK);
+  EXPECT_EQ(syncs.count, 2);
+  EXPECT_FALSE(wal->owed());
+  EXPECT_EQ(wal->syncs_made(), 1u);
+  ASSERT_EQ(wal->sync(), SQLITE_OK);
+  EXPECT_EQ(wal->syncs_made(), 1u) << "nothing owed, yet an fdatasync";
+
+  exec_ok(db, "UPDATE t SET b = randomblob(2000) WHERE i BETWEEN 1 AND 100");
+  ASSERT_TRUE(wal->owed());
+  {
+    OwedAtWrite hook(wal.get());
+    ASSERT_EQ(checkpoint(db), SQLITE_OK);
+    EXPECT_GE(hook.writes.load(), 1) << "the checkpoint copied nothing";
+    EXPECT_EQ(hook.writes_while_owed.load(), 0)
+        << "a page reached the database file before the WAL it came from was durable";
+  }
+  EXPECT_FALSE(wal->owed());
+  EXPECT_EQ(wal->syncs_made(), 2u);
+
+  // Deferring off again: the next commit syncs itself.
+  wal->set_deferring(false);
+  const int before = syncs.count;
+  exec_ok(db, "INSERT INTO t VALUES (1000, 'y')");
+  EXPECT_GT(syncs.count, before);
+  EXPECT_FALSE(wal->owed());
+  ASSERT_EQ(sqlite3_close(db), SQLITE_OK);
+  const ReadBack file = read_back(path, "SELECT count(*) FROM t WHERE length(b) = 2000");
+  EXPECT_EQ(file.count, 200);
+  EXPECT_EQ(file.integrity, "ok");
+}
+
+// A connection through another VFS cannot defer: nothing is attached, every commit syncs.
+TEST(TimedVfs, OnlyAConnectionThroughTheTimedVfsDefersItsSyncs) {
+  TempDir dir;
+  sqlite3* db = open_wal((dir.path() / "plain.db").string(), nullptr);
+  ASSERT_NE(db, nullptr);
+  exec_ok(db, "CREATE TABLE t(x)");
+  EXPECT_EQ(defer_wal_syncs(db), nullptr);
+  sqlite3_close(db);
+}
+
+}  // namespace
+}  // namespace sektorbro
