@@ -96,17 +96,19 @@ const std::vector<DeclaredMetric>& declared_metrics() {
       {"sektorbro_commit_group_size",
        M::kHistogram,
        {},
-       "Jobs committed together in one store transaction (one fsync)."},
+       "Jobs committed together in one store transaction."},
       {"sektorbro_commit_seconds",
        M::kHistogram,
        {},
-       "Seconds one store commit took, fsync included."},
+       "Seconds one store commit took on the writer thread: its fsync included, unless the "
+       "SQLite store leaves it to the sync thread (the default)."},
       {"sektorbro_fsync_seconds",
        M::kHistogram,
        {},
        "Seconds one fsync of the SQLite store's files (database or WAL) took, timed in SQLite's "
-       "VFS on the writer connection (a commit group with synchronous=FULL syncs the WAL at "
-       "least once). Not measured for a PostgreSQL store: it syncs in the server."},
+       "VFS: on the sync thread, which makes every commit group so far durable with one, or on "
+       "the writer thread (a checkpoint; every commit when syncs are not deferred). Not "
+       "measured for a PostgreSQL store: it syncs in the server."},
       {"sektorbro_receive_seconds",
        M::kHistogram,
        {"outcome"},

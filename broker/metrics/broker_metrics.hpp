@@ -74,10 +74,10 @@ struct BrokerMetrics {
 
   // Jobs per commit group (writer thread).
   HistogramFamily& commit_group_size;
-  // Seconds one commit (with its fsync) took (writer thread).
+  // Seconds one commit took on the writer thread (with its fsync unless deferred).
   HistogramFamily& commit_seconds;
-  // Seconds one fsync of the SQLite store took (the writer thread, through broker/store/
-  // timed_vfs.hpp); 50 us to ~6.5 s buckets.
+  // Seconds one fsync of the SQLite store took (the sync or the writer thread, through
+  // broker/store/timed_vfs.hpp); 50 us to ~6.5 s buckets.
   HistogramFamily& fsync_seconds;
   // Seconds from a message's request read to its answer written: {outcome} = accepted|refused.
   HistogramFamily& receive_seconds;
