@@ -102,6 +102,9 @@ struct WriteHook {
   static inline std::atomic<int> writes{0};
   static inline std::atomic<int> large_writes{0};  // more than one WAL frame (4 KiB + 24)
   static inline std::atomic<long> fail_above{-1};
+  // While set: the writes made while it owed a sync are counted.
+  static inline const WalSync* watched = nullptr;
+  static inline std::atomic<int> writes_while_owed{0};
   static inline sqlite3_syscall_ptr real_pwrite64 = nullptr;
   static inline sqlite3_syscall_ptr real_pwrite = nullptr;
   static inline sqlite3_syscall_ptr real_write = nullptr;
@@ -109,6 +112,7 @@ struct WriteHook {
   static bool refuse(std::size_t n) {
     ++writes;
     if (n > 4096 + 24) ++large_writes;
+    if (watched != nullptr && watched->owed()) ++writes_while_owed;
     const long limit = fail_above;
     if (limit >= 0 && n > static_cast<std::size_t>(limit)) {
       errno = ENOSPC;
@@ -136,6 +140,8 @@ struct WriteHook {
     writes = 0;
     large_writes = 0;
     fail_above = -1;
+    watched = nullptr;
+    writes_while_owed = 0;
     real_pwrite64 = root->xGetSystemCall(root, "pwrite64");
     real_pwrite = root->xGetSystemCall(root, "pwrite");
     real_write = root->xGetSystemCall(root, "write");
@@ -146,7 +152,10 @@ struct WriteHook {
     if (real_write)
       root->xSetSystemCall(root, "write", reinterpret_cast<sqlite3_syscall_ptr>(&write_hook));
   }
-  ~WriteHook() { root->xSetSystemCall(root, nullptr, nullptr); }  // all back to the originals
+  ~WriteHook() {
+    root->xSetSystemCall(root, nullptr, nullptr);  // all back to the originals
+    watched = nullptr;
+  }
 };
 
 int count_rows(sqlite3* db, const char* sql) {
@@ -365,54 +374,6 @@ TEST(TimedVfs, AFailedCheckpointWriteLosesNothingCommitted) {
 namespace sektorbro {
 namespace {
 
-// The default VFS's writes, each checked against a WalSync: counts the writes made while it
-// owed a sync (the hooks of WriteHook, above, for this one question).
-struct OwedAtWrite {
-  static inline const WalSync* watched = nullptr;
-  static inline std::atomic<int> writes{0};
-  static inline std::atomic<int> writes_while_owed{0};
-  static inline sqlite3_syscall_ptr real_pwrite64 = nullptr;
-  static inline sqlite3_syscall_ptr real_pwrite = nullptr;
-  static inline sqlite3_syscall_ptr real_write = nullptr;
-  static void check() {
-    ++writes;
-    if (watched != nullptr && watched->owed()) ++writes_while_owed;
-  }
-  static ssize_t pwrite64_hook(int fd, const void* buf, std::size_t n, off_t at) {
-    check();
-    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t, off_t)>(real_pwrite64)(
-        fd, buf, n, at);
-  }
-  static ssize_t pwrite_hook(int fd, const void* buf, std::size_t n, off_t at) {
-    check();
-    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t, off_t)>(real_pwrite)(fd, buf,
-                                                                                            n, at);
-  }
-  static ssize_t write_hook(int fd, const void* buf, std::size_t n) {
-    check();
-    return reinterpret_cast<ssize_t (*)(int, const void*, std::size_t)>(real_write)(fd, buf, n);
-  }
-  sqlite3_vfs* root = sqlite3_vfs_find(nullptr);
-  explicit OwedAtWrite(const WalSync* sync) {
-    watched = sync;
-    writes = 0;
-    writes_while_owed = 0;
-    real_pwrite64 = root->xGetSystemCall(root, "pwrite64");
-    real_pwrite = root->xGetSystemCall(root, "pwrite");
-    real_write = root->xGetSystemCall(root, "write");
-    if (real_pwrite64)
-      root->xSetSystemCall(root, "pwrite64", reinterpret_cast<sqlite3_syscall_ptr>(&pwrite64_hook));
-    if (real_pwrite)
-      root->xSetSystemCall(root, "pwrite", reinterpret_cast<sqlite3_syscall_ptr>(&pwrite_hook));
-    if (real_write)
-      root->xSetSystemCall(root, "write", reinterpret_cast<sqlite3_syscall_ptr>(&write_hook));
-  }
-  ~OwedAtWrite() {
-    root->xSetSystemCall(root, nullptr, nullptr);
-    watched = nullptr;
-  }
-};
-
 // Issue 8, "The fsync off the writer's path": a commit whose WAL sync is deferred writes its
 // frames out — readers through another connection see it — but syncs nothing; WalSync::sync()
 // makes it durable with one fdatasync, and none when nothing is owed. A checkpoint never writes
@@ -455,7 +416,8 @@ TEST(TimedVfs, ADeferredCommitSyncsNothingAndACheckpointSyncsTheWalBeforeItCopie
   exec_ok(db, "UPDATE t SET b = randomblob(2000) WHERE i BETWEEN 1 AND 100");
   ASSERT_TRUE(wal->owed());
   {
-    OwedAtWrite hook(wal.get());
+    WriteHook hook;
+    hook.watched = wal.get();
     ASSERT_EQ(checkpoint(db), SQLITE_OK);
     EXPECT_GE(hook.writes.load(), 1) << "the checkpoint copied nothing";
     EXPECT_EQ(hook.writes_while_owed.load(), 0)
