@@ -114,8 +114,9 @@ class WalSync {
 // open (any statement has read the database): its WAL file marks syncs owed instead of making
 // them while the WalSync defers, and its database file makes the WAL durable before each write.
 // nullptr when that cannot be done (another VFS, no WAL file open, the WAL cannot be opened
-// again for syncing): then every commit syncs as before. The connection must be closed before
-// the WalSync is destroyed.
+// again for syncing): then every commit syncs as before, and so does a second call for the same
+// connection. Both files hold a reference to the WalSync until they close, so it outlives the
+// connection's last checkpoint whatever the caller drops first.
 std::shared_ptr<WalSync> defer_wal_syncs(sqlite3* db);
 
 }  // namespace sektorbro
